@@ -1,0 +1,282 @@
+"""The contest: config.toml parsed into typed, frozen objects (SPEC §2).
+
+Every rule is checked here, so later code can trust a ``Config``. Errors name the file and
+the key (``[scoring] method``); unknown keys are refused, never ignored, because a
+misspelt key silently falling back to a default would change a panel's results.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised only on Python 3.10
+    import tomli as tomllib
+
+from panel_tui.errors import InputError
+
+METHODS = ("mean", "median", "trimmed_mean")
+DEMO_CONFIG = Path(__file__).parent / "demo" / "config.toml"
+
+
+@dataclass(frozen=True)
+class GradeBand:
+    grade: int
+    min: float
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    label: str
+    indicator_set: str
+    threshold: float
+    tie_break: tuple[str, ...] = ()
+    max_certified: int = 0
+    grades: tuple[GradeBand, ...] = ()  # highest ``min`` first
+
+
+@dataclass(frozen=True)
+class Scoring:
+    method: str = "trimmed_mean"
+    trim_min_evaluators: int = 5
+    decimals: int = 2
+    review_margin: float = 1.0
+
+
+@dataclass(frozen=True)
+class Roles:
+    secretary: tuple[str, ...] = ()
+    chair: tuple[str, ...] = ()
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LockPolicy:
+    require_chair_confirmation: bool = True
+
+
+@dataclass(frozen=True)
+class Contest:
+    id: str
+    name: str
+    candidates: Path
+    scores: Path
+    indicators: Path
+
+
+@dataclass(frozen=True)
+class Config:
+    """A whole contest as config.toml describes it; paths are absolute."""
+
+    path: Path
+    contest: Contest
+    scoring: Scoring
+    categories: tuple[Category, ...]
+    roles: Roles = field(default_factory=Roles)
+    lock: LockPolicy = field(default_factory=LockPolicy)
+
+    def category(self, category_id: str) -> Category:
+        for category in self.categories:
+            if category.id == category_id:
+                return category
+        raise KeyError(category_id)
+
+
+def find_config(explicit: str | Path | None) -> Path:
+    """The config to use: the one given, else ./config.toml, else the bundled 2022 demo."""
+    if explicit is not None:
+        return Path(explicit)
+    local = Path.cwd() / "config.toml"
+    return local if local.is_file() else DEMO_CONFIG
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and check a config.toml; raise ``InputError`` naming the file and key on any defect."""
+    path = Path(path)
+    try:
+        raw_bytes = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(path, "config file not found") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a directory, not a config file") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read the config file ({exc.strerror})") from None
+    if not raw_bytes.strip():
+        raise InputError(path, "the config file is empty")
+    try:
+        text = raw_bytes.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(path, "the config file is not UTF-8 text") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(path, f"invalid TOML: {exc}") from None
+    return _Reader(path).config(raw)
+
+
+class _Reader:
+    """Turns the parsed TOML into a ``Config``; one method per table, each naming its keys."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, key: str, message: str) -> InputError:
+        return InputError(self.path, message, where=f"key {key}")
+
+    def table(self, raw: Any, name: str, allowed: set[str], required: set[str]) -> dict:
+        if not isinstance(raw, dict):
+            raise self.fail(name, "must be a table")
+        unknown = sorted(set(raw) - allowed)
+        if unknown:
+            raise self.fail(f"{name} {unknown[0]}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+        missing = sorted(required - set(raw))
+        if missing:
+            raise self.fail(f"{name} {missing[0]}", "required key is missing")
+        return raw
+
+    def text(self, raw: dict, table: str, key: str, default: str | None = None) -> str:
+        value = raw.get(key, default)
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(f"{table} {key}", f"must be a non-empty string, not {value!r}")
+        return value
+
+    def number(self, raw: dict, table: str, key: str, default: float, lo: float, hi: float) -> float:
+        value = raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            raise self.fail(f"{table} {key}", f"must be a number, not {value!r}")
+        if not lo <= value <= hi:
+            raise self.fail(f"{table} {key}", f"must be between {lo:g} and {hi:g}, not {value:g}")
+        return float(value)
+
+    def integer(self, raw: dict, table: str, key: str, default: int, lo: int, hi: int) -> int:
+        value = raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(f"{table} {key}", f"must be a whole number, not {value!r}")
+        if not lo <= value <= hi:
+            raise self.fail(f"{table} {key}", f"must be between {lo} and {hi}, not {value}")
+        return value
+
+    def names(self, raw: dict, table: str, key: str) -> tuple[str, ...]:
+        value = raw.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise self.fail(f"{table} {key}", "must be a list of non-empty strings")
+        if len(set(value)) != len(value):
+            raise self.fail(f"{table} {key}", "lists the same name twice")
+        return tuple(value)
+
+    def path_of(self, raw: dict, key: str) -> Path:
+        return (self.path.parent / self.text(raw, "[contest]", key)).resolve()
+
+    def config(self, raw: dict) -> Config:
+        self.table(raw, "the top level", {"contest", "scoring", "categories", "roles", "lock"}, {"contest", "categories"})
+        contest_raw = self.table(
+            raw["contest"], "[contest]", {"id", "name", "candidates", "scores", "indicators"},
+            {"id", "name", "candidates", "scores", "indicators"},
+        )
+        contest_id = self.text(contest_raw, "[contest]", "id")
+        if any(c in contest_id for c in "/\\") or contest_id.startswith("."):
+            raise self.fail("[contest] id", f"must not contain a path separator or start with '.', not {contest_id!r}")
+        contest = Contest(
+            id=contest_id,
+            name=self.text(contest_raw, "[contest]", "name"),
+            candidates=self.path_of(contest_raw, "candidates"),
+            scores=self.path_of(contest_raw, "scores"),
+            indicators=self.path_of(contest_raw, "indicators"),
+        )
+        return Config(
+            path=self.path.resolve(),
+            contest=contest,
+            scoring=self.scoring(raw.get("scoring", {})),
+            categories=self.categories(raw["categories"]),
+            roles=self.roles(raw.get("roles", {})),
+            lock=self.lock(raw.get("lock", {})),
+        )
+
+    def scoring(self, raw: Any) -> Scoring:
+        t = "[scoring]"
+        raw = self.table(raw, t, {"method", "trim_min_evaluators", "decimals", "review_margin"}, set())
+        method = self.text(raw, t, "method", Scoring.method)
+        if method not in METHODS:
+            raise self.fail(f"{t} method", f"unknown method {method!r} (expected one of: {', '.join(METHODS)})")
+        return Scoring(
+            method=method,
+            # Dropping a highest and a lowest needs at least three scores to leave one.
+            trim_min_evaluators=self.integer(raw, t, "trim_min_evaluators", Scoring.trim_min_evaluators, 3, 1000),
+            decimals=self.integer(raw, t, "decimals", Scoring.decimals, 0, 6),
+            review_margin=self.number(raw, t, "review_margin", Scoring.review_margin, 0.0, 100.0),
+        )
+
+    def categories(self, raw: Any) -> tuple[Category, ...]:
+        if not isinstance(raw, list) or not raw:
+            raise self.fail("[[categories]]", "at least one [[categories]] table is required")
+        seen: set[str] = set()
+        result = []
+        for i, item in enumerate(raw, start=1):
+            t = f"[[categories]] #{i}"
+            item = self.table(
+                item, t,
+                {"id", "label", "indicator_set", "threshold", "tie_break", "max_certified", "grades"},
+                {"id", "label", "indicator_set", "threshold"},
+            )
+            cid = self.text(item, t, "id")
+            if cid in seen:
+                raise self.fail(f"{t} id", f"category id {cid!r} is used twice")
+            seen.add(cid)
+            t = f"[[categories]] {cid!r}"
+            result.append(
+                Category(
+                    id=cid,
+                    label=self.text(item, t, "label"),
+                    indicator_set=self.text(item, t, "indicator_set"),
+                    threshold=self.number(item, t, "threshold", 0.0, 0.0, 100.0),
+                    tie_break=self.names(item, t, "tie_break"),
+                    max_certified=self.integer(item, t, "max_certified", 0, 0, 10**9),
+                    grades=self.grades(item.get("grades", []), t),
+                )
+            )
+        return tuple(result)
+
+    def grades(self, raw: Any, t: str) -> tuple[GradeBand, ...]:
+        key = f"{t} grades"
+        if not isinstance(raw, list):
+            raise self.fail(key, "must be a list of { grade = N, min = P } tables")
+        bands = []
+        for band in raw:
+            band = self.table(band, key, {"grade", "min"}, {"grade", "min"})
+            bands.append(
+                GradeBand(
+                    grade=self.integer(band, key, "grade", 0, 0, 10**6),
+                    min=self.number(band, key, "min", 0.0, 0.0, 100.0),
+                )
+            )
+        if len({b.grade for b in bands}) != len(bands):
+            raise self.fail(key, "the same grade appears twice")
+        if len({b.min for b in bands}) != len(bands):
+            raise self.fail(key, "two grades have the same min")
+        return tuple(sorted(bands, key=lambda b: b.min, reverse=True))
+
+    def roles(self, raw: Any) -> Roles:
+        t = "[roles]"
+        raw = self.table(raw, t, {"secretary", "chair", "members"}, set())
+        roles = Roles(
+            secretary=self.names(raw, t, "secretary"),
+            chair=self.names(raw, t, "chair"),
+            members=self.names(raw, t, "members"),
+        )
+        for a, b in (("secretary", "chair"), ("secretary", "members"), ("chair", "members")):
+            both = set(getattr(roles, a)) & set(getattr(roles, b))
+            if both:
+                raise self.fail(t, f"{sorted(both)[0]!r} is listed as both {a} and {b}")
+        return roles
+
+    def lock(self, raw: Any) -> LockPolicy:
+        raw = self.table(raw, "[lock]", {"require_chair_confirmation"}, set())
+        value = raw.get("require_chair_confirmation", True)
+        if not isinstance(value, bool):
+            raise self.fail("[lock] require_chair_confirmation", f"must be true or false, not {value!r}")
+        return LockPolicy(require_chair_confirmation=value)

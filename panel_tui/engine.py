@@ -1,0 +1,350 @@
+"""The ranking rules (SPEC §3), in one place, as polars expressions over whole frames.
+
+``standings(data, decisions)`` is the whole engine: consolidate each (candidate, indicator)
+over its evaluators, total and subtotal per area, round, set pending candidates aside, rank
+each category with its tie-break areas, find the ties the panel must decide, apply the
+panel's decisions (tie orders and exclusions) and derive status, certification, top,
+borderline and grade. It is a pure function of its inputs: the session supplies the
+decisions, the console and the command line only present the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from panel_tui.config import Category, Config, Scoring
+from panel_tui.inputs import ContestData
+
+EXCLUSION_CODES = ("withdrawn", "ineligible", "disqualified", "other")
+STATUSES = ("certified", "not_certified", "undecided", "pending", "excluded")
+
+
+@dataclass(frozen=True)
+class TieOrder:
+    """The panel's order for a group of fully tied candidates, best first."""
+
+    category: str
+    order: tuple[str, ...]
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """The panel's removal of a candidate from the ranking."""
+
+    candidate_id: str
+    code: str  # one of EXCLUSION_CODES
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """Everything the panel decided, in the order it was decided (later wins)."""
+
+    tie_orders: tuple[TieOrder, ...] = ()
+    exclusions: tuple[Exclusion, ...] = ()
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    """One category's ranking.
+
+    ``entries`` has one row per candidate of the category: ranked ones in rank order (ties
+    by candidate_id), then pending, then excluded. ``stale_tie_orders`` are tie orders of this
+    category that no longer match a tied group (the scores moved) and were not applied.
+    """
+
+    category: Category
+    max_points: float
+    areas: tuple[str, ...]
+    entries: pl.DataFrame
+    unresolved_ties: tuple[tuple[str, ...], ...]
+    applied_tie_orders: tuple[TieOrder, ...] = ()
+    stale_tie_orders: tuple[TieOrder, ...] = ()
+
+
+@dataclass(frozen=True)
+class Standings:
+    """The engine's result for the whole contest."""
+
+    config: Config
+    boards: tuple[Leaderboard, ...]
+    cells: pl.DataFrame = field(repr=False)  # consolidated value per (candidate, indicator)
+
+    def board(self, category_id: str) -> Leaderboard:
+        for board in self.boards:
+            if board.category.id == category_id:
+                return board
+        raise KeyError(category_id)
+
+    @property
+    def unresolved_ties(self) -> list[tuple[str, tuple[str, ...]]]:
+        return [(b.category.id, group) for b in self.boards for group in b.unresolved_ties]
+
+    @property
+    def pending(self) -> list[str]:
+        return [cid for b in self.boards for cid in b.entries.filter(pl.col("status") == "pending")["candidate_id"]]
+
+
+def round_half_away(expr: pl.Expr, decimals: int) -> pl.Expr:
+    """Round half away from zero at ``decimals`` places, as a person would on paper.
+
+    Binary floats store 1.005 as 1.00499999…; scaling first and snapping the scaled value to
+    6 places removes that noise, so 1.005 rounds to 1.01 as its decimal digits say it should.
+    """
+    scale = 10.0**decimals
+    scaled = (expr * scale).round(6)
+    # The final round() snaps the quotient to the float nearest the decimal (28.4, not 28.400000000000002).
+    return ((scaled.abs() + 0.5).floor() * scaled.sign() / scale).round(decimals)
+
+
+def consolidated_value(scoring: Scoring) -> pl.Expr:
+    """The consolidated score of a cell from its n, sum, min, max (and median) columns."""
+    n, total = pl.col("n"), pl.col("sum")
+    if scoring.method == "mean":
+        return total / n
+    if scoring.method == "median":
+        return pl.col("median")
+    trimmed = (total - pl.col("max") - pl.col("min")) / (n - 2)
+    return pl.when(n >= scoring.trim_min_evaluators).then(trimmed).otherwise(total / n)
+
+
+def consolidate(data: ContestData) -> pl.DataFrame:
+    """Per (candidate, indicator): the consolidated value and which scores it dropped."""
+    scoring = data.config.scoring
+    cells = data.cells
+    if scoring.method == "median":
+        medians = data.scores.group_by("candidate_id", "indicator_id").agg(median=pl.col("score").median())
+        cells = cells.join(medians, on=["candidate_id", "indicator_id"], how="left")
+    trims = pl.lit(scoring.method == "trimmed_mean") & (pl.col("n") >= scoring.trim_min_evaluators)
+    return cells.with_columns(value=consolidated_value(scoring), trimmed=trims)
+
+
+def standings(data: ContestData, decisions: Decisions = Decisions()) -> Standings:
+    """Rank every category of the contest, with the panel's decisions applied."""
+    config = data.config
+    cells = consolidate(data)
+    decimals = config.scoring.decimals
+    excluded = {e.candidate_id: e for e in decisions.exclusions}
+    exclusions = pl.DataFrame(
+        {
+            "candidate_id": list(excluded),
+            "exclusion_code": [e.code for e in excluded.values()],
+            "exclusion_reason": [e.reason for e in excluded.values()],
+        },
+        schema={"candidate_id": pl.String, "exclusion_code": pl.String, "exclusion_reason": pl.String},
+    )
+    if data.has_evaluators:
+        evaluators = data.scores.group_by("candidate_id").agg(evaluators=pl.col("evaluator_id").n_unique().cast(pl.Int64))
+    else:
+        evaluators = data.scores.group_by("candidate_id").agg(evaluators=pl.lit(None, pl.Int64).first())
+    evaluators = evaluators.with_columns(pl.col("candidate_id").cast(pl.String))
+    cells = cells.with_columns(pl.col("candidate_id").cast(pl.String), pl.col("indicator_id").cast(pl.String))
+
+    boards = []
+    for category in config.categories:
+        indicators = data.indicators.filter(pl.col("indicator_set") == category.indicator_set)
+        areas = tuple(indicators["area_id"].unique(maintain_order=True).to_list())
+        max_points = indicators["max_points"].sum()
+        members = data.candidates.filter(pl.col("category") == category.id).select("candidate_id", "name")
+        mine = cells.join(members.select("candidate_id"), on="candidate_id", how="semi")
+        per_area = (
+            mine.group_by("candidate_id", "area_id")
+            .agg(sub=pl.col("value").sum())
+            .pivot(on="area_id", index="candidate_id", values="sub", on_columns=list(areas))
+        )
+        totals = mine.group_by("candidate_id").agg(total=pl.col("value").sum(), scored=pl.len())
+        frame = (
+            members.join(totals, on="candidate_id", how="left")
+            .join(per_area, on="candidate_id", how="left")
+            .join(evaluators, on="candidate_id", how="left")
+            .join(exclusions, on="candidate_id", how="left")
+            .with_columns(pl.col("total", *areas).fill_null(0.0), pl.col("scored").fill_null(0))
+            .with_columns(round_half_away(pl.col("total", *areas), decimals))
+            .with_columns(percent=round_half_away(pl.col("total") / max_points * 100, decimals))
+            .with_columns(
+                pending=pl.col("scored") < indicators.height,
+                excluded=pl.col("exclusion_code").is_not_null(),
+            )
+        )
+        tie_orders = [t for t in decisions.tie_orders if t.category == category.id]
+        boards.append(_rank_category(frame, category, areas, max_points, tie_orders, config.scoring))
+    return Standings(config=config, boards=tuple(boards), cells=cells)
+
+
+def _rank_category(
+    frame: pl.DataFrame,
+    category: Category,
+    areas: tuple[str, ...],
+    max_points: float,
+    tie_orders: list[TieOrder],
+    scoring: Scoring,
+) -> Leaderboard:
+    keys = ["total", *category.tie_break]
+    ranked = frame.filter(~pl.col("pending") & ~pl.col("excluded")).sort(
+        [*keys, "candidate_id"], descending=[True] * len(keys) + [False]
+    )
+    # Competition ranking over the sorted keys: a new group starts wherever any key changes.
+    changed = {k: (pl.col(k) != pl.col(k).shift(1)).fill_null(True) for k in keys}
+    ranked = (
+        ranked.with_columns(
+            position=pl.int_range(1, pl.len() + 1),
+            new_group=pl.any_horizontal(*changed.values()),
+            separated_by=pl.coalesce(pl.when(changed[k]).then(pl.lit(k)) for k in keys),
+        )
+        .with_columns(group=pl.col("new_group").cum_sum())
+        .with_columns(
+            rank=pl.col("position").min().over("group"),
+            tie=pl.len().over("group") > 1,
+            # The key that separates this group from the one above, read off its first row.
+            # (Computed in the step before: a shift inside .over() would shift within the group.)
+            decided_by=pl.col("separated_by").first().over("group"),
+        )
+    )
+    # Panel tie orders apply to a tied group whose members are exactly the ordered candidates.
+    groups = (
+        ranked.filter(pl.col("tie"))
+        .group_by("group", maintain_order=True)
+        .agg(pl.col("candidate_id").sort())
+    )
+    tied_sets = {frozenset(ids): g for g, ids in groups.iter_rows()}
+    applied: dict[int, TieOrder] = {}
+    stale = []
+    for order in tie_orders:  # later decisions for the same group replace earlier ones
+        group = tied_sets.get(frozenset(order.order))
+        if group is None or len(order.order) != len(set(order.order)):
+            stale.append(order)
+        else:
+            applied[group] = order
+    stale = [o for o in stale if o not in applied.values()]
+    panel = pl.DataFrame(
+        {
+            "candidate_id": [cid for o in applied.values() for cid in o.order],
+            "panel_position": [i for o in applied.values() for i in range(len(o.order))],
+            "panel_reason": [o.reason for o in applied.values() for _ in o.order],
+        },
+        schema={"candidate_id": pl.String, "panel_position": pl.Int64, "panel_reason": pl.String},
+    )
+    ranked = (
+        ranked.join(panel, on="candidate_id", how="left")
+        .with_columns(
+            rank=pl.col("rank") + pl.col("panel_position").fill_null(0),
+            # Every expression here still sees the rank before the panel's order.
+            decided_by=pl.when(pl.col("panel_position") > 0)
+            .then(pl.lit("panel"))
+            .when((pl.col("tie") & pl.col("panel_position").is_null()) | (pl.col("rank") == 1))
+            .then(None)
+            .otherwise(pl.col("decided_by")),
+        )
+        .sort("rank", "candidate_id")
+    )
+    cap = category.max_certified
+    eligible = pl.col("percent") >= category.threshold
+    size = pl.len().over("rank")  # after panel orders, only undecided ties still share a rank
+    straddles = (pl.lit(cap > 0) & eligible & (pl.col("rank") <= cap) & (pl.col("rank") + size - 1 > cap))
+    ranked = ranked.with_columns(
+        unresolved=(size > 1) & ((pl.col("rank") == 1) | straddles),
+        undecided=(size > 1) & straddles,
+        top=(pl.col("rank") == 1) & (size == 1),
+    ).with_columns(
+        certified=pl.when(pl.col("undecided")).then(None).otherwise(eligible & ((cap == 0) | (pl.col("rank") <= cap))),
+    ).with_columns(
+        status=pl.when(pl.col("undecided"))
+        .then(pl.lit("undecided"))
+        .when(pl.col("certified"))
+        .then(pl.lit("certified"))
+        .otherwise(pl.lit("not_certified")),
+        borderline=_within_margin(pl.col("percent"), category.threshold, scoring.review_margin),
+        grade=_grade(category),
+    )
+    unresolved = tuple(
+        tuple(ids)
+        for ids in ranked.filter(pl.col("unresolved")).group_by("rank", maintain_order=True).agg(pl.col("candidate_id"))["candidate_id"].to_list()
+    )
+    rest = (
+        frame.filter(pl.col("pending") | pl.col("excluded"))
+        .with_columns(
+            rank=pl.lit(None, pl.Int64),
+            status=pl.when(pl.col("excluded")).then(pl.lit("excluded")).otherwise(pl.lit("pending")),
+            certified=pl.lit(False),
+            top=pl.lit(False),
+            tie=pl.lit(False),
+            borderline=pl.lit(False),
+            decided_by=pl.lit(None, pl.String),
+            grade=pl.lit(None, pl.Int64),
+            panel_reason=pl.lit(None, pl.String),
+        )
+        .sort(pl.col("excluded"), "candidate_id")
+    )
+    columns = [
+        "rank", "candidate_id", "name", "total", "percent", *areas, "grade", "status", "certified", "top", "tie",
+        "borderline", "decided_by", "evaluators", "exclusion_code", "exclusion_reason", "panel_reason",
+    ]
+    entries = pl.concat(
+        [ranked.select(columns), rest.select(columns)], how="vertical_relaxed"
+    ).with_columns(pl.col("rank").cast(pl.Int64), pl.col("grade").cast(pl.Int64))
+    return Leaderboard(
+        category=category,
+        max_points=max_points,
+        areas=areas,
+        entries=entries,
+        unresolved_ties=unresolved,
+        applied_tie_orders=tuple(applied.values()),
+        stale_tie_orders=tuple(stale),
+    )
+
+
+def _within_margin(percent: pl.Expr, threshold: float, margin: float) -> pl.Expr:
+    # Compared in millionths, so 71.0 - 70.1 (0.90000000000000568 in binary) is within 0.9.
+    return ((percent - threshold) * 1e6).round().abs() <= round(margin * 1e6)
+
+
+def _grade(category: Category) -> pl.Expr:
+    if not category.grades:
+        return pl.lit(None, pl.Int64)
+    expr = pl.when(pl.lit(False)).then(pl.lit(None, pl.Int64))
+    for band in category.grades:  # highest min first: the first band reached wins
+        expr = expr.when(pl.col("percent") >= band.min).then(pl.lit(band.grade, pl.Int64))
+    return expr.otherwise(None)
+
+
+def to_json(standings: Standings, *, locked: bool = False, category: str | None = None) -> dict:
+    """The ``rank --format json`` document, exactly as SPEC §5 shows it."""
+    config = standings.config
+    result = []
+    for board in standings.boards:
+        if category is not None and board.category.id != category:
+            continue
+        entries = []
+        for row in board.entries.iter_rows(named=True):
+            entries.append(
+                {
+                    "rank": row["rank"],
+                    "candidate_id": row["candidate_id"],
+                    "name": row["name"],
+                    "total": row["total"],
+                    "percent": row["percent"],
+                    "areas": {area: row[area] for area in board.areas},
+                    "grade": row["grade"],
+                    "status": row["status"],
+                    "certified": row["certified"],
+                    "top": row["top"],
+                    "tie": row["tie"],
+                    "borderline": row["borderline"],
+                    "decided_by": row["decided_by"],
+                    "evaluators": row["evaluators"],
+                }
+            )
+        result.append(
+            {
+                "id": board.category.id,
+                "label": board.category.label,
+                "threshold": board.category.threshold,
+                "max_points": board.max_points,
+                "unresolved_ties": [list(group) for group in board.unresolved_ties],
+                "entries": entries,
+            }
+        )
+    return {"contest": config.contest.id, "method": config.scoring.method, "locked": locked, "categories": result}

@@ -1,0 +1,54 @@
+"""The errors the core raises on purpose, each mapped to an exit status by the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class PanelError(Exception):
+    """Base of every error the tool reports to a person instead of a traceback."""
+
+    exit_status = 1
+
+
+class InputError(PanelError):
+    """Bad input (exit status 2): names the file, and the row/line and column where one applies.
+
+    ``where`` is a ready-made location such as ``"line 14"`` (CSV), ``"row 14"`` (XLSX,
+    Parquet) or ``"key [scoring] method"`` (TOML).
+    """
+
+    exit_status = 2
+
+    def __init__(
+        self,
+        file: Path | str | None,
+        message: str,
+        *,
+        where: str | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.file = str(file) if file is not None else None
+        self.message = message
+        self.where = where
+        self.column = column
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        parts = [p for p in (self.file, self.where) if p]
+        if self.column is not None:
+            parts.append(f"column {self.column!r}")
+        prefix = ", ".join(parts)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class UsageError(PanelError):
+    """The command was called wrongly (exit status 2)."""
+
+    exit_status = 2
+
+
+class Refused(PanelError):
+    """An action the caller's role or the session's state does not allow (exit status 3)."""
+
+    exit_status = 3

@@ -1,0 +1,461 @@
+"""Reading the contest's files: one loader for CSV, Parquet and XLSX (SPEC §2).
+
+Every defect is refused with an ``InputError`` naming the file, the line or row, and the
+column. The loader is built for the common case, a good file, to be fast: CSV is parsed
+once by polars straight into its final types (candidate and indicator ids as ``Enum`` of the
+known ids, so an unknown id fails the parse itself). Only when that parse fails does a
+slower second pass read everything as text to find and name the offending cell.
+
+Row numbers follow what the user sees: a CSV's *line* (the header is line 1) and a
+workbook's *row* (the header is row 1); a Parquet file has no header, so its first record
+is row 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from panel_tui.config import Config
+from panel_tui.errors import InputError
+
+FORMATS = (".csv", ".parquet", ".xlsx")
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """The columns a file must have, may have, and how each is typed."""
+
+    label: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    numeric: tuple[str, ...] = ()
+    keep_extra: bool = False  # candidates.csv may carry any further columns; a score sheet may not
+
+
+CANDIDATES = TableSpec("candidates", ("candidate_id", "name", "category"), keep_extra=True)
+INDICATORS = TableSpec(
+    "indicators",
+    ("indicator_set", "indicator_id", "area_id", "max_points"),
+    optional=("label", "area_label"),
+    numeric=("max_points",),
+)
+SCORES = TableSpec(
+    "scores",
+    ("candidate_id", "indicator_id", "score"),
+    optional=("evaluator_id",),
+    numeric=("score",),
+)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A column whose values must be among known ids, with the words to say so."""
+
+    values: tuple[str, ...]
+    what: str  # e.g. "candidate (not in candidates.csv)"
+
+    @property
+    def dtype(self) -> pl.Enum:
+        return pl.Enum(self.values)
+
+
+def where(path: Path, index: int) -> str:
+    """The place of the record at 0-based ``index`` as the user sees it in that file."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return f"line {index + 2}"
+    if suffix == ".xlsx":
+        return f"row {index + 2}"
+    return f"row {index + 1}"
+
+
+def read_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup] | None = None) -> pl.DataFrame:
+    """Read one input file into a frame with the spec's columns, typed, every cell checked.
+
+    Text columns come back as ``String`` (or ``Enum`` where a lookup is given), numeric ones
+    as ``Float64``; required columns have no missing values.
+    """
+    lookups = lookups or {}
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise InputError(path, f"unsupported file type {suffix or '(none)'!r} (expected .csv, .parquet or .xlsx)")
+    if not path.exists():
+        raise InputError(path, f"{spec.label} file not found")
+    if path.is_dir():
+        raise InputError(path, f"is a directory, not a {spec.label} file")
+    if suffix == ".csv":
+        frame = _read_csv(path, spec, lookups)
+    elif suffix == ".parquet":
+        frame = _read_parquet(path, spec)
+    else:
+        frame = _read_xlsx(path, spec)
+    frame = _coerce(path, frame, spec, lookups)
+    for column in spec.required:
+        if frame[column].null_count():
+            index = frame[column].is_null().arg_true()[0]
+            raise InputError(path, "missing value", where=where(path, index), column=column)
+    return frame
+
+
+def _check_columns(path: Path, columns: list[str], spec: TableSpec, where_header: str) -> None:
+    seen = set()
+    for name in columns:
+        if not name:
+            raise InputError(path, "a column has no name in the header", where=where_header)
+        if name in seen:
+            raise InputError(path, "the header names this column twice", where=where_header, column=name)
+        seen.add(name)
+    for name in spec.required:
+        if name not in seen:
+            raise InputError(
+                path, f"required column is missing (the header has: {', '.join(columns)})",
+                where=where_header, column=name,
+            )
+    if not spec.keep_extra:
+        known = set(spec.required) | set(spec.optional)
+        for name in columns:
+            if name not in known:
+                allowed = ", ".join(spec.required + spec.optional)
+                raise InputError(path, f"unexpected column (a {spec.label} file has: {allowed})", where=where_header, column=name)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except PermissionError:
+        raise InputError(path, "cannot read the file: permission denied") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read the file: {exc.strerror}") from None
+
+
+def decode_text(path: Path, data: bytes) -> bytes:
+    """Return the file's text as UTF-8 bytes, whether it was UTF-8, UTF-8 with BOM or CP949."""
+    if b"\x00" in data[:65536]:
+        raise InputError(path, "this is a binary file, not CSV text (is it a workbook or Parquet file with a .csv name?)")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if data.isascii():
+        return data
+    try:
+        data.decode("utf-8")
+        return data
+    except UnicodeDecodeError as utf8_error:
+        try:
+            return data.decode("cp949").encode("utf-8")
+        except UnicodeDecodeError:
+            line = data[: utf8_error.start].count(b"\n") + 1
+            raise InputError(path, "the text is neither UTF-8 nor CP949", where=f"line {line}") from None
+
+
+def _read_csv(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.DataFrame:
+    data = decode_text(path, _read_bytes(path))
+    if not data.strip():
+        raise InputError(path, "the file is empty")
+    header_line = data.split(b"\n", 1)[0].decode("utf-8")
+    header = [name.strip() for name in next(csv.reader([header_line]))]
+    _check_columns(path, header, spec, "line 1")
+    if len(data.split(b"\n", 2)) < 2 or not data.split(b"\n", 1)[1].strip():
+        raise InputError(path, f"the file has a header but no {spec.label}")
+    wanted = {**{c: pl.String for c in header}, **{c: pl.Float64 for c in spec.numeric}}
+    wanted.update({c: lookup.dtype for c, lookup in lookups.items() if c in wanted})
+    try:
+        # Fast path: parsed once, straight into the final types.
+        return pl.read_csv(data, new_columns=header, schema_overrides=wanted, infer_schema=False)
+    except pl.exceptions.PolarsError:
+        pass
+    try:
+        # Slow path, only for a bad file: everything as text, so _coerce can name the cell.
+        return pl.read_csv(data, new_columns=header, infer_schema=False)
+    except pl.exceptions.PolarsError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise InputError(path, f"not a well-formed CSV file: {first}") from None
+
+
+def _read_parquet(path: Path, spec: TableSpec) -> pl.DataFrame:
+    try:
+        frame = pl.read_parquet(path)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        if path.stat().st_size == 0:
+            raise InputError(path, "the file is empty") from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(path, f"not a readable Parquet file ({first})") from None
+    _check_columns(path, frame.columns, spec, "the schema")
+    if frame.height == 0:
+        raise InputError(path, f"the file has no {spec.label}")
+    return frame
+
+
+def _read_xlsx(path: Path, spec: TableSpec) -> pl.DataFrame:
+    if path.stat().st_size == 0:
+        raise InputError(path, "the file is empty")
+    try:
+        # Every cell as text: ids such as 007 keep their zeros; numbers are checked in _coerce.
+        frame = pl.read_excel(path, engine="calamine", infer_schema_length=0)
+    except Exception as exc:  # fastexcel raises its own hierarchy, not polars'
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(path, f"not a readable XLSX workbook ({first})") from None
+    frame = frame.rename({c: c.strip() for c in frame.columns})
+    _check_columns(path, frame.columns, spec, "row 1")
+    if frame.height == 0:
+        raise InputError(path, f"the workbook has a header but no {spec.label}")
+    return frame
+
+
+def _coerce(path: Path, frame: pl.DataFrame, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.DataFrame:
+    """Bring every column to its final type, naming the first cell that cannot be converted."""
+    keep = [c for c in frame.columns if spec.keep_extra or c in spec.required or c in spec.optional]
+    frame = frame.select(keep)
+    casts = []
+    for column in frame.columns:
+        dtype = frame.schema[column]
+        if column in spec.numeric:
+            if dtype == pl.Float64:
+                continue
+            casts.append(_cast_checked(path, frame, column, pl.Float64, "is not a number"))
+        elif column in lookups:
+            if dtype == lookups[column].dtype:
+                continue
+            text = _as_text(frame[column])
+            casts.append(
+                _cast_checked(path, frame.with_columns(text), column, lookups[column].dtype,
+                              f"unknown {lookups[column].what}")
+            )
+        elif dtype != pl.String:
+            casts.append(_as_text(frame[column]))
+    frame = frame.with_columns(casts) if casts else frame
+    text_columns = [c for c in frame.columns if frame.schema[c] == pl.String]
+    if text_columns and spec.label != "scores":
+        # Stray spaces around ids and names (common in hand-edited sheets) are not data.
+        frame = frame.with_columns(pl.col(text_columns).str.strip_chars())
+        frame = frame.with_columns(pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in text_columns)
+    return frame
+
+
+def _as_text(series: pl.Series) -> pl.Series:
+    """A column as text; whole numbers stored as floats (Parquet, XLSX) lose their '.0'."""
+    if series.dtype.is_float():
+        whole = series.is_finite() & (series == series.floor())
+        return (
+            pl.select(pl.when(whole).then(series.cast(pl.Int64, strict=False).cast(pl.String)).otherwise(series.cast(pl.String)))
+            .to_series()
+            .alias(series.name)
+        )
+    return series.cast(pl.String)
+
+
+def _cast_checked(path: Path, frame: pl.DataFrame, column: str, dtype: pl.DataType, problem: str) -> pl.Series:
+    source = frame[column]
+    cast = source.cast(dtype, strict=False) if source.dtype != pl.Boolean else source.cast(pl.String).cast(dtype, strict=False)
+    failed = cast.is_null() & source.is_not_null()
+    if failed.any():
+        index = failed.arg_true()[0]
+        raise InputError(path, f"{problem}: {source[index]!r}", where=where(path, index), column=column)
+    return cast
+
+
+@dataclass(frozen=True)
+class ContestData:
+    """The contest's inputs, loaded and checked against each other.
+
+    ``cells`` has one row per scored (candidate, indicator): how many evaluators scored it
+    and the sum, minimum and maximum of their scores, with the candidate's category and the
+    indicator's area and maximum. The engine consolidates from it.
+    """
+
+    config: Config
+    candidates: pl.DataFrame
+    indicators: pl.DataFrame
+    scores: pl.DataFrame
+    cells: pl.DataFrame
+    has_evaluators: bool
+
+    @property
+    def extra_columns(self) -> tuple[str, ...]:
+        return tuple(c for c in self.candidates.columns if c not in CANDIDATES.required)
+
+    @property
+    def evaluator_ids(self) -> tuple[str, ...]:
+        if not self.has_evaluators:
+            return ()
+        return tuple(self.scores["evaluator_id"].unique().sort().to_list())
+
+
+def load_contest(config: Config) -> ContestData:
+    """Load and cross-check candidates, indicators and scores; raise ``InputError`` on any defect."""
+    files = config.contest
+    indicators = _load_indicators(config)
+    candidates = _load_candidates(config)
+    lookups = {
+        "candidate_id": Lookup(tuple(candidates["candidate_id"].to_list()), f"candidate (not in {files.candidates.name})"),
+        "indicator_id": Lookup(
+            tuple(indicators["indicator_id"].unique(maintain_order=True).to_list()),
+            f"indicator (not in {files.indicators.name})",
+        ),
+    }
+    scores = read_table(files.scores, SCORES, lookups)
+    path = files.scores
+    has_evaluators = "evaluator_id" in scores.columns
+    if has_evaluators and scores["evaluator_id"].null_count():
+        index = scores["evaluator_id"].is_null().arg_true()[0]
+        raise InputError(path, "missing value", where=where(path, index), column="evaluator_id")
+    if not has_evaluators:
+        scores = scores.with_columns(evaluator_id=pl.lit(None, pl.String))
+    scores = scores.select("candidate_id", "evaluator_id", "indicator_id", "score")
+
+    bad = scores.select(
+        nan=pl.col("score").is_nan().any(),
+        inf=pl.col("score").is_infinite().any(),
+        negative=(pl.col("score") < 0).any(),
+    ).row(0, named=True)
+    for check, mask, problem in (
+        ("nan", pl.col("score").is_nan(), "is not a number (NaN)"),
+        ("inf", pl.col("score").is_infinite(), "is infinite"),
+        ("negative", pl.col("score") < 0, "is negative"),
+    ):
+        if bad[check]:
+            index = _first(scores, mask)
+            raise InputError(path, f"score {problem}: {scores['score'][index]!r}", where=where(path, index), column="score")
+
+    sets = candidates.select(
+        pl.col("candidate_id").cast(lookups["candidate_id"].dtype),
+        pl.col("category").replace_strict({c.id: c.indicator_set for c in config.categories}).alias("indicator_set"),
+    )
+    points = indicators.select(
+        "indicator_set", pl.col("indicator_id").cast(lookups["indicator_id"].dtype), "area_id", "max_points"
+    )
+    cells = (
+        scores.lazy()
+        .group_by("candidate_id", "indicator_id")
+        .agg(
+            n=pl.len(),
+            evaluators=pl.col("evaluator_id").n_unique(),
+            sum=pl.col("score").sum(),
+            min=pl.col("score").min(),
+            max=pl.col("score").max(),
+        )
+        .join(sets.lazy(), on="candidate_id", how="left")
+        .join(points.lazy(), on=["indicator_set", "indicator_id"], how="left")
+        .collect()
+    )
+    problems = cells.select(
+        foreign=pl.col("max_points").is_null().any(),
+        above=(pl.col("max") > pl.col("max_points")).any(),
+        duplicate=(pl.col("n") > pl.col("evaluators")).any() if has_evaluators else (pl.col("n") > 1).any(),
+    ).row(0, named=True)
+    if problems["foreign"]:
+        cell = cells.filter(pl.col("max_points").is_null()).row(0, named=True)
+        index = _first(scores, _at(cell))
+        raise InputError(
+            path,
+            f"indicator {cell['indicator_id']!r} is not in the {cell['indicator_set']!r} set of candidate "
+            f"{cell['candidate_id']!r}",
+            where=where(path, index), column="indicator_id",
+        )
+    if problems["above"]:
+        cell = cells.filter(pl.col("max") > pl.col("max_points")).row(0, named=True)
+        index = _first(scores, _at(cell) & (pl.col("score") > cell["max_points"]))
+        raise InputError(
+            path,
+            f"score {scores['score'][index]:g} is above the maximum {cell['max_points']:g} of indicator "
+            f"{cell['indicator_id']!r}",
+            where=where(path, index), column="score",
+        )
+    if problems["duplicate"]:
+        keys = ["candidate_id", "evaluator_id", "indicator_id"]
+        indexed = scores.with_row_index("_i")
+        second = indexed.filter(~pl.struct(keys).is_first_distinct()).row(0, named=True)
+        first = indexed.filter(pl.all_horizontal(pl.col(k).eq_missing(second[k]) for k in keys)).row(0, named=True)
+        who = f" by evaluator {first['evaluator_id']!r}" if has_evaluators else ""
+        raise InputError(
+            path,
+            f"duplicate score of candidate {first['candidate_id']!r}{who} on indicator {first['indicator_id']!r} "
+            f"(first at {where(path, first['_i'])})",
+            where=where(path, second["_i"]),
+        )
+    return ContestData(
+        config=config,
+        candidates=candidates,
+        indicators=indicators,
+        scores=scores,
+        cells=cells.drop("evaluators"),
+        has_evaluators=has_evaluators,
+    )
+
+
+def _at(cell: dict) -> pl.Expr:
+    return (pl.col("candidate_id") == cell["candidate_id"]) & (pl.col("indicator_id") == cell["indicator_id"])
+
+
+def _first(frame: pl.DataFrame, mask: pl.Expr) -> int:
+    return frame.select(mask.arg_true().first()).item()
+
+
+def _load_indicators(config: Config) -> pl.DataFrame:
+    path = config.contest.indicators
+    frame = read_table(path, INDICATORS)
+    for column in INDICATORS.optional:
+        if column not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, pl.String).alias(column))
+    bad = frame.select((~pl.col("max_points").is_finite() | (pl.col("max_points") <= 0)).arg_true().first()).item()
+    if bad is not None:
+        raise InputError(path, f"max_points must be a positive number, not {frame['max_points'][bad]!r}",
+                         where=where(path, bad), column="max_points")
+    dup = frame.select(pl.struct("indicator_set", "indicator_id").is_duplicated().arg_true().get(1, null_on_oob=True)).item()
+    if dup is not None:
+        raise InputError(path, f"indicator {frame['indicator_id'][dup]!r} appears twice in set {frame['indicator_set'][dup]!r}",
+                         where=where(path, dup), column="indicator_id")
+    # An area belongs to one set under one label; a mismatch is a typo that would split it.
+    areas = frame.group_by("indicator_set", "area_id").agg(pl.col("area_label").drop_nulls().n_unique().alias("labels"))
+    split = areas.filter(pl.col("labels") > 1)
+    if split.height:
+        area = split.row(0, named=True)
+        raise InputError(path, f"area {area['area_id']!r} of set {area['indicator_set']!r} has different area_label values",
+                         column="area_label")
+    sets = set(frame["indicator_set"].to_list())
+    for category in config.categories:
+        if category.indicator_set not in sets:
+            raise InputError(
+                config.path,
+                f"indicator_set {category.indicator_set!r} has no indicators in {path.name}",
+                where=f"key [[categories]] {category.id!r} indicator_set",
+            )
+        set_areas = set(frame.filter(pl.col("indicator_set") == category.indicator_set)["area_id"].to_list())
+        for area in category.tie_break:
+            if area not in set_areas:
+                raise InputError(
+                    config.path,
+                    f"tie-break area {area!r} is not an area of set {category.indicator_set!r} "
+                    f"(its areas: {', '.join(sorted(set_areas))})",
+                    where=f"key [[categories]] {category.id!r} tie_break",
+                )
+    return frame.select("indicator_set", "indicator_id", "area_id", "max_points", "label", "area_label")
+
+
+def _load_candidates(config: Config) -> pl.DataFrame:
+    path = config.contest.candidates
+    frame = read_table(path, CANDIDATES)
+    dup = frame.select(pl.col("candidate_id").is_duplicated().arg_true().get(1, null_on_oob=True)).item()
+    if dup is not None:
+        raise InputError(path, f"candidate {frame['candidate_id'][dup]!r} appears twice", where=where(path, dup), column="candidate_id")
+    known = [c.id for c in config.categories]
+    unknown = frame.select((~pl.col("category").is_in(known)).arg_true().first()).item()
+    if unknown is not None:
+        raise InputError(
+            path, f"unknown category {frame['category'][unknown]!r} (the config has: {', '.join(known)})",
+            where=where(path, unknown), column="category",
+        )
+    return frame
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes, for the lock's record of what it was computed from."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
