@@ -68,8 +68,8 @@ def cmd_rank(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown category {args.category!r} (the config has: {known})")
     result = standings(data)
     if args.format == "json":
-        json.dump(to_json(result, category=args.category), sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+        # dumps, then one write: json.dump's many small writes cost seconds at 10,000 entries.
+        sys.stdout.write(json.dumps(to_json(result, category=args.category), ensure_ascii=False) + "\n")
     elif args.format == "csv":
         sys.stdout.write(csv_text(result, category=args.category))
     else:

@@ -140,8 +140,12 @@ def standings(data: ContestData, decisions: Decisions = Decisions()) -> Standing
         evaluators = data.scores.group_by("candidate_id").agg(evaluators=pl.col("evaluator_id").n_unique().cast(pl.Int64))
     else:
         evaluators = data.scores.group_by("candidate_id").agg(evaluators=pl.lit(None, pl.Int64).first())
-    evaluators = evaluators.with_columns(pl.col("candidate_id").cast(pl.String))
-    cells = cells.with_columns(pl.col("candidate_id").cast(pl.String), pl.col("indicator_id").cast(pl.String))
+    # Per candidate from here on: few rows, so ids become plain text again.
+    subtotals = cells.group_by("candidate_id", "area_id").agg(sub=pl.col("value").sum())
+    totals = cells.group_by("candidate_id").agg(total=pl.col("value").sum(), scored=pl.len())
+    subtotals, totals, evaluators = (
+        f.with_columns(pl.col("candidate_id").cast(pl.String)) for f in (subtotals, totals, evaluators)
+    )
 
     boards = []
     for category in config.categories:
@@ -149,13 +153,9 @@ def standings(data: ContestData, decisions: Decisions = Decisions()) -> Standing
         areas = tuple(indicators["area_id"].unique(maintain_order=True).to_list())
         max_points = indicators["max_points"].sum()
         members = data.candidates.filter(pl.col("category") == category.id).select("candidate_id", "name")
-        mine = cells.join(members.select("candidate_id"), on="candidate_id", how="semi")
-        per_area = (
-            mine.group_by("candidate_id", "area_id")
-            .agg(sub=pl.col("value").sum())
-            .pivot(on="area_id", index="candidate_id", values="sub", on_columns=list(areas))
+        per_area = subtotals.join(members.select("candidate_id"), on="candidate_id", how="semi").pivot(
+            on="area_id", index="candidate_id", values="sub", on_columns=list(areas)
         )
-        totals = mine.group_by("candidate_id").agg(total=pl.col("value").sum(), scored=pl.len())
         frame = (
             members.join(totals, on="candidate_id", how="left")
             .join(per_area, on="candidate_id", how="left")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,9 @@ from panel_tui.config import Config
 from panel_tui.errors import InputError
 
 FORMATS = (".csv", ".parquet", ".xlsx")
+_NON_BLANK = re.compile(rb"\S")
+_BOM = b"\xef\xbb\xbf"
+_HEAD = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class TableSpec:
     required: tuple[str, ...]
     optional: tuple[str, ...] = ()
     numeric: tuple[str, ...] = ()
+    categorical: tuple[str, ...] = ()  # few distinct values, many rows: stored as codes
     keep_extra: bool = False  # candidates.csv may carry any further columns; a score sheet may not
 
 
@@ -49,6 +54,7 @@ SCORES = TableSpec(
     ("candidate_id", "indicator_id", "score"),
     optional=("evaluator_id",),
     numeric=("score",),
+    categorical=("evaluator_id",),
 )
 
 
@@ -124,9 +130,10 @@ def _check_columns(path: Path, columns: list[str], spec: TableSpec, where_header
                 raise InputError(path, f"unexpected column (a {spec.label} file has: {allowed})", where=where_header, column=name)
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, limit: int = -1) -> bytes:
     try:
-        return path.read_bytes()
+        with path.open("rb") as handle:
+            return handle.read(limit)
     except PermissionError:
         raise InputError(path, "cannot read the file: permission denied") from None
     except OSError as exc:
@@ -137,7 +144,7 @@ def decode_text(path: Path, data: bytes) -> bytes:
     """Return the file's text as UTF-8 bytes, whether it was UTF-8, UTF-8 with BOM or CP949."""
     if b"\x00" in data[:65536]:
         raise InputError(path, "this is a binary file, not CSV text (is it a workbook or Parquet file with a .csv name?)")
-    if data.startswith(b"\xef\xbb\xbf"):
+    if data.startswith(_BOM):
         data = data[3:]
     if data.isascii():
         return data
@@ -153,27 +160,42 @@ def decode_text(path: Path, data: bytes) -> bytes:
 
 
 def _read_csv(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.DataFrame:
-    data = decode_text(path, _read_bytes(path))
-    if not data.strip():
+    head = _read_bytes(path, limit=_HEAD)
+    if b"\x00" in head:
+        raise InputError(path, "this is a binary file, not CSV text (is it a workbook or Parquet file with a .csv name?)")
+    text = head[3:] if head.startswith(_BOM) else head
+    first = _NON_BLANK.search(text)
+    if first is None and len(head) < _HEAD:
         raise InputError(path, "the file is empty")
-    header_line = data.split(b"\n", 1)[0].decode("utf-8")
-    header = [name.strip() for name in next(csv.reader([header_line]))]
+    end_of_header = text.find(b"\n", first.start() if first else 0)
+    header_bytes = text[first.start() if first else 0 : end_of_header if end_of_header >= 0 else None]
+    try:
+        header_line = header_bytes.decode("utf-8")
+    except UnicodeDecodeError:
+        header_line = header_bytes.decode("cp949", errors="replace")
+    header = [name.strip() for name in next(csv.reader([header_line.rstrip("\r")]))]
     _check_columns(path, header, spec, "line 1")
-    if len(data.split(b"\n", 2)) < 2 or not data.split(b"\n", 1)[1].strip():
+    if len(head) < _HEAD and (end_of_header < 0 or _NON_BLANK.search(text, end_of_header) is None):
         raise InputError(path, f"the file has a header but no {spec.label}")
     wanted = {**{c: pl.String for c in header}, **{c: pl.Float64 for c in spec.numeric}}
+    wanted.update({c: pl.Categorical for c in spec.categorical if c in wanted})
     wanted.update({c: lookup.dtype for c, lookup in lookups.items() if c in wanted})
+    if first is not None and first.start() == 0:
+        try:
+            # Fast path: polars reads the file itself (UTF-8, BOM or not), straight into the
+            # final types. Anything else (CP949, a bad cell, an unknown id) takes the slow path.
+            return pl.read_csv(path, new_columns=header, schema_overrides=wanted, infer_schema=False)
+        except pl.exceptions.PolarsError:
+            pass
+    data = decode_text(path, _read_bytes(path))
+    data = data[_NON_BLANK.search(data).start():]
     try:
-        # Fast path: parsed once, straight into the final types.
-        return pl.read_csv(data, new_columns=header, schema_overrides=wanted, infer_schema=False)
-    except pl.exceptions.PolarsError:
-        pass
-    try:
-        # Slow path, only for a bad file: everything as text, so _coerce can name the cell.
+        # Slow path, only for a bad or non-UTF-8 file: everything as text, so _coerce can
+        # name the cell.
         return pl.read_csv(data, new_columns=header, infer_schema=False)
     except pl.exceptions.PolarsError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise InputError(path, f"not a well-formed CSV file: {first}") from None
+        first_line = str(exc).strip().splitlines()[0]
+        raise InputError(path, f"not a well-formed CSV file: {first_line}") from None
 
 
 def _read_parquet(path: Path, spec: TableSpec) -> pl.DataFrame:
@@ -225,6 +247,9 @@ def _coerce(path: Path, frame: pl.DataFrame, spec: TableSpec, lookups: dict[str,
                 _cast_checked(path, frame.with_columns(text), column, lookups[column].dtype,
                               f"unknown {lookups[column].what}")
             )
+        elif column in spec.categorical:
+            if dtype != pl.Categorical:
+                casts.append(_as_text(frame[column]).cast(pl.Categorical))
         elif dtype != pl.String:
             casts.append(_as_text(frame[column]))
     frame = frame.with_columns(casts) if casts else frame
