@@ -80,13 +80,19 @@ def where(path: Path, index: int) -> str:
     return f"row {index + 1}"
 
 
-def read_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup] | None = None) -> pl.DataFrame:
+def read_table(
+    path: Path, spec: TableSpec, lookups: dict[str, Lookup] | None = None, frame: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Read one input file into a frame with the spec's columns, typed, every cell checked.
 
     Text columns come back as ``String`` (or ``Enum`` where a lookup is given), numeric ones
-    as ``Float64``; required columns have no missing values.
+    as ``Float64``; required columns have no missing values. Given ``frame``, that frame is
+    checked as if it had been read from ``path`` (for tests and generated contests).
     """
     lookups = lookups or {}
+    if frame is not None:
+        _check_columns(path, frame.columns, spec, "the header")
+        return _checked(path, _coerce(path, frame, spec, lookups), spec)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise InputError(path, f"unsupported file type {suffix or '(none)'!r} (expected .csv, .parquet or .xlsx)")
@@ -100,7 +106,10 @@ def read_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup] | None = 
         frame = _read_parquet(path, spec)
     else:
         frame = _read_xlsx(path, spec)
-    frame = _coerce(path, frame, spec, lookups)
+    return _checked(path, _coerce(path, frame, spec, lookups), spec)
+
+
+def _checked(path: Path, frame: pl.DataFrame, spec: TableSpec) -> pl.DataFrame:
     for column in spec.required:
         if frame[column].null_count():
             index = frame[column].is_null().arg_true()[0]
@@ -310,11 +319,16 @@ class ContestData:
         return tuple(self.scores["evaluator_id"].unique().sort().to_list())
 
 
-def load_contest(config: Config) -> ContestData:
-    """Load and cross-check candidates, indicators and scores; raise ``InputError`` on any defect."""
+def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None) -> ContestData:
+    """Load and cross-check candidates, indicators and scores; raise ``InputError`` on any defect.
+
+    ``frames`` ({"candidates": ..., "indicators": ..., "scores": ...}) stands in for the
+    files: the same checks run on them, with the config's file names in the messages.
+    """
+    frames = frames or {}
     files = config.contest
-    indicators = _load_indicators(config)
-    candidates = _load_candidates(config)
+    indicators = _load_indicators(config, frames.get("indicators"))
+    candidates = _load_candidates(config, frames.get("candidates"))
     lookups = {
         "candidate_id": Lookup(tuple(candidates["candidate_id"].to_list()), f"candidate (not in {files.candidates.name})"),
         "indicator_id": Lookup(
@@ -322,7 +336,7 @@ def load_contest(config: Config) -> ContestData:
             f"indicator (not in {files.indicators.name})",
         ),
     }
-    scores = read_table(files.scores, SCORES, lookups)
+    scores = read_table(files.scores, SCORES, lookups, frames.get("scores"))
     path = files.scores
     has_evaluators = "evaluator_id" in scores.columns
     if has_evaluators and scores["evaluator_id"].null_count():
@@ -420,9 +434,9 @@ def _first(frame: pl.DataFrame, mask: pl.Expr) -> int:
     return frame.select(mask.arg_true().first()).item()
 
 
-def _load_indicators(config: Config) -> pl.DataFrame:
+def _load_indicators(config: Config, given: pl.DataFrame | None) -> pl.DataFrame:
     path = config.contest.indicators
-    frame = read_table(path, INDICATORS)
+    frame = read_table(path, INDICATORS, frame=given)
     for column in INDICATORS.optional:
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.String).alias(column))
@@ -461,9 +475,9 @@ def _load_indicators(config: Config) -> pl.DataFrame:
     return frame.select("indicator_set", "indicator_id", "area_id", "max_points", "label", "area_label")
 
 
-def _load_candidates(config: Config) -> pl.DataFrame:
+def _load_candidates(config: Config, given: pl.DataFrame | None) -> pl.DataFrame:
     path = config.contest.candidates
-    frame = read_table(path, CANDIDATES)
+    frame = read_table(path, CANDIDATES, frame=given)
     dup = frame.select(pl.col("candidate_id").is_duplicated().arg_true().get(1, null_on_oob=True)).item()
     if dup is not None:
         raise InputError(path, f"candidate {frame['candidate_id'][dup]!r} appears twice", where=where(path, dup), column="candidate_id")

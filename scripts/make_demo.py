@@ -19,7 +19,7 @@ mean is that value, plus one lower and one higher outlier that the trimmed mean 
 trimmed mean reproduces the chosen totals exactly, while the mean and median differ a little
 (as they would in a real committee). Evaluator E07 tends to score high and E12 low.
 
-    python scripts/make_demo.py        # rewrites panel_tui/demo/data/*.csv
+    python scripts/make_demo.py [OUT_DIR]     # default: rewrites panel_tui/demo/data/*.csv
 """
 
 from __future__ import annotations
@@ -174,9 +174,9 @@ def cell_scores(rng: random.Random, value: int, cap: int, evaluators: list[str])
     return dict(zip(keys, ordered))
 
 
-def main() -> None:
+def main(out: Path = OUT) -> None:
     rng = random.Random(SEED)
-    OUT.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     sets = {"city": (CITY_AREAS, 0.5, CITY_COMMITTEE), "service": (SERVICE_AREAS, 0.1, SERVICE_COMMITTEE)}
 
     indicator_rows = []
@@ -192,12 +192,12 @@ def main() -> None:
                     label = f"{SERVICE_TOPICS[area]} {k + 1}"
                     iid = f"SV{n:02d}"
                 indicator_rows.append((set_id, iid, area, f"{maximum:g}", label, area_label))
-    with (OUT / "indicators.csv").open("w", newline="", encoding="utf-8") as f:
+    with (out / "indicators.csv").open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["indicator_set", "indicator_id", "area_id", "max_points", "label", "area_label"])
         w.writerows(indicator_rows)
 
-    with (OUT / "candidates.csv").open("w", newline="", encoding="utf-8") as f:
+    with (out / "candidates.csv").open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["candidate_id", "name", "category", "population_k", "region", "applicant", "partner"])
         for cid, name, category, _, population, region in CITIES:
@@ -226,12 +226,12 @@ def main() -> None:
                 for evaluator, score in cell_scores(rng, value, units(maximum, step), evaluators).items():
                     score_rows.append((cid, evaluator, iid, round(score * step, 1)))
     score_rows.sort(key=lambda r: (r[0], r[2], r[1]))
-    with (OUT / "scores.csv").open("w", newline="", encoding="utf-8") as f:
+    with (out / "scores.csv").open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["candidate_id", "evaluator_id", "indicator_id", "score"])
         for cid, evaluator, iid, score in score_rows:
             w.writerow([cid, evaluator, iid, f"{score:g}"])
-    print(f"wrote {len(indicator_rows)} indicators, {len(candidates)} candidates, {len(score_rows)} scores to {OUT}")
+    print(f"wrote {len(indicator_rows)} indicators, {len(candidates)} candidates, {len(score_rows)} scores to {out}")
 
 
 def indicator_rows_of(set_id: str) -> list[float]:
@@ -240,4 +240,6 @@ def indicator_rows_of(set_id: str) -> list[float]:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT)
