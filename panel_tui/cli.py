@@ -24,24 +24,170 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
                         help="the contest's config.toml (default: ./config.toml, else the bundled 2022 demo)")
+    session = argparse.ArgumentParser(add_help=False)
+    session.add_argument("--session", metavar="PATH", default=argparse.SUPPRESS,
+                         help="the session database (default: sessions/<contest id>.sqlite)")
+    with_session = [common, session]
     parser = _Parser(prog="panel-tui", description="A console for the expert panel that decides a certification contest.",
-                     parents=[common])
+                     parents=with_session)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     validate = commands.add_parser("validate", parents=[common], help="check the config and every input file")
     validate.set_defaults(run=cmd_validate)
-    rank = commands.add_parser("rank", parents=[common], help="print the leaderboards")
+    rank = commands.add_parser("rank", parents=with_session, help="print the leaderboards, with the panel's decisions")
     rank.add_argument("--format", choices=("table", "json", "csv"), default="table")
     rank.add_argument("--category", metavar="ID", help="only this category")
     rank.set_defaults(run=cmd_rank)
+
+    note = commands.add_parser("note", parents=with_session, help="add a discussion note")
+    target = note.add_mutually_exclusive_group()
+    target.add_argument("--candidate", metavar="ID")
+    target.add_argument("--category", metavar="ID")
+    note.add_argument("text", metavar="TEXT")
+    note.set_defaults(run=cmd_note)
+    focus = commands.add_parser("focus", parents=with_session, help="put a candidate under discussion")
+    who = focus.add_mutually_exclusive_group(required=True)
+    who.add_argument("--candidate", metavar="ID")
+    who.add_argument("--clear", action="store_true", help="nobody is under discussion")
+    focus.set_defaults(run=cmd_focus)
+    decide = commands.add_parser("decide", parents=with_session, help="record a panel decision")
+    kinds = decide.add_subparsers(dest="decision", metavar="tie|exclude", required=True, parser_class=_Parser)
+    tie = kinds.add_parser("tie", parents=with_session, help="order a group of fully tied candidates")
+    tie.add_argument("--category", metavar="ID", required=True)
+    tie.add_argument("--order", metavar="ID,ID,...", required=True, help="the tied candidates, best first")
+    tie.add_argument("--reason", metavar="TEXT", required=True)
+    tie.set_defaults(run=cmd_decide_tie)
+    exclude = kinds.add_parser("exclude", parents=with_session, help="remove a candidate from the ranking")
+    exclude.add_argument("--candidate", metavar="ID", required=True)
+    exclude.add_argument("--code", metavar="CODE", required=True, help="withdrawn, ineligible, disqualified or other")
+    exclude.add_argument("--reason", metavar="TEXT", required=True)
+    exclude.set_defaults(run=cmd_decide_exclude)
+    for name, run, text in (
+        ("lock", cmd_lock, "propose (or, without chair confirmation, make) the lock of the final list"),
+        ("confirm-lock", cmd_confirm_lock, "the chair confirms the proposed lock"),
+        ("verify", cmd_verify, "recompute the final list and check the files and the journal against the lock"),
+        ("log", cmd_log, "print the journal"),
+    ):
+        commands.add_parser(name, parents=with_session, help=text).set_defaults(run=run)
+    export = commands.add_parser("export", parents=with_session, help="write the locked final list")
+    export.add_argument("--format", choices=("csv", "xlsx", "json", "md"), required=True)
+    export.add_argument("--out", metavar="DIR", required=True, type=Path)
+    export.set_defaults(run=cmd_export)
     return parser
 
 
 def _load(args: argparse.Namespace):
-    from panel_tui.config import find_config, load_config
     from panel_tui.inputs import load_contest
 
-    config = load_config(find_config(getattr(args, "config", None)))
-    return load_contest(config)
+    return load_contest(_config(args))
+
+
+def _config(args: argparse.Namespace):
+    from panel_tui.config import find_config, load_config
+
+    return load_config(find_config(getattr(args, "config", None)))
+
+
+def _meeting(args: argparse.Namespace, *, writable: bool = True):
+    from panel_tui.meeting import Meeting
+    from panel_tui.session import default_path
+
+    config = _config(args)
+    path = getattr(args, "session", None)
+    return Meeting(config, Path(path) if path else default_path(config), writable=writable)
+
+
+def cmd_note(args: argparse.Namespace) -> int:
+    event = _meeting(args).note(args.text, candidate=args.candidate, category=args.category)
+    print(f"note recorded (event {event.seq}, by {event.author})")
+    return 0
+
+
+def cmd_focus(args: argparse.Namespace) -> int:
+    meeting = _meeting(args)
+    event = meeting.focus(None if args.clear else args.candidate)
+    print(f"focus: {args.candidate or 'nobody'} (event {event.seq}, by {event.author})")
+    return 0
+
+
+def cmd_decide_tie(args: argparse.Namespace) -> int:
+    order = [c.strip() for c in args.order.split(",") if c.strip()]
+    event = _meeting(args).decide_tie(args.category, order, args.reason)
+    print(f"tie order recorded for {args.category}: {' > '.join(order)} (event {event.seq}, by {event.author})")
+    return 0
+
+
+def cmd_decide_exclude(args: argparse.Namespace) -> int:
+    event = _meeting(args).exclude(args.candidate, args.code, args.reason)
+    print(f"{args.candidate} excluded ({args.code}) (event {event.seq}, by {event.author})")
+    return 0
+
+
+def _receipt_lines(receipt) -> list[str]:
+    return [
+        "",
+        f"    FINGERPRINT  {receipt.fingerprint}",
+        "",
+        f"lock digest {receipt.digest}",
+    ]
+
+
+def cmd_lock(args: argparse.Namespace) -> int:
+    receipt = _meeting(args).propose_lock()
+    if receipt.confirmed:
+        print("the final list is locked")
+    else:
+        print(f"lock proposed by {receipt.proposal.author} (event {receipt.proposal.seq}); "
+              "a chair must confirm it with `panel-tui confirm-lock`")
+    print("\n".join(_receipt_lines(receipt)))
+    return 0
+
+
+def cmd_confirm_lock(args: argparse.Namespace) -> int:
+    receipt = _meeting(args).confirm_lock()
+    print(f"the final list is locked: proposed by {receipt.proposal.author}, confirmed by {receipt.confirmation.author}")
+    print("\n".join(_receipt_lines(receipt)))
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    report = _meeting(args, writable=False).verify()
+    for ok, text in report.findings:
+        print(f"{'ok  ' if ok else 'FAIL'}  {text}")
+    print("verified: everything holds" if report.ok else "NOT verified: see FAIL above")
+    return 0 if report.ok else 2
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    from panel_tui.meeting import fingerprint
+
+    for e in _meeting(args, writable=False).journal.events():
+        p = e.payload
+        if e.kind == "note":
+            about = p.get("candidate_id") or p.get("category") or "meeting"
+            what = f"[{about}] {p['text']}"
+        elif e.kind == "focus":
+            what = p.get("candidate_id") or "(nobody)"
+        elif e.kind == "tie_order":
+            what = f"{p['category']}: {' > '.join(p['order'])}: {p['reason']}"
+        elif e.kind == "exclusion":
+            what = f"{p['candidate_id']} {p['code']}: {p['reason']}"
+        else:
+            what = f"fingerprint {fingerprint(p['digest'])}"
+        print(f"{e.seq:>5}  {e.at[:19].replace('T', ' ')}Z  {e.author:<12} {e.kind:<15} {what}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from panel_tui.errors import Refused
+    from panel_tui.export import export
+
+    meeting = _meeting(args, writable=False)
+    lock = meeting.state().lock
+    if lock is None:
+        raise Refused("exports come only from the locked final list, and this session is not locked")
+    path = export(lock, args.format, args.out, meeting.config.contest.id)
+    print(f"wrote {path} (fingerprint {lock.fingerprint})")
+    return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -62,18 +208,31 @@ def cmd_rank(args: argparse.Namespace) -> int:
     from panel_tui.engine import standings, to_json
     from panel_tui.report import csv_text, table
 
-    data = _load(args)
-    if args.category is not None and args.category not in {c.id for c in data.config.categories}:
-        known = ", ".join(c.id for c in data.config.categories)
+    meeting = _meeting(args, writable=False)
+    config = meeting.config
+    if args.category is not None and args.category not in {c.id for c in config.categories}:
+        known = ", ".join(c.id for c in config.categories)
         raise UsageError(f"unknown category {args.category!r} (the config has: {known})")
-    result = standings(data)
+    state = meeting.state()
+    result = standings(meeting.data(), state.decisions)
+    locked = state.lock is not None
+    for board in result.boards:
+        for order in board.stale_tie_orders:
+            print(f"panel-tui: warning: the tie order {', '.join(order.order)} (event {order.seq}) no longer matches "
+                  f"a tied group in {board.category.id}; it is not applied", file=sys.stderr)
+    if locked:
+        from panel_tui.meeting import final_list
+
+        if final_list(result) != state.lock.final:
+            print("panel-tui: warning: the files no longer give the locked list; run `panel-tui verify`",
+                  file=sys.stderr)
     if args.format == "json":
         # dumps, then one write: json.dump's many small writes cost seconds at 10,000 entries.
-        sys.stdout.write(json.dumps(to_json(result, category=args.category), ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(to_json(result, locked=locked, category=args.category), ensure_ascii=False) + "\n")
     elif args.format == "csv":
         sys.stdout.write(csv_text(result, category=args.category))
     else:
-        sys.stdout.write(table(result, category=args.category))
+        sys.stdout.write(table(result, category=args.category, locked=locked))
     return 0
 
 

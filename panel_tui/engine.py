@@ -28,6 +28,8 @@ class TieOrder:
     category: str
     order: tuple[str, ...]
     reason: str = ""
+    by: str = ""  # who recorded it, and the journal event it came from (0: not from a journal)
+    seq: int = 0
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class Exclusion:
     candidate_id: str
     code: str  # one of EXCLUSION_CODES
     reason: str = ""
+    by: str = ""
+    seq: int = 0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,117 @@
+"""Exports of the locked final list: CSV, XLSX, JSON and Markdown, each with the fingerprint.
+
+Only a ``LockReceipt`` can be exported: the list comes from the lock itself, never from a
+fresh computation, so what is announced is exactly what the panel locked.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from panel_tui.meeting import LockReceipt
+
+FORMATS = ("csv", "xlsx", "json", "md")
+_FIELDS = ("rank", "candidate_id", "name", "total", "percent", "grade", "status", "certified", "top", "tie",
+           "borderline", "decided_by", "evaluators")
+
+
+def _frame(receipt: LockReceipt) -> pl.DataFrame:
+    rows = []
+    for category in receipt.final["categories"]:
+        for entry in category["entries"]:
+            row = {"category": category["id"], "category_label": category["label"]}
+            row.update({f: entry[f] for f in _FIELDS})
+            row.update({f"area_{a}": v for a, v in entry["areas"].items()})
+            row["fingerprint"] = receipt.fingerprint
+            rows.append(row)
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def _decision_text(decision: dict[str, Any]) -> str:
+    if decision["kind"] == "tie_order":
+        return f"Tie order {' > '.join(decision['order'])}: {decision['reason']}"
+    return f"{decision['candidate_id']} excluded ({decision['code']}): {decision['reason']}"
+
+
+def export(receipt: LockReceipt, fmt: str, out_dir: Path, contest_id: str) -> Path:
+    """Write the final list in ``fmt`` into ``out_dir``; return the file written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"final-list-{contest_id}.{fmt}"
+    if fmt == "csv":
+        # UTF-8 with BOM so Excel opens Hangul names correctly.
+        path.write_bytes(b"\xef\xbb\xbf" + _frame(receipt).write_csv().encode("utf-8"))
+    elif fmt == "xlsx":
+        _write_xlsx(receipt, path)
+    elif fmt == "json":
+        doc = {**receipt.final, "fingerprint": receipt.fingerprint, "digest": receipt.digest, "files": receipt.files,
+               "proposed_by": receipt.proposal.author, "proposed_at": receipt.proposal.at,
+               "confirmed_by": receipt.confirmation.author if receipt.confirmation else None,
+               "confirmed_at": receipt.confirmation.at if receipt.confirmation else None}
+        path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    elif fmt == "md":
+        path.write_text(markdown(receipt), encoding="utf-8")
+    else:
+        raise ValueError(fmt)
+    return path
+
+
+def _write_xlsx(receipt: LockReceipt, path: Path) -> None:
+    import xlsxwriter
+
+    frame = _frame(receipt)
+    with xlsxwriter.Workbook(str(path)) as workbook:
+        frame.write_excel(workbook, worksheet="Final list", autofit=True)
+        sheet = workbook.add_worksheet("Lock")
+        rows = [
+            ("Contest", receipt.final["contest"]),
+            ("Fingerprint", receipt.fingerprint),
+            ("Lock digest (SHA-256)", receipt.digest),
+            ("Proposed by", f"{receipt.proposal.author} at {receipt.proposal.at}"),
+            ("Confirmed by", f"{receipt.confirmation.author} at {receipt.confirmation.at}" if receipt.confirmation else ""),
+        ]
+        rows += [(f"{name} file", f"{f['path']} sha256 {f['sha256']}") for name, f in receipt.files.items()]
+        rows += [(c["id"], _decision_text(d)) for c in receipt.final["categories"] for d in c["decisions"]]
+        for i, (key, value) in enumerate(rows):
+            sheet.write(i, 0, key)
+            sheet.write(i, 1, value)
+        sheet.set_column(0, 0, 24)
+        sheet.set_column(1, 1, 90)
+
+
+def markdown(receipt: LockReceipt) -> str:
+    """The final list ready for an announcement, per category."""
+    final = receipt.final
+    lines = [f"# Final certification list: contest {final['contest']}", ""]
+    lines.append(f"Locked list, fingerprint **{receipt.fingerprint}** (consolidation: {final['method']}).")
+    lines.append("")
+    for category in final["categories"]:
+        entries = category["entries"]
+        certified = [e for e in entries if e["certified"]]
+        lines.append(f"## {category['label']}")
+        lines.append("")
+        lines.append(f"Threshold {category['threshold']:g} % of {category['max_points']:,.2f} points. "
+                     f"Certified: {len(certified)} of {len(entries)}.")
+        top = [e for e in entries if e["top"]]
+        if top:
+            lines.append(f"Highest evaluation: **{top[0]['name']}**.")
+        lines.append("")
+        lines.append("| Rank | Candidate | Total | % | Grade |")
+        lines.append("| ---: | --- | ---: | ---: | ---: |")
+        for e in certified:
+            grade = "" if e["grade"] is None else str(e["grade"])
+            lines.append(f"| {e['rank']} | {e['name']} | {e['total']:,.2f} | {e['percent']:.2f} | {grade} |")
+        if not certified:
+            lines.append("| | (none) | | | |")
+        if category["decisions"]:
+            lines.append("")
+            lines.append("Panel decisions:")
+            lines.extend(f"- {_decision_text(d)}" for d in category["decisions"])
+        lines.append("")
+    confirmed = f", confirmed by {receipt.confirmation.author} at {receipt.confirmation.at}" if receipt.confirmation else ""
+    lines.append(f"Proposed by {receipt.proposal.author} at {receipt.proposal.at}{confirmed}. "
+                 f"Fingerprint {receipt.fingerprint}; lock digest `{receipt.digest}`.")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,360 @@
+"""The panel meeting: what the journal's events mean, and the actions that add to it.
+
+``Meeting`` joins a contest (its files) to its session (the journal). The command line and
+the console both act through it, so the rules live here once: who may do what, what a
+decision must satisfy, what blocks the lock, what the lock freezes, and how ``verify``
+re-derives the final list. Writing itself is ``session.Journal.append``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from panel_tui.config import Config
+from panel_tui.engine import EXCLUSION_CODES, Decisions, Exclusion, Standings, TieOrder, standings, to_json
+from panel_tui.errors import PanelError, Refused, UsageError
+from panel_tui.inputs import ContestData, file_digest, load_contest
+from panel_tui.session import Event, Journal, account, canonical, check_chain, require, role_of
+
+
+@dataclass(frozen=True)
+class LockReceipt:
+    """The frozen final list: what was proposed, by whom, and who confirmed it."""
+
+    proposal: Event
+    confirmation: Event | None
+
+    @property
+    def digest(self) -> str:
+        return self.proposal.payload["digest"]
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.digest)
+
+    @property
+    def final(self) -> dict[str, Any]:
+        return self.proposal.payload["final"]
+
+    @property
+    def files(self) -> dict[str, dict[str, str]]:
+        return self.proposal.payload["files"]
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmation is not None
+
+
+def fingerprint(digest: str) -> str:
+    """The short form of a lock digest that people read aloud and compare: XXXX-XXXX-XXXX-XXXX."""
+    head = digest[:16].upper()
+    return "-".join(head[i : i + 4] for i in range(0, 16, 4))
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """What the journal says, derived from its events in order."""
+
+    events: tuple[Event, ...] = ()
+
+    @property
+    def decisions(self) -> Decisions:
+        ties, exclusions = [], []
+        for e in self.events:
+            if e.kind == "tie_order":
+                ties.append(TieOrder(e.payload["category"], tuple(e.payload["order"]), e.payload["reason"], e.author, e.seq))
+            elif e.kind == "exclusion":
+                exclusions.append(Exclusion(e.payload["candidate_id"], e.payload["code"], e.payload["reason"], e.author, e.seq))
+        return Decisions(tie_orders=tuple(ties), exclusions=tuple(exclusions))
+
+    @property
+    def notes(self) -> tuple[Event, ...]:
+        return tuple(e for e in self.events if e.kind == "note")
+
+    @property
+    def focus(self) -> str | None:
+        for e in reversed(self.events):
+            if e.kind == "focus":
+                return e.payload.get("candidate_id")
+        return None
+
+    @property
+    def proposal(self) -> Event | None:
+        """The latest lock proposal, if no decision was recorded after it."""
+        for e in reversed(self.events):
+            if e.kind in ("tie_order", "exclusion"):
+                return None
+            if e.kind == "lock_proposed":
+                return e
+        return None
+
+    @property
+    def lock(self) -> LockReceipt | None:
+        """The confirmed lock, if any: after it the session is read-only."""
+        for e in self.events:
+            if e.kind == "lock_confirmed":
+                proposal = next(p for p in self.events if p.seq == e.payload["proposal"])
+                return LockReceipt(proposal, e)
+        return None
+
+    @property
+    def head(self) -> int:
+        return self.events[-1].seq if self.events else 0
+
+
+def final_list(result: Standings) -> dict[str, Any]:
+    """The list the lock freezes: the ranked entries with their decisions and reasons."""
+    doc = to_json(result, locked=True)
+    for category in doc["categories"]:
+        board = result.board(category["id"])
+        decisions = [
+            {"kind": "tie_order", "order": list(t.order), "reason": t.reason, "by": t.by, "event": t.seq}
+            for t in board.applied_tie_orders
+        ]
+        excluded = board.entries.filter(pl.col("status") == "excluded")
+        decisions += [
+            {"kind": "exclusion", "candidate_id": cid, "code": code, "reason": reason}
+            for cid, code, reason in excluded.select("candidate_id", "exclusion_code", "exclusion_reason").iter_rows()
+        ]
+        category["decisions"] = decisions
+    return doc
+
+
+def _digest(final: dict[str, Any], files: dict[str, dict[str, str]]) -> str:
+    return hashlib.sha256(canonical({"final": final, "files": files}).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Verification:
+    """``verify``'s findings: each a line; ``ok`` only when every one holds."""
+
+    findings: list[tuple[bool, str]] = field(default_factory=list)
+
+    def add(self, ok: bool, text: str) -> None:
+        self.findings.append((ok, text))
+
+    @property
+    def ok(self) -> bool:
+        return all(ok for ok, _ in self.findings)
+
+
+class Meeting:
+    """A contest and its session, seen by one OS account."""
+
+    def __init__(self, config: Config, session_path: Path, *, who: str | None = None, writable: bool = True) -> None:
+        self.config = config
+        self.journal = Journal(session_path, writable=writable)
+        self.who = who if who is not None else account()
+        self._data: ContestData | None = None
+
+    @property
+    def role(self) -> str:
+        return role_of(self.config.roles, self.who)
+
+    def data(self, *, reload: bool = False) -> ContestData:
+        if self._data is None or reload:
+            self._data = load_contest(self.config)
+        return self._data
+
+    def state(self) -> SessionState:
+        return SessionState(tuple(self.journal.events()))
+
+    def standings(self, state: SessionState | None = None) -> Standings:
+        state = state or self.state()
+        return standings(self.data(), state.decisions)
+
+    # -- writing ----------------------------------------------------------------------
+    def _append(self, kind: str, payload: dict[str, Any], *, since: int | None = None) -> Event:
+        require(self.config, self.who, kind)
+        return self.journal.append(kind, self.who, payload, guard=lambda events: _not_locked(events, since))
+
+    def _candidate(self, candidate_id: str) -> dict[str, Any]:
+        match = self.data().candidates.filter(pl.col("candidate_id") == candidate_id)
+        if match.height == 0:
+            raise UsageError(f"unknown candidate {candidate_id!r} (not in {self.config.contest.candidates.name})")
+        return match.row(0, named=True)
+
+    def _category(self, category_id: str) -> None:
+        if category_id not in {c.id for c in self.config.categories}:
+            known = ", ".join(c.id for c in self.config.categories)
+            raise UsageError(f"unknown category {category_id!r} (the config has: {known})")
+
+    def note(self, text: str, *, candidate: str | None = None, category: str | None = None) -> Event:
+        """A discussion note on a candidate, on a category, or on the meeting as a whole."""
+        require(self.config, self.who, "note")
+        if not text.strip():
+            raise UsageError("a note needs some text")
+        if candidate is not None:
+            self._candidate(candidate)
+        if category is not None:
+            self._category(category)
+        return self._append("note", {"candidate_id": candidate, "category": category, "text": text.strip()})
+
+    def focus(self, candidate: str | None) -> Event:
+        """Put a candidate under discussion (None: nobody)."""
+        require(self.config, self.who, "focus")
+        if candidate is not None:
+            self._candidate(candidate)
+        return self._append("focus", {"candidate_id": candidate})
+
+    def decide_tie(self, category: str, order: list[str], reason: str) -> Event:
+        """Order a group of fully tied candidates; the group must be tied now."""
+        require(self.config, self.who, "tie_order")
+        self._category(category)
+        if not reason.strip():
+            raise UsageError("a tie decision needs a reason (--reason)")
+        if len(set(order)) != len(order) or len(order) < 2:
+            raise UsageError("--order lists two or more different candidates, best first")
+        state = self.state()
+        board = self.standings(state).board(category)
+        ranked = board.entries.filter(pl.col("rank").is_not_null() & pl.col("tie"))
+        groups = ranked.group_by(pl.col("total"), *[pl.col(a) for a in board.category.tie_break], maintain_order=True).agg(
+            pl.col("candidate_id")
+        )["candidate_id"].to_list()
+        if set(order) not in [set(g) for g in groups]:
+            current = "; ".join(", ".join(sorted(g)) for g in groups) or "none"
+            raise UsageError(f"{', '.join(order)} is not a group of fully tied candidates in {category} (tied groups now: {current})")
+        return self._append("tie_order", {"category": category, "order": order, "reason": reason.strip()}, since=state.head)
+
+    def exclude(self, candidate: str, code: str, reason: str) -> Event:
+        """Remove a candidate from the ranking, with a reason code and text."""
+        require(self.config, self.who, "exclusion")
+        self._candidate(candidate)
+        if code not in EXCLUSION_CODES:
+            raise UsageError(f"unknown reason code {code!r} (one of: {', '.join(EXCLUSION_CODES)})")
+        if not reason.strip():
+            raise UsageError("an exclusion needs a reason (--reason)")
+        return self._append("exclusion", {"candidate_id": candidate, "code": code, "reason": reason.strip()})
+
+    # -- the lock -----------------------------------------------------------------------
+    def blockers(self, result: Standings) -> list[str]:
+        """What stops the lock now: pending candidates and unresolved ties, named."""
+        names = dict(self.data().candidates.select("candidate_id", "name").iter_rows())
+        found = [
+            f"pending: {cid} {names[cid]} (wait for its scores, or exclude it if it withdrew)" for cid in result.pending
+        ]
+        found += [
+            f"unresolved tie in {category}: {', '.join(group)} (record the panel's order)"
+            for category, group in result.unresolved_ties
+        ]
+        return found
+
+    def files(self) -> dict[str, dict[str, str]]:
+        c = self.config.contest
+        paths = {"config": self.config.path, "candidates": c.candidates, "indicators": c.indicators, "scores": c.scores}
+        return {name: {"path": str(path), "sha256": file_digest(path)} for name, path in paths.items()}
+
+    def preview(self, state: SessionState | None = None) -> tuple[dict[str, Any], dict[str, dict[str, str]], str]:
+        """The final list as it would be locked now, the file digests, and its digest."""
+        final = final_list(self.standings(state))
+        files = self.files()
+        return final, files, _digest(final, files)
+
+    def propose_lock(self) -> LockReceipt:
+        """The secretary freezes the list; it is final at once unless the chair must confirm."""
+        require(self.config, self.who, "lock_proposed")
+        state = self.state()
+        if state.lock is not None:
+            raise Refused(f"the session is already locked (fingerprint {state.lock.fingerprint})")
+        result = self.standings(state)
+        blockers = self.blockers(result)
+        if blockers:
+            raise Refused("the lock is refused while:\n  " + "\n  ".join(blockers))
+        final, files, digest = self.preview(state)
+        proposal = self._append("lock_proposed", {"final": final, "files": files, "digest": digest}, since=state.head)
+        if self.config.lock.require_chair_confirmation:
+            return LockReceipt(proposal, None)
+        confirmation = self.journal.append(
+            "lock_confirmed", self.who, {"proposal": proposal.seq, "digest": digest, "chair_confirmation": False},
+            guard=lambda events: _not_locked(events, proposal.seq),
+        )
+        return LockReceipt(proposal, confirmation)
+
+    def confirm_lock(self) -> LockReceipt:
+        """The chair, a second account, confirms the proposed list unchanged."""
+        state = self.state()
+        if state.lock is not None:
+            raise Refused(f"the session is already locked (fingerprint {state.lock.fingerprint})")
+        require(self.config, self.who, "lock_confirmed")
+        proposal = state.proposal
+        if proposal is None:
+            raise Refused("there is no lock proposal to confirm (the secretary proposes it with `panel-tui lock`)")
+        if proposal.author == self.who:
+            raise Refused("the lock must be confirmed by a different account from the one that proposed it")
+        _, _, digest = self.preview(state)
+        if digest != proposal.payload["digest"]:
+            raise Refused(
+                "the final list or its files changed since the lock was proposed; the secretary must propose it again"
+            )
+        confirmation = self._append("lock_confirmed", {"proposal": proposal.seq, "digest": digest}, since=state.head)
+        return LockReceipt(proposal, confirmation)
+
+    # -- verify -------------------------------------------------------------------------
+    def verify(self) -> Verification:
+        """Recompute everything the lock claims and say what holds and what does not."""
+        report = Verification()
+        rows = self.journal.raw_rows() if self.journal.path.exists() else []
+        problems = check_chain(rows)
+        for p in problems:
+            report.add(False, p.problem)
+        if not problems:
+            report.add(True, f"journal: {len(rows)} events, hash chain intact")
+        state = self.state()
+        lock = state.lock
+        if lock is None:
+            report.add(True, "the session is not locked: no final list to check")
+            return report
+        report.add(True, f"locked: proposed by {lock.proposal.author} (event {lock.proposal.seq}), "
+                         f"confirmed by {lock.confirmation.author} (event {lock.confirmation.seq})")
+        if _digest(lock.final, lock.files) != lock.digest:
+            report.add(False, "the lock's stored list does not match its own digest")
+        now = self.files()
+        for name, then in lock.files.items():
+            if now[name]["sha256"] != then["sha256"]:
+                report.add(False, f"{name} file changed since the lock: {then['path']}")
+            else:
+                report.add(True, f"{name} file unchanged: {Path(then['path']).name}")
+        before = SessionState(tuple(e for e in state.events if e.seq < lock.proposal.seq))
+        try:
+            recomputed = final_list(self.standings(before))
+        except PanelError as exc:
+            report.add(False, f"cannot recompute the final list: {exc}")
+            return report
+        differences = _differences(lock.final, recomputed)
+        if differences:
+            report.add(False, "the recomputed final list differs from the locked one: " + "; ".join(differences[:10]))
+        else:
+            report.add(True, f"the final list recomputed from the files and the journal matches the lock ({lock.fingerprint})")
+        return report
+
+
+def _not_locked(events: list[Event], since: int | None) -> None:
+    state = SessionState(tuple(events))
+    if state.lock is not None:
+        raise Refused(f"the session is locked (fingerprint {state.lock.fingerprint}); nothing more can be recorded")
+    if since is not None:
+        moved = [e for e in events if e.seq > since and e.kind in ("tie_order", "exclusion", "lock_proposed")]
+        if moved:
+            raise Refused(f"the journal changed meanwhile (event {moved[0].seq}, {moved[0].kind} by {moved[0].author}); try again")
+
+
+def _differences(locked: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    found = []
+    then_entries = {(c["id"], e["candidate_id"]): e for c in locked["categories"] for e in c["entries"]}
+    now_entries = {(c["id"], e["candidate_id"]): e for c in now["categories"] for e in c["entries"]}
+    for key in sorted(then_entries.keys() | now_entries.keys()):
+        a, b = then_entries.get(key), now_entries.get(key)
+        if a is None or b is None:
+            found.append(f"{key[1]} {'added' if a is None else 'missing'}")
+            continue
+        for field_name in a:
+            if a[field_name] != b.get(field_name):
+                found.append(f"{key[1]} {field_name} {a[field_name]} -> {b.get(field_name)}")
+    if not found and canonical(locked) != canonical(now):
+        found.append("the decisions or category details differ")
+    return found

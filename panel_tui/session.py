@@ -1,0 +1,317 @@
+"""The session: an append-only journal of the panel's events in one SQLite file (SPEC §4).
+
+This module is the only place that writes the session. Each event records who (the OS
+account of the process: never an environment variable or a flag), when, what (a JSON
+payload) and a SHA-256 chained to the previous event, so an edited, removed or reordered
+event is found by ``verify``. Several processes (the secretary's and the chair's SSH
+terminals, the shared screen) read and append at once: WAL mode, a busy timeout, and each
+append in its own ``BEGIN IMMEDIATE`` transaction, committed with ``synchronous=FULL``
+before the caller is told it succeeded.
+"""
+
+from __future__ import annotations
+
+import grp
+import hashlib
+import json
+import os
+import pwd
+import sqlite3
+import stat
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from panel_tui.config import Config, Roles
+from panel_tui.errors import PanelError, Refused
+
+GENESIS = "0" * 64
+KINDS = ("note", "focus", "tie_order", "exclusion", "lock_proposed", "lock_confirmed")
+ROLES = ("secretary", "chair", "member", "viewer")
+# Who may write each kind of event (SPEC §4). Viewers only read.
+MAY = {
+    "note": ("secretary", "chair", "member"),
+    "focus": ("secretary", "chair"),
+    "tie_order": ("secretary", "chair"),
+    "exclusion": ("secretary", "chair"),
+    "lock_proposed": ("secretary",),
+    "lock_confirmed": ("chair",),
+}
+WHAT = {
+    "note": "adding a note",
+    "focus": "moving the focus",
+    "tie_order": "recording a tie decision",
+    "exclusion": "recording an exclusion",
+    "lock_proposed": "proposing the lock",
+    "lock_confirmed": "confirming the lock",
+}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq     INTEGER PRIMARY KEY,
+    kind    TEXT NOT NULL,
+    author  TEXT NOT NULL,
+    at      TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    prev    TEXT NOT NULL,
+    hash    TEXT NOT NULL
+);
+-- Append-only for honest clients; a dishonest one who drops these is caught by the chain.
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+"""
+
+
+class SessionError(PanelError):
+    """The session file cannot be opened or written (exit status 2), with the reason."""
+
+    exit_status = 2
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    kind: str
+    author: str
+    at: str
+    payload: dict[str, Any]
+    prev: str
+    hash: str
+
+
+def account() -> str:
+    """The login name of the process's effective uid: the only source of identity."""
+    uid = os.geteuid()
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid:{uid}"
+
+
+def role_of(roles: Roles, who: str) -> str:
+    if who in roles.secretary:
+        return "secretary"
+    if who in roles.chair:
+        return "chair"
+    if who in roles.members:
+        return "member"
+    return "viewer"
+
+
+def may(config: Config, who: str, kind: str) -> bool:
+    return role_of(config.roles, who) in MAY[kind]
+
+
+def require(config: Config, who: str, kind: str) -> None:
+    """Refuse (exit 3) unless ``who`` has a role that may write ``kind``."""
+    role = role_of(config.roles, who)
+    if role not in MAY[kind]:
+        needed = " or ".join(MAY[kind])
+        raise Refused(f"{WHAT[kind]} needs the role {needed}; account {who!r} is a {role} in this contest")
+
+
+def canonical(value: Any) -> str:
+    """The one JSON spelling hashed and stored: sorted keys, no spaces, UTF-8 kept."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_hash(prev: str, seq: int, kind: str, author: str, at: str, payload_text: str) -> str:
+    return hashlib.sha256(canonical([prev, seq, kind, author, at, payload_text]).encode("utf-8")).hexdigest()
+
+
+def default_path(config: Config) -> Path:
+    """sessions/<contest id>.sqlite under the working directory (SPEC §2)."""
+    return Path.cwd() / "sessions" / f"{config.contest.id}.sqlite"
+
+
+def _describe(path: Path) -> str:
+    st = path.stat()
+    try:
+        owner = pwd.getpwuid(st.st_uid).pw_name
+    except KeyError:
+        owner = str(st.st_uid)
+    try:
+        group = grp.getgrgid(st.st_gid).gr_name
+    except KeyError:
+        group = str(st.st_gid)
+    return f"owner {owner}, group {group}, mode {stat.filemode(st.st_mode)}"
+
+
+class Journal:
+    """The session's event journal. Open it, read ``events()``, ``append()`` to it."""
+
+    def __init__(self, path: Path, *, writable: bool = True) -> None:
+        self.path = Path(path)
+        self.writable = writable
+        self._conn: sqlite3.Connection | None = None
+
+    # -- opening ----------------------------------------------------------------------
+    def _shared_folder(self) -> bool:
+        return bool(self.path.parent.stat().st_mode & stat.S_ISGID)
+
+    def _check_writable(self) -> None:
+        """Name the file and the missing permission before SQLite fails less clearly."""
+        who = account()
+        folder = self.path.parent
+        for suffix in ("", "-wal", "-shm"):
+            f = Path(f"{self.path}{suffix}")
+            if f.exists() and not os.access(f, os.W_OK):
+                raise SessionError(
+                    f"{f}: account {who!r} cannot write this session file ({_describe(f)}); it needs write "
+                    f"permission, e.g. `chmod g+w {f}` with both accounts in the file's group"
+                )
+        missing = [s for s in ("-wal", "-shm") if not Path(f"{self.path}{s}").exists()]
+        if (missing or not self.path.exists()) and not os.access(folder, os.W_OK | os.X_OK):
+            raise SessionError(
+                f"{folder}: account {who!r} cannot create files in the sessions folder ({_describe(folder)}); "
+                "it needs write permission on the folder (see the README: a group-shared setgid folder)"
+            )
+
+    def _create(self) -> None:
+        folder = self.path.parent
+        if not folder.exists():
+            try:
+                folder.mkdir(parents=True)
+            except OSError as exc:
+                raise SessionError(f"{folder}: cannot create the sessions folder ({exc.strerror})") from None
+        self._check_writable()
+        if not self.path.exists() and self._shared_folder():
+            # In a group-shared folder the session must be writable by the group, whatever
+            # the creator's umask: create it 0660 ourselves; SQLite gives -wal/-shm the same mode.
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o660)
+            except FileExistsError:
+                return
+            try:
+                os.fchmod(fd, 0o660)
+            finally:
+                os.close(fd)
+
+    def connect(self) -> sqlite3.Connection:
+        if self._conn is not None:
+            return self._conn
+        if self.writable:
+            self._create()
+        elif not self.path.exists():
+            raise SessionError(f"{self.path}: no session yet (nothing has been recorded for this contest)")
+        try:
+            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 30000")
+            if self.writable:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = FULL")
+                conn.executescript(_SCHEMA)
+                self._share_sidecars()
+        except sqlite3.DatabaseError as exc:
+            raise SessionError(f"{self.path}: not a usable session database ({exc})") from None
+        self._conn = conn
+        return conn
+
+    def _share_sidecars(self) -> None:
+        if not self._shared_folder():
+            return
+        for suffix in ("", "-wal", "-shm"):
+            f = Path(f"{self.path}{suffix}")
+            try:
+                if f.exists() and f.stat().st_uid == os.geteuid() and not f.stat().st_mode & stat.S_IWGRP:
+                    os.chmod(f, (f.stat().st_mode | 0o660) & 0o7777)
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading ----------------------------------------------------------------------
+    def events(self) -> list[Event]:
+        """Every event in journal order, as stored (verify checks them; this does not)."""
+        if not self.writable and not self.path.exists():
+            return []
+        rows = self.connect().execute(
+            "SELECT seq, kind, author, at, payload, prev, hash FROM events ORDER BY seq"
+        ).fetchall()
+        return [_event(row) for row in rows]
+
+    def raw_rows(self) -> list[tuple]:
+        return self.connect().execute("SELECT seq, kind, author, at, payload, prev, hash FROM events ORDER BY seq").fetchall()
+
+    def head(self) -> tuple[int, str]:
+        """(last seq, last hash): cheap, for noticing that someone else appended."""
+        row = self.connect().execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        return (row[0], row[1]) if row else (0, GENESIS)
+
+    # -- writing ----------------------------------------------------------------------
+    def append(self, kind: str, author: str, payload: dict[str, Any], *, guard=None) -> Event:
+        """Append one event, durably, chained to the last one.
+
+        ``guard(events)`` runs inside the write transaction, on the journal as it is at that
+        moment, and may raise to refuse the write (e.g. the session was locked meanwhile).
+        """
+        if kind not in KINDS:
+            raise ValueError(kind)
+        conn = self.connect()
+        payload_text = canonical(payload)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise SessionError(f"{self.path}: cannot write the session ({exc})") from None
+        try:
+            if guard is not None:
+                guard(self.events())
+            seq, prev = self.head()
+            seq += 1
+            at = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+            digest = event_hash(prev, seq, kind, author, at, payload_text)
+            conn.execute(
+                "INSERT INTO events (seq, kind, author, at, payload, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (seq, kind, author, at, payload_text, prev, digest),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        self._share_sidecars()
+        return Event(seq, kind, author, at, payload, prev, digest)
+
+
+def _event(row: tuple) -> Event:
+    seq, kind, author, at, payload_text, prev, digest = row
+    try:
+        payload = json.loads(payload_text)
+    except (TypeError, ValueError):
+        payload = {"unreadable": str(payload_text)}
+    return Event(seq, kind, author, at, payload, prev, digest)
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    seq: int
+    problem: str
+
+
+def check_chain(rows: list[tuple]) -> list[ChainProblem]:
+    """Every break in the hash chain, naming the event: edited, removed, inserted or reordered."""
+    problems = []
+    prev = GENESIS
+    expected = 1
+    for seq, kind, author, at, payload_text, stored_prev, digest in rows:
+        if seq != expected:
+            problems.append(ChainProblem(expected, f"event {expected} is missing: the journal jumps from event {expected - 1} to {seq}"))
+            expected = seq
+        if stored_prev != prev:
+            problems.append(ChainProblem(seq, f"event {seq} ({kind} by {author}) does not follow event {seq - 1}: removed, inserted or reordered events"))
+        if event_hash(stored_prev, seq, kind, author, at, payload_text) != digest:
+            problems.append(ChainProblem(seq, f"event {seq} ({kind} by {author} at {at}) was edited: its content no longer matches its hash"))
+        prev = digest
+        expected += 1
+    return problems
