@@ -1,0 +1,111 @@
+"""Real OS accounts for the session tests: a panel group, a secretary and a chair.
+
+CI runs as root and may create them; elsewhere the tests that need them skip, saying why.
+Each account runs the real command as its own process (``subprocess`` with ``user=``), with
+an interpreter that account can execute (the test's own, or the system's python3 with the
+project's packages on PYTHONPATH when the test's lives under a private home).
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "panel_tui" / "demo"
+GROUP = "ptpanel"
+SECRETARY = "ptsec"
+CHAIR = "ptchair"
+MEMBER = "ptmember"
+
+
+def can_make_accounts() -> str | None:
+    """None when accounts can be used here, else the reason they cannot."""
+    if os.geteuid() != 0:
+        return "creating OS accounts needs root (CI runs as root)"
+    if not shutil.which("useradd") or not shutil.which("groupadd"):
+        return "useradd/groupadd are not installed"
+    return None
+
+
+def ensure_accounts() -> None:
+    try:
+        grp.getgrnam(GROUP)
+    except KeyError:
+        subprocess.run(["groupadd", GROUP], check=True)
+    for name in (SECRETARY, CHAIR, MEMBER):
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            subprocess.run(["useradd", "-M", "-N", "-g", GROUP, "-s", "/usr/sbin/nologin", name], check=True)
+
+
+@dataclass
+class Runner:
+    """Runs ``python -m panel_tui`` as a given account, in a given directory."""
+
+    python: str
+    env: dict[str, str]
+
+    def run(self, user: str | None, *args: str, cwd: Path, umask: int = 0o022) -> subprocess.CompletedProcess:
+        extra = {}
+        if user is not None:
+            extra = {"user": user, "group": GROUP, "extra_groups": [GROUP]}
+        return subprocess.run(
+            [self.python, "-m", "panel_tui", *args], cwd=cwd, env=self.env, capture_output=True, text=True,
+            timeout=120, umask=umask, **extra,
+        )
+
+
+def runner_for(user: str) -> Runner | None:
+    """An interpreter ``user`` can run with the project importable, or None."""
+    base = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    base["HOME"] = "/tmp"
+    candidates = [Runner(sys.executable, dict(base))]
+    system = "/usr/bin/python3"
+    if Path(system).exists():
+        paths = os.pathsep.join([str(ROOT), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
+        candidates.append(Runner(system, {**base, "PYTHONPATH": paths}))
+    for candidate in candidates:
+        try:
+            probe = subprocess.run(
+                [candidate.python, "-c", "import polars, panel_tui.cli"], env=candidate.env, capture_output=True,
+                user=user, group=GROUP, cwd="/tmp", timeout=120,
+            )
+        except OSError:  # e.g. the interpreter lives under a home the account cannot enter
+            continue
+        if probe.returncode == 0:
+            return candidate
+    return None
+
+
+def shared_contest(*, confirm: bool = True) -> Path:
+    """A copy of the demo in a folder every account can read, with a group-shared setgid
+    sessions folder, and roles naming the test accounts."""
+    root = Path(tempfile.mkdtemp(prefix="panel-tui-", dir="/tmp"))
+    os.chmod(root, 0o755)
+    shutil.copytree(DEMO / "data", root / "data")
+    for f in (root / "data").iterdir():
+        os.chmod(f, 0o644)
+    os.chmod(root / "data", 0o755)
+    text = (DEMO / "config.toml").read_text(encoding="utf-8")
+    text = text.replace('secretary = ["kim"]', f'secretary = ["{SECRETARY}"]')
+    text = text.replace('chair = ["lee"]', f'chair = ["{CHAIR}"]')
+    text = text.replace('members = ["park", "choi"]', f'members = ["{MEMBER}"]')
+    if not confirm:
+        text = text.replace("require_chair_confirmation = true", "require_chair_confirmation = false")
+    (root / "config.toml").write_text(text, encoding="utf-8")
+    os.chmod(root / "config.toml", 0o644)
+    sessions = root / "sessions"
+    sessions.mkdir()
+    os.chown(sessions, 0, grp.getgrnam(GROUP).gr_gid)
+    os.chmod(sessions, 0o2770)  # group-shared: setgid, group-writable, nobody else
+    return root
