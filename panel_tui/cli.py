@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     with_session = [common, session]
     parser = _Parser(prog="panel-tui", description="A console for the expert panel that decides a certification contest.",
                      parents=with_session)
+    parser.add_argument("--display", action="store_true",
+                        help="the read-only display for the shared screen: follows the focus, projector theme")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     validate = commands.add_parser("validate", parents=[common], help="check the config and every input file")
     validate.set_defaults(run=cmd_validate)
@@ -190,6 +192,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_console(args: argparse.Namespace) -> int:
+    """The Textual console (the only path that imports Textual)."""
+    from panel_tui.tui.app import PanelApp
+
+    meeting = _meeting(args)
+    reader = _meeting(args, writable=False)
+    meeting.data()  # bad input is reported here, before the screen is taken over
+    PanelApp(meeting, reader, display=args.display).run()
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from panel_tui.engine import standings
     from panel_tui.report import validation_summary
@@ -239,11 +252,9 @@ def cmd_rank(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help(sys.stderr)
-        print("\nThe interactive console is not built yet: try `panel-tui rank`.", file=sys.stderr)
-        return 2
     try:
+        if args.command is None:
+            return run_console(args)
         return args.run(args)
     except PanelError as exc:
         print(f"panel-tui: {exc}", file=sys.stderr)

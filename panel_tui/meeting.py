@@ -358,3 +358,43 @@ def _differences(locked: dict[str, Any], now: dict[str, Any]) -> list[str]:
     if not found and canonical(locked) != canonical(now):
         found.append("the decisions or category details differ")
     return found
+
+
+class ChangeWatch:
+    """Notices, cheaply, that the contest's files or the journal changed since last asked.
+
+    Files by (mtime, size, inode) from ``stat``; the journal by its last event. Polled a few
+    times a second by every console instance, so what one writes all show within a second.
+    """
+
+    def __init__(self, meeting: Meeting) -> None:
+        self.meeting = meeting
+        self._files = self._file_marks()
+        self._head = self._journal_head()
+
+    def _file_marks(self) -> tuple:
+        c = self.meeting.config.contest
+        marks = []
+        for path in (self.meeting.config.path, c.candidates, c.indicators, c.scores):
+            try:
+                st = path.stat()
+                marks.append((st.st_mtime_ns, st.st_size, st.st_ino))
+            except OSError:
+                marks.append(None)
+        return tuple(marks)
+
+    def _journal_head(self) -> tuple[int, str]:
+        journal = self.meeting.journal
+        if not journal.path.exists():
+            return (0, "")
+        try:
+            return journal.head()
+        except Exception:  # a database being created by another process: look again next time
+            return (-1, "")
+
+    def poll(self) -> tuple[bool, bool]:
+        """(files changed, journal changed) since the last poll."""
+        files, head = self._file_marks(), self._journal_head()
+        changed = (files != self._files, head != self._head)
+        self._files, self._head = files, head
+        return changed

@@ -1,0 +1,398 @@
+"""The panel's console: live leaderboards, discussion, decisions and the lock (SPEC §6).
+
+Every instance on the host shares one session. A timer polls the files and the journal a
+few times a second (``ChangeWatch``); a change reloads in a worker thread, and the result
+updates every leaderboard in place. Writes go through ``Meeting`` (the same rules as the
+command line); the role of the OS account decides which actions are offered at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.theme import Theme
+from textual.widgets import Digits, Footer, Header, Static, TabbedContent, TabPane
+
+from panel_tui.engine import Standings, standings
+from panel_tui.errors import PanelError
+from panel_tui.meeting import ChangeWatch, Meeting, SessionState
+from panel_tui.tui.leaderboard import LeaderboardTable
+
+PROJECTOR = Theme(
+    name="projector",
+    primary="#FFD700",
+    secondary="#00BFFF",
+    accent="#FFD700",
+    foreground="#FFFFFF",
+    background="#000000",
+    surface="#000000",
+    panel="#1A1A1A",
+    success="#00FF66",
+    warning="#FFD700",
+    error="#FF4040",
+    dark=True,
+)
+COMPACT_BELOW = 120  # columns: narrower terminals get the compact leaderboard
+POLL_SECONDS = 0.25
+
+
+@dataclass
+class Snapshot:
+    """One consistent view: the standings and the journal state they were computed with."""
+
+    standings: Standings
+    state: SessionState
+
+
+class StandingsComputed(Message):
+    """A reload finished: new standings and session state to show."""
+
+    def __init__(self, snapshot: Snapshot, files_error: str | None = None) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+        self.files_error = files_error
+
+
+class InputsRejected(Message):
+    """The files could not be read; the last good boards stay up."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
+class PanelApp(App):
+    """The console. ``display=True`` is the read-only projector instance."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "panel_tui"
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("f", "focus_candidate", "Focus"),
+        Binding("n", "note", "Note"),
+        Binding("d", "discuss", "Discuss"),
+        Binding("x", "exclude", "Exclude"),
+        Binding("l", "lock", "Lock"),
+        Binding("1", "go(0)", "Board 1", show=False),
+        Binding("2", "go(1)", "Board 2", show=False),
+        Binding("3", "go(2)", "Board 3", show=False),
+        Binding("4", "go(3)", "Board 4", show=False),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, meeting: Meeting, reader: Meeting, *, display: bool = False, exports: Path | None = None) -> None:
+        super().__init__()
+        self.meeting = meeting  # writes, on the UI thread
+        self.reader = reader  # reloads, in the worker thread (its own SQLite connection)
+        self.display_mode = display
+        self.exports = exports or Path.cwd() / "exports"
+        self.snapshot: Snapshot | None = None
+        self.files_error: str | None = None
+        self.watch = ChangeWatch(reader)
+        self.last_focus: str | None = None
+        self.refresh_costs: list = []
+
+    # -- layout ---------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        config = self.meeting.config
+        yield Header(show_clock=True)
+        with Vertical(id="banners"):
+            yield Static("", id="lock-title", classes="hidden")
+            yield Digits("", id="fingerprint", classes="hidden")
+            yield Static("", id="focus-banner", classes="hidden")
+            yield Static("", id="error-banner", classes="hidden")
+        compact = self.size.width < COMPACT_BELOW if self.size.width else False
+        with TabbedContent(id="boards"):
+            for category in config.categories:
+                with TabPane(category.label, id=f"tab-{category.id}"):
+                    yield Static("", id=f"info-{category.id}", classes="board-info")
+                    areas = self._areas(category.indicator_set)
+                    yield LeaderboardTable(category.id, areas, compact=compact, id=f"board-{category.id}")
+        yield Footer()
+
+    def _areas(self, indicator_set: str) -> tuple[str, ...]:
+        try:
+            ind = self.reader.data().indicators
+        except PanelError:
+            return ()
+        return tuple(ind.filter(ind["indicator_set"] == indicator_set)["area_id"].unique(maintain_order=True).to_list())
+
+    def on_mount(self) -> None:
+        self.register_theme(PROJECTOR)
+        if self.display_mode:
+            self.theme = "projector"
+        role = "display (read-only)" if self.display_mode else f"{self.meeting.who}: {self.meeting.role}"
+        self.title = self.meeting.config.contest.name
+        self.sub_title = role
+        self.reload(True)
+        self.set_interval(POLL_SECONDS, self._poll)
+        self.call_after_refresh(lambda: self.current_table.focus())
+
+    def on_resize(self) -> None:
+        compact = self.size.width < COMPACT_BELOW
+        for table in self.query(LeaderboardTable):
+            if table.compact != compact:
+                table.set_compact(compact)
+                if self.snapshot:
+                    self._show(self.snapshot)
+
+    # -- live -------------------------------------------------------------------------------
+    def _poll(self) -> None:
+        files, journal = self.watch.poll()
+        if files or journal:
+            self.reload(files)
+
+    @work(thread=True, exclusive=True, group="reload", description="recompute the standings")
+    def reload(self, files: bool) -> None:
+        try:
+            data = self.reader.data(reload=files)
+        except PanelError as exc:
+            self.post_message(InputsRejected(str(exc)))
+            return
+        try:
+            state = self.reader.state()
+        except PanelError as exc:
+            self.post_message(InputsRejected(str(exc)))
+            return
+        self.post_message(StandingsComputed(Snapshot(standings(data, state.decisions), state)))
+
+    @on(InputsRejected)
+    def _rejected(self, message: InputsRejected) -> None:
+        self.files_error = message.error
+        banner = self.query_one("#error-banner", Static)
+        banner.update(f"⚠ {message.error}\nShowing the last good leaderboards until the file is fixed.")
+        banner.remove_class("hidden")
+
+    @on(StandingsComputed)
+    def _computed(self, message: StandingsComputed) -> None:
+        self.files_error = None
+        self.query_one("#error-banner", Static).add_class("hidden")
+        self.snapshot = message.snapshot
+        self._show(message.snapshot)
+
+    def _show(self, snapshot: Snapshot) -> None:
+        config = self.meeting.config
+        state = snapshot.state
+        notes: dict[str, int] = {}
+        for note in state.notes:
+            cid = note.payload.get("candidate_id")
+            if cid:
+                notes[cid] = notes.get(cid, 0) + 1
+        costs = []
+        for board in snapshot.standings.boards:
+            table = self.query_one(f"#board-{board.category.id}", LeaderboardTable)
+            costs.append(table.show(board, config.scoring.decimals, notes))
+            info = self.query_one(f"#info-{board.category.id}", Static)
+            info.update(self._info(board))
+        self.refresh_costs.append(costs)
+        self._show_focus(state)
+        self._show_lock(state)
+        self.refresh_bindings()
+
+    def _info(self, board) -> str:
+        cat = board.category
+        certified = board.entries.filter(board.entries["status"] == "certified").height
+        parts = [f"threshold {cat.threshold:g} % of {board.max_points:,.0f} points", f"certified {certified}"]
+        if cat.max_certified:
+            parts.append(f"cap {cat.max_certified}")
+        for group in board.unresolved_ties:
+            parts.append(f"[b yellow]unresolved tie: {', '.join(group)}[/]")
+        for order in board.stale_tie_orders:
+            parts.append(f"[b red]tie order {', '.join(order.order)} no longer matches the scores[/]")
+        return "  ·  ".join(parts)
+
+    def _show_focus(self, state: SessionState) -> None:
+        banner = self.query_one("#focus-banner", Static)
+        focus = state.focus
+        if focus is None:
+            banner.add_class("hidden")
+        else:
+            banner.update(f"Under discussion: {self.name_of(focus)}")
+            banner.remove_class("hidden")
+        if focus != self.last_focus:
+            self.last_focus = focus
+            if focus is not None and self.display_mode:
+                self.reveal(focus)
+
+    def _show_lock(self, state: SessionState) -> None:
+        lock = state.lock
+        title = self.query_one("#lock-title", Static)
+        digits = self.query_one("#fingerprint", Digits)
+        if lock is None:
+            proposal = state.proposal
+            if proposal is not None:
+                title.update(f"Lock proposed by {proposal.author}: waiting for the chair's confirmation")
+                title.remove_class("hidden")
+            else:
+                title.add_class("hidden")
+            digits.add_class("hidden")
+            return
+        title.update(f"FINAL LIST LOCKED · proposed by {lock.proposal.author}"
+                     + (f", confirmed by {lock.confirmation.author}" if lock.confirmation else ""))
+        title.remove_class("hidden")
+        digits.update(lock.fingerprint)
+        digits.remove_class("hidden")
+
+    # -- helpers ----------------------------------------------------------------------------
+    def name_of(self, candidate_id: str) -> str:
+        if self.snapshot:
+            for board in self.snapshot.standings.boards:
+                match = board.entries.filter(board.entries["candidate_id"] == candidate_id)
+                if match.height:
+                    return f"{match['name'][0]} ({candidate_id})"
+        return candidate_id
+
+    def category_of(self, candidate_id: str) -> str | None:
+        if self.snapshot:
+            for board in self.snapshot.standings.boards:
+                if candidate_id in board.entries["candidate_id"].to_list():
+                    return board.category.id
+        return None
+
+    def reveal(self, candidate_id: str) -> None:
+        """Show the candidate's board with the cursor on its row."""
+        category = self.category_of(candidate_id)
+        if category is None:
+            return
+        self.query_one(TabbedContent).active = f"tab-{category}"
+        table = self.query_one(f"#board-{category}", LeaderboardTable)
+        try:
+            table.move_cursor(row=table.get_row_index(candidate_id), animate=False)
+        except Exception:
+            pass
+
+    @property
+    def current_table(self) -> LeaderboardTable:
+        active = self.query_one(TabbedContent).active or ""
+        return self.query_one(f"#board-{active.removeprefix('tab-')}", LeaderboardTable)
+
+    @property
+    def selected(self) -> str | None:
+        return self.current_table.selected_candidate
+
+    @property
+    def locked(self) -> bool:
+        return bool(self.snapshot and self.snapshot.state.lock)
+
+    def may(self, kind: str) -> bool:
+        """Whether this instance offers an action: never in display mode, never after the lock."""
+        if self.display_mode:
+            return False
+        if kind in ("note", "focus", "tie_order", "exclusion", "lock_proposed") and self.locked:
+            return False
+        from panel_tui.session import may
+
+        return may(self.meeting.config, self.meeting.who, kind)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        needs = {"focus_candidate": "focus", "note": "note", "exclude": "exclusion"}
+        if action in needs:
+            return self.may(needs[action])
+        if action == "discuss" and self.display_mode:
+            return False
+        return True
+
+    def write(self, what, *args, **kwargs) -> bool:
+        """Do one write through the meeting; report a refusal instead of failing."""
+        try:
+            what(*args, **kwargs)
+        except PanelError as exc:
+            self.notify(str(exc), title="Not recorded", severity="error", timeout=8)
+            return False
+        self.reload(False)
+        return True
+
+    # -- actions ----------------------------------------------------------------------------
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self) -> None:
+        self.current_table.focus()
+
+    def action_go(self, index: int) -> None:
+        categories = self.meeting.config.categories
+        if index < len(categories):
+            self.query_one(TabbedContent).active = f"tab-{categories[index].id}"
+            self.current_table.focus()
+
+    def action_help(self) -> None:
+        from panel_tui.tui.screens import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def action_detail(self) -> None:
+        cid = self.selected
+        if cid and self.snapshot:
+            from panel_tui.tui.screens import DetailScreen
+
+            self.push_screen(DetailScreen(cid))
+
+    @on(LeaderboardTable.RowSelected)
+    def _row_selected(self, event: LeaderboardTable.RowSelected) -> None:
+        self.action_detail()
+
+    def action_focus_candidate(self) -> None:
+        cid = self.selected
+        if cid and self.write(self.meeting.focus, cid):
+            self.notify(f"Under discussion: {self.name_of(cid)}")
+
+    def action_note(self) -> None:
+        from panel_tui.tui.screens import NoteScreen
+
+        cid = self.selected
+        self.push_screen(NoteScreen(cid, self.name_of(cid) if cid else None, self.current_table.category_id))
+
+    def action_discuss(self) -> None:
+        from panel_tui.tui.screens import DiscussionScreen
+
+        self.push_screen(DiscussionScreen(self.current_table.category_id))
+
+    def action_exclude(self) -> None:
+        from panel_tui.tui.screens import ExcludeScreen
+
+        cid = self.selected
+        if cid:
+            self.push_screen(ExcludeScreen(cid, self.name_of(cid)))
+
+    def action_lock(self) -> None:
+        from panel_tui.tui.screens import LockScreen
+
+        self.push_screen(LockScreen())
+
+    def export(self, fmt: str) -> None:
+        from panel_tui.export import export
+
+        lock = self.snapshot.state.lock if self.snapshot else None
+        if lock is None:
+            self.notify("Exports come only from the locked final list.", severity="warning")
+            return
+        try:
+            path = export(lock, fmt, self.exports, self.meeting.config.contest.id)
+        except OSError as exc:
+            self.notify(f"Cannot write to {self.exports}: {exc.strerror}", severity="error")
+            return
+        self.notify(f"Wrote {path}", title=f"Export ({lock.fingerprint})")
+
+    def get_system_commands(self, screen: Screen):
+        yield from super().get_system_commands(screen)
+        for i, category in enumerate(self.meeting.config.categories):
+            yield SystemCommand(f"go to: {category.label}", f"Show the {category.id} leaderboard",
+                                lambda i=i: self.action_go(i))
+        yield SystemCommand("go to: lock and final list", "The lock checklist, preview and fingerprint", self.action_lock)
+        yield SystemCommand("go to: discussion", "Ties and borderline candidates of this board", self.action_discuss)
+        if self.locked:
+            for fmt, label in (("csv", "CSV"), ("xlsx", "XLSX"), ("json", "JSON"), ("md", "Markdown")):
+                yield SystemCommand(f"export: final list as {label}", f"Write the locked list into {self.exports}",
+                                    lambda fmt=fmt: self.export(fmt))
+        if not self.display_mode:
+            yield SystemCommand("theme: projector (high contrast)", "Black and white for a projector",
+                                lambda: setattr(self, "theme", "projector"))
+
+
+def run(meeting: Meeting, reader: Meeting, *, display: bool = False) -> None:
+    PanelApp(meeting, reader, display=display).run()

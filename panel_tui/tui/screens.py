@@ -1,0 +1,410 @@
+"""The console's screens: help, candidate detail, notes, decisions, discussion and the lock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Digits, Footer, Input, Label, Markdown, Select, Static, TextArea
+
+from panel_tui.engine import EXCLUSION_CODES
+
+HELP = Path(__file__).with_name("help.md")
+
+
+def _num(value, decimals: int = 2) -> str:
+    return "" if value is None else f"{value:,.{decimals}f}"
+
+
+class HelpScreen(ModalScreen):
+    """F1: the keys and what each mark means, from help.md beside this file."""
+
+    BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Markdown(HELP.read_text(encoding="utf-8"))
+        yield Footer()
+
+
+class DetailScreen(Screen):
+    """A candidate's areas and indicators, the evaluators' spread, extra columns, notes and decisions."""
+
+    BINDINGS = [Binding("escape,q", "dismiss", "Back")]
+
+    def __init__(self, candidate_id: str) -> None:
+        super().__init__()
+        self.candidate_id = candidate_id
+
+    def compose(self) -> ComposeResult:
+        app = self.app
+        snapshot = app.snapshot
+        data = app.reader.data()
+        cid = self.candidate_id
+        candidate = data.candidates.filter(pl.col("candidate_id") == cid).row(0, named=True)
+        category = app.meeting.config.category(candidate["category"])
+        board = snapshot.standings.board(category.id)
+        entry = board.entries.filter(pl.col("candidate_id") == cid).row(0, named=True)
+        decimals = app.meeting.config.scoring.decimals
+        with VerticalScroll(id="detail"):
+            rank = "–" if entry["rank"] is None else str(entry["rank"])
+            yield Static(f"[b]{entry['name']}[/]  ({cid}, {category.label})", classes="title")
+            yield Static(
+                f"rank {rank} · total {_num(entry['total'], decimals)} of {board.max_points:,.0f} · "
+                f"{_num(entry['percent'], decimals)} % · status {entry['status']}"
+                + (f" · grade {entry['grade']}" if entry["grade"] is not None else "")
+                + (f" · decided by {entry['decided_by']}" if entry["decided_by"] else "")
+                + (f" · {entry['evaluators']} evaluators" if entry["evaluators"] is not None else "")
+            )
+            extras = [f"{c}: {candidate[c]}" for c in data.extra_columns if candidate[c] not in (None, "")]
+            if extras:
+                yield Static(" · ".join(extras), classes="muted")
+            areas = " · ".join(f"{a} {_num(entry[a], decimals)}" for a in board.areas)
+            yield Static(f"Areas: {areas}")
+            yield Label("Indicators", classes="section")
+            yield DataTable(id="indicators", cursor_type="row")
+            yield Label("Notes and decisions", classes="section")
+            yield Static(self._journal_text(), id="history")
+        yield Footer()
+
+    def _journal_text(self) -> str:
+        cid = self.candidate_id
+        lines = []
+        for e in self.app.snapshot.state.events:
+            p = e.payload
+            when = e.at[:16].replace("T", " ")
+            if e.kind == "note" and p.get("candidate_id") == cid:
+                lines.append(f"{when}  {e.author}: {p['text']}")
+            elif e.kind == "exclusion" and p.get("candidate_id") == cid:
+                lines.append(f"{when}  {e.author} excluded it ({p['code']}): {p['reason']}")
+            elif e.kind == "tie_order" and cid in p.get("order", []):
+                lines.append(f"{when}  {e.author} ordered the tie {' > '.join(p['order'])}: {p['reason']}")
+            elif e.kind == "focus" and p.get("candidate_id") == cid:
+                lines.append(f"{when}  {e.author} put it under discussion")
+        return "\n".join(lines) or "(none yet)"
+
+    def on_mount(self) -> None:
+        app = self.app
+        display = app.display_mode
+        data = app.reader.data()
+        cells = app.snapshot.standings.cells.filter(pl.col("candidate_id") == self.candidate_id)
+        labels = data.indicators.select("indicator_id", "label")
+        table = self.query_one("#indicators", DataTable)
+        columns = ["Indicator", "Area", "Label", "Max", "Score", "n"]
+        if not display:
+            columns += ["Min", "Max given", "Dropped (trimmed mean)", "Evaluators"]
+        table.add_columns(*columns)
+        scores = data.scores.filter(pl.col("candidate_id") == self.candidate_id).with_columns(
+            pl.col("indicator_id").cast(pl.String), pl.col("evaluator_id").cast(pl.String)
+        )
+        spread = {
+            iid: list(zip(evs, vals))
+            for iid, evs, vals in scores.group_by("indicator_id").agg("evaluator_id", "score").iter_rows()
+        }
+        rows = cells.join(labels, on="indicator_id", how="left").sort("indicator_id")
+        for row in rows.iter_rows(named=True):
+            cells_out = [row["indicator_id"], row["area_id"], row["label"] or "", _num(row["max_points"], 1),
+                         _num(row["value"], 2), str(row["n"])]
+            if not display:
+                given = sorted(spread.get(row["indicator_id"], []), key=lambda ev: ev[1])
+                dropped = ""
+                if row["trimmed"] and given:
+                    low, high = given[0], given[-1]
+                    dropped = f"{low[1]:g} ({low[0]}), {high[1]:g} ({high[0]})"
+                everyone = " ".join(f"{e}:{v:g}" for e, v in sorted(given)) if data.has_evaluators else ""
+                cells_out += [_num(row["min"], 1), _num(row["max"], 1), dropped, everyone]
+            table.add_row(*cells_out)
+
+
+class NoteScreen(ModalScreen):
+    """Write a discussion note on the selected candidate, or on the board's category."""
+
+    BINDINGS = [Binding("escape", "dismiss", "Cancel"), Binding("ctrl+s", "save", "Save")]
+
+    def __init__(self, candidate_id: str | None, name: str | None, category_id: str) -> None:
+        super().__init__()
+        self.candidate_id = candidate_id
+        self.label = name
+        self.category_id = category_id
+
+    def compose(self) -> ComposeResult:
+        about = self.label or f"the {self.category_id} board"
+        with Vertical(classes="dialog"):
+            yield Label(f"Note on {about}")
+            yield TextArea(id="note-text")
+            with Horizontal(classes="buttons"):
+                yield Button("Save (ctrl+s)", id="save", variant="primary")
+                yield Button("Cancel", id="cancel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(TextArea).focus()
+
+    @on(Button.Pressed, "#cancel")
+    def cancel(self) -> None:
+        self.dismiss()
+
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        text = self.query_one(TextArea).text
+        if not text.strip():
+            self.app.notify("A note needs some text.", severity="warning")
+            return
+        kwargs = {"candidate": self.candidate_id} if self.candidate_id else {"category": self.category_id}
+        if self.app.write(self.app.meeting.note, text, **kwargs):
+            self.app.notify("Note recorded.")
+            self.dismiss()
+
+
+class ExcludeScreen(ModalScreen):
+    """Exclude a candidate: a reason code and a reason, both required."""
+
+    BINDINGS = [Binding("escape", "dismiss", "Cancel")]
+
+    def __init__(self, candidate_id: str, name: str) -> None:
+        super().__init__()
+        self.candidate_id = candidate_id
+        self.label = name
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(f"Exclude {self.label} from the ranking")
+            yield Select([(c, c) for c in EXCLUSION_CODES], prompt="Reason code", id="code")
+            yield Input(placeholder="Reason (required)", id="reason")
+            with Horizontal(classes="buttons"):
+                yield Button("Exclude", id="save", variant="error")
+                yield Button("Cancel", id="cancel")
+        yield Footer()
+
+    @on(Button.Pressed, "#cancel")
+    def cancel(self) -> None:
+        self.dismiss()
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#save")
+    def save(self) -> None:
+        code = self.query_one("#code", Select).value
+        reason = self.query_one("#reason", Input).value
+        if code is Select.BLANK or not reason.strip():
+            self.app.notify("Choose a reason code and write the reason.", severity="warning")
+            return
+        if self.app.write(self.app.meeting.exclude, self.candidate_id, str(code), reason):
+            self.app.notify(f"{self.label} excluded ({code}).")
+            self.dismiss()
+
+
+class TieOrderScreen(ModalScreen):
+    """Record the panel's order for a fully tied group, with the reason."""
+
+    BINDINGS = [Binding("escape", "dismiss", "Cancel")]
+
+    def __init__(self, category_id: str, group: list[str]) -> None:
+        super().__init__()
+        self.category_id = category_id
+        self.group = group
+
+    def compose(self) -> ComposeResult:
+        names = ", ".join(self.app.name_of(c) for c in self.group)
+        with Vertical(classes="dialog"):
+            yield Label(f"Order the tie in {self.category_id}: {names}")
+            yield Input(value=",".join(self.group), placeholder="IDs, best first", id="order")
+            yield Input(placeholder="Reason (required)", id="reason")
+            with Horizontal(classes="buttons"):
+                yield Button("Record the order", id="save", variant="primary")
+                yield Button("Cancel", id="cancel")
+        yield Footer()
+
+    @on(Button.Pressed, "#cancel")
+    def cancel(self) -> None:
+        self.dismiss()
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#save")
+    def save(self) -> None:
+        order = [c.strip() for c in self.query_one("#order", Input).value.split(",") if c.strip()]
+        reason = self.query_one("#reason", Input).value
+        if not reason.strip():
+            self.app.notify("A tie decision needs a reason.", severity="warning")
+            return
+        if self.app.write(self.app.meeting.decide_tie, self.category_id, order, reason):
+            self.app.notify(f"Tie order recorded: {' > '.join(order)}")
+            self.dismiss()
+
+
+class DiscussionScreen(Screen):
+    """A board's ties and borderline candidates side by side, with the keys that separate them."""
+
+    BINDINGS = [
+        Binding("escape,q", "dismiss", "Back"),
+        Binding("t", "tie", "Order the tie"),
+        Binding("n", "note", "Note on the board"),
+    ]
+
+    def __init__(self, category_id: str) -> None:
+        super().__init__()
+        self.category_id = category_id
+
+    def compose(self) -> ComposeResult:
+        app = self.app
+        board = app.snapshot.standings.board(self.category_id)
+        with VerticalScroll(id="discussion"):
+            yield Static(f"[b]Discussion: {board.category.label}[/]", classes="title")
+            groups = self._groups(board)
+            if not groups:
+                yield Static("No ties and no borderline candidates on this board.")
+            for title, ids in groups:
+                yield Label(title, classes="section")
+                yield self._comparison(board, ids)
+            yield Label("Notes on this board", classes="section")
+            yield Static(self._notes(), id="board-notes")
+        yield Footer()
+
+    def _groups(self, board) -> list[tuple[str, list[str]]]:
+        groups = []
+        ranked = board.entries.filter(pl.col("rank").is_not_null())
+        keys = ["total", *board.category.tie_break]
+        tied = ranked.filter(pl.col("tie")).group_by(keys, maintain_order=True).agg("candidate_id")
+        unresolved = {tuple(sorted(g)) for g in board.unresolved_ties}
+        for ids in tied["candidate_id"].to_list():
+            state = "unresolved: the panel must order it" if tuple(sorted(ids)) in unresolved else "tie"
+            groups.append((f"Tie ({state}): equal on the total and every tie-break area", ids))
+        border = ranked.filter(pl.col("borderline"))["candidate_id"].to_list()
+        if border:
+            margin = self.app.meeting.config.scoring.review_margin
+            groups.append((f"Borderline: within {margin:g} points of the {board.category.threshold:g} % line", border))
+        return groups
+
+    def _comparison(self, board, ids: list[str]) -> DataTable:
+        table = DataTable(cursor_type="none", classes="comparison")
+        rows = {r["candidate_id"]: r for r in board.entries.iter_rows(named=True) if r["candidate_id"] in ids}
+        table.add_column("")
+        for cid in ids:
+            table.add_column(f"{rows[cid]['name'][:24]} ({cid})", key=cid)
+        decimals = self.app.meeting.config.scoring.decimals
+        for key in ["rank", "total", "percent", *board.areas, "status", "decided_by"]:
+            values = [rows[c][key] for c in ids]
+            separates = key in ("total", *board.category.tie_break) and len(set(values)) > 1
+            label = f"{key} ◀ separates" if separates else key
+            table.add_row(label, *[_num(v, decimals) if isinstance(v, float) else ("" if v is None else str(v)) for v in values])
+        self._tables = getattr(self, "_tables", {})
+        self._tables[id(table)] = ids
+        return table
+
+    def _notes(self) -> str:
+        board = self.app.snapshot.standings.board(self.category_id)
+        ids = set(board.entries["candidate_id"].to_list())
+        lines = []
+        for e in self.app.snapshot.state.notes:
+            p = e.payload
+            if p.get("category") == self.category_id or p.get("candidate_id") in ids:
+                about = p.get("candidate_id") or "board"
+                lines.append(f"{e.at[11:16]}  {e.author} [{about}]: {p['text']}")
+        return "\n".join(lines) or "(none yet)"
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "tie":
+            return self.app.may("tie_order") and bool(self.app.snapshot.standings.board(self.category_id).unresolved_ties
+                                                      or self._tied_groups())
+        if action == "note":
+            return self.app.may("note")
+        return True
+
+    def _tied_groups(self) -> list[list[str]]:
+        board = self.app.snapshot.standings.board(self.category_id)
+        ranked = board.entries.filter(pl.col("rank").is_not_null() & pl.col("tie"))
+        keys = ["total", *board.category.tie_break]
+        return ranked.group_by(keys, maintain_order=True).agg("candidate_id")["candidate_id"].to_list()
+
+    def action_tie(self) -> None:
+        board = self.app.snapshot.standings.board(self.category_id)
+        groups = [list(g) for g in board.unresolved_ties] or self._tied_groups()
+        if groups:
+            self.app.push_screen(TieOrderScreen(self.category_id, groups[0]), lambda _: self.dismiss())
+
+    def action_note(self) -> None:
+        self.app.push_screen(NoteScreen(None, None, self.category_id), lambda _: self.dismiss())
+
+
+class LockScreen(Screen):
+    """What blocks the lock, a preview of the final list, proposal, confirmation, fingerprint, export."""
+
+    BINDINGS = [Binding("escape,q", "dismiss", "Back")]
+
+    def compose(self) -> ComposeResult:
+        app = self.app
+        state = app.snapshot.state
+        lock = state.lock
+        with VerticalScroll(id="lock"):
+            if lock is not None:
+                yield Static("[b]The final list is locked[/]", classes="title")
+                yield Digits(lock.fingerprint, id="lock-digits")
+                who = f"proposed by {lock.proposal.author} at {lock.proposal.at[:19]}"
+                if lock.confirmation:
+                    who += f", confirmed by {lock.confirmation.author} at {lock.confirmation.at[:19]}"
+                yield Static(who)
+                yield Static(self._preview(lock.final), id="final-list")
+                with Horizontal(classes="buttons"):
+                    for fmt in ("csv", "xlsx", "json", "md"):
+                        yield Button(f"Export {fmt.upper()}", id=f"export-{fmt}")
+            else:
+                blockers = app.meeting.blockers(app.snapshot.standings)
+                yield Static("[b]Lock the final list[/]", classes="title")
+                yield Label("Checklist", classes="section")
+                if blockers:
+                    yield Static("\n".join(f"✘ {b}" for b in blockers), id="blockers")
+                else:
+                    yield Static("✔ no pending candidate\n✔ no unresolved tie", id="blockers")
+                stale = [o for b in app.snapshot.standings.boards for o in b.stale_tie_orders]
+                if stale:
+                    yield Static("\n".join(f"! tie order {', '.join(o.order)} no longer matches a tie; not applied"
+                                           for o in stale))
+                if state.proposal is not None:
+                    yield Static(f"Proposed by {state.proposal.author} (event {state.proposal.seq}); "
+                                 "waiting for a chair to confirm.", id="proposal")
+                yield Label("Preview of the final list", classes="section")
+                from panel_tui.meeting import final_list
+
+                yield Static(self._preview(final_list(app.snapshot.standings)), id="final-list")
+                with Horizontal(classes="buttons"):
+                    if app.may("lock_proposed") and not blockers:
+                        yield Button("Propose the lock", id="propose", variant="warning")
+                    if app.may("lock_confirmed") and state.proposal is not None and not app.display_mode:
+                        yield Button("Confirm the lock", id="confirm", variant="error")
+        yield Footer()
+
+    def _preview(self, final: dict) -> str:
+        lines = []
+        for category in final["categories"]:
+            certified = [e for e in category["entries"] if e["certified"]]
+            lines.append(f"[b]{category['label']}[/]: {len(certified)} certified")
+            for e in certified:
+                top = "  ★ top" if e["top"] else ""
+                lines.append(f"  {e['rank']:>3}. {e['name']}  {e['total']:,.2f}  {e['percent']:.2f} %{top}")
+            for d in category.get("decisions", []):
+                if d["kind"] == "tie_order":
+                    lines.append(f"  ⚖ tie order {' > '.join(d['order'])}: {d['reason']}")
+                else:
+                    lines.append(f"  ⚖ {d['candidate_id']} excluded ({d['code']}): {d['reason']}")
+        return "\n".join(lines)
+
+    @on(Button.Pressed, "#propose")
+    def propose(self) -> None:
+        if self.app.write(self.app.meeting.propose_lock):
+            self.app.notify("Lock proposed.")
+            self.dismiss()
+
+    @on(Button.Pressed, "#confirm")
+    def confirm(self) -> None:
+        if self.app.write(self.app.meeting.confirm_lock):
+            self.app.notify("The final list is locked.")
+            self.dismiss()
+
+    @on(Button.Pressed)
+    def export(self, event: Button.Pressed) -> None:
+        if event.button.id and event.button.id.startswith("export-"):
+            self.app.export(event.button.id.removeprefix("export-"))
