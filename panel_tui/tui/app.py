@@ -87,8 +87,12 @@ class PanelApp(App):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, meeting: Meeting, reader: Meeting, *, display: bool = False, exports: Path | None = None) -> None:
+    def __init__(
+        self, meeting: Meeting, reader: Meeting, *, display: bool = False, exports: Path | None = None,
+        clock: bool = True,
+    ) -> None:
         super().__init__()
+        self.clock = clock
         self.meeting = meeting  # writes, on the UI thread
         self.reader = reader  # reloads, in the worker thread (its own SQLite connection)
         self.display_mode = display
@@ -102,7 +106,7 @@ class PanelApp(App):
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         config = self.meeting.config
-        yield Header(show_clock=True)
+        yield Header(show_clock=self.clock)
         with Vertical(id="banners"):
             yield Static("", id="lock-title", classes="hidden")
             yield Digits("", id="fingerprint", classes="hidden")

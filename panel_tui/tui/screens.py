@@ -92,7 +92,9 @@ class DetailScreen(Screen):
         app = self.app
         display = app.display_mode
         data = app.reader.data()
-        cells = app.snapshot.standings.cells.filter(pl.col("candidate_id") == self.candidate_id)
+        cells = app.snapshot.standings.cells.filter(pl.col("candidate_id") == self.candidate_id).with_columns(
+            pl.col("candidate_id", "indicator_id").cast(pl.String)
+        )
         labels = data.indicators.select("indicator_id", "label")
         table = self.query_one("#indicators", DataTable)
         columns = ["Indicator", "Area", "Label", "Max", "Score", "n"]

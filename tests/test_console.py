@@ -1,0 +1,244 @@
+"""The console, driven with Textual's Pilot: leaderboards, live updates, two instances, workflows."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import polars as pl
+
+from panel_tui.config import load_config
+from panel_tui.engine import standings
+from panel_tui.inputs import load_contest
+from panel_tui.meeting import Meeting
+from panel_tui.tui.app import PanelApp
+from panel_tui.tui.leaderboard import LINE, REST, LeaderboardTable
+
+DEMO = Path(__file__).resolve().parent.parent / "panel_tui" / "demo"
+ME = __import__("pwd").getpwuid(os.geteuid()).pw_name
+
+
+@pytest.fixture
+def contest(tmp_path: Path) -> Path:
+    shutil.copytree(DEMO / "data", tmp_path / "data")
+    text = (DEMO / "config.toml").read_text(encoding="utf-8")
+    text = text.replace('secretary = ["kim"]', f'secretary = ["{ME}"]')
+    text = text.replace("require_chair_confirmation = true", "require_chair_confirmation = false")
+    (tmp_path / "config.toml").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def make_app(root: Path, *, display: bool = False, who: str | None = None) -> PanelApp:
+    config = load_config(root / "config.toml")
+    session = root / "sessions" / "2022.sqlite"
+    meeting = Meeting(config, session, who=who)
+    reader = Meeting(config, session, writable=False, who=who)
+    return PanelApp(meeting, reader, display=display, exports=root / "exports", clock=False)
+
+
+async def settled(pilot, app: PanelApp, condition=lambda: True, timeout: float = 5.0) -> None:
+    """Let timers and workers run until ``condition`` holds (a live change takes < 1 s)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while loop.time() < end:
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.05)
+        if app.snapshot is not None and condition():
+            return
+    raise AssertionError("the console did not settle")
+
+
+def row_keys(table: LeaderboardTable) -> list[str]:
+    return [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(table.row_count)]
+
+
+def run(coro) -> None:
+    asyncio.run(coro)
+
+
+def test_boards_show_every_category_with_the_certification_line(contest):
+    async def scenario():
+        app = make_app(contest)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await settled(pilot, app)
+            large = app.query_one("#board-large_city", LeaderboardTable)
+            assert row_keys(large) == ["C01", "C02", "C03", "C04", LINE, "C05", "C06", "C07", "C08", "C09", "C10"]
+            small = app.query_one("#board-small_city", LeaderboardTable)
+            assert row_keys(small)[-2:] == [REST, "C24"]  # pending below the ranked ones
+            service = app.query_one("#board-service", LeaderboardTable)
+            assert "unresolved tie: S01, S02" in str(app.query_one("#info-service").render())
+            await pilot.press("3")
+            assert app.current_table is service
+
+    run(scenario())
+
+
+def test_live_scores_update_in_place_and_keep_the_cursor(contest):
+    async def scenario():
+        app = make_app(contest, display=True)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await settled(pilot, app)
+            table = app.query_one("#board-large_city", LeaderboardTable)
+            table.move_cursor(row=table.get_row_index("C06"))
+            # Scoring staff rewrite the sheet: Yongin (C05) gets full marks on CI01-CI04 from everyone.
+            scores = contest / "data" / "scores.csv"
+            lines = scores.read_text(encoding="utf-8").splitlines()
+            full = (",CI01,", ",CI02,", ",CI03,", ",CI04,")
+            lines = [",".join(l.split(",")[:3] + ["35"]) if l.startswith("C05,") and any(i in l for i in full) else l
+                     for l in lines]
+            scores.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            expected = standings(load_contest(load_config(contest / "config.toml"))).board("large_city")
+            c05 = expected.entries.filter(pl.col("candidate_id") == "C05").row(0, named=True)
+            assert c05["status"] == "certified"
+            before = len(app.refresh_costs)
+            await settled(pilot, app, lambda: len(app.refresh_costs) > before, timeout=3)
+            assert table.get_cell("C05", "total").plain == f"{c05['total']:,.2f}"
+            assert table.get_cell("C05", "status").plain == "✔ certified"
+            assert row_keys(table)[:6] == ["C01", "C02", "C03", "C05", "C04", LINE]  # Yongin overtook Siheung
+            assert table.get_cell("C05", "move").plain == "▲1" and table.get_cell("C04", "move").plain == "▼1"
+            assert table.selected_candidate == "C06"  # the viewer kept their place
+            cost = app.refresh_costs[-1][0]
+            assert cost.added_rows == 0 and cost.removed_rows == 0 and 0 < cost.updated_cells < 20
+
+    run(scenario())
+
+
+def test_a_bad_scores_file_keeps_the_last_good_boards_with_a_banner(contest):
+    async def scenario():
+        app = make_app(contest, display=True)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settled(pilot, app)
+            scores = contest / "data" / "scores.csv"
+            good = scores.read_text(encoding="utf-8")
+            scores.write_text(good.replace("C01,E01,CI01,", "C01,E01,CI01,x", 1), encoding="utf-8")
+            await settled(pilot, app, lambda: app.files_error is not None, timeout=3)
+            banner = app.query_one("#error-banner")
+            assert "scores.csv" in str(banner.render()) and "line 2" in str(banner.render())
+            assert app.query_one("#board-large_city", LeaderboardTable).row_count == 11
+            scores.write_text(good, encoding="utf-8")
+            await settled(pilot, app, lambda: app.files_error is None, timeout=3)
+            assert banner.has_class("hidden")
+
+    run(scenario())
+
+
+def test_two_instances_share_focus_notes_and_decisions(contest):
+    async def scenario():
+        secretary = make_app(contest)
+        display = make_app(contest, display=True)
+        async with secretary.run_test(size=(200, 50)) as sec, display.run_test(size=(200, 50)) as shown:
+            await settled(sec, secretary)
+            await settled(shown, display)
+            await sec.press("3", "down", "f")  # S02 under discussion
+            await settled(shown, display, lambda: display.snapshot.state.focus == "S02", timeout=3)
+            banner = str(display.query_one("#focus-banner").render())
+            assert "Under discussion: Smart Integrated Parking" in banner
+            assert display.current_table.category_id == "service"  # the display followed
+            assert display.current_table.selected_candidate == "S02"
+
+            await sec.press("n")
+            await sec.pause()
+            secretary.screen.query_one("TextArea").insert("Both are parking services; check the site visits.")
+            await sec.press("ctrl+s")
+            await settled(shown, display, lambda: len(display.snapshot.state.notes) == 1, timeout=3)
+            assert "✎1" in display.query_one("#board-service", LeaderboardTable).get_cell("S02", "marks")
+
+            await sec.press("d")
+            await sec.pause()
+            await sec.press("t")
+            await sec.pause()
+            order = secretary.screen.query_one("#order")
+            order.value = "S02,S01"
+            secretary.screen.query_one("#reason").value = "S02 covers more districts"
+            await sec.click("#save")
+            await settled(shown, display, lambda: bool(display.snapshot.state.decisions.tie_orders), timeout=3)
+            table = display.query_one("#board-service", LeaderboardTable)
+            assert row_keys(table)[:2] == ["S02", "S01"]
+            assert "⚖" in table.get_cell("S01", "marks")
+
+    run(scenario())
+
+
+def test_display_mode_offers_no_actions_and_no_evaluator_detail(contest):
+    async def scenario():
+        app = make_app(contest, display=True)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await settled(pilot, app)
+            assert app.theme == "projector"
+            assert app.check_action("focus_candidate", ()) is False
+            assert app.check_action("note", ()) is False
+            await pilot.press("f", "n", "x")
+            assert app.snapshot.state.events == ()
+            await pilot.press("enter")
+            await pilot.pause()
+            indicators = app.screen.query_one("#indicators")
+            labels = [str(c.label) for c in indicators.columns.values()]
+            assert "Evaluators" not in labels and "Score" in labels
+
+    run(scenario())
+
+
+def test_a_viewer_is_never_offered_what_they_cannot_do(contest):
+    async def scenario():
+        app = make_app(contest, who="somebody-without-a-role")
+        async with app.run_test(size=(200, 50)) as pilot:
+            await settled(pilot, app)
+            shown = {b.binding.action for b in app.active_bindings.values() if b.binding.show}
+            assert "focus_candidate" not in shown and "note" not in shown and "exclude" not in shown
+            assert "help" in shown and "lock" in shown
+
+    run(scenario())
+
+
+def test_candidate_detail_shows_the_spread_and_what_was_dropped(contest):
+    async def scenario():
+        app = make_app(contest)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await settled(pilot, app)
+            await pilot.press("down", "down", "down", "enter")  # Siheung, from which E05 recused
+            await pilot.pause()
+            table = app.screen.query_one("#indicators")
+            assert table.row_count == 56
+            first = table.get_row_at(0)
+            assert "E05" not in first[-1] and "E01:" in first[-1]
+            assert "(" in first[-2]  # the dropped lowest and highest, with who gave them
+            assert "population_k: 530" in str(app.screen.query(".muted").first().render())
+
+    run(scenario())
+
+
+def test_exclusion_and_lock_from_the_console_then_export(contest):
+    async def scenario():
+        app = make_app(contest)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await settled(pilot, app)
+            await pilot.press("l")
+            await pilot.pause()
+            assert "pending: C24" in str(app.screen.query_one("#blockers").render())
+            assert not app.screen.query("#propose")
+            await pilot.press("escape", "2")
+            table = app.query_one("#board-small_city", LeaderboardTable)
+            table.move_cursor(row=table.get_row_index("C24"))
+            await pilot.press("x")
+            await pilot.pause()
+            app.screen.query_one("#code").value = "withdrawn"
+            app.screen.query_one("#reason").value = "withdrew on 12 Sept"
+            await pilot.click("#save")
+            await settled(pilot, app, lambda: bool(app.snapshot.state.decisions.exclusions))
+            app.meeting.decide_tie("service", ["S01", "S02"], "more citizens served")
+            await settled(pilot, app, lambda: bool(app.snapshot.state.decisions.tie_orders))
+            await pilot.press("l")
+            await pilot.pause()
+            await pilot.click("#propose")
+            await settled(pilot, app, lambda: app.snapshot.state.lock is not None)
+            fingerprint = app.snapshot.state.lock.fingerprint
+            assert not app.query_one("#fingerprint").has_class("hidden")
+            assert app.check_action("note", ()) is False  # nothing more can be written
+            app.export("md")
+            assert fingerprint in (contest / "exports" / "final-list-2022.md").read_text(encoding="utf-8")
+
+    run(scenario())
