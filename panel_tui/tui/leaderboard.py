@@ -177,7 +177,7 @@ class LeaderboardTable(DataTable):
             cost.removed_rows += 1
         threshold = board.category.threshold
         specials = {
-            LINE: f"── certification line {threshold:g} % ──",
+            LINE: f"── line {threshold:g} % ────────────" if self.compact else f"── certification line {threshold:g} % ──",
             REST: "── pending and excluded ──",
         }
         for e in entries:
@@ -218,7 +218,7 @@ class LeaderboardTable(DataTable):
         if cid:
             return self.order.get(str(cid), 10**9)
         label = _plain(name)
-        return self.order.get(LINE if "certification line" in label else REST, 10**9)
+        return self.order.get(REST if "pending" in label else LINE, 10**9)
 
 
 def _plain(value: object) -> str:

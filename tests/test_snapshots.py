@@ -1,0 +1,81 @@
+"""Snapshot tests of the main screens at 80x24 (an SSH terminal) and 200x50 (a projector).
+
+Update after a deliberate change with `pytest tests/test_snapshots.py --snapshot-update` and
+look at the SVGs in tests/__snapshots__/ before committing them.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from panel_tui.config import load_config
+from panel_tui.meeting import Meeting
+from panel_tui.tui.app import PanelApp
+
+DEMO = Path(__file__).resolve().parent.parent / "panel_tui" / "demo"
+
+
+@pytest.fixture
+def app_factory(tmp_path: Path):
+    shutil.copytree(DEMO / "data", tmp_path / "data")
+    shutil.copy(DEMO / "config.toml", tmp_path / "config.toml")
+
+    def make(display: bool = False) -> PanelApp:
+        config = load_config(tmp_path / "config.toml")
+        session = tmp_path / "sessions" / "2022.sqlite"
+        return PanelApp(Meeting(config, session, who="kim"), Meeting(config, session, writable=False, who="kim"),
+                        display=display, clock=False)
+
+    return make
+
+
+async def loaded(pilot) -> None:
+    for _ in range(50):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.05)
+        if pilot.app.snapshot is not None:
+            break
+    await pilot.pause(0.1)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+def test_leaderboard(snap_compare, app_factory, size):
+    assert snap_compare(app_factory(), terminal_size=size, run_before=loaded)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+def test_services_board_with_the_unresolved_tie(snap_compare, app_factory, size):
+    async def run_before(pilot):
+        await loaded(pilot)
+        await pilot.press("3")
+        await pilot.pause(0.1)
+
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+def test_display_mode(snap_compare, app_factory, size):
+    assert snap_compare(app_factory(display=True), terminal_size=size, run_before=loaded)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+def test_discussion(snap_compare, app_factory, size):
+    async def run_before(pilot):
+        await loaded(pilot)
+        await pilot.press("3", "d")
+        await pilot.pause(0.2)
+
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+def test_lock_checklist(snap_compare, app_factory, size):
+    async def run_before(pilot):
+        await loaded(pilot)
+        await pilot.press("l")
+        await pilot.pause(0.2)
+
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run_before)
