@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,6 +111,17 @@ def read_table(
 
 
 def _checked(path: Path, frame: pl.DataFrame, spec: TableSpec) -> pl.DataFrame:
+    if frame[spec.required[0]].null_count():
+        blank = frame.select(pl.all_horizontal(pl.all().is_null()).alias("blank"))["blank"]
+        if blank.any():
+            # Blank lines at the end (a common leftover of hand editing) are not data; one in
+            # the middle is refused by its line, since dropping it would shift every number after.
+            last = frame.height - (blank.not_().arg_true()[-1] + 1 if (~blank).any() else 0)
+            frame = frame.head(frame.height - last)
+            blank = blank.head(frame.height)
+            if blank.any():
+                index = blank.arg_true()[0]
+                raise InputError(path, "blank line inside the data (remove it)", where=where(path, index))
     for column in spec.required:
         if frame[column].null_count():
             index = frame[column].is_null().arg_true()[0]
@@ -163,8 +175,11 @@ def decode_text(path: Path, data: bytes) -> bytes:
     except UnicodeDecodeError as utf8_error:
         try:
             return data.decode("cp949").encode("utf-8")
-        except UnicodeDecodeError:
-            line = data[: utf8_error.start].count(b"\n") + 1
+        except UnicodeDecodeError as cp949_error:
+            # The later of the two failures: a CP949 file fails UTF-8 at its first Hangul,
+            # a UTF-8 file fails CP949 at its first UTF-8 sequence that CP949 lacks.
+            at = max(utf8_error.start, cp949_error.start)
+            line = data[:at].count(b"\n") + 1
             raise InputError(path, "the text is neither UTF-8 nor CP949", where=f"line {line}") from None
 
 
@@ -189,7 +204,9 @@ def _read_csv(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.Dat
     wanted = {**{c: pl.String for c in header}, **{c: pl.Float64 for c in spec.numeric}}
     wanted.update({c: pl.Categorical for c in spec.categorical if c in wanted})
     wanted.update({c: lookup.dtype for c, lookup in lookups.items() if c in wanted})
-    if first is not None and first.start() == 0:
+    if first is not None and first.start() != 0:
+        raise InputError(path, "the file starts with a blank line: the header must be on line 1", where="line 1")
+    if first is not None:
         try:
             # Fast path: polars reads the file itself (UTF-8, BOM or not), straight into the
             # final types. Anything else (CP949, a bad cell, an unknown id) takes the slow path.
@@ -197,14 +214,29 @@ def _read_csv(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.Dat
         except pl.exceptions.PolarsError:
             pass
     data = decode_text(path, _read_bytes(path))
-    data = data[_NON_BLANK.search(data).start():]
     try:
         # Slow path, only for a bad or non-UTF-8 file: everything as text, so _coerce can
         # name the cell.
         return pl.read_csv(data, new_columns=header, infer_schema=False)
     except pl.exceptions.PolarsError as exc:
+        _locate_malformed(path, data, len(header))
         first_line = str(exc).strip().splitlines()[0]
         raise InputError(path, f"not a well-formed CSV file: {first_line}") from None
+
+
+def _locate_malformed(path: Path, data: bytes, columns: int) -> None:
+    """Find the record polars could not parse (wrong field count, unclosed quote) and name its line."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
+    start = 1
+    try:
+        for record in reader:
+            if record and len(record) != columns:
+                raise InputError(
+                    path, f"this row has {len(record)} fields, the header has {columns}", where=f"line {start}"
+                )
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError(path, f"malformed CSV ({exc}; an unclosed quote?)", where=f"line {start}") from None
 
 
 def _read_parquet(path: Path, spec: TableSpec) -> pl.DataFrame:
@@ -226,7 +258,7 @@ def _read_xlsx(path: Path, spec: TableSpec) -> pl.DataFrame:
         raise InputError(path, "the file is empty")
     try:
         # Every cell as text: ids such as 007 keep their zeros; numbers are checked in _coerce.
-        frame = pl.read_excel(path, engine="calamine", infer_schema_length=0)
+        frame = pl.read_excel(path, engine="calamine", infer_schema_length=0, drop_empty_rows=False)
     except Exception as exc:  # fastexcel raises its own hierarchy, not polars'
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(path, f"not a readable XLSX workbook ({first})") from None

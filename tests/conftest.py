@@ -1,0 +1,194 @@
+"""Shared helpers for tests that run the real command on files.
+
+``contest`` (fixture): a copy of the bundled demo contest (config.toml + data/*.csv) in a
+temporary directory, with small editors to introduce one defect at a time.
+``run_cli`` / ``run_many``: the real ``python -m panel_tui`` as a subprocess.
+``assert_refused``: exit status 2, the file, line/row and column named, no traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+DEMO = Path(__file__).resolve().parent.parent / "panel_tui" / "demo"
+TIMEOUT = 120
+
+
+@dataclass
+class ContestFiles:
+    """A writable copy of the demo contest; CSV files are addressed by name inside data/."""
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.toml"
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    def path(self, name: str) -> Path:
+        return self.data / name
+
+    # -- CSV files as rows of cells (header is row 0, i.e. line 1) -------------------------
+
+    def rows(self, name: str, encoding: str = "utf-8") -> list[list[str]]:
+        text = self.path(name).read_text(encoding=encoding)
+        return list(csv.reader(io.StringIO(text, newline="")))
+
+    def write_rows(self, name: str, rows: list[list[str]], encoding: str = "utf-8") -> Path:
+        self.path(name).write_bytes(csv_bytes(rows, encoding))
+        return self.path(name)
+
+    def set_cell(self, name: str, line: int, column: str, value: str) -> list[str]:
+        """Put ``value`` in ``column`` on CSV ``line`` (the header is line 1); return the old row."""
+        rows = self.rows(name)
+        index = rows[0].index(column)
+        old = list(rows[line - 1])
+        rows[line - 1][index] = value
+        self.write_rows(name, rows)
+        return old
+
+    def drop_column(self, name: str, column: str) -> None:
+        rows = self.rows(name)
+        index = rows[0].index(column)
+        self.write_rows(name, [r[:index] + r[index + 1:] for r in rows])
+
+    def add_column(self, name: str, column: str, value: str = "") -> None:
+        rows = self.rows(name)
+        self.write_rows(name, [rows[0] + [column]] + [r + [value] for r in rows[1:]])
+
+    def append_row(self, name: str, row: list[str]) -> int:
+        """Append a row; return its line number."""
+        rows = self.rows(name)
+        rows.append(row)
+        self.write_rows(name, rows)
+        return len(rows)
+
+    def max_points(self, indicator_id: str) -> float:
+        rows = self.rows("indicators.csv")
+        head = rows[0]
+        for row in rows[1:]:
+            if row[head.index("indicator_id")] == indicator_id:
+                return float(row[head.index("max_points")])
+        raise KeyError(indicator_id)
+
+    # -- config.toml -----------------------------------------------------------------------
+
+    def config_text(self) -> str:
+        return self.config.read_text(encoding="utf-8")
+
+    def edit_config(self, old: str, new: str, count: int = 1) -> int:
+        """Replace the first ``count`` occurrences of ``old``; return the line of the first."""
+        text = self.config_text()
+        assert text.count(old) >= count, f"{old!r} not in the demo config"
+        line = text[: text.index(old)].count("\n") + 1
+        self.config.write_text(text.replace(old, new, count), encoding="utf-8")
+        return line
+
+    def point(self, key: str, target: str) -> Path:
+        """Make ``[contest] key`` (candidates, scores, indicators) name ``target`` (relative to the config)."""
+        default = f'{key} = "data/{key}.csv"'
+        self.edit_config(default, f'{key} = "{target}"')
+        return self.root / target
+
+
+def csv_bytes(rows: list[list[str]], encoding: str = "utf-8") -> bytes:
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue().encode(encoding)
+
+
+def copy_demo(root: Path) -> ContestFiles:
+    """Copy the bundled demo contest into ``root`` (created if needed)."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(DEMO / "config.toml", root / "config.toml")
+    shutil.copytree(DEMO / "data", root / "data")
+    return ContestFiles(root)
+
+
+@pytest.fixture
+def contest(tmp_path: Path) -> ContestFiles:
+    return copy_demo(tmp_path / "contest")
+
+
+# -- running the real command ------------------------------------------------------------------
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONIOENCODING"] = "utf-8"
+    env.pop("PYTHONWARNINGS", None)
+    return env
+
+
+def run_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """Run ``python -m panel_tui ARGS`` in ``cwd``; stdout and stderr as bytes."""
+    return subprocess.run([sys.executable, "-m", "panel_tui", *map(str, args)], cwd=cwd, env=_env(),
+                          capture_output=True, timeout=TIMEOUT)
+
+
+def run_batch(jobs: list[tuple[list[str], Path]]) -> list[subprocess.CompletedProcess]:
+    """Run many ``(args, cwd)`` commands, as many at a time as there are CPUs; results in order.
+
+    Each run costs about half a second of start-up (Python, polars), so a suite of dozens of
+    bad inputs runs them side by side.
+    """
+    workers = max(2, os.cpu_count() or 2)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(lambda job: run_cli(*job), jobs))
+
+
+def run_many(commands: list[list[str]], cwd: Path) -> list[subprocess.CompletedProcess]:
+    """Run several commands side by side in one directory; results in the same order."""
+    return run_batch([(cmd, cwd) for cmd in commands])
+
+
+def validate_and_rank(contest: ContestFiles, config: Path | None = None) -> list[subprocess.CompletedProcess]:
+    """``validate`` and ``rank --format json`` on the contest, run side by side."""
+    cfg = str(config or contest.config)
+    return run_many([["validate", "--config", cfg], ["rank", "--format", "json", "--config", cfg]], contest.root)
+
+
+def _word(text: str, word: str) -> bool:
+    return re.search(rf"(?<![\w]){re.escape(word)}(?![\w])", text) is not None
+
+
+def assert_refused(
+    result: subprocess.CompletedProcess,
+    file: str | None = None,
+    where: str | None = None,
+    column: str | None = None,
+    mentions: tuple[str, ...] = (),
+) -> str:
+    """Exit status 2, no traceback, and stderr names ``file`` (its name), ``where`` (e.g.
+    "line 5", "row 7") and ``column``; return stderr."""
+    err = result.stderr.decode("utf-8", errors="replace") if isinstance(result.stderr, bytes) else result.stderr
+    cmd = " ".join(map(str, result.args[3:])) if isinstance(result.args, list) else result.args
+    context = f"\ncommand: {cmd}\nexit status: {result.returncode}\nstderr:\n{err[-3000:]}"
+    assert "Traceback" not in err, "a traceback instead of a message" + context
+    assert result.returncode == 2, "expected exit status 2" + context
+    assert err.strip(), "exit status 2 without any message" + context
+    if file is not None:
+        assert file in err, f"the message does not name the file {file!r}" + context
+    if where is not None:
+        assert re.search(rf"(?<!\w){re.escape(where)}(?!\d)", err), f"the message does not say {where!r}" + context
+    if column is not None:
+        # The column's name on its own, not as part of the file's name (score vs scores.csv).
+        rest = err.replace(file, " ") if file else err
+        assert _word(rest, column), f"the message does not name the column {column!r}" + context
+    for word in mentions:
+        assert word in err, f"the message does not mention {word!r}" + context
+    return err
