@@ -1,0 +1,161 @@
+"""Console speed: time to the first painted leaderboard, and the cost of one live refresh.
+
+    python bench/bench_console.py [--rounds 5]
+
+1. First paint, as whole processes (wall time from launch until the first leaderboard is
+   filled and painted, headless), for the bundled demo and for 10,000 candidates. Bar: under
+   1 s for the demo.
+2. One live refresh of a leaderboard with 100, 1,000 and 10,000 candidates when 1 % of them
+   change score: the console's keyed in-place update (``LeaderboardTable.show``) against the
+   baseline of clearing the table and re-adding every row, measured in the same run,
+   alternating. Bar: at 10,000 candidates the in-place refresh at least 10x cheaper.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+FIRST_PAINT = """
+import sys, time
+start = time.perf_counter()
+from pathlib import Path
+from panel_tui.config import find_config, load_config
+from panel_tui.meeting import Meeting
+from panel_tui.tui.app import PanelApp
+from panel_tui.tui.leaderboard import LeaderboardTable
+config = load_config(find_config(sys.argv[1] if len(sys.argv) > 1 else None))
+session = Path(sys.argv[2])
+app = PanelApp(Meeting(config, session), Meeting(config, session, writable=False), clock=False)
+
+async def main():
+    async with app.run_test(size=(200, 50)) as pilot:
+        while app.snapshot is None:
+            await pilot.pause(0.005)
+        await pilot.pause(0)  # one more frame: the filled table is painted
+        table = app.current_table
+        assert table.row_count > 0
+        print(f"{time.perf_counter() - start:.4f}")
+
+import asyncio
+asyncio.run(main())
+"""
+
+
+def first_paint(config: str | None, rounds: int) -> tuple[float, float]:
+    """(median wall seconds of the whole process, median in-process seconds)."""
+    walls, inner = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(rounds):
+            args = [sys.executable, "-c", FIRST_PAINT, config or "", str(Path(tmp) / "s.sqlite")]
+            if config is None:
+                args[3] = str(HERE.parent / "panel_tui" / "demo" / "config.toml")
+            t0 = time.perf_counter()
+            out = subprocess.run(args, capture_output=True, text=True, check=True, cwd=tmp).stdout
+            walls.append(time.perf_counter() - t0)
+            inner.append(float(out.strip().splitlines()[-1]))
+    return statistics.median(walls), statistics.median(inner)
+
+
+def boards(n: int, workdir: Path):
+    """Two standings of an n-candidate contest: before and after 1 % of candidates change."""
+    from make_data import generate
+
+    from panel_tui.config import load_config
+    from panel_tui.engine import standings
+    from panel_tui.inputs import load_contest
+
+    out = generate(workdir / f"n{n}", 2 * n, 3)  # half of them, n, on the first board
+    config = load_config(out / "config.toml")
+    data = load_contest(config)
+    before = standings(data).boards[0]
+    scores = pl.read_csv(out / "scores.csv")
+    changed = [f"K{i:05d}" for i in range(1, n + 1, 100)]  # 1 % of the board
+    scores = scores.with_columns(
+        score=pl.when(pl.col("candidate_id").is_in(changed)).then(pl.col("score") * 0.9).otherwise(pl.col("score"))
+    )
+    scores.write_csv(out / "scores.csv")
+    after = standings(load_contest(config)).boards[0]
+    return before, after
+
+
+def refresh_costs(sizes: list[int], rounds: int) -> list[tuple[int, float, float]]:
+    from textual.app import App
+
+    from panel_tui.tui.leaderboard import LeaderboardTable
+
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            before, after = boards(n, Path(tmp))
+
+            class Bench(App):
+                def compose(self):
+                    yield LeaderboardTable("large_city", before.areas, id="keyed")
+                    yield LeaderboardTable("large_city", before.areas, id="cleared")
+
+            in_place, cleared = [], []
+
+            async def main():
+                app = Bench()
+                async with app.run_test(size=(200, 50)) as pilot:
+                    keyed = app.query_one("#keyed", LeaderboardTable)
+                    base = app.query_one("#cleared", LeaderboardTable)
+                    for _ in range(rounds):
+                        # the console's way: keyed rows, update_cell where changed, one sort
+                        keyed.show(before, 2, {})
+                        await pilot.pause(0)
+                        t0 = time.perf_counter()
+                        keyed.show(after, 2, {})
+                        in_place.append(time.perf_counter() - t0)
+                        # the baseline: clear and re-add every row (what the style guide forbids)
+                        base.show(before, 2, {})
+                        await pilot.pause(0)
+                        t0 = time.perf_counter()
+                        base.clear()
+                        base.order = {}
+                        base.previous_ranks = {}
+                        base.show(after, 2, {})
+                        cleared.append(time.perf_counter() - t0)
+
+            asyncio.run(main())
+            results.append((n, statistics.median(in_place), statistics.median(cleared)))
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+
+    print("First paint (whole process, headless, 200x50):")
+    wall, inner = first_paint(None, args.rounds)
+    verdict = "meets" if wall < 1.0 else "MISSES"
+    print(f"  demo (34 candidates):     {wall:6.3f} s wall, {inner:6.3f} s inside the process  ({verdict} the 1 s bar)")
+    with tempfile.TemporaryDirectory() as tmp:
+        from make_data import generate
+
+        out = generate(Path(tmp) / "big", 10_000, 12)
+        wall, inner = first_paint(str(out / "config.toml"), max(1, args.rounds // 2))
+        print(f"  10,000 candidates x 12:   {wall:6.3f} s wall, {inner:6.3f} s inside the process")
+
+    print("\nOne live refresh, 1 % of candidates changed (median of rounds):")
+    print(f"  {'candidates':>10}  {'in place':>10}  {'clear+re-add':>12}  {'ratio':>6}")
+    for n, keyed, cleared in refresh_costs([100, 1_000, 10_000], args.rounds):
+        print(f"  {n:>10,}  {keyed * 1000:>8.1f} ms  {cleared * 1000:>10.1f} ms  {cleared / keyed:>5.1f}x")
+
+
+if __name__ == "__main__":
+    main()
