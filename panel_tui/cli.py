@@ -198,7 +198,7 @@ def run_console(args: argparse.Namespace) -> int:
 
     meeting = _meeting(args)
     reader = _meeting(args, writable=False)
-    meeting.data()  # bad input is reported here, before the screen is taken over
+    meeting.use_data(reader.data())  # bad input is reported here, before the screen is taken over
     PanelApp(meeting, reader, display=args.display).run()
     return 0
 

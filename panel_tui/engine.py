@@ -10,6 +10,7 @@ decisions, the console and the command line only present the result.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -155,7 +156,8 @@ def standings(data: ContestData, decisions: Decisions = Decisions()) -> Standing
     for category in config.categories:
         indicators = data.indicators.filter(pl.col("indicator_set") == category.indicator_set)
         areas = tuple(indicators["area_id"].unique(maintain_order=True).to_list())
-        max_points = indicators["max_points"].sum()
+        # fsum and a final snap: 28 x (1000/28) is 2000, not 1999.9999999999986.
+        max_points = round(math.fsum(indicators["max_points"].to_list()), 9)
         members = data.candidates.filter(pl.col("category") == category.id).select("candidate_id", "name")
         per_area = subtotals.join(members.select("candidate_id"), on="candidate_id", how="semi").pivot(
             on="area_id", index="candidate_id", values="sub", on_columns=list(areas)

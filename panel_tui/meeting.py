@@ -161,6 +161,10 @@ class Meeting:
             self._data = load_contest(self.config)
         return self._data
 
+    def use_data(self, data: ContestData) -> None:
+        """Share contest data another ``Meeting`` on the same files already loaded."""
+        self._data = data
+
     def state(self) -> SessionState:
         return SessionState(tuple(self.journal.events()))
 

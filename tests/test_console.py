@@ -96,10 +96,10 @@ def test_live_scores_update_in_place_and_keep_the_cursor(contest):
             assert c05["status"] == "certified"
             before = len(app.refresh_costs)
             await settled(pilot, app, lambda: len(app.refresh_costs) > before, timeout=3)
-            assert table.get_cell("C05", "total").plain == f"{c05['total']:,.2f}"
-            assert table.get_cell("C05", "status").plain == "✔ certified"
+            assert table.cell_text("C05", "total").strip() == f"{c05['total']:.2f}"
+            assert table.cell_text("C05", "status") == "✔ certified"
             assert row_keys(table)[:6] == ["C01", "C02", "C03", "C05", "C04", LINE]  # Yongin overtook Siheung
-            assert table.get_cell("C05", "move").plain == "▲1" and table.get_cell("C04", "move").plain == "▼1"
+            assert table.cell_text("C05", "move") == "▲1" and table.cell_text("C04", "move") == "▼1"
             assert table.selected_candidate == "C06"  # the viewer kept their place
             cost = app.refresh_costs[-1][0]
             assert cost.added_rows == 0 and cost.removed_rows == 0 and 0 < cost.updated_cells < 20
@@ -145,7 +145,7 @@ def test_two_instances_share_focus_notes_and_decisions(contest):
             secretary.screen.query_one("TextArea").insert("Both are parking services; check the site visits.")
             await sec.press("ctrl+s")
             await settled(shown, display, lambda: len(display.snapshot.state.notes) == 1, timeout=3)
-            assert "✎1" in display.query_one("#board-service", LeaderboardTable).get_cell("S02", "marks")
+            assert "✎1" in display.query_one("#board-service", LeaderboardTable).cell_text("S02", "marks")
 
             await sec.press("d")
             await sec.pause()
@@ -158,7 +158,7 @@ def test_two_instances_share_focus_notes_and_decisions(contest):
             await settled(shown, display, lambda: bool(display.snapshot.state.decisions.tie_orders), timeout=3)
             table = display.query_one("#board-service", LeaderboardTable)
             assert row_keys(table)[:2] == ["S02", "S01"]
-            assert "⚖" in table.get_cell("S01", "marks")
+            assert "⚖" in table.cell_text("S01", "marks")
 
     run(scenario())
 

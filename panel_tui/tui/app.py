@@ -135,7 +135,9 @@ class PanelApp(App):
         role = "display (read-only)" if self.display_mode else f"{self.meeting.who}: {self.meeting.role}"
         self.title = self.meeting.config.contest.name
         self.sub_title = role
-        self.reload(True)
+        # The first boards are computed here, before the first paint (the data is already
+        # loaded by compose); later changes reload in a worker thread.
+        self._compute_now()
         self.set_interval(POLL_SECONDS, self._poll)
         self.call_after_refresh(lambda: self.current_table.focus())
 
@@ -152,6 +154,15 @@ class PanelApp(App):
         files, journal = self.watch.poll()
         if files or journal:
             self.reload(files)
+
+    def _compute_now(self) -> None:
+        try:
+            data = self.reader.data()
+            state = self.reader.state()
+        except PanelError as exc:
+            self._rejected(InputsRejected(str(exc)))
+            return
+        self._computed(StandingsComputed(Snapshot(standings(data, state.decisions), state)))
 
     @work(thread=True, exclusive=True, group="reload", description="recompute the standings")
     def reload(self, files: bool) -> None:

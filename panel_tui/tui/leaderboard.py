@@ -1,29 +1,39 @@
 """One category's live leaderboard: a DataTable updated in place, never cleared.
 
-Every row is keyed by candidate id. A refresh updates only the cells whose text changed,
-adds new keys, removes missing ones, moves the certification line, sorts once, and puts the
-cursor back on the row it was on, so a viewer keeps their place while scores arrive.
+Every row is keyed by candidate id. A refresh renders the whole board to display text in
+polars (one frame, one column per table column), compares it with what is on screen column by
+column, writes only the cells that differ, adds new keys, removes missing ones, moves the
+certification line, sorts once, and puts the cursor back on the row it was on, so a viewer
+keeps their place while scores arrive.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.text import Text
+import polars as pl
+from textual._two_way_dict import TwoWayDict
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from panel_tui.engine import Leaderboard
 
 LINE = "__line__"
 REST = "__rest__"
-STATUS_TEXT = {
-    "certified": ("✔ certified", "bold green"),
-    "not_certified": ("not certified", "dim"),
-    "undecided": ("? undecided", "bold yellow"),
-    "pending": ("… pending", "italic cyan"),
-    "excluded": ("✘ excluded", "red"),
+STATUS = {
+    "certified": "[b green]✔ certified[/]",
+    "not_certified": "[dim]not certified[/]",
+    "undecided": "[b yellow]? undecided[/]",
+    "pending": "[i cyan]… pending[/]",
+    "excluded": "[red]✘ excluded[/]",
 }
-COMPACT_STATUS = {"certified": "✔ cert", "not_certified": "–", "undecided": "? undec", "pending": "… pend", "excluded": "✘ excl"}
+COMPACT_STATUS = {
+    "certified": "[b green]✔ cert[/]",
+    "not_certified": "[dim]–[/]",
+    "undecided": "[b yellow]? undec[/]",
+    "pending": "[i cyan]… pend[/]",
+    "excluded": "[red]✘ excl[/]",
+}
 
 
 @dataclass
@@ -35,8 +45,8 @@ class RefreshCost:
     removed_rows: int = 0
 
 
-def _num(value: float | None, decimals: int) -> str:
-    return "" if value is None else f"{value:,.{decimals}f}"
+def _number(column: str, decimals: int, width: int) -> pl.Expr:
+    return pl.col(column).cast(pl.Decimal(scale=decimals)).cast(pl.String).fill_null("").str.pad_start(width)
 
 
 class LeaderboardTable(DataTable):
@@ -52,27 +62,19 @@ class LeaderboardTable(DataTable):
         self.areas = areas
         self.compact = compact
         self.order: dict[str, int] = {}
-        self.previous_ranks: dict[str, int | None] = {}
-        self.movement: dict[str, str] = {}
-        self.names: dict[str, str] = {}
-
-    def on_mount(self) -> None:
+        self.on_screen: pl.DataFrame | None = None  # the display text of every candidate row
         self._add_columns()
 
     def _add_columns(self) -> None:
-        name_width = 22 if self.compact else 44
-        self.add_column("Rank", key="rank", width=4)
-        self.add_column("±", key="move", width=3)
-        self.add_column("ID", key="id", width=4 if self.compact else 5)
-        self.add_column("Name", key="name", width=name_width)
-        self.add_column("Total", key="total", width=9)
-        self.add_column("%", key="percent", width=6)
+        self.widths = {"rank": 4, "move": 3, "id": 4 if self.compact else 5, "name": 22 if self.compact else 44,
+                       "total": 9, "percent": 6}
         if not self.compact:
-            for area in self.areas:
-                self.add_column(area, key=f"area:{area}", width=8)
-        self.add_column("Gr", key="grade", width=2)
-        self.add_column("Status", key="status", width=7 if self.compact else 13)
-        self.add_column("Marks", key="marks", width=8 if self.compact else 16)
+            self.widths.update({f"area:{a}": 8 for a in self.areas})
+        self.widths.update({"grade": 2, "status": 7 if self.compact else 13, "marks": 8 if self.compact else 16})
+        labels = {"rank": "Rank", "move": "±", "id": "ID", "name": "Name", "total": "Total", "percent": "%",
+                  "grade": "Gr", "status": "Status", "marks": "Marks"}
+        for key, width in self.widths.items():
+            self.add_column(labels.get(key, key.removeprefix("area:")), key=key, width=width)
 
     def set_compact(self, compact: bool) -> None:
         """Narrow terminals (80 columns) drop the area columns; rebuilt only when the width class changes."""
@@ -82,6 +84,7 @@ class LeaderboardTable(DataTable):
         self.clear(columns=True)
         self._add_columns()
         self.order = {}
+        self.on_screen = None
 
     @property
     def selected_candidate(self) -> str | None:
@@ -93,137 +96,155 @@ class LeaderboardTable(DataTable):
             return None
         return None if key in (LINE, REST) else key
 
-    def _cells(self, row: dict, board: Leaderboard, decimals: int, notes: int) -> dict[str, object]:
-        status, style = STATUS_TEXT[row["status"]]
-        if self.compact:
-            status = COMPACT_STATUS[row["status"]]
-        marks = []
-        if row["top"]:
-            marks.append("★top")
-        if row["tie"]:
-            marks.append("=tie")
-        if row["borderline"]:
-            marks.append("≈line")
-        if row["decided_by"] not in (None, "total", "panel"):
-            marks.append(f"by {row['decided_by']}")
-        if row["decided_by"] == "panel" or row["exclusion_code"]:
-            marks.append("⚖")
-        if notes:
-            marks.append(f"✎{notes}")
-        cells: dict[str, object] = {
-            "rank": Text("" if row["rank"] is None else str(row["rank"]), justify="right"),
-            "move": Text(self.movement.get(row["candidate_id"], "")),
-            "id": row["candidate_id"],
-            "name": Text(row["name"], style="bold" if row["certified"] else ""),
-            "total": Text(_num(row["total"], decimals), justify="right"),
-            "percent": Text(_num(row["percent"], decimals), justify="right"),
-            "grade": "" if row["grade"] is None else str(row["grade"]),
-            "status": Text(status, style=style),
-            "marks": " ".join(marks),
+    def _display(self, board: Leaderboard, decimals: int, notes: dict[str, int]) -> pl.DataFrame:
+        """Every row's cells as display text (Textual markup), computed over the whole board."""
+        notes_frame = pl.DataFrame(
+            {"candidate_id": list(notes), "notes": list(notes.values())},
+            schema={"candidate_id": pl.String, "notes": pl.Int64},
+        )
+        frame = board.entries.join(notes_frame, on="candidate_id", how="left")
+        previous = (
+            self.on_screen.select("candidate_id", pl.col("_rank").alias("_was"), pl.col("move").alias("_move_was"))
+            if self.on_screen is not None
+            else pl.DataFrame(schema={"candidate_id": pl.String, "_was": pl.Int64, "_move_was": pl.String})
+        )
+        frame = frame.join(previous, on="candidate_id", how="left")
+        rank, was = pl.col("rank"), pl.col("_was")
+        fresh = self.on_screen is None
+        move = (
+            pl.when(pl.lit(fresh)).then(pl.lit(""))
+            .when(pl.col("_move_was").is_null()).then(pl.lit("[b]new[/]"))
+            .when(rank.is_not_null() & was.is_not_null() & (rank < was))
+            .then(pl.format("[b green]▲{}[/]", was - rank))
+            .when(rank.is_not_null() & was.is_not_null() & (rank > was))
+            .then(pl.format("[b red]▼{}[/]", rank - was))
+            .when(rank.eq_missing(was)).then(pl.col("_move_was"))
+            .otherwise(pl.lit(""))
+        )
+        name = pl.col("name").str.replace_all(r"\[", r"\[")
+        marks = pl.concat_str(
+            [
+                pl.when(pl.col("top")).then(pl.lit("★top")),
+                pl.when(pl.col("tie")).then(pl.lit("=tie")),
+                pl.when(pl.col("borderline")).then(pl.lit("≈line")),
+                pl.when(~pl.col("decided_by").is_in(["total", "panel"]) & pl.col("decided_by").is_not_null())
+                .then(pl.format("by {}", pl.col("decided_by"))),
+                pl.when((pl.col("decided_by") == "panel") | pl.col("exclusion_code").is_not_null()).then(pl.lit("⚖")),
+                pl.when(pl.col("notes") > 0).then(pl.format("✎{}", pl.col("notes"))),
+            ],
+            separator=" ",
+            ignore_nulls=True,
+        )
+        columns = {
+            "rank": rank.cast(pl.String).fill_null("").str.pad_start(4),
+            "move": move,
+            "id": pl.col("candidate_id"),
+            "name": pl.when(pl.col("certified").fill_null(False)).then(pl.format("[b]{}[/]", name)).otherwise(name),
+            "total": _number("total", decimals, 9),
+            "percent": _number("percent", decimals, 6),
         }
         if not self.compact:
-            for area in board.areas:
-                cells[f"area:{area}"] = Text(_num(row[area], decimals), justify="right")
-        move = self.movement.get(row["candidate_id"], "")
-        if move.startswith("▲"):
-            cells["move"] = Text(move, style="bold green")
-        elif move.startswith("▼"):
-            cells["move"] = Text(move, style="bold red")
-        return cells
+            columns.update({f"area:{a}": _number(a, decimals, 8) for a in board.areas})
+        columns.update({
+            "grade": pl.col("grade").cast(pl.String).fill_null(""),
+            "status": pl.col("status").replace_strict(COMPACT_STATUS if self.compact else STATUS),
+            "marks": marks,
+        })
+        return frame.select(
+            "candidate_id", pl.col("rank").alias("_rank"), pl.col("certified").alias("_certified"),
+            **{k: v for k, v in columns.items()},
+        )
 
     def show(self, board: Leaderboard, decimals: int, notes: dict[str, int]) -> RefreshCost:
         """Bring the table up to date with ``board``: keyed, in place, one sort."""
         cost = RefreshCost()
         keep = self.selected_candidate
-        columns = [c.value for c in self.columns]
-        entries = list(board.entries.iter_rows(named=True))
-        ranks = {e["candidate_id"]: e["rank"] for e in entries}
-        if self.previous_ranks:
-            for cid, rank in ranks.items():
-                before = self.previous_ranks.get(cid, "absent")
-                if before == "absent":
-                    self.movement[cid] = "new"
-                elif before is not None and rank is not None and before != rank:
-                    self.movement[cid] = f"▲{before - rank}" if rank < before else f"▼{rank - before}"
-                elif before != rank:
-                    self.movement[cid] = ""
-        self.previous_ranks = ranks
+        columns = list(self.widths)
+        display = self._display(board, decimals, notes)
+        order = self._order(display)
 
-        order: dict[str, int] = {}
-        line_at = None
-        rest_at = None
-        for i, e in enumerate(entries):
-            position = len(order)
-            if e["rank"] is not None and e["certified"] is False and line_at is None:
-                line_at = position
-                order[LINE] = position
-                position += 1
-            if e["rank"] is None and rest_at is None:
-                if line_at is None:
-                    line_at = position
-                    order[LINE] = position
-                    position += 1
-                rest_at = position
-                order[REST] = position
-                position += 1
-            order[e["candidate_id"]] = position
-        if line_at is None:
-            order[LINE] = len(order)
-
-        existing = {k.value for k in self.rows}
-        wanted = set(order)
-        for key in existing - wanted:
-            self.remove_row(key)
+        keys = {k.value: k for k in self._data}  # the table's own key objects: identity lookups
+        existing = keys.keys()
+        for gone in set(existing) - set(order):
+            self.remove_row(gone)
+            keys.pop(gone)
             cost.removed_rows += 1
+        if self.on_screen is not None:
+            compared = display.join(self.on_screen, on="candidate_id", how="left", suffix="_was")
+            changed = False
+            for column in columns:
+                diff = compared.filter(pl.col(column).ne_missing(pl.col(f"{column}_was")))
+                if diff.height == 0:
+                    continue
+                column_key = ColumnKey(column)
+                store = self._data
+                for cid, value in diff.select("candidate_id", column).iter_rows():
+                    key = keys.get(cid)
+                    if key is not None:
+                        # Written straight into the table's store and refreshed once below:
+                        # update_cell() would repaint once per cell.
+                        store[key][column_key] = value
+                        cost.updated_cells += 1
+                        changed = True
+            if changed:
+                self._update_count += 1
+                self.refresh()
+        for row in display.filter(~pl.col("candidate_id").is_in(list(existing))).select(columns).iter_rows():
+            self.add_row(*row, key=row[columns.index("id")])
+            cost.added_rows += 1
+        self.on_screen = display
+
         threshold = board.category.threshold
         specials = {
             LINE: f"── line {threshold:g} % ────────────" if self.compact else f"── certification line {threshold:g} % ──",
             REST: "── pending and excluded ──",
         }
-        for e in entries:
-            cid = e["candidate_id"]
-            self.names[cid] = e["name"]
-            cells = self._cells(e, board, decimals, notes.get(cid, 0))
-            if cid in existing:
-                for column in columns:
-                    new = cells.get(column, "")
-                    if _plain(self.get_cell(cid, column)) != _plain(new) or _style(self.get_cell(cid, column)) != _style(new):
-                        self.update_cell(cid, column, new)
-                        cost.updated_cells += 1
-            else:
-                self.add_row(*[cells.get(c, "") for c in columns], key=cid)
-                cost.added_rows += 1
         for key, label in specials.items():
-            if key not in wanted:
+            if key not in order:
                 continue
-            styled = Text(label, style="bold yellow" if key == LINE else "dim")
+            text = f"[b yellow]{label}[/]" if key == LINE else f"[dim]{label}[/]"
             if key in existing:
-                if _plain(self.get_cell(key, "name")) != label:
-                    self.update_cell(key, "name", styled)
+                if self.get_cell(key, "name") != text:
+                    self.update_cell(key, "name", text)
                     cost.updated_cells += 1
             else:
-                self.add_row(*[styled if c == "name" else "" for c in columns], key=key)
+                self.add_row(*[text if c == "name" else "" for c in columns], key=key)
                 cost.added_rows += 1
         if order != self.order:
             self.order = order
-            # One sort. DataTable sorts by cell values, so the key maps a row's id cell (or,
-            # for the two separator rows, its label) to the position the engine gave it.
-            self.sort("id", "name", key=self._position_of)
+            self._place_rows(order)
         if keep is not None and keep in order:
             self.move_cursor(row=self.get_row_index(keep), animate=False, scroll=False)
         return cost
 
-    def _position_of(self, values: tuple) -> int:
-        cid, name = values
-        if cid:
-            return self.order.get(str(cid), 10**9)
-        label = _plain(name)
-        return self.order.get(REST if "pending" in label else LINE, 10**9)
+    @staticmethod
+    def _order(display: pl.DataFrame) -> dict[str, int]:
+        """Row positions: ranked entries, the certification line, then pending and excluded."""
+        order: dict[str, int] = {}
+        line_placed = rest_placed = False
+        for cid, rank, certified in display.select("candidate_id", "_rank", "_certified").iter_rows():
+            if not line_placed and (rank is None or certified is False):
+                order[LINE] = len(order)
+                line_placed = True
+            if rank is None and not rest_placed:
+                order[REST] = len(order)
+                rest_placed = True
+            order[cid] = len(order)
+        if not line_placed:
+            order[LINE] = len(order)
+        return order
 
+    def _place_rows(self, order: dict[str, int]) -> None:
+        """One sort, by the positions the engine gave. This is what DataTable.sort() does at
+        its end; given the positions, we skip its key function over every row (the costliest
+        part of a refresh at 10,000 rows). Pinned by the console tests of row order."""
+        self._row_locations = TwoWayDict({key: order[key.value] for key in self._data})
+        self._update_count += 1
+        self.refresh()
 
-def _plain(value: object) -> str:
-    return value.plain if isinstance(value, Text) else str(value)
+    def cell_text(self, candidate_id: str, column: str) -> str:
+        """What a cell shows, without markup (for tests and the discussion view)."""
+        from rich.text import Text
 
-
-def _style(value: object) -> str:
-    return str(value.style) if isinstance(value, Text) else ""
+        value = self.get_cell(candidate_id, column)
+        return Text.from_markup(value).plain if isinstance(value, str) else str(value)
