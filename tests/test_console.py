@@ -242,3 +242,22 @@ def test_exclusion_and_lock_from_the_console_then_export(contest):
             assert fingerprint in (contest / "exports" / "final-list-2022.md").read_text(encoding="utf-8")
 
     run(scenario())
+
+
+def test_writes_check_against_the_files_the_boards_show(contest):
+    """Scores that arrive during the meeting count for the secretary's decisions and lock."""
+
+    async def scenario():
+        app = make_app(contest)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await settled(pilot, app)
+            with (contest / "data" / "scores.csv").open("a", encoding="utf-8") as f:
+                for indicator in ("CI53", "CI54", "CI55", "CI56"):  # Seoul Gangseo-gu's missing scores
+                    for e in range(1, 10):
+                        f.write(f"C24,E{e:02d},{indicator},20\n")
+            await settled(pilot, app, lambda: app.snapshot.standings.pending == [], timeout=3)
+            assert app.write(app.meeting.decide_tie, "service", ["S01", "S02"], "more citizens served")
+            assert app.write(app.meeting.propose_lock)
+            await settled(pilot, app, lambda: app.snapshot.state.lock is not None, timeout=3)
+
+    run(scenario())

@@ -22,6 +22,7 @@ from textual.widgets import Digits, Footer, Header, Static, TabbedContent, TabPa
 
 from panel_tui.engine import Standings, standings
 from panel_tui.errors import PanelError
+from panel_tui.inputs import ContestData
 from panel_tui.meeting import ChangeWatch, Meeting, SessionState
 from panel_tui.tui.leaderboard import LeaderboardTable
 
@@ -39,7 +40,7 @@ PROJECTOR = Theme(
     error="#FF4040",
     dark=True,
 )
-COMPACT_BELOW = 120  # columns: narrower terminals get the compact leaderboard
+COMPACT_BELOW = 150  # columns: narrower terminals get the compact leaderboard (no area columns)
 POLL_SECONDS = 0.25
 
 
@@ -49,6 +50,7 @@ class Snapshot:
 
     standings: Standings
     state: SessionState
+    data: ContestData
 
 
 class StandingsComputed(Message):
@@ -162,7 +164,7 @@ class PanelApp(App):
         except PanelError as exc:
             self._rejected(InputsRejected(str(exc)))
             return
-        self._computed(StandingsComputed(Snapshot(standings(data, state.decisions), state)))
+        self._computed(StandingsComputed(Snapshot(standings(data, state.decisions), state, data)))
 
     @work(thread=True, exclusive=True, group="reload", description="recompute the standings")
     def reload(self, files: bool) -> None:
@@ -176,7 +178,7 @@ class PanelApp(App):
         except PanelError as exc:
             self.post_message(InputsRejected(str(exc)))
             return
-        self.post_message(StandingsComputed(Snapshot(standings(data, state.decisions), state)))
+        self.post_message(StandingsComputed(Snapshot(standings(data, state.decisions), state, data)))
 
     @on(InputsRejected)
     def _rejected(self, message: InputsRejected) -> None:
@@ -190,6 +192,8 @@ class PanelApp(App):
         self.files_error = None
         self.query_one("#error-banner", Static).add_class("hidden")
         self.snapshot = message.snapshot
+        # Writes check decisions against the same files the boards show.
+        self.meeting.use_data(message.snapshot.data)
         self._show(message.snapshot)
 
     def _show(self, snapshot: Snapshot) -> None:
@@ -307,6 +311,9 @@ class PanelApp(App):
         return may(self.meeting.config, self.meeting.who, kind)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
+        board_actions = ("focus_candidate", "note", "exclude", "discuss", "lock", "detail", "go")
+        if action in board_actions and len(self.screen_stack) > 1:
+            return False  # these act on the leaderboards, not on the screen in front of them
         needs = {"focus_candidate": "focus", "note": "note", "exclude": "exclusion"}
         if action in needs:
             return self.may(needs[action])
