@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from textual.worker import WorkerCancelled
 
 import polars as pl
 
@@ -45,7 +46,10 @@ async def settled(pilot, app: PanelApp, condition=lambda: True, timeout: float =
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
     while loop.time() < end:
-        await app.workers.wait_for_complete()
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:  # a newer reload replaced it (exclusive workers)
+            pass
         await pilot.pause(0.05)
         if app.snapshot is not None and condition():
             return
