@@ -211,6 +211,8 @@ class PanelApp(App):
             info = self.query_one(f"#info-{board.category.id}", Static)
             info.update(self._info(board))
         self.refresh_costs.append(costs)
+        if getattr(self.screen, "follows_snapshot", False):
+            self.screen.refresh(recompose=True)  # the lock and discussion screens show the news too
         self._show_focus(state)
         self._show_lock(state)
         self.refresh_bindings()

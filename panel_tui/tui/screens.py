@@ -241,6 +241,8 @@ class TieOrderScreen(ModalScreen):
 class DiscussionScreen(Screen):
     """A board's ties and borderline candidates side by side, with the keys that separate them."""
 
+    follows_snapshot = True
+
     BINDINGS = [
         Binding("escape,q", "dismiss", "Back"),
         Binding("t", "tie", "Order the tie"),
@@ -334,6 +336,8 @@ class DiscussionScreen(Screen):
 
 class LockScreen(Screen):
     """What blocks the lock, a preview of the final list, proposal, confirmation, fingerprint, export."""
+
+    follows_snapshot = True
 
     BINDINGS = [Binding("escape,q", "dismiss", "Back")]
 
