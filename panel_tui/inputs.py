@@ -399,15 +399,29 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None) 
     points = indicators.select(
         "indicator_set", pl.col("indicator_id").cast(lookups["indicator_id"].dtype), "area_id", "max_points"
     )
+    # One integer per (candidate, indicator) from the two Enum codes: grouping 6.7 million
+    # rows by one integer is a third cheaper than by the pair. The ids come back by gather.
+    n_indicators = len(lookups["indicator_id"].values)
+    candidate_ids = pl.Series(lookups["candidate_id"].values, dtype=lookups["candidate_id"].dtype)
+    indicator_ids = pl.Series(lookups["indicator_id"].values, dtype=lookups["indicator_id"].dtype)
+    cell = (
+        pl.col("candidate_id").to_physical().cast(pl.UInt32) * n_indicators
+        + pl.col("indicator_id").to_physical().cast(pl.UInt32)
+    )
     cells = (
         scores.lazy()
-        .group_by("candidate_id", "indicator_id")
+        .group_by(cell.alias("_cell"))
         .agg(
             n=pl.len(),
             evaluators=pl.col("evaluator_id").n_unique(),
             sum=pl.col("score").sum(),
             min=pl.col("score").min(),
             max=pl.col("score").max(),
+        )
+        .select(
+            pl.lit(candidate_ids).gather(pl.col("_cell") // n_indicators).alias("candidate_id"),
+            pl.lit(indicator_ids).gather(pl.col("_cell") % n_indicators).alias("indicator_id"),
+            pl.exclude("_cell"),
         )
         .join(sets.lazy(), on="candidate_id", how="left")
         .join(points.lazy(), on=["indicator_set", "indicator_id"], how="left")
