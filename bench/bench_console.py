@@ -2,8 +2,8 @@
 
     python bench/bench_console.py [--rounds 5]
 
-1. First paint, as whole processes (wall time from launch until the first leaderboard is
-   filled and painted, headless), for the bundled demo and for 10,000 candidates. Bar: under
+1. First paint, as whole processes (from launching the process until the first leaderboard
+   is filled and painted, headless; the process's exit afterwards is not counted), for the bundled demo and for 10,000 candidates. Bar: under
    1 s for the demo.
 2. One live refresh of a leaderboard with 100, 1,000 and 10,000 candidates when one
    candidate's scores change, and when 1 % of them do (every candidate between the old and
@@ -48,7 +48,7 @@ async def main():
         await pilot.pause(0)  # one more frame: the filled table is painted
         table = app.current_table
         assert table.row_count > 0
-        print(f"{time.perf_counter() - start:.4f}")
+        print(f"{time.perf_counter() - start:.4f} {time.time():.6f}")
 
 import asyncio
 asyncio.run(main())
@@ -56,17 +56,19 @@ asyncio.run(main())
 
 
 def first_paint(config: str | None, rounds: int) -> tuple[float, float]:
-    """(median wall seconds of the whole process, median in-process seconds)."""
+    """(median seconds from launching the process to the painted board, median of the same
+    measured inside the process from its first line)."""
     walls, inner = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(rounds):
             args = [sys.executable, "-c", FIRST_PAINT, config or "", str(Path(tmp) / "s.sqlite")]
             if config is None:
                 args[3] = str(HERE.parent / "panel_tui" / "demo" / "config.toml")
-            t0 = time.perf_counter()
+            launched = time.time()
             out = subprocess.run(args, capture_output=True, text=True, check=True, cwd=tmp).stdout
-            walls.append(time.perf_counter() - t0)
-            inner.append(float(out.strip().splitlines()[-1]))
+            inside, painted_at = out.strip().splitlines()[-1].split()
+            walls.append(float(painted_at) - launched)
+            inner.append(float(inside))
     return statistics.median(walls), statistics.median(inner)
 
 
@@ -142,16 +144,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
-    print("First paint (whole process, headless, 200x50):")
+    print("First paint (from launching the process to the filled board painted, headless, 200x50):")
     wall, inner = first_paint(None, args.rounds)
     verdict = "meets" if wall < 1.0 else "MISSES"
-    print(f"  demo (34 candidates):     {wall:6.3f} s wall, {inner:6.3f} s inside the process  ({verdict} the 1 s bar)")
+    print(f"  demo (34 candidates):     {wall:6.3f} s from launch, {inner:6.3f} s of it inside Python  ({verdict} the 1 s bar)")
     with tempfile.TemporaryDirectory() as tmp:
         from make_data import generate
 
         out = generate(Path(tmp) / "big", 10_000, 12)
         wall, inner = first_paint(str(out / "config.toml"), max(1, args.rounds // 2))
-        print(f"  10,000 candidates x 12:   {wall:6.3f} s wall, {inner:6.3f} s inside the process")
+        print(f"  10,000 candidates x 12:   {wall:6.3f} s from launch, {inner:6.3f} s of it inside Python")
 
     for share, title in ((0.0, "one candidate's scores change (a correction arrives)"),
                          (0.01, "1 % of the candidates' scores change (a batch arrives)")):

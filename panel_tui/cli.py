@@ -66,10 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
     for name, run, text in (
         ("lock", cmd_lock, "propose (or, without chair confirmation, make) the lock of the final list"),
         ("confirm-lock", cmd_confirm_lock, "the chair confirms the proposed lock"),
-        ("verify", cmd_verify, "recompute the final list and check the files and the journal against the lock"),
         ("log", cmd_log, "print the journal"),
     ):
         commands.add_parser(name, parents=with_session, help=text).set_defaults(run=run)
+    verify = commands.add_parser("verify", parents=with_session,
+                                 help="recompute the final list and check the files and the journal against the lock")
+    verify.add_argument("--fingerprint", metavar="FP", help="the fingerprint the list was announced with")
+    verify.set_defaults(run=cmd_verify)
     export = commands.add_parser("export", parents=with_session, help="write the locked final list")
     export.add_argument("--format", choices=("csv", "xlsx", "json", "md"), required=True)
     export.add_argument("--out", metavar="DIR", required=True, type=Path)
@@ -152,7 +155,7 @@ def cmd_confirm_lock(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    report = _meeting(args, writable=False).verify()
+    report = _meeting(args, writable=False).verify(args.fingerprint)
     for ok, text in report.findings:
         print(f"{'ok  ' if ok else 'FAIL'}  {text}")
     print("verified: everything holds" if report.ok else "NOT verified: see FAIL above")

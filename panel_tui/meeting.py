@@ -299,8 +299,13 @@ class Meeting:
         return LockReceipt(proposal, confirmation)
 
     # -- verify -------------------------------------------------------------------------
-    def verify(self) -> Verification:
-        """Recompute everything the lock claims and say what holds and what does not."""
+    def verify(self, expected_fingerprint: str | None = None) -> Verification:
+        """Recompute everything the lock claims and say what holds and what does not.
+
+        ``expected_fingerprint`` (from an export or the announcement) anchors the check
+        outside the database: removing the lock, or the events at the end of the journal,
+        leaves an intact chain, but not that lock.
+        """
         report = Verification()
         rows = self.journal.raw_rows() if self.journal.path.exists() else []
         problems = check_chain(rows)
@@ -310,6 +315,14 @@ class Meeting:
             report.add(True, f"journal: {len(rows)} events, hash chain intact")
         state = self.state()
         lock = state.lock
+        if expected_fingerprint is not None:
+            wanted = expected_fingerprint.strip().upper()
+            if lock is None:
+                report.add(False, f"no lock in this session, but the list was locked with fingerprint {wanted}")
+            elif lock.fingerprint != wanted:
+                report.add(False, f"the session's lock has fingerprint {lock.fingerprint}, not {wanted}")
+            else:
+                report.add(True, f"the lock's fingerprint is {wanted}, as expected")
         if lock is None:
             report.add(True, "the session is not locked: no final list to check")
             return report

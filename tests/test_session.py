@@ -375,3 +375,14 @@ def test_an_account_that_cannot_write_is_told_which_file_and_permission(panel):
         assert "Traceback" not in r.stderr
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_verify_with_the_announced_fingerprint_catches_a_removed_lock(solo):
+    db = locked(solo)
+    fingerprint = cli("log", cwd=solo).stdout.strip().splitlines()[-1].split()[-1]
+    assert cli("verify", "--fingerprint", fingerprint, cwd=solo).returncode == 0
+    assert cli("verify", "--fingerprint", "0000-0000-0000-0000", cwd=solo).returncode == 2
+    tamper(db, "DELETE FROM events WHERE kind IN ('lock_proposed', 'lock_confirmed')")
+    assert cli("verify", cwd=solo).returncode == 0  # the chain alone cannot tell a truncated tail
+    r = cli("verify", "--fingerprint", fingerprint, cwd=solo)
+    assert r.returncode == 2 and "no lock in this session" in r.stdout
