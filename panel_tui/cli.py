@@ -73,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="recompute the final list and check the files and the journal against the lock")
     verify.add_argument("--fingerprint", metavar="FP", help="the fingerprint the list was announced with")
     verify.set_defaults(run=cmd_verify)
+    serve = commands.add_parser("serve", parents=with_session, help="the read-only display in a browser")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--font-size", type=int, default=16, metavar="PX",
+                       help="terminal font size in the browser, e.g. 24 for a large room (default 16)")
+    serve.set_defaults(run=cmd_serve)
     export = commands.add_parser("export", parents=with_session, help="write the locked final list")
     export.add_argument("--format", choices=("csv", "xlsx", "json", "md"), required=True)
     export.add_argument("--out", metavar="DIR", required=True, type=Path)
@@ -203,6 +209,28 @@ def run_console(args: argparse.Namespace) -> int:
     reader = _meeting(args, writable=False)
     meeting.use_data(reader.data())  # bad input is reported here, before the screen is taken over
     PanelApp(meeting, reader, display=args.display).run()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from panel_tui.config import find_config
+    from panel_tui.serve import DisplayServer, display_command, is_loopback
+
+    meeting = _meeting(args, writable=False)
+    meeting.data()  # bad input is reported now, not in every browser tab
+    config_path = find_config(getattr(args, "config", None))
+    if not 0 < args.port < 65536 or not 6 <= args.font_size <= 96:
+        raise UsageError("--port must be 1-65535 and --font-size 6-96")
+    if not is_loopback(args.host):
+        print(f"panel-tui: warning: serving on {args.host}: anyone who can reach port {args.port} can see the "
+              "display (it is read-only)", file=sys.stderr)
+    url = f"http://{args.host}:{args.port}/"
+    print(f"serving the display of {meeting.config.contest.name!r} at {url} (font size {args.font_size}); Ctrl+C stops")
+    sys.stdout.flush()
+    DisplayServer(
+        display_command(config_path, meeting.journal.path), host=args.host, port=args.port,
+        title=meeting.config.contest.name, font_size=args.font_size,
+    ).serve()
     return 0
 
 
