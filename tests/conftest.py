@@ -192,3 +192,16 @@ def assert_refused(
     for word in mentions:
         assert word in err, f"the message does not mention {word!r}" + context
     return err
+
+
+@pytest.fixture
+def solo(tmp_path: Path) -> Path:
+    """The demo in tmp_path with this process's account as the secretary and no chair
+    confirmation needed: one account can run a whole meeting."""
+    me = __import__("pwd").getpwuid(os.geteuid()).pw_name
+    shutil.copytree(DEMO / "data", tmp_path / "data")
+    text = (DEMO / "config.toml").read_text(encoding="utf-8")
+    text = text.replace('secretary = ["kim"]', f'secretary = ["{me}"]')
+    text = text.replace("require_chair_confirmation = true", "require_chair_confirmation = false")
+    (tmp_path / "config.toml").write_text(text, encoding="utf-8")
+    return tmp_path

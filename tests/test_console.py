@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -20,17 +18,11 @@ from panel_tui.tui.app import PanelApp
 from panel_tui.tui.leaderboard import LINE, REST, LeaderboardTable
 
 DEMO = Path(__file__).resolve().parent.parent / "panel_tui" / "demo"
-ME = __import__("pwd").getpwuid(os.geteuid()).pw_name
 
 
 @pytest.fixture
-def contest(tmp_path: Path) -> Path:
-    shutil.copytree(DEMO / "data", tmp_path / "data")
-    text = (DEMO / "config.toml").read_text(encoding="utf-8")
-    text = text.replace('secretary = ["kim"]', f'secretary = ["{ME}"]')
-    text = text.replace("require_chair_confirmation = true", "require_chair_confirmation = false")
-    (tmp_path / "config.toml").write_text(text, encoding="utf-8")
-    return tmp_path
+def contest(solo: Path) -> Path:
+    return solo
 
 
 def make_app(root: Path, *, display: bool = False, who: str | None = None) -> PanelApp:

@@ -39,17 +39,6 @@ def cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedP
                           timeout=120, env=env)
 
 
-@pytest.fixture
-def solo(tmp_path: Path) -> Path:
-    """The demo with this process's account as secretary, no chair confirmation needed."""
-    shutil.copytree(DEMO / "data", tmp_path / "data")
-    text = (DEMO / "config.toml").read_text(encoding="utf-8")
-    text = text.replace('secretary = ["kim"]', f'secretary = ["{ME}"]')
-    text = text.replace("require_chair_confirmation = true", "require_chair_confirmation = false")
-    (tmp_path / "config.toml").write_text(text, encoding="utf-8")
-    return tmp_path
-
-
 def settle(cwd: Path) -> None:
     """Decide what blocks the demo's lock: the rank-1 service tie and the pending candidate."""
     r = cli("decide", "tie", "--category", "service", "--order", "S01,S02", "--reason", "more citizens served", cwd=cwd)

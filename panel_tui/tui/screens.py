@@ -123,10 +123,46 @@ class DetailScreen(Screen):
             table.add_row(*cells_out)
 
 
-class NoteScreen(ModalScreen):
+class Dialog(ModalScreen):
+    """A small form over the boards: a title, its fields, Save and Cancel (Esc)."""
+
+    BINDINGS = [Binding("escape", "dismiss", "Cancel")]
+    save_label = "Save"
+    save_variant = "primary"
+
+    def title_text(self) -> str:
+        raise NotImplementedError
+
+    def fields(self) -> ComposeResult:
+        raise NotImplementedError
+
+    def save(self) -> None:
+        raise NotImplementedError
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text())
+            yield from self.fields()
+            with Horizontal(classes="buttons"):
+                yield Button(self.save_label, id="save", variant=self.save_variant)
+                yield Button("Cancel", id="cancel")
+        yield Footer()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss()
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#save")
+    def _save(self) -> None:
+        self.save()
+
+
+class NoteScreen(Dialog):
     """Write a discussion note on the selected candidate, or on the board's category."""
 
     BINDINGS = [Binding("escape", "dismiss", "Cancel"), Binding("ctrl+s", "save", "Save")]
+    save_label = "Save (ctrl+s)"
 
     def __init__(self, candidate_id: str | None, name: str | None, category_id: str) -> None:
         super().__init__()
@@ -134,25 +170,19 @@ class NoteScreen(ModalScreen):
         self.label = name
         self.category_id = category_id
 
-    def compose(self) -> ComposeResult:
-        about = self.label or f"the {self.category_id} board"
-        with Vertical(classes="dialog"):
-            yield Label(f"Note on {about}")
-            yield TextArea(id="note-text")
-            with Horizontal(classes="buttons"):
-                yield Button("Save (ctrl+s)", id="save", variant="primary")
-                yield Button("Cancel", id="cancel")
-        yield Footer()
+    def title_text(self) -> str:
+        return f"Note on {self.label or f'the {self.category_id} board'}"
+
+    def fields(self) -> ComposeResult:
+        yield TextArea(id="note-text")
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()
 
-    @on(Button.Pressed, "#cancel")
-    def cancel(self) -> None:
-        self.dismiss()
-
-    @on(Button.Pressed, "#save")
     def action_save(self) -> None:
+        self.save()
+
+    def save(self) -> None:
         text = self.query_one(TextArea).text
         if not text.strip():
             self.app.notify("A note needs some text.", severity="warning")
@@ -163,32 +193,24 @@ class NoteScreen(ModalScreen):
             self.dismiss()
 
 
-class ExcludeScreen(ModalScreen):
+class ExcludeScreen(Dialog):
     """Exclude a candidate: a reason code and a reason, both required."""
 
-    BINDINGS = [Binding("escape", "dismiss", "Cancel")]
+    save_label = "Exclude"
+    save_variant = "error"
 
     def __init__(self, candidate_id: str, name: str) -> None:
         super().__init__()
         self.candidate_id = candidate_id
         self.label = name
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label(f"Exclude {self.label} from the ranking")
-            yield Select([(c, c) for c in EXCLUSION_CODES], prompt="Reason code", id="code")
-            yield Input(placeholder="Reason (required)", id="reason")
-            with Horizontal(classes="buttons"):
-                yield Button("Exclude", id="save", variant="error")
-                yield Button("Cancel", id="cancel")
-        yield Footer()
+    def title_text(self) -> str:
+        return f"Exclude {self.label} from the ranking"
 
-    @on(Button.Pressed, "#cancel")
-    def cancel(self) -> None:
-        self.dismiss()
+    def fields(self) -> ComposeResult:
+        yield Select([(c, c) for c in EXCLUSION_CODES], prompt="Reason code", id="code")
+        yield Input(placeholder="Reason (required)", id="reason")
 
-    @on(Input.Submitted)
-    @on(Button.Pressed, "#save")
     def save(self) -> None:
         code = self.query_one("#code", Select).value
         reason = self.query_one("#reason", Input).value
@@ -200,33 +222,24 @@ class ExcludeScreen(ModalScreen):
             self.dismiss()
 
 
-class TieOrderScreen(ModalScreen):
+class TieOrderScreen(Dialog):
     """Record the panel's order for a fully tied group, with the reason."""
 
-    BINDINGS = [Binding("escape", "dismiss", "Cancel")]
+    save_label = "Record the order"
 
     def __init__(self, category_id: str, group: list[str]) -> None:
         super().__init__()
         self.category_id = category_id
         self.group = group
 
-    def compose(self) -> ComposeResult:
+    def title_text(self) -> str:
         names = ", ".join(self.app.name_of(c) for c in self.group)
-        with Vertical(classes="dialog"):
-            yield Label(f"Order the tie in {self.category_id}: {names}")
-            yield Input(value=",".join(self.group), placeholder="IDs, best first", id="order")
-            yield Input(placeholder="Reason (required)", id="reason")
-            with Horizontal(classes="buttons"):
-                yield Button("Record the order", id="save", variant="primary")
-                yield Button("Cancel", id="cancel")
-        yield Footer()
+        return f"Order the tie in {self.category_id}: {names}"
 
-    @on(Button.Pressed, "#cancel")
-    def cancel(self) -> None:
-        self.dismiss()
+    def fields(self) -> ComposeResult:
+        yield Input(value=",".join(self.group), placeholder="IDs, best first", id="order")
+        yield Input(placeholder="Reason (required)", id="reason")
 
-    @on(Input.Submitted)
-    @on(Button.Pressed, "#save")
     def save(self) -> None:
         order = [c.strip() for c in self.query_one("#order", Input).value.split(",") if c.strip()]
         reason = self.query_one("#reason", Input).value
