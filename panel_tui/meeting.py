@@ -19,7 +19,7 @@ from panel_tui.config import Config
 from panel_tui.engine import EXCLUSION_CODES, Decisions, Exclusion, Standings, TieOrder, standings, to_json
 from panel_tui.errors import PanelError, Refused, UsageError
 from panel_tui.inputs import ContestData, file_digest, load_contest
-from panel_tui.session import Event, Journal, account, canonical, check_chain, require, role_of
+from panel_tui.session import Event, Journal, SessionError, account, canonical, check_chain, require, role_of
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,10 @@ class SessionState:
         """The confirmed lock, if any: after it the session is read-only."""
         for e in self.events:
             if e.kind == "lock_confirmed":
-                proposal = next(p for p in self.events if p.seq == e.payload["proposal"])
+                proposal = next((p for p in self.events if p.seq == e.payload.get("proposal")), None)
+                if proposal is None or "digest" not in proposal.payload:
+                    # Only a tampered journal gets here; verify names the broken chain.
+                    raise SessionError(f"the journal's lock (event {e.seq}) has no proposal: run `panel-tui verify`")
                 return LockReceipt(proposal, e)
         return None
 
@@ -314,7 +317,11 @@ class Meeting:
         if not problems:
             report.add(True, f"journal: {len(rows)} events, hash chain intact")
         state = self.state()
-        lock = state.lock
+        try:
+            lock = state.lock
+        except SessionError as exc:
+            report.add(False, str(exc))
+            return report
         if expected_fingerprint is not None:
             wanted = expected_fingerprint.strip().upper()
             if lock is None:

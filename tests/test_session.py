@@ -375,3 +375,11 @@ def test_verify_with_the_announced_fingerprint_catches_a_removed_lock(solo):
     assert cli("verify", cwd=solo).returncode == 0  # the chain alone cannot tell a truncated tail
     r = cli("verify", "--fingerprint", fingerprint, cwd=solo)
     assert r.returncode == 2 and "no lock in this session" in r.stdout
+
+
+def test_verify_reports_a_lock_whose_proposal_was_removed(solo):
+    db = locked(solo)
+    tamper(db, "DELETE FROM events WHERE kind = 'lock_proposed'")
+    r = cli("verify", cwd=solo)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "is missing" in r.stdout and "has no proposal" in r.stdout
