@@ -171,14 +171,13 @@ class LeaderboardTable(DataTable):
             keys.pop(gone)
             cost.removed_rows += 1
         if self.on_screen is not None:
-            compared = display.join(self.on_screen, on="candidate_id", how="left", suffix="_was")
-            changed = False
+            compared = display.join(self.on_screen, on="candidate_id", how="inner", suffix="_was")
+            store = self._data
             for column in columns:
                 diff = compared.filter(pl.col(column).ne_missing(pl.col(f"{column}_was")))
                 if diff.height == 0:
                     continue
                 column_key = ColumnKey(column)
-                store = self._data
                 for cid, value in diff.select("candidate_id", column).iter_rows():
                     key = keys.get(cid)
                     if key is not None:
@@ -186,8 +185,7 @@ class LeaderboardTable(DataTable):
                         # update_cell() would repaint once per cell.
                         store[key][column_key] = value
                         cost.updated_cells += 1
-                        changed = True
-            if changed:
+            if cost.updated_cells:
                 self._update_count += 1
                 self.refresh()
         for row in display.filter(~pl.col("candidate_id").is_in(list(existing))).select(columns).iter_rows():
@@ -220,19 +218,22 @@ class LeaderboardTable(DataTable):
 
     @staticmethod
     def _order(display: pl.DataFrame) -> dict[str, int]:
-        """Row positions: ranked entries, the certification line, then pending and excluded."""
-        order: dict[str, int] = {}
-        line_placed = rest_placed = False
-        for cid, rank, certified in display.select("candidate_id", "_rank", "_certified").iter_rows():
-            if not line_placed and (rank is None or certified is False):
-                order[LINE] = len(order)
-                line_placed = True
-            if rank is None and not rest_placed:
-                order[REST] = len(order)
-                rest_placed = True
-            order[cid] = len(order)
-        if not line_placed:
-            order[LINE] = len(order)
+        """Row positions: ranked entries, the certification line, then pending and excluded.
+
+        The board comes in the engine's order; the two separator rows shift the rows after them.
+        """
+        unranked = display["_rank"].is_null()
+        below = unranked | (display["_certified"] == False).fill_null(False)  # noqa: E712 (polars mask)
+        line_at = below.arg_true()[0] if below.any() else display.height
+        rest_at = unranked.arg_true()[0] if unranked.any() else None
+        index = pl.int_range(0, display.height, eager=True)
+        positions = index + (index >= line_at).cast(pl.Int64)
+        if rest_at is not None:
+            positions = positions + (index >= rest_at).cast(pl.Int64)
+        order = dict(zip(display["candidate_id"].to_list(), positions.to_list()))
+        order[LINE] = line_at
+        if rest_at is not None:
+            order[REST] = rest_at + 1
         return order
 
     def _update_dimensions(self, new_rows) -> None:
