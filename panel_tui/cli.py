@@ -73,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="recompute the final list and check the files and the journal against the lock")
     verify.add_argument("--fingerprint", metavar="FP", help="the fingerprint the list was announced with")
     verify.set_defaults(run=cmd_verify)
+    evaluators = commands.add_parser("evaluators", parents=[common],
+                                     help="evaluator calibration: deviation from the consolidated scores, outliers")
+    evaluators.add_argument("--format", choices=("table", "json"), default="table")
+    evaluators.set_defaults(run=cmd_evaluators)
     serve = commands.add_parser("serve", parents=with_session, help="the read-only display in a browser")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
     serve.add_argument("--port", type=int, default=8000)
@@ -209,6 +213,30 @@ def run_console(args: argparse.Namespace) -> int:
     reader = _meeting(args, writable=False)
     meeting.use_data(reader.data())  # bad input is reported here, before the screen is taken over
     PanelApp(meeting, reader, display=args.display).run()
+    return 0
+
+
+def cmd_evaluators(args: argparse.Namespace) -> int:
+    from panel_tui.analysis import OUTLIER_Z, calibration
+    from panel_tui.engine import standings
+
+    data = _load(args)
+    table = calibration(data, standings(data))
+    if table.is_empty():
+        raise UsageError("the score sheet has no evaluator_id column: there is nothing to calibrate")
+    if args.format == "json":
+        sys.stdout.write(json.dumps(table.to_dicts(), ensure_ascii=False) + "\n")
+        return 0
+    areas = [c for c in table.columns if c.startswith("deviation_")]
+    print(f"Evaluator calibration: mean deviation from the consolidated score, in percentage points of each "
+          f"indicator's maximum; outlier when |z| > {OUTLIER_Z:g}")
+    header = f"{'evaluator':<10} {'scores':>6} {'mean':>7} " + " ".join(f"{c.removeprefix('deviation_'):>7}" for c in areas)
+    print(header + f" {'z':>6}")
+    for row in table.iter_rows(named=True):
+        cells = " ".join(f"{row[c]:>+7.2f}" if row[c] is not None else f"{'':>7}" for c in areas)
+        z = "" if row["z"] is None else f"{row['z']:+.2f}"
+        flag = "  OUTLIER" if row["outlier"] else ""
+        print(f"{row['evaluator_id']:<10} {row['scores']:>6} {row['mean_deviation']:>+7.2f} {cells} {z:>6}{flag}")
     return 0
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
-CORE = ["panel_tui.config", "panel_tui.inputs", "panel_tui.engine", "panel_tui.report", "panel_tui.cli"]
+CORE = [
+    "panel_tui.config", "panel_tui.inputs", "panel_tui.engine", "panel_tui.report", "panel_tui.cli",
+    "panel_tui.session", "panel_tui.meeting", "panel_tui.export", "panel_tui.analysis",
+]
 
 
 def test_core_imports_no_textual():

@@ -1,0 +1,67 @@
+"""Evaluator calibration, with hand-worked numbers."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+from handmade import by_evaluator, candidates, config, contest, indicators
+from panel_tui.analysis import calibration
+from panel_tui.engine import standings
+
+TWO = indicators(("I1", "A1", 10.0), ("I2", "A2", 10.0))
+
+
+def calibrate(cfg, cands, inds, scores):
+    data = contest(cfg, cands, inds, scores)
+    return {r["evaluator_id"]: r for r in calibration(data, standings(data)).iter_rows(named=True)}
+
+
+def test_deviation_in_points_of_the_indicator_maximum_and_z():
+    # Mean of (6, 4, 5) is 5 on I1 and of (8, 6, 7) is 7 on I2. E1 is 1 point (10 % of 10)
+    # above on both, E2 1 below, E3 on the mark. z over the three means (10, -10, 0): mean 0,
+    # sample standard deviation sqrt((100 + 100 + 0) / 2) = 10.
+    scores = by_evaluator({("X", "I1"): [6, 4, 5], ("X", "I2"): [8, 6, 7]})
+    rows = calibrate(config(method="mean"), candidates("X"), TWO, scores)
+    assert rows["E1"]["mean_deviation"] == pytest.approx(10.0)
+    assert rows["E1"]["deviation_A1"] == pytest.approx(10.0) and rows["E1"]["deviation_A2"] == pytest.approx(10.0)
+    assert rows["E2"]["mean_deviation"] == pytest.approx(-10.0)
+    assert rows["E3"]["mean_deviation"] == pytest.approx(0.0)
+    assert (rows["E1"]["z"], rows["E2"]["z"], rows["E3"]["z"]) == pytest.approx((1.0, -1.0, 0.0))
+    assert not any(r["outlier"] for r in rows.values())
+    assert rows["E1"]["scores"] == 2
+
+
+def test_an_evaluator_far_from_the_others_is_an_outlier():
+    # Five evaluators give 5, one gives 8: the mean is 33 / 6 = 5.5. Deviations: -0.5 (-5 pp)
+    # five times and +2.5 (+25 pp). z of E6 = 25 / sqrt((5 * 25 + 625) / 5) = 25 / sqrt(150) = 2.04.
+    inds = indicators(("I1", "A1", 10.0))
+    scores = by_evaluator({("X", "I1"): [5, 5, 5, 5, 5, 8]})
+    rows = calibrate(config(method="mean", tie_break=("A1",)), candidates("X"), inds, scores)
+    assert rows["E6"]["mean_deviation"] == pytest.approx(25.0)
+    assert rows["E6"]["z"] == pytest.approx(25 / math.sqrt(150))
+    assert rows["E6"]["outlier"] is True
+    assert rows["E1"]["z"] == pytest.approx(-5 / math.sqrt(150)) and rows["E1"]["outlier"] is False
+
+
+def test_trimmed_mean_is_the_reference_when_configured():
+    # Trimmed mean of (9, 5, 5, 5, 1) is 5: E1 +40 pp, E5 -40 pp, the rest 0.
+    inds = indicators(("I1", "A1", 10.0))
+    scores = by_evaluator({("X", "I1"): [9, 5, 5, 5, 1]})
+    rows = calibrate(config(tie_break=("A1",)), candidates("X"), inds, scores)
+    assert rows["E1"]["mean_deviation"] == pytest.approx(40.0) and rows["E5"]["mean_deviation"] == pytest.approx(-40.0)
+
+
+def test_evaluators_command_flags_the_demo_severe_evaluator(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "panel_tui", "evaluators", "--format", "json"], cwd=tmp_path,
+                         capture_output=True, text=True, check=True).stdout
+    rows = {r["evaluator_id"]: r for r in json.loads(out)}
+    assert len(rows) == 13
+    assert rows["E12"]["outlier"] is True and rows["E12"]["mean_deviation"] < 0  # scripted to score low
+    table = subprocess.run([sys.executable, "-m", "panel_tui", "evaluators"], cwd=tmp_path, capture_output=True,
+                           text=True, check=True).stdout
+    assert "E12" in table and "OUTLIER" in table
