@@ -67,6 +67,7 @@ class Contest:
     candidates: Path
     scores: Path
     indicators: Path
+    conflicts: Path | None = None  # evaluator_id, candidate_id: scores left out of consolidation
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ class _Reader:
     def config(self, raw: dict) -> Config:
         self.table(raw, "the top level", {"contest", "scoring", "categories", "roles", "lock"}, {"contest", "categories"})
         contest_raw = self.table(
-            raw["contest"], "[contest]", {"id", "name", "candidates", "scores", "indicators"},
+            raw["contest"], "[contest]", {"id", "name", "candidates", "scores", "indicators", "conflicts"},
             {"id", "name", "candidates", "scores", "indicators"},
         )
         contest_id = self.text(contest_raw, "[contest]", "id")
@@ -187,6 +188,7 @@ class _Reader:
             candidates=self.path_of(contest_raw, "candidates"),
             scores=self.path_of(contest_raw, "scores"),
             indicators=self.path_of(contest_raw, "indicators"),
+            conflicts=self.path_of(contest_raw, "conflicts") if "conflicts" in contest_raw else None,
         )
         return Config(
             path=self.path.resolve(),

@@ -50,6 +50,7 @@ INDICATORS = TableSpec(
     optional=("label", "area_label"),
     numeric=("max_points",),
 )
+CONFLICTS = TableSpec("conflicts", ("evaluator_id", "candidate_id"))
 SCORES = TableSpec(
     "scores",
     ("candidate_id", "indicator_id", "score"),
@@ -339,6 +340,8 @@ class ContestData:
     scores: pl.DataFrame
     cells: pl.DataFrame
     has_evaluators: bool
+    conflicts: pl.DataFrame | None = None  # declared (evaluator_id, candidate_id) pairs
+    left_out: pl.DataFrame | None = None  # the scores those conflicts took out of consolidation
 
     @property
     def extra_columns(self) -> tuple[str, ...]:
@@ -399,34 +402,7 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None) 
     points = indicators.select(
         "indicator_set", pl.col("indicator_id").cast(lookups["indicator_id"].dtype), "area_id", "max_points"
     )
-    # One integer per (candidate, indicator) from the two Enum codes: grouping 6.7 million
-    # rows by one integer is a third cheaper than by the pair. The ids come back by gather.
-    n_indicators = len(lookups["indicator_id"].values)
-    candidate_ids = pl.Series(lookups["candidate_id"].values, dtype=lookups["candidate_id"].dtype)
-    indicator_ids = pl.Series(lookups["indicator_id"].values, dtype=lookups["indicator_id"].dtype)
-    cell = (
-        pl.col("candidate_id").to_physical().cast(pl.UInt32) * n_indicators
-        + pl.col("indicator_id").to_physical().cast(pl.UInt32)
-    )
-    cells = (
-        scores.lazy()
-        .group_by(cell.alias("_cell"))
-        .agg(
-            n=pl.len(),
-            evaluators=pl.col("evaluator_id").n_unique(),
-            sum=pl.col("score").sum(),
-            min=pl.col("score").min(),
-            max=pl.col("score").max(),
-        )
-        .select(
-            pl.lit(candidate_ids).gather(pl.col("_cell") // n_indicators).alias("candidate_id"),
-            pl.lit(indicator_ids).gather(pl.col("_cell") % n_indicators).alias("indicator_id"),
-            pl.exclude("_cell"),
-        )
-        .join(sets.lazy(), on="candidate_id", how="left")
-        .join(points.lazy(), on=["indicator_set", "indicator_id"], how="left")
-        .collect()
-    )
+    cells = _cells(scores, lookups, sets, points)
     problems = cells.select(
         foreign=pl.col("max_points").is_null().any(),
         above=(pl.col("max") > pl.col("max_points")).any(),
@@ -462,6 +438,19 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None) 
             f"(first at {where(path, first['_i'])})",
             where=where(path, second["_i"]),
         )
+    conflicts = _load_conflicts(config, candidates, frames.get("conflicts"))
+    left_out = scores.head(0).select("candidate_id", "evaluator_id", "indicator_id")
+    if conflicts is not None and has_evaluators:
+        # A declared conflict of interest: that evaluator's scores for that candidate do not count.
+        pairs = conflicts.with_columns(
+            pl.col("candidate_id").cast(lookups["candidate_id"].dtype), pl.col("evaluator_id").cast(pl.Categorical)
+        )
+        left_out = scores.join(pairs, on=["candidate_id", "evaluator_id"], how="semi").select(
+            "candidate_id", "evaluator_id", "indicator_id"
+        )
+        if left_out.height:
+            scores = scores.join(pairs, on=["candidate_id", "evaluator_id"], how="anti")
+            cells = _cells(scores, lookups, sets, points)
     return ContestData(
         config=config,
         candidates=candidates,
@@ -469,7 +458,43 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None) 
         scores=scores,
         cells=cells.drop("evaluators"),
         has_evaluators=has_evaluators,
+        conflicts=conflicts,
+        left_out=left_out,
     )
+
+
+def _cells(scores: pl.DataFrame, lookups: dict[str, Lookup], sets: pl.DataFrame, points: pl.DataFrame) -> pl.DataFrame:
+    """One row per scored (candidate, indicator): n, distinct evaluators, sum, min, max, with
+    the candidate's indicator set and the indicator's area and maximum."""
+    # One integer per (candidate, indicator) from the two Enum codes: grouping 6.7 million
+    # rows by one integer is a third cheaper than by the pair. The ids come back by gather.
+    n_indicators = len(lookups["indicator_id"].values)
+    candidate_ids = pl.Series(lookups["candidate_id"].values, dtype=lookups["candidate_id"].dtype)
+    indicator_ids = pl.Series(lookups["indicator_id"].values, dtype=lookups["indicator_id"].dtype)
+    cell = (
+        pl.col("candidate_id").to_physical().cast(pl.UInt32) * n_indicators
+        + pl.col("indicator_id").to_physical().cast(pl.UInt32)
+    )
+    cells = (
+        scores.lazy()
+        .group_by(cell.alias("_cell"))
+        .agg(
+            n=pl.len(),
+            evaluators=pl.col("evaluator_id").n_unique(),
+            sum=pl.col("score").sum(),
+            min=pl.col("score").min(),
+            max=pl.col("score").max(),
+        )
+        .select(
+            pl.lit(candidate_ids).gather(pl.col("_cell") // n_indicators).alias("candidate_id"),
+            pl.lit(indicator_ids).gather(pl.col("_cell") % n_indicators).alias("indicator_id"),
+            pl.exclude("_cell"),
+        )
+        .join(sets.lazy(), on="candidate_id", how="left")
+        .join(points.lazy(), on=["indicator_set", "indicator_id"], how="left")
+        .collect()
+    )
+    return cells
 
 
 def _at(cell: dict) -> pl.Expr:
@@ -519,6 +544,19 @@ def _load_indicators(config: Config, given: pl.DataFrame | None) -> pl.DataFrame
                     where=f"key [[categories]] {category.id!r} tie_break",
                 )
     return frame.select("indicator_set", "indicator_id", "area_id", "max_points", "label", "area_label")
+
+
+def _load_conflicts(config: Config, candidates: pl.DataFrame, given: pl.DataFrame | None) -> pl.DataFrame | None:
+    path = config.contest.conflicts
+    if path is None:
+        return None
+    frame = read_table(path, CONFLICTS, frame=given)
+    known = candidates["candidate_id"]
+    unknown = frame.select((~pl.col("candidate_id").is_in(known.implode())).arg_true().first()).item()
+    if unknown is not None:
+        raise InputError(path, f"unknown candidate {frame['candidate_id'][unknown]!r} (not in "
+                         f"{config.contest.candidates.name})", where=where(path, unknown), column="candidate_id")
+    return frame.unique(maintain_order=True)
 
 
 def _load_candidates(config: Config, given: pl.DataFrame | None) -> pl.DataFrame:

@@ -136,13 +136,29 @@ def validation_summary(data: ContestData, standings: Standings) -> tuple[list[st
             warnings.append(f"pending: {cid} {names[cid]} ({board.category.id}): {missing} of {need} indicators have no score yet")
         for group in board.unresolved_ties:
             warnings.append(f"unresolved tie in {board.category.id}: {', '.join(group)} (the panel must order them before the lock)")
+    declared = set()
+    if data.conflicts is not None:
+        left = dict(
+            ((c, e), n) for c, e, n in data.left_out.group_by(
+                pl.col("candidate_id").cast(pl.String), pl.col("evaluator_id").cast(pl.String)
+            ).len().iter_rows()
+        )
+        for evaluator, cid in data.conflicts.select("evaluator_id", "candidate_id").iter_rows():
+            declared.add((cid, evaluator))
+            n = left.get((cid, evaluator), 0)
+            what = f"{n} score{'s' if n != 1 else ''} left out of consolidation" if n else "no scores to leave out (recused)"
+            warnings.append(f"conflict of interest: evaluator {evaluator} declared for {cid} {names[cid]}: {what}")
     if data.has_evaluators:
         # A recusal: an evaluator who scored others in the category but has no score for this one.
-        scored_by = data.scores.select(pl.col("candidate_id").cast(pl.String), "evaluator_id").unique()
+        scored_by = data.scores.select(
+            pl.col("candidate_id").cast(pl.String), pl.col("evaluator_id").cast(pl.String)
+        ).unique()
         category_of = data.candidates.select("candidate_id", "category")
         panel = scored_by.join(category_of, on="candidate_id").select("category", "evaluator_id").unique()
         expected = category_of.join(scored_by.select("candidate_id").unique(), on="candidate_id").join(panel, on="category")
         absent = expected.join(scored_by, on=["candidate_id", "evaluator_id"], how="anti").sort("candidate_id", "evaluator_id")
         for cid, _category, evaluator in absent.select("candidate_id", "category", "evaluator_id").iter_rows():
+            if (cid, evaluator) in declared:
+                continue
             warnings.append(f"recusal: evaluator {evaluator} has no score for {cid} {names[cid]}")
     return checked, warnings

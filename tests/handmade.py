@@ -23,13 +23,14 @@ def config(
     tie_break: tuple[str, ...] = ("A1", "A2"),
     max_certified: int = 0,
     grades: tuple[GradeBand, ...] = BANDS,
+    conflicts: bool = False,
 ) -> Config:
     here = Path("/nonexistent/handmade")
     return Config(
         path=here / "config.toml",
         contest=Contest(
             id="t", name="Hand-made", candidates=here / "candidates.csv", scores=here / "scores.csv",
-            indicators=here / "indicators.csv",
+            indicators=here / "indicators.csv", conflicts=here / "conflicts.csv" if conflicts else None,
         ),
         scoring=Scoring(method=method, trim_min_evaluators=trim_min_evaluators, decimals=decimals,
                         review_margin=review_margin),
@@ -71,8 +72,13 @@ def by_evaluator(rows: dict[tuple[str, str], list[float]]) -> pl.DataFrame:
     return pl.DataFrame(out, schema=["candidate_id", "evaluator_id", "indicator_id", "score"], orient="row")
 
 
-def contest(cfg: Config, cands: pl.DataFrame, inds: pl.DataFrame, scores: pl.DataFrame) -> ContestData:
-    return load_contest(cfg, {"candidates": cands, "indicators": inds, "scores": scores})
+def contest(
+    cfg: Config, cands: pl.DataFrame, inds: pl.DataFrame, scores: pl.DataFrame, conflicts: pl.DataFrame | None = None
+) -> ContestData:
+    frames = {"candidates": cands, "indicators": inds, "scores": scores}
+    if conflicts is not None:
+        frames["conflicts"] = conflicts
+    return load_contest(cfg, frames)
 
 
 def rank(cfg: Config, cands, inds, scores, decisions: Decisions = Decisions()) -> Standings:

@@ -65,3 +65,43 @@ def test_evaluators_command_flags_the_demo_severe_evaluator(tmp_path):
     table = subprocess.run([sys.executable, "-m", "panel_tui", "evaluators"], cwd=tmp_path, capture_output=True,
                            text=True, check=True).stdout
     assert "E12" in table and "OUTLIER" in table
+
+
+# Conflicts of interest -------------------------------------------------------------------
+
+def test_a_declared_conflict_leaves_that_evaluators_scores_out():
+    # Without the conflict: trimmed mean of (9, 7, 6, 5, 1) = (7 + 6 + 5) / 3 = 6.
+    # E1 (the 9) declared a conflict for X: (7, 6, 5, 1) is 4 scores, below 5, so the plain
+    # mean 19 / 4 = 4.75; Y keeps all five.
+    import polars as pl
+
+    inds = indicators(("I1", "A1", 10.0))
+    scores = by_evaluator({("X", "I1"): [9, 7, 6, 5, 1], ("Y", "I1"): [9, 7, 6, 5, 1]})
+    conflicts = pl.DataFrame({"evaluator_id": ["E1"], "candidate_id": ["X"]})
+    cfg = config(tie_break=("A1",), conflicts=True)
+    data = contest(cfg, candidates("X", "Y"), inds, scores, conflicts)
+    rows = {r["candidate_id"]: r for r in standings(data).boards[0].entries.iter_rows(named=True)}
+    assert rows["X"]["total"] == 4.75 and rows["X"]["evaluators"] == 4
+    assert rows["Y"]["total"] == 6.0 and rows["Y"]["evaluators"] == 5
+    assert data.left_out.height == 1
+
+
+def test_a_conflict_naming_an_unknown_candidate_is_refused():
+    import polars as pl
+
+    from panel_tui.errors import InputError
+
+    inds = indicators(("I1", "A1", 10.0))
+    scores = by_evaluator({("X", "I1"): [5, 5, 5]})
+    conflicts = pl.DataFrame({"evaluator_id": ["E1"], "candidate_id": ["NOPE"]})
+    with pytest.raises(InputError) as refused:
+        contest(config(tie_break=("A1",), conflicts=True), candidates("X"), inds, scores, conflicts)
+    assert "conflicts.csv" in str(refused.value) and "NOPE" in str(refused.value)
+    assert "line 2" in str(refused.value) and "candidate_id" in str(refused.value)
+
+
+def test_validate_reports_the_demo_conflict(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "panel_tui", "validate"], cwd=tmp_path, capture_output=True,
+                         text=True, check=True).stdout
+    assert "conflict of interest: evaluator E05 declared for C04" in out
+    assert "recusal: evaluator E05" not in out  # the declared conflict explains the absence

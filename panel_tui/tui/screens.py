@@ -64,6 +64,18 @@ class DetailScreen(Screen):
             extras = [f"{c}: {candidate[c]}" for c in data.extra_columns if candidate[c] not in (None, "")]
             if extras:
                 yield Static(" · ".join(extras), classes="muted")
+            if data.left_out is not None and data.left_out.height:
+                mine = data.left_out.filter(pl.col("candidate_id") == cid)
+                if mine.height:
+                    who = ", ".join(
+                        f"{e} ({n} scores)" for e, n in mine.group_by(pl.col("evaluator_id").cast(pl.String)).len().sort(
+                            "evaluator_id").iter_rows()
+                    )
+                    yield Static(f"Left out of consolidation, declared conflict of interest: {who}", classes="muted")
+            if data.conflicts is not None:
+                recused = data.conflicts.filter(pl.col("candidate_id") == cid)["evaluator_id"].to_list()
+                if recused:
+                    yield Static(f"Declared conflicts of interest: {', '.join(recused)}", classes="muted")
             areas = " · ".join(f"{a} {_num(entry[a], decimals)}" for a in board.areas)
             yield Static(f"Areas: {areas}")
             yield Label("Indicators", classes="section")
