@@ -1,4 +1,4 @@
-"""Analysis that lets a panel defend its list (issue 6). So far: evaluator calibration.
+"""Analysis that lets a panel defend its list: evaluator calibration and robustness.
 
 Calibration: how far each evaluator's scores sit from the consolidated scores, over all their
 scores and per area, in percentage points of each indicator's maximum (so a 2-point and a
@@ -8,9 +8,11 @@ evaluator's mean deviation against the other evaluators' (sample standard deviat
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 
-from panel_tui.engine import Standings
+from panel_tui.engine import Decisions, Standings, standings
 from panel_tui.inputs import ContestData
 
 OUTLIER_Z = 2.0
@@ -47,3 +49,84 @@ def calibration(data: ContestData, result: Standings) -> pl.DataFrame:
         .with_columns(outlier=pl.col("z").abs().fill_null(0) > OUTLIER_Z)
         .sort("evaluator_id")
     )
+
+
+# Robustness ----------------------------------------------------------------------------------
+
+ALTERNATIVES = ("mean", "median", "trimmed_mean", "zscore")
+
+
+def _cells_from(scores: pl.DataFrame, like: pl.DataFrame) -> pl.DataFrame:
+    """Cells (n, sum, min, max per candidate and indicator) of another score sheet, with the
+    set, area and maximum of the original cells."""
+    keys = ["candidate_id", "indicator_id"]
+    grouped = scores.group_by(keys).agg(
+        n=pl.len(), sum=pl.col("score").sum(), min=pl.col("score").min(), max=pl.col("score").max()
+    )
+    info = like.select(*keys, "indicator_set", "area_id", "max_points").unique(keys)
+    return grouped.join(info, on=keys, how="inner")
+
+
+def _standardised(data: ContestData) -> pl.DataFrame:
+    """Each evaluator's scores as z-scores of their own scoring (as a share of each indicator's
+    maximum), mapped back onto the common scale: a lenient and a severe evaluator weigh alike.
+    An evaluator with fewer than two scores, or all equal, is left as they scored."""
+    maxima = data.cells.select("candidate_id", "indicator_id", "max_points")
+    share = pl.col("score") / pl.col("max_points")
+    mean_e, std_e = share.mean().over("evaluator_id"), share.std().over("evaluator_id")
+    common_mean, common_std = share.mean(), share.std()
+    z = (share - mean_e) / std_e
+    adjusted = pl.when(std_e.is_null() | (std_e == 0)).then(share).otherwise(common_mean + z * common_std)
+    return (
+        data.scores.join(maxima, on=["candidate_id", "indicator_id"], how="left")
+        .with_columns(score=adjusted.clip(0.0, 1.0) * pl.col("max_points"))
+        .select("candidate_id", "evaluator_id", "indicator_id", "score")
+    )
+
+
+def _outcome(result: Standings) -> pl.DataFrame:
+    return pl.concat(
+        [b.entries.select("candidate_id", "rank", "certified") for b in result.boards], how="vertical_relaxed"
+    )
+
+
+def robustness(data: ContestData, decisions: Decisions = Decisions()) -> dict[str, dict]:
+    """Per candidate: rank and certification under each consolidation method and under
+    z-standardised evaluators; under leaving each evaluator out, the largest rank swing and who
+    flips its certification; and a verdict: ``fragile`` when any of these changes whether it
+    is certified, else ``stable``."""
+    base = _outcome(standings(data, decisions)).rename({"rank": "rank_now", "certified": "certified_now"})
+    per_method = {}
+    for method in ALTERNATIVES:
+        if method == "zscore":
+            scores = _standardised(data)
+            variant = replace(data, scores=scores, cells=_cells_from(scores, data.cells))
+        else:
+            config = replace(data.config, scoring=replace(data.config.scoring, method=method))
+            variant = replace(data, config=config)
+        per_method[method] = _outcome(standings(variant, decisions))
+    flips: dict[str, list[str]] = {}
+    swing: dict[str, int] = {}
+    for evaluator in data.evaluator_ids:
+        scores = data.scores.filter(pl.col("evaluator_id").cast(pl.String) != evaluator)
+        variant = replace(data, scores=scores, cells=_cells_from(scores, data.cells))
+        outcome = _outcome(standings(variant, decisions)).join(base, on="candidate_id")
+        for cid, rank, certified, rank_now, certified_now in outcome.select(
+            "candidate_id", "rank", "certified", "rank_now", "certified_now"
+        ).iter_rows():
+            if rank is not None and rank_now is not None:
+                swing[cid] = max(swing.get(cid, 0), abs(rank - rank_now))
+            if certified != certified_now:
+                flips.setdefault(cid, []).append(evaluator)
+    result = {}
+    for cid, rank_now, certified_now in base.iter_rows():
+        ranks = {m: dict(per_method[m].select("candidate_id", "rank").iter_rows())[cid] for m in ALTERNATIVES}
+        certified = {m: dict(per_method[m].select("candidate_id", "certified").iter_rows())[cid] for m in ALTERNATIVES}
+        changed = any(c != certified_now for c in certified.values()) or bool(flips.get(cid))
+        result[cid] = {
+            "ranks": ranks,
+            "certified": certified,
+            "leave_one_out": {"max_rank_swing": swing.get(cid, 0), "certification_flips_without": flips.get(cid, [])},
+            "verdict": "fragile" if changed else "stable",
+        }
+    return result

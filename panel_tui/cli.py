@@ -38,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     rank = commands.add_parser("rank", parents=with_session, help="print the leaderboards, with the panel's decisions")
     rank.add_argument("--format", choices=("table", "json", "csv"), default="table")
     rank.add_argument("--category", metavar="ID", help="only this category")
+    rank.add_argument("--analysis", action="store_true",
+                      help="add how robust each outcome is: other consolidation methods, one evaluator fewer")
     rank.set_defaults(run=cmd_rank)
 
     note = commands.add_parser("note", parents=with_session, help="add a discussion note")
@@ -298,13 +300,32 @@ def cmd_rank(args: argparse.Namespace) -> int:
         if final_list(result) != state.lock.final:
             print("panel-tui: warning: the files no longer give the locked list; run `panel-tui verify`",
                   file=sys.stderr)
+    analysis = None
+    if args.analysis:
+        from panel_tui.analysis import robustness
+
+        analysis = robustness(meeting.data(), state.decisions)
     if args.format == "json":
+        doc = to_json(result, locked=locked, category=args.category)
+        if analysis is not None:
+            for category in doc["categories"]:
+                for entry in category["entries"]:
+                    entry["analysis"] = analysis[entry["candidate_id"]]
         # dumps, then one write: json.dump's many small writes cost seconds at 10,000 entries.
-        sys.stdout.write(json.dumps(to_json(result, locked=locked, category=args.category), ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
     elif args.format == "csv":
         sys.stdout.write(csv_text(result, category=args.category))
     else:
         sys.stdout.write(table(result, category=args.category, locked=locked))
+    if analysis is not None and args.format != "json":
+        fragile = {cid: a for cid, a in analysis.items() if a["verdict"] == "fragile"}
+        print(f"\nrobustness: {len(fragile)} fragile certification outcome{'s' if len(fragile) != 1 else ''}",
+              file=sys.stderr if args.format == "csv" else sys.stdout)
+        for cid, a in fragile.items():
+            methods = ", ".join(f"{m} {'✔' if c else '✘'}" for m, c in a["certified"].items())
+            without = ", ".join(a["leave_one_out"]["certification_flips_without"]) or "nobody"
+            print(f"  {cid}: certified under {methods}; flips without {without}",
+                  file=sys.stderr if args.format == "csv" else sys.stdout)
     return 0
 
 

@@ -105,3 +105,53 @@ def test_validate_reports_the_demo_conflict(tmp_path):
                          text=True, check=True).stdout
     assert "conflict of interest: evaluator E05 declared for C04" in out
     assert "recusal: evaluator E05" not in out  # the declared conflict explains the absence
+
+
+# Robustness ------------------------------------------------------------------------------
+
+def test_leave_one_evaluator_out_finds_who_flips_a_certification():
+    # One indicator of 10 points, threshold 70 %, mean.
+    # X: (8, 7, 6) -> 7.0 = 70 % certified. Without E1: (7 + 6) / 2 = 6.5 -> 65 %, not certified;
+    #    without E2: 7.0; without E3: 7.5. So only E1 flips it.
+    # Y: (9, 9, 9) -> 90 %, certified whoever is left out: stable.
+    from panel_tui.analysis import robustness
+
+    inds = indicators(("I1", "A1", 10.0))
+    scores = by_evaluator({("X", "I1"): [8, 7, 6], ("Y", "I1"): [9, 9, 9]})
+    data = contest(config(method="mean", tie_break=("A1",)), candidates("X", "Y"), inds, scores)
+    result = robustness(data)
+    assert result["X"]["leave_one_out"]["certification_flips_without"] == ["E1"]
+    assert result["X"]["leave_one_out"]["max_rank_swing"] == 0  # second behind Y throughout
+    assert result["X"]["verdict"] == "fragile"
+    assert result["Y"] == {
+        "ranks": {"mean": 1, "median": 1, "trimmed_mean": 1, "zscore": 1},
+        "certified": {"mean": True, "median": True, "trimmed_mean": True, "zscore": True},
+        "leave_one_out": {"max_rank_swing": 0, "certification_flips_without": []},
+        "verdict": "stable",
+    }
+
+
+def test_the_consolidation_method_can_decide_certification():
+    # X on one 10-point indicator scored (10, 10, 7, 6, 1) by five evaluators:
+    # mean 34 / 5 = 6.8 (68 %, not certified); median 7 (70 %, certified);
+    # trimmed mean drops 10 and 1: (10 + 7 + 6) / 3 = 7.67 (certified). Fragile.
+    from panel_tui.analysis import robustness
+
+    inds = indicators(("I1", "A1", 10.0))
+    scores = by_evaluator({("X", "I1"): [10, 10, 7, 6, 1]})
+    data = contest(config(tie_break=("A1",)), candidates("X"), inds, scores)
+    result = robustness(data)["X"]
+    assert result["certified"]["mean"] is False
+    assert result["certified"]["median"] is True and result["certified"]["trimmed_mean"] is True
+    assert result["verdict"] == "fragile"
+
+
+def test_rank_analysis_on_the_demo(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "panel_tui", "rank", "--format", "json", "--analysis"], cwd=tmp_path,
+                         capture_output=True, text=True, check=True).stdout
+    entries = {e["candidate_id"]: e for c in json.loads(out)["categories"] for e in c["entries"]}
+    assert set(entries["C01"]["analysis"]) == {"ranks", "certified", "leave_one_out", "verdict"}
+    assert entries["C01"]["analysis"]["verdict"] == "stable"  # Incheon at 86 % is certified whatever happens
+    # the severe evaluator E12 keeps Demand-Responsive Transit (S05) below the line
+    assert "E12" in entries["S05"]["analysis"]["leave_one_out"]["certification_flips_without"]
+    assert entries["S05"]["analysis"]["verdict"] == "fragile"
