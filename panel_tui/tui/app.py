@@ -157,28 +157,26 @@ class PanelApp(App):
         if files or journal:
             self.reload(files)
 
+    def _snapshot(self, files: bool) -> Snapshot:
+        """Standings from the files (re-read when they changed) and the journal as it is now."""
+        data = self.reader.data(reload=files)
+        state = self.reader.state()
+        return Snapshot(standings(data, state.decisions), state, data)
+
     def _compute_now(self) -> None:
         try:
-            data = self.reader.data()
-            state = self.reader.state()
+            snapshot = self._snapshot(False)
         except PanelError as exc:
             self._rejected(InputsRejected(str(exc)))
             return
-        self._computed(StandingsComputed(Snapshot(standings(data, state.decisions), state, data)))
+        self._computed(StandingsComputed(snapshot))
 
     @work(thread=True, exclusive=True, group="reload", description="recompute the standings")
     def reload(self, files: bool) -> None:
         try:
-            data = self.reader.data(reload=files)
+            self.post_message(StandingsComputed(self._snapshot(files)))
         except PanelError as exc:
             self.post_message(InputsRejected(str(exc)))
-            return
-        try:
-            state = self.reader.state()
-        except PanelError as exc:
-            self.post_message(InputsRejected(str(exc)))
-            return
-        self.post_message(StandingsComputed(Snapshot(standings(data, state.decisions), state, data)))
 
     @on(InputsRejected)
     def _rejected(self, message: InputsRejected) -> None:
