@@ -257,3 +257,20 @@ def test_writes_check_against_the_files_the_boards_show(contest):
             await settled(pilot, app, lambda: app.snapshot.state.lock is not None, timeout=3)
 
     run(scenario())
+
+
+def test_fragile_outcomes_get_a_badge_and_a_place_in_the_lock_checklist(contest):
+    async def scenario():
+        app = make_app(contest)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await settled(pilot, app, lambda: app.analysis is not None, timeout=20)
+            await pilot.pause(0.1)
+            service = app.query_one("#board-service", LeaderboardTable)
+            assert "⚠fragile" in service.cell_text("S05", "marks")  # E12 alone keeps it below the line
+            assert "⚠fragile" not in app.query_one("#board-large_city", LeaderboardTable).cell_text("C01", "marks")
+            await pilot.press("l")
+            await pilot.pause(0.2)
+            fragile = str(app.screen.query_one("#fragile").render())
+            assert "Demand-Responsive Transit" in fragile and "E12" in fragile and "not blocked" in fragile
+
+    run(scenario())

@@ -33,11 +33,11 @@ def app_factory(tmp_path: Path):
 
 
 async def loaded(pilot) -> None:
-    for _ in range(50):
+    for _ in range(200):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause(0.05)
-        if pilot.app.snapshot is not None:
-            break
+        if pilot.app.snapshot is not None and pilot.app.analysis is not None:
+            break  # the boards and their robustness badges: what a person sees a second later
     await pilot.pause(0.1)
 
 

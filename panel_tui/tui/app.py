@@ -40,6 +40,7 @@ PROJECTOR = Theme(
     error="#FF4040",
     dark=True,
 )
+ANALYSE_UP_TO = 200_000  # score rows: beyond this the robustness analysis is `rank --analysis` only
 COMPACT_BELOW = 150  # columns: narrower terminals get the compact leaderboard (no area columns)
 POLL_SECONDS = 0.25
 
@@ -60,6 +61,15 @@ class StandingsComputed(Message):
         super().__init__()
         self.snapshot = snapshot
         self.files_error = files_error
+
+
+class AnalysisComputed(Message):
+    """How robust each outcome is, for the snapshot it was computed from."""
+
+    def __init__(self, snapshot: Snapshot, analysis: dict) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+        self.analysis = analysis
 
 
 class InputsRejected(Message):
@@ -104,6 +114,7 @@ class PanelApp(App):
         self.watch = ChangeWatch(reader)
         self.last_focus: str | None = None
         self.refresh_costs: list = []
+        self.analysis: dict | None = None  # candidate id -> robustness (analysis.robustness)
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -193,6 +204,30 @@ class PanelApp(App):
         # Writes check decisions against the same files the boards show.
         self.meeting.use_data(message.snapshot.data)
         self._show(message.snapshot)
+        if message.snapshot.data.scores.height <= ANALYSE_UP_TO:
+            self.analyse(message.snapshot)
+
+    @work(thread=True, exclusive=True, group="analysis", description="how robust each outcome is")
+    def analyse(self, snapshot: Snapshot) -> None:
+        from panel_tui.analysis import robustness
+
+        try:
+            self.post_message(AnalysisComputed(snapshot, robustness(snapshot.data, snapshot.state.decisions)))
+        except PanelError:
+            pass  # the boards' own reload reports bad input
+
+    @on(AnalysisComputed)
+    def _analysed(self, message: AnalysisComputed) -> None:
+        if message.snapshot is not self.snapshot:
+            return  # computed for boards no longer shown; the newer one is on its way
+        self.analysis = message.analysis
+        self._show(self.snapshot)
+
+    @property
+    def fragile(self) -> frozenset[str]:
+        if not self.analysis:
+            return frozenset()
+        return frozenset(cid for cid, a in self.analysis.items() if a["verdict"] == "fragile")
 
     def _show(self, snapshot: Snapshot) -> None:
         config = self.meeting.config
@@ -205,7 +240,7 @@ class PanelApp(App):
         costs = []
         for board in snapshot.standings.boards:
             table = self.query_one(f"#board-{board.category.id}", LeaderboardTable)
-            costs.append(table.show(board, config.scoring.decimals, notes))
+            costs.append(table.show(board, config.scoring.decimals, notes, self.fragile))
             info = self.query_one(f"#info-{board.category.id}", Static)
             info.update(self._info(board))
         self.refresh_costs.append(costs)

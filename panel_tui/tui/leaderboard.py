@@ -97,7 +97,9 @@ class LeaderboardTable(DataTable):
             return None
         return None if key in (LINE, REST) else key
 
-    def _display(self, board: Leaderboard, decimals: int, notes: dict[str, int]) -> pl.DataFrame:
+    def _display(
+        self, board: Leaderboard, decimals: int, notes: dict[str, int], fragile: frozenset[str]
+    ) -> pl.DataFrame:
         """Every row's cells as display text (Textual markup), computed over the whole board."""
         notes_frame = pl.DataFrame(
             {"candidate_id": list(notes), "notes": list(notes.values())},
@@ -132,6 +134,7 @@ class LeaderboardTable(DataTable):
                 .then(pl.format("by {}", pl.col("decided_by"))),
                 pl.when((pl.col("decided_by") == "panel") | pl.col("exclusion_code").is_not_null()).then(pl.lit("⚖")),
                 pl.when(pl.col("notes") > 0).then(pl.format("✎{}", pl.col("notes"))),
+                pl.when(pl.col("candidate_id").is_in(list(fragile))).then(pl.lit("[b red]⚠fragile[/]")),
             ],
             separator=" ",
             ignore_nulls=True,
@@ -156,12 +159,14 @@ class LeaderboardTable(DataTable):
             **{k: v for k, v in columns.items()},
         )
 
-    def show(self, board: Leaderboard, decimals: int, notes: dict[str, int]) -> RefreshCost:
+    def show(
+        self, board: Leaderboard, decimals: int, notes: dict[str, int], fragile: frozenset[str] = frozenset()
+    ) -> RefreshCost:
         """Bring the table up to date with ``board``: keyed, in place, one sort."""
         cost = RefreshCost()
         keep = self.selected_candidate
         columns = list(self.widths)
-        display = self._display(board, decimals, notes)
+        display = self._display(board, decimals, notes, fragile)
         order = self._order(display)
 
         keys = {k.value: k for k in self._data}  # the table's own key objects: identity lookups

@@ -394,6 +394,20 @@ class LockScreen(Screen):
                 if stale:
                     yield Static("\n".join(f"! tie order {', '.join(o.order)} no longer matches a tie; not applied"
                                            for o in stale))
+                fragile = {cid: a for cid, a in (app.analysis or {}).items() if a["verdict"] == "fragile"}
+                if fragile:
+                    lines = []
+                    for cid, a in fragile.items():
+                        methods = [m for m, c in a["certified"].items() if c is not None and bool(c) != self._certified(cid)]
+                        without = a["leave_one_out"]["certification_flips_without"]
+                        why = "; ".join(filter(None, [
+                            f"certification differs under {', '.join(methods)}" if methods else "",
+                            f"flips without {', '.join(without)}" if without else "",
+                        ]))
+                        lines.append(f"! fragile: {app.name_of(cid)}: {why}")
+                    yield Static("\n".join(lines) + "\n(for the panel to look at; the lock is not blocked)", id="fragile")
+                elif app.analysis is None and app.snapshot.data.scores.height <= 200_000:
+                    yield Static("(robustness analysis running…)", classes="muted")
                 if state.proposal is not None:
                     yield Static(f"Proposed by {state.proposal.author} (event {state.proposal.seq}); "
                                  "waiting for a chair to confirm.", id="proposal")
@@ -407,6 +421,13 @@ class LockScreen(Screen):
                     if app.may("lock_confirmed") and state.proposal is not None and not app.display_mode:
                         yield Button("Confirm the lock", id="confirm", variant="error")
         yield Footer()
+
+    def _certified(self, candidate_id: str) -> bool:
+        for board in self.app.snapshot.standings.boards:
+            match = board.entries.filter(pl.col("candidate_id") == candidate_id)
+            if match.height:
+                return bool(match["certified"][0])
+        return False
 
     def _preview(self, final: dict) -> str:
         lines = []
