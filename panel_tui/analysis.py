@@ -8,6 +8,8 @@ evaluator's mean deviation against the other evaluators' (sample standard deviat
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import polars as pl
@@ -95,37 +97,44 @@ def robustness(data: ContestData, decisions: Decisions = Decisions()) -> dict[st
     z-standardised evaluators; under leaving each evaluator out, the largest rank swing and who
     flips its certification; and a verdict: ``fragile`` when any of these changes whether it
     is certified, else ``stable``."""
-    base = _outcome(standings(data, decisions)).rename({"rank": "rank_now", "certified": "certified_now"})
-    per_method = {}
+    variants: list[tuple[str, ContestData]] = []
     for method in ALTERNATIVES:
         if method == "zscore":
             scores = _standardised(data)
-            variant = replace(data, scores=scores, cells=_cells_from(scores, data.cells))
+            variants.append((method, replace(data, scores=scores, cells=_cells_from(scores, data.cells))))
         else:
             config = replace(data.config, scoring=replace(data.config.scoring, method=method))
-            variant = replace(data, config=config)
-        per_method[method] = _outcome(standings(variant, decisions))
+            variants.append((method, replace(data, config=config)))
+    evaluator = pl.col("evaluator_id").cast(pl.String)
+    for left_out in data.evaluator_ids:
+        scores = data.scores.filter(evaluator != left_out)
+        variants.append((left_out, replace(data, scores=scores, cells=_cells_from(scores, data.cells))))
+    # The variants are independent rankings; polars releases the GIL, so they overlap.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        outcomes = list(pool.map(lambda v: _outcome(standings(v[1], decisions)), variants))
+    base = _outcome(standings(data, decisions)).rename({"rank": "rank_now", "certified": "certified_now"})
+    by_variant = dict(zip((name for name, _ in variants), outcomes))
+
     flips: dict[str, list[str]] = {}
     swing: dict[str, int] = {}
-    for evaluator in data.evaluator_ids:
-        scores = data.scores.filter(pl.col("evaluator_id").cast(pl.String) != evaluator)
-        variant = replace(data, scores=scores, cells=_cells_from(scores, data.cells))
-        outcome = _outcome(standings(variant, decisions)).join(base, on="candidate_id")
+    for left_out in data.evaluator_ids:
+        outcome = by_variant[left_out].join(base, on="candidate_id")
         for cid, rank, certified, rank_now, certified_now in outcome.select(
             "candidate_id", "rank", "certified", "rank_now", "certified_now"
         ).iter_rows():
             if rank is not None and rank_now is not None:
                 swing[cid] = max(swing.get(cid, 0), abs(rank - rank_now))
             if certified != certified_now:
-                flips.setdefault(cid, []).append(evaluator)
+                flips.setdefault(cid, []).append(left_out)
+    ranks = {m: dict(by_variant[m].select("candidate_id", "rank").iter_rows()) for m in ALTERNATIVES}
+    certified = {m: dict(by_variant[m].select("candidate_id", "certified").iter_rows()) for m in ALTERNATIVES}
     result = {}
-    for cid, rank_now, certified_now in base.iter_rows():
-        ranks = {m: dict(per_method[m].select("candidate_id", "rank").iter_rows())[cid] for m in ALTERNATIVES}
-        certified = {m: dict(per_method[m].select("candidate_id", "certified").iter_rows())[cid] for m in ALTERNATIVES}
-        changed = any(c != certified_now for c in certified.values()) or bool(flips.get(cid))
+    for cid, _rank_now, certified_now in base.iter_rows():
+        by_method = {m: certified[m][cid] for m in ALTERNATIVES}
+        changed = any(c != certified_now for c in by_method.values()) or bool(flips.get(cid))
         result[cid] = {
-            "ranks": ranks,
-            "certified": certified,
+            "ranks": {m: ranks[m][cid] for m in ALTERNATIVES},
+            "certified": by_method,
             "leave_one_out": {"max_rank_swing": swing.get(cid, 0), "certification_flips_without": flips.get(cid, [])},
             "verdict": "fragile" if changed else "stable",
         }
