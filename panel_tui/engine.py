@@ -66,6 +66,7 @@ class Leaderboard:
     areas: tuple[str, ...]
     entries: pl.DataFrame
     unresolved_ties: tuple[tuple[str, ...], ...]
+    tie_groups: tuple[tuple[str, ...], ...] = ()  # every group equal on all keys, in rank order, decided or not
     applied_tie_orders: tuple[TieOrder, ...] = ()
     stale_tie_orders: tuple[TieOrder, ...] = ()
 
@@ -269,6 +270,10 @@ def _rank_category(
         tuple(ids)
         for ids in ranked.filter(pl.col("unresolved")).group_by("rank", maintain_order=True).agg(pl.col("candidate_id"))["candidate_id"].to_list()
     )
+    tie_groups = tuple(
+        tuple(ids)
+        for ids in ranked.filter(pl.col("tie")).group_by("group", maintain_order=True).agg(pl.col("candidate_id"))["candidate_id"].to_list()
+    )
     rest = (
         frame.filter(pl.col("pending") | pl.col("excluded"))
         .with_columns(
@@ -297,6 +302,7 @@ def _rank_category(
         areas=areas,
         entries=entries,
         unresolved_ties=unresolved,
+        tie_groups=tie_groups,
         applied_tie_orders=tuple(applied.values()),
         stale_tie_orders=tuple(stale),
     )

@@ -218,11 +218,7 @@ class Meeting:
         if len(set(order)) != len(order) or len(order) < 2:
             raise UsageError("--order lists two or more different candidates, best first")
         state = self.state()
-        board = self.standings(state).board(category)
-        ranked = board.entries.filter(pl.col("rank").is_not_null() & pl.col("tie"))
-        groups = ranked.group_by(pl.col("total"), *[pl.col(a) for a in board.category.tie_break], maintain_order=True).agg(
-            pl.col("candidate_id")
-        )["candidate_id"].to_list()
+        groups = self.standings(state).board(category).tie_groups
         if set(order) not in [set(g) for g in groups]:
             current = "; ".join(", ".join(sorted(g)) for g in groups) or "none"
             raise UsageError(f"{', '.join(order)} is not a group of fully tied candidates in {category} (tied groups now: {current})")
@@ -256,9 +252,11 @@ class Meeting:
         paths = {"config": self.config.path, "candidates": c.candidates, "indicators": c.indicators, "scores": c.scores}
         return {name: {"path": str(path), "sha256": file_digest(path)} for name, path in paths.items()}
 
-    def preview(self, state: SessionState | None = None) -> tuple[dict[str, Any], dict[str, dict[str, str]], str]:
+    def preview(
+        self, state: SessionState | None = None, result: Standings | None = None
+    ) -> tuple[dict[str, Any], dict[str, dict[str, str]], str]:
         """The final list as it would be locked now, the file digests, and its digest."""
-        final = final_list(self.standings(state))
+        final = final_list(result or self.standings(state))
         files = self.files()
         return final, files, _digest(final, files)
 
@@ -272,7 +270,7 @@ class Meeting:
         blockers = self.blockers(result)
         if blockers:
             raise Refused("the lock is refused while:\n  " + "\n  ".join(blockers))
-        final, files, digest = self.preview(state)
+        final, files, digest = self.preview(result=result)
         proposal = self._append("lock_proposed", {"final": final, "files": files, "digest": digest}, since=state.head)
         if self.config.lock.require_chair_confirmation:
             return LockReceipt(proposal, None)

@@ -126,11 +126,10 @@ def validation_summary(data: ContestData, standings: Standings) -> tuple[list[st
     warnings = []
     names = dict(data.candidates.select("candidate_id", "name").iter_rows())
     set_size = dict(data.indicators.group_by("indicator_set").len().iter_rows())
+    scored_n = dict(data.cells.group_by(pl.col("candidate_id").cast(pl.String)).len().iter_rows())
     for board in standings.boards:
         need = set_size[board.category.indicator_set]
         pending = board.entries.filter(pl.col("status") == "pending")
-        scored = data.cells.group_by(pl.col("candidate_id").cast(pl.String)).len()
-        scored_n = dict(scored.iter_rows())
         for cid in pending["candidate_id"]:
             missing = need - scored_n.get(cid, 0)
             warnings.append(f"pending: {cid} {names[cid]} ({board.category.id}): {missing} of {need} indicators have no score yet")

@@ -125,6 +125,7 @@ def test_competition_ranking_with_tie_break_and_decided_by():
     assert entries["borderline"].to_list() == [False, False, False, True, True, False]
     assert entries["grade"].to_list() == [1, 2, 2, 3, 3, 4]
     assert result.boards[0].unresolved_ties == ()  # a tie at rank 4 with no cap decides nothing
+    assert result.boards[0].tie_groups == (("S", "T"),)
 
 
 def test_without_tie_break_areas_equal_totals_are_a_tie():
@@ -154,6 +155,7 @@ def test_panel_tie_order_resolves_the_cap():
     assert (r["T"]["decided_by"], r["S"]["decided_by"]) == ("total", "panel")
     assert (r["T"]["status"], r["S"]["status"]) == ("certified", "not_certified")
     assert result.boards[0].unresolved_ties == ()
+    assert result.boards[0].tie_groups == (("T", "S"),)  # still equal on every key, now in the panel's order
     assert result.boards[0].entries["candidate_id"].to_list()[3:5] == ["T", "S"]
 
 

@@ -295,14 +295,11 @@ class DiscussionScreen(Screen):
 
     def _groups(self, board) -> list[tuple[str, list[str]]]:
         groups = []
-        ranked = board.entries.filter(pl.col("rank").is_not_null())
-        keys = ["total", *board.category.tie_break]
-        tied = ranked.filter(pl.col("tie")).group_by(keys, maintain_order=True).agg("candidate_id")
-        unresolved = {tuple(sorted(g)) for g in board.unresolved_ties}
-        for ids in tied["candidate_id"].to_list():
-            state = "unresolved: the panel must order it" if tuple(sorted(ids)) in unresolved else "tie"
-            groups.append((f"Tie ({state}): equal on the total and every tie-break area", ids))
-        border = ranked.filter(pl.col("borderline"))["candidate_id"].to_list()
+        unresolved = {frozenset(g) for g in board.unresolved_ties}
+        for ids in board.tie_groups:
+            state = "unresolved: the panel must order it" if frozenset(ids) in unresolved else "tie"
+            groups.append((f"Tie ({state}): equal on the total and every tie-break area", list(ids)))
+        border = board.entries.filter(pl.col("borderline"))["candidate_id"].to_list()
         if border:
             margin = self.app.meeting.config.scoring.review_margin
             groups.append((f"Borderline: within {margin:g} points of the {board.category.threshold:g} % line", border))
@@ -320,8 +317,6 @@ class DiscussionScreen(Screen):
             separates = key in ("total", *board.category.tie_break) and len(set(values)) > 1
             label = f"{key} ◀ separates" if separates else key
             table.add_row(label, *[_num(v, decimals) if isinstance(v, float) else ("" if v is None else str(v)) for v in values])
-        self._tables = getattr(self, "_tables", {})
-        self._tables[id(table)] = ids
         return table
 
     def _notes(self) -> str:
@@ -337,21 +332,14 @@ class DiscussionScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "tie":
-            return self.app.may("tie_order") and bool(self.app.snapshot.standings.board(self.category_id).unresolved_ties
-                                                      or self._tied_groups())
+            return self.app.may("tie_order") and bool(self.app.snapshot.standings.board(self.category_id).tie_groups)
         if action == "note":
             return self.app.may("note")
         return True
 
-    def _tied_groups(self) -> list[list[str]]:
-        board = self.app.snapshot.standings.board(self.category_id)
-        ranked = board.entries.filter(pl.col("rank").is_not_null() & pl.col("tie"))
-        keys = ["total", *board.category.tie_break]
-        return ranked.group_by(keys, maintain_order=True).agg("candidate_id")["candidate_id"].to_list()
-
     def action_tie(self) -> None:
         board = self.app.snapshot.standings.board(self.category_id)
-        groups = [list(g) for g in board.unresolved_ties] or self._tied_groups()
+        groups = [list(g) for g in board.unresolved_ties or board.tie_groups]
         if groups:
             self.app.push_screen(TieOrderScreen(self.category_id, groups[0]), lambda _: self.dismiss())
 
