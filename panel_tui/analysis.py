@@ -15,7 +15,7 @@ from dataclasses import replace
 import polars as pl
 
 from panel_tui.engine import Decisions, Standings, standings
-from panel_tui.inputs import ContestData
+from panel_tui.inputs import ContestData, group_cells
 
 OUTLIER_Z = 2.0
 
@@ -58,15 +58,9 @@ def calibration(data: ContestData, result: Standings) -> pl.DataFrame:
 ALTERNATIVES = ("mean", "median", "trimmed_mean", "zscore")
 
 
-def _cells_from(scores: pl.DataFrame, like: pl.DataFrame) -> pl.DataFrame:
-    """Cells (n, sum, min, max per candidate and indicator) of another score sheet, with the
-    set, area and maximum of the original cells."""
-    keys = ["candidate_id", "indicator_id"]
-    grouped = scores.group_by(keys).agg(
-        n=pl.len(), sum=pl.col("score").sum(), min=pl.col("score").min(), max=pl.col("score").max()
-    )
-    info = like.select(*keys, "indicator_set", "area_id", "max_points").unique(keys)
-    return grouped.join(info, on=keys, how="inner")
+def _cells_from(data: ContestData, scores: pl.DataFrame) -> pl.DataFrame:
+    """The cells of a variant score sheet of this contest, grouped as the loader groups them."""
+    return group_cells(data.config, data.candidates, data.indicators, scores).drop("evaluators")
 
 
 def _standardised(data: ContestData) -> pl.DataFrame:
@@ -101,14 +95,14 @@ def robustness(data: ContestData, decisions: Decisions = Decisions()) -> dict[st
     for method in ALTERNATIVES:
         if method == "zscore":
             scores = _standardised(data)
-            variants.append((method, replace(data, scores=scores, cells=_cells_from(scores, data.cells))))
+            variants.append((method, replace(data, scores=scores, cells=_cells_from(data, scores))))
         else:
             config = replace(data.config, scoring=replace(data.config.scoring, method=method))
             variants.append((method, replace(data, config=config)))
     evaluator = pl.col("evaluator_id").cast(pl.String)
     for left_out in data.evaluator_ids:
         scores = data.scores.filter(evaluator != left_out)
-        variants.append((left_out, replace(data, scores=scores, cells=_cells_from(scores, data.cells))))
+        variants.append((left_out, replace(data, scores=scores, cells=_cells_from(data, scores))))
     # The variants are independent rankings; polars releases the GIL, so they overlap.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         outcomes = list(pool.map(lambda v: _outcome(standings(v[1], decisions)), variants))

@@ -395,14 +395,7 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None) 
             index = _first(scores, mask)
             raise InputError(path, f"score {problem}: {scores['score'][index]!r}", where=where(path, index), column="score")
 
-    sets = candidates.select(
-        pl.col("candidate_id").cast(lookups["candidate_id"].dtype),
-        pl.col("category").replace_strict({c.id: c.indicator_set for c in config.categories}).alias("indicator_set"),
-    )
-    points = indicators.select(
-        "indicator_set", pl.col("indicator_id").cast(lookups["indicator_id"].dtype), "area_id", "max_points"
-    )
-    cells = _cells(scores, lookups, sets, points)
+    cells = group_cells(config, candidates, indicators, scores)
     problems = cells.select(
         foreign=pl.col("max_points").is_null().any(),
         above=(pl.col("max") > pl.col("max_points")).any(),
@@ -450,7 +443,7 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None) 
         )
         if left_out.height:
             scores = scores.join(pairs, on=["candidate_id", "evaluator_id"], how="anti")
-            cells = _cells(scores, lookups, sets, points)
+            cells = group_cells(config, candidates, indicators, scores)
     return ContestData(
         config=config,
         candidates=candidates,
@@ -463,14 +456,23 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None) 
     )
 
 
-def _cells(scores: pl.DataFrame, lookups: dict[str, Lookup], sets: pl.DataFrame, points: pl.DataFrame) -> pl.DataFrame:
-    """One row per scored (candidate, indicator): n, distinct evaluators, sum, min, max, with
-    the candidate's indicator set and the indicator's area and maximum."""
+def group_cells(
+    config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame, scores: pl.DataFrame
+) -> pl.DataFrame:
+    """One row per scored (candidate, indicator) of a checked score sheet: n, distinct
+    evaluators, sum, min, max, with the candidate's indicator set and the indicator's area and
+    maximum. The one place scores become cells (the loader, and the analysis's variants)."""
+    candidate_dtype, indicator_dtype = scores.schema["candidate_id"], scores.schema["indicator_id"]
+    sets = candidates.select(
+        pl.col("candidate_id").cast(candidate_dtype),
+        pl.col("category").replace_strict({c.id: c.indicator_set for c in config.categories}).alias("indicator_set"),
+    )
+    points = indicators.select("indicator_set", pl.col("indicator_id").cast(indicator_dtype), "area_id", "max_points")
     # One integer per (candidate, indicator) from the two Enum codes: grouping 6.7 million
     # rows by one integer is a third cheaper than by the pair. The ids come back by gather.
-    n_indicators = len(lookups["indicator_id"].values)
-    candidate_ids = pl.Series(lookups["candidate_id"].values, dtype=lookups["candidate_id"].dtype)
-    indicator_ids = pl.Series(lookups["indicator_id"].values, dtype=lookups["indicator_id"].dtype)
+    n_indicators = len(indicator_dtype.categories)
+    candidate_ids = pl.Series(candidate_dtype.categories, dtype=candidate_dtype)
+    indicator_ids = pl.Series(indicator_dtype.categories, dtype=indicator_dtype)
     cell = (
         pl.col("candidate_id").to_physical().cast(pl.UInt32) * n_indicators
         + pl.col("indicator_id").to_physical().cast(pl.UInt32)
