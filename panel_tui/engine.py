@@ -130,8 +130,87 @@ def consolidate(data: ContestData) -> pl.DataFrame:
 
 def standings(data: ContestData, decisions: Decisions = Decisions()) -> Standings:
     """Rank every category of the contest, with the panel's decisions applied."""
-    config = data.config
     cells = consolidate(data)
+    totals, subtotals = candidate_sums(cells)
+    if data.has_evaluators:
+        evaluators = data.scores.group_by("candidate_id").agg(evaluators=pl.col("evaluator_id").n_unique().cast(pl.Int64))
+    else:
+        evaluators = data.scores.group_by("candidate_id").agg(evaluators=pl.lit(None, pl.Int64).first())
+    evaluators = evaluators.with_columns(pl.col("candidate_id").cast(pl.String))
+    boards = []
+    for category, areas, max_points, ranked, rest, applied, stale in _rank_scenarios(
+        data, totals, subtotals, decisions, evaluators
+    ):
+        unresolved = tuple(
+            tuple(ids)
+            for ids in ranked.filter(pl.col("unresolved"))
+            .group_by("rank", maintain_order=True)
+            .agg(pl.col("candidate_id"))["candidate_id"]
+            .to_list()
+        )
+        tie_groups = tuple(
+            tuple(ids)
+            for ids in ranked.filter(pl.col("tie"))
+            .group_by("group", maintain_order=True)
+            .agg(pl.col("candidate_id"))["candidate_id"]
+            .to_list()
+        )
+        columns = [
+            "rank", "candidate_id", "name", "total", "percent", *areas, "grade", "status", "certified", "top", "tie",
+            "borderline", "decided_by", "evaluators", "exclusion_code", "exclusion_reason", "panel_reason",
+        ]
+        entries = pl.concat(
+            [ranked.select(columns), rest.select(columns)], how="vertical_relaxed"
+        ).with_columns(pl.col("rank").cast(pl.Int64), pl.col("grade").cast(pl.Int64))
+        boards.append(
+            Leaderboard(
+                category=category,
+                max_points=max_points,
+                areas=areas,
+                entries=entries,
+                unresolved_ties=unresolved,
+                tie_groups=tie_groups,
+                applied_tie_orders=tuple(applied.get(0, {}).values()),
+                stale_tie_orders=tuple(stale.get(0, ())),
+            )
+        )
+    return Standings(config=data.config, boards=tuple(boards), cells=cells)
+
+
+def candidate_sums(cells: pl.DataFrame, scenario: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """From consolidated cells: per candidate its total and how many indicators are scored,
+    and per (candidate, area) its subtotal; ids as plain text, tagged with ``scenario``."""
+    tag = pl.lit(scenario, pl.Int32).alias(SCENARIO)
+    totals = cells.group_by("candidate_id").agg(total=pl.col("value").sum(), scored=pl.len())
+    subtotals = cells.group_by("candidate_id", "area_id").agg(sub=pl.col("value").sum())
+    return tuple(  # type: ignore[return-value]
+        f.select(tag, pl.col("candidate_id").cast(pl.String), pl.exclude("candidate_id")) for f in (totals, subtotals)
+    )
+
+
+SCENARIO = "scenario"
+
+
+def outcomes(
+    data: ContestData, totals: pl.DataFrame, subtotals: pl.DataFrame, decisions: Decisions = Decisions()
+) -> pl.DataFrame:
+    """Rank and certification of every candidate under any number of scenarios at once.
+
+    ``totals`` (scenario, candidate_id, total, scored) and ``subtotals`` (scenario,
+    candidate_id, area_id, sub), as ``candidate_sums`` makes them, may hold many scenarios
+    (the robustness analysis's variants): each is ranked by the same rules and decisions as
+    ``standings``, in one pass. Returns (scenario, candidate_id, rank, certified)."""
+    frames = []
+    for _category, _areas, _max, ranked, rest, _applied, _stale in _rank_scenarios(data, totals, subtotals, decisions):
+        for frame in (ranked, rest):
+            frames.append(frame.select(SCENARIO, "candidate_id", pl.col("rank").cast(pl.Int64), "certified"))
+    return pl.concat(frames, how="vertical_relaxed")
+
+
+def _rank_scenarios(data, totals, subtotals, decisions, evaluators=None):
+    """Per category: its areas and maximum, the ranked candidates and the rest (pending,
+    excluded) of every scenario, and the panel's tie orders applied and stale per scenario."""
+    config = data.config
     decimals = config.scoring.decimals
     excluded = {e.candidate_id: e for e in decisions.exclusions}
     exclusions = pl.DataFrame(
@@ -142,18 +221,12 @@ def standings(data: ContestData, decisions: Decisions = Decisions()) -> Standing
         },
         schema={"candidate_id": pl.String, "exclusion_code": pl.String, "exclusion_reason": pl.String},
     )
-    if data.has_evaluators:
-        evaluators = data.scores.group_by("candidate_id").agg(evaluators=pl.col("evaluator_id").n_unique().cast(pl.Int64))
-    else:
-        evaluators = data.scores.group_by("candidate_id").agg(evaluators=pl.lit(None, pl.Int64).first())
-    # Per candidate from here on: few rows, so ids become plain text again.
-    subtotals = cells.group_by("candidate_id", "area_id").agg(sub=pl.col("value").sum())
-    totals = cells.group_by("candidate_id").agg(total=pl.col("value").sum(), scored=pl.len())
-    subtotals, totals, evaluators = (
-        f.with_columns(pl.col("candidate_id").cast(pl.String)) for f in (subtotals, totals, evaluators)
-    )
-
-    boards = []
+    if evaluators is None:
+        evaluators = pl.DataFrame(schema={"candidate_id": pl.String, "evaluators": pl.Int64})
+    scenarios = totals.select(SCENARIO).unique().sort(SCENARIO)
+    if scenarios.is_empty():
+        scenarios = pl.DataFrame({SCENARIO: [0]}, schema={SCENARIO: pl.Int32})
+    result = []
     for category in config.categories:
         indicators = data.indicators.filter(pl.col("indicator_set") == category.indicator_set)
         areas = tuple(indicators["area_id"].unique(maintain_order=True).to_list())
@@ -161,11 +234,12 @@ def standings(data: ContestData, decisions: Decisions = Decisions()) -> Standing
         max_points = round(math.fsum(indicators["max_points"].to_list()), 9)
         members = data.candidates.filter(pl.col("category") == category.id).select("candidate_id", "name")
         per_area = subtotals.join(members.select("candidate_id"), on="candidate_id", how="semi").pivot(
-            on="area_id", index="candidate_id", values="sub", on_columns=list(areas)
+            on="area_id", index=[SCENARIO, "candidate_id"], values="sub", on_columns=list(areas)
         )
         frame = (
-            members.join(totals, on="candidate_id", how="left")
-            .join(per_area, on="candidate_id", how="left")
+            scenarios.join(members, how="cross")
+            .join(totals, on=[SCENARIO, "candidate_id"], how="left")
+            .join(per_area, on=[SCENARIO, "candidate_id"], how="left")
             .join(evaluators, on="candidate_id", how="left")
             .join(exclusions, on="candidate_id", how="left")
             .with_columns(pl.col("total", *areas).fill_null(0.0), pl.col("scored").fill_null(0))
@@ -177,27 +251,46 @@ def standings(data: ContestData, decisions: Decisions = Decisions()) -> Standing
             )
         )
         tie_orders = [t for t in decisions.tie_orders if t.category == category.id]
-        boards.append(_rank_category(frame, category, areas, max_points, tie_orders, config.scoring))
-    return Standings(config=config, boards=tuple(boards), cells=cells)
+        ranked, applied, stale = _rank_category(frame, category, tie_orders, config.scoring)
+        rest = (
+            frame.filter(pl.col("pending") | pl.col("excluded"))
+            .with_columns(
+                rank=pl.lit(None, pl.Int64),
+                status=pl.when(pl.col("excluded")).then(pl.lit("excluded")).otherwise(pl.lit("pending")),
+                certified=pl.lit(False),
+                top=pl.lit(False),
+                tie=pl.lit(False),
+                borderline=pl.lit(False),
+                decided_by=pl.lit(None, pl.String),
+                grade=pl.lit(None, pl.Int64),
+                panel_reason=pl.lit(None, pl.String),
+            )
+            .sort(SCENARIO, pl.col("excluded"), "candidate_id")
+        )
+        result.append((category, areas, max_points, ranked, rest, applied, stale))
+    return result
 
 
 def _rank_category(
     frame: pl.DataFrame,
     category: Category,
-    areas: tuple[str, ...],
-    max_points: float,
     tie_orders: list[TieOrder],
     scoring: Scoring,
-) -> Leaderboard:
+) -> tuple[pl.DataFrame, dict[int, dict[int, TieOrder]], dict[int, list[TieOrder]]]:
+    """Rank one category's scored, not excluded candidates within each scenario. Returns the
+    ranked rows (scenario, then rank order) and per scenario the tie orders applied (by tied
+    group) and those left stale."""
     keys = ["total", *category.tie_break]
     ranked = frame.filter(~pl.col("pending") & ~pl.col("excluded")).sort(
-        [*keys, "candidate_id"], descending=[True] * len(keys) + [False]
+        [SCENARIO, *keys, "candidate_id"], descending=[False] + [True] * len(keys) + [False]
     )
-    # Competition ranking over the sorted keys: a new group starts wherever any key changes.
-    changed = {k: (pl.col(k) != pl.col(k).shift(1)).fill_null(True) for k in keys}
+    # Competition ranking over the sorted keys: a new group starts wherever any key changes
+    # (and at the start of each scenario).
+    first = (pl.col(SCENARIO) != pl.col(SCENARIO).shift(1)).fill_null(True)
+    changed = {k: (pl.col(k) != pl.col(k).shift(1)).fill_null(True) | first for k in keys}
     ranked = (
         ranked.with_columns(
-            position=pl.int_range(1, pl.len() + 1),
+            position=pl.int_range(1, pl.len() + 1).over(SCENARIO),
             new_group=pl.any_horizontal(*changed.values()),
             separated_by=pl.coalesce(pl.when(changed[k]).then(pl.lit(k)) for k in keys),
         )
@@ -211,31 +304,39 @@ def _rank_category(
         )
     )
     # Panel tie orders apply to a tied group whose members are exactly the ordered candidates.
-    groups = (
-        ranked.filter(pl.col("tie"))
-        .group_by("group", maintain_order=True)
-        .agg(pl.col("candidate_id").sort())
-    )
-    tied_sets = {frozenset(ids): g for g, ids in groups.iter_rows()}
-    applied: dict[int, TieOrder] = {}
-    stale = []
-    for order in tie_orders:  # later decisions for the same group replace earlier ones
-        group = tied_sets.get(frozenset(order.order))
-        if group is None or len(order.order) != len(set(order.order)):
-            stale.append(order)
-        else:
-            applied[group] = order
-    stale = [o for o in stale if o not in applied.values()]
+    tied_sets: dict[int, dict[frozenset, int]] = {}
+    if tie_orders:
+        groups = (
+            ranked.filter(pl.col("tie"))
+            .group_by(SCENARIO, "group", maintain_order=True)
+            .agg(pl.col("candidate_id").sort())
+        )
+        for scenario, g, ids in groups.iter_rows():
+            tied_sets.setdefault(scenario, {})[frozenset(ids)] = g
+    applied: dict[int, dict[int, TieOrder]] = {}
+    stale: dict[int, list[TieOrder]] = {}
+    for scenario in ranked[SCENARIO].unique().to_list() if tie_orders else ():
+        here: dict[int, TieOrder] = {}
+        for order in tie_orders:  # later decisions for the same group replace earlier ones
+            group = tied_sets.get(scenario, {}).get(frozenset(order.order))
+            if group is None or len(order.order) != len(set(order.order)):
+                stale.setdefault(scenario, []).append(order)
+            else:
+                here[group] = order
+        applied[scenario] = here
+        stale[scenario] = [o for o in stale.get(scenario, []) if o not in here.values()]
+    rows = [(g, cid, i, o.reason) for here in applied.values() for g, o in here.items() for i, cid in enumerate(o.order)]
     panel = pl.DataFrame(
         {
-            "candidate_id": [cid for o in applied.values() for cid in o.order],
-            "panel_position": [i for o in applied.values() for i in range(len(o.order))],
-            "panel_reason": [o.reason for o in applied.values() for _ in o.order],
+            "group": [r[0] for r in rows],
+            "candidate_id": [r[1] for r in rows],
+            "panel_position": [r[2] for r in rows],
+            "panel_reason": [r[3] for r in rows],
         },
-        schema={"candidate_id": pl.String, "panel_position": pl.Int64, "panel_reason": pl.String},
+        schema={"group": pl.UInt32, "candidate_id": pl.String, "panel_position": pl.Int64, "panel_reason": pl.String},
     )
     ranked = (
-        ranked.join(panel, on="candidate_id", how="left")
+        ranked.join(panel.with_columns(pl.col("group").cast(ranked.schema["group"])), on=["group", "candidate_id"], how="left")
         .with_columns(
             rank=pl.col("rank") + pl.col("panel_position").fill_null(0),
             # Every expression here still sees the rank before the panel's order.
@@ -245,11 +346,11 @@ def _rank_category(
             .then(None)
             .otherwise(pl.col("decided_by")),
         )
-        .sort("rank", "candidate_id")
+        .sort(SCENARIO, "rank", "candidate_id")
     )
     cap = category.max_certified
     eligible = pl.col("percent") >= category.threshold
-    size = pl.len().over("rank")  # after panel orders, only undecided ties still share a rank
+    size = pl.len().over(SCENARIO, "rank")  # after panel orders, only undecided ties still share a rank
     straddles = (pl.lit(cap > 0) & eligible & (pl.col("rank") <= cap) & (pl.col("rank") + size - 1 > cap))
     ranked = ranked.with_columns(
         unresolved=(size > 1) & ((pl.col("rank") == 1) | straddles),
@@ -266,46 +367,7 @@ def _rank_category(
         borderline=_within_margin(pl.col("percent"), category.threshold, scoring.review_margin),
         grade=_grade(category),
     )
-    unresolved = tuple(
-        tuple(ids)
-        for ids in ranked.filter(pl.col("unresolved")).group_by("rank", maintain_order=True).agg(pl.col("candidate_id"))["candidate_id"].to_list()
-    )
-    tie_groups = tuple(
-        tuple(ids)
-        for ids in ranked.filter(pl.col("tie")).group_by("group", maintain_order=True).agg(pl.col("candidate_id"))["candidate_id"].to_list()
-    )
-    rest = (
-        frame.filter(pl.col("pending") | pl.col("excluded"))
-        .with_columns(
-            rank=pl.lit(None, pl.Int64),
-            status=pl.when(pl.col("excluded")).then(pl.lit("excluded")).otherwise(pl.lit("pending")),
-            certified=pl.lit(False),
-            top=pl.lit(False),
-            tie=pl.lit(False),
-            borderline=pl.lit(False),
-            decided_by=pl.lit(None, pl.String),
-            grade=pl.lit(None, pl.Int64),
-            panel_reason=pl.lit(None, pl.String),
-        )
-        .sort(pl.col("excluded"), "candidate_id")
-    )
-    columns = [
-        "rank", "candidate_id", "name", "total", "percent", *areas, "grade", "status", "certified", "top", "tie",
-        "borderline", "decided_by", "evaluators", "exclusion_code", "exclusion_reason", "panel_reason",
-    ]
-    entries = pl.concat(
-        [ranked.select(columns), rest.select(columns)], how="vertical_relaxed"
-    ).with_columns(pl.col("rank").cast(pl.Int64), pl.col("grade").cast(pl.Int64))
-    return Leaderboard(
-        category=category,
-        max_points=max_points,
-        areas=areas,
-        entries=entries,
-        unresolved_ties=unresolved,
-        tie_groups=tie_groups,
-        applied_tie_orders=tuple(applied.values()),
-        stale_tie_orders=tuple(stale),
-    )
+    return ranked, applied, stale
 
 
 def _within_margin(percent: pl.Expr, threshold: float, margin: float) -> pl.Expr:
