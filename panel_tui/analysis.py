@@ -8,14 +8,12 @@ evaluator's mean deviation against the other evaluators' (sample standard deviat
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import polars as pl
 
-from panel_tui.engine import Decisions, Standings, standings
-from panel_tui.inputs import ContestData, group_cells
+from panel_tui.engine import SCENARIO, Decisions, Standings, candidate_sums, consolidate, consolidated_value, outcomes
+from panel_tui.inputs import ContestData, cell_key, group_cells
 
 OUTLIER_Z = 2.0
 
@@ -67,69 +65,169 @@ def _standardised(data: ContestData) -> pl.DataFrame:
     """Each evaluator's scores as z-scores of their own scoring (as a share of each indicator's
     maximum), mapped back onto the common scale: a lenient and a severe evaluator weigh alike.
     An evaluator with fewer than two scores, or all equal, is left as they scored."""
-    maxima = data.cells.select("candidate_id", "indicator_id", "max_points")
+    key = cell_key(data.scores.schema).alias("_cell")
+    maxima = data.cells.lazy().select(key, "max_points")
     share = pl.col("score") / pl.col("max_points")
     mean_e, std_e = share.mean().over("evaluator_id"), share.std().over("evaluator_id")
     common_mean, common_std = share.mean(), share.std()
     z = (share - mean_e) / std_e
     adjusted = pl.when(std_e.is_null() | (std_e == 0)).then(share).otherwise(common_mean + z * common_std)
     return (
-        data.scores.join(maxima, on=["candidate_id", "indicator_id"], how="left")
+        data.scores.lazy()
+        .with_columns(key)
+        .join(maxima, on="_cell", how="left")
         .with_columns(score=adjusted.clip(0.0, 1.0) * pl.col("max_points"))
         .select("candidate_id", "evaluator_id", "indicator_id", "score")
+        .collect()
     )
 
 
-def _outcome(result: Standings) -> pl.DataFrame:
-    return pl.concat(
-        [b.entries.select("candidate_id", "rank", "certified") for b in result.boards], how="vertical_relaxed"
+def _method_cells(data: ContestData, method: str) -> pl.DataFrame:
+    """The contest's cells consolidated by another method (``zscore``: the configured method
+    over each evaluator's standardised scores)."""
+    if method == "zscore":
+        if not data.has_evaluators:
+            return consolidate(data)
+        scores = _standardised(data)
+        return consolidate(replace(data, scores=scores, cells=_cells_from(data, scores)))
+    config = replace(data.config, scoring=replace(data.config.scoring, method=method))
+    return consolidate(replace(data, config=config))
+
+
+def _leave_one_out(data: ContestData, cells: pl.DataFrame, totals: pl.DataFrame, subtotals: pl.DataFrame,
+                   first: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Totals and subtotals with each evaluator left out in turn (scenario ``first`` + i for
+    the i-th of ``data.evaluator_ids``), from the cells rather than by regrouping the sheet
+    once per evaluator.
+
+    The sheet is sorted by (cell, score), so each cell's scores lie together, lowest first.
+    Taking one score out of its cell leaves n - 1 scores, the sum less that score, the
+    cell's lowest score as minimum unless this row is it (then the next one up), and the
+    same for the maximum; the cell is consolidated again by the configured rule
+    (``engine.consolidated_value``) and the change is subtracted from the candidate's total
+    and area subtotal. A cell whose only score goes leaves its indicator unscored."""
+    scoring = data.config.scoring
+    key = cell_key(data.scores.schema).alias("_cell")
+    score, row = pl.col("score"), pl.int_range(pl.len(), dtype=pl.Int64)
+    at_start = (pl.col("_cell") != pl.col("_cell").shift(1)).fill_null(True)
+    at_end = (pl.col("_cell") != pl.col("_cell").shift(-1)).fill_null(True)
+    start, end = pl.col("_start"), pl.col("_end")
+
+    def nth(index: pl.Expr) -> pl.Expr:  # the sheet's score at a row (kept in range: masked where unused)
+        return score.gather(index.clip(0, pl.len() - 1))
+
+    removed = (
+        data.scores.lazy()
+        .select(key, "evaluator_id", "score")
+        .sort("_cell", "score")
+        .with_columns(_row=row, _start=pl.when(at_start).then(row).forward_fill(),
+                      _end=pl.when(at_end).then(row).backward_fill())
+        .with_columns(
+            n=end - start,
+            sum=score.sum().over("_cell") - score,
+            min=nth(pl.when(pl.col("_row") == start).then(start + 1).otherwise(start)),
+            max=nth(pl.when(pl.col("_row") == end).then(end - 1).otherwise(end)),
+        )
     )
+    if scoring.method == "median":
+        # The remaining m = n - 1 scores are the cell's without the one at position k: the
+        # j-th of them is the cell's j-th before k and its (j + 1)-th from k on.
+        k, m = pl.col("_row") - start, pl.col("n")
+
+        def remaining(j: pl.Expr) -> pl.Expr:
+            return nth(start + j + (j >= k).cast(pl.Int64))
+
+        removed = removed.with_columns(
+            median=pl.when(m % 2 == 1).then(remaining((m - 1) // 2)).otherwise((remaining(m // 2 - 1) + remaining(m // 2)) / 2)
+        )
+    scenario = pl.DataFrame(
+        {"evaluator_id": list(data.evaluator_ids), SCENARIO: range(first, first + len(data.evaluator_ids))},
+        schema={"evaluator_id": pl.String, SCENARIO: pl.Int32},
+    )
+    changes = (
+        removed.with_columns(without=pl.when(pl.col("n") > 0).then(consolidated_value(scoring)))
+        .join(cells.lazy().select(key, pl.col("candidate_id").cast(pl.String), "area_id", "value"), on="_cell", how="left")
+        .group_by("evaluator_id", "candidate_id", "area_id")
+        .agg(
+            change=(pl.col("value") - pl.col("without").fill_null(0.0)).sum(),
+            lost=pl.col("without").is_null().sum().cast(pl.UInt32),
+        )
+        .join(scenario.lazy(), left_on=pl.col("evaluator_id").cast(pl.String), right_on="evaluator_id")
+        .drop("evaluator_id")
+        .collect()
+    )
+    per_candidate = changes.group_by(SCENARIO, "candidate_id").agg(pl.col("change").sum(), pl.col("lost").sum())
+    every = scenario.select(SCENARIO)
+    loo_totals = (
+        every.join(totals.drop(SCENARIO), how="cross")
+        .join(per_candidate, on=[SCENARIO, "candidate_id"], how="left")
+        .select(
+            SCENARIO, "candidate_id",
+            total=pl.col("total") - pl.col("change").fill_null(0.0),
+            scored=pl.col("scored") - pl.col("lost").fill_null(0),
+        )
+    )
+    loo_subtotals = (
+        every.join(subtotals.drop(SCENARIO), how="cross")
+        .join(changes, on=[SCENARIO, "candidate_id", "area_id"], how="left")
+        .select(SCENARIO, "candidate_id", "area_id", sub=pl.col("sub") - pl.col("change").fill_null(0.0))
+    )
+    return loo_totals, loo_subtotals
 
 
 def robustness(data: ContestData, decisions: Decisions = Decisions()) -> dict[str, dict]:
     """Per candidate: rank and certification under each consolidation method and under
     z-standardised evaluators; under leaving each evaluator out, the largest rank swing and who
     flips its certification; and a verdict: ``fragile`` when any of these changes whether it
-    is certified, else ``stable``."""
-    variants: list[tuple[str, ContestData]] = []
-    for method in ALTERNATIVES:
-        if method == "zscore":
-            scores = _standardised(data)
-            variants.append((method, replace(data, scores=scores, cells=_cells_from(data, scores))))
-        else:
-            config = replace(data.config, scoring=replace(data.config.scoring, method=method))
-            variants.append((method, replace(data, config=config)))
-    evaluator = pl.col("evaluator_id").cast(pl.String)
-    for left_out in data.evaluator_ids:
-        scores = data.scores.filter(evaluator != left_out)
-        variants.append((left_out, replace(data, scores=scores, cells=_cells_from(data, scores))))
-    # The variants are independent rankings; polars releases the GIL, so they overlap.
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        outcomes = list(pool.map(lambda v: _outcome(standings(v[1], decisions)), variants))
-    base = _outcome(standings(data, decisions)).rename({"rank": "rank_now", "certified": "certified_now"})
-    by_variant = dict(zip((name for name, _ in variants), outcomes))
+    is certified, else ``stable``.
 
-    flips: dict[str, list[str]] = {}
-    swing: dict[str, int] = {}
-    for left_out in data.evaluator_ids:
-        outcome = by_variant[left_out].join(base, on="candidate_id")
-        for cid, rank, certified, rank_now, certified_now in outcome.select(
-            "candidate_id", "rank", "certified", "rank_now", "certified_now"
-        ).iter_rows():
-            if rank is not None and rank_now is not None:
-                swing[cid] = max(swing.get(cid, 0), abs(rank - rank_now))
-            if certified != certified_now:
-                flips.setdefault(cid, []).append(left_out)
-    ranks = {m: dict(by_variant[m].select("candidate_id", "rank").iter_rows()) for m in ALTERNATIVES}
-    certified = {m: dict(by_variant[m].select("candidate_id", "certified").iter_rows()) for m in ALTERNATIVES}
-    result = {}
-    for cid, _rank_now, certified_now in base.iter_rows():
-        by_method = {m: certified[m][cid] for m in ALTERNATIVES}
-        changed = any(c != certified_now for c in by_method.values()) or bool(flips.get(cid))
-        result[cid] = {
-            "ranks": {m: ranks[m][cid] for m in ALTERNATIVES},
-            "certified": by_method,
-            "leave_one_out": {"max_rank_swing": swing.get(cid, 0), "certification_flips_without": flips.get(cid, [])},
+    Every variant is a scenario of one ranking pass (``engine.outcomes``); the
+    leave-one-out scenarios come from the cells (``_leave_one_out``), not from regrouping
+    the score sheet once per evaluator."""
+    cells = consolidate(data)
+    totals, subtotals = candidate_sums(cells, 0)
+    parts = [(totals, subtotals)]
+    for i, method in enumerate(ALTERNATIVES, 1):
+        parts.append(candidate_sums(_method_cells(data, method), i))
+    evaluators = data.evaluator_ids
+    first = len(ALTERNATIVES) + 1
+    if evaluators:
+        parts.append(_leave_one_out(data, cells, totals, subtotals, first))
+    result = outcomes(
+        data, pl.concat([t for t, _ in parts], how="vertical_relaxed"),
+        pl.concat([s for _, s in parts], how="vertical_relaxed"), decisions, first + len(evaluators),
+    )
+    base = result.filter(pl.col(SCENARIO) == 0).select("candidate_id", rank_now="rank", certified_now="certified")
+    names = pl.DataFrame(
+        {SCENARIO: range(first, first + len(evaluators)), "evaluator_id": list(evaluators)},
+        schema={SCENARIO: pl.Int32, "evaluator_id": pl.String},
+    )
+    left_out = (
+        result.filter(pl.col(SCENARIO) >= first)
+        .join(base, on="candidate_id")
+        .join(names, on=SCENARIO)
+        .sort(SCENARIO)
+        .group_by("candidate_id")
+        .agg(
+            swing=(pl.col("rank") - pl.col("rank_now")).abs().max().fill_null(0),
+            flips=pl.col("evaluator_id").filter(pl.col("certified").ne_missing(pl.col("certified_now"))),
+        )
+    )
+    by_method = (
+        result.filter(pl.col(SCENARIO).is_between(1, len(ALTERNATIVES)))
+        .sort(SCENARIO)
+        .group_by("candidate_id", maintain_order=True)
+        .agg(pl.col("rank"), pl.col("certified"))
+    )
+    rows = base.join(by_method, on="candidate_id", how="left").join(left_out, on="candidate_id", how="left")
+    analysis = {}
+    for cid, _rank_now, certified_now, ranks, certified, swing, flips in rows.iter_rows():
+        flips = flips or []
+        changed = any(c != certified_now for c in certified) or bool(flips)
+        analysis[cid] = {
+            "ranks": dict(zip(ALTERNATIVES, ranks)),
+            "certified": dict(zip(ALTERNATIVES, certified)),
+            "leave_one_out": {"max_rank_swing": swing or 0, "certification_flips_without": flips},
             "verdict": "fragile" if changed else "stable",
         }
-    return result
+    return analysis

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from panel_tui.config import Category, Config, Scoring
-from panel_tui.inputs import ContestData
+from panel_tui.inputs import ContestData, cell_key
 
 EXCLUSION_CODES = ("withdrawn", "ineligible", "disqualified", "other")
 STATUSES = ("certified", "not_certified", "undecided", "pending", "excluded")
@@ -122,8 +122,9 @@ def consolidate(data: ContestData) -> pl.DataFrame:
     scoring = data.config.scoring
     cells = data.cells
     if scoring.method == "median":
-        medians = data.scores.group_by("candidate_id", "indicator_id").agg(median=pl.col("score").median())
-        cells = cells.join(medians, on=["candidate_id", "indicator_id"], how="left")
+        key = cell_key(data.scores.schema).alias("_cell")
+        medians = data.scores.lazy().group_by(key).agg(median=pl.col("score").median())
+        cells = cells.lazy().with_columns(key).join(medians, on="_cell", how="left").drop("_cell").collect()
     trims = pl.lit(scoring.method == "trimmed_mean") & (pl.col("n") >= scoring.trim_min_evaluators)
     return cells.with_columns(value=consolidated_value(scoring), trimmed=trims)
 
@@ -192,22 +193,23 @@ SCENARIO = "scenario"
 
 
 def outcomes(
-    data: ContestData, totals: pl.DataFrame, subtotals: pl.DataFrame, decisions: Decisions = Decisions()
+    data: ContestData, totals: pl.DataFrame, subtotals: pl.DataFrame, decisions: Decisions = Decisions(),
+    scenarios: int = 1,
 ) -> pl.DataFrame:
     """Rank and certification of every candidate under any number of scenarios at once.
 
     ``totals`` (scenario, candidate_id, total, scored) and ``subtotals`` (scenario,
-    candidate_id, area_id, sub), as ``candidate_sums`` makes them, may hold many scenarios
-    (the robustness analysis's variants): each is ranked by the same rules and decisions as
+    candidate_id, area_id, sub), as ``candidate_sums`` makes them, may hold scenarios 0 to
+    ``scenarios`` - 1 (the robustness analysis's variants): each is ranked by the same rules and decisions as
     ``standings``, in one pass. Returns (scenario, candidate_id, rank, certified)."""
     frames = []
-    for _category, _areas, _max, ranked, rest, _applied, _stale in _rank_scenarios(data, totals, subtotals, decisions):
+    for _category, _areas, _max, ranked, rest, _applied, _stale in _rank_scenarios(data, totals, subtotals, decisions, None, scenarios):
         for frame in (ranked, rest):
             frames.append(frame.select(SCENARIO, "candidate_id", pl.col("rank").cast(pl.Int64), "certified"))
     return pl.concat(frames, how="vertical_relaxed")
 
 
-def _rank_scenarios(data, totals, subtotals, decisions, evaluators=None):
+def _rank_scenarios(data, totals, subtotals, decisions, evaluators=None, scenarios=1):
     """Per category: its areas and maximum, the ranked candidates and the rest (pending,
     excluded) of every scenario, and the panel's tie orders applied and stale per scenario."""
     config = data.config
@@ -223,9 +225,7 @@ def _rank_scenarios(data, totals, subtotals, decisions, evaluators=None):
     )
     if evaluators is None:
         evaluators = pl.DataFrame(schema={"candidate_id": pl.String, "evaluators": pl.Int64})
-    scenarios = totals.select(SCENARIO).unique().sort(SCENARIO)
-    if scenarios.is_empty():
-        scenarios = pl.DataFrame({SCENARIO: [0]}, schema={SCENARIO: pl.Int32})
+    scenarios = pl.DataFrame({SCENARIO: range(scenarios)}, schema={SCENARIO: pl.Int32})
     result = []
     for category in config.categories:
         indicators = data.indicators.filter(pl.col("indicator_set") == category.indicator_set)

@@ -456,6 +456,17 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None) 
     )
 
 
+def cell_key(schema: pl.Schema) -> pl.Expr:
+    """One integer per (candidate, indicator) from the two ids' Enum codes (of a frame with
+    this schema): grouping or joining 6.7 million rows by one integer is a third cheaper than
+    by the pair. ``key // n`` and ``key % n`` (n: the indicator Enum's size) give the codes back."""
+    n_indicators = len(schema["indicator_id"].categories)
+    return (
+        pl.col("candidate_id").to_physical().cast(pl.UInt32) * n_indicators
+        + pl.col("indicator_id").to_physical().cast(pl.UInt32)
+    )
+
+
 def group_cells(
     config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame, scores: pl.DataFrame
 ) -> pl.DataFrame:
@@ -468,18 +479,12 @@ def group_cells(
         pl.col("category").replace_strict({c.id: c.indicator_set for c in config.categories}).alias("indicator_set"),
     )
     points = indicators.select("indicator_set", pl.col("indicator_id").cast(indicator_dtype), "area_id", "max_points")
-    # One integer per (candidate, indicator) from the two Enum codes: grouping 6.7 million
-    # rows by one integer is a third cheaper than by the pair. The ids come back by gather.
     n_indicators = len(indicator_dtype.categories)
     candidate_ids = pl.Series(candidate_dtype.categories, dtype=candidate_dtype)
     indicator_ids = pl.Series(indicator_dtype.categories, dtype=indicator_dtype)
-    cell = (
-        pl.col("candidate_id").to_physical().cast(pl.UInt32) * n_indicators
-        + pl.col("indicator_id").to_physical().cast(pl.UInt32)
-    )
     cells = (
         scores.lazy()
-        .group_by(cell.alias("_cell"))
+        .group_by(cell_key(scores.schema).alias("_cell"))
         .agg(
             n=pl.len(),
             evaluators=pl.col("evaluator_id").n_unique(),

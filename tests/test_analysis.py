@@ -155,3 +155,66 @@ def test_rank_analysis_on_the_demo(tmp_path):
     # the severe evaluator E12 keeps Demand-Responsive Transit (S05) below the line
     assert "E12" in entries["S05"]["analysis"]["leave_one_out"]["certification_flips_without"]
     assert entries["S05"]["analysis"]["verdict"] == "fragile"
+
+
+# The fast robustness against its definition ---------------------------------------------
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reference_analysis import reference_robustness
+
+
+@st.composite
+def small_contests(draw):
+    """A few candidates on three indicators, three to seven evaluators, integer or
+    half-point scores, sometimes a candidate tied with another on every key, some cells missing (so leaving one out can leave an indicator
+    unscored), each of the three consolidation methods, sometimes a cap on the number
+    certified (undecided ties at the cap), a withdrawn candidate, and the panel's order
+    for a tied group (which other variants may untie)."""
+    method = draw(st.sampled_from(["trimmed_mean", "mean", "median"]))
+    n_cand = draw(st.integers(2, 6))
+    n_eval = draw(st.integers(3, 7))
+    inds = indicators(("I1", "A1", 10.0), ("I2", "A2", 10.0), ("I3", "A2", 5.0))
+    rows = {"candidate_id": [], "evaluator_id": [], "indicator_id": [], "score": []}
+    for c in range(n_cand):
+        for ind, top in (("I1", 10), ("I2", 10), ("I3", 5)):
+            for e in range(n_eval):
+                if draw(st.integers(0, 9)) == 0:
+                    continue  # this evaluator did not score this cell
+                rows["candidate_id"].append(f"K{c}")
+                rows["evaluator_id"].append(f"E{e + 1}")
+                rows["indicator_id"].append(ind)
+                rows["score"].append(draw(st.integers(0, 2 * top)) / 2)
+    if draw(st.booleans()):  # K1 is K0's twin: the same scores in each cell, from other evaluators
+        twin = [i for i, c in enumerate(rows["candidate_id"]) if c == "K1"]
+        for column in rows:
+            rows[column] = [v for i, v in enumerate(rows[column]) if i not in set(twin)]
+        for i in [i for i, c in enumerate(rows["candidate_id"]) if c == "K0"]:
+            rows["candidate_id"].append("K1")
+            rows["evaluator_id"].append(f"E{int(rows['evaluator_id'][i][1:]) % n_eval + 1}")
+            rows["indicator_id"].append(rows["indicator_id"][i])
+            rows["score"].append(rows["score"][i])
+    import polars as pl
+
+    from panel_tui.engine import Decisions, Exclusion
+
+    cfg = config(method=method, tie_break=("A1", "A2"), max_certified=draw(st.sampled_from([0, 0, 1, 2])))
+    decisions = Decisions(exclusions=(Exclusion("K1", "withdrawn", "r"),)) if draw(st.booleans()) else Decisions()
+    data = contest(cfg, candidates(*(f"K{c}" for c in range(n_cand))), inds, pl.DataFrame(rows))
+    from panel_tui.engine import TieOrder, standings
+
+    groups = standings(data, decisions).board("cat").tie_groups
+    if groups:  # the panel orders the first tied group, last first
+        decisions = Decisions(decisions.tie_orders + (TieOrder("cat", tuple(reversed(groups[0])), "r"),),
+                              decisions.exclusions)
+    return data, decisions
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_contests())
+def test_robustness_equals_re_ranking_every_variant(contest_and_decisions):
+    from panel_tui.analysis import robustness
+
+    data, decisions = contest_and_decisions
+    assert robustness(data, decisions) == reference_robustness(data, decisions)
