@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="recompute the final list and check the files and the journal against the lock")
     verify.add_argument("--fingerprint", metavar="FP", help="the fingerprint the list was announced with")
     verify.set_defaults(run=cmd_verify)
+    changes = commands.add_parser(
+        "changes", parents=with_session,
+        help="what changed in the final list since the last lock proposal (or the start of the meeting)")
+    changes.add_argument("--format", choices=("table", "json"), default="table")
+    changes.set_defaults(run=cmd_changes)
     evaluators = commands.add_parser("evaluators", parents=[common],
                                      help="evaluator calibration: deviation from the consolidated scores, outliers")
     evaluators.add_argument("--format", choices=("table", "json"), default="table")
@@ -215,6 +220,20 @@ def run_console(args: argparse.Namespace) -> int:
     reader = _meeting(args, writable=False)
     meeting.use_data(reader.data())  # bad input is reported here, before the screen is taken over
     PanelApp(meeting, reader, display=args.display).run()
+    return 0
+
+
+def cmd_changes(args: argparse.Namespace) -> int:
+    from panel_tui.meeting import what_changed
+
+    meeting = _meeting(args, writable=False)
+    state = meeting.state()
+    changes = what_changed(state, meeting.standings(state), meeting.data())
+    if args.format == "json":
+        sys.stdout.write(json.dumps(changes.to_json(), ensure_ascii=False) + "\n")
+        return 0
+    print(f"What changed since {changes.since} ({changes.basis}):")
+    print("\n".join(f"  {line}" for line in changes.lines()) or "  nothing")
     return 0
 
 

@@ -128,6 +128,84 @@ def final_list(result: Standings) -> dict[str, Any]:
     return doc
 
 
+@dataclass(frozen=True)
+class Changes:
+    """What changed in the final list since a point of comparison (``what_changed``)."""
+
+    since: str  # the point of comparison, in a few words
+    basis: str  # what that list is, in a sentence
+    since_event: int | None  # the lock proposal's event, or None for the start of the meeting
+    moved: tuple[dict[str, Any], ...]  # rank changed: category, candidate_id, name, rank_before, rank_now
+    status: tuple[dict[str, Any], ...]  # status (certification) changed: ..., status_before, status_now
+    decisions: tuple[Event, ...]  # tie orders and exclusions recorded since
+
+    @property
+    def empty(self) -> bool:
+        return not (self.moved or self.status or self.decisions)
+
+    def lines(self) -> list[str]:
+        """One line per change, for the terminal and the console."""
+        out = []
+        for c in self.status:
+            out.append(f"{c['category']}: {c['candidate_id']} {c['name']}: {c['status_before']} -> {c['status_now']}")
+        for c in self.moved:
+            before = "-" if c["rank_before"] is None else c["rank_before"]
+            now = "-" if c["rank_now"] is None else c["rank_now"]
+            out.append(f"{c['category']}: {c['candidate_id']} {c['name']}: rank {before} -> {now}")
+        for e in self.decisions:
+            p = e.payload
+            if e.kind == "tie_order":
+                out.append(f"decision (event {e.seq}, {e.author}): tie in {p['category']} ordered "
+                           f"{' > '.join(p['order'])}: {p['reason']}")
+            else:
+                out.append(f"decision (event {e.seq}, {e.author}): {p['candidate_id']} excluded ({p['code']}): {p['reason']}")
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "since": self.since,
+            "basis": self.basis,
+            "since_event": self.since_event,
+            "status_changed": list(self.status),
+            "rank_moved": list(self.moved),
+            "decisions": [{"event": e.seq, "kind": e.kind, "by": e.author, "at": e.at, **e.payload} for e in self.decisions],
+        }
+
+
+def what_changed(state: SessionState, result: Standings, data: ContestData) -> Changes:
+    """The final list as it stands against the last lock proposal (even one a later decision
+    set aside), or, before any proposal, against the start of the meeting: the list from
+    today's files before any of the panel's decisions. Candidates whose rank moved, whose
+    status (and so certification) changed, and the decisions recorded since."""
+    proposals = [e for e in state.events if e.kind == "lock_proposed" and "final" in e.payload]
+    if proposals:
+        last = proposals[-1]
+        before, seq = last.payload["final"], last.seq
+        since = f"the lock proposal (event {seq})"
+        basis = f"the list {last.author} proposed at {last.at[:16].replace('T', ' ')} UTC"
+    else:
+        before, seq = final_list(standings(data, Decisions())), None
+        since = "the start of the meeting"
+        basis = "the list from the current files before any panel decision"
+    now = final_list(result)
+
+    def entries(doc: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+        return {(c["id"], e["candidate_id"]): e for c in doc["categories"] for e in c["entries"]}
+
+    then, current = entries(before), entries(now)
+    order = {key: i for i, key in enumerate(current)}
+    moved, status = [], []
+    for key in sorted(then.keys() | current.keys(), key=lambda k: (order.get(k, len(order)), k)):
+        a, b = then.get(key, {}), current.get(key, {})
+        row = {"category": key[0], "candidate_id": key[1], "name": (b or a).get("name")}
+        if a.get("rank") != b.get("rank"):
+            moved.append({**row, "rank_before": a.get("rank"), "rank_now": b.get("rank")})
+        if a.get("status") != b.get("status"):
+            status.append({**row, "status_before": a.get("status"), "status_now": b.get("status")})
+    decisions = tuple(e for e in state.events if e.kind in ("tie_order", "exclusion") and (seq is None or e.seq > seq))
+    return Changes(since, basis, seq, tuple(moved), tuple(status), decisions)
+
+
 def _digest(final: dict[str, Any], files: dict[str, dict[str, str]]) -> str:
     return hashlib.sha256(canonical({"final": final, "files": files}).encode("utf-8")).hexdigest()
 

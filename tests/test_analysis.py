@@ -218,3 +218,59 @@ def test_robustness_equals_re_ranking_every_variant(contest_and_decisions):
 
     data, decisions = contest_and_decisions
     assert robustness(data, decisions) == reference_robustness(data, decisions)
+
+
+# What changed ------------------------------------------------------------------------------
+
+def test_what_changed_since_the_start_and_since_the_last_proposal(contest):
+    from panel_tui.config import load_config
+    from panel_tui.meeting import Meeting, what_changed
+
+    config = load_config(contest.config)
+    kim = Meeting(config, contest.root / "s.sqlite", who="kim")  # the demo's secretary
+
+    def changes():
+        state = kim.state()
+        return what_changed(state, kim.standings(state), kim.data())
+
+    start = changes()
+    assert start.since_event is None and "start of the meeting" in start.since and start.empty
+
+    # The demo opens with S01 and S02 tied at rank 1 (both certified) and C24 pending.
+    kim.decide_tie("service", ["S01", "S02"], "more citizens served")
+    kim.exclude("C24", "withdrawn", "letter of 12 Sept")
+    since_start = changes()
+    assert [(c["candidate_id"], c["rank_before"], c["rank_now"]) for c in since_start.moved] == [("S02", 1, 2)]
+    assert [(c["candidate_id"], c["status_before"], c["status_now"]) for c in since_start.status] == [
+        ("C24", "pending", "excluded")]
+    assert [e.kind for e in since_start.decisions] == ["tie_order", "exclusion"]
+
+    proposal = kim.propose_lock().proposal
+    assert changes().since_event == proposal.seq and changes().empty
+
+    # After the proposal the panel finds Siheung (C04, 4th, certified at 70.85 %) ineligible:
+    # it leaves the ranking and Yongin (C05) to C10 move up one place; C05 (69.45 %) stays
+    # below the line.
+    kim.exclude("C04", "ineligible", "not a large city in 2022")
+    since_proposal = changes()
+    assert since_proposal.since_event == proposal.seq and f"event {proposal.seq}" in since_proposal.since
+    assert since_proposal.basis.startswith("the list kim proposed at ")
+    assert [(c["candidate_id"], c["status_before"], c["status_now"]) for c in since_proposal.status] == [
+        ("C04", "certified", "excluded")]
+    assert [(c["candidate_id"], c["rank_before"], c["rank_now"]) for c in since_proposal.moved] == [
+        ("C05", 5, 4), ("C06", 6, 5), ("C07", 7, 6), ("C08", 8, 7), ("C09", 9, 8), ("C10", 10, 9), ("C04", 4, None)]
+    assert [e.payload["candidate_id"] for e in since_proposal.decisions] == ["C04"]
+    lines = since_proposal.lines()
+    assert lines[0].startswith("large_city: C04 Siheung") and "certified -> excluded" in lines[0]
+
+
+def test_changes_command(solo):
+    from test_session import cli, settle
+
+    out = cli("changes", cwd=solo).stdout
+    assert "since the start of the meeting" in out and "nothing" in out
+    settle(solo)
+    doc = json.loads(cli("changes", "--format", "json", cwd=solo).stdout)
+    assert doc["since_event"] is None
+    assert [(c["candidate_id"], c["rank_before"], c["rank_now"]) for c in doc["rank_moved"]] == [("S02", 1, 2)]
+    assert [d["kind"] for d in doc["decisions"]] == ["tie_order", "exclusion"]

@@ -274,3 +274,44 @@ def test_fragile_outcomes_get_a_badge_and_a_place_in_the_lock_checklist(contest)
             assert "Demand-Responsive Transit" in fragile and "E12" in fragile and "not blocked" in fragile
 
     run(scenario())
+
+
+def test_evaluator_calibration_view_flags_the_outlier(contest):
+    async def scenario():
+        app = make_app(contest)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await settled(pilot, app)
+            await pilot.press("e")
+            await settled(pilot, app, lambda: app.screen.query_one("#calibration").row_count > 0)
+            table = app.screen.query_one("#calibration")
+            assert table.row_count == 13
+            row = [str(c) for c in table.get_row("E12")]
+            assert row[-1] == "⚠ outlier" and row[2].startswith("-")  # scripted to score low
+            assert "E12" in str(app.screen.query_one("#outliers").render())
+            await pilot.press("escape")
+            assert app.screen is app.screen_stack[0]
+        display = make_app(contest, display=True)
+        async with display.run_test(size=(200, 50)) as pilot:
+            await settled(pilot, display)
+            assert display.check_action("evaluators", ()) is False  # no evaluator-level detail on the projector
+            await pilot.press("e")
+            assert len(display.screen_stack) == 1
+
+    run(scenario())
+
+
+def test_the_lock_screen_says_what_changed(contest):
+    async def scenario():
+        app = make_app(contest)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await settled(pilot, app)
+            app.meeting.decide_tie("service", ["S01", "S02"], "more citizens served")
+            await settled(pilot, app, lambda: len(app.snapshot.state.events) == 1)
+            await pilot.press("l")
+            await pilot.pause(0.2)
+            changes = str(app.screen.query_one("#changes").render())
+            assert "S02" in changes and "rank 1 -> 2" in changes and "more citizens served" in changes
+            sections = [str(label.render()) for label in app.screen.query(".section")]
+            assert any(s.startswith("What changed since the start of the meeting") for s in sections)
+
+    run(scenario())

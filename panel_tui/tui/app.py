@@ -40,7 +40,8 @@ PROJECTOR = Theme(
     error="#FF4040",
     dark=True,
 )
-ANALYSE_UP_TO = 200_000  # score rows: beyond this the robustness analysis is `rank --analysis` only
+ANALYSE_UP_TO = 20_000_000  # score rows: beyond this the robustness analysis is `rank --analysis` only
+# (10,000 candidates x 12 evaluators, 6.7 million rows, take about 2.5 s in its worker: bench/README.md)
 COMPACT_BELOW = 150  # columns: narrower terminals get the compact leaderboard (no area columns)
 POLL_SECONDS = 0.25
 
@@ -92,6 +93,7 @@ class PanelApp(App):
         Binding("d", "discuss", "Discuss"),
         Binding("x", "exclude", "Exclude"),
         Binding("l", "lock", "Lock"),
+        Binding("e", "evaluators", "Evaluators", show=False),
         Binding("1", "go(0)", "Board 1", show=False),
         Binding("2", "go(1)", "Board 2", show=False),
         Binding("3", "go(2)", "Board 3", show=False),
@@ -346,14 +348,14 @@ class PanelApp(App):
         return may(self.meeting.config, self.meeting.who, kind)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        board_actions = ("focus_candidate", "note", "exclude", "discuss", "lock", "detail", "go")
+        board_actions = ("focus_candidate", "note", "exclude", "discuss", "lock", "detail", "go", "evaluators")
         if action in board_actions and len(self.screen_stack) > 1:
             return False  # these act on the leaderboards, not on the screen in front of them
         needs = {"focus_candidate": "focus", "note": "note", "exclude": "exclusion"}
         if action in needs:
             return self.may(needs[action])
-        if action == "discuss" and self.display_mode:
-            return False
+        if action in ("discuss", "evaluators") and self.display_mode:
+            return False  # evaluator-level detail and the discussion stay off the projector
         return True
 
     def write(self, what, *args, **kwargs) -> bool:
@@ -416,6 +418,12 @@ class PanelApp(App):
         if cid:
             self.push_screen(ExcludeScreen(cid, self.name_of(cid)))
 
+    def action_evaluators(self) -> None:
+        from panel_tui.tui.screens import EvaluatorsScreen
+
+        if self.snapshot is not None:
+            self.push_screen(EvaluatorsScreen())
+
     def action_lock(self) -> None:
         from panel_tui.tui.screens import LockScreen
 
@@ -442,6 +450,9 @@ class PanelApp(App):
                                 lambda i=i: self.action_go(i))
         yield SystemCommand("go to: lock and final list", "The lock checklist, preview and fingerprint", self.action_lock)
         yield SystemCommand("go to: discussion", "Ties and borderline candidates of this board", self.action_discuss)
+        if not self.display_mode:
+            yield SystemCommand("go to: evaluator calibration", "Each evaluator's deviation from the consolidated "
+                                "scores; outliers", self.action_evaluators)
         if self.locked:
             for fmt, label in (("csv", "CSV"), ("xlsx", "XLSX"), ("json", "JSON"), ("md", "Markdown")):
                 yield SystemCommand(f"export: final list as {label}", f"Write the locked list into {self.exports}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -357,6 +357,8 @@ class LockScreen(Screen):
     def compose(self) -> ComposeResult:
         app = self.app
         state = app.snapshot.state
+        from panel_tui.tui.app import ANALYSE_UP_TO
+
         lock = state.lock
         with VerticalScroll(id="lock"):
             if lock is not None:
@@ -394,11 +396,17 @@ class LockScreen(Screen):
                         ]))
                         lines.append(f"! fragile: {app.name_of(cid)}: {why}")
                     yield Static("\n".join(lines) + "\n(for the panel to look at; the lock is not blocked)", id="fragile")
-                elif app.analysis is None and app.snapshot.data.scores.height <= 200_000:
+                elif app.analysis is None and app.snapshot.data.scores.height <= ANALYSE_UP_TO:
                     yield Static("(robustness analysis running…)", classes="muted")
                 if state.proposal is not None:
                     yield Static(f"Proposed by {state.proposal.author} (event {state.proposal.seq}); "
                                  "waiting for a chair to confirm.", id="proposal")
+                from panel_tui.meeting import what_changed
+
+                changes = what_changed(state, app.snapshot.standings, app.snapshot.data)
+                yield Label(f"What changed since {changes.since}", classes="section")
+                yield Static(f"against {changes.basis}", classes="muted")
+                yield Static("\n".join(changes.lines()) or "nothing", id="changes")
                 yield Label("Preview of the final list", classes="section")
                 from panel_tui.meeting import final_list
 
@@ -448,3 +456,56 @@ class LockScreen(Screen):
     def export(self, event: Button.Pressed) -> None:
         if event.button.id and event.button.id.startswith("export-"):
             self.app.export(event.button.id.removeprefix("export-"))
+
+
+class EvaluatorsScreen(Screen):
+    """Evaluator calibration: each evaluator's mean deviation from the consolidated scores,
+    overall and per area, in percentage points of the indicators' maxima, and the outliers."""
+
+    BINDINGS = [Binding("escape,q", "dismiss", "Back")]
+
+    def compose(self) -> ComposeResult:
+        from panel_tui.analysis import OUTLIER_Z
+
+        with VerticalScroll(id="evaluators"):
+            yield Static("[b]Evaluator calibration[/]", classes="title")
+            yield Static(
+                "Mean deviation of each evaluator's scores from the consolidated score, in percentage points of "
+                f"each indicator's maximum (+ lenient, - severe); ⚠ outlier when |z| > {OUTLIER_Z:g} against the "
+                "other evaluators.", classes="muted")
+            yield DataTable(id="calibration", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="outliers")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#outliers", Static).update("(computing…)")
+        self.calibrate()
+
+    @work(thread=True, exclusive=True)
+    def calibrate(self) -> None:
+        from panel_tui.analysis import calibration
+
+        snapshot = self.app.snapshot
+        table = calibration(snapshot.data, snapshot.standings)
+        self.app.call_from_thread(self.show, table)
+
+    def show(self, table: pl.DataFrame) -> None:
+        out = self.query_one("#calibration", DataTable)
+        note = self.query_one("#outliers", Static)
+        if table.is_empty():
+            note.update("The score sheet has no evaluator_id column: there is nothing to calibrate.")
+            return
+        areas = [c for c in table.columns if c.startswith("deviation_")]
+        out.add_columns("Evaluator", "Scores", "Mean (pp)", *(c.removeprefix("deviation_") for c in areas), "z", "")
+        for row in table.iter_rows(named=True):
+            out.add_row(
+                row["evaluator_id"], f"{row['scores']:,}", _signed(row["mean_deviation"]),
+                *(_signed(row[c]) for c in areas), _signed(row["z"]), "⚠ outlier" if row["outlier"] else "",
+                key=row["evaluator_id"],
+            )
+        flagged = table.filter(pl.col("outlier"))["evaluator_id"].to_list()
+        note.update(f"Outliers: {', '.join(flagged)}" if flagged else "No outlier.")
+
+
+def _signed(value) -> str:
+    return "" if value is None else f"{value:+.2f}"
