@@ -315,3 +315,24 @@ def test_the_lock_screen_says_what_changed(contest):
             assert any(s.startswith("What changed since the start of the meeting") for s in sections)
 
     run(scenario())
+
+
+def test_candidate_detail_shows_its_robustness(contest):
+    async def scenario():
+        for display in (False, True):
+            app = make_app(contest, display=display)
+            async with app.run_test(size=(200, 50)) as pilot:
+                await settled(pilot, app, lambda: app.analysis is not None, timeout=20)
+                await pilot.press("3")
+                table = app.current_table
+                table.move_cursor(row=table.get_row_index("S05"))
+                await pilot.press("enter")
+                await pilot.pause(0.2)
+                text = str(app.screen.query_one("#robustness").render())
+                assert "fragile" in text and "median" in text
+                if display:  # no evaluator-level detail on the projector
+                    assert "E12" not in text and "without 2 evaluators" in text
+                else:
+                    assert "without E04, E12" in text
+
+    run(scenario())

@@ -79,3 +79,16 @@ def test_lock_checklist(snap_compare, app_factory, size):
         await pilot.pause(0.2)
 
     assert snap_compare(app_factory(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+def test_candidate_detail(snap_compare, app_factory, size):
+    async def run_before(pilot):
+        await loaded(pilot)
+        await pilot.press("3")
+        table = pilot.app.current_table
+        table.move_cursor(row=table.get_row_index("S05"))
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run_before)

@@ -78,6 +78,9 @@ class DetailScreen(Screen):
                     yield Static(f"Declared conflicts of interest: {', '.join(recused)}", classes="muted")
             areas = " · ".join(f"{a} {_num(entry[a], decimals)}" for a in board.areas)
             yield Static(f"Areas: {areas}")
+            robust = (app.analysis or {}).get(cid)
+            if robust is not None:
+                yield Static(_robustness_text(robust, entry, display=app.display_mode), id="robustness")
             yield Label("Indicators", classes="section")
             yield DataTable(id="indicators", cursor_type="row")
             yield Label("Notes and decisions", classes="section")
@@ -133,6 +136,29 @@ class DetailScreen(Screen):
                 everyone = " ".join(f"{e}:{v:g}" for e, v in sorted(given)) if data.has_evaluators else ""
                 cells_out += [_num(row["min"], 1), _num(row["max"], 1), dropped, everyone]
             table.add_row(*cells_out)
+
+
+def _robustness_text(a: dict, entry: dict, *, display: bool) -> str:
+    """The candidate's robustness in two lines: rank and certification under each method, and
+    with one evaluator fewer (on the display, how many evaluators, not who)."""
+    methods = {"mean": "mean", "median": "median", "trimmed_mean": "trimmed mean", "zscore": "z-scores"}
+
+    def outcome(m: str) -> str:
+        rank, certified = a["ranks"][m], a["certified"][m]
+        mark = "✔" if certified else ("?" if certified is None else "✘")
+        return f"{methods[m]} {'–' if rank is None else rank} {mark}"
+
+    verdict = "[b]⚠ fragile[/]" if a["verdict"] == "fragile" else "stable"
+    flips = a["leave_one_out"]["certification_flips_without"]
+    if flips:
+        who = f"{len(flips)} evaluator{'s' if len(flips) != 1 else ''}" if display else ", ".join(flips)
+        flipped = f"certification flips without {who}"
+    else:
+        flipped = "no single evaluator's absence changes its certification"
+    return (
+        f"Robustness: {verdict} · rank and certification by method: " + " · ".join(outcome(m) for m in methods)
+        + f"\nWith one evaluator fewer: rank moves by up to {a['leave_one_out']['max_rank_swing']}; {flipped}"
+    )
 
 
 class Dialog(ModalScreen):
