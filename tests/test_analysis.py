@@ -7,6 +7,7 @@ import math
 import subprocess
 import sys
 
+import polars as pl
 import pytest
 
 from handmade import by_evaluator, candidates, config, contest, indicators
@@ -143,6 +144,31 @@ def test_the_consolidation_method_can_decide_certification():
     result = robustness(data)["X"]
     assert result["certified"]["mean"] is False
     assert result["certified"]["median"] is True and result["certified"]["trimmed_mean"] is True
+    assert result["verdict"] == "fragile"
+
+
+def test_z_scores_put_a_lenient_and_a_severe_evaluator_on_one_scale():
+    # One 10-point indicator, threshold 85 %. Shares of the maximum:
+    #   E1 (lenient): X 1.0, Y 0.8 -> mean 0.9, sample sd sqrt(0.02) = 0.1414
+    #   E2 (severe):  X 0.6, Y 0.2 -> mean 0.4, sd sqrt(0.08) = 0.2828
+    #   E3:           X 0.8, Y 0.6 -> mean 0.7, sd 0.1414
+    # Each evaluator puts X one half-sd-pair above their mean: z = +1/sqrt(2) for X and
+    # -1/sqrt(2) for Y, from all three. Over all six shares: mean 4/6, sample sd
+    # sqrt(0.37333 / 5) = 0.27325. So X becomes 4/6 + 0.27325 / sqrt(2) = 0.8599 (8.60 points,
+    # 86.0 %, certified) and Y 0.4734, where the plain mean gives X (10 + 6 + 8) / 3 = 8 (80 %).
+    from panel_tui.analysis import _standardised, robustness
+
+    inds = indicators(("I1", "A1", 10.0))
+    scores = by_evaluator({("X", "I1"): [10, 6, 8], ("Y", "I1"): [8, 2, 6]})
+    data = contest(config(method="mean", threshold=85.0, tie_break=("A1",)), candidates("X", "Y"), inds, scores)
+    sd = math.sqrt(sum((s - 4 / 6) ** 2 for s in (1.0, 0.8, 0.6, 0.2, 0.8, 0.6)) / 5)
+    standardised = {(c, e): v for c, e, _i, v in _standardised(data).with_columns(
+        pl.col("candidate_id", "evaluator_id").cast(pl.String)).iter_rows()}
+    for evaluator in ("E1", "E2", "E3"):
+        assert standardised[("X", evaluator)] == pytest.approx(10 * (4 / 6 + sd / math.sqrt(2)))
+        assert standardised[("Y", evaluator)] == pytest.approx(10 * (4 / 6 - sd / math.sqrt(2)))
+    result = robustness(data)["X"]
+    assert result["certified"] == {"mean": False, "median": False, "trimmed_mean": False, "zscore": True}
     assert result["verdict"] == "fragile"
 
 
