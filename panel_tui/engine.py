@@ -142,20 +142,8 @@ def standings(data: ContestData, decisions: Decisions = Decisions()) -> Standing
     for category, areas, max_points, ranked, rest, applied, stale in _rank_scenarios(
         data, totals, subtotals, decisions, evaluators
     ):
-        unresolved = tuple(
-            tuple(ids)
-            for ids in ranked.filter(pl.col("unresolved"))
-            .group_by("rank", maintain_order=True)
-            .agg(pl.col("candidate_id"))["candidate_id"]
-            .to_list()
-        )
-        tie_groups = tuple(
-            tuple(ids)
-            for ids in ranked.filter(pl.col("tie"))
-            .group_by("group", maintain_order=True)
-            .agg(pl.col("candidate_id"))["candidate_id"]
-            .to_list()
-        )
+        unresolved = _groups(ranked, "unresolved", "rank")
+        tie_groups = _groups(ranked, "tie", "group")
         columns = [
             "rank", "candidate_id", "name", "total", "percent", *areas, "grade", "status", "certified", "top", "tie",
             "borderline", "decided_by", "evaluators", "exclusion_code", "exclusion_reason", "panel_reason",
@@ -176,6 +164,12 @@ def standings(data: ContestData, decisions: Decisions = Decisions()) -> Standing
             )
         )
     return Standings(config=data.config, boards=tuple(boards), cells=cells)
+
+
+def _groups(ranked: pl.DataFrame, flag: str, by: str) -> tuple[tuple[str, ...], ...]:
+    """The candidate ids of the rows with ``flag``, grouped by ``by``, in rank order."""
+    groups = ranked.filter(pl.col(flag)).group_by(by, maintain_order=True).agg(pl.col("candidate_id"))
+    return tuple(tuple(ids) for ids in groups["candidate_id"].to_list())
 
 
 def candidate_sums(cells: pl.DataFrame, scenario: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
