@@ -1,10 +1,15 @@
 """One category's live leaderboard: a DataTable updated in place, never cleared.
 
 Every row is keyed by candidate id. A refresh renders the whole board to display text in
-polars (one frame, one column per table column), compares it with what is on screen column by
-column, writes only the cells that differ, adds new keys, removes missing ones, moves the
-certification line, sorts once, and puts the cursor back on the row it was on, so a viewer
-keeps their place while scores arrive.
+polars and compares it there with what is on screen (one join by candidate id, one pass
+that keeps only the cells that differ), writes just those cells, adds new keys, removes
+missing ones, moves the certification line, re-places only the rows whose position changed,
+and puts the cursor back on the row it was on, so a viewer keeps their place while scores
+arrive. Unchanged rows cost no Python work at all.
+
+This relies on a few of DataTable's internals (``_data``, ``rows``, ``_row_locations``,
+``_update_count`` and its render caches), as ``DataTable.sort`` and ``update_cell`` use them;
+the console tests of row order, cell text and cursor pin that behaviour.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import polars as pl
 from textual._two_way_dict import TwoWayDict
 from textual.geometry import Size
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from panel_tui.engine import Leaderboard
 
@@ -44,10 +49,7 @@ class RefreshCost:
     updated_cells: int = 0
     added_rows: int = 0
     removed_rows: int = 0
-
-
-def _number(column: str, decimals: int, width: int) -> pl.Expr:
-    return pl.col(column).cast(pl.Decimal(scale=decimals)).cast(pl.String).fill_null("").str.pad_start(width)
+    moved_rows: int = 0
 
 
 class LeaderboardTable(DataTable):
@@ -62,9 +64,21 @@ class LeaderboardTable(DataTable):
         self.category_id = category_id
         self.areas = areas
         self.compact = compact
-        self.order: dict[str, int] = {}
-        self.on_screen: pl.DataFrame | None = None  # the display text of every candidate row
+        self._forget()
         self._add_columns()
+
+    def _forget(self) -> None:
+        """Nothing on screen is known any more: the next ``show`` fills the table afresh."""
+        self.on_screen: pl.DataFrame | None = None  # what every candidate row was made from, and its position
+        self._row_keys: dict[str, RowKey] = {}  # every row's key object (the table's own), by candidate id
+        self._cells: dict[str, dict] = {}  # every candidate row's cells, as the table stores them
+        self._specials: dict[str, int] = {}  # the separator rows on screen, and their positions
+        self._decimals: int | None = None
+
+    def clear(self, columns: bool = False) -> LeaderboardTable:
+        super().clear(columns)
+        self._forget()
+        return self
 
     def _add_columns(self) -> None:
         self.widths = {"rank": 4, "move": 3, "id": 4 if self.compact else 5, "name": 22 if self.compact else 44,
@@ -84,8 +98,6 @@ class LeaderboardTable(DataTable):
         self.compact = compact
         self.clear(columns=True)
         self._add_columns()
-        self.order = {}
-        self.on_screen = None
 
     @property
     def selected_candidate(self) -> str | None:
@@ -97,149 +109,230 @@ class LeaderboardTable(DataTable):
             return None
         return None if key in (LINE, REST) else key
 
-    def _display(
-        self, board: Leaderboard, decimals: int, notes: dict[str, int], fragile: frozenset[str]
-    ) -> pl.DataFrame:
-        """Every row's cells as display text (Textual markup), computed over the whole board."""
-        notes_frame = pl.DataFrame(
-            {"candidate_id": list(notes), "notes": list(notes.values())},
-            schema={"candidate_id": pl.String, "notes": pl.Int64},
-        )
-        frame = board.entries.join(notes_frame, on="candidate_id", how="left")
-        previous = (
-            self.on_screen.select("candidate_id", pl.col("_rank").alias("_was"), pl.col("move").alias("_move_was"))
-            if self.on_screen is not None
-            else pl.DataFrame(schema={"candidate_id": pl.String, "_was": pl.Int64, "_move_was": pl.String})
-        )
-        frame = frame.join(previous, on="candidate_id", how="left")
-        rank, was = pl.col("rank"), pl.col("_was")
-        fresh = self.on_screen is None
-        move = (
-            pl.when(pl.lit(fresh)).then(pl.lit(""))
-            .when(pl.col("_move_was").is_null()).then(pl.lit("[b]new[/]"))
-            .when(rank.is_not_null() & was.is_not_null() & (rank < was))
-            .then(pl.format("[b green]▲{}[/]", was - rank))
-            .when(rank.is_not_null() & was.is_not_null() & (rank > was))
-            .then(pl.format("[b red]▼{}[/]", rank - was))
-            .when(rank.eq_missing(was)).then(pl.col("_move_was"))
-            .otherwise(pl.lit(""))
-        )
-        name = pl.col("name").str.replace_all(r"\[", r"\[")
-        marks = pl.concat_str(
+    def _inputs(self) -> dict[str, tuple[str, ...]]:
+        """The board's columns each table column is made from: a cell is written again only
+        when one of them changed."""
+        inputs = {"rank": ("rank",), "move": ("move",), "id": (), "name": ("name", "certified"),
+                  "total": ("total",), "percent": ("percent",)}
+        inputs.update({column: (column.removeprefix("area:"),) for column in self.widths if column.startswith("area:")})
+        inputs.update({"grade": ("grade",), "status": ("status",),
+                       "marks": ("top", "tie", "borderline", "decided_by", "exclusion_code", "notes", "_fragile")})
+        return inputs
+
+    def _text(self, column: str, col, decimals: int) -> pl.Expr:
+        """One column's display text (Textual markup), made from the board's columns as
+        ``col(name)`` gives them: all rows, or only the rows to write."""
+        if column in ("total", "percent") or column.startswith("area:"):
+            width = {"total": 9, "percent": 6}.get(column, 8)
+            value = col(column.removeprefix("area:"))
+            return value.cast(pl.Decimal(scale=decimals)).cast(pl.String).fill_null("").str.pad_start(width)
+        if column == "rank":
+            return col("rank").cast(pl.String).fill_null("").str.pad_start(4)
+        if column in ("move", "id"):
+            return col({"move": "move", "id": "candidate_id"}[column])
+        if column == "name":
+            name = col("name").str.replace_all("[", r"\[", literal=True)
+            return pl.when(col("certified").fill_null(False)).then(pl.format("[b]{}[/]", name)).otherwise(name)
+        if column == "grade":
+            return col("grade").cast(pl.String).fill_null("")
+        if column == "status":
+            return col("status").replace_strict(COMPACT_STATUS if self.compact else STATUS)
+        decided_by = col("decided_by")
+        return pl.concat_str(  # marks
             [
-                pl.when(pl.col("top")).then(pl.lit("★top")),
-                pl.when(pl.col("tie")).then(pl.lit("=tie")),
-                pl.when(pl.col("borderline")).then(pl.lit("≈line")),
-                pl.when(~pl.col("decided_by").is_in(["total", "panel"]) & pl.col("decided_by").is_not_null())
-                .then(pl.format("by {}", pl.col("decided_by"))),
-                pl.when((pl.col("decided_by") == "panel") | pl.col("exclusion_code").is_not_null()).then(pl.lit("⚖")),
-                pl.when(pl.col("notes") > 0).then(pl.format("✎{}", pl.col("notes"))),
-                pl.when(pl.col("candidate_id").is_in(list(fragile))).then(pl.lit("[b red]⚠fragile[/]")),
+                pl.when(col("top")).then(pl.lit("★top")),
+                pl.when(col("tie")).then(pl.lit("=tie")),
+                pl.when(col("borderline")).then(pl.lit("≈line")),
+                pl.when(~decided_by.is_in(["total", "panel"]) & decided_by.is_not_null())
+                .then(pl.format("by {}", decided_by)),
+                pl.when((decided_by == "panel") | col("exclusion_code").is_not_null()).then(pl.lit("⚖")),
+                pl.when(col("notes") > 0).then(pl.format("✎{}", col("notes"))),
+                pl.when(col("_fragile")).then(pl.lit("[b red]⚠fragile[/]")),
             ],
             separator=" ",
             ignore_nulls=True,
         )
-        columns = {
-            "rank": rank.cast(pl.String).fill_null("").str.pad_start(4),
-            "move": move,
-            "id": pl.col("candidate_id"),
-            "name": pl.when(pl.col("certified").fill_null(False)).then(pl.format("[b]{}[/]", name)).otherwise(name),
-            "total": _number("total", decimals, 9),
-            "percent": _number("percent", decimals, 6),
-        }
-        if not self.compact:
-            columns.update({f"area:{a}": _number(a, decimals, 8) for a in board.areas})
-        columns.update({
-            "grade": pl.col("grade").cast(pl.String).fill_null(""),
-            "status": pl.col("status").replace_strict(COMPACT_STATUS if self.compact else STATUS),
-            "marks": marks,
-        })
-        return frame.select(
-            "candidate_id", pl.col("rank").alias("_rank"), pl.col("certified").alias("_certified"),
-            **{k: v for k, v in columns.items()},
+
+    def _frame(
+        self, board: Leaderboard, notes: dict[str, int], fragile: frozenset[str]
+    ) -> pl.DataFrame:
+        """The board's columns that the cells are made from, each row's position on screen and
+        its move, in the engine's order; beside each, what is on screen now (``<name>_was``,
+        and ``_on`` null for a row not on screen)."""
+        notes_frame = pl.DataFrame(
+            {"candidate_id": list(notes), "notes": list(notes.values())},
+            schema={"candidate_id": pl.String, "notes": pl.Int64},
         )
+        # Positions on screen: the board comes in the engine's order; the certification line
+        # goes before the first row below it, the pending-and-excluded separator before the
+        # first unranked row, and each shifts the rows after it by one.
+        unranked = pl.col("rank").is_null()
+        below = unranked | (pl.col("certified") == False).fill_null(False)  # noqa: E712 (polars mask)
+        inputs = sorted({name for names in self._inputs().values() for name in names} - {"move"})
+        frame = (
+            board.entries.lazy()
+            .join(notes_frame.lazy(), on="candidate_id", how="left", maintain_order="left")
+            .select(
+                "candidate_id", *[name for name in inputs if name not in ("notes", "_fragile")], "notes",
+                _fragile=pl.col("candidate_id").is_in(list(fragile)),
+                _pos=pl.int_range(pl.len(), dtype=pl.Int64)
+                + below.cast(pl.Int64).cum_max() + unranked.cast(pl.Int64).cum_max(),
+                _below=below, _unranked=unranked,
+            )
+        )
+        fresh = self.on_screen is None
+        if fresh:
+            frame = frame.with_columns(
+                _on=pl.lit(None, pl.Boolean), _pos_was=pl.lit(None, pl.Int64), move_was=pl.lit(None, pl.String),
+                **{f"{name}_was": pl.lit(None) for name in inputs},
+            )
+        else:
+            previous = self.on_screen.lazy().select(
+                "candidate_id", _on=pl.lit(True), _pos_was=pl.col("_pos"), move_was=pl.col("move"),
+                **{f"{name}_was": pl.col(name) for name in inputs},
+            )
+            frame = frame.join(previous, on="candidate_id", how="left", maintain_order="left")
+        rank, was = pl.col("rank"), pl.col("rank_was")
+        move = (
+            pl.when(pl.lit(fresh)).then(pl.lit(""))
+            .when(pl.col("_on").is_null()).then(pl.lit("[b]new[/]"))
+            .when(rank.is_not_null() & was.is_not_null() & (rank < was))
+            .then(pl.format("[b green]▲{}[/]", was - rank))
+            .when(rank.is_not_null() & was.is_not_null() & (rank > was))
+            .then(pl.format("[b red]▼{}[/]", rank - was))
+            .when(rank.eq_missing(was)).then(pl.col("move_was"))
+            .otherwise(pl.lit(""))
+        )
+        return frame.with_columns(move=move).collect(engine="in-memory")  # the streaming engine costs more at this size
 
     def show(
         self, board: Leaderboard, decimals: int, notes: dict[str, int], fragile: frozenset[str] = frozenset()
     ) -> RefreshCost:
-        """Bring the table up to date with ``board``: keyed, in place, one sort."""
+        """Bring the table up to date with ``board``: keyed, in place, only what changed."""
         cost = RefreshCost()
         keep = self.selected_candidate
         columns = list(self.widths)
-        display = self._display(board, decimals, notes, fragile)
-        order = self._order(display)
+        inputs = self._inputs()
+        frame = self._frame(board, notes, fragile)
+        below, unranked = frame["_below"], frame["_unranked"]
+        specials = {LINE: frame.height - int(below.cast(pl.Int64).cum_max().sum())}
+        if unranked.any():
+            specials[REST] = frame.height - int(unranked.cast(pl.Int64).cum_max().sum()) + 1
 
-        keys = {k.value: k for k in self._data}  # the table's own key objects: identity lookups
-        existing = keys.keys()
-        for gone in set(existing) - set(order):
-            self.remove_row(gone)
-            keys.pop(gone)
-            cost.removed_rows += 1
+        store, row_keys, row_cells = self._data, self._row_keys, self._cells
+        column_keys = {key.value: key for key in self.columns}  # the table's own key objects
+        structure = False  # rows added or removed: every position is set anew
+        new_rows = frame.height if self.on_screen is None else frame["_on"].null_count()
         if self.on_screen is not None:
-            compared = display.join(self.on_screen, on="candidate_id", how="inner", suffix="_was")
-            store = self._data
+            gone = []
+            if self.on_screen.height != frame.height - new_rows:
+                gone = self.on_screen.join(frame, on="candidate_id", how="anti")["candidate_id"].to_list()
+            gone += [key for key in self._specials if key not in specials]
+            for cid in gone:
+                key = row_keys.pop(cid)
+                row_cells.pop(cid, None)
+                self._specials.pop(cid, None)
+                del store[key], self.rows[key]
+                self._new_rows.discard(key)
+            if gone:
+                # The rows left keep their order, closed up (DataTable.remove_row does this
+                # once per row, a pass over the whole table each time).
+                where = self._row_locations.get
+                self._row_locations = TwoWayDict({key: i for i, key in enumerate(sorted(store, key=where))})
+                cost.removed_rows = len(gone)
+                structure = True
+            # The cells to write, in one pass over the board: for each column, the rows on screen
+            # whose inputs changed, and only theirs formatted.
+            on = pl.col("_on").is_not_null()
+            redo = decimals != self._decimals  # every number is written again
+            masks = {}
             for column in columns:
-                diff = compared.filter(pl.col(column).ne_missing(pl.col(f"{column}_was")))
-                if diff.height == 0:
-                    continue
-                column_key = ColumnKey(column)
-                for cid, value in diff.select("candidate_id", column).iter_rows():
-                    key = keys.get(cid)
-                    if key is not None:
-                        # Written straight into the table's store and refreshed once below:
-                        # update_cell() would repaint once per cell.
-                        store[key][column_key] = value
-                        cost.updated_cells += 1
-            if cost.updated_cells:
-                self._update_count += 1
-                self.refresh()
-        for row in display.filter(~pl.col("candidate_id").is_in(list(existing))).select(columns).iter_rows():
-            self.add_row(*row, key=row[columns.index("id")])
-            cost.added_rows += 1
-        self.on_screen = display
+                names = inputs[column]
+                if redo and (column in ("total", "percent") or column.startswith("area:")):
+                    masks[column] = on
+                elif names:
+                    masks[column] = on & pl.any_horizontal([pl.col(n).ne_missing(pl.col(f"{n}_was")) for n in names])
+            frame = frame.with_columns(**{f"_write:{column}": mask for column, mask in masks.items()})
+            writes = []
+            for column in masks:
+                mask = pl.col(f"_write:{column}")
+                writes.append(pl.struct(
+                    ids=pl.col("candidate_id").filter(mask).implode(),
+                    values=self._text(column, lambda name, mask=mask: pl.col(name).filter(mask), decimals).implode(),
+                ).alias(column))
+            for column, diff in zip(masks, frame.select(writes).row(0)):
+                ids, values = diff["ids"], diff["values"]
+                if ids:
+                    # Straight into the table's store, repainted once below: update_cell()
+                    # would invalidate every cache and repaint once per cell.
+                    column_key = column_keys[column]
+                    for cid, value in zip(ids, values):
+                        row_cells[cid][column_key] = value
+                    cost.updated_cells += len(ids)
+        if new_rows:
+            added = frame if self.on_screen is None else frame.filter(pl.col("_on").is_null())
+            at = columns.index("id")
+            for row in added.select(self._text(c, pl.col, decimals).alias(c) for c in columns).iter_rows():
+                key = self.add_row(*row, key=row[at])
+                row_keys[row[at]] = key
+                row_cells[row[at]] = store[key]
+            cost.added_rows += new_rows
+            structure = True
 
         threshold = board.category.threshold
-        specials = {
+        labels = {
             LINE: f"── line {threshold:g} % ────────────" if self.compact else f"── certification line {threshold:g} % ──",
             REST: "── pending and excluded ──",
         }
-        for key, label in specials.items():
-            if key not in order:
-                continue
-            text = f"[b yellow]{label}[/]" if key == LINE else f"[dim]{label}[/]"
-            if key in existing:
-                if self.get_cell(key, "name") != text:
-                    self.update_cell(key, "name", text)
+        name_key = column_keys["name"]
+        for key in specials:
+            text = f"[b yellow]{labels[key]}[/]" if key == LINE else f"[dim]{labels[key]}[/]"
+            if key in row_keys:
+                cells = store[row_keys[key]]
+                if cells[name_key] != text:
+                    cells[name_key] = text
                     cost.updated_cells += 1
             else:
-                self.add_row(*[text if c == "name" else "" for c in columns], key=key)
+                row_keys[key] = self.add_row(*[text if c == "name" else "" for c in columns], key=key)
                 cost.added_rows += 1
-        if order != self.order:
-            self.order = order
-            self._place_rows(order)
-        if keep is not None and keep in order:
-            self.move_cursor(row=self.get_row_index(keep), animate=False, scroll=False)
+                structure = True
+
+        moved = frame.filter(pl.col("_pos").ne_missing(pl.col("_pos_was")))
+        places = list(zip(moved["candidate_id"].to_list(), moved["_pos"].to_list()))
+        places += [(key, at) for key, at in specials.items() if self._specials.get(key) != at]
+        if structure or len(places) > len(row_keys) // 4:
+            # Every position anew (cheaper than one by one when many rows move).
+            positions = dict(zip([row_keys[cid] for cid in frame["candidate_id"].to_list()], frame["_pos"].to_list()))
+            positions.update({row_keys[key]: at for key, at in specials.items()})
+            self._row_locations = TwoWayDict(positions)
+        else:
+            locations = self._row_locations
+            for cid, at in places:  # a permutation of the positions the rows had: each set once
+                locations[row_keys[cid]] = at
+        cost.moved_rows = len(places)
+        self._specials = specials
+        self._decimals = decimals
+        self.on_screen = frame.select("candidate_id", "_pos", "move",
+                                      *sorted({n for names in inputs.values() for n in names} - {"move"}))
+
+        if structure or cost.moved_rows:
+            # Rows moved: DataTable's row order and line offsets are recomputed on the next paint.
+            self._update_count += 1
+            if structure:
+                self._require_update_dimensions = True
+                self.cursor_coordinate = self.cursor_coordinate  # within the table's new bounds
+                self.check_idle()
+        elif cost.updated_cells:
+            # Only text changed: drop the rendered rows, keep the row order and offsets.
+            for cache in (self._row_render_cache, self._cell_render_cache, self._row_renderable_cache, self._line_cache):
+                cache.clear()
+        if structure or cost.moved_rows or cost.updated_cells:
+            self.refresh()
+        if keep is not None and keep in row_keys:
+            index = self._row_locations.get(row_keys[keep])
+            if index is not None and index != self.cursor_row:
+                self.move_cursor(row=index, animate=False, scroll=False)
         return cost
-
-    @staticmethod
-    def _order(display: pl.DataFrame) -> dict[str, int]:
-        """Row positions: ranked entries, the certification line, then pending and excluded.
-
-        The board comes in the engine's order; the two separator rows shift the rows after them.
-        """
-        unranked = display["_rank"].is_null()
-        below = unranked | (display["_certified"] == False).fill_null(False)  # noqa: E712 (polars mask)
-        line_at = below.arg_true()[0] if below.any() else display.height
-        rest_at = unranked.arg_true()[0] if unranked.any() else None
-        index = pl.int_range(0, display.height, eager=True)
-        positions = index + (index >= line_at).cast(pl.Int64)
-        if rest_at is not None:
-            positions = positions + (index >= rest_at).cast(pl.Int64)
-        order = dict(zip(display["candidate_id"].to_list(), positions.to_list()))
-        order[LINE] = line_at
-        if rest_at is not None:
-            order[REST] = rest_at + 1
-        return order
 
     def _update_dimensions(self, new_rows) -> None:
         # Every column here has a fixed width and every row a height of 1, so DataTable's
@@ -250,14 +343,6 @@ class LeaderboardTable(DataTable):
         width = sum(column.get_render_width(self) for column in self.columns.values())
         header = self.header_height if self.show_header else 0
         self.virtual_size = Size(width + self._row_label_column_width, self._total_row_height + header)
-
-    def _place_rows(self, order: dict[str, int]) -> None:
-        """One sort, by the positions the engine gave. This is what DataTable.sort() does at
-        its end; given the positions, we skip its key function over every row (the costliest
-        part of a refresh at 10,000 rows). Pinned by the console tests of row order."""
-        self._row_locations = TwoWayDict({key: order[key.value] for key in self._data})
-        self._update_count += 1
-        self.refresh()
 
     def cell_text(self, candidate_id: str, column: str) -> str:
         """What a cell shows, without markup (for tests and the discussion view)."""

@@ -1,0 +1,156 @@
+"""The leaderboard's in-place refresh against a table built afresh, over random sequences of boards.
+
+Each step changes scores, adds and drops candidates, makes some pending or excluded; after
+every in-place refresh the table must hold exactly what a freshly filled table holds (every
+cell, every row in its place, the separator rows), the move column must say how each rank
+moved since the last refresh, and the cursor must stay on its candidate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from types import SimpleNamespace
+
+import polars as pl
+from textual.app import App
+
+from panel_tui.tui.leaderboard import LINE, REST, LeaderboardTable
+
+AREAS = ("A1", "A2")
+
+
+def scores(rng: random.Random, pool: list[str], previous: list[dict] | None = None) -> list[dict]:
+    """Every candidate's scores: drawn afresh, or the previous ones with one or two changed."""
+    if previous is not None:
+        rows = [dict(row) for row in previous]
+        for row in rng.sample(rows, rng.randint(1, 2)):
+            row["A1"] = round(row["A1"] * rng.choice([0.9, 1.1]), 2)
+            row["total"] = row["percent"] = row["A1"] + row["A2"]
+        return rows
+    ids = sorted(rng.sample(pool, rng.randint(len(pool) // 2, len(pool))))
+    unranked = rng.choice([0.0, 0.12])  # some boards have no pending or excluded candidates
+    rows = []
+    for cid in ids:
+        a1, a2 = rng.choice([round(rng.uniform(20, 60), 2), 55.0, 40.25]), round(rng.uniform(10, 40), 2)
+        fate = rng.random()
+        status = "pending" if fate < unranked * 2 / 3 else "excluded" if fate < unranked else None
+        rows.append({"candidate_id": cid, "name": f"Name [{cid}]", "A1": a1, "A2": a2, "total": a1 + a2,
+                     "percent": a1 + a2, "status": status})
+    return rows
+
+
+def board(rows: list[dict], threshold: float = 70.0) -> SimpleNamespace:
+    """A board in the engine's shape and order: ranked by total, then pending, then excluded."""
+    frame = pl.DataFrame(rows)
+    ranked = frame.filter(pl.col("status").is_null()).sort(["total", "candidate_id"], descending=[True, False])
+    ranked = ranked.with_columns(rank=pl.col("total").rank("min", descending=True).cast(pl.Int64))
+    ranked = ranked.with_columns(
+        certified=pl.col("percent") >= threshold,
+        status=pl.when(pl.col("percent") >= threshold).then(pl.lit("certified")).otherwise(pl.lit("not_certified")),
+    )
+    rest = frame.filter(pl.col("status").is_not_null()).sort(["status", "candidate_id"], descending=[True, False])
+    rest = rest.with_columns(rank=pl.lit(None, pl.Int64), certified=pl.lit(None, pl.Boolean))
+    entries = pl.concat([ranked, rest.select(ranked.columns)]).with_columns(
+        grade=pl.when(pl.col("rank").is_not_null()).then((pl.col("total") // 20).cast(pl.Int64)),
+        top=pl.col("rank") == 1,
+        tie=pl.col("total").is_duplicated() & pl.col("rank").is_not_null(),
+        borderline=(pl.col("percent") - threshold).abs() < 3,
+        decided_by=pl.when(pl.col("rank").is_not_null()).then(pl.lit("total")),
+        exclusion_code=pl.when(pl.col("status") == "excluded").then(pl.lit("C1")),
+    )
+    return SimpleNamespace(entries=entries, areas=AREAS, category=SimpleNamespace(threshold=threshold))
+
+
+def content(table: LeaderboardTable) -> list[tuple[str, list]]:
+    """Every row, in screen order: its key and its cells but the move column."""
+    columns = [c for c in table.widths if c != "move"]
+    rows = []
+    for index in range(table.row_count):
+        key = table.coordinate_to_cell_key((index, 0)).row_key.value
+        rows.append((key, [table.get_cell(key, c) for c in columns]))
+    return rows
+
+
+def test_in_place_refresh_equals_a_fresh_table_over_random_changes():
+    class Tables(App):
+        def compose(self):
+            yield LeaderboardTable("c", AREAS, id="live")
+            yield LeaderboardTable("c", AREAS, id="fresh")
+
+    async def scenario():
+        rng = random.Random(7)
+        pool = [f"K{i:03d}" for i in range(60)]
+        app = Tables()
+        async with app.run_test(size=(200, 50)) as pilot:
+            live = app.query_one("#live", LeaderboardTable)
+            fresh = app.query_one("#fresh", LeaderboardTable)
+            ranks: dict[str, int | None] = {}
+            moves: dict[str, str] = {}
+            rows = None
+            notes: dict[str, int] = {}
+            fragile: frozenset[str] = frozenset()
+            for step in range(60):
+                # Half the steps change one or two candidates' scores (a correction), the others
+                # draw a new board: candidates come and go, notes, badges and the threshold change.
+                small = rows is not None and rng.random() < 0.5
+                rows = scores(rng, pool, rows if small else None)
+                if not small:
+                    notes = {cid: rng.randint(0, 2) for cid in rng.sample(pool, 5)}
+                    fragile = frozenset(rng.sample(pool, 3))
+                    threshold = rng.choice([70.0, 70.0, 65.0])
+                b = board(rows, threshold)
+                keep = live.selected_candidate
+                cost = live.show(b, 2, notes, fragile)
+                fresh.clear()
+                fresh.show(b, 2, notes, fragile)
+                await pilot.pause(0)
+                assert content(live) == content(fresh), f"step {step}"
+                assert live.row_count == b.entries.height + 1 + (b.entries["rank"].null_count() > 0)
+                assert LINE in [k for k, _ in content(live)]
+                assert (REST in [k for k, _ in content(live)]) == (b.entries["rank"].null_count() > 0)
+                # The move column: how the rank moved since the last refresh.
+                for cid, rank in b.entries.select("candidate_id", "rank").iter_rows():
+                    if step == 0:
+                        expected = ""
+                    elif cid not in ranks:
+                        expected = "[b]new[/]"
+                    elif rank is not None and ranks[cid] is not None and rank < ranks[cid]:
+                        expected = f"[b green]▲{ranks[cid] - rank}[/]"
+                    elif rank is not None and ranks[cid] is not None and rank > ranks[cid]:
+                        expected = f"[b red]▼{rank - ranks[cid]}[/]"
+                    elif rank == ranks[cid]:
+                        expected = moves[cid]
+                    else:
+                        expected = ""
+                    assert live.get_cell(cid, "move") == expected, (step, cid)
+                    moves[cid] = expected
+                ranks = dict(b.entries.select("candidate_id", "rank").iter_rows())
+                moves = {cid: moves[cid] for cid in ranks}
+                if keep is not None and keep in ranks:
+                    assert live.selected_candidate == keep
+                if step and cost.added_rows == 0 and cost.removed_rows == 0:
+                    assert cost.updated_cells < live.row_count * len(live.widths)
+                live.move_cursor(row=rng.randrange(live.row_count), animate=False)
+
+    asyncio.run(scenario())
+
+
+def test_a_refresh_with_nothing_changed_touches_nothing():
+    class Tables(App):
+        def compose(self):
+            yield LeaderboardTable("c", AREAS, id="live")
+
+    async def scenario():
+        b = board(scores(random.Random(3), [f"K{i:03d}" for i in range(30)]))
+        app = Tables()
+        async with app.run_test(size=(200, 50)) as pilot:
+            live = app.query_one("#live", LeaderboardTable)
+            live.show(b, 2, {})
+            await pilot.pause(0)
+            before = live._update_count
+            cost = live.show(b, 2, {})
+            assert (cost.updated_cells, cost.added_rows, cost.removed_rows, cost.moved_rows) == (0, 0, 0, 0)
+            assert live._update_count == before  # no cache of the table was invalidated
+
+    asyncio.run(scenario())
