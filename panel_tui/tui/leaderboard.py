@@ -297,19 +297,18 @@ class LeaderboardTable(DataTable):
                 cost.added_rows += 1
                 structure = True
 
-        moved = frame.filter(pl.col("_pos").ne_missing(pl.col("_pos_was")))
-        places = list(zip(moved["candidate_id"].to_list(), moved["_pos"].to_list()))
-        places += [(key, at) for key, at in specials.items() if self._specials.get(key) != at]
-        if structure or len(places) > len(row_keys) // 4:
+        moved = frame.filter(pl.col("_pos").ne_missing(pl.col("_pos_was"))).select("candidate_id", "_pos")
+        specials_moved = [(key, at) for key, at in specials.items() if self._specials.get(key) != at]
+        cost.moved_rows = moved.height + len(specials_moved)
+        if structure or cost.moved_rows > len(row_keys) // 4:
             # Every position anew (cheaper than one by one when many rows move).
             positions = dict(zip([row_keys[cid] for cid in frame["candidate_id"].to_list()], frame["_pos"].to_list()))
             positions.update({row_keys[key]: at for key, at in specials.items()})
             self._row_locations = TwoWayDict(positions)
-        else:
+        elif cost.moved_rows:
             locations = self._row_locations
-            for cid, at in places:  # a permutation of the positions the rows had: each set once
+            for cid, at in [*moved.iter_rows(), *specials_moved]:  # a permutation of the rows' positions
                 locations[row_keys[cid]] = at
-        cost.moved_rows = len(places)
         self._specials = specials
         self._decimals = decimals
         self.on_screen = frame.select("candidate_id", "_pos", "move",
