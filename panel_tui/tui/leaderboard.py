@@ -71,7 +71,10 @@ class LeaderboardTable(DataTable):
         """Nothing on screen is known any more: the next ``show`` fills the table afresh."""
         self.on_screen: pl.DataFrame | None = None  # what every candidate row was made from, and its position
         self._row_keys: dict[str, RowKey] = {}  # every row's key object (the table's own), by candidate id
-        self._cells: dict[str, dict] = {}  # every candidate row's cells, as the table stores them
+        # Each candidate row added gets a slot, its index in these lists (``_slot`` in the
+        # frames): the refresh reaches a row's key and cells by integer, not by id.
+        self._slot_keys: list[RowKey] = []
+        self._slot_cells: list[dict] = []  # the row's cells, as the table stores them
         self._specials: dict[str, int] = {}  # the separator rows on screen, and their positions
         self._decimals: int | None = None
 
@@ -183,12 +186,13 @@ class LeaderboardTable(DataTable):
         fresh = self.on_screen is None
         if fresh:
             frame = frame.with_columns(
-                _on=pl.lit(None, pl.Boolean), _pos_was=pl.lit(None, pl.Int64), move_was=pl.lit(None, pl.String),
+                _slot=pl.lit(None, pl.Int64), _on=pl.lit(None, pl.Boolean), _pos_was=pl.lit(None, pl.Int64),
+                move_was=pl.lit(None, pl.String),
                 **{f"{name}_was": pl.lit(None) for name in inputs},
             )
         else:
             previous = self.on_screen.lazy().select(
-                "candidate_id", _on=pl.lit(True), _pos_was=pl.col("_pos"), move_was=pl.col("move"),
+                "candidate_id", "_slot", _on=pl.lit(True), _pos_was=pl.col("_pos"), move_was=pl.col("move"),
                 **{f"{name}_was": pl.col(name) for name in inputs},
             )
             frame = frame.join(previous, on="candidate_id", how="left", maintain_order="left")
@@ -203,7 +207,9 @@ class LeaderboardTable(DataTable):
             .when(rank.eq_missing(was)).then(pl.col("move_was"))
             .otherwise(pl.lit(""))
         )
-        return frame.with_columns(move=move).collect(engine="in-memory")  # the streaming engine costs more at this size
+        new = pl.col("_on").is_null()
+        slot = pl.coalesce("_slot", len(self._slot_keys) + new.cast(pl.Int64).cum_sum() - 1)  # new rows: the next slots, in order
+        return frame.with_columns(move=move, _slot=slot).collect(engine="in-memory")  # the streaming engine costs more at this size
 
     def show(
         self, board: Leaderboard, decimals: int, notes: dict[str, int], fragile: frozenset[str] = frozenset()
@@ -219,7 +225,7 @@ class LeaderboardTable(DataTable):
         if unranked.any():
             specials[REST] = frame.height - int(unranked.cast(pl.Int64).cum_max().sum()) + 1
 
-        store, row_keys, row_cells = self._data, self._row_keys, self._cells
+        store, row_keys, slot_keys, slot_cells = self._data, self._row_keys, self._slot_keys, self._slot_cells
         column_keys = {key.value: key for key in self.columns}  # the table's own key objects
         structure = False  # rows added or removed: every position is set anew
         new_rows = frame.height if self.on_screen is None else frame["_on"].null_count()
@@ -228,9 +234,8 @@ class LeaderboardTable(DataTable):
             if self.on_screen.height != frame.height - new_rows:
                 gone = self.on_screen.join(frame, on="candidate_id", how="anti")["candidate_id"].to_list()
             gone += [key for key in self._specials if key not in specials]
-            for cid in gone:
+            for cid in gone:  # their slots stay empty
                 key = row_keys.pop(cid)
-                row_cells.pop(cid, None)
                 self._specials.pop(cid, None)
                 del store[key], self.rows[key]
                 self._new_rows.discard(key)
@@ -257,25 +262,26 @@ class LeaderboardTable(DataTable):
             for column in masks:
                 mask = pl.col(f"_write:{column}")
                 writes.append(pl.struct(
-                    ids=pl.col("candidate_id").filter(mask).implode(),
+                    slots=pl.col("_slot").filter(mask).implode(),
                     values=self._text(column, lambda name, mask=mask: pl.col(name).filter(mask), decimals).implode(),
                 ).alias(column))
             for column, diff in zip(masks, frame.select(writes).row(0)):
-                ids, values = diff["ids"], diff["values"]
-                if ids:
+                slots, values = diff["slots"], diff["values"]
+                if slots:
                     # Straight into the table's store, repainted once below: update_cell()
                     # would invalidate every cache and repaint once per cell.
                     column_key = column_keys[column]
-                    for cid, value in zip(ids, values):
-                        row_cells[cid][column_key] = value
-                    cost.updated_cells += len(ids)
+                    for slot, value in zip(slots, values):
+                        slot_cells[slot][column_key] = value
+                    cost.updated_cells += len(slots)
         if new_rows:
             added = frame if self.on_screen is None else frame.filter(pl.col("_on").is_null())
             at = columns.index("id")
             for row in added.select(self._text(c, pl.col, decimals).alias(c) for c in columns).iter_rows():
                 key = self.add_row(*row, key=row[at])
                 row_keys[row[at]] = key
-                row_cells[row[at]] = store[key]
+                slot_keys.append(key)
+                slot_cells.append(store[key])
             cost.added_rows += new_rows
             structure = True
 
@@ -297,21 +303,24 @@ class LeaderboardTable(DataTable):
                 cost.added_rows += 1
                 structure = True
 
-        moved = frame.filter(pl.col("_pos").ne_missing(pl.col("_pos_was"))).select("candidate_id", "_pos")
+        moved = frame.filter(pl.col("_pos").ne_missing(pl.col("_pos_was"))).select("_slot", "_pos")
         specials_moved = [(key, at) for key, at in specials.items() if self._specials.get(key) != at]
         cost.moved_rows = moved.height + len(specials_moved)
         if structure or cost.moved_rows > len(row_keys) // 4:
             # Every position anew (cheaper than one by one when many rows move).
-            positions = dict(zip([row_keys[cid] for cid in frame["candidate_id"].to_list()], frame["_pos"].to_list()))
+            positions = dict(zip(map(slot_keys.__getitem__, frame["_slot"].to_list()), frame["_pos"].to_list()))
             positions.update({row_keys[key]: at for key, at in specials.items()})
             self._row_locations = TwoWayDict(positions)
         elif cost.moved_rows:
             locations = self._row_locations
-            for cid, at in [*moved.iter_rows(), *specials_moved]:  # a permutation of the rows' positions
-                locations[row_keys[cid]] = at
+            # A permutation of the positions the rows had: each set once.
+            for slot, at in moved.iter_rows():
+                locations[slot_keys[slot]] = at
+            for key, at in specials_moved:
+                locations[row_keys[key]] = at
         self._specials = specials
         self._decimals = decimals
-        self.on_screen = frame.select("candidate_id", "_pos", "move",
+        self.on_screen = frame.select("candidate_id", "_slot", "_pos", "move",
                                       *sorted({n for names in inputs.values() for n in names} - {"move"}))
 
         if structure or cost.moved_rows:
