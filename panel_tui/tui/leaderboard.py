@@ -140,19 +140,22 @@ class LeaderboardTable(DataTable):
             return col("grade").cast(pl.String).fill_null("")
         if column == "status":
             return col("status").replace_strict(COMPACT_STATUS if self.compact else STATUS)
+        # Marks: words on a wide screen; at 80 columns (8 cells) the symbols alone, so that
+        # every mark of a row fits ("★=≈A1⚖✎2⚠").
+        short = self.compact
         decided_by = col("decided_by")
-        return pl.concat_str(  # marks
+        return pl.concat_str(
             [
-                pl.when(col("top")).then(pl.lit("★top")),
-                pl.when(col("tie")).then(pl.lit("=tie")),
-                pl.when(col("borderline")).then(pl.lit("≈line")),
+                pl.when(col("top")).then(pl.lit("★" if short else "★top")),
+                pl.when(col("tie")).then(pl.lit("=" if short else "=tie")),
+                pl.when(col("borderline")).then(pl.lit("≈" if short else "≈line")),
                 pl.when(~decided_by.is_in(["total", "panel"]) & decided_by.is_not_null())
-                .then(pl.format("by {}", decided_by)),
+                .then(decided_by if short else pl.format("by {}", decided_by)),
                 pl.when((decided_by == "panel") | col("exclusion_code").is_not_null()).then(pl.lit("⚖")),
                 pl.when(col("notes") > 0).then(pl.format("✎{}", col("notes"))),
-                pl.when(col("_fragile")).then(pl.lit("[b red]⚠fragile[/]")),
+                pl.when(col("_fragile")).then(pl.lit("[b red]⚠[/]" if short else "[b red]⚠fragile[/]")),
             ],
-            separator=" ",
+            separator="" if short else " ",
             ignore_nulls=True,
         )
 
