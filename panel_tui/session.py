@@ -237,18 +237,27 @@ class Journal:
         """Every event in journal order, as stored (verify checks them; this does not)."""
         if not self.writable and not self.path.exists():
             return []
-        rows = self.connect().execute(
-            "SELECT seq, kind, author, at, payload, prev, hash FROM events ORDER BY seq"
-        ).fetchall()
-        return [_event(row) for row in rows]
+        return [_event(row) for row in self.raw_rows()]
 
     def raw_rows(self) -> list[tuple]:
-        return self.connect().execute("SELECT seq, kind, author, at, payload, prev, hash FROM events ORDER BY seq").fetchall()
+        return self._read("SELECT seq, kind, author, at, payload, prev, hash FROM events ORDER BY seq")
 
     def head(self) -> tuple[int, str]:
         """(last seq, last hash): cheap, for noticing that someone else appended."""
-        row = self.connect().execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-        return (row[0], row[1]) if row else (0, GENESIS)
+        rows = self._read("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
+        return (rows[0][0], rows[0][1]) if rows else (0, GENESIS)
+
+    def _read(self, sql: str) -> list[tuple]:
+        try:
+            return self.connect().execute(sql).fetchall()
+        except sqlite3.OperationalError as exc:
+            if not self.writable and "no such table" in str(exc):
+                # The file exists but the instance creating it has not written the table yet
+                # (a moment's window when the first writer starts): an empty journal.
+                return []
+            raise SessionError(f"{self.path}: cannot read the session ({exc})") from None
+        except sqlite3.DatabaseError as exc:
+            raise SessionError(f"{self.path}: not a usable session database ({exc})") from None
 
     # -- writing ----------------------------------------------------------------------
     def append(self, kind: str, author: str, payload: dict[str, Any], *, guard=None) -> Event:

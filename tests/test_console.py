@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from pathlib import Path
 
 import pytest
@@ -334,5 +335,60 @@ def test_candidate_detail_shows_its_robustness(contest):
                     assert "E12" not in text and "without 2 evaluators" in text
                 else:
                     assert "without E04, E12" in text
+
+    run(scenario())
+
+
+def test_secretary_proposes_chair_confirms_by_keys_and_the_display_turns_to_the_final_list(tmp_path):
+    """The demo's roles (kim secretary, lee chair, confirmation required), three instances on
+    one session; only keys shown in the footers are used for the lock and the export."""
+    shutil.copytree(DEMO / "data", tmp_path / "data")
+    shutil.copy(DEMO / "config.toml", tmp_path / "config.toml")
+
+    async def scenario():
+        secretary = make_app(tmp_path, who="kim")
+        chair = make_app(tmp_path, who="lee")
+        display = make_app(tmp_path, display=True, who="park")
+        async with (secretary.run_test(size=(200, 50)) as sec, chair.run_test(size=(80, 24)) as ch,
+                    display.run_test(size=(200, 50)) as shown):
+            for pilot, app in ((sec, secretary), (ch, chair), (shown, display)):
+                await settled(pilot, app)
+            secretary.meeting.exclude("C24", "withdrawn", "withdrew on 12 Sept")
+            secretary.meeting.decide_tie("service", ["S01", "S02"], "panel vote 5-4")
+            await sec.press("3", "down", "f")  # S02 under discussion on every screen
+            await settled(shown, display, lambda: display.snapshot.state.focus == "S02")
+            assert not display.query_one("#focus-banner").has_class("hidden")
+
+            await settled(sec, secretary, lambda: len(secretary.snapshot.state.decisions.tie_orders) == 1)
+            await sec.press("l")
+            await sec.pause()
+            assert secretary.screen.check_action("press", ("propose",)) is True
+            assert secretary.screen.check_action("press", ("confirm",)) is False  # not the chair
+            await sec.press("p")
+            await settled(ch, chair, lambda: chair.snapshot.state.proposal is not None)
+            await ch.press("l")
+            await ch.pause()
+            assert chair.screen.check_action("press", ("propose",)) is False  # not the secretary
+            await ch.press("c")
+            await settled(shown, display, lambda: display.snapshot.state.lock is not None)
+            await shown.pause()
+
+            from panel_tui.tui.screens import LockScreen
+
+            fingerprint = display.snapshot.state.lock.fingerprint
+            assert isinstance(display.screen, LockScreen)  # the shared screen shows the final list
+            assert "The final list is locked" in str(display.screen.query_one(".title").render())
+            assert not display.screen.query("Button")  # no export on the display
+            assert display.query_one("#focus-banner").has_class("hidden")  # the discussion is over
+
+            await settled(sec, secretary, lambda: secretary.snapshot.state.lock is not None)
+            await sec.press("l")  # the final list, with the fingerprint
+            await sec.pause()
+            assert isinstance(secretary.screen, LockScreen)
+            assert secretary.screen.check_action("export_all", ()) is True
+            await sec.press("e")
+            for suffix in ("csv", "xlsx", "json", "md"):
+                assert (tmp_path / "exports" / f"final-list-2022.{suffix}").exists()
+            assert fingerprint in (tmp_path / "exports" / "final-list-2022.md").read_text(encoding="utf-8")
 
     run(scenario())

@@ -113,8 +113,8 @@ def test_in_place_refresh_equals_a_fresh_table_over_random_changes():
                 for cid, rank in b.entries.select("candidate_id", "rank").iter_rows():
                     if step == 0:
                         expected = ""
-                    elif cid not in ranks:
-                        expected = "[b]new[/]"
+                    elif cid not in ranks or (rank is not None and ranks[cid] is None):
+                        expected = "[b]new[/]"  # new on the board, or newly ranked
                     elif rank is not None and ranks[cid] is not None and rank < ranks[cid]:
                         expected = f"[b green]▲{ranks[cid] - rank}[/]"
                     elif rank is not None and ranks[cid] is not None and rank > ranks[cid]:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import accounts
-from panel_tui.session import Journal, check_chain
+from panel_tui.session import GENESIS, Journal, check_chain
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "panel_tui" / "demo"
@@ -383,3 +383,17 @@ def test_verify_reports_a_lock_whose_proposal_was_removed(solo):
     r = cli("verify", cwd=solo)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "is missing" in r.stdout and "has no proposal" in r.stdout
+
+
+def test_a_reader_of_a_session_file_not_yet_given_its_table_sees_an_empty_journal(tmp_path):
+    """The first writer in a shared folder creates the file (0660) a moment before SQLite
+    writes the table into it; a display polling in that moment reads an empty journal."""
+    path = tmp_path / "s.sqlite"
+    path.touch()
+    reader = Journal(path, writable=False)
+    assert reader.events() == []
+    assert reader.head() == (0, GENESIS)
+    with Journal(path) as writer:
+        writer.append("note", "kim", {"text": "first", "category": "service"})
+    assert [e.kind for e in reader.events()] == ["note"]  # the same connection sees the table now
+    reader.close()

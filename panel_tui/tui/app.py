@@ -115,6 +115,7 @@ class PanelApp(App):
         self.files_error: str | None = None
         self.watch = ChangeWatch(reader)
         self.last_focus: str | None = None
+        self.shown_lock: str | None = None  # the display turned to this lock's final list
         self.refresh_costs: list = []
         self.analysis: dict | None = None  # candidate id -> robustness (analysis.robustness)
 
@@ -267,7 +268,7 @@ class PanelApp(App):
     def _show_focus(self, state: SessionState) -> None:
         banner = self.query_one("#focus-banner", Static)
         focus = state.focus
-        if focus is None:
+        if focus is None or state.lock is not None:  # after the lock nothing is under discussion
             banner.add_class("hidden")
         else:
             banner.update(f"Under discussion: {self.name_of(focus)}")
@@ -290,6 +291,15 @@ class PanelApp(App):
                 title.add_class("hidden")
             digits.add_class("hidden")
             return
+        if self.display_mode and lock.fingerprint != self.shown_lock:
+            # The shared screen turns to the final list the moment it is locked.
+            from panel_tui.tui.screens import LockScreen
+
+            self.shown_lock = lock.fingerprint
+            if not isinstance(self.screen, LockScreen):
+                while len(self.screen_stack) > 1:
+                    self.pop_screen()
+                self.push_screen(LockScreen())
         title.update(f"FINAL LIST LOCKED · proposed by {lock.proposal.author}"
                      + (f", confirmed by {lock.confirmation.author}" if lock.confirmation else ""))
         title.remove_class("hidden")

@@ -84,11 +84,11 @@ class LeaderboardTable(DataTable):
         return self
 
     def _add_columns(self) -> None:
-        self.widths = {"rank": 4, "move": 3, "id": 4 if self.compact else 5, "name": 22 if self.compact else 44,
+        self.widths = {"rank": 4, "move": 3, "id": 4 if self.compact else 5, "name": 22 if self.compact else 40,
                        "total": 9, "percent": 6}
         if not self.compact:
             self.widths.update({f"area:{a}": 8 for a in self.areas})
-        self.widths.update({"grade": 2, "status": 7 if self.compact else 13, "marks": 8 if self.compact else 16})
+        self.widths.update({"grade": 2, "status": 7 if self.compact else 13, "marks": 8 if self.compact else 20})
         labels = {"rank": "Rank", "move": "±", "id": "ID", "name": "Name", "total": "Total", "percent": "%",
                   "grade": "Gr", "status": "Status", "marks": "Marks"}
         for key, width in self.widths.items():
@@ -202,7 +202,7 @@ class LeaderboardTable(DataTable):
         rank, was = pl.col("rank"), pl.col("rank_was")
         move = (
             pl.when(pl.lit(fresh)).then(pl.lit(""))
-            .when(pl.col("_on").is_null()).then(pl.lit("[b]new[/]"))
+            .when(pl.col("_on").is_null() | (rank.is_not_null() & was.is_null())).then(pl.lit("[b]new[/]"))  # or newly ranked
             .when(rank.is_not_null() & was.is_not_null() & (rank < was))
             .then(pl.format("[b green]▲{}[/]", was - rank))
             .when(rank.is_not_null() & was.is_not_null() & (rank > was))

@@ -342,7 +342,8 @@ class DiscussionScreen(Screen):
             values = [rows[c][key] for c in ids]
             separates = key in ("total", *board.category.tie_break) and len(set(values)) > 1
             label = f"{key} ◀ separates" if separates else key
-            table.add_row(label, *[_num(v, decimals) if isinstance(v, float) else ("" if v is None else str(v)) for v in values])
+            table.add_row(label, *[_num(v, decimals) if isinstance(v, float) else ("" if v is None else str(v).replace("_", " "))
+                                   for v in values])
         return table
 
     def _notes(self) -> str:
@@ -378,7 +379,31 @@ class LockScreen(Screen):
 
     follows_snapshot = True
 
-    BINDINGS = [Binding("escape,q", "dismiss", "Back")]
+    BINDINGS = [
+        Binding("escape,q", "dismiss", "Back"),
+        Binding("p", "press('propose')", "Propose the lock"),
+        Binding("c", "press('confirm')", "Confirm the lock"),
+        Binding("e", "export_all", "Export all four formats"),
+    ]
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """The keys are offered only with the buttons they press (the role and the state decide)."""
+        if action == "press":
+            return bool(self.query(f"#{parameters[0]}"))
+        if action == "export_all":
+            return bool(self.query("#export-csv"))
+        return True
+
+    def on_mount(self) -> None:
+        self.refresh_bindings()
+
+    def action_press(self, button: str) -> None:
+        for found in self.query(f"#{button}").results(Button):
+            found.press()
+
+    def action_export_all(self) -> None:
+        for fmt in ("csv", "xlsx", "json", "md"):
+            self.app.export(fmt)
 
     def compose(self) -> ComposeResult:
         app = self.app
@@ -395,9 +420,10 @@ class LockScreen(Screen):
                     who += f", confirmed by {lock.confirmation.author} at {lock.confirmation.at[:19]}"
                 yield Static(who)
                 yield Static(self._preview(lock.final), id="final-list")
-                with Horizontal(classes="buttons"):
-                    for fmt in ("csv", "xlsx", "json", "md"):
-                        yield Button(f"Export {fmt.upper()}", id=f"export-{fmt}")
+                if not app.display_mode:  # the shared screen takes no actions
+                    with Horizontal(classes="buttons"):
+                        for fmt in ("csv", "xlsx", "json", "md"):
+                            yield Button(f"Export {fmt.upper()}", id=f"export-{fmt}")
             else:
                 blockers = app.meeting.blockers(app.snapshot.standings)
                 yield Static("[b]Lock the final list[/]", classes="title")
