@@ -7,14 +7,24 @@ fresh computation, so what is announced is exactly what the panel locked.
 from __future__ import annotations
 
 import json
+import os
+import stat
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from panel_tui.errors import PanelError
 from panel_tui.meeting import LockReceipt
 
 FORMATS = ("csv", "xlsx", "json", "md")
+
+
+class ExportError(PanelError):
+    """The export cannot be written (exit status 2), naming the folder or file and why."""
+
+    exit_status = 2
 _FIELDS = ("rank", "candidate_id", "name", "total", "percent", "grade", "status", "certified", "top", "tie",
            "borderline", "decided_by", "evaluators")
 
@@ -38,9 +48,50 @@ def _decision_text(decision: dict[str, Any]) -> str:
 
 
 def export(receipt: LockReceipt, fmt: str, out_dir: Path, contest_id: str) -> Path:
-    """Write the final list in ``fmt`` into ``out_dir``; return the file written."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Write the final list in ``fmt`` into ``out_dir``; return the file written.
+
+    The file is written beside its name and then moved over it: nobody ever reads half an
+    export, and in a group-shared folder any member can replace a colleague's earlier export
+    (the folder's write permission decides, not the old file's owner). A folder that cannot
+    be written is an ``ExportError`` (exit status 2) naming it and the reason.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(fmt)
     path = out_dir / f"final-list-{contest_id}.{fmt}"
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=out_dir)
+        os.close(fd)
+    except OSError as exc:
+        raise ExportError(f"{out_dir}: cannot write the export here ({exc.strerror})") from None
+    try:
+        _write(receipt, fmt, Path(temporary))
+        mode = 0o666 & ~_umask()  # as a plain new file would be, not mkstemp's 0600
+        if out_dir.stat().st_mode & stat.S_ISGID:
+            mode |= 0o660  # a group-shared folder: the panel reads (and may replace) it, whatever the umask
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot write the export ({exc.strerror})") from None
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return path
+
+
+def _umask() -> int:
+    """The process's umask, read without setting it (os.umask would change it for every
+    thread for a moment); 022 where /proc does not say."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
+def _write(receipt: LockReceipt, fmt: str, path: Path) -> None:
     if fmt == "csv":
         # UTF-8 with BOM so Excel opens Hangul names correctly.
         path.write_bytes(b"\xef\xbb\xbf" + _frame(receipt).write_csv().encode("utf-8"))
@@ -54,9 +105,6 @@ def export(receipt: LockReceipt, fmt: str, out_dir: Path, contest_id: str) -> Pa
         path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     elif fmt == "md":
         path.write_text(markdown(receipt), encoding="utf-8")
-    else:
-        raise ValueError(fmt)
-    return path
 
 
 def _write_xlsx(receipt: LockReceipt, path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import grp
 import json
 import os
+import pwd
 import shutil
 import signal
 import sqlite3
@@ -143,6 +144,17 @@ def test_decisions_are_checked(solo):
     r = cli("decide", "tie", "--category", "service", "--order", "S01,S02", "--reason", " ", cwd=solo)
     assert r.returncode == 2 and "reason" in r.stderr
     assert not (solo / "sessions" / "2022.sqlite").exists() or Journal(solo / "sessions" / "2022.sqlite").events() == []
+
+
+def test_an_export_folder_that_cannot_be_written_is_named_with_exit_2(solo):
+    for args in (("decide", "tie", "--category", "service", "--order", "S01,S02", "--reason", "r"),
+                 ("decide", "exclude", "--candidate", "C24", "--code", "withdrawn", "--reason", "r"),
+                 ("lock",)):
+        assert cli(*args, cwd=solo).returncode == 0
+    (solo / "taken").write_text("a file where the folder should be")
+    r = cli("export", "--format", "md", "--out", "taken/exports", cwd=solo)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "taken/exports: cannot write the export here (Not a directory)" in r.stderr
 
 
 def test_export_only_from_a_locked_list(solo):
@@ -317,6 +329,12 @@ def test_secretary_and_chair_run_the_whole_scenario(panel):
         assert sec in log and chair in log and member in log
         for fmt in ("csv", "xlsx", "json", "md"):
             ok(sec, "export", "--format", fmt, "--out", str(exports))
+        # In the shared folder the panel reads the exports whatever the secretary's umask (077),
+        # and the chair may write one again over the secretary's.
+        assert (exports / "final-list-2022.md").stat().st_mode & 0o060 == 0o060
+        ok(chair, "export", "--format", "md", "--out", str(exports))
+        assert (exports / "final-list-2022.md").stat().st_uid == pwd.getpwnam(chair).pw_uid
+        assert [p.name for p in exports.iterdir() if p.name.startswith(".")] == []  # no temporary left
         csv_bytes = (exports / "final-list-2022.csv").read_bytes()
         assert csv_bytes.startswith(b"\xef\xbb\xbf") and fp.encode() in csv_bytes
         doc = json.loads((exports / "final-list-2022.json").read_text(encoding="utf-8"))

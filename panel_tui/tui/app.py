@@ -440,7 +440,7 @@ class PanelApp(App):
         self.push_screen(LockScreen())
 
     def export(self, fmt: str) -> None:
-        from panel_tui.export import export
+        from panel_tui.export import ExportError, export
 
         lock = self.snapshot.state.lock if self.snapshot else None
         if lock is None:
@@ -448,8 +448,8 @@ class PanelApp(App):
             return
         try:
             path = export(lock, fmt, self.exports, self.meeting.config.contest.id)
-        except OSError as exc:
-            self.notify(f"Cannot write to {self.exports}: {exc.strerror}", severity="error")
+        except ExportError as exc:
+            self.notify(str(exc), severity="error")
             return
         self.notify(f"Wrote {path}", title=f"Export ({lock.fingerprint})")
 
