@@ -392,3 +392,23 @@ def test_secretary_proposes_chair_confirms_by_keys_and_the_display_turns_to_the_
             assert fingerprint in (tmp_path / "exports" / "final-list-2022.md").read_text(encoding="utf-8")
 
     run(scenario())
+
+
+def test_resizing_the_terminal_switches_between_the_compact_and_the_wide_board(contest):
+    async def scenario():
+        app = make_app(contest)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settled(pilot, app)
+            tab = app.query_one("#boards").get_tab("tab-service")
+            assert app.current_table.compact and str(tab.label) == "3 Smart services"
+            assert "area:A1" not in app.current_table.widths
+            await pilot.resize_terminal(200, 50)
+            await settled(pilot, app, lambda: not app.current_table.compact)
+            assert str(tab.label) == "3 Smart services (스마트서비스)"
+            assert "area:A1" in app.current_table.widths
+            assert app.current_table.cell_text("C01", "area:A1").strip() == "865.50"  # refilled
+            await pilot.resize_terminal(80, 24)
+            await settled(pilot, app, lambda: app.current_table.compact)
+            assert str(tab.label) == "3 Smart services"
+
+    run(scenario())

@@ -8,10 +8,12 @@ command line); the role of the OS account decides which actions are offered at a
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from pathlib import Path
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -130,12 +132,20 @@ class PanelApp(App):
             yield Static("", id="error-banner", classes="hidden")
         compact = self.size.width < COMPACT_BELOW if self.size.width else False
         with TabbedContent(id="boards"):
-            for category in config.categories:
-                with TabPane(category.label, id=f"tab-{category.id}"):
+            for index, category in enumerate(config.categories, 1):
+                with TabPane(self._tab_label(index, category.label, compact), id=f"tab-{category.id}"):
                     yield Static("", id=f"info-{category.id}", classes="board-info")
                     areas = self._areas(category.indicator_set)
                     yield LeaderboardTable(category.id, areas, compact=compact, id=f"board-{category.id}")
         yield Footer()
+
+    @staticmethod
+    def _tab_label(index: int, label: str, compact: bool) -> str:
+        """The key that shows the board, then its label; on a narrow screen without a trailing
+        parenthesis (the demo's Korean names), so that every tab fits in 80 columns."""
+        if compact:
+            label = re.sub(r"\s*\([^()]*\)$", "", label) or label
+        return f"{index} {label}" if index <= 9 else label
 
     def _areas(self, indicator_set: str) -> tuple[str, ...]:
         try:
@@ -157,8 +167,11 @@ class PanelApp(App):
         self.set_interval(POLL_SECONDS, self._poll)
         self.call_after_refresh(lambda: self.current_table.focus())
 
-    def on_resize(self) -> None:
-        compact = self.size.width < COMPACT_BELOW
+    def on_resize(self, event: events.Resize) -> None:
+        compact = event.size.width < COMPACT_BELOW  # (self.size may not have caught up yet)
+        tabs = self.query_one("#boards", TabbedContent)
+        for index, category in enumerate(self.meeting.config.categories, 1):
+            tabs.get_tab(f"tab-{category.id}").label = self._tab_label(index, category.label, compact)
         for table in self.query(LeaderboardTable):
             if table.compact != compact:
                 table.set_compact(compact)
