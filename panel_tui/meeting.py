@@ -21,6 +21,8 @@ from panel_tui.errors import PanelError, Refused, UsageError
 from panel_tui.inputs import ContestData, file_digest, load_contest
 from panel_tui.session import Event, Journal, SessionError, account, canonical, check_chain, require, role_of
 
+START = "list_at_start"  # in the session's first event: the final list as the meeting found it
+
 
 @dataclass(frozen=True)
 class LockReceipt:
@@ -174,15 +176,22 @@ class Changes:
 
 def what_changed(state: SessionState, result: Standings, data: ContestData) -> Changes:
     """The final list as it stands against the last lock proposal (even one a later decision
-    set aside), or, before any proposal, against the start of the meeting: the list from
-    today's files before any of the panel's decisions. Candidates whose rank moved, whose
-    status (and so certification) changed, and the decisions recorded since."""
+    set aside), or, before any proposal, against the start of the meeting: the list kept with
+    the session's first entry (scores that arrived since show as changes), or, before any
+    entry, the list from today's files without the panel's decisions. Candidates whose rank
+    moved, whose status (and so certification) changed, and the decisions recorded since."""
     proposals = [e for e in state.events if e.kind == "lock_proposed" and "final" in e.payload]
+    first = state.events[0] if state.events and START in state.events[0].payload else None
     if proposals:
         last = proposals[-1]
         before, seq = last.payload["final"], last.seq
         since = f"the lock proposal (event {seq})"
         basis = f"the list {last.author} proposed at {last.at[:16].replace('T', ' ')} UTC"
+    elif first is not None:
+        before, seq = first.payload[START], None
+        since = "the start of the meeting"
+        basis = (f"the list when the session's first entry was recorded ({first.author}, "
+                 f"{first.at[:16].replace('T', ' ')} UTC), before any panel decision")
     else:
         before, seq = final_list(standings(data, Decisions())), None
         since = "the start of the meeting"
@@ -256,7 +265,13 @@ class Meeting:
     # -- writing ----------------------------------------------------------------------
     def _append(self, kind: str, payload: dict[str, Any], *, since: int | None = None) -> Event:
         require(self.config, self.who, kind)
-        return self.journal.append(kind, self.who, payload, guard=lambda events: _not_locked(events, since))
+        opening = None
+        if self.journal.head()[0] == 0:
+            # The session's first entry keeps the list as it stood then (the files of that
+            # moment, no decision yet): "what changed since the start of the meeting".
+            opening = {START: final_list(standings(self.data(), Decisions()))}
+        return self.journal.append(kind, self.who, payload, guard=lambda events: _not_locked(events, since),
+                                   opening=opening)
 
     def _candidate(self, candidate_id: str) -> dict[str, Any]:
         match = self.data().candidates.filter(pl.col("candidate_id") == candidate_id)

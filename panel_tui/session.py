@@ -260,16 +260,18 @@ class Journal:
             raise SessionError(f"{self.path}: not a usable session database ({exc})") from None
 
     # -- writing ----------------------------------------------------------------------
-    def append(self, kind: str, author: str, payload: dict[str, Any], *, guard=None) -> Event:
+    def append(self, kind: str, author: str, payload: dict[str, Any], *, guard=None,
+               opening: dict[str, Any] | None = None) -> Event:
         """Append one event, durably, chained to the last one.
 
         ``guard(events)`` runs inside the write transaction, on the journal as it is at that
         moment, and may raise to refuse the write (e.g. the session was locked meanwhile).
+        ``opening`` is added to the payload only when this event turns out to be the journal's
+        first (the meeting's starting point, chained like everything else).
         """
         if kind not in KINDS:
             raise ValueError(kind)
         conn = self.connect()
-        payload_text = canonical(payload)
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -278,6 +280,9 @@ class Journal:
             if guard is not None:
                 guard(self.events())
             seq, prev = self.head()
+            if seq == 0 and opening:
+                payload = {**payload, **opening}
+            payload_text = canonical(payload)
             seq += 1
             at = datetime.now(timezone.utc).isoformat(timespec="microseconds")
             digest = event_hash(prev, seq, kind, author, at, payload_text)

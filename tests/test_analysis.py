@@ -290,6 +290,41 @@ def test_what_changed_since_the_start_and_since_the_last_proposal(contest):
     assert lines[0].startswith("large_city: C04 Siheung") and "certified -> excluded" in lines[0]
 
 
+def test_what_changed_since_the_start_counts_scores_that_arrived_during_the_meeting(contest):
+    """The session's first entry keeps the list as the meeting found it: C24 (Seoul
+    Gangseo-gu) is pending then; its last four indicators arrive during the meeting (each of
+    its nine evaluators gives 24 of 30 on CI53-CI56: +96 points, 1,337.50 -> 1,433.50, 71.68 %),
+    which ranks it 5th and certified and moves Osan-si (C15) to C23 down one place."""
+    from panel_tui.config import load_config
+    from panel_tui.meeting import START, Meeting, what_changed
+
+    config = load_config(contest.config)
+    kim = Meeting(config, contest.root / "s.sqlite", who="kim")
+    first = kim.note("the meeting opens", category="small_city")
+    assert first.seq == 1
+    start = first.payload[START]
+    small = next(c for c in start["categories"] if c["id"] == "small_city")
+    assert next(e for e in small["entries"] if e["candidate_id"] == "C24")["status"] == "pending"
+    assert START not in kim.note("a second note").payload  # only the first entry keeps it
+
+    evaluators = sorted(pl.read_csv(contest.path("scores.csv")).filter(pl.col("candidate_id") == "C24")["evaluator_id"].unique())
+    assert len(evaluators) == 9
+    with contest.path("scores.csv").open("a", encoding="utf-8") as f:
+        for indicator in ("CI53", "CI54", "CI55", "CI56"):
+            for evaluator in evaluators:
+                f.write(f"C24,{evaluator},{indicator},24\n")
+    kim.data(reload=True)
+    state = kim.state()
+    changes = what_changed(state, kim.standings(state), kim.data())
+    assert changes.since == "the start of the meeting" and "first entry was recorded (kim," in changes.basis
+    assert [(c["candidate_id"], c["status_before"], c["status_now"]) for c in changes.status] == [
+        ("C24", "pending", "certified")]
+    assert [(c["candidate_id"], c["rank_before"], c["rank_now"]) for c in changes.moved] == [
+        ("C24", None, 5), *[(f"C{n}", n - 10, n - 9) for n in range(15, 24)]]
+    c24 = next(e for c in kim.standings(state).boards for e in c.entries.iter_rows(named=True) if e["candidate_id"] == "C24")
+    assert (c24["total"], c24["percent"]) == (1433.5, 71.68)
+
+
 def test_changes_command(solo):
     from test_session import cli, settle
 
