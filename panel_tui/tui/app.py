@@ -8,6 +8,7 @@ command line); the role of the OS account decides which actions are offered at a
 
 from __future__ import annotations
 
+import os
 import re
 
 from dataclasses import dataclass
@@ -118,6 +119,7 @@ class PanelApp(App):
         self.watch = ChangeWatch(reader)
         self.last_focus: str | None = None
         self.shown_lock: str | None = None  # the display turned to this lock's final list
+        self._terminal: int | None = None  # the terminal's descriptor, once running in one
         self.refresh_costs: list = []
         self.analysis: dict | None = None  # candidate id -> robustness (analysis.robustness)
 
@@ -164,6 +166,8 @@ class PanelApp(App):
         # The first boards are computed here, before the first paint (the data is already
         # loaded by compose); later changes reload in a worker thread.
         self._compute_now()
+        # The terminal this console runs in, to notice when it is gone (see _poll).
+        self._terminal = 0 if not self.is_headless and os.isatty(0) else None
         self.set_interval(POLL_SECONDS, self._poll)
         self.call_after_refresh(lambda: self.current_table.focus())
 
@@ -180,6 +184,12 @@ class PanelApp(App):
 
     # -- live -------------------------------------------------------------------------------
     def _poll(self) -> None:
+        if self._terminal is not None and not os.isatty(self._terminal):
+            # The terminal hung up without the hang-up signal reaching us (e.g. started with
+            # `su`, or an SSH connection that died): Textual's input thread would then spin at
+            # EOF on a dead terminal forever. Everything is already in the session: quit.
+            self.exit(return_code=0)
+            return
         files, journal = self.watch.poll()
         if files or journal:
             self.reload(files)
