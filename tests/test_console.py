@@ -412,3 +412,25 @@ def test_resizing_the_terminal_switches_between_the_compact_and_the_wide_board(c
             assert str(tab.label) == "3 Smart services"
 
     run(scenario())
+
+
+def test_a_note_or_the_focus_reuses_the_boards_and_the_analysis(contest):
+    """Only new files or new decisions recompute the standings and the robustness analysis
+    (2.7 s at 10,000 candidates, bench/README.md); a note or the focus only redraws marks."""
+    async def scenario():
+        app = make_app(contest)
+        writer = Meeting(load_config(contest / "config.toml"), contest / "sessions" / "2022.sqlite")
+        async with app.run_test(size=(200, 50)) as pilot:
+            await settled(pilot, app, lambda: app.analysis is not None)
+            boards, analysing = app.snapshot.standings, app.analysing
+            writer.note("a question for the applicant", candidate="C05")
+            writer.focus("C05")
+            await settled(pilot, app, lambda: app.snapshot.state.focus == "C05" and len(app.snapshot.state.notes) == 1)
+            assert app.snapshot.standings is boards and app.analysing is analysing
+            assert "✎1" in app.query_one("#board-large_city", LeaderboardTable).cell_text("C05", "marks")
+            writer.decide_tie("service", ["S02", "S01"], "S02 covers more districts")
+            await settled(pilot, app, lambda: bool(app.snapshot.state.decisions.tie_orders))
+            assert app.snapshot.standings is not boards and app.analysing is not analysing
+            await settled(pilot, app, lambda: app.analysis is not None and app.analysing[1] == app.snapshot.state.decisions)
+
+    run(scenario())

@@ -120,6 +120,7 @@ class PanelApp(App):
         self.last_focus: str | None = None
         self.shown_lock: str | None = None  # the display turned to this lock's final list
         self._terminal: int | None = None  # the terminal's descriptor, once running in one
+        self.analysing: tuple = (None, None)  # the files and decisions of the latest analysis started
         self.refresh_costs: list = []
         self.analysis: dict | None = None  # candidate id -> robustness (analysis.robustness)
 
@@ -198,6 +199,9 @@ class PanelApp(App):
         """Standings from the files (re-read when they changed) and the journal as it is now."""
         data = self.reader.data(reload=files)
         state = self.reader.state()
+        last = self.snapshot
+        if last is not None and last.data is data and last.state.decisions == state.decisions:
+            return Snapshot(last.standings, state, data)  # a note or the focus: the boards' numbers stand
         return Snapshot(standings(data, state.decisions), state, data)
 
     def _compute_now(self) -> None:
@@ -230,8 +234,15 @@ class PanelApp(App):
         # Writes check decisions against the same files the boards show.
         self.meeting.use_data(message.snapshot.data)
         self._show(message.snapshot)
-        if message.snapshot.data.scores.height <= ANALYSE_UP_TO:
+        if message.snapshot.data.scores.height <= ANALYSE_UP_TO and not self._analysed_for(message.snapshot):
+            # Only new files or new decisions change the analysis (not notes or the focus).
+            self.analysing = (message.snapshot.data, message.snapshot.state.decisions)
             self.analyse(message.snapshot)
+
+    def _analysed_for(self, snapshot: Snapshot) -> bool:
+        """Whether the analysis under way or shown is for this snapshot's files and decisions."""
+        data, decisions = self.analysing
+        return data is snapshot.data and decisions == snapshot.state.decisions
 
     @work(thread=True, exclusive=True, group="analysis", description="how robust each outcome is")
     def analyse(self, snapshot: Snapshot) -> None:
@@ -244,8 +255,9 @@ class PanelApp(App):
 
     @on(AnalysisComputed)
     def _analysed(self, message: AnalysisComputed) -> None:
-        if message.snapshot is not self.snapshot:
-            return  # computed for boards no longer shown; the newer one is on its way
+        current = self.snapshot
+        if message.snapshot.data is not current.data or message.snapshot.state.decisions != current.state.decisions:
+            return  # computed for files or decisions no longer shown; the newer one is on its way
         self.analysis = message.analysis
         self._show(self.snapshot)
 
