@@ -190,8 +190,8 @@ def what_changed(state: SessionState, result: Standings, data: ContestData) -> C
     elif first is not None:
         before, seq = first.payload[START], None
         since = "the start of the meeting"
-        basis = (f"the list when the session's first entry was recorded ({first.author}, "
-                 f"{first.at[:16].replace('T', ' ')} UTC), before any panel decision")
+        basis = (f"the list as the session's first entry found it, {first.author} at "
+                 f"{first.at[:16].replace('T', ' ')} UTC, before any panel decision")
     else:
         before, seq = final_list(standings(data, Decisions())), None
         since = "the start of the meeting"

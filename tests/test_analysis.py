@@ -316,7 +316,7 @@ def test_what_changed_since_the_start_counts_scores_that_arrived_during_the_meet
     kim.data(reload=True)
     state = kim.state()
     changes = what_changed(state, kim.standings(state), kim.data())
-    assert changes.since == "the start of the meeting" and "first entry was recorded (kim," in changes.basis
+    assert changes.since == "the start of the meeting" and "first entry found it, kim at " in changes.basis
     assert [(c["candidate_id"], c["status_before"], c["status_now"]) for c in changes.status] == [
         ("C24", "pending", "certified")]
     assert [(c["candidate_id"], c["rank_before"], c["rank_now"]) for c in changes.moved] == [
