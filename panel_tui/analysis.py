@@ -94,6 +94,14 @@ def _method_cells(data: ContestData, method: str) -> pl.DataFrame:
     return consolidate(replace(data, config=config))
 
 
+def _left_out(data: ContestData, first: int) -> pl.DataFrame:
+    """(evaluator_id, scenario): the scenario in which each evaluator is left out, from ``first`` on."""
+    return pl.DataFrame(
+        {"evaluator_id": list(data.evaluator_ids), SCENARIO: range(first, first + len(data.evaluator_ids))},
+        schema={"evaluator_id": pl.String, SCENARIO: pl.Int32},
+    )
+
+
 def _leave_one_out(data: ContestData, cells: pl.DataFrame, totals: pl.DataFrame, subtotals: pl.DataFrame,
                    first: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Totals and subtotals with each evaluator left out in turn (scenario ``first`` + i for
@@ -140,10 +148,7 @@ def _leave_one_out(data: ContestData, cells: pl.DataFrame, totals: pl.DataFrame,
         removed = removed.with_columns(
             median=pl.when(m % 2 == 1).then(remaining((m - 1) // 2)).otherwise((remaining(m // 2 - 1) + remaining(m // 2)) / 2)
         )
-    scenario = pl.DataFrame(
-        {"evaluator_id": list(data.evaluator_ids), SCENARIO: range(first, first + len(data.evaluator_ids))},
-        schema={"evaluator_id": pl.String, SCENARIO: pl.Int32},
-    )
+    scenario = _left_out(data, first)
     changes = (
         removed.with_columns(without=pl.when(pl.col("n") > 0).then(consolidated_value(scoring)))
         .join(cells.lazy().select(key, pl.col("candidate_id").cast(pl.String), "area_id", "value"), on="_cell", how="left")
@@ -198,14 +203,10 @@ def robustness(data: ContestData, decisions: Decisions = Decisions()) -> dict[st
         pl.concat([s for _, s in parts], how="vertical_relaxed"), decisions, first + len(evaluators),
     )
     base = result.filter(pl.col(SCENARIO) == 0).select("candidate_id", rank_now="rank", certified_now="certified")
-    names = pl.DataFrame(
-        {SCENARIO: range(first, first + len(evaluators)), "evaluator_id": list(evaluators)},
-        schema={SCENARIO: pl.Int32, "evaluator_id": pl.String},
-    )
     left_out = (
         result.filter(pl.col(SCENARIO) >= first)
         .join(base, on="candidate_id")
-        .join(names, on=SCENARIO)
+        .join(_left_out(data, first), on=SCENARIO)
         .sort(SCENARIO)
         .group_by("candidate_id")
         .agg(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import polars as pl
 
 from panel_tui.errors import PanelError
 from panel_tui.meeting import LockReceipt
+from panel_tui.session import shared_folder
 
 FORMATS = ("csv", "xlsx", "json", "md")
 
@@ -67,7 +67,7 @@ def export(receipt: LockReceipt, fmt: str, out_dir: Path, contest_id: str) -> Pa
     try:
         _write(receipt, fmt, Path(temporary))
         mode = 0o666 & ~_umask()  # as a plain new file would be, not mkstemp's 0600
-        if out_dir.stat().st_mode & stat.S_ISGID:
+        if shared_folder(out_dir):
             mode |= 0o660  # a group-shared folder: the panel reads (and may replace) it, whatever the umask
         os.chmod(temporary, mode)
         os.replace(temporary, path)

@@ -113,6 +113,12 @@ def require(config: Config, who: str, kind: str) -> None:
         raise Refused(f"{WHAT[kind]} needs the role {needed}; account {who!r} is a {role} in this contest")
 
 
+def shared_folder(folder: Path) -> bool:
+    """A group-shared (setgid) folder: what is made in it must stay usable by the group,
+    whatever the creator's umask (the session and its sidecars, the exports)."""
+    return bool(folder.stat().st_mode & stat.S_ISGID)
+
+
 def canonical(value: Any) -> str:
     """The one JSON spelling hashed and stored: sorted keys, no spaces, UTF-8 kept."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -150,7 +156,7 @@ class Journal:
 
     # -- opening ----------------------------------------------------------------------
     def _shared_folder(self) -> bool:
-        return bool(self.path.parent.stat().st_mode & stat.S_ISGID)
+        return shared_folder(self.path.parent)
 
     def _check_writable(self) -> None:
         """Name the file and the missing permission before SQLite fails less clearly."""

@@ -111,6 +111,18 @@ def csv_bytes(rows: list[list[str]], encoding: str = "utf-8") -> bytes:
     return out.getvalue().encode(encoding)
 
 
+DEMO_PENDING_EVALUATORS = tuple(f"E{e:02d}" for e in range(1, 10))  # C24's nine evaluators in the demo
+
+
+def score_the_pending_candidate(scores: Path, score: float) -> None:
+    """The demo's pending candidate, C24 (Seoul Gangseo-gu), gets its four missing indicators
+    (CI53-CI56, 30 points each) from each of its nine evaluators, appended to ``scores``."""
+    with scores.open("a", encoding="utf-8") as f:
+        for indicator in ("CI53", "CI54", "CI55", "CI56"):
+            for evaluator in DEMO_PENDING_EVALUATORS:
+                f.write(f"C24,{evaluator},{indicator},{score:g}\n")
+
+
 def copy_demo(root: Path) -> ContestFiles:
     """Copy the bundled demo contest into ``root`` (created if needed)."""
     root.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ import sys
 import polars as pl
 import pytest
 
+from conftest import DEMO_PENDING_EVALUATORS, score_the_pending_candidate
 from handmade import by_evaluator, candidates, config, contest, indicators
 from panel_tui.analysis import calibration
 from panel_tui.engine import standings
@@ -308,11 +309,8 @@ def test_what_changed_since_the_start_counts_scores_that_arrived_during_the_meet
     assert START not in kim.note("a second note").payload  # only the first entry keeps it
 
     evaluators = sorted(pl.read_csv(contest.path("scores.csv")).filter(pl.col("candidate_id") == "C24")["evaluator_id"].unique())
-    assert len(evaluators) == 9
-    with contest.path("scores.csv").open("a", encoding="utf-8") as f:
-        for indicator in ("CI53", "CI54", "CI55", "CI56"):
-            for evaluator in evaluators:
-                f.write(f"C24,{evaluator},{indicator},24\n")
+    assert tuple(evaluators) == DEMO_PENDING_EVALUATORS and len(evaluators) == 9
+    score_the_pending_candidate(contest.path("scores.csv"), 24)
     kim.data(reload=True)
     state = kim.state()
     changes = what_changed(state, kim.standings(state), kim.data())

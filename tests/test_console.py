@@ -11,6 +11,7 @@ from textual.worker import WorkerCancelled
 
 import polars as pl
 
+from conftest import score_the_pending_candidate
 from panel_tui.config import load_config
 from panel_tui.engine import standings
 from panel_tui.inputs import load_contest
@@ -248,10 +249,7 @@ def test_writes_check_against_the_files_the_boards_show(contest):
         app = make_app(contest)
         async with app.run_test(size=(200, 50)) as pilot:
             await settled(pilot, app)
-            with (contest / "data" / "scores.csv").open("a", encoding="utf-8") as f:
-                for indicator in ("CI53", "CI54", "CI55", "CI56"):  # Seoul Gangseo-gu's missing scores
-                    for e in range(1, 10):
-                        f.write(f"C24,E{e:02d},{indicator},20\n")
+            score_the_pending_candidate(contest / "data" / "scores.csv", 20)  # Seoul Gangseo-gu's missing scores
             await settled(pilot, app, lambda: app.snapshot.standings.pending == [], timeout=3)
             assert app.write(app.meeting.decide_tie, "service", ["S01", "S02"], "more citizens served")
             assert app.write(app.meeting.propose_lock)
@@ -431,6 +429,7 @@ def test_a_note_or_the_focus_reuses_the_boards_and_the_analysis(contest):
             writer.decide_tie("service", ["S02", "S01"], "S02 covers more districts")
             await settled(pilot, app, lambda: bool(app.snapshot.state.decisions.tie_orders))
             assert app.snapshot.standings is not boards and app.analysing is not analysing
-            await settled(pilot, app, lambda: app.analysis is not None and app.analysing[1] == app.snapshot.state.decisions)
+            await settled(pilot, app, lambda: app.analysis is not None
+                          and app.analysing.state.decisions == app.snapshot.state.decisions)
 
     run(scenario())

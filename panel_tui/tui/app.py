@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Digits, Footer, Header, Static, TabbedContent, TabPane
 
-from panel_tui.engine import Standings, standings
+from panel_tui.engine import Decisions, Standings, standings
 from panel_tui.errors import PanelError
 from panel_tui.inputs import ContestData
 from panel_tui.meeting import ChangeWatch, Meeting, SessionState
@@ -56,6 +55,12 @@ class Snapshot:
     standings: Standings
     state: SessionState
     data: ContestData
+
+
+def _same_inputs(snapshot: Snapshot | None, data: ContestData, decisions: Decisions) -> bool:
+    """Whether ``snapshot`` ranks these very files with these decisions: then its standings and
+    its robustness analysis stand (a note or a new focus changes neither)."""
+    return snapshot is not None and snapshot.data is data and snapshot.state.decisions == decisions
 
 
 class StandingsComputed(Message):
@@ -120,7 +125,7 @@ class PanelApp(App):
         self.last_focus: str | None = None
         self.shown_lock: str | None = None  # the display turned to this lock's final list
         self._terminal: int | None = None  # the terminal's descriptor, once running in one
-        self.analysing: tuple = (None, None)  # the files and decisions of the latest analysis started
+        self.analysing: Snapshot | None = None  # the snapshot the latest analysis started for
         self.refresh_costs: list = []
         self.analysis: dict | None = None  # candidate id -> robustness (analysis.robustness)
 
@@ -200,7 +205,7 @@ class PanelApp(App):
         data = self.reader.data(reload=files)
         state = self.reader.state()
         last = self.snapshot
-        if last is not None and last.data is data and last.state.decisions == state.decisions:
+        if _same_inputs(last, data, state.decisions):
             return Snapshot(last.standings, state, data)  # a note or the focus: the boards' numbers stand
         return Snapshot(standings(data, state.decisions), state, data)
 
@@ -234,15 +239,13 @@ class PanelApp(App):
         # Writes check decisions against the same files the boards show.
         self.meeting.use_data(message.snapshot.data)
         self._show(message.snapshot)
-        if message.snapshot.data.scores.height <= ANALYSE_UP_TO and not self._analysed_for(message.snapshot):
+        snapshot = message.snapshot
+        if snapshot.data.scores.height <= ANALYSE_UP_TO and not _same_inputs(
+            self.analysing, snapshot.data, snapshot.state.decisions
+        ):
             # Only new files or new decisions change the analysis (not notes or the focus).
-            self.analysing = (message.snapshot.data, message.snapshot.state.decisions)
-            self.analyse(message.snapshot)
-
-    def _analysed_for(self, snapshot: Snapshot) -> bool:
-        """Whether the analysis under way or shown is for this snapshot's files and decisions."""
-        data, decisions = self.analysing
-        return data is snapshot.data and decisions == snapshot.state.decisions
+            self.analysing = snapshot
+            self.analyse(snapshot)
 
     @work(thread=True, exclusive=True, group="analysis", description="how robust each outcome is")
     def analyse(self, snapshot: Snapshot) -> None:
@@ -256,7 +259,7 @@ class PanelApp(App):
     @on(AnalysisComputed)
     def _analysed(self, message: AnalysisComputed) -> None:
         current = self.snapshot
-        if message.snapshot.data is not current.data or message.snapshot.state.decisions != current.state.decisions:
+        if not _same_inputs(message.snapshot, current.data, current.state.decisions):
             return  # computed for files or decisions no longer shown; the newer one is on its way
         self.analysis = message.analysis
         self._show(self.snapshot)
@@ -499,7 +502,10 @@ class PanelApp(App):
             yield SystemCommand("go to: evaluator calibration", "Each evaluator's deviation from the consolidated "
                                 "scores; outliers", self.action_evaluators)
         if self.locked:
-            for fmt, label in (("csv", "CSV"), ("xlsx", "XLSX"), ("json", "JSON"), ("md", "Markdown")):
+            from panel_tui.export import FORMATS
+
+            for fmt in FORMATS:
+                label = {"md": "Markdown"}.get(fmt, fmt.upper())
                 yield SystemCommand(f"export: final list as {label}", f"Write the locked list into {self.exports}",
                                     lambda fmt=fmt: self.export(fmt))
         if not self.display_mode:

@@ -122,6 +122,10 @@ class LeaderboardTable(DataTable):
                        "marks": ("top", "tie", "borderline", "decided_by", "exclusion_code", "notes", "_fragile")})
         return inputs
 
+    def _input_columns(self) -> list[str]:
+        """Every board column a cell is made from, once (``move`` is the table's own)."""
+        return sorted({name for names in self._inputs().values() for name in names} - {"move"})
+
     def _text(self, column: str, col, decimals: int) -> pl.Expr:
         """One column's display text (Textual markup), made from the board's columns as
         ``col(name)`` gives them: all rows, or only the rows to write."""
@@ -174,7 +178,7 @@ class LeaderboardTable(DataTable):
         # first unranked row, and each shifts the rows after it by one.
         unranked = pl.col("rank").is_null()
         below = unranked | (pl.col("certified") == False).fill_null(False)  # noqa: E712 (polars mask)
-        inputs = sorted({name for names in self._inputs().values() for name in names} - {"move"})
+        inputs = self._input_columns()
         frame = (
             board.entries.lazy()
             .join(notes_frame.lazy(), on="candidate_id", how="left", maintain_order="left")
@@ -323,8 +327,7 @@ class LeaderboardTable(DataTable):
                 locations[row_keys[key]] = at
         self._specials = specials
         self._decimals = decimals
-        self.on_screen = frame.select("candidate_id", "_slot", "_pos", "move",
-                                      *sorted({n for names in inputs.values() for n in names} - {"move"}))
+        self.on_screen = frame.select("candidate_id", "_slot", "_pos", "move", *self._input_columns())
 
         if structure or cost.moved_rows:
             # Rows moved: DataTable's row order and line offsets are recomputed on the next paint.

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Digits, Footer, Input, Label, Markdown, Select, Static, TextArea
 
 from panel_tui.engine import EXCLUSION_CODES
+from panel_tui.export import FORMATS
 
 HELP = Path(__file__).with_name("help.md")
 
@@ -402,7 +403,7 @@ class LockScreen(Screen):
             found.press()
 
     def action_export_all(self) -> None:
-        for fmt in ("csv", "xlsx", "json", "md"):
+        for fmt in FORMATS:
             self.app.export(fmt)
 
     def compose(self) -> ComposeResult:
@@ -422,7 +423,7 @@ class LockScreen(Screen):
                 yield Static(self._preview(lock.final), id="final-list")
                 if not app.display_mode:  # the shared screen takes no actions
                     with Horizontal(classes="buttons"):
-                        for fmt in ("csv", "xlsx", "json", "md"):
+                        for fmt in FORMATS:
                             yield Button(f"Export {fmt.upper()}", id=f"export-{fmt}")
             else:
                 blockers = app.meeting.blockers(app.snapshot.standings)
