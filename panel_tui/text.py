@@ -17,26 +17,38 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Invisible format characters that are not in Unicode's Cc/Cf/Zl/Zp categories but render as
-# nothing (Hangul fillers) or as a blank that looks like a space.
-_INVISIBLE_EXTRA = "\u115f\u1160\u3164\uffa0\u2800"
-_PATTERN = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb"
-    + _INVISIBLE_EXTRA + "\U000e0000-\U000e007f]"
+# Every character that is invisible, moves other text, or drives a terminal: C0 controls, DEL
+# and C1 controls, and Unicode's format characters (bidi controls, zero-width characters, the
+# byte order mark, tag characters), line and paragraph separators, and the blanks that render
+# as nothing (Hangul fillers, the braille blank). Listed as ranges so that Python's ``re`` and
+# polars' regex engine use the same set (``PATTERN`` and ``POLARS_PATTERN``).
+HIDDEN_RANGES: tuple[tuple[int, int], ...] = (
+    (0x00, 0x1F), (0x7F, 0x9F), (0xAD, 0xAD), (0x34F, 0x34F), (0x600, 0x605), (0x61C, 0x61C), (0x6DD, 0x6DD),
+    (0x70F, 0x70F), (0x890, 0x891), (0x8E2, 0x8E2), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F),
+    (0x200B, 0x200F), (0x2028, 0x202E), (0x2060, 0x206F), (0x2800, 0x2800), (0x3164, 0x3164), (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD), (0x13430, 0x1343F),
+    (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0000, 0xE007F),
 )
+PATTERN = "[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in HIDDEN_RANGES) + "]"
+POLARS_PATTERN = "[" + "".join(f"\\x{{{lo:x}}}-\\x{{{hi:x}}}" for lo, hi in HIDDEN_RANGES) + "]"
+_HIDDEN = re.compile(PATTERN)
+_HIDDEN_OR_LINE = re.compile(PATTERN.replace("\\U00000000-\\U0000001f", "\\U00000000-\\U00000008\\U0000000b-\\U0000001f"))
 
 
-def _is_hidden(char: str) -> bool:
-    return bool(_PATTERN.match(char)) or unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp")
-
-
-def _picture(char: str) -> str:
+def picture(char: str) -> str:
+    """How one hidden character is shown: C0 controls and DEL as their Unicode control
+    pictures (ESC as ``␛``), everything else as a ``\\u202e``-style escape."""
     code = ord(char)
     if code < 0x20:
-        return chr(0x2400 + code)  # ␀ … ␟ (ESC is ␛)
+        return chr(0x2400 + code)
     if code == 0x7F:
         return "␡"
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def pictures() -> dict[str, str]:
+    """Every hidden character and how it is shown (for ``str.replace_many`` over a column)."""
+    return {chr(c): picture(chr(c)) for lo, hi in HIDDEN_RANGES for c in range(lo, hi + 1)}
 
 
 def visible(text: object, *, lines: bool = False) -> str:
@@ -48,17 +60,9 @@ def visible(text: object, *, lines: bool = False) -> str:
     text = "" if text is None else str(text)
     if text.isascii() and text.isprintable():
         return text  # the common case, fast
-    out = []
-    for char in text:
-        if lines and char in "\n\t":
-            out.append(char)
-        elif char == "\r" and lines:
-            out.append("␍")
-        elif _is_hidden(char):
-            out.append(_picture(char))
-        else:
-            out.append(char)
-    return "".join(out)
+    if lines:
+        return _HIDDEN_OR_LINE.sub(lambda m: picture(m.group()), text.replace("\r\n", "\n"))
+    return _HIDDEN.sub(lambda m: picture(m.group()), text)
 
 
 def one_line(text: object) -> str:
@@ -67,11 +71,12 @@ def one_line(text: object) -> str:
 
 
 def hidden_character(text: str) -> str | None:
-    """The first control, bidi or invisible character in ``text`` as an escape, or None."""
-    for char in text:
-        if _is_hidden(char):
-            return f"U+{ord(char):04X} ({unicodedata.name(char, 'control')})"
-    return None
+    """The first control, bidi or invisible character in ``text``, named, or None."""
+    found = _HIDDEN.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    return f"U+{ord(char):04X} ({unicodedata.name(char, 'a control character')})"
 
 
 def identifier_problem(text: str) -> str | None:
@@ -104,6 +109,6 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")  # the rest only matter at
 def markdown_text(value: object) -> str:
     """Text for a Markdown table cell or list item: every Markdown and HTML special escaped,
     a newline shown as a visible break, so the text cannot add rows, links, images or tags."""
-    text = visible(value, lines=True).replace("\r\n", "\n")
+    text = visible(value, lines=True)
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
     return text.replace("\n", "<br>").replace("\t", " ")

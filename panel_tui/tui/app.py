@@ -20,13 +20,18 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.content import Content
+from textual.markup import escape as escape_markup
+from textual.notifications import SeverityLevel
 from textual.widgets import Digits, Footer, Header, Static, TabbedContent, TabPane
 
 from panel_tui.engine import Decisions, Standings, standings
 from panel_tui.errors import PanelError
 from panel_tui.inputs import ContestData
 from panel_tui.meeting import ChangeWatch, Meeting, SessionState
+from panel_tui.text import visible
 from panel_tui.tui.leaderboard import LeaderboardTable
+from panel_tui.tui.literal import markup, plain
 
 PROJECTOR = Theme(
     name="projector",
@@ -148,12 +153,12 @@ class PanelApp(App):
         yield Footer()
 
     @staticmethod
-    def _tab_label(index: int, label: str, compact: bool) -> str:
+    def _tab_label(index: int, label: str, compact: bool) -> Content:
         """The key that shows the board, then its label; on a narrow screen without a trailing
         parenthesis (the demo's Korean names), so that every tab fits in 80 columns."""
         if compact:
             label = re.sub(r"\s*\([^()]*\)$", "", label) or label
-        return f"{index} {label}" if index <= 9 else label
+        return plain(f"{index} {label}" if index <= 9 else label)
 
     def _areas(self, indicator_set: str) -> tuple[str, ...]:
         try:
@@ -167,8 +172,8 @@ class PanelApp(App):
         if self.display_mode:
             self.theme = "projector"
         role = "display (read-only)" if self.display_mode else f"{self.meeting.who}: {self.meeting.role}"
-        self.title = self.meeting.config.contest.name
-        self.sub_title = role
+        self.title = visible(self.meeting.config.contest.name)  # the header shows it literally
+        self.sub_title = visible(role)
         # The first boards are computed here, before the first paint (the data is already
         # loaded by compose); later changes reload in a worker thread.
         self._compute_now()
@@ -228,7 +233,8 @@ class PanelApp(App):
     def _rejected(self, message: InputsRejected) -> None:
         self.files_error = message.error
         banner = self.query_one("#error-banner", Static)
-        banner.update(f"⚠ {message.error}\nShowing the last good leaderboards until the file is fixed.")
+        banner.update(markup("⚠ $error\nShowing the last good leaderboards until the file is fixed.",
+                             error=message.error))
         banner.remove_class("hidden")
 
     @on(StandingsComputed)
@@ -291,17 +297,18 @@ class PanelApp(App):
         self._show_lock(state)
         self.refresh_bindings()
 
-    def _info(self, board) -> str:
+    def _info(self, board) -> Content:
         cat = board.category
         certified = board.entries.filter(board.entries["status"] == "certified").height
-        parts = [f"threshold {cat.threshold:g} % of {board.max_points:,.0f} points", f"certified {certified}"]
+        parts = [plain(f"threshold {cat.threshold:g} % of {board.max_points:,.0f} points"),
+                 plain(f"certified {certified}")]
         if cat.max_certified:
-            parts.append(f"cap {cat.max_certified}")
+            parts.append(plain(f"cap {cat.max_certified}"))
         for group in board.unresolved_ties:
-            parts.append(f"[b yellow]unresolved tie: {', '.join(group)}[/]")
+            parts.append(markup("[b yellow]unresolved tie: $ids[/]", ids=", ".join(group)))
         for order in board.stale_tie_orders:
-            parts.append(f"[b red]tie order {', '.join(order.order)} no longer matches the scores[/]")
-        return "  ·  ".join(parts)
+            parts.append(markup("[b red]tie order $ids no longer matches the scores[/]", ids=", ".join(order.order)))
+        return Content("  ·  ").join(parts)
 
     def _show_focus(self, state: SessionState) -> None:
         banner = self.query_one("#focus-banner", Static)
@@ -309,7 +316,7 @@ class PanelApp(App):
         if focus is None or state.lock is not None:  # after the lock nothing is under discussion
             banner.add_class("hidden")
         else:
-            banner.update(f"Under discussion: {self.name_of(focus)}")
+            banner.update(markup("Under discussion: $name", name=self.name_of(focus)))
             banner.remove_class("hidden")
         if focus != self.last_focus:
             self.last_focus = focus
@@ -323,7 +330,7 @@ class PanelApp(App):
         if lock is None:
             proposal = state.proposal
             if proposal is not None:
-                title.update(f"Lock proposed by {proposal.author}: waiting for the chair's confirmation")
+                title.update(markup("Lock proposed by $who: waiting for the chair's confirmation", who=proposal.author))
                 title.remove_class("hidden")
             else:
                 title.add_class("hidden")
@@ -338,8 +345,8 @@ class PanelApp(App):
                 while len(self.screen_stack) > 1:
                     self.pop_screen()
                 self.push_screen(LockScreen())
-        title.update(f"FINAL LIST LOCKED · proposed by {lock.proposal.author}"
-                     + (f", confirmed by {lock.confirmation.author}" if lock.confirmation else ""))
+        title.update(markup("FINAL LIST LOCKED · proposed by $who" + (", confirmed by $chair" if lock.confirmation else ""),
+                            who=lock.proposal.author, chair=lock.confirmation.author if lock.confirmation else ""))
         title.remove_class("hidden")
         digits.update(lock.fingerprint)
         digits.remove_class("hidden")
@@ -405,6 +412,15 @@ class PanelApp(App):
         if action in ("discuss", "evaluators") and self.display_mode:
             return False  # evaluator-level detail and the discussion stay off the projector
         return True
+
+    def notify(
+        self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+        timeout: float | None = None, markup: bool = False,
+    ) -> None:
+        """A notification: its text is shown literally (it often quotes a name, a note or a
+        file's cell), never as markup, whatever the caller asks."""
+        super().notify(visible(message, lines=True), title=visible(title), severity=severity, timeout=timeout,
+                       markup=False)
 
     def write(self, what, *args, **kwargs) -> bool:
         """Do one write through the meeting; report a refusal instead of failing."""
@@ -494,7 +510,7 @@ class PanelApp(App):
     def get_system_commands(self, screen: Screen):
         yield from super().get_system_commands(screen)
         for i, category in enumerate(self.meeting.config.categories):
-            yield SystemCommand(f"go to: {category.label}", f"Show the {category.id} leaderboard",
+            yield SystemCommand(f"go to: {_palette(category.label)}", f"Show the {_palette(category.id)} leaderboard",
                                 lambda i=i: self.action_go(i))
         yield SystemCommand("go to: lock and final list", "The lock checklist, preview and fingerprint", self.action_lock)
         yield SystemCommand("go to: discussion", "Ties and borderline candidates of this board", self.action_discuss)
@@ -506,11 +522,16 @@ class PanelApp(App):
 
             for fmt in FORMATS:
                 label = {"md": "Markdown"}.get(fmt, fmt.upper())
-                yield SystemCommand(f"export: final list as {label}", f"Write the locked list into {self.exports}",
+                yield SystemCommand(f"export: final list as {label}", f"Write the locked list into {_palette(self.exports)}",
                                     lambda fmt=fmt: self.export(fmt))
         if not self.display_mode:
             yield SystemCommand("theme: projector (high contrast)", "Black and white for a projector",
                                 lambda: setattr(self, "theme", "projector"))
+
+
+def _palette(text: object) -> str:
+    """Data in a palette command's title or help (which the palette parses as markup)."""
+    return escape_markup(visible(text))
 
 
 def run(meeting: Meeting, reader: Meeting, *, display: bool = False) -> None:

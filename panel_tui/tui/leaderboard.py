@@ -23,9 +23,11 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from panel_tui.engine import Leaderboard
+from panel_tui.tui.literal import rich_bold, rich_markup
 
-LINE = "__line__"
-REST = "__rest__"
+# The separator rows' keys: no candidate id can contain a control character (inputs refuses it).
+LINE = "\x00line"
+REST = "\x00rest"
 STATUS = {
     "certified": "[b green]✔ certified[/]",
     "not_certified": "[dim]not certified[/]",
@@ -135,11 +137,13 @@ class LeaderboardTable(DataTable):
             return value.cast(pl.Decimal(scale=decimals)).cast(pl.String).fill_null("").str.pad_start(width)
         if column == "rank":
             return col("rank").cast(pl.String).fill_null("").str.pad_start(4)
-        if column in ("move", "id"):
-            return col({"move": "move", "id": "candidate_id"}[column])
+        if column == "move":
+            return col("move")
+        if column == "id":  # data from the files: shown literally (literal.rich_markup)
+            return rich_markup(col("candidate_id"))
         if column == "name":
-            name = col("name").str.replace_all("[", r"\[", literal=True)
-            return pl.when(col("certified").fill_null(False)).then(pl.format("[b]{}[/]", name)).otherwise(name)
+            name = col("name")
+            return pl.when(col("certified").fill_null(False)).then(rich_bold(name)).otherwise(rich_markup(name))
         if column == "grade":
             return col("grade").cast(pl.String).fill_null("")
         if column == "status":
@@ -154,7 +158,7 @@ class LeaderboardTable(DataTable):
                 pl.when(col("tie")).then(pl.lit("=" if short else "=tie")),
                 pl.when(col("borderline")).then(pl.lit("≈" if short else "≈line")),
                 pl.when(~decided_by.is_in(["total", "panel"]) & decided_by.is_not_null())
-                .then(decided_by if short else pl.format("by {}", decided_by)),
+                .then(rich_markup(decided_by) if short else pl.format("by {}", rich_markup(decided_by))),
                 pl.when((decided_by == "panel") | col("exclusion_code").is_not_null()).then(pl.lit("⚖")),
                 pl.when(col("notes") > 0).then(pl.format("✎{}", col("notes"))),
                 pl.when(col("_fragile")).then(pl.lit("[b red]⚠[/]" if short else "[b red]⚠fragile[/]")),
@@ -283,10 +287,10 @@ class LeaderboardTable(DataTable):
                     cost.updated_cells += len(slots)
         if new_rows:
             added = frame if self.on_screen is None else frame.filter(pl.col("_on").is_null())
-            at = columns.index("id")
-            for row in added.select(self._text(c, pl.col, decimals).alias(c) for c in columns).iter_rows():
-                key = self.add_row(*row, key=row[at])
-                row_keys[row[at]] = key
+            texts = added.select(*(self._text(c, pl.col, decimals).alias(c) for c in columns), "candidate_id")
+            for *row, cid in texts.iter_rows():
+                key = self.add_row(*row, key=cid)
+                row_keys[cid] = key
                 slot_keys.append(key)
                 slot_cells.append(store[key])
             cost.added_rows += new_rows

@@ -8,12 +8,14 @@ import polars as pl
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Digits, Footer, Input, Label, Markdown, Select, Static, TextArea
 
 from panel_tui.engine import EXCLUSION_CODES
 from panel_tui.export import FORMATS
+from panel_tui.tui.literal import cell, markup, plain
 
 HELP = Path(__file__).with_name("help.md")
 
@@ -54,17 +56,18 @@ class DetailScreen(Screen):
         decimals = app.meeting.config.scoring.decimals
         with VerticalScroll(id="detail"):
             rank = "–" if entry["rank"] is None else str(entry["rank"])
-            yield Static(f"[b]{entry['name']}[/]  ({cid}, {category.label})", classes="title")
-            yield Static(
+            yield Static(markup("[b]$name[/]  ($cid, $label)", name=entry["name"], cid=cid, label=category.label),
+                         classes="title")
+            yield Static(plain(
                 f"rank {rank} · total {_num(entry['total'], decimals)} of {board.max_points:,.0f} · "
                 f"{_num(entry['percent'], decimals)} % · status {entry['status']}"
                 + (f" · grade {entry['grade']}" if entry["grade"] is not None else "")
                 + (f" · decided by {entry['decided_by']}" if entry["decided_by"] else "")
                 + (f" · {entry['evaluators']} evaluators" if entry["evaluators"] is not None else "")
-            )
+            ))
             extras = [f"{c}: {candidate[c]}" for c in data.extra_columns if candidate[c] not in (None, "")]
             if extras:
-                yield Static(" · ".join(extras), classes="muted")
+                yield Static(plain(" · ".join(extras)), classes="muted")
             if data.left_out is not None and data.left_out.height:
                 mine = data.left_out.filter(pl.col("candidate_id") == cid)
                 if mine.height:
@@ -72,13 +75,14 @@ class DetailScreen(Screen):
                         f"{e} ({n} scores)" for e, n in mine.group_by(pl.col("evaluator_id").cast(pl.String)).len().sort(
                             "evaluator_id").iter_rows()
                     )
-                    yield Static(f"Left out of consolidation, declared conflict of interest: {who}", classes="muted")
+                    yield Static(plain(f"Left out of consolidation, declared conflict of interest: {who}"),
+                                 classes="muted")
             if data.conflicts is not None:
                 recused = data.conflicts.filter(pl.col("candidate_id") == cid)["evaluator_id"].to_list()
                 if recused:
-                    yield Static(f"Declared conflicts of interest: {', '.join(recused)}", classes="muted")
+                    yield Static(plain(f"Declared conflicts of interest: {', '.join(recused)}"), classes="muted")
             areas = " · ".join(f"{a} {_num(entry[a], decimals)}" for a in board.areas)
-            yield Static(f"Areas: {areas}")
+            yield Static(plain(f"Areas: {areas}"))
             robust = (app.analysis or {}).get(cid)
             if robust is not None:
                 yield Static(_robustness_text(robust, entry, display=app.display_mode), id="robustness")
@@ -88,7 +92,7 @@ class DetailScreen(Screen):
             yield Static(self._journal_text(), id="history")
         yield Footer()
 
-    def _journal_text(self) -> str:
+    def _journal_text(self) -> Content:
         cid = self.candidate_id
         lines = []
         for e in self.app.snapshot.state.events:
@@ -102,7 +106,7 @@ class DetailScreen(Screen):
                 lines.append(f"{when}  {e.author} ordered the tie {' > '.join(p['order'])}: {p['reason']}")
             elif e.kind == "focus" and p.get("candidate_id") == cid:
                 lines.append(f"{when}  {e.author} put it under discussion")
-        return "\n".join(lines) or "(none yet)"
+        return plain("\n".join(lines) or "(none yet)", lines=True)
 
     def on_mount(self) -> None:
         app = self.app
@@ -126,8 +130,8 @@ class DetailScreen(Screen):
         }
         rows = cells.join(labels, on="indicator_id", how="left").sort("indicator_id")
         for row in rows.iter_rows(named=True):
-            cells_out = [row["indicator_id"], row["area_id"], row["label"] or "", _num(row["max_points"], 1),
-                         _num(row["value"], 2), str(row["n"])]
+            cells_out = [cell(row["indicator_id"]), cell(row["area_id"]), cell(row["label"] or ""),
+                         _num(row["max_points"], 1), _num(row["value"], 2), str(row["n"])]
             if not display:
                 given = sorted(spread.get(row["indicator_id"], []), key=lambda ev: ev[1])
                 dropped = ""
@@ -135,11 +139,11 @@ class DetailScreen(Screen):
                     low, high = given[0], given[-1]
                     dropped = f"{low[1]:g} ({low[0]}), {high[1]:g} ({high[0]})"
                 everyone = " ".join(f"{e}:{v:g}" for e, v in sorted(given)) if data.has_evaluators else ""
-                cells_out += [_num(row["min"], 1), _num(row["max"], 1), dropped, everyone]
+                cells_out += [_num(row["min"], 1), _num(row["max"], 1), cell(dropped), cell(everyone)]
             table.add_row(*cells_out)
 
 
-def _robustness_text(a: dict, entry: dict, *, display: bool) -> str:
+def _robustness_text(a: dict, entry: dict, *, display: bool) -> Content:
     """The candidate's robustness in two lines: rank and certification under each method, and
     with one evaluator fewer (on the display, how many evaluators, not who)."""
     methods = {"mean": "mean", "median": "median", "trimmed_mean": "trimmed mean", "zscore": "z-scores"}
@@ -149,16 +153,17 @@ def _robustness_text(a: dict, entry: dict, *, display: bool) -> str:
         mark = "✔" if certified else ("?" if certified is None else "✘")
         return f"{methods[m]} {'–' if rank is None else rank} {mark}"
 
-    verdict = "[b]⚠ fragile[/]" if a["verdict"] == "fragile" else "stable"
+    verdict = "[b]⚠ fragile[/]" if a["verdict"] == "fragile" else "stable"  # our markup; the rest is data
     flips = a["leave_one_out"]["certification_flips_without"]
     if flips:
         who = f"{len(flips)} evaluator{'s' if len(flips) != 1 else ''}" if display else ", ".join(flips)
         flipped = f"certification flips without {who}"
     else:
         flipped = "no single evaluator's absence changes its certification"
-    return (
-        f"Robustness: {verdict} · rank and certification by method: " + " · ".join(outcome(m) for m in methods)
-        + f"\nWith one evaluator fewer: rank moves by up to {a['leave_one_out']['max_rank_swing']}; {flipped}"
+    return markup(
+        f"Robustness: {verdict} · rank and certification by method: $methods"
+        "\nWith one evaluator fewer: rank moves by up to $swing; $flipped",
+        methods=" · ".join(outcome(m) for m in methods), swing=a["leave_one_out"]["max_rank_swing"], flipped=flipped,
     )
 
 
@@ -180,7 +185,7 @@ class Dialog(ModalScreen):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text())
+            yield Label(plain(self.title_text()))
             yield from self.fields()
             with Horizontal(classes="buttons"):
                 yield Button(self.save_label, id="save", variant=self.save_variant)
@@ -309,12 +314,12 @@ class DiscussionScreen(Screen):
         app = self.app
         board = app.snapshot.standings.board(self.category_id)
         with VerticalScroll(id="discussion"):
-            yield Static(f"[b]Discussion: {board.category.label}[/]", classes="title")
+            yield Static(markup("[b]Discussion: $label[/]", label=board.category.label), classes="title")
             groups = self._groups(board)
             if not groups:
                 yield Static("No ties and no borderline candidates on this board.")
             for title, ids in groups:
-                yield Label(title, classes="section")
+                yield Label(plain(title), classes="section")
                 yield self._comparison(board, ids)
             yield Label("Notes on this board", classes="section")
             yield Static(self._notes(), id="board-notes")
@@ -337,17 +342,17 @@ class DiscussionScreen(Screen):
         rows = {r["candidate_id"]: r for r in board.entries.iter_rows(named=True) if r["candidate_id"] in ids}
         table.add_column("")
         for cid in ids:
-            table.add_column(f"{rows[cid]['name'][:24]} ({cid})", key=cid)
+            table.add_column(cell(f"{rows[cid]['name'][:24]} ({cid})"), key=cid)
         decimals = self.app.meeting.config.scoring.decimals
         for key in ["rank", "total", "percent", *board.areas, "status", "decided_by"]:
             values = [rows[c][key] for c in ids]
             separates = key in ("total", *board.category.tie_break) and len(set(values)) > 1
             label = f"{key} ◀ separates" if separates else key
-            table.add_row(label, *[_num(v, decimals) if isinstance(v, float) else ("" if v is None else str(v).replace("_", " "))
-                                   for v in values])
+            table.add_row(cell(label), *[_num(v, decimals) if isinstance(v, float)
+                                         else cell("" if v is None else str(v).replace("_", " ")) for v in values])
         return table
 
-    def _notes(self) -> str:
+    def _notes(self) -> Content:
         board = self.app.snapshot.standings.board(self.category_id)
         ids = set(board.entries["candidate_id"].to_list())
         lines = []
@@ -356,7 +361,7 @@ class DiscussionScreen(Screen):
             if p.get("category") == self.category_id or p.get("candidate_id") in ids:
                 about = p.get("candidate_id") or "board"
                 lines.append(f"{e.at[11:16]}  {e.author} [{about}]: {p['text']}")
-        return "\n".join(lines) or "(none yet)"
+        return plain("\n".join(lines) or "(none yet)", lines=True)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "tie":
@@ -419,7 +424,7 @@ class LockScreen(Screen):
                 who = f"proposed by {lock.proposal.author} at {lock.proposal.at[:19]}"
                 if lock.confirmation:
                     who += f", confirmed by {lock.confirmation.author} at {lock.confirmation.at[:19]}"
-                yield Static(who)
+                yield Static(plain(who))
                 yield Static(self._preview(lock.final), id="final-list")
                 if not app.display_mode:  # the shared screen takes no actions
                     with Horizontal(classes="buttons"):
@@ -430,13 +435,13 @@ class LockScreen(Screen):
                 yield Static("[b]Lock the final list[/]", classes="title")
                 yield Label("Checklist", classes="section")
                 if blockers:
-                    yield Static("\n".join(f"✘ {b}" for b in blockers), id="blockers")
+                    yield Static(plain("\n".join(f"✘ {b}" for b in blockers), lines=True), id="blockers")
                 else:
                     yield Static("✔ no pending candidate\n✔ no unresolved tie", id="blockers")
                 stale = [o for b in app.snapshot.standings.boards for o in b.stale_tie_orders]
                 if stale:
-                    yield Static("\n".join(f"! tie order {', '.join(o.order)} no longer matches a tie; not applied"
-                                           for o in stale))
+                    yield Static(plain("\n".join(f"! tie order {', '.join(o.order)} no longer matches a tie; not applied"
+                                                 for o in stale), lines=True))
                 fragile = {cid: a for cid, a in (app.analysis or {}).items() if a["verdict"] == "fragile"}
                 if fragile:
                     lines = []
@@ -448,18 +453,19 @@ class LockScreen(Screen):
                             f"flips without {', '.join(without)}" if without else "",
                         ]))
                         lines.append(f"! fragile: {app.name_of(cid)}: {why}")
-                    yield Static("\n".join(lines) + "\n(for the panel to look at; the lock is not blocked)", id="fragile")
+                    yield Static(plain("\n".join(lines) + "\n(for the panel to look at; the lock is not blocked)", lines=True),
+                                 id="fragile")
                 elif app.analysis is None and app.snapshot.data.scores.height <= ANALYSE_UP_TO:
                     yield Static("(robustness analysis running…)", classes="muted")
                 if state.proposal is not None:
-                    yield Static(f"Proposed by {state.proposal.author} (event {state.proposal.seq}); "
-                                 "waiting for a chair to confirm.", id="proposal")
+                    yield Static(plain(f"Proposed by {state.proposal.author} (event {state.proposal.seq}); "
+                                       "waiting for a chair to confirm."), id="proposal")
                 from panel_tui.meeting import what_changed
 
                 changes = what_changed(state, app.snapshot.standings, app.snapshot.data)
-                yield Label(f"What changed since {changes.since}", classes="section")
-                yield Static(f"against {changes.basis}", classes="muted")
-                yield Static("\n".join(changes.lines()) or "nothing", id="changes")
+                yield Label(plain(f"What changed since {changes.since}"), classes="section")
+                yield Static(plain(f"against {changes.basis}"), classes="muted")
+                yield Static(plain("\n".join(changes.lines()) or "nothing", lines=True), id="changes")
                 yield Label("Preview of the final list", classes="section")
                 from panel_tui.meeting import final_list
 
@@ -478,20 +484,20 @@ class LockScreen(Screen):
                 return bool(match["certified"][0])
         return False
 
-    def _preview(self, final: dict) -> str:
+    def _preview(self, final: dict) -> Content:
         lines = []
         for category in final["categories"]:
             certified = [e for e in category["entries"] if e["certified"]]
-            lines.append(f"[b]{category['label']}[/]: {len(certified)} certified")
+            lines.append(markup("[b]$label[/]: $n certified", label=category["label"], n=len(certified)))
             for e in certified:
                 top = "  ★ top" if e["top"] else ""
-                lines.append(f"  {e['rank']:>3}. {e['name']}  {e['total']:,.2f}  {e['percent']:.2f} %{top}")
+                lines.append(plain(f"  {e['rank']:>3}. {e['name']}  {e['total']:,.2f}  {e['percent']:.2f} %{top}"))
             for d in category.get("decisions", []):
                 if d["kind"] == "tie_order":
-                    lines.append(f"  ⚖ tie order {' > '.join(d['order'])}: {d['reason']}")
+                    lines.append(plain(f"  ⚖ tie order {' > '.join(d['order'])}: {d['reason']}"))
                 else:
-                    lines.append(f"  ⚖ {d['candidate_id']} excluded ({d['code']}): {d['reason']}")
-        return "\n".join(lines)
+                    lines.append(plain(f"  ⚖ {d['candidate_id']} excluded ({d['code']}): {d['reason']}"))
+        return Content("\n").join(lines)
 
     @on(Button.Pressed, "#propose")
     def propose(self) -> None:
@@ -549,15 +555,15 @@ class EvaluatorsScreen(Screen):
             note.update("The score sheet has no evaluator_id column: there is nothing to calibrate.")
             return
         areas = [c for c in table.columns if c.startswith("deviation_")]
-        out.add_columns("Evaluator", "Scores", "Mean (pp)", *(c.removeprefix("deviation_") for c in areas), "z", "")
+        out.add_columns("Evaluator", "Scores", "Mean (pp)", *(cell(c.removeprefix("deviation_")) for c in areas), "z", "")
         for row in table.iter_rows(named=True):
             out.add_row(
-                row["evaluator_id"], f"{row['scores']:,}", _signed(row["mean_deviation"]),
+                cell(row["evaluator_id"]), f"{row['scores']:,}", _signed(row["mean_deviation"]),
                 *(_signed(row[c]) for c in areas), _signed(row["z"]), "⚠ outlier" if row["outlier"] else "",
                 key=row["evaluator_id"],
             )
         flagged = table.filter(pl.col("outlier"))["evaluator_id"].to_list()
-        note.update(f"Outliers: {', '.join(flagged)}" if flagged else "No outlier.")
+        note.update(plain(f"Outliers: {', '.join(flagged)}" if flagged else "No outlier."))
 
 
 def _signed(value) -> str:
