@@ -16,6 +16,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,3 +110,103 @@ def shared_contest(*, confirm: bool = True) -> Path:
     os.chown(sessions, 0, grp.getgrnam(GROUP).gr_gid)
     os.chmod(sessions, 0o2770)  # group-shared: setgid, group-writable, nobody else
     return root
+
+
+# -- homes, SSH keys and agents for the signing tests ------------------------------------------
+# The accounts are made without a home (-M). A test that needs ~/.ssh gets one under a
+# root-owned folder in the temp dir, set in the password database with usermod -d (the
+# module under test reads the home from there, never from $HOME).
+
+HOMES = Path(tempfile.gettempdir()) / "panel-tui-homes"
+
+
+def _as(user: str) -> dict:
+    return {"user": user, "group": GROUP, "extra_groups": [GROUP]}
+
+
+def ensure_home(user: str) -> Path:
+    """A home for ``user`` (``HOMES/<user>``, owned by the account, 0700), recorded in
+    /etc/passwd. usermod refuses while the account runs a process: retried for a while."""
+    if not HOMES.exists():
+        HOMES.mkdir(mode=0o755)
+    st = HOMES.lstat()
+    if not HOMES.is_dir() or HOMES.is_symlink() or st.st_uid != 0 or st.st_mode & 0o022:
+        raise RuntimeError(f"{HOMES} must be a directory owned by root, writable only by root")
+    home = HOMES / user
+    if home.is_symlink():
+        raise RuntimeError(f"{home} is a symbolic link")
+    home.mkdir(exist_ok=True)
+    entry = pwd.getpwnam(user)
+    os.chown(home, entry.pw_uid, grp.getgrnam(GROUP).gr_gid)
+    os.chmod(home, 0o700)
+    deadline = time.monotonic() + 60
+    while pwd.getpwnam(user).pw_dir != str(home):
+        r = subprocess.run(["usermod", "-d", str(home), user], capture_output=True, text=True)
+        if r.returncode == 0:
+            break
+        if r.returncode != 8 or time.monotonic() > deadline:  # 8: the account is running a process
+            raise RuntimeError(f"usermod -d {home} {user}: {r.stderr.strip()}")
+        time.sleep(0.5)
+    return home
+
+
+def fresh_ssh_dir(user: str) -> Path:
+    """``~/.ssh`` of ``user``, emptied: owned by the account, 0700."""
+    ssh = ensure_home(user) / ".ssh"
+    if ssh.is_symlink():
+        ssh.unlink()
+    shutil.rmtree(ssh, ignore_errors=True)
+    ssh.mkdir(mode=0o700)
+    os.chown(ssh, pwd.getpwnam(user).pw_uid, grp.getgrnam(GROUP).gr_gid)
+    return ssh
+
+
+def make_key(user: str, path: Path, *, passphrase: str = "") -> str:
+    """Generate an ed25519 key as ``user`` at ``path`` (and ``path.pub``); its public line."""
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase, "-C", f"{user}@test", "-f", str(path)],
+        check=True, capture_output=True, cwd=path.parent, timeout=60, **_as(user),
+    )
+    return Path(f"{path}.pub").read_text(encoding="ascii").strip()
+
+
+@dataclass
+class Agent:
+    """A real ssh-agent run as an account, in the foreground (so its pid is ours to stop)."""
+
+    user: str
+    socket: Path
+    process: subprocess.Popen
+
+    def add(self, key: Path) -> None:
+        subprocess.run(
+            ["ssh-add", str(key)], check=True, capture_output=True, timeout=60, cwd=key.parent,
+            env={**os.environ, "SSH_AUTH_SOCK": str(self.socket)}, **_as(self.user),
+        )
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.socket.unlink(missing_ok=True)
+
+
+def start_agent(user: str, folder: Path) -> Agent:
+    """``ssh-agent -D -a folder/agent.sock`` as ``user``; ``folder`` must be the account's."""
+    socket = folder / "agent.sock"
+    socket.unlink(missing_ok=True)
+    process = subprocess.Popen(
+        ["ssh-agent", "-D", "-a", str(socket)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, cwd=folder, **_as(user),
+    )
+    deadline = time.monotonic() + 20
+    while not socket.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"ssh-agent did not start for {user} at {socket}")
+        time.sleep(0.05)
+    return Agent(user, socket, process)
