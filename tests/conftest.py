@@ -217,3 +217,13 @@ def solo(tmp_path: Path) -> Path:
     text = text.replace("require_chair_confirmation = true", "require_chair_confirmation = false")
     (tmp_path / "config.toml").write_text(text, encoding="utf-8")
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def console_failures_fail_tests():
+    """A console failure that the running app would report in a banner fails the test instead
+    (``PanelApp.raise_failures``); the tests of that banner switch it off themselves."""
+    app = sys.modules.get("panel_tui.tui.app")
+    if app is not None:
+        app.PanelApp.raise_failures = True
+    yield

@@ -63,12 +63,12 @@ def test_boards_show_every_category_with_the_certification_line(contest):
         app = make_app(contest)
         async with app.run_test(size=(200, 50)) as pilot:
             await settled(pilot, app)
-            large = app.query_one("#board-large_city", LeaderboardTable)
+            large = app.board("large_city")
             assert row_keys(large) == ["C01", "C02", "C03", "C04", LINE, "C05", "C06", "C07", "C08", "C09", "C10"]
-            small = app.query_one("#board-small_city", LeaderboardTable)
+            small = app.board("small_city")
             assert row_keys(small)[-2:] == [REST, "C24"]  # pending below the ranked ones
-            service = app.query_one("#board-service", LeaderboardTable)
-            assert "unresolved tie: S01, S02" in str(app.query_one("#info-service").render())
+            service = app.board("service")
+            assert "unresolved tie: S01, S02" in str(app.board_info("service").render())
             await pilot.press("3")
             assert app.current_table is service
 
@@ -80,7 +80,7 @@ def test_live_scores_update_in_place_and_keep_the_cursor(contest):
         app = make_app(contest, display=True)
         async with app.run_test(size=(200, 50)) as pilot:
             await settled(pilot, app)
-            table = app.query_one("#board-large_city", LeaderboardTable)
+            table = app.board("large_city")
             table.move_cursor(row=table.get_row_index("C06"))
             # Scoring staff rewrite the sheet: Yongin (C05) gets full marks on CI01-CI04 from everyone.
             scores = contest / "data" / "scores.csv"
@@ -116,7 +116,7 @@ def test_a_bad_scores_file_keeps_the_last_good_boards_with_a_banner(contest):
             await settled(pilot, app, lambda: app.files_error is not None, timeout=3)
             banner = app.query_one("#error-banner")
             assert "scores.csv" in str(banner.render()) and "line 2" in str(banner.render())
-            assert app.query_one("#board-large_city", LeaderboardTable).row_count == 11
+            assert app.board("large_city").row_count == 11
             scores.write_text(good, encoding="utf-8")
             await settled(pilot, app, lambda: app.files_error is None, timeout=3)
             assert banner.has_class("hidden")
@@ -143,7 +143,7 @@ def test_two_instances_share_focus_notes_and_decisions(contest):
             secretary.screen.query_one("TextArea").insert("Both are parking services; check the site visits.")
             await sec.press("ctrl+s")
             await settled(shown, display, lambda: len(display.snapshot.state.notes) == 1, timeout=3)
-            assert "✎1" in display.query_one("#board-service", LeaderboardTable).cell_text("S02", "marks")
+            assert "✎1" in display.board("service").cell_text("S02", "marks")
 
             await sec.press("d")
             await sec.pause()
@@ -154,7 +154,7 @@ def test_two_instances_share_focus_notes_and_decisions(contest):
             secretary.screen.query_one("#reason").value = "S02 covers more districts"
             await sec.click("#save")
             await settled(shown, display, lambda: bool(display.snapshot.state.decisions.tie_orders), timeout=3)
-            table = display.query_one("#board-service", LeaderboardTable)
+            table = display.board("service")
             assert row_keys(table)[:2] == ["S02", "S01"]
             assert "⚖" in table.cell_text("S01", "marks")
 
@@ -219,7 +219,7 @@ def test_exclusion_and_lock_from_the_console_then_export(contest):
             assert "pending: C24" in str(app.screen.query_one("#blockers").render())
             assert not app.screen.query("#propose")
             await pilot.press("escape", "2")
-            table = app.query_one("#board-small_city", LeaderboardTable)
+            table = app.board("small_city")
             table.move_cursor(row=table.get_row_index("C24"))
             await pilot.press("x")
             await pilot.pause()
@@ -264,9 +264,9 @@ def test_fragile_outcomes_get_a_badge_and_a_place_in_the_lock_checklist(contest)
         async with app.run_test(size=(200, 50)) as pilot:
             await settled(pilot, app, lambda: app.analysis is not None, timeout=20)
             await pilot.pause(0.1)
-            service = app.query_one("#board-service", LeaderboardTable)
+            service = app.board("service")
             assert "⚠fragile" in service.cell_text("S05", "marks")  # E12 alone keeps it below the line
-            assert "⚠fragile" not in app.query_one("#board-large_city", LeaderboardTable).cell_text("C01", "marks")
+            assert "⚠fragile" not in app.board("large_city").cell_text("C01", "marks")
             await pilot.press("l")
             await pilot.pause(0.2)
             fragile = str(app.screen.query_one("#fragile").render())
@@ -397,7 +397,7 @@ def test_resizing_the_terminal_switches_between_the_compact_and_the_wide_board(c
         app = make_app(contest)
         async with app.run_test(size=(80, 24)) as pilot:
             await settled(pilot, app)
-            tab = app.query_one("#boards").get_tab("tab-service")
+            tab = app.query_one("#boards").get_tab("tab-3")
             assert app.current_table.compact and str(tab.label) == "3 Smart services"
             assert "area:A1" not in app.current_table.widths
             await pilot.resize_terminal(200, 50)
@@ -425,7 +425,7 @@ def test_a_note_or_the_focus_reuses_the_boards_and_the_analysis(contest):
             writer.focus("C05")
             await settled(pilot, app, lambda: app.snapshot.state.focus == "C05" and len(app.snapshot.state.notes) == 1)
             assert app.snapshot.standings is boards and app.analysing is analysing
-            assert "✎1" in app.query_one("#board-large_city", LeaderboardTable).cell_text("C05", "marks")
+            assert "✎1" in app.board("large_city").cell_text("C05", "marks")
             writer.decide_tie("service", ["S02", "S01"], "S02 covers more districts")
             await settled(pilot, app, lambda: bool(app.snapshot.state.decisions.tie_orders))
             assert app.snapshot.standings is not boards and app.analysing is not analysing

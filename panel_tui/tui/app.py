@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
+import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -24,6 +28,7 @@ from textual.content import Content
 from textual.markup import escape as escape_markup
 from textual.notifications import SeverityLevel
 from textual.widgets import Digits, Footer, Header, Static, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
 
 from panel_tui.engine import Decisions, Standings, standings
 from panel_tui.errors import PanelError
@@ -95,7 +100,15 @@ class InputsRejected(Message):
 
 
 class PanelApp(App):
-    """The console. ``display=True`` is the read-only projector instance."""
+    """The console. ``display=True`` is the read-only projector instance.
+
+    It never dies of one bad value: an exception in a handler, a screen, a render or a worker
+    is written to a log file beside the session, the screen that failed is closed, and a
+    banner says what went wrong and that the meeting can go on (``_failed``). Tests set
+    ``raise_failures`` so that a failure fails them too.
+    """
+
+    raise_failures: ClassVar[bool] = False
 
     CSS_PATH = "app.tcss"
     TITLE = "panel_tui"
@@ -133,6 +146,8 @@ class PanelApp(App):
         self.analysing: Snapshot | None = None  # the snapshot the latest analysis started for
         self.refresh_costs: list = []
         self.analysis: dict | None = None  # candidate id -> robustness (analysis.robustness)
+        self.failures: list[str] = []  # what went wrong while running, for the banner and tests
+        self._meeting_running = False  # from the first paint on, a failure no longer ends the app
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -143,13 +158,15 @@ class PanelApp(App):
             yield Digits("", id="fingerprint", classes="hidden")
             yield Static("", id="focus-banner", classes="hidden")
             yield Static("", id="error-banner", classes="hidden")
+            yield Static("", id="failure-banner", classes="hidden")
         compact = self.size.width < COMPACT_BELOW if self.size.width else False
         with TabbedContent(id="boards"):
             for index, category in enumerate(config.categories, 1):
-                with TabPane(self._tab_label(index, category.label, compact), id=f"tab-{category.id}"):
-                    yield Static("", id=f"info-{category.id}", classes="board-info")
+                # Widget ids by position: a category id comes from the config and may hold anything.
+                with TabPane(self._tab_label(index, category.label, compact), id=f"tab-{index}"):
+                    yield Static("", id=f"info-{index}", classes="board-info")
                     areas = self._areas(category.indicator_set)
-                    yield LeaderboardTable(category.id, areas, compact=compact, id=f"board-{category.id}")
+                    yield LeaderboardTable(category.id, areas, compact=compact, id=f"board-{index}")
         yield Footer()
 
     @staticmethod
@@ -181,12 +198,78 @@ class PanelApp(App):
         self._terminal = 0 if not self.is_headless and os.isatty(0) else None
         self.set_interval(POLL_SECONDS, self._poll)
         self.call_after_refresh(lambda: self.current_table.focus())
+        self._meeting_running = True
+
+    # -- failures -----------------------------------------------------------------------------
+    def failure_log(self) -> Path:
+        """Where tracebacks go: beside the session, one file per account; else a private file in
+        the temporary folder (a read-only viewer cannot write beside the session)."""
+        session = self.reader.journal.path
+        name = f"{session.stem}.console-{self.meeting.who}.log"
+        beside = session.parent / name
+        if os.access(session.parent, os.W_OK) and (not beside.exists() or os.access(beside, os.W_OK)):
+            return beside
+        return Path(tempfile.gettempdir()) / f"panel-tui-{os.geteuid()}-{name}"
+
+    def _failed(self, error: BaseException, what: str | None = None) -> None:
+        """Something went wrong while showing ``what``: log it, close the screen that failed,
+        say so in a banner; the boards and the session stay as they were."""
+        if what is None:
+            what = getattr(self.screen, "what", "the leaderboards")
+        log = self.failure_log()
+        try:
+            fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "a", encoding="utf-8") as out:
+                out.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} showing {what}\n")
+                out.write("".join(traceback.format_exception(error)))
+            where = f" Details: {log}"
+        except OSError as exc:
+            where = f" (the details could not be written to {log}: {exc.strerror})"
+        self.failures.append(f"{what}: {type(error).__name__}: {error}")
+        if len(self.screen_stack) > 1 and what != "the leaderboards":
+            self.call_later(self._close_failed_screen)
+        try:
+            banner = self.query_one("#failure-banner", Static)
+            banner.update(plain(f"Something went wrong showing {what}; the meeting can go on.{where}"))
+            banner.remove_class("hidden")
+            self.set_timer(60, lambda: banner.add_class("hidden"))
+        except Exception:
+            pass  # the base screen itself is gone: nothing more to show it on
+
+    def _close_failed_screen(self) -> None:
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def _handle_exception(self, error: Exception) -> None:
+        # HACK (Textual 8.2, App._handle_exception): Textual ends the app on any exception in
+        # any widget and paints its traceback, local variables included, on the terminal (the
+        # projector). Once the meeting is on screen, a failure is reported instead.
+        if self.raise_failures or not self._meeting_running:
+            super()._handle_exception(error)
+            return
+        self._failed(error)
+
+    async def _dispatch_message(self, message: Message) -> None:
+        # HACK (Textual 8.2, MessagePump._dispatch_message): an exception in one of the app's
+        # own handlers or actions would end its message loop; report it and go on.
+        try:
+            return await super()._dispatch_message(message)
+        except Exception as error:
+            if self.raise_failures or not self._meeting_running:
+                raise
+            self._failed(error)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            if self.raise_failures:
+                raise event.worker.error
+            self._failed(event.worker.error, event.worker.description)
 
     def on_resize(self, event: events.Resize) -> None:
         compact = event.size.width < COMPACT_BELOW  # (self.size may not have caught up yet)
         tabs = self.query_one("#boards", TabbedContent)
         for index, category in enumerate(self.meeting.config.categories, 1):
-            tabs.get_tab(f"tab-{category.id}").label = self._tab_label(index, category.label, compact)
+            tabs.get_tab(f"tab-{index}").label = self._tab_label(index, category.label, compact)
         for table in self.query(LeaderboardTable):
             if table.compact != compact:
                 table.set_compact(compact)
@@ -222,7 +305,7 @@ class PanelApp(App):
             return
         self._computed(StandingsComputed(snapshot))
 
-    @work(thread=True, exclusive=True, group="reload", description="recompute the standings")
+    @work(thread=True, exclusive=True, group="reload", description="the new scores or decisions", exit_on_error=False)
     def reload(self, files: bool) -> None:
         try:
             self.post_message(StandingsComputed(self._snapshot(files)))
@@ -253,7 +336,8 @@ class PanelApp(App):
             self.analysing = snapshot
             self.analyse(snapshot)
 
-    @work(thread=True, exclusive=True, group="analysis", description="how robust each outcome is")
+    @work(thread=True, exclusive=True, group="analysis", description="how robust each outcome is",
+          exit_on_error=False)
     def analyse(self, snapshot: Snapshot) -> None:
         from panel_tui.analysis import robustness
 
@@ -286,9 +370,9 @@ class PanelApp(App):
                 notes[cid] = notes.get(cid, 0) + 1
         costs = []
         for board in snapshot.standings.boards:
-            table = self.query_one(f"#board-{board.category.id}", LeaderboardTable)
+            table = self.board(board.category.id)
             costs.append(table.show(board, config.scoring.decimals, notes, self.fragile))
-            info = self.query_one(f"#info-{board.category.id}", Static)
+            info = self.query_one(f"#info-{self._index(board.category.id)}", Static)
             info.update(self._info(board))
         self.refresh_costs.append(costs)
         if getattr(self.screen, "follows_snapshot", False):
@@ -372,8 +456,8 @@ class PanelApp(App):
         category = self.category_of(candidate_id)
         if category is None:
             return
-        self.query_one(TabbedContent).active = f"tab-{category}"
-        table = self.query_one(f"#board-{category}", LeaderboardTable)
+        self.query_one(TabbedContent).active = f"tab-{self._index(category)}"
+        table = self.board(category)
         try:
             table.move_cursor(row=table.get_row_index(candidate_id), animate=False)
         except Exception:
@@ -383,6 +467,18 @@ class PanelApp(App):
     def current_table(self) -> LeaderboardTable:
         active = self.query_one(TabbedContent).active or ""
         return self.query_one(f"#board-{active.removeprefix('tab-')}", LeaderboardTable)
+
+    def _index(self, category_id: str) -> int:
+        """The board's position (1, 2, …), which names its widgets."""
+        return 1 + [c.id for c in self.meeting.config.categories].index(category_id)
+
+    def board(self, category_id: str) -> LeaderboardTable:
+        """The leaderboard of a category."""
+        return self.query_one(f"#board-{self._index(category_id)}", LeaderboardTable)
+
+    def board_info(self, category_id: str) -> Static:
+        """The line above a category's leaderboard: threshold, certified, ties."""
+        return self.query_one(f"#info-{self._index(category_id)}", Static)
 
     @property
     def selected(self) -> str | None:
@@ -440,7 +536,7 @@ class PanelApp(App):
     def action_go(self, index: int) -> None:
         categories = self.meeting.config.categories
         if index < len(categories):
-            self.query_one(TabbedContent).active = f"tab-{categories[index].id}"
+            self.query_one(TabbedContent).active = f"tab-{index + 1}"
             self.current_table.focus()
 
     def action_help(self) -> None:
@@ -473,6 +569,8 @@ class PanelApp(App):
     def action_discuss(self) -> None:
         from panel_tui.tui.screens import DiscussionScreen
 
+        if self.display_mode:  # every path (key, palette, click) ends here: the display only shows
+            return
         self.push_screen(DiscussionScreen(self.current_table.category_id))
 
     def action_exclude(self) -> None:
@@ -485,7 +583,7 @@ class PanelApp(App):
     def action_evaluators(self) -> None:
         from panel_tui.tui.screens import EvaluatorsScreen
 
-        if self.snapshot is not None:
+        if self.snapshot is not None and not self.display_mode:
             self.push_screen(EvaluatorsScreen())
 
     def action_lock(self) -> None:
@@ -497,6 +595,10 @@ class PanelApp(App):
         from panel_tui.export import ExportError, export
 
         lock = self.snapshot.state.lock if self.snapshot else None
+        if self.display_mode:
+            self.notify("The display writes no files: export from a secretary's or chair's console.",
+                        severity="warning")
+            return
         if lock is None:
             self.notify("Exports come only from the locked final list.", severity="warning")
             return
@@ -507,17 +609,38 @@ class PanelApp(App):
             return
         self.notify(f"Wrote {path}", title=f"Export ({lock.fingerprint})")
 
+    def _palette_action(self, action: str, *parameters: object) -> None:
+        """A palette command goes back to the boards (closing the views in front of them, not a
+        form being filled in) and runs its action through the same check as its key."""
+        from panel_tui.tui.screens import Dialog
+
+        if any(isinstance(screen, Dialog) for screen in self.screen_stack):
+            self.notify("Save or cancel the form first.", severity="warning")
+            return
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        if self.check_action(action, parameters):
+            self.run_action(f"{action}({', '.join(map(repr, parameters))})" if parameters else action)
+        else:
+            self.notify(f"Not available here: {action.replace('_', ' ')}", severity="warning")
+
     def get_system_commands(self, screen: Screen):
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            # Textual's own: the display keeps the harmless ones (theme, keys, quit) and writes
+            # no screenshot file on the host.
+            if not (self.display_mode and command.title == "Screenshot"):
+                yield command
         for i, category in enumerate(self.meeting.config.categories):
             yield SystemCommand(f"go to: {_palette(category.label)}", f"Show the {_palette(category.id)} leaderboard",
-                                lambda i=i: self.action_go(i))
-        yield SystemCommand("go to: lock and final list", "The lock checklist, preview and fingerprint", self.action_lock)
-        yield SystemCommand("go to: discussion", "Ties and borderline candidates of this board", self.action_discuss)
+                                lambda i=i: self._palette_action("go", i))
+        yield SystemCommand("go to: lock and final list", "The lock checklist, preview and fingerprint",
+                            lambda: self._palette_action("lock"))
         if not self.display_mode:
+            yield SystemCommand("go to: discussion", "Ties and borderline candidates of this board",
+                                lambda: self._palette_action("discuss"))
             yield SystemCommand("go to: evaluator calibration", "Each evaluator's deviation from the consolidated "
-                                "scores; outliers", self.action_evaluators)
-        if self.locked:
+                                "scores; outliers", lambda: self._palette_action("evaluators"))
+        if self.locked and not self.display_mode:
             from panel_tui.export import FORMATS
 
             for fmt in FORMATS:

@@ -23,7 +23,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from panel_tui.engine import Leaderboard
-from panel_tui.tui.literal import rich_bold, rich_markup
+from panel_tui.tui.literal import cell, rich_bold, rich_markup
 
 # The separator rows' keys: no candidate id can contain a control character (inputs refuses it).
 LINE = "\x00line"
@@ -94,7 +94,7 @@ class LeaderboardTable(DataTable):
         labels = {"rank": "Rank", "move": "±", "id": "ID", "name": "Name", "total": "Total", "percent": "%",
                   "grade": "Gr", "status": "Status", "marks": "Marks"}
         for key, width in self.widths.items():
-            self.add_column(labels.get(key, key.removeprefix("area:")), key=key, width=width)
+            self.add_column(labels.get(key) or cell(key.removeprefix("area:")), key=key, width=width)  # area ids are data
 
     def set_compact(self, compact: bool) -> None:
         """Narrow terminals (80 columns) drop the area columns; rebuilt only when the width class changes."""

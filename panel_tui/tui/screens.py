@@ -27,6 +27,8 @@ def _num(value, decimals: int = 2) -> str:
 class HelpScreen(ModalScreen):
     """F1: the keys and what each mark means, from help.md beside this file."""
 
+    what = "the help"
+
     BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
 
     def compose(self) -> ComposeResult:
@@ -37,6 +39,8 @@ class HelpScreen(ModalScreen):
 
 class DetailScreen(Screen):
     """A candidate's areas and indicators, the evaluators' spread, extra columns, notes and decisions."""
+
+    what = "the candidate's detail"
 
     BINDINGS = [Binding("escape,q", "dismiss", "Back")]
 
@@ -170,6 +174,8 @@ def _robustness_text(a: dict, entry: dict, *, display: bool) -> Content:
 class Dialog(ModalScreen):
     """A small form over the boards: a title, its fields, Save and Cancel (Esc)."""
 
+    what = "a form"
+
     BINDINGS = [Binding("escape", "dismiss", "Cancel")]
     save_label = "Save"
     save_variant = "primary"
@@ -298,6 +304,8 @@ class TieOrderScreen(Dialog):
 class DiscussionScreen(Screen):
     """A board's ties and borderline candidates side by side, with the keys that separate them."""
 
+    what = "the discussion"
+
     follows_snapshot = True
 
     BINDINGS = [
@@ -382,6 +390,8 @@ class DiscussionScreen(Screen):
 
 class LockScreen(Screen):
     """What blocks the lock, a preview of the final list, proposal, confirmation, fingerprint, export."""
+
+    what = "the lock and the final list"
 
     follows_snapshot = True
 
@@ -521,6 +531,8 @@ class EvaluatorsScreen(Screen):
     """Evaluator calibration: each evaluator's mean deviation from the consolidated scores,
     overall and per area, in percentage points of the indicators' maxima, and the outliers."""
 
+    what = "the evaluator calibration"
+
     BINDINGS = [Binding("escape,q", "dismiss", "Back")]
 
     def compose(self) -> ComposeResult:
@@ -540,13 +552,16 @@ class EvaluatorsScreen(Screen):
         self.query_one("#outliers", Static).update("(computing…)")
         self.calibrate()
 
-    @work(thread=True, exclusive=True)
+    @work(thread=True, exclusive=True, description="the evaluator calibration", exit_on_error=False)
     def calibrate(self) -> None:
         from panel_tui.analysis import calibration
 
         snapshot = self.app.snapshot
         table = calibration(snapshot.data, snapshot.standings)
         self.app.call_from_thread(self.show, table)
+
+    def on_worker_state_changed(self, event) -> None:
+        self.app.on_worker_state_changed(event)  # the app reports a failed worker (not bubbled)
 
     def show(self, table: pl.DataFrame) -> None:
         out = self.query_one("#calibration", DataTable)
