@@ -7,10 +7,13 @@ misspelt key silently falling back to a default would change a panel's results.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -18,6 +21,7 @@ else:  # pragma: no cover - exercised only on Python 3.10
     import tomli as tomllib
 
 from panel_tui.errors import InputError
+from panel_tui.text import identifier_problem, visible
 
 METHODS = ("mean", "median", "trimmed_mean")
 DEMO_CONFIG = Path(__file__).parent / "demo" / "config.toml"
@@ -88,25 +92,85 @@ class Config:
         raise KeyError(category_id)
 
 
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _kind(mode: int) -> str:
+    for test, name in _KINDS:
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def open_regular(path: Path, what: str) -> BinaryIO:
+    """Open ``path`` for reading, refusing (``InputError`` naming it) anything but a regular
+    file: a directory, a FIFO (opening one would block), a device (/dev/zero never ends), a
+    socket, a dangling symbolic link or a loop of them. ``os.stat`` decides before anything
+    is opened; the file is then opened without blocking and checked again by its descriptor,
+    so a file swapped for a FIFO in between is refused too, never read. ``what`` names the
+    file's role ("scores", "config")."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise InputError(path, f"is a dangling symbolic link (to '{visible(os.readlink(path))}'), "
+                                   f"not a {what} file") from None
+        raise InputError(path, f"{what} file not found") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError(path, f"is a loop of symbolic links, not a {what} file") from None
+        if exc.errno == errno.ENOTDIR:
+            raise InputError(path, f"{what} file not found (a part of its path is not a folder)") from None
+        raise InputError(path, f"cannot read the {what} file ({exc.strerror})") from None
+    except ValueError:  # an embedded NUL in the name
+        raise InputError(path, f"not a valid file name for the {what} file") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(path, f"is a directory, not a {what} file")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(path, f"is {_kind(st.st_mode)}, not a regular file: only regular files are read")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except PermissionError:
+        raise InputError(path, f"cannot read the {what} file: permission denied") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read the {what} file ({exc.strerror})") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(path, f"changed while being opened: it is now {_kind(st.st_mode)}, "
+                                   "not a regular file: only regular files are read")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def find_config(explicit: str | Path | None) -> Path:
-    """The config to use: the one given, else ./config.toml, else the bundled 2022 demo."""
+    """The config to use: the one given, else ./config.toml, else the bundled 2022 demo.
+
+    A ./config.toml that is there in any form (a directory, a FIFO, a symbolic link, even a
+    dangling one) is the one meant: ``load_config`` then says what is wrong with it, never a
+    silent fall back to the demo."""
     if explicit is not None:
         return Path(explicit)
     local = Path.cwd() / "config.toml"
-    return local if local.is_file() else DEMO_CONFIG
+    return local if os.path.lexists(local) else DEMO_CONFIG
 
 
 def load_config(path: str | Path) -> Config:
     """Read and check a config.toml; raise ``InputError`` naming the file and key on any defect."""
     path = Path(path)
-    try:
-        raw_bytes = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(path, "config file not found") from None
-    except IsADirectoryError:
-        raise InputError(path, "is a directory, not a config file") from None
-    except OSError as exc:
-        raise InputError(path, f"cannot read the config file ({exc.strerror})") from None
+    with open_regular(path, "config") as handle:
+        try:
+            raw_bytes = handle.read()
+        except OSError as exc:
+            raise InputError(path, f"cannot read the config file ({exc.strerror})") from None
     if not raw_bytes.strip():
         raise InputError(path, "the config file is empty")
     try:
@@ -162,16 +226,31 @@ class _Reader:
             raise self.fail(f"{table} {key}", f"must be between {lo} and {hi}, not {value}")
         return value
 
-    def names(self, raw: dict, table: str, key: str) -> tuple[str, ...]:
+    def names(self, raw: dict, table: str, key: str, *, ids: bool = False) -> tuple[str, ...]:
         value = raw.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise self.fail(f"{table} {key}", "must be a list of non-empty strings")
+        if ids:
+            for v in value:
+                self.check_id(v, table, key)
         if len(set(value)) != len(value):
             raise self.fail(f"{table} {key}", "lists the same name twice")
         return tuple(value)
 
+    def identifier(self, raw: dict, table: str, key: str) -> str:
+        return self.check_id(self.text(raw, table, key), table, key)
+
+    def check_id(self, value: str, table: str, key: str) -> str:
+        """An id the data files must match exactly: no hidden characters, no stray spaces."""
+        problem = identifier_problem(value)
+        if problem:
+            raise self.fail(f"{table} {key}", f"the id '{visible(value)}' has {problem}")
+        return value
+
     def path_of(self, raw: dict, key: str) -> Path:
-        return (self.path.parent / self.text(raw, "[contest]", key)).resolve()
+        # Absolute, but symbolic links kept as named: a link to a device, a loop or a
+        # dangling link is then refused under the name the config gives it.
+        return Path(os.path.abspath(self.path.parent / self.text(raw, "[contest]", key)))
 
     def config(self, raw: dict) -> Config:
         self.table(raw, "the top level", {"contest", "scoring", "categories", "roles", "lock"}, {"contest", "categories"})
@@ -191,7 +270,7 @@ class _Reader:
             conflicts=self.path_of(contest_raw, "conflicts") if "conflicts" in contest_raw else None,
         )
         return Config(
-            path=self.path.resolve(),
+            path=Path(os.path.abspath(self.path)),
             contest=contest,
             scoring=self.scoring(raw.get("scoring", {})),
             categories=self.categories(raw["categories"]),
@@ -225,18 +304,18 @@ class _Reader:
                 {"id", "label", "indicator_set", "threshold", "tie_break", "max_certified", "grades"},
                 {"id", "label", "indicator_set", "threshold"},
             )
-            cid = self.text(item, t, "id")
+            cid = self.identifier(item, t, "id")
             if cid in seen:
                 raise self.fail(f"{t} id", f"category id {cid!r} is used twice")
             seen.add(cid)
-            t = f"[[categories]] {cid!r}"
+            t = f"[[categories]] '{visible(cid)}'"
             result.append(
                 Category(
                     id=cid,
                     label=self.text(item, t, "label"),
-                    indicator_set=self.text(item, t, "indicator_set"),
+                    indicator_set=self.identifier(item, t, "indicator_set"),
                     threshold=self.number(item, t, "threshold", 0.0, 0.0, 100.0),
-                    tie_break=self.names(item, t, "tie_break"),
+                    tie_break=self.names(item, t, "tie_break", ids=True),
                     max_certified=self.integer(item, t, "max_certified", 0, 0, 10**9),
                     grades=self.grades(item.get("grades", []), t),
                 )

@@ -4,6 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from panel_tui.text import visible
+
+
+def shown_path(file: Path | str) -> str:
+    """A file name as text that prints everywhere and shows what it is: bytes that are not
+    UTF-8 (kept by Python as surrogates) as ``\\xff``, hidden characters as visible escapes."""
+    text = str(file)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return visible(text)
+
 
 class PanelError(Exception):
     """Base of every error the tool reports to a person instead of a traceback."""
@@ -28,7 +41,7 @@ class InputError(PanelError):
         where: str | None = None,
         column: str | None = None,
     ) -> None:
-        self.file = str(file) if file is not None else None
+        self.file = shown_path(file) if file is not None else None
         self.message = message
         self.where = where
         self.column = column
@@ -37,7 +50,7 @@ class InputError(PanelError):
     def __str__(self) -> str:
         parts = [p for p in (self.file, self.where) if p]
         if self.column is not None:
-            parts.append(f"column {self.column!r}")
+            parts.append(f"column '{visible(self.column)}'")
         prefix = ", ".join(parts)
         return f"{prefix}: {self.message}" if prefix else self.message
 

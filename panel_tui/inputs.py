@@ -16,14 +16,18 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 
-from panel_tui.config import Config
+from panel_tui.config import Config, open_regular
 from panel_tui.errors import InputError
+from panel_tui.text import POLARS_PATTERN, identifier_problem, visible
 
 FORMATS = (".csv", ".parquet", ".xlsx")
 _NON_BLANK = re.compile(rb"\S")
@@ -41,23 +45,30 @@ class TableSpec:
     numeric: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()  # few distinct values, many rows: stored as codes
     keep_extra: bool = False  # candidates.csv may carry any further columns; a score sheet may not
+    ids: tuple[str, ...] = ()  # identifiers: compared exactly, so no hidden characters, no stray spaces
 
 
-CANDIDATES = TableSpec("candidates", ("candidate_id", "name", "category"), keep_extra=True)
+CANDIDATES = TableSpec("candidates", ("candidate_id", "name", "category"), keep_extra=True,
+                       ids=("candidate_id", "category"))
 INDICATORS = TableSpec(
     "indicators",
     ("indicator_set", "indicator_id", "area_id", "max_points"),
     optional=("label", "area_label"),
     numeric=("max_points",),
+    ids=("indicator_set", "indicator_id", "area_id"),
 )
-CONFLICTS = TableSpec("conflicts", ("evaluator_id", "candidate_id"))
+CONFLICTS = TableSpec("conflicts", ("evaluator_id", "candidate_id"), ids=("evaluator_id", "candidate_id"))
 SCORES = TableSpec(
     "scores",
     ("candidate_id", "indicator_id", "score"),
     optional=("evaluator_id",),
     numeric=("score",),
     categorical=("evaluator_id",),
+    ids=("candidate_id", "indicator_id", "evaluator_id"),
 )
+# A value that may not be an id (text.identifier_problem says why): a hidden character, or a
+# space at either end. Run by polars over a column's distinct values.
+_ID_SUSPECT = r"^\s|\s$|" + POLARS_PATTERN
 
 
 @dataclass(frozen=True)
@@ -76,7 +87,7 @@ def where(path: Path, index: int) -> str:
     """The place of the record at 0-based ``index`` as the user sees it in that file."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return f"line {index + 2}"
+        return f"line {csv_line(path, index)}"
     if suffix == ".xlsx":
         return f"row {index + 2}"
     return f"row {index + 1}"
@@ -96,18 +107,17 @@ def read_table(
         _check_columns(path, frame.columns, spec, "the header")
         return _checked(path, _coerce(path, frame, spec, lookups), spec)
     suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise InputError(path, f"unsupported file type {suffix or '(none)'!r} (expected .csv, .parquet or .xlsx)")
-    if not path.exists():
-        raise InputError(path, f"{spec.label} file not found")
-    if path.is_dir():
-        raise InputError(path, f"is a directory, not a {spec.label} file")
-    if suffix == ".csv":
-        frame = _read_csv(path, spec, lookups)
-    elif suffix == ".parquet":
-        frame = _read_parquet(path, spec)
-    else:
-        frame = _read_xlsx(path, spec)
+    # Only a regular file is read: a FIFO, a device, a directory or a broken link is named
+    # before anything is read. The one descriptor opened here is all the readers use.
+    with open_regular(path, spec.label) as handle:
+        if suffix not in FORMATS:
+            raise InputError(path, f"unsupported file type {suffix or '(none)'!r} (expected .csv, .parquet or .xlsx)")
+        if suffix == ".csv":
+            frame = _read_csv(path, handle, spec, lookups)
+        elif suffix == ".parquet":
+            frame = _read_parquet(path, handle, spec)
+        else:
+            frame = _read_xlsx(path, handle, spec)
     return _checked(path, _coerce(path, frame, spec, lookups), spec)
 
 
@@ -152,14 +162,55 @@ def _check_columns(path: Path, columns: list[str], spec: TableSpec, where_header
                 raise InputError(path, f"unexpected column (a {spec.label} file has: {allowed})", where=where_header, column=name)
 
 
-def _read_bytes(path: Path, limit: int = -1) -> bytes:
+def _read_bytes(path: Path, handle: BinaryIO, limit: int = -1, *, start: int | None = None) -> bytes:
     try:
-        with path.open("rb") as handle:
-            return handle.read(limit)
-    except PermissionError:
-        raise InputError(path, "cannot read the file: permission denied") from None
+        if start is not None:
+            handle.seek(start)
+        return handle.read(limit)
     except OSError as exc:
         raise InputError(path, f"cannot read the file: {exc.strerror}") from None
+
+
+def _size(handle: BinaryIO) -> int:
+    return os.fstat(handle.fileno()).st_size
+
+
+def _cr_only(head: bytes) -> bool:
+    """Old Mac line endings: carriage returns and no line feed at all."""
+    return b"\r" in head and b"\n" not in head
+
+
+def _lf(data: bytes) -> bytes:
+    """Every line ending as ``\\n`` (CR LF and a lone CR alike); CR is never a byte of a
+    UTF-8 or CP949 character, so this is safe before decoding."""
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+
+
+def csv_line(path: Path, index: int) -> int:
+    """The physical line of a CSV file where its data record at 0-based ``index`` starts.
+
+    Without a quote in the file every record is one line (``index + 2``: the header is
+    line 1); a quoted field may hold line breaks, so then the file is walked record by record
+    (only when an error is being reported). Falls back to ``index + 2`` if the file cannot
+    be read again (e.g. a frame checked as if it were that file)."""
+    try:
+        with open_regular(path, "CSV") as handle:
+            data = handle.read()
+        if b'"' not in data:
+            return index + 2
+        text = decode_text(path, data).decode("utf-8")
+    except (InputError, OSError, UnicodeDecodeError):
+        return index + 2
+    reader = csv.reader(io.StringIO(text, newline=""))
+    start = 1
+    try:
+        for number, _record in enumerate(reader):
+            if number == index + 1:
+                return start
+            start = reader.line_num + 1
+    except csv.Error:
+        pass
+    return index + 2
 
 
 def decode_text(path: Path, data: bytes) -> bytes:
@@ -184,10 +235,16 @@ def decode_text(path: Path, data: bytes) -> bytes:
             raise InputError(path, "the text is neither UTF-8 nor CP949", where=f"line {line}") from None
 
 
-def _read_csv(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.DataFrame:
-    head = _read_bytes(path, limit=_HEAD)
+def _read_csv(path: Path, handle: BinaryIO, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.DataFrame:
+    head = _read_bytes(path, handle, _HEAD)
     if b"\x00" in head:
         raise InputError(path, "this is a binary file, not CSV text (is it a workbook or Parquet file with a .csv name?)")
+    source: BinaryIO | bytes = handle
+    if _cr_only(head):
+        # Old Mac line endings (CR only): polars and the csv module split lines on LF, so
+        # the whole file is read once and its line endings made LF.
+        source = _lf(head + _read_bytes(path, handle))
+        head = source[:_HEAD]
     text = head[3:] if head.startswith(_BOM) else head
     first = _NON_BLANK.search(text)
     if first is None and len(head) < _HEAD:
@@ -211,10 +268,12 @@ def _read_csv(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.Dat
         try:
             # Fast path: polars reads the file itself (UTF-8, BOM or not), straight into the
             # final types. Anything else (CP949, a bad cell, an unknown id) takes the slow path.
-            return pl.read_csv(path, new_columns=header, schema_overrides=wanted, infer_schema=False)
+            if not isinstance(source, bytes):
+                source.seek(0)
+            return pl.read_csv(source, new_columns=header, schema_overrides=wanted, infer_schema=False)
         except pl.exceptions.PolarsError:
             pass
-    data = decode_text(path, _read_bytes(path))
+    data = decode_text(path, source if isinstance(source, bytes) else _read_bytes(path, handle, start=0))
     try:
         # Slow path, only for a bad or non-UTF-8 file: everything as text, so _coerce can
         # name the cell.
@@ -240,12 +299,12 @@ def _locate_malformed(path: Path, data: bytes, columns: int) -> None:
         raise InputError(path, f"malformed CSV ({exc}; an unclosed quote?)", where=f"line {start}") from None
 
 
-def _read_parquet(path: Path, spec: TableSpec) -> pl.DataFrame:
+def _read_parquet(path: Path, handle: BinaryIO, spec: TableSpec) -> pl.DataFrame:
+    if _size(handle) == 0:
+        raise InputError(path, "the file is empty")
     try:
-        frame = pl.read_parquet(path)
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        if path.stat().st_size == 0:
-            raise InputError(path, "the file is empty") from None
+        frame = pl.read_parquet(handle)
+    except Exception as exc:  # polars' errors, OSError, and whatever a damaged footer provokes
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(path, f"not a readable Parquet file ({first})") from None
     _check_columns(path, frame.columns, spec, "the schema")
@@ -254,12 +313,17 @@ def _read_parquet(path: Path, spec: TableSpec) -> pl.DataFrame:
     return frame
 
 
-def _read_xlsx(path: Path, spec: TableSpec) -> pl.DataFrame:
-    if path.stat().st_size == 0:
+def _read_xlsx(path: Path, handle: BinaryIO, spec: TableSpec) -> pl.DataFrame:
+    if _size(handle) == 0:
         raise InputError(path, "the file is empty")
+    data = _read_bytes(path, handle)
     try:
         # Every cell as text: ids such as 007 keep their zeros; numbers are checked in _coerce.
-        frame = pl.read_excel(path, engine="calamine", infer_schema_length=0, drop_empty_rows=False)
+        frame = pl.read_excel(data, engine="calamine", infer_schema_length=0, drop_empty_rows=False)
+    except pl.exceptions.NoDataError:
+        raise InputError(path, "the workbook's first sheet is empty") from None
+    except IndexError:  # fastexcel, on a workbook that lists no sheet
+        raise InputError(path, "the workbook has no sheet") from None
     except Exception as exc:  # fastexcel raises its own hierarchy, not polars'
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(path, f"not a readable XLSX workbook ({first})") from None
@@ -267,13 +331,98 @@ def _read_xlsx(path: Path, spec: TableSpec) -> pl.DataFrame:
     _check_columns(path, frame.columns, spec, "row 1")
     if frame.height == 0:
         raise InputError(path, f"the workbook has a header but no {spec.label}")
+    _check_formulas(path, data, frame.columns)
     return frame
+
+
+_XML_TAG = rb"<(?:[\w.-]+:)?"
+_FORMULA = re.compile(_XML_TAG + rb"f[\s>/]")
+_CELL = re.compile(_XML_TAG + rb"c\b([^>]*?)(?:/>|>(.*?)</(?:[\w.-]+:)?c>)", re.S)
+_VALUE = re.compile(_XML_TAG + rb"v(?:\s[^>]*)?>([^<]*)<")
+_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
+
+
+def _first_sheet(book: zipfile.ZipFile) -> tuple[str, str, bool] | None:
+    """(name, member, full recalculation on load) of the sheet calamine reads: the first one."""
+    try:
+        workbook = book.read("xl/workbook.xml")
+        rels = book.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return None
+    sheet = re.search(_XML_TAG + rb"sheet\b([^>]*)>", workbook)
+    if sheet is None:
+        return None
+    name = re.search(rb'\bname="([^"]*)"', sheet.group(1))
+    rid = re.search(rb'\br:id="([^"]*)"', sheet.group(1))
+    if rid is None:
+        return None
+    target = None
+    for rel in re.finditer(_XML_TAG + rb"Relationship\b([^>]*)>", rels):
+        if re.search(rb'\bId="' + re.escape(rid.group(1)) + rb'"', rel.group(1)):
+            found = re.search(rb'\bTarget="([^"]*)"', rel.group(1))
+            target = found.group(1).decode("utf-8", "replace") if found else None
+    if target is None:
+        return None
+    member = target.lstrip("/") if target.startswith("/") else "xl/" + target
+    full_calc = re.search(_XML_TAG + rb'calcPr\b[^>]*\bfullCalcOnLoad="(?:1|true)"', workbook) is not None
+    return (name.group(1).decode("utf-8", "replace") if name else "?"), member, full_calc
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _check_formulas(path: Path, data: bytes, columns: list[str]) -> None:
+    """Refuse a formula cell whose value the workbook does not really hold.
+
+    calamine returns a formula cell's cached value, and a formula saved without one (openpyxl)
+    or by a writer that never computes formulas (xlsxwriter stores 0 and marks the workbook
+    ``fullCalcOnLoad`` so that Excel recalculates on opening) would be read as blank or as 0.
+    The sheet's XML is scanned for ``<f>`` (fast, in C); only a sheet with formulas is parsed
+    cell by cell."""
+    try:
+        book = zipfile.ZipFile(io.BytesIO(data))
+        sheet = _first_sheet(book)
+        if sheet is None:
+            return
+        name, member, full_calc = sheet
+        xml = book.read(member)
+    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, ValueError):
+        return
+    if _FORMULA.search(xml) is None:
+        return
+    dimension = re.search(_XML_TAG + rb'dimension\b[^>]*\bref="([A-Z]+)', xml)
+    first_column = _column_number(dimension.group(1)) if dimension else 1
+    for cell in _CELL.finditer(xml):
+        inner = cell.group(2) or b""
+        if _FORMULA.search(inner) is None:
+            continue
+        value = _VALUE.search(inner)
+        if value is not None and value.group(1).strip() and not full_calc:
+            continue
+        ref = _REF.search(cell.group(1))
+        letters, row = (ref.group(1).decode(), int(ref.group(2))) if ref else ("?", None)
+        index = _column_number(letters.encode()) - first_column if ref else -1
+        why = ("has no stored value" if value is None or not value.group(1).strip() else
+               "has a stored value that was never calculated (the workbook was written by a program that does "
+               "not calculate formulas and asks to be recalculated when opened)")
+        raise InputError(
+            path,
+            f"cell {letters}{row or ''} of sheet '{visible(name)}' is a formula that {why}: open the workbook in "
+            "Excel or LibreOffice and save it, or paste the values instead of the formulas",
+            where=f"row {row}" if row else None,
+            column=columns[index] if 0 <= index < len(columns) else None,
+        )
 
 
 def _coerce(path: Path, frame: pl.DataFrame, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.DataFrame:
     """Bring every column to its final type, naming the first cell that cannot be converted."""
     keep = [c for c in frame.columns if spec.keep_extra or c in spec.required or c in spec.optional]
     frame = frame.select(keep)
+    _check_types(path, frame, spec)
     casts = []
     for column in frame.columns:
         dtype = frame.schema[column]
@@ -283,11 +432,11 @@ def _coerce(path: Path, frame: pl.DataFrame, spec: TableSpec, lookups: dict[str,
             casts.append(_cast_checked(path, frame, column, pl.Float64, "is not a number"))
         elif column in lookups:
             if dtype == lookups[column].dtype:
-                continue
+                continue  # every value is a known id, and the known ids were checked
             text = _as_text(frame[column])
             casts.append(
                 _cast_checked(path, frame.with_columns(text), column, lookups[column].dtype,
-                              f"unknown {lookups[column].what}")
+                              f"unknown {lookups[column].what}", ids=True)
             )
         elif column in spec.categorical:
             if dtype != pl.Categorical:
@@ -295,12 +444,54 @@ def _coerce(path: Path, frame: pl.DataFrame, spec: TableSpec, lookups: dict[str,
         elif dtype != pl.String:
             casts.append(_as_text(frame[column]))
     frame = frame.with_columns(casts) if casts else frame
+    _check_ids(path, frame, [c for c in spec.ids if c in frame.columns and c not in lookups])
     text_columns = [c for c in frame.columns if frame.schema[c] == pl.String]
     if text_columns and spec.label != "scores":
-        # Stray spaces around ids and names (common in hand-edited sheets) are not data.
-        frame = frame.with_columns(pl.col(text_columns).str.strip_chars())
+        # Stray spaces around names (common in hand-edited sheets) are not data; around an
+        # id they were refused above (an id is compared exactly).
+        names = [c for c in text_columns if c not in spec.ids]
+        if names:
+            frame = frame.with_columns(pl.col(names).str.strip_chars())
         frame = frame.with_columns(pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in text_columns)
     return frame
+
+
+def _check_types(path: Path, frame: pl.DataFrame, spec: TableSpec) -> None:
+    """A typed file (Parquet) may hold columns no contest value can come from: nested values
+    (List, Array, Struct), bytes, Python objects anywhere; dates, times and durations in an
+    id or score column (a Date score would otherwise be read as its day number)."""
+    for column, dtype in frame.schema.items():
+        ours = column in spec.required or column in spec.optional
+        if dtype.is_nested() or dtype in (pl.Binary, pl.Object) or (ours and dtype.is_temporal()):
+            kind = "numbers" if column in spec.numeric else "text or whole numbers" if ours else "text or numbers"
+            raise InputError(path, f"the column holds values of type {dtype}; it must hold {kind}",
+                             where="the schema" if path.suffix.lower() == ".parquet" else None, column=column)
+
+
+def _check_ids(path: Path, frame: pl.DataFrame, columns: list[str]) -> None:
+    """Refuse an id with a hidden character or a space at either end, naming its first row.
+
+    Checked on each column's distinct values (a score sheet's 6.7 million evaluator cells
+    are a dozen values), by polars' regex; only the few suspects get ``identifier_problem``."""
+    for column in columns:
+        series = frame[column]
+        values = series.drop_nulls().unique()
+        if values.dtype != pl.String:
+            values = values.cast(pl.String)
+        suspects = values.filter(values.str.contains(_ID_SUSPECT))
+        if suspects.is_empty():
+            continue
+        first = None
+        for value in suspects.to_list():
+            problem = identifier_problem(value)
+            if problem is None:
+                continue
+            index = _first(frame, pl.col(column).cast(pl.String) == value)
+            if first is None or index < first[0]:
+                first = (index, value, problem)
+        if first is not None:
+            index, value, problem = first
+            raise InputError(path, f"the id '{visible(value)}' has {problem}", where=where(path, index), column=column)
 
 
 def _as_text(series: pl.Series) -> pl.Series:
@@ -315,13 +506,20 @@ def _as_text(series: pl.Series) -> pl.Series:
     return series.cast(pl.String)
 
 
-def _cast_checked(path: Path, frame: pl.DataFrame, column: str, dtype: pl.DataType, problem: str) -> pl.Series:
+def _cast_checked(path: Path, frame: pl.DataFrame, column: str, dtype: pl.DataType, problem: str,
+                  *, ids: bool = False) -> pl.Series:
     source = frame[column]
     cast = source.cast(dtype, strict=False) if source.dtype != pl.Boolean else source.cast(pl.String).cast(dtype, strict=False)
     failed = cast.is_null() & source.is_not_null()
     if failed.any():
         index = failed.arg_true()[0]
-        raise InputError(path, f"{problem}: {source[index]!r}", where=where(path, index), column=column)
+        value = source[index]
+        if ids and isinstance(value, str) and identifier_problem(value):
+            # 'C01' followed by a zero-width space is not an unknown candidate: it looks like C01.
+            problem = f"the id '{visible(value)}' has {identifier_problem(value)}"
+            raise InputError(path, problem, where=where(path, index), column=column)
+        shown = f"'{visible(value)}'" if isinstance(value, str) else repr(value)
+        raise InputError(path, f"{problem}: {shown}", where=where(path, index), column=column)
     return cast
 
 
@@ -583,9 +781,13 @@ def _load_candidates(config: Config, given: pl.DataFrame | None) -> pl.DataFrame
 
 
 def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes, for the lock's record of what it was computed from."""
+    """SHA-256 of a file's bytes, for the lock's record of what it was computed from (a
+    regular file only: a FIFO or a device put in its place is refused, never read)."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    with open_regular(path, "contest") as handle:
+        try:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        except OSError as exc:
+            raise InputError(path, f"cannot read the file ({exc.strerror})") from None
     return digest.hexdigest()
