@@ -41,6 +41,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from panel_tui.errors import InputError, PanelError, Refused
+from panel_tui.text import one_line
 
 NAMESPACE = "panel-tui"
 KEY_FILES = ("id_ed25519",)  # under ~/.ssh, tried in this order after the agent
@@ -526,7 +527,7 @@ def find_signing_key(
 
     def note_unlisted(key: PublicKey, where: str) -> None:
         nonlocal first_unlisted
-        owners = signers.principals_of(key)
+        owners = [one_line(p) for p in signers.principals_of(key)]
         whose = f", listed for {' and '.join(owners)}" if owners else ""
         unlisted.append(f"{key.fingerprint} ({where}{whose})")
         if first_unlisted is None and not owners:
@@ -645,7 +646,7 @@ def sign(data: bytes, key: SigningKey, *, namespace: str = NAMESPACE,
             ) from None
         sigfile = Path(f"{message}.sig")
         if r.returncode != 0 or not sigfile.exists():
-            why = _last_line(r.stderr, f"ssh-keygen exit status {r.returncode}")
+            why = one_line(_last_line(r.stderr, f"ssh-keygen exit status {r.returncode}"))
             raise Refused(f"{key.login} could not sign with {key.describe()} ({why}); nothing was recorded")
         armored = sigfile.read_text(encoding="ascii")
     made = read_signature(armored)
@@ -670,9 +671,9 @@ def _precheck(signature: str | None, login: str, signers: AllowedSigners, namesp
     except ValueError as exc:
         return None, f"the signature is unreadable: {exc}"
     if sig.namespace != namespace:
-        return sig, f"the signature is for the namespace {sig.namespace!r}, not {namespace!r}"
+        return sig, f"the signature is for the namespace '{one_line(sig.namespace)}', not '{namespace}'"
     if not sig.key.is_certificate and not signers.lists(login, sig.key, namespace=namespace, at=at):
-        owners = signers.principals_of(sig.key)
+        owners = [one_line(p) for p in signers.principals_of(sig.key)]
         whose = f" (it is listed for {' and '.join(owners)})" if owners else ""
         return sig, f"it was signed by key {sig.key.fingerprint}, which {signers.name} does not list for {login}{whose}"
     return sig, None
@@ -693,8 +694,8 @@ def _run_verify(keygen: str, tmp: Path, name: str, data: bytes, signature: str, 
     finally:
         sigfile.unlink(missing_ok=True)
     if r.returncode == 0:
-        return True, _last_line(r.stdout.decode("utf-8", "replace"), "good signature")
-    detail = _last_line(r.stderr.decode("utf-8", "replace"), f"ssh-keygen exit status {r.returncode}")
+        return True, one_line(_last_line(r.stdout.decode("utf-8", "replace"), "good signature"))
+    detail = one_line(_last_line(r.stderr.decode("utf-8", "replace"), f"ssh-keygen exit status {r.returncode}"))
     if "incorrect signature" in detail:
         return False, "the signature does not match the event's bytes: the event was changed after it was signed"
     return False, f"ssh-keygen -Y verify rejects it ({detail})"

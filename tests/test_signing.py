@@ -396,6 +396,15 @@ def test_verify_rejects_a_key_not_listed_for_the_author(keys, signed):
     assert not signing.verify(data, with_key("kim", data), "lee", keys.signers)[0]
 
 
+def test_reasons_show_text_from_the_files_literally(keys, signed):
+    data, _, with_key = signed
+    keys.signers.write_text(f"lee\x1b[2J,\u202ekim {keys.pub['lee'].line}\n")
+    ok, why = signing.verify(data, with_key("lee", data), "kim", keys.signers)
+    assert not ok and why.endswith("(it is listed for lee␛[2J,\\u202ekim)"), why
+    assert signing.verify(data, with_key("lee", data, "x\x07"), "kim", keys.signers)[1] == (
+        "the signature is for the namespace 'x␇', not 'panel-tui'")
+
+
 def test_verify_rejects_another_namespace(keys, signed):
     data, _, with_key = signed
     assert signing.verify(data, with_key("kim", data, "git"), "kim", keys.signers) == (
