@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from panel_tui.config import open_regular
 from panel_tui.errors import InputError, PanelError, Refused
 from panel_tui.text import one_line
 
@@ -330,15 +331,15 @@ class AllowedSigners:
 
     @classmethod
     def load(cls, path: Path | str) -> AllowedSigners:
+        """Read the file (a regular file only: never a FIFO or a device) and parse it."""
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputError(path, "the signers file does not exist") from None
-        except UnicodeDecodeError:
-            raise InputError(path, "the signers file is not UTF-8 text") from None
-        except OSError as exc:
-            raise InputError(path, f"cannot read the signers file ({exc.strerror})") from None
+        with open_regular(path, "signers") as handle:
+            try:
+                text = handle.read().decode("utf-8")
+            except UnicodeDecodeError:
+                raise InputError(path, "the signers file is not UTF-8 text") from None
+            except OSError as exc:
+                raise InputError(path, f"cannot read the signers file ({exc.strerror})") from None
         return cls.parse(text, path)
 
     @classmethod

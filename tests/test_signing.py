@@ -185,9 +185,15 @@ def test_a_bad_line_names_the_file_and_the_line(keys, line, message):
     assert message in text, text
 
 
-def test_a_missing_signers_file_is_bad_input(tmp_path):
-    with pytest.raises(InputError, match="signers.txt: the signers file does not exist"):
+def test_a_missing_or_odd_signers_file_is_bad_input(tmp_path):
+    with pytest.raises(InputError, match="signers.txt: signers file not found"):
         signing.AllowedSigners.load(tmp_path / "signers.txt")
+    os.mkfifo(tmp_path / "fifo")
+    with pytest.raises(InputError, match="fifo: is a named pipe"):
+        signing.AllowedSigners.load(tmp_path / "fifo")  # never blocks
+    (tmp_path / "latin1.txt").write_bytes(b"kim \xe9\n")
+    with pytest.raises(InputError, match="latin1.txt: the signers file is not UTF-8 text"):
+        signing.AllowedSigners.load(tmp_path / "latin1.txt")
 
 
 def test_fingerprint_is_ssh_keygens(keys):
