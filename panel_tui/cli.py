@@ -89,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--font-size", type=int, default=16, metavar="PX",
                        help="terminal font size in the browser, e.g. 24 for a large room (default 16)")
+    serve.add_argument("--max-clients", type=int, default=16, metavar="N",
+                       help="browser tabs showing the display at once, one process each (default 16)")
     serve.set_defaults(run=cmd_serve)
     export = commands.add_parser("export", parents=with_session, help="write the locked final list")
     export.add_argument("--format", choices=("csv", "xlsx", "json", "md"), required=True)
@@ -268,17 +270,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     meeting = _meeting(args, writable=False)
     meeting.data()  # bad input is reported now, not in every browser tab
     config_path = find_config(getattr(args, "config", None))
-    if not 0 < args.port < 65536 or not 6 <= args.font_size <= 96:
-        raise UsageError("--port must be 1-65535 and --font-size 6-96")
+    if not 0 < args.port < 65536 or not 6 <= args.font_size <= 96 or not 1 <= args.max_clients <= 256:
+        raise UsageError("--port must be 1-65535, --font-size 6-96 and --max-clients 1-256")
     if not is_loopback(args.host):
         print(f"panel-tui: warning: serving on {args.host}: anyone who can reach port {args.port} can see the "
               "display (it is read-only)", file=sys.stderr)
     url = f"http://{args.host}:{args.port}/"
-    print(f"serving the display of {meeting.config.contest.name!r} at {url} (font size {args.font_size}); Ctrl+C stops")
+    print(f"serving the display of {meeting.config.contest.name!r} at {url} (font size {args.font_size}, "
+          f"at most {args.max_clients} tabs); Ctrl+C stops")
     sys.stdout.flush()
     DisplayServer(
         display_command(config_path, meeting.journal.path), host=args.host, port=args.port,
-        title=meeting.config.contest.name, font_size=args.font_size,
+        title=meeting.config.contest.name, font_size=args.font_size, max_clients=args.max_clients,
     ).serve()
     return 0
 
