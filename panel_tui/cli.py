@@ -183,6 +183,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_log(args: argparse.Namespace) -> int:
     from panel_tui.meeting import fingerprint
+    from panel_tui.text import one_line
 
     for e in _meeting(args, writable=False).journal.events():
         p = e.payload
@@ -197,7 +198,8 @@ def cmd_log(args: argparse.Namespace) -> int:
             what = f"{p['candidate_id']} {p['code']}: {p['reason']}"
         else:
             what = f"fingerprint {fingerprint(p['digest'])}"
-        print(f"{e.seq:>5}  {e.at[:19].replace('T', ' ')}Z  {e.author:<12} {e.kind:<15} {what}")
+        # One event, one line: a newline in a note cannot forge the next entry.
+        print(f"{e.seq:>5}  {e.at[:19].replace('T', ' ')}Z  {one_line(e.author):<12} {e.kind:<15} {one_line(what)}")
     return 0
 
 
@@ -234,8 +236,10 @@ def cmd_changes(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(changes.to_json(), ensure_ascii=False) + "\n")
         return 0
-    print(f"What changed since {changes.since} ({changes.basis}):")
-    print("\n".join(f"  {line}" for line in changes.lines()) or "  nothing")
+    from panel_tui.text import one_line
+
+    print(f"What changed since {one_line(changes.since)} ({one_line(changes.basis)}):")
+    print("\n".join(f"  {one_line(line)}" for line in changes.lines()) or "  nothing")
     return 0
 
 
@@ -250,16 +254,19 @@ def cmd_evaluators(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(json.dumps(table.to_dicts(), ensure_ascii=False) + "\n")
         return 0
+    from panel_tui.text import one_line
+
     areas = [c for c in table.columns if c.startswith("deviation_")]
     print(f"Evaluator calibration: mean deviation from the consolidated score, in percentage points of each "
           f"indicator's maximum; outlier when |z| > {OUTLIER_Z:g}")
-    header = f"{'evaluator':<10} {'scores':>6} {'mean':>7} " + " ".join(f"{c.removeprefix('deviation_'):>7}" for c in areas)
+    header = f"{'evaluator':<10} {'scores':>6} {'mean':>7} " + " ".join(f"{one_line(c.removeprefix('deviation_')):>7}"
+                                                                    for c in areas)
     print(header + f" {'z':>6}")
     for row in table.iter_rows(named=True):
         cells = " ".join(f"{row[c]:>+7.2f}" if row[c] is not None else f"{'':>7}" for c in areas)
         z = "" if row["z"] is None else f"{row['z']:+.2f}"
         flag = "  OUTLIER" if row["outlier"] else ""
-        print(f"{row['evaluator_id']:<10} {row['scores']:>6} {row['mean_deviation']:>+7.2f} {cells} {z:>6}{flag}")
+        print(f"{one_line(row['evaluator_id']):<10} {row['scores']:>6} {row['mean_deviation']:>+7.2f} {cells} {z:>6}{flag}")
     return 0
 
 
@@ -291,11 +298,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from panel_tui.report import validation_summary
 
     data = _load(args)
+    from panel_tui.text import one_line
+
     checked, warnings = validation_summary(data, standings(data))
     for line in checked:
-        print(f"ok  {line}")
+        print(f"ok  {one_line(line)}")
     for line in warnings:
-        print(f"warning  {line}")
+        print(f"warning  {one_line(line)}")
     print(f"valid: {len(warnings)} warning{'s' if len(warnings) != 1 else ''}")
     return 0
 
@@ -352,8 +361,24 @@ def cmd_rank(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    from panel_tui.text import VisibleStream
+
+    # Text from the files and the journal is data: no escape sequence from a name, a note or a
+    # bad cell reaches the terminal, whatever the command prints (SPEC §4). JSON keeps the
+    # exact strings, with JSON escapes for the characters that would drive a terminal.
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stderr = VisibleStream(stderr)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is not None:  # (the console draws on the terminal itself)
+            sys.stdout = VisibleStream(stdout, json_document=getattr(args, "format", None) == "json")
+        return _run(args)
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         if args.command is None:
             return run_console(args)

@@ -2,6 +2,11 @@
 
 Only a ``LockReceipt`` can be exported: the list comes from the lock itself, never from a
 fresh computation, so what is announced is exactly what the panel locked.
+
+Exports are inert (SPEC §4): the XLSX writes every text as a string cell (no formula, link or
+number is made from a name); the CSV prefixes a text starting with ``= + - @``, tab or CR with
+``'`` so that a spreadsheet shows it instead of running it; the Markdown escapes every
+Markdown and HTML special and shows a newline as ``<br>``. The JSON keeps every string exact.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import polars as pl
 from panel_tui.errors import PanelError
 from panel_tui.meeting import LockReceipt
 from panel_tui.session import shared_folder
+from panel_tui.text import inert_columns, markdown_text
 
 FORMATS = ("csv", "xlsx", "json", "md")
 
@@ -94,7 +100,7 @@ def _umask() -> int:
 def _write(receipt: LockReceipt, fmt: str, path: Path) -> None:
     if fmt == "csv":
         # UTF-8 with BOM so Excel opens Hangul names correctly.
-        path.write_bytes(b"\xef\xbb\xbf" + _frame(receipt).write_csv().encode("utf-8"))
+        path.write_bytes(b"\xef\xbb\xbf" + inert_columns(_frame(receipt)).write_csv().encode("utf-8"))
     elif fmt == "xlsx":
         _write_xlsx(receipt, path)
     elif fmt == "json":
@@ -111,7 +117,9 @@ def _write_xlsx(receipt: LockReceipt, path: Path) -> None:
     import xlsxwriter
 
     frame = _frame(receipt)
-    with xlsxwriter.Workbook(str(path)) as workbook:
+    # Every text is a string cell: never a formula (``=HYPERLINK(…)``), a link or a number.
+    inert = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    with xlsxwriter.Workbook(str(path), inert) as workbook:
         frame.write_excel(workbook, worksheet="Final list", autofit=True)
         sheet = workbook.add_worksheet("Lock")
         rows = [
@@ -124,8 +132,8 @@ def _write_xlsx(receipt: LockReceipt, path: Path) -> None:
         rows += [(f"{name} file", f"{f['path']} sha256 {f['sha256']}") for name, f in receipt.files.items()]
         rows += [(c["id"], _decision_text(d)) for c in receipt.final["categories"] for d in c["decisions"]]
         for i, (key, value) in enumerate(rows):
-            sheet.write(i, 0, key)
-            sheet.write(i, 1, value)
+            sheet.write_string(i, 0, key)
+            sheet.write_string(i, 1, value)
         sheet.set_column(0, 0, 24)
         sheet.set_column(1, 1, 90)
 
@@ -133,33 +141,34 @@ def _write_xlsx(receipt: LockReceipt, path: Path) -> None:
 def markdown(receipt: LockReceipt) -> str:
     """The final list ready for an announcement, per category."""
     final = receipt.final
-    lines = [f"# Final certification list: contest {final['contest']}", ""]
+    md = markdown_text  # every text from the files and the journal
+    lines = [f"# Final certification list: contest {md(final['contest'])}", ""]
     lines.append(f"Locked list, fingerprint **{receipt.fingerprint}** (consolidation: {final['method']}).")
     lines.append("")
     for category in final["categories"]:
         entries = category["entries"]
         certified = [e for e in entries if e["certified"]]
-        lines.append(f"## {category['label']}")
+        lines.append(f"## {md(category['label'])}")
         lines.append("")
         lines.append(f"Threshold {category['threshold']:g} % of {category['max_points']:,.2f} points. "
                      f"Certified: {len(certified)} of {len(entries)}.")
         top = [e for e in entries if e["top"]]
         if top:
-            lines.append(f"Highest evaluation: **{top[0]['name']}**.")
+            lines.append(f"Highest evaluation: **{md(top[0]['name'])}**.")
         lines.append("")
         lines.append("| Rank | Candidate | Total | % | Grade |")
         lines.append("| ---: | --- | ---: | ---: | ---: |")
         for e in certified:
             grade = "" if e["grade"] is None else str(e["grade"])
-            lines.append(f"| {e['rank']} | {e['name']} | {e['total']:,.2f} | {e['percent']:.2f} | {grade} |")
+            lines.append(f"| {e['rank']} | {md(e['name'])} | {e['total']:,.2f} | {e['percent']:.2f} | {grade} |")
         if not certified:
             lines.append("| | (none) | | | |")
         if category["decisions"]:
             lines.append("")
             lines.append("Panel decisions:")
-            lines.extend(f"- {_decision_text(d)}" for d in category["decisions"])
+            lines.extend(f"- {md(_decision_text(d))}" for d in category["decisions"])
         lines.append("")
-    confirmed = f", confirmed by {receipt.confirmation.author} at {receipt.confirmation.at}" if receipt.confirmation else ""
-    lines.append(f"Proposed by {receipt.proposal.author} at {receipt.proposal.at}{confirmed}. "
+    confirmed = f", confirmed by {md(receipt.confirmation.author)} at {receipt.confirmation.at}" if receipt.confirmation else ""
+    lines.append(f"Proposed by {md(receipt.proposal.author)} at {receipt.proposal.at}{confirmed}. "
                  f"Fingerprint {receipt.fingerprint}; lock digest `{receipt.digest}`.")
     return "\n".join(lines) + "\n"

@@ -9,6 +9,7 @@ import polars as pl
 
 from panel_tui.engine import Standings
 from panel_tui.inputs import ContestData
+from panel_tui.text import inert_columns, one_line
 
 MARKS = {"certified": "✔", "not_certified": " ", "undecided": "?", "pending": "…", "excluded": "✘"}
 
@@ -31,15 +32,15 @@ def table(standings: Standings, *, category: str | None = None, locked: bool = F
     """Aligned text leaderboards, one block per category, with the certification line drawn."""
     config = standings.config
     decimals = config.scoring.decimals
-    out = [f"{config.contest.name}  ({config.contest.id}, {config.scoring.method}{', LOCKED' if locked else ''})"]
+    out = [f"{one_line(config.contest.name)}  ({one_line(config.contest.id)}, {config.scoring.method}{', LOCKED' if locked else ''})"]
     for board in standings.boards:
         if category is not None and board.category.id != category:
             continue
         cat = board.category
         cap = f", at most {cat.max_certified} certified" if cat.max_certified else ""
         out.append("")
-        out.append(f"{cat.label} [{cat.id}]: threshold {cat.threshold:g} % of {board.max_points:,.{decimals}f} points{cap}")
-        header = ["rank", "id", "name", "total", "%", *board.areas, "grade", "status", "notes"]
+        out.append(f"{one_line(cat.label)} [{one_line(cat.id)}]: threshold {cat.threshold:g} % of {board.max_points:,.{decimals}f} points{cap}")
+        header = ["rank", "id", "name", "total", "%", *map(one_line, board.areas), "grade", "status", "notes"]
         rows = []
         line_at = None
         for row in board.entries.iter_rows(named=True):
@@ -61,14 +62,14 @@ def table(standings: Standings, *, category: str | None = None, locked: bool = F
             rows.append(
                 [
                     "" if row["rank"] is None else str(row["rank"]),
-                    row["candidate_id"],
-                    row["name"],
+                    one_line(row["candidate_id"]),
+                    one_line(row["name"]),
                     _fmt(row["total"], decimals),
                     _fmt(row["percent"], decimals),
                     *[_fmt(row[a], decimals) for a in board.areas],
                     "" if row["grade"] is None else str(row["grade"]),
                     f"{MARKS[row['status']]} {row['status']}",
-                    ", ".join(notes),
+                    one_line(", ".join(notes)),
                 ]
             )
         widths = [max(width(h), *(width(r[i]) for r in rows)) if rows else width(h) for i, h in enumerate(header)]
@@ -85,9 +86,9 @@ def table(standings: Standings, *, category: str | None = None, locked: bool = F
                 out.append(label.center(line_width, "─"))
             out.append(render(cells))
         for group in board.unresolved_ties:
-            out.append(f"  unresolved tie: {', '.join(group)} (the panel must decide the order)")
+            out.append(f"  unresolved tie: {one_line(', '.join(group))} (the panel must decide the order)")
         for order in board.stale_tie_orders:
-            out.append(f"  tie order no longer matches a tied group, not applied: {', '.join(order.order)}")
+            out.append(f"  tie order no longer matches a tied group, not applied: {one_line(', '.join(order.order))}")
     return "\n".join(out) + "\n"
 
 
@@ -102,7 +103,7 @@ def csv_text(standings: Standings, *, category: str | None = None) -> str:
         if category is None or b.category.id == category
     ]
     buffer = io.StringIO()
-    pl.concat(frames, how="diagonal_relaxed").write_csv(buffer)
+    inert_columns(pl.concat(frames, how="diagonal_relaxed")).write_csv(buffer)  # a spreadsheet runs no cell
     return buffer.getvalue()
 
 

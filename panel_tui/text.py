@@ -32,6 +32,7 @@ HIDDEN_RANGES: tuple[tuple[int, int], ...] = (
 PATTERN = "[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in HIDDEN_RANGES) + "]"
 POLARS_PATTERN = "[" + "".join(f"\\x{{{lo:x}}}-\\x{{{hi:x}}}" for lo, hi in HIDDEN_RANGES) + "]"
 _HIDDEN = re.compile(PATTERN)
+_HIDDEN_ABOVE_C0 = re.compile(PATTERN.replace("\\U00000000-\\U0000001f", ""))
 _HIDDEN_OR_LINE = re.compile(PATTERN.replace("\\U00000000-\\U0000001f", "\\U00000000-\\U00000008\\U0000000b-\\U0000001f"))
 
 
@@ -112,3 +113,43 @@ def markdown_text(value: object) -> str:
     text = visible(value, lines=True)
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
     return text.replace("\n", "<br>").replace("\t", " ")
+
+
+def json_safe(text: str) -> str:
+    """JSON text with every hidden character written as a ``\\uXXXX`` escape (surrogate pairs
+    above U+FFFF): the same document, byte for byte the same strings when parsed, but nothing
+    in it drives the terminal it is printed on. (``json.dumps`` escapes C0 controls only.)"""
+
+    def escape(match: re.Match[str]) -> str:
+        encoded = match.group().encode("utf-16-be")
+        return "".join(f"\\u{int.from_bytes(encoded[i:i + 2], 'big'):04x}" for i in range(0, len(encoded), 2))
+
+    return _HIDDEN_ABOVE_C0.sub(escape, text)  # json.dumps escapes C0 inside strings; outside, it is whitespace
+
+
+class VisibleStream:
+    """A text stream that writes every hidden character visibly (``visible(…, lines=True)``),
+    or, for a JSON document, as JSON escapes: the command line's one output point."""
+
+    def __init__(self, stream, *, json_document: bool = False) -> None:
+        self._stream = stream
+        self._escape = json_safe if json_document else (lambda text: visible(text, lines=True))
+
+    def write(self, text: str) -> int:
+        self._stream.write(self._escape(text))
+        return len(text)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)  # flush, fileno, encoding, isatty, close, …
+
+
+def inert_columns(frame):
+    """``frame`` with ``inert_cell`` applied to every text column, in polars (for CSV output)."""
+    import polars as pl
+
+    starts = r"^[=+\-@\t\r]"  # FORMULA_PREFIXES
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    return frame.with_columns(
+        pl.when(pl.col(name).str.contains(starts)).then(pl.lit("'") + pl.col(name)).otherwise(pl.col(name)).alias(name)
+        for name in text
+    )
