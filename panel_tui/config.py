@@ -20,8 +20,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised only on Python 3.10
     import tomli as tomllib
 
-from panel_tui.errors import InputError
-from panel_tui.text import identifier_problem, visible
+from panel_tui.errors import InputError, shown_value
+from panel_tui.text import identifier_problem
 
 METHODS = ("mean", "median", "trimmed_mean")
 DEMO_CONFIG = Path(__file__).parent / "demo" / "config.toml"
@@ -119,7 +119,7 @@ def open_regular(path: Path, what: str) -> BinaryIO:
         st = os.stat(path)
     except FileNotFoundError:
         if os.path.islink(path):
-            raise InputError(path, f"is a dangling symbolic link (to '{visible(os.readlink(path))}'), "
+            raise InputError(path, f"is a dangling symbolic link (to '{shown_value(os.readlink(path))}'), "
                                    f"not a {what} file") from None
         raise InputError(path, f"{what} file not found") from None
     except OSError as exc:
@@ -244,7 +244,7 @@ class _Reader:
         """An id the data files must match exactly: no hidden characters, no stray spaces."""
         problem = identifier_problem(value)
         if problem:
-            raise self.fail(f"{table} {key}", f"the id '{visible(value)}' has {problem}")
+            raise self.fail(f"{table} {key}", f"the id '{shown_value(value)}' has {problem}")
         return value
 
     def path_of(self, raw: dict, key: str) -> Path:
@@ -308,7 +308,7 @@ class _Reader:
             if cid in seen:
                 raise self.fail(f"{t} id", f"category id {cid!r} is used twice")
             seen.add(cid)
-            t = f"[[categories]] '{visible(cid)}'"
+            t = f"[[categories]] '{shown_value(cid)}'"
             result.append(
                 Category(
                     id=cid,

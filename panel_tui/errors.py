@@ -18,6 +18,16 @@ def shown_path(file: Path | str) -> str:
     return visible(text)
 
 
+def shown_value(value: object) -> str:
+    """A value from a file (an id, a column name) as shown in a message: hidden characters as
+    visible escapes, and blanks other than the plain space (a no-break space, an ideographic
+    space) as ``\\u00a0``-style escapes, so that a stray one can be seen."""
+    text = visible(value)
+    if text.isascii():
+        return text
+    return "".join(f"\\u{ord(c):04x}" if c.isspace() and c != " " else c for c in text)
+
+
 class PanelError(Exception):
     """Base of every error the tool reports to a person instead of a traceback."""
 
@@ -50,7 +60,7 @@ class InputError(PanelError):
     def __str__(self) -> str:
         parts = [p for p in (self.file, self.where) if p]
         if self.column is not None:
-            parts.append(f"column '{visible(self.column)}'")
+            parts.append(f"column '{shown_value(self.column)}'")
         prefix = ", ".join(parts)
         return f"{prefix}: {self.message}" if prefix else self.message
 

@@ -26,8 +26,8 @@ from typing import BinaryIO
 import polars as pl
 
 from panel_tui.config import Config, open_regular
-from panel_tui.errors import InputError
-from panel_tui.text import POLARS_PATTERN, identifier_problem, visible
+from panel_tui.errors import InputError, shown_value
+from panel_tui.text import POLARS_PATTERN, identifier_problem
 
 FORMATS = (".csv", ".parquet", ".xlsx")
 _NON_BLANK = re.compile(rb"\S")
@@ -151,7 +151,7 @@ def _check_columns(path: Path, columns: list[str], spec: TableSpec, where_header
     for name in spec.required:
         if name not in seen:
             raise InputError(
-                path, f"required column is missing (the header has: {', '.join(columns)})",
+                path, f"required column is missing (the header has: {', '.join(map(shown_value, columns))})",
                 where=where_header, column=name,
             )
     if not spec.keep_extra:
@@ -411,7 +411,7 @@ def _check_formulas(path: Path, data: bytes, columns: list[str]) -> None:
                "not calculate formulas and asks to be recalculated when opened)")
         raise InputError(
             path,
-            f"cell {letters}{row or ''} of sheet '{visible(name)}' is a formula that {why}: open the workbook in "
+            f"cell {letters}{row or ''} of sheet '{shown_value(name)}' is a formula that {why}: open the workbook in "
             "Excel or LibreOffice and save it, or paste the values instead of the formulas",
             where=f"row {row}" if row else None,
             column=columns[index] if 0 <= index < len(columns) else None,
@@ -491,7 +491,7 @@ def _check_ids(path: Path, frame: pl.DataFrame, columns: list[str]) -> None:
                 first = (index, value, problem)
         if first is not None:
             index, value, problem = first
-            raise InputError(path, f"the id '{visible(value)}' has {problem}", where=where(path, index), column=column)
+            raise InputError(path, f"the id '{shown_value(value)}' has {problem}", where=where(path, index), column=column)
 
 
 def _as_text(series: pl.Series) -> pl.Series:
@@ -516,9 +516,9 @@ def _cast_checked(path: Path, frame: pl.DataFrame, column: str, dtype: pl.DataTy
         value = source[index]
         if ids and isinstance(value, str) and identifier_problem(value):
             # 'C01' followed by a zero-width space is not an unknown candidate: it looks like C01.
-            problem = f"the id '{visible(value)}' has {identifier_problem(value)}"
+            problem = f"the id '{shown_value(value)}' has {identifier_problem(value)}"
             raise InputError(path, problem, where=where(path, index), column=column)
-        shown = f"'{visible(value)}'" if isinstance(value, str) else repr(value)
+        shown = f"'{shown_value(value)}'" if isinstance(value, str) else repr(value)
         raise InputError(path, f"{problem}: {shown}", where=where(path, index), column=column)
     return cast
 

@@ -11,11 +11,13 @@ before the caller is told it succeeded.
 
 from __future__ import annotations
 
+import errno
 import grp
 import hashlib
 import json
 import os
 import pwd
+import resource
 import sqlite3
 import stat
 from dataclasses import dataclass
@@ -69,6 +71,58 @@ class SessionError(PanelError):
     """The session file cannot be opened or written (exit status 2), with the reason."""
 
     exit_status = 2
+
+
+class SessionWriteError(SessionError):
+    """Writing the session failed for a reason of the system (a full disk, the file size
+    limit, an I/O error): nothing was recorded, the journal is as it was (exit status 2)."""
+
+
+def _is_write_failure(exc: BaseException) -> bool:
+    if isinstance(exc, OSError):
+        return True
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc).lower()
+    return name.startswith(("SQLITE_FULL", "SQLITE_IOERR")) or "disk is full" in text or "disk i/o error" in text
+
+
+def _os_reason(path: Path) -> str:
+    """The system's reason for a failed session write, as far as it can be found afterwards:
+    SQLite reports only 'database or disk is full' or 'disk I/O error'."""
+    reasons = []
+    try:
+        soft, _hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    except (OSError, ValueError):
+        soft = resource.RLIM_INFINITY
+    if soft != resource.RLIM_INFINITY:
+        sizes = []
+        for suffix in ("", "-wal", "-journal"):
+            try:
+                sizes.append(os.stat(f"{path}{suffix}").st_size)
+            except OSError:
+                pass
+        if any(size + (1 << 16) >= soft for size in sizes) or soft < (1 << 20):
+            reasons.append(f"{os.strerror(errno.EFBIG)}: this process may write files of at most {soft} bytes "
+                           "(the file size limit, ulimit -f)")
+    try:
+        fs = os.statvfs(path.parent)
+        free = fs.f_bavail * fs.f_frsize
+        if free < (1 << 20):
+            reasons.append(f"{os.strerror(errno.ENOSPC)} ({free} bytes free in {path.parent})")
+    except OSError:
+        pass
+    return "; ".join(reasons)
+
+
+def write_failure(path: Path, exc: BaseException) -> SessionWriteError:
+    """A SessionWriteError naming the file and the system's reason for ``exc``."""
+    if isinstance(exc, OSError):
+        said = exc.strerror or str(exc)
+    else:
+        said = str(exc)
+    found = _os_reason(path)
+    reason = f"{said} ({found})" if found and found.lower() not in said.lower() else said
+    return SessionWriteError(f"{path}: cannot write the session: {reason}; nothing was recorded")
 
 
 @dataclass(frozen=True)
@@ -191,6 +245,8 @@ class Journal:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o660)
             except FileExistsError:
                 return
+            except OSError as exc:
+                raise write_failure(self.path, exc) from None
             try:
                 os.fchmod(fd, 0o660)
             finally:
@@ -203,6 +259,7 @@ class Journal:
             self._create()
         elif not self.path.exists():
             raise SessionError(f"{self.path}: no session yet (nothing has been recorded for this contest)")
+        conn = None
         try:
             conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 30000")
@@ -212,6 +269,10 @@ class Journal:
                 conn.executescript(_SCHEMA)
                 self._share_sidecars()
         except sqlite3.DatabaseError as exc:
+            if conn is not None:
+                conn.close()  # SQLite tidies its -wal and -shm files when it can
+            if _is_write_failure(exc):
+                raise write_failure(self.path, exc) from None
             raise SessionError(f"{self.path}: not a usable session database ({exc})") from None
         self._conn = conn
         return conn
@@ -261,6 +322,9 @@ class Journal:
                 # The file exists but the instance creating it has not written the table yet
                 # (a moment's window when the first writer starts): an empty journal.
                 return []
+            if _is_write_failure(exc):
+                found = _os_reason(self.path)
+                raise SessionError(f"{self.path}: cannot read the session ({exc}{': ' + found if found else ''})") from None
             raise SessionError(f"{self.path}: cannot read the session ({exc})") from None
         except sqlite3.DatabaseError as exc:
             raise SessionError(f"{self.path}: not a usable session database ({exc})") from None
@@ -281,6 +345,8 @@ class Journal:
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
+            if _is_write_failure(exc):
+                raise write_failure(self.path, exc) from None
             raise SessionError(f"{self.path}: cannot write the session ({exc})") from None
         try:
             if guard is not None:
@@ -297,8 +363,19 @@ class Journal:
                 (seq, kind, author, at, payload_text, prev, digest),
             )
             conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
+        except BaseException as exc:
+            # SQLite may already have rolled back on its own (a full disk, an I/O error): then
+            # there is nothing to roll back, and the original error is the one to report.
+            if conn.in_transaction:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            if isinstance(exc, sqlite3.DatabaseError) and _is_write_failure(exc):
+                self.close()  # the next write opens afresh; SQLite tidies its sidecars when it can
+                raise write_failure(self.path, exc) from None
+            if isinstance(exc, sqlite3.Error):
+                raise SessionError(f"{self.path}: cannot write the session ({exc})") from None
             raise
         self._share_sidecars()
         return Event(seq, kind, author, at, payload, prev, digest)
