@@ -13,8 +13,9 @@ What this module adds to textual-serve (1.1.3):
   is full instead of starting another one.
 * Every display child ends within two seconds of its tab closing, whenever that happens,
   and with the server however it ends. The server closes the child's input, waits, then
-  kills it; the child (``ServedDriver``) dies with the server (``PR_SET_PDEATHSIG``), leaves
-  on end of input, and gives Textual one second to shut down before exiting anyway.
+  kills it; the child dies with the server (``PR_SET_PDEATHSIG``), and its driver
+  (``ServedDriver``) leaves on end of input and gives Textual one second to shut down
+  before exiting anyway.
 
 Why the last one is needed: a tab that closes while its display is starting (a screenshot
 tool, a quick reload) makes textual-serve send "quit" while the browser's first resize is
@@ -53,7 +54,6 @@ from yarl import URL
 
 log = logging.getLogger("textual-serve")
 
-SERVED_BY = "PANEL_TUI_SERVED_BY"  # set for each display child: the process id of `panel-tui serve`
 CHILD_GRACE = 1.0  # seconds a child gives Textual to shut down once told to go, then exits anyway
 KILL_AFTER = 1.5  # seconds the server waits for a child after its tab closed, then kills it
 DEFAULT_MAX_CLIENTS = 16
@@ -103,15 +103,18 @@ def full_message(count: int) -> str:
 
 # --- the child: one display process per tab ----------------------------------------------
 
-def die_with_parent(parent: int) -> None:
-    """Be killed when the serve process dies, however it dies (Linux); exit now if it already has."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-    if os.getppid() != parent:  # it died before the line above: nobody will read this display
-        os._exit(0)
+# Started by the server in front of each display child, it execs the display itself: the
+# child is then killed when the server dies, however it dies (Linux), or exits at once if the
+# server died before this line ran. (Not a preexec_fn: the server has threads.)
+DIE_WITH_PARENT = (
+    "import os, signal, sys\n"
+    "if sys.platform.startswith('linux'):\n"
+    "    import ctypes\n"
+    "    ctypes.CDLL(None).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG\n"
+    "if os.getppid() != int(sys.argv[1]):\n"
+    "    os._exit(0)\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
 
 
 class ServedDriver(WebDriver):
@@ -123,9 +126,6 @@ class ServedDriver(WebDriver):
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        parent = os.environ.get(SERVED_BY)
-        if parent:
-            die_with_parent(int(parent))
         super().__init__(*args, **kwargs)
         self._leaving = threading.Event()
 
@@ -163,8 +163,8 @@ class ServedDriver(WebDriver):
 # --- the server ------------------------------------------------------------------------------
 
 class DisplayService(AppService):
-    """One display child: started without a shell (so the child is the display itself, which
-    can die with the server), told it is served, and ended for sure when its tab closes."""
+    """One display child: started without a shell, through ``DIE_WITH_PARENT``, with the
+    served driver, and ended for sure when its tab closes."""
 
     def __init__(self, command: str, **kwargs: Any) -> None:
         super().__init__(command, **kwargs)
@@ -176,12 +176,11 @@ class DisplayService(AppService):
     def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
         environment = super()._build_environment(width=width, height=height)
         environment["TEXTUAL_DRIVER"] = f"{__name__}:ServedDriver"
-        environment[SERVED_BY] = str(os.getpid())
         return environment
 
     async def _open_app_process(self, width: int = 80, height: int = 24) -> asyncio.subprocess.Process:
         self._process = process = await asyncio.create_subprocess_exec(
-            *shlex.split(self.command),
+            sys.executable, "-I", "-S", "-c", DIE_WITH_PARENT, str(os.getpid()), *shlex.split(self.command),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             env=self._build_environment(width=width, height=height),
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -43,6 +44,57 @@ def wait_for_http(url: str, timeout: float = 30.0) -> None:
         except OSError:
             time.sleep(0.2)
     raise TimeoutError(url)
+
+
+def processes() -> dict[int, tuple[int, str]]:
+    """Every process now: pid -> (parent pid, command line)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # gone meanwhile
+            continue
+        parent = int(stat[stat.rindex(")") + 2:].split()[1])
+        found[int(entry.name)] = (parent, cmdline)
+    return found
+
+
+def displays(marker: str, parent: int | None = None) -> list[int]:
+    """Display processes (``--display``) whose command line names ``marker`` (a test's own
+    folder), children of ``parent`` if given; zombies (exited, not yet reaped) excluded."""
+    return [pid for pid, (ppid, cmdline) in processes().items()
+            if "--display" in cmdline and marker in cmdline and (parent is None or ppid == parent)
+            and not _zombie(pid)]
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat[stat.rindex(")") + 2] in "ZX"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until(condition, timeout: float, step: float = 0.1) -> bool:
+    end = time.monotonic() + timeout
+    while True:
+        if condition():
+            return True
+        if time.monotonic() > end:
+            return False
+        time.sleep(step)
 
 
 def ocr(png: Path) -> str:
@@ -107,6 +159,15 @@ class Browser:
             target = await r.json()
         self.ws = await self.session.ws_connect(target["webSocketDebuggerUrl"], max_msg_size=0)
         await self.call("Page.enable")
+
+    async def open_tab(self, url: str) -> str:
+        """Open ``url`` in a new tab without attaching to it; return the tab's id."""
+        async with self.session.put(f"http://127.0.0.1:{self.port}/json/new?{url}") as r:
+            return (await r.json())["id"]
+
+    async def close_tab(self, tab: str) -> None:
+        async with self.session.get(f"http://127.0.0.1:{self.port}/json/close/{tab}") as r:
+            await r.read()
 
     async def screenshot(self, path: Path) -> Path:
         import base64
