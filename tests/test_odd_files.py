@@ -557,3 +557,22 @@ def test_full_disk_when_creating_the_session(solo, tiny_disk):
     result = run_cli(["note", "--session", str(tiny_disk / "new.sqlite"), "first"], solo)
     err = assert_refused(result, "new.sqlite", mentions=("nothing was recorded",))
     assert "No space left on device" in err or "disk is full" in err, err
+
+
+def test_a_refused_evaluator_id_does_not_haunt_the_next_good_file(tmp_path):
+    """Evaluator ids are checked on the Categorical dictionary, which polars shares across the
+    process: in the console, a scores file refused for 'E0<RLO>1' is followed by a good one,
+    which must load although the bad id stays in that dictionary."""
+    from panel_tui.errors import InputError
+    from panel_tui.inputs import SCORES as SCORES_SPEC
+    from panel_tui.inputs import read_table
+
+    scores = tmp_path / "scores.csv"
+    scores.write_text("candidate_id,evaluator_id,indicator_id,score\nC01,E01,CI01,1\nC01,E0\u202e2,CI01,2\n",
+                      encoding="utf-8")
+    with pytest.raises(InputError, match="U\\+202E") as refused:
+        read_table(scores, SCORES_SPEC)
+    assert refused.value.where == "line 3" and refused.value.column == "evaluator_id"
+    scores.write_text("candidate_id,evaluator_id,indicator_id,score\nC01,E01,CI01,1\nC01,E02,CI01,2\n",
+                      encoding="utf-8")
+    assert read_table(scores, SCORES_SPEC)["evaluator_id"].cast(pl.String).to_list() == ["E01", "E02"]
