@@ -148,6 +148,7 @@ class PanelApp(App):
         self.analysis: dict | None = None  # candidate id -> robustness (analysis.robustness)
         self.failures: list[str] = []  # what went wrong while running, for the banner and tests
         self._meeting_running = False  # from the first paint on, a failure no longer ends the app
+        self._failed_screen: Screen | None = None
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -225,8 +226,12 @@ class PanelApp(App):
             where = f" Details: {log}"
         except OSError as exc:
             where = f" (the details could not be written to {log}: {exc.strerror})"
+        closing = len(self.screen_stack) > 1 and what == getattr(self.screen, "what", None)
+        if closing and self._failed_screen is self.screen:
+            return  # the same screen failing again on its way out (its mount after its compose): logged
         self.failures.append(f"{what}: {type(error).__name__}: {error}")
-        if len(self.screen_stack) > 1 and what != "the leaderboards":
+        if closing:
+            self._failed_screen = self.screen
             self.call_later(self._close_failed_screen)
         try:
             banner = self.query_one("#failure-banner", Static)
@@ -237,7 +242,7 @@ class PanelApp(App):
             pass  # the base screen itself is gone: nothing more to show it on
 
     def _close_failed_screen(self) -> None:
-        if len(self.screen_stack) > 1:
+        if len(self.screen_stack) > 1 and self.screen is self._failed_screen:
             self.pop_screen()
 
     def _handle_exception(self, error: Exception) -> None:
