@@ -14,7 +14,7 @@ What this module adds to textual-serve (1.1.3):
 * Every display child ends within two seconds of its tab closing, whenever that happens,
   and with the server however it ends. The server closes the child's input, waits, then
   kills it; the child dies with the server (``PR_SET_PDEATHSIG``), and its driver
-  (``ServedDriver``) leaves on end of input and gives Textual one second to shut down
+  (``ServedDriver``) leaves on end of input and gives Textual under a second to shut down
   before exiting anyway.
 
 Why the last one is needed: a tab that closes while its display is starting (a screenshot
@@ -54,8 +54,8 @@ from yarl import URL
 
 log = logging.getLogger("textual-serve")
 
-CHILD_GRACE = 1.0  # seconds a child gives Textual to shut down once told to go, then exits anyway
-KILL_AFTER = 1.5  # seconds the server waits for a child after its tab closed, then kills it
+CHILD_GRACE = 0.8  # seconds a child gives Textual to shut down once told to go, then exits anyway
+KILL_AFTER = 1.0  # seconds the server waits for a child after its tab closed, then kills it
 DEFAULT_MAX_CLIENTS = 16
 
 

@@ -182,9 +182,14 @@ def test_max_clients_refuses_more_tabs_with_a_message_and_frees_a_slot_when_one_
             assert len(served.displays()) == 2
             # closing a tab frees its slot (its process ends) for the next one
             await first.close()
+            closed = time.monotonic()
             assert await count(served, 1, timeout=GONE_WITHIN)
-            async with session.get(served.url) as page:
-                assert page.status == 200
+            while True:  # (the server learns of the exit a moment after /proc shows it)
+                async with session.get(served.url) as page:
+                    if page.status == 200:
+                        break
+                assert time.monotonic() - closed < GONE_WITHIN, "the closed tab's slot is still taken"
+                await asyncio.sleep(0.1)
             fourth = await served.connect(session)
             assert await count(served, 2)
             await first_frame(fourth)
