@@ -72,6 +72,7 @@ class Contest:
     scores: Path
     indicators: Path
     conflicts: Path | None = None  # evaluator_id, candidate_id: scores left out of consolidation
+    signers: Path | None = None  # OpenSSH allowed-signers file: every journal event is signed
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,17 @@ class Config:
     categories: tuple[Category, ...]
     roles: Roles = field(default_factory=Roles)
     lock: LockPolicy = field(default_factory=LockPolicy)
+
+    def files(self) -> dict[str, Path]:
+        """Every file the contest names, by role: the one list the lock's digests, the
+        console's file watch and ``verify`` all use."""
+        found = {"config": self.path, "candidates": self.contest.candidates, "indicators": self.contest.indicators,
+                 "scores": self.contest.scores}
+        if self.contest.conflicts is not None:
+            found["conflicts"] = self.contest.conflicts
+        if self.contest.signers is not None:
+            found["signers"] = self.contest.signers
+        return found
 
     def category(self, category_id: str) -> Category:
         for category in self.categories:
@@ -255,7 +267,7 @@ class _Reader:
     def config(self, raw: dict) -> Config:
         self.table(raw, "the top level", {"contest", "scoring", "categories", "roles", "lock"}, {"contest", "categories"})
         contest_raw = self.table(
-            raw["contest"], "[contest]", {"id", "name", "candidates", "scores", "indicators", "conflicts"},
+            raw["contest"], "[contest]", {"id", "name", "candidates", "scores", "indicators", "conflicts", "signers"},
             {"id", "name", "candidates", "scores", "indicators"},
         )
         contest_id = self.text(contest_raw, "[contest]", "id")
@@ -268,6 +280,7 @@ class _Reader:
             scores=self.path_of(contest_raw, "scores"),
             indicators=self.path_of(contest_raw, "indicators"),
             conflicts=self.path_of(contest_raw, "conflicts") if "conflicts" in contest_raw else None,
+            signers=self.path_of(contest_raw, "signers") if "signers" in contest_raw else None,
         )
         return Config(
             path=Path(os.path.abspath(self.path)),
