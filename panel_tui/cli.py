@@ -68,9 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     for name, run, text in (
         ("lock", cmd_lock, "propose (or, without chair confirmation, make) the lock of the final list"),
         ("confirm-lock", cmd_confirm_lock, "the chair confirms the proposed lock"),
-        ("log", cmd_log, "print the journal"),
     ):
         commands.add_parser(name, parents=with_session, help=text).set_defaults(run=run)
+    log = commands.add_parser("log", parents=with_session, help="print the journal")
+    log.add_argument("--format", choices=("table", "json"), default="table",
+                     help="json: every event with the bytes its author signed (base64) and the signature")
+    log.set_defaults(run=cmd_log)
     verify = commands.add_parser("verify", parents=with_session,
                                  help="recompute the final list and check the files and the journal against the lock")
     verify.add_argument("--fingerprint", metavar="FP", help="the fingerprint the list was announced with")
@@ -147,11 +150,15 @@ def cmd_decide_exclude(args: argparse.Namespace) -> int:
 
 
 def _receipt_lines(receipt) -> list[str]:
+    if not receipt.confirmed:
+        # The fingerprint binds the confirmation too: there is none before the chair's.
+        return ["", f"list digest {receipt.digest} (the fingerprint comes with the confirmation)"]
     return [
         "",
         f"    FINGERPRINT  {receipt.fingerprint}",
         "",
-        f"lock digest {receipt.digest}",
+        f"list digest {receipt.digest}",
+        f"lock seal   {receipt.seal} (the list, the files, the signed proposal and confirmation)",
     ]
 
 
@@ -182,10 +189,23 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    from panel_tui.meeting import fingerprint
     from panel_tui.text import one_line
 
-    for e in _meeting(args, writable=False).journal.events():
+    meeting = _meeting(args, writable=False)
+    state = meeting.state()
+    events = state.events
+    if args.format == "json":
+        # Each event with the exact bytes its author signed and the signature: anyone can check
+        # one with `ssh-keygen -Y verify` (README).
+        import base64
+
+        doc = [{"seq": e.seq, "kind": e.kind, "author": e.author, "at": e.at, "payload": e.payload, "prev": e.prev,
+                "hash": e.hash, "signed": base64.b64encode(e.signed_bytes).decode("ascii"), "signature": e.sig}
+               for e in events]
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+        return 0
+    lock = state.lock
+    for e in events:
         p = e.payload
         if e.kind == "note":
             about = p.get("candidate_id") or p.get("category") or "meeting"
@@ -196,8 +216,14 @@ def cmd_log(args: argparse.Namespace) -> int:
             what = f"{p['category']}: {' > '.join(p['order'])}: {p['reason']}"
         elif e.kind == "exclusion":
             what = f"{p['candidate_id']} {p['code']}: {p['reason']}"
+        elif e.kind == "lock_proposed":
+            what = f"list digest {str(p.get('digest'))[:16]}"
+        elif lock is not None and lock.confirmation is not None and e.seq == lock.confirmation.seq:
+            what = f"fingerprint {lock.fingerprint}"
         else:
-            what = f"fingerprint {fingerprint(p['digest'])}"
+            what = f"does not count: {state.untrusted.get(e.seq, 'not the lock')}"
+        if e.seq in state.untrusted and e.kind == "lock_proposed":
+            what += f" (does not count: {state.untrusted[e.seq]})"
         # One event, one line: a newline in a note cannot forge the next entry.
         print(f"{e.seq:>5}  {e.at[:19].replace('T', ' ')}Z  {one_line(e.author):<12} {e.kind:<15} {one_line(what)}")
     return 0

@@ -9,7 +9,10 @@ re-derives the final list. Writing itself is ``session.Journal.append``.
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,17 @@ from panel_tui.config import Config
 from panel_tui.engine import EXCLUSION_CODES, Decisions, Exclusion, Standings, TieOrder, standings, to_json
 from panel_tui.errors import PanelError, Refused, UsageError
 from panel_tui.inputs import ContestData, file_digest, load_contest
-from panel_tui.session import Event, Journal, SessionError, account, canonical, check_chain, require, role_of
+from panel_tui.session import (
+    MAY,
+    Event,
+    Journal,
+    SessionError,
+    account,
+    canonical,
+    check_chain,
+    require,
+    role_of,
+)
 
 START = "list_at_start"  # in the session's first event: the final list as the meeting found it
 
@@ -33,11 +46,24 @@ class LockReceipt:
 
     @property
     def digest(self) -> str:
+        """The final list's digest (the list and the files' digests), as proposed."""
         return self.proposal.payload["digest"]
 
     @property
+    def seal(self) -> str:
+        """SHA-256 over the list's digest and the signed proposal and confirmation (who, when,
+        their hashes and signatures): a confirmation removed or replaced changes it."""
+
+        def signed(e: Event | None) -> dict[str, Any] | None:
+            return None if e is None else {"seq": e.seq, "author": e.author, "at": e.at, "hash": e.hash, "sig": e.sig}
+
+        doc = {"list": self.digest, "proposal": signed(self.proposal), "confirmation": signed(self.confirmation)}
+        return hashlib.sha256(canonical(doc).encode("utf-8")).hexdigest()
+
+    @property
     def fingerprint(self) -> str:
-        return fingerprint(self.digest)
+        """What people read aloud and compare: the seal's short form."""
+        return fingerprint(self.seal)
 
     @property
     def final(self) -> dict[str, Any]:
@@ -60,9 +86,14 @@ def fingerprint(digest: str) -> str:
 
 @dataclass(frozen=True)
 class SessionState:
-    """What the journal says, derived from its events in order."""
+    """What the journal says, derived from its events in order.
+
+    ``untrusted``: lock events that do not count, and why (a signature that does not verify, a
+    confirmation by someone who is not a chair or by the proposer): ``Meeting.state`` finds them.
+    """
 
     events: tuple[Event, ...] = ()
+    untrusted: Mapping[int, str] = field(default_factory=dict)
 
     @property
     def decisions(self) -> Decisions:
@@ -91,7 +122,7 @@ class SessionState:
         for e in reversed(self.events):
             if e.kind in ("tie_order", "exclusion"):
                 return None
-            if e.kind == "lock_proposed":
+            if e.kind == "lock_proposed" and e.seq not in self.untrusted:
                 return e
         return None
 
@@ -99,8 +130,10 @@ class SessionState:
     def lock(self) -> LockReceipt | None:
         """The confirmed lock, if any: after it the session is read-only."""
         for e in self.events:
-            if e.kind == "lock_confirmed":
+            if e.kind == "lock_confirmed" and e.seq not in self.untrusted:
                 proposal = next((p for p in self.events if p.seq == e.payload.get("proposal")), None)
+                if proposal is not None and proposal.seq in self.untrusted:
+                    continue
                 if proposal is None or "digest" not in proposal.payload:
                     # Only a tampered journal gets here; verify names the broken chain.
                     raise SessionError(f"the journal's lock (event {e.seq}) has no proposal: run `panel-tui verify`")
@@ -237,10 +270,60 @@ class Meeting:
     """A contest and its session, seen by one OS account."""
 
     def __init__(self, config: Config, session_path: Path, *, who: str | None = None, writable: bool = True) -> None:
+        # ``who`` other than the running account is for tests: in a signed journal nobody can
+        # sign as another login without that login's key, and verify names any such event.
         self.config = config
-        self.journal = Journal(session_path, writable=writable)
+        self.journal = Journal(session_path, writable=writable, signers=config.contest.signers)
         self.who = who if who is not None else account()
         self._data: ContestData | None = None
+        self._checked: dict[str, tuple[bool, str]] = {}  # event hash -> signature verdict, checked once
+
+    @property
+    def signed(self) -> bool:
+        return self.config.contest.signers is not None
+
+    def signature_problems(self, events: list[Event] | tuple[Event, ...]) -> dict[int, str]:
+        """Events whose signature does not verify against the signers file, and why (each
+        event is checked once per process; ``ssh-keygen -Y verify`` takes ~10 ms)."""
+        if not self.signed:
+            return {}
+        from panel_tui.signing import ToVerify, verify_many
+
+        todo = [e for e in events if e.hash not in self._checked]
+        if todo:
+            signers = self.config.contest.signers
+            items = [ToVerify(e.signed_bytes, e.sig, e.author, _when(e.at)) for e in todo]
+            try:
+                verdicts = verify_many(items, signers)
+            except PanelError as exc:  # the signers file itself is missing or bad
+                verdicts = [(False, str(exc))] * len(todo)
+                return {e.seq: why for e, (ok, why) in zip(todo, verdicts)}
+            self._checked.update({e.hash: v for e, v in zip(todo, verdicts)})
+        return {e.seq: self._checked[e.hash][1] for e in events if not self._checked[e.hash][0]}
+
+    def lock_problems(self, events: list[Event] | tuple[Event, ...]) -> dict[int, str]:
+        """Lock events that do not count, and why: a proposal by someone who is not a secretary,
+        a confirmation by someone who is not a chair or by the proposer (when the config wants
+        a chair's confirmation), or either one's signature not verifying."""
+        found: dict[int, str] = {}
+        lock_events = [e for e in events if e.kind in ("lock_proposed", "lock_confirmed")]
+        by_seq = {e.seq: e for e in lock_events}
+        for e in lock_events:
+            role = role_of(self.config.roles, e.author)
+            if e.kind == "lock_proposed" and role not in MAY["lock_proposed"]:
+                found[e.seq] = f"proposed by {e.author}, who is a {role}, not a secretary"
+            if e.kind == "lock_confirmed":
+                proposal = by_seq.get(e.payload.get("proposal"))
+                if self.config.lock.require_chair_confirmation:
+                    if role not in MAY["lock_confirmed"]:
+                        found[e.seq] = f"confirmed by {e.author}, who is a {role}, not a chair"
+                    elif proposal is not None and proposal.author == e.author:
+                        found[e.seq] = f"confirmed by {e.author}, the same login that proposed it"
+                elif proposal is not None and proposal.author != e.author:
+                    found[e.seq] = f"made final by {e.author}, not by its proposer {proposal.author}"
+        for seq, why in self.signature_problems(lock_events).items():
+            found.setdefault(seq, why)
+        return found
 
     @property
     def role(self) -> str:
@@ -256,7 +339,8 @@ class Meeting:
         self._data = data
 
     def state(self) -> SessionState:
-        return SessionState(tuple(self.journal.events()))
+        events = tuple(self.journal.events())
+        return SessionState(events, self.lock_problems(events))
 
     def standings(self, state: SessionState | None = None) -> Standings:
         state = state or self.state()
@@ -270,8 +354,11 @@ class Meeting:
             # The session's first entry keeps the list as it stood then (the files of that
             # moment, no decision yet): "what changed since the start of the meeting".
             opening = {START: final_list(standings(self.data(), Decisions()))}
-        return self.journal.append(kind, self.who, payload, guard=lambda events: _not_locked(events, since),
+        return self.journal.append(kind, self.who, payload, guard=lambda events: self._not_locked(events, since),
                                    opening=opening)
+
+    def _not_locked(self, events: list[Event], since: int | None) -> None:
+        _not_locked(SessionState(tuple(events), self.lock_problems(events)), since)
 
     def _candidate(self, candidate_id: str) -> dict[str, Any]:
         match = self.data().candidates.filter(pl.col("candidate_id") == candidate_id)
@@ -341,9 +428,46 @@ class Meeting:
         return found
 
     def files(self) -> dict[str, dict[str, str]]:
-        c = self.config.contest
-        paths = {"config": self.config.path, "candidates": c.candidates, "indicators": c.indicators, "scores": c.scores}
-        return {name: {"path": str(path), "sha256": file_digest(path)} for name, path in paths.items()}
+        """Every file the contest names, with its SHA-256 (what the lock records)."""
+        return {name: {"path": str(path), "sha256": file_digest(path)} for name, path in self.config.files().items()}
+
+    def changed_files(self, recorded: dict[str, dict[str, str]]) -> list[tuple[str, str]]:
+        """The contest's files that differ from ``recorded`` (a proposal's or the lock's), each
+        named with when it changed: "scores.csv changed at 10:41"; a file added to or dropped
+        from the contest since counts too. Each as (the file's role, what happened)."""
+        found = []
+        now = self.config.files()
+        for name in [*now, *(n for n in recorded if n not in now)]:
+            if name not in now:
+                found.append((name, "it is no longer named by the contest"))
+                continue
+            path = now[name]
+            if name not in recorded:
+                found.append((name, f"{path.name} was added to the contest"))
+                continue
+            try:
+                same = file_digest(path) == recorded[name]["sha256"]
+            except PanelError as exc:
+                found.append((name, f"{path.name} cannot be read ({exc})"))
+                continue
+            if not same:
+                try:
+                    when = datetime.fromtimestamp(os.stat(path).st_mtime).strftime("%H:%M")
+                    found.append((name, f"{path.name} changed at {when}"))
+                except OSError:
+                    found.append((name, f"{path.name} changed"))
+        return found
+
+    def proposal_problems(self, state: SessionState, result: Standings) -> list[str]:
+        """Why the pending proposal can no longer be confirmed (empty: it still stands): the
+        files it was made from changed, or the list they give differs from the one proposed."""
+        proposal = state.proposal
+        if proposal is None:
+            return []
+        found = [what for _, what in self.changed_files(proposal.payload.get("files", {}))]
+        if not found and final_list(result) != proposal.payload.get("final"):
+            found.append("the final list the files give now differs from the proposed one")
+        return found
 
     def preview(
         self, state: SessionState | None = None, result: Standings | None = None
@@ -369,7 +493,7 @@ class Meeting:
             return LockReceipt(proposal, None)
         confirmation = self.journal.append(
             "lock_confirmed", self.who, {"proposal": proposal.seq, "digest": digest, "chair_confirmation": False},
-            guard=lambda events: _not_locked(events, proposal.seq),
+            guard=lambda events: self._not_locked(events, proposal.seq),
         )
         return LockReceipt(proposal, confirmation)
 
@@ -384,11 +508,12 @@ class Meeting:
             raise Refused("there is no lock proposal to confirm (the secretary proposes it with `panel-tui lock`)")
         if proposal.author == self.who:
             raise Refused("the lock must be confirmed by a different account from the one that proposed it")
-        _, _, digest = self.preview(state)
-        if digest != proposal.payload["digest"]:
-            raise Refused(
-                "the final list or its files changed since the lock was proposed; the secretary must propose it again"
-            )
+        result = self.standings(state)
+        stale = self.proposal_problems(state, result)
+        _, _, digest = self.preview(state, result)
+        if stale or digest != proposal.payload["digest"]:
+            why = "; ".join(stale) or "the list or its files changed"
+            raise Refused(f"the proposal by {proposal.author} is stale: {why}; the secretary must propose it again")
         confirmation = self._append("lock_confirmed", {"proposal": proposal.seq, "digest": digest}, since=state.head)
         return LockReceipt(proposal, confirmation)
 
@@ -396,18 +521,45 @@ class Meeting:
     def verify(self, expected_fingerprint: str | None = None) -> Verification:
         """Recompute everything the lock claims and say what holds and what does not.
 
-        ``expected_fingerprint`` (from an export or the announcement) anchors the check
-        outside the database: removing the lock, or the events at the end of the journal,
-        leaves an intact chain, but not that lock.
+        The journal must be there (a moved or deleted file is a failure, not an empty meeting);
+        its chain intact; in a signed journal every event signed by a key the signers file lists
+        for its author; every event written by a role allowed to write it; the confirmation by
+        a chair, another login than the proposer. ``expected_fingerprint`` (from an export or
+        the announcement) anchors it all outside the database: it binds the list, the files
+        and the signed proposal and confirmation.
         """
         report = Verification()
-        rows = self.journal.raw_rows() if self.journal.path.exists() else []
+        path = self.journal.path
+        if not path.exists():
+            report.add(False, f"no session journal at {path}: nothing recorded, or the file was moved or deleted")
+            return report
+        rows = self.journal.raw_rows()
+        events = self.journal.events()
         problems = check_chain(rows)
         for p in problems:
             report.add(False, p.problem)
         if not problems:
             report.add(True, f"journal: {len(rows)} events, hash chain intact")
-        state = self.state()
+        if self.signed:
+            bad = self.signature_problems(events)
+            for e in events:
+                if e.seq in bad:
+                    report.add(False, f"event {e.seq} ({e.kind} by {e.author}): signature refused: {bad[e.seq]}")
+            if not bad:
+                report.add(True, f"signatures: all {len(events)} events signed by keys "
+                                 f"{self.config.contest.signers.name} lists for their authors")
+        else:
+            report.add(True, "unsigned journal: protects against accidents, not against an account on this host "
+                             "(set [contest] signers to sign every event)")
+        roles = [f"event {e.seq} ({e.kind} by {e.author}): a {role_of(self.config.roles, e.author)} may not write it"
+                 for e in events if e.kind in MAY and e.kind != "lock_confirmed"  # (lock_problems: who confirms)
+                 and role_of(self.config.roles, e.author) not in MAY[e.kind]]
+        for line in roles:
+            report.add(False, line)
+        for seq, why in self.lock_problems(events).items():
+            if not (self.signed and seq in self.signature_problems(events)):  # (named above)
+                report.add(False, f"event {seq}: does not count: {why}")
+        state = SessionState(tuple(events), self.lock_problems(events))
         try:
             lock = state.lock
         except SessionError as exc:
@@ -415,7 +567,9 @@ class Meeting:
             return report
         if expected_fingerprint is not None:
             wanted = expected_fingerprint.strip().upper()
-            if lock is None:
+            if not events:
+                report.add(False, f"the journal is empty, but the list was announced locked with fingerprint {wanted}")
+            elif lock is None:
                 report.add(False, f"no lock in this session, but the list was locked with fingerprint {wanted}")
             elif lock.fingerprint != wanted:
                 report.add(False, f"the session's lock has fingerprint {lock.fingerprint}, not {wanted}")
@@ -424,16 +578,17 @@ class Meeting:
         if lock is None:
             report.add(True, "the session is not locked: no final list to check")
             return report
-        report.add(True, f"locked: proposed by {lock.proposal.author} (event {lock.proposal.seq}), "
-                         f"confirmed by {lock.confirmation.author} (event {lock.confirmation.seq})")
+        who = f"confirmed by {lock.confirmation.author} (event {lock.confirmation.seq})"
+        report.add(True, f"locked: proposed by {lock.proposal.author} (event {lock.proposal.seq}), {who}; "
+                         f"fingerprint {lock.fingerprint}")
         if _digest(lock.final, lock.files) != lock.digest:
             report.add(False, "the lock's stored list does not match its own digest")
-        now = self.files()
-        for name, then in lock.files.items():
-            if now[name]["sha256"] != then["sha256"]:
-                report.add(False, f"{name} file changed since the lock: {then['path']}")
-            else:
-                report.add(True, f"{name} file unchanged: {Path(then['path']).name}")
+        changed = self.changed_files(lock.files)
+        for name, what in changed:
+            report.add(False, f"{name} file changed since the lock: {what}")
+        if not changed:
+            names = ", ".join(Path(f["path"]).name for f in lock.files.values())
+            report.add(True, f"every file the contest names is as locked: {names}")
         before = SessionState(tuple(e for e in state.events if e.seq < lock.proposal.seq))
         try:
             recomputed = final_list(self.standings(before))
@@ -444,12 +599,19 @@ class Meeting:
         if differences:
             report.add(False, "the recomputed final list differs from the locked one: " + "; ".join(differences[:10]))
         else:
-            report.add(True, f"the final list recomputed from the files and the journal matches the lock ({lock.fingerprint})")
+            report.add(True, "the final list recomputed from the files and the journal matches the lock")
         return report
 
 
-def _not_locked(events: list[Event], since: int | None) -> None:
-    state = SessionState(tuple(events))
+def _when(at: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(at)
+    except (TypeError, ValueError):
+        return None
+
+
+def _not_locked(state: SessionState, since: int | None) -> None:
+    events = state.events
     if state.lock is not None:
         raise Refused(f"the session is locked (fingerprint {state.lock.fingerprint}); nothing more can be recorded")
     if since is not None:
@@ -488,9 +650,8 @@ class ChangeWatch:
         self._head = self._journal_head()
 
     def _file_marks(self) -> tuple:
-        c = self.meeting.config.contest
         marks = []
-        for path in (self.meeting.config.path, c.candidates, c.indicators, c.scores):
+        for path in self.meeting.config.files().values():
             try:
                 st = path.stat()
                 marks.append((st.st_mtime_ns, st.st_size, st.st_ino))

@@ -7,6 +7,13 @@ event is found by ``verify``. Several processes (the secretary's and the chair's
 terminals, the shared screen) read and append at once: WAL mode, a busy timeout, and each
 append in its own ``BEGIN IMMEDIATE`` transaction, committed with ``synchronous=FULL``
 before the caller is told it succeeded.
+
+With a signers file (``[contest] signers``), every event is also signed by its author's SSH
+key (``panel_tui.signing``: the agent first, then ``~/.ssh/id_ed25519``) over the same bytes
+the hash covers, previous hash included; an account with no key listed for it writes nothing
+(exit 3). The signatures, not the triggers or the chain, are what an account with write access
+to the file cannot forge. The file and its ``-wal``/``-shm`` are never opened or chmod-ed
+through a symbolic link.
 """
 
 from __future__ import annotations
@@ -57,7 +64,8 @@ CREATE TABLE IF NOT EXISTS events (
     at      TEXT NOT NULL,
     payload TEXT NOT NULL,
     prev    TEXT NOT NULL,
-    hash    TEXT NOT NULL
+    hash    TEXT NOT NULL,
+    sig     TEXT            -- the author's armored SSH signature of signed_bytes(), or NULL (unsigned journal)
 );
 -- Append-only for honest clients; a dishonest one who drops these is caught by the chain.
 CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
@@ -134,6 +142,12 @@ class Event:
     payload: dict[str, Any]
     prev: str
     hash: str
+    sig: str | None = None  # the author's SSH signature of signed_bytes(), in a signed journal
+    payload_text: str = ""  # the payload exactly as stored (what the hash and the signature cover)
+
+    @property
+    def signed_bytes(self) -> bytes:
+        return signed_bytes(self.prev, self.seq, self.kind, self.author, self.at, self.payload_text)
 
 
 def account() -> str:
@@ -178,8 +192,30 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def signed_bytes(prev: str, seq: int, kind: str, author: str, at: str, payload_text: str) -> bytes:
+    """An event's canonical bytes: what its hash and its author's signature cover, the previous
+    event's hash included (so a signature cannot be moved to another place in the journal)."""
+    return canonical([prev, seq, kind, author, at, payload_text]).encode("utf-8")
+
+
 def event_hash(prev: str, seq: int, kind: str, author: str, at: str, payload_text: str) -> str:
-    return hashlib.sha256(canonical([prev, seq, kind, author, at, payload_text]).encode("utf-8")).hexdigest()
+    return hashlib.sha256(signed_bytes(prev, seq, kind, author, at, payload_text)).hexdigest()
+
+
+def refuse_link(path: Path) -> None:
+    """A session file that is a symbolic link is refused (exit 2): a member could otherwise
+    point it at a colleague's private file, which the next write would turn into a journal."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise SessionError(f"{path}: cannot look at the session file ({exc.strerror})") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise SessionError(f"{path}: the session file is a symbolic link (to {os.readlink(path)}); "
+                           "refusing to open it: remove the link")
+    if not stat.S_ISREG(st.st_mode):
+        raise SessionError(f"{path}: the session file is not a regular file")
 
 
 def default_path(config: Config) -> Path:
@@ -203,9 +239,10 @@ def _describe(path: Path) -> str:
 class Journal:
     """The session's event journal. Open it, read ``events()``, ``append()`` to it."""
 
-    def __init__(self, path: Path, *, writable: bool = True) -> None:
+    def __init__(self, path: Path, *, writable: bool = True, signers: Path | None = None) -> None:
         self.path = Path(path)
         self.writable = writable
+        self.signers = signers  # an allowed-signers file: every event is signed
         self._conn: sqlite3.Connection | None = None
 
     # -- opening ----------------------------------------------------------------------
@@ -255,6 +292,8 @@ class Journal:
     def connect(self) -> sqlite3.Connection:
         if self._conn is not None:
             return self._conn
+        for suffix in ("", "-wal", "-shm"):
+            refuse_link(Path(f"{self.path}{suffix}"))
         if self.writable:
             self._create()
         elif not self.path.exists():
@@ -267,6 +306,8 @@ class Journal:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = FULL")
                 conn.executescript(_SCHEMA)
+                if "sig" not in {row[1] for row in conn.execute("PRAGMA table_info(events)")}:
+                    conn.execute("ALTER TABLE events ADD COLUMN sig TEXT")  # a journal from before signatures
                 self._share_sidecars()
         except sqlite3.DatabaseError as exc:
             if conn is not None:
@@ -281,12 +322,19 @@ class Journal:
         if not self._shared_folder():
             return
         for suffix in ("", "-wal", "-shm"):
-            f = Path(f"{self.path}{suffix}")
             try:
-                if f.exists() and f.stat().st_uid == os.geteuid() and not f.stat().st_mode & stat.S_IWGRP:
-                    os.chmod(f, (f.stat().st_mode | 0o660) & 0o7777)
+                # Through a descriptor opened without following links: never chmod a link's target.
+                fd = os.open(f"{self.path}{suffix}", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            except OSError:
+                continue
+            try:
+                st = os.fstat(fd)
+                if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & stat.S_IWGRP:
+                    os.fchmod(fd, (st.st_mode | 0o660) & 0o7777)
             except OSError:
                 pass
+            finally:
+                os.close(fd)
 
     def close(self) -> None:
         if self._conn is not None:
@@ -307,7 +355,10 @@ class Journal:
         return [_event(row) for row in self.raw_rows()]
 
     def raw_rows(self) -> list[tuple]:
-        return self._read("SELECT seq, kind, author, at, payload, prev, hash FROM events ORDER BY seq")
+        """(seq, kind, author, at, payload, prev, hash, sig) of every event, as stored."""
+        rows = self._read("SELECT * FROM events ORDER BY seq")
+        # A journal from before signatures has no sig column (a reader does not add it).
+        return [tuple(row[:8]) if len(row) >= 8 else (*row[:7], None) for row in rows]
 
     def head(self) -> tuple[int, str]:
         """(last seq, last hash): cheap, for noticing that someone else appended."""
@@ -341,6 +392,11 @@ class Journal:
         """
         if kind not in KINDS:
             raise ValueError(kind)
+        key = None
+        if self.signers is not None:
+            from panel_tui.signing import find_signing_key
+
+            key = find_signing_key(author, self.signers)  # none listed: Refused (exit 3), nothing written
         conn = self.connect()
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -358,9 +414,14 @@ class Journal:
             seq += 1
             at = datetime.now(timezone.utc).isoformat(timespec="microseconds")
             digest = event_hash(prev, seq, kind, author, at, payload_text)
+            sig = None
+            if key is not None:
+                from panel_tui.signing import sign
+
+                sig = sign(signed_bytes(prev, seq, kind, author, at, payload_text), key)
             conn.execute(
-                "INSERT INTO events (seq, kind, author, at, payload, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (seq, kind, author, at, payload_text, prev, digest),
+                "INSERT INTO events (seq, kind, author, at, payload, prev, hash, sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (seq, kind, author, at, payload_text, prev, digest, sig),
             )
             conn.execute("COMMIT")
         except BaseException as exc:
@@ -378,16 +439,18 @@ class Journal:
                 raise SessionError(f"{self.path}: cannot write the session ({exc})") from None
             raise
         self._share_sidecars()
-        return Event(seq, kind, author, at, payload, prev, digest)
+        return Event(seq, kind, author, at, payload, prev, digest, sig, payload_text)
 
 
 def _event(row: tuple) -> Event:
-    seq, kind, author, at, payload_text, prev, digest = row
+    seq, kind, author, at, payload_text, prev, digest, sig = row
     try:
         payload = json.loads(payload_text)
     except (TypeError, ValueError):
         payload = {"unreadable": str(payload_text)}
-    return Event(seq, kind, author, at, payload, prev, digest)
+    if not isinstance(payload, dict):
+        payload = {"unreadable": str(payload_text)}
+    return Event(seq, kind, author, at, payload, prev, digest, sig, str(payload_text))
 
 
 @dataclass(frozen=True)
@@ -401,7 +464,7 @@ def check_chain(rows: list[tuple]) -> list[ChainProblem]:
     problems = []
     prev = GENESIS
     expected = 1
-    for seq, kind, author, at, payload_text, stored_prev, digest in rows:
+    for seq, kind, author, at, payload_text, stored_prev, digest, *_sig in rows:
         if seq != expected:
             problems.append(ChainProblem(expected, f"event {expected} is missing: the journal jumps from event {expected - 1} to {seq}"))
             expected = seq

@@ -320,8 +320,8 @@ def test_secretary_and_chair_run_the_whole_scenario(panel):
         assert "a chair must confirm" in proposed.stdout
         ok(sec, "note", "--candidate", "C01", "a note after the proposal does not change the list")
         confirmed = ok(chair, "confirm-lock")
-        fp = proposed.stdout.split("FINGERPRINT")[1].split()[0]
-        assert fp in confirmed.stdout
+        assert "FINGERPRINT" not in proposed.stdout  # it binds the confirmation, which comes next
+        fp = confirmed.stdout.split("FINGERPRINT")[1].split()[0]
         refused(sec, "note", "too late")
         verify = ok(member, "verify")
         assert "verified: everything holds" in verify.stdout
@@ -360,7 +360,7 @@ def test_the_chair_must_confirm_the_list_as_proposed(panel):
         # the scores move after the proposal: the chair may not confirm a different list
         lower_scores(root / "data" / "scores.csv")
         r = panel.run(chair, "confirm-lock", cwd=root)
-        assert r.returncode == 3 and "changed since the lock was proposed" in r.stderr
+        assert r.returncode == 3 and "is stale: scores.csv changed at" in r.stderr
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
