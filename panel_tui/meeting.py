@@ -163,6 +163,78 @@ def final_list(result: Standings) -> dict[str, Any]:
     return doc
 
 
+def final_standings(final: dict[str, Any], config: Config, live: Standings | None = None) -> Standings:
+    """The boards a final list records (a lock's or a proposal's), as the engine's standings,
+    so that after the lock the console shows the locked list itself, not what today's files
+    give. ``live`` lends its boards' order of the areas and its consolidated cells (the
+    indicators, which a final list does not keep)."""
+    from panel_tui.config import Category
+    from panel_tui.engine import Leaderboard
+
+    known = {c.id: c for c in config.categories}
+    live_areas = {b.category.id: b.areas for b in live.boards} if live is not None else {}
+    boards = []
+    for doc in final["categories"]:
+        configured = known.get(doc["id"])
+        category = Category(
+            doc["id"], doc["label"], configured.indicator_set if configured else "", doc["threshold"],
+            configured.tie_break if configured else (), configured.max_certified if configured else 0,
+            configured.grades if configured else (),
+        )
+        recorded = sorted({a for e in doc["entries"] for a in e["areas"]})  # (stored with sorted keys)
+        first = [a for a in live_areas.get(doc["id"], ()) if a in recorded]
+        areas = (*first, *(a for a in recorded if a not in first))
+        schema = {
+            "rank": pl.Int64, "candidate_id": pl.String, "name": pl.String, "total": pl.Float64,
+            "percent": pl.Float64, "areas": pl.Struct({a: pl.Float64 for a in areas}), "grade": pl.Int64,
+            "status": pl.String, "certified": pl.Boolean, "top": pl.Boolean, "tie": pl.Boolean,
+            "borderline": pl.Boolean, "decided_by": pl.String, "evaluators": pl.Int64,
+        }
+        decisions = doc.get("decisions", [])
+        orders = tuple(
+            TieOrder(doc["id"], tuple(d["order"]), d["reason"], d.get("by", ""), d.get("event", 0))
+            for d in decisions if d["kind"] == "tie_order"
+        )
+        excluded = pl.DataFrame(
+            [(d["candidate_id"], d["code"], d["reason"]) for d in decisions if d["kind"] == "exclusion"],
+            schema={"candidate_id": pl.String, "exclusion_code": pl.String, "exclusion_reason": pl.String},
+            orient="row",
+        )
+        reasons = pl.DataFrame(
+            {"candidate_id": [list(o.order) for o in orders], "panel_reason": [o.reason for o in orders]},
+            schema={"candidate_id": pl.List(pl.String), "panel_reason": pl.String},
+        ).explode("candidate_id")
+        entries = (
+            pl.DataFrame(doc["entries"], schema=schema)
+            .unnest("areas")
+            .join(excluded, on="candidate_id", how="left", maintain_order="left")
+            .join(reasons.unique("candidate_id", keep="last"), on="candidate_id", how="left", maintain_order="left")
+            .select("rank", "candidate_id", "name", "total", "percent", *areas, "grade", "status", "certified",
+                    "top", "tie", "borderline", "decided_by", "evaluators", "exclusion_code", "exclusion_reason",
+                    "panel_reason")
+        )
+        # Every group equal on all keys: the panel's ordered ones and those left sharing a rank.
+        shared = (
+            entries.filter(pl.col("tie") & pl.col("rank").is_not_null())
+            .group_by("rank", maintain_order=True).agg("candidate_id")
+            .filter(pl.col("candidate_id").list.len() > 1)
+        )
+        ranks = dict(entries.select("candidate_id", "rank").iter_rows())
+        groups = [tuple(g) for g in shared["candidate_id"].to_list()] + [o.order for o in orders]
+        groups.sort(key=lambda g: min((ranks.get(c) or 0) for c in g))
+        boards.append(Leaderboard(
+            category=category,
+            max_points=doc["max_points"],
+            areas=areas,
+            entries=entries,
+            unresolved_ties=tuple(tuple(g) for g in doc.get("unresolved_ties", [])),
+            tie_groups=tuple(groups),
+            applied_tie_orders=orders,
+        ))
+    cells = live.cells if live is not None else pl.DataFrame(schema={"candidate_id": pl.String})
+    return Standings(config=config, boards=tuple(boards), cells=cells)
+
+
 @dataclass(frozen=True)
 class Changes:
     """What changed in the final list since a point of comparison (``what_changed``)."""
