@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -33,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--display", action="store_true",
                         help="the read-only display for the shared screen: follows the focus, projector theme")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    validate = commands.add_parser("validate", parents=[common], help="check the config and every input file")
+    validate = commands.add_parser("validate", parents=with_session,
+                                   help="check the config and every input file, and what this account may do")
     validate.set_defaults(run=cmd_validate)
     rank = commands.add_parser("rank", parents=with_session, help="print the leaderboards, with the panel's decisions")
     rank.add_argument("--format", choices=("table", "json", "csv"), default="table")
@@ -70,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
         ("confirm-lock", cmd_confirm_lock, "the chair confirms the proposed lock"),
     ):
         commands.add_parser(name, parents=with_session, help=text).set_defaults(run=run)
+    session_cmd = commands.add_parser("session", help="the session file itself")
+    session_kinds = session_cmd.add_subparsers(dest="session_command", metavar="init", required=True,
+                                               parser_class=_Parser)
+    session_kinds.add_parser("init", parents=with_session,
+                             help="create the session (the secretary, before the meeting: the file is then theirs)"
+                             ).set_defaults(run=cmd_session_init)
     log = commands.add_parser("log", parents=with_session, help="print the journal")
     log.add_argument("--format", choices=("table", "json"), default="table",
                      help="json: every event with the bytes its author signed (base64) and the signature")
@@ -327,11 +335,67 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from panel_tui.text import one_line
 
     checked, warnings = validation_summary(data, standings(data))
+    access, access_warnings = _access_summary(args, data.config)
+    checked += access
+    warnings += access_warnings
     for line in checked:
         print(f"ok  {one_line(line)}")
     for line in warnings:
         print(f"warning  {one_line(line)}")
     print(f"valid: {len(warnings)} warning{'s' if len(warnings) != 1 else ''}")
+    return 0
+
+
+def _access_summary(args: argparse.Namespace, config) -> tuple[list[str], list[str]]:
+    """For the running account: can it read and write the session, and sign its events."""
+    from panel_tui.session import Journal, account, default_path, role_of
+
+    who = account()
+    path = Path(args.session) if getattr(args, "session", None) else default_path(config)
+    journal = Journal(path, writable=False)
+    role = role_of(config.roles, who)
+    ok, warn = [], []
+    problem = journal.write_problem()
+    if path.exists():
+        readable = os.access(path, os.R_OK)
+        if readable and not problem:
+            ok.append(f"session {path}: {who} ({role}) can read and write it")
+        elif readable:
+            (ok if role == "viewer" else warn).append(f"session {path}: {who} ({role}) can read it, not write it: {problem}")
+        else:
+            warn.append(f"session {path}: {who} ({role}) cannot read it (ask for read permission; see the README)")
+    elif problem:
+        (ok if role == "viewer" else warn).append(f"session {path}: not started yet, and {who} ({role}) cannot "
+                                                  f"create it: {problem}")
+    else:
+        ok.append(f"session {path}: not started yet; {who} ({role}) can create it "
+                  "(`panel-tui session init`, as the secretary)")
+    if config.contest.signers is not None:
+        from panel_tui.signing import AllowedSigners, signing_status
+
+        status = signing_status(who, AllowedSigners.load(config.contest.signers))
+        (ok if " can sign" in status or role == "viewer" else warn).append(f"signed journal: {status}")
+    else:
+        ok.append("unsigned journal (no [contest] signers): protects against accidents, not against an account "
+                  "on this host")
+    return ok, warn
+
+
+def cmd_session_init(args: argparse.Namespace) -> int:
+    """The secretary creates the session file, so that it is theirs in the shared folder."""
+    from panel_tui.errors import Refused
+
+    meeting = _meeting(args)
+    if meeting.role != "secretary":
+        raise Refused(f"the secretary creates the session; account {meeting.who!r} is a {meeting.role}")
+    path = meeting.journal.path
+    existed = path.exists()
+    meeting.journal.connect()
+    st = path.stat()
+    import stat as stat_module
+
+    print(f"session {path}: {'already there' if existed else 'created'} ({stat_module.filemode(st.st_mode)}, "
+          f"owner uid {st.st_uid})")
     return 0
 
 

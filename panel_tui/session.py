@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from panel_tui.config import Config, Roles
 from panel_tui.errors import PanelError, Refused
@@ -79,6 +80,11 @@ class SessionError(PanelError):
     """The session file cannot be opened or written (exit status 2), with the reason."""
 
     exit_status = 2
+
+
+class NoWritePermission(Refused):
+    """The account may read the session but not write it (exit status 3): a viewer's account,
+    the projector's. Reading works; every write is refused naming the permission."""
 
 
 class SessionWriteError(SessionError):
@@ -187,6 +193,14 @@ def shared_folder(folder: Path) -> bool:
     return bool(folder.stat().st_mode & stat.S_ISGID)
 
 
+def shared_mode(folder: Path) -> int:
+    """The mode of a session file in a group-shared folder: the group reads and writes; every
+    account on the host reads too when the folder lets them in (``chmod 3775``: the projector's
+    account and observers, read-only)."""
+    mode = folder.stat().st_mode
+    return 0o660 | (0o004 if mode & 0o005 == 0o005 else 0)
+
+
 def canonical(value: Any) -> str:
     """The one JSON spelling hashed and stored: sorted keys, no spaces, UTF-8 kept."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -249,23 +263,27 @@ class Journal:
     def _shared_folder(self) -> bool:
         return shared_folder(self.path.parent)
 
-    def _check_writable(self) -> None:
-        """Name the file and the missing permission before SQLite fails less clearly."""
+    def write_problem(self) -> str | None:
+        """Why the running account cannot write this session, naming the file or folder and
+        the permission it lacks; None when it can."""
         who = account()
         folder = self.path.parent
         for suffix in ("", "-wal", "-shm"):
             f = Path(f"{self.path}{suffix}")
             if f.exists() and not os.access(f, os.W_OK):
-                raise SessionError(
-                    f"{f}: account {who!r} cannot write this session file ({_describe(f)}); it needs write "
-                    f"permission, e.g. `chmod g+w {f}` with both accounts in the file's group"
-                )
+                return (f"{f}: account {who!r} may read but not write this session file ({_describe(f)}); "
+                        f"writing needs write permission: put the account in the file's group")
         missing = [s for s in ("-wal", "-shm") if not Path(f"{self.path}{s}").exists()]
-        if (missing or not self.path.exists()) and not os.access(folder, os.W_OK | os.X_OK):
-            raise SessionError(
-                f"{folder}: account {who!r} cannot create files in the sessions folder ({_describe(folder)}); "
-                "it needs write permission on the folder (see the README: a group-shared setgid folder)"
-            )
+        if (missing or not self.path.exists()) and folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
+            return (f"{folder}: account {who!r} cannot create files in the sessions folder ({_describe(folder)}); "
+                    "writing needs write permission on the folder (see the README: a group-shared folder)")
+        return None
+
+    def _check_writable(self) -> None:
+        """Name the file and the missing permission before SQLite fails less clearly (exit 3)."""
+        problem = self.write_problem()
+        if problem:
+            raise NoWritePermission(problem)
 
     def _create(self) -> None:
         folder = self.path.parent
@@ -278,14 +296,15 @@ class Journal:
         if not self.path.exists() and self._shared_folder():
             # In a group-shared folder the session must be writable by the group, whatever
             # the creator's umask: create it 0660 ourselves; SQLite gives -wal/-shm the same mode.
+            mode = shared_mode(folder)
             try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o660)
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, mode)
             except FileExistsError:
                 return
             except OSError as exc:
                 raise write_failure(self.path, exc) from None
             try:
-                os.fchmod(fd, 0o660)
+                os.fchmod(fd, mode)
             finally:
                 os.close(fd)
 
@@ -298,8 +317,13 @@ class Journal:
             self._create()
         elif not self.path.exists():
             raise SessionError(f"{self.path}: no session yet (nothing has been recorded for this contest)")
+        elif not os.access(self.path, os.R_OK):
+            raise SessionError(f"{self.path}: account {account()!r} cannot read this session ({_describe(self.path)}); "
+                               "reading needs read permission (see the README: who reads the session)")
         conn = None
         try:
+            if not self.writable and self.write_problem():
+                return self._read_only_connection()
             conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 30000")
             if self.writable:
@@ -318,6 +342,18 @@ class Journal:
         self._conn = conn
         return conn
 
+    def _read_only_connection(self) -> sqlite3.Connection:
+        """For an account that may read but not write: SQLite must create the ``-shm`` file to
+        read a WAL database, which it cannot. While a writer has the session open the ``-wal``
+        and ``-shm`` are there to read; when none has, the main file holds every event and is
+        read as immutable. Chosen afresh at each read (``_read`` closes it after use)."""
+        live = Path(f"{self.path}-wal").exists() and Path(f"{self.path}-shm").exists()
+        uri = f"file:{quote(str(self.path))}?mode=ro" + ("" if live else "&immutable=1")
+        conn = sqlite3.connect(uri, uri=True, timeout=30.0, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        self._read_only = True
+        return conn
+
     def _share_sidecars(self) -> None:
         if not self._shared_folder():
             return
@@ -329,8 +365,9 @@ class Journal:
                 continue
             try:
                 st = os.fstat(fd)
-                if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & stat.S_IWGRP:
-                    os.fchmod(fd, (st.st_mode | 0o660) & 0o7777)
+                wanted = shared_mode(self.path.parent)
+                if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid() and st.st_mode & wanted != wanted:
+                    os.fchmod(fd, (st.st_mode | wanted) & 0o7777)
             except OSError:
                 pass
             finally:
@@ -367,6 +404,9 @@ class Journal:
 
     def _read(self, sql: str) -> list[tuple]:
         try:
+            if getattr(self, "_read_only", False):
+                self.close()  # a read-only account's connection is chosen afresh at each read
+                self._read_only = False
             return self.connect().execute(sql).fetchall()
         except sqlite3.OperationalError as exc:
             if not self.writable and "no such table" in str(exc):
