@@ -210,3 +210,26 @@ def start_agent(user: str, folder: Path) -> Agent:
             raise RuntimeError(f"ssh-agent did not start for {user} at {socket}")
         time.sleep(0.05)
     return Agent(user, socket, process)
+
+
+# -- running anything as an account (the attack tests) ---------------------------------------
+
+
+def run_as(user: str, argv: list[str], *, cwd: Path | str = "/tmp", env: dict[str, str] | None = None,
+           input: bytes | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``argv`` as ``user`` (group ``GROUP``), output captured as bytes: what the account could do
+    at its own shell prompt (``mv``, ``ln -s``, ``ssh-keygen``, a script of its own)."""
+    return subprocess.run(argv, cwd=cwd, env=env if env is not None else {"PATH": "/usr/bin:/bin", "HOME": "/tmp"},
+                          input=input, capture_output=True, timeout=timeout, **_as(user))
+
+
+def with_env(runner: Runner, **extra: str | None) -> Runner:
+    """The same interpreter with ``extra`` set in its environment (None: removed), e.g. the
+    ``SSH_AUTH_SOCK`` of an account's agent."""
+    env = dict(runner.env)
+    for name, value in extra.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return Runner(runner.python, env)
