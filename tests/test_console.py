@@ -433,3 +433,174 @@ def test_a_note_or_the_focus_reuses_the_boards_and_the_analysis(contest):
                           and app.analysing.state.decisions == app.snapshot.state.decisions)
 
     run(scenario())
+
+
+def demo_roles(root: Path) -> Path:
+    """The demo as shipped: kim secretary, lee chair, the chair's confirmation required."""
+    shutil.copytree(DEMO / "data", root / "data")
+    shutil.copy(DEMO / "config.toml", root / "config.toml")
+    return root
+
+
+def ready_to_lock(root: Path) -> tuple[Meeting, Meeting]:
+    """kim (secretary) and lee (chair) on the contest; C24 excluded and the services tie
+    ordered, so nothing blocks the lock."""
+    config = load_config(root / "config.toml")
+    session = root / "sessions" / "2022.sqlite"
+    kim, lee = Meeting(config, session, who="kim"), Meeting(config, session, who="lee")
+    kim.exclude("C24", "withdrawn", "withdrew on 12 Sept")
+    kim.decide_tie("service", ["S01", "S02"], "panel vote 5-4")
+    return kim, lee
+
+
+def lower_ansan(scores: Path, by: float = 1) -> None:
+    """Ansan (C10) gets ``by`` points less on CI01 from every evaluator: its total drops by
+    that much and no rank or certification moves (it is last of the large cities)."""
+    lines = scores.read_text(encoding="utf-8").splitlines()
+    out = []
+    for line in lines:
+        cid, evaluator, indicator, score = line.split(",")
+        if cid == "C10" and indicator == "CI01":
+            score = f"{float(score) - by:g}"
+        out.append(",".join((cid, evaluator, indicator, score)))
+    scores.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+def text_of(widget) -> str:
+    return str(widget.render())
+
+
+def test_a_proposal_whose_files_changed_is_stale_on_every_screen_and_cannot_be_confirmed(tmp_path):
+    root = demo_roles(tmp_path)
+    kim, lee = ready_to_lock(root)
+    kim.propose_lock()
+
+    async def scenario():
+        from panel_tui.tui.screens import ScreenBanners
+
+        chair = make_app(root, who="lee")
+        display = make_app(root, display=True, who="park")
+        secretary = make_app(root, who="kim")
+        async with (chair.run_test(size=(200, 50)) as ch, display.run_test(size=(80, 24)) as shown,
+                    secretary.run_test(size=(200, 50)) as sec):
+            for pilot, app in ((ch, chair), (shown, display), (sec, secretary)):
+                await settled(pilot, app)
+                assert "waiting for the chair's confirmation" in text_of(app.query_one("#lock-title"))
+            await ch.press("l")
+            await ch.pause()
+            assert chair.screen.query("#confirm")  # a proposal that still stands can be confirmed
+            assert "unsigned journal: protects against accidents, not against an account on this host" in text_of(
+                chair.screen.query_one("#signing"))
+
+            lower_ansan(root / "data" / "scores.csv")
+            for pilot, app in ((ch, chair), (shown, display), (sec, secretary)):
+                await settled(pilot, app, lambda app=app: app.snapshot.check is not None and bool(app.snapshot.check.stale))
+                title = text_of(app.query_one("#lock-title"))
+                assert "Proposal by kim is stale: scores.csv changed at " in title, title
+                assert "waiting" not in title
+            await ch.pause(0.1)
+            # The chair's lock screen: the reasons, what changed, no Confirm, and `c` does nothing.
+            screen = chair.screen
+            assert "stale" in text_of(screen.query(ScreenBanners).first().query(".lock-title").first())
+            proposal = text_of(screen.query_one("#proposal"))
+            assert "now stale" in proposal and "✘ scores.csv changed at " in proposal
+            changes = text_of(screen.query_one("#changes"))
+            assert "C10 Ansan (안산시): total " in changes and changes != "nothing"
+            assert not screen.query("#confirm")
+            assert screen.check_action("press", ("confirm",)) is False
+            events = len(chair.snapshot.state.events)
+            await ch.press("c")
+            await settled(ch, chair)
+            assert len(chair.reader.state().events) == events and chair.snapshot.state.lock is None
+            # The secretary is offered to propose it again; then the chair can confirm.
+            await sec.press("l")
+            await sec.pause()
+            assert str(secretary.screen.query_one("#propose").label) == "Propose again"
+            await sec.press("p")
+            await settled(ch, chair, lambda: chair.snapshot.check is not None and not chair.snapshot.check.stale
+                          and chair.snapshot.state.proposal.seq > events)
+            await ch.pause(0.1)
+            assert "waiting for the chair's confirmation" in text_of(chair.query_one("#lock-title"))
+            assert chair.screen.query("#confirm")
+            await ch.press("c")
+            await settled(ch, chair, lambda: chair.snapshot.state.lock is not None)
+
+    run(scenario())
+
+
+def test_after_the_lock_the_boards_show_the_locked_list_and_a_banner_when_the_files_drift(tmp_path):
+    root = demo_roles(tmp_path)
+    kim, lee = ready_to_lock(root)
+    kim.propose_lock()
+    lock = lee.confirm_lock()
+    locked_total = next(e["total"] for c in lock.final["categories"] for e in c["entries"] if e["candidate_id"] == "C10")
+    scores = root / "data" / "scores.csv"
+    good = scores.read_bytes()
+
+    async def scenario():
+        from panel_tui.tui.screens import LockScreen, ScreenBanners
+
+        app = make_app(root, who="kim")
+        display = make_app(root, display=True, who="park")
+        async with app.run_test(size=(200, 50)) as pilot, display.run_test(size=(200, 50)) as shown:
+            await settled(pilot, app)
+            await settled(shown, display, lambda: isinstance(display.screen, LockScreen))
+            board = app.board("large_city")
+            assert board.cell_text("C10", "total").strip() == f"{locked_total:.2f}"
+            assert app.query_one("#drift-banner").has_class("hidden")  # no drift, no banner
+            assert app.check_action("toggle_live", ()) is False
+
+            lower_ansan(scores)
+            for p, a in ((pilot, app), (shown, display)):
+                await settled(p, a, lambda a=a: a.snapshot.check is not None and a.snapshot.check.drifted)
+            await pilot.pause(0.1)
+            # The boards keep the locked list; the banner names the file and offers the live one.
+            assert board.cell_text("C10", "total").strip() == f"{locked_total:.2f}"
+            banner = text_of(app.query_one("#drift-banner"))
+            assert "The files changed since the lock: scores.csv changed at " in banner
+            assert "The live standings differ from the locked list; press v to view them" in banner
+            assert "FINAL LIST LOCKED" in text_of(app.query_one("#lock-title"))
+            await pilot.press("v")
+            await pilot.pause(0.1)
+            assert board.cell_text("C10", "total").strip() == f"{locked_total - 1:.2f}"  # the live standings
+            assert "Showing the LIVE standings" in text_of(app.query_one("#drift-banner"))
+            await pilot.press("v")
+            await pilot.pause(0.1)
+            assert board.cell_text("C10", "total").strip() == f"{locked_total:.2f}"
+            assert "press v to view them" in text_of(app.query_one("#drift-banner"))
+            # The detail of a candidate says the same, and shows the locked total.
+            table = board
+            table.move_cursor(row=table.get_row_index("C10"))
+            await pilot.press("enter")
+            await pilot.pause(0.1)
+            detail = app.screen
+            drift = detail.query(ScreenBanners).first().query(".drift-banner").first()
+            assert not drift.has_class("hidden") and "scores.csv changed at " in text_of(drift)
+            assert f"total {locked_total:,.2f}" in text_of(detail.query_one("#summary"))
+            await pilot.press("escape")
+
+            # The display: the same banner over its final list, and the toggle too.
+            screen = display.screen
+            drift = screen.query(ScreenBanners).first().query(".drift-banner").first()
+            assert not drift.has_class("hidden")
+            assert "scores.csv changed at " in text_of(drift) and "press v to view them" in text_of(drift)
+            assert "The locked final list" in text_of(screen.query_one("#list-shown"))
+            await shown.press("v")
+            await shown.pause(0.1)
+            screen = display.screen
+            assert "LIVE standings" in text_of(screen.query_one("#list-shown"))
+            assert "Showing the LIVE standings" in text_of(screen.query(ScreenBanners).first().query(".drift-banner").first())
+            assert display.board("large_city").cell_text("C10", "total").strip() == f"{locked_total - 1:.2f}"
+            await shown.press("v")
+            await shown.pause(0.1)
+            assert "The locked final list" in text_of(display.screen.query_one("#list-shown"))
+            assert "unsigned journal" in text_of(display.screen.query_one("#signing"))
+
+            # The files as locked again: no banner, the locked list.
+            scores.write_bytes(good)
+            await settled(pilot, app, lambda: not app.snapshot.check.drifted)
+            await pilot.pause(0.1)
+            assert app.query_one("#drift-banner").has_class("hidden")
+            assert app.check_action("toggle_live", ()) is False
+
+    run(scenario())

@@ -6,7 +6,9 @@ look at the SVGs in tests/__snapshots__/ before committing them.
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -92,3 +94,19 @@ def test_candidate_detail(snap_compare, app_factory, size):
         await pilot.pause(0.2)
 
     assert snap_compare(app_factory(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+def test_stale_proposal(snap_compare, app_factory, tmp_path, size):
+    """The secretary's proposal, then the scores file changed (at 10:41 local time, pinned): the
+    banner says the proposal is stale and why, on the boards."""
+    config = load_config(tmp_path / "config.toml")
+    kim = Meeting(config, tmp_path / "sessions" / "2022.sqlite", who="kim")
+    kim.exclude("C24", "withdrawn", "withdrew on 12 Sept")
+    kim.decide_tie("service", ["S01", "S02"], "panel vote 5-4")
+    kim.propose_lock()
+    scores = tmp_path / "data" / "scores.csv"
+    scores.write_text(scores.read_text(encoding="utf-8").replace("C10,E01,CI01,17", "C10,E01,CI01,16"), encoding="utf-8")
+    at = time.mktime((2022, 9, 14, 10, 41, 0, 0, 0, -1))
+    os.utime(scores, (at, at))
+    assert snap_compare(app_factory(), terminal_size=size, run_before=loaded)

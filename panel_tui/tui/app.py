@@ -33,7 +33,7 @@ from textual.worker import Worker, WorkerState
 from panel_tui.engine import Decisions, Standings, standings
 from panel_tui.errors import PanelError
 from panel_tui.inputs import ContestData
-from panel_tui.meeting import ChangeWatch, Meeting, SessionState
+from panel_tui.meeting import ChangeWatch, Meeting, SessionState, final_list, final_standings
 from panel_tui.text import visible
 from panel_tui.tui.leaderboard import LeaderboardTable
 from panel_tui.tui.literal import markup, plain
@@ -58,6 +58,25 @@ COMPACT_BELOW = 150  # columns: narrower terminals get the compact leaderboard (
 POLL_SECONDS = 0.25
 
 
+@dataclass(frozen=True)
+class JournalCheck:
+    """What the journal's pending proposal or lock says against the files as they are now.
+
+    Computed in the reload worker (it reads every file for its digest), for one proposal or
+    lock (``event``: its hash) and one set of files."""
+
+    event: str
+    stale: tuple[str, ...] = ()  # why the pending proposal can no longer be confirmed
+    locked: Standings | None = None  # the locked list's boards, once locked
+    drift: tuple[str, ...] = ()  # the files changed since the lock: "scores.csv changed at 10:41"
+    differs: bool = False  # the files now give another list than the locked one
+
+    @property
+    def drifted(self) -> bool:
+        """The files no longer are what the lock recorded (or no longer give its list)."""
+        return bool(self.drift) or self.differs
+
+
 @dataclass
 class Snapshot:
     """One consistent view: the standings and the journal state they were computed with."""
@@ -65,6 +84,7 @@ class Snapshot:
     standings: Standings
     state: SessionState
     data: ContestData
+    check: JournalCheck | None = None  # the pending proposal or the lock against the files
 
 
 def _same_inputs(snapshot: Snapshot | None, data: ContestData, decisions: Decisions) -> bool:
@@ -119,6 +139,7 @@ class PanelApp(App):
         Binding("d", "discuss", "Discuss"),
         Binding("x", "exclude", "Exclude"),
         Binding("l", "lock", "Lock"),
+        Binding("v", "toggle_live", "Locked/live"),
         Binding("e", "evaluators", "Evaluators", show=False),
         Binding("1", "go(0)", "Board 1", show=False),
         Binding("2", "go(1)", "Board 2", show=False),
@@ -149,6 +170,7 @@ class PanelApp(App):
         self.failures: list[str] = []  # what went wrong while running, for the banner and tests
         self._meeting_running = False  # from the first paint on, a failure no longer ends the app
         self._failed_screen: Screen | None = None
+        self.show_live = False  # after the lock, `v`: the live standings instead of the locked list
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -157,6 +179,7 @@ class PanelApp(App):
         with Vertical(id="banners"):
             yield Static("", id="lock-title", classes="hidden")
             yield Digits("", id="fingerprint", classes="hidden")
+            yield Static("", id="drift-banner", classes="hidden")
             yield Static("", id="focus-banner", classes="hidden")
             yield Static("", id="error-banner", classes="hidden")
             yield Static("", id="failure-banner", classes="hidden")
@@ -190,6 +213,8 @@ class PanelApp(App):
         if self.display_mode:
             self.theme = "projector"
         role = "display (read-only)" if self.display_mode else f"{self.meeting.who}: {self.meeting.role}"
+        if not self.display_mode and self.meeting.journal.write_problem():
+            role += " (read-only: this account may not write the session)"
         self.title = visible(self.meeting.config.contest.name)  # the header shows it literally
         self.sub_title = visible(role)
         # The first boards are computed here, before the first paint (the data is already
@@ -299,8 +324,27 @@ class PanelApp(App):
         state = self.reader.state()
         last = self.snapshot
         if _same_inputs(last, data, state.decisions):
-            return Snapshot(last.standings, state, data)  # a note or the focus: the boards' numbers stand
-        return Snapshot(standings(data, state.decisions), state, data)
+            result = last.standings  # a note or the focus: the boards' numbers stand
+        else:
+            result = standings(data, state.decisions)
+        return Snapshot(result, state, data, self._check(state, result, data, last))
+
+    def _check(self, state: SessionState, result: Standings, data: ContestData, last: Snapshot | None) -> JournalCheck | None:
+        """The pending proposal or the lock against the files: whether the proposal went stale,
+        and after the lock its boards and how the files drifted from it. Reads every file's
+        digest, so it runs in the reload worker, and only again for new files or a new event."""
+        lock = state.lock
+        event = lock.proposal if lock is not None else state.proposal
+        if event is None:
+            return None
+        if last is not None and last.check is not None and last.check.event == event.hash \
+                and last.data is data and last.standings is result:
+            return last.check
+        if lock is None:
+            return JournalCheck(event.hash, stale=tuple(self.reader.proposal_problems(state, result)))
+        drift = tuple(what for _, what in self.reader.changed_files(lock.files))
+        return JournalCheck(event.hash, locked=final_standings(lock.final, self.reader.config, result), drift=drift,
+                            differs=final_list(result) != lock.final)
 
     def _compute_now(self) -> None:
         try:
@@ -374,7 +418,10 @@ class PanelApp(App):
             if cid:
                 notes[cid] = notes.get(cid, 0) + 1
         costs = []
-        for board in snapshot.standings.boards:
+        configured = {c.id for c in config.categories}
+        for board in self.shown_standings(snapshot).boards:
+            if board.category.id not in configured:
+                continue  # a category the lock recorded that the config no longer has: the lock screen lists it
             table = self.board(board.category.id)
             costs.append(table.show(board, config.scoring.decimals, notes, self.fragile))
             info = self.query_one(f"#info-{self._index(board.category.id)}", Static)
@@ -383,7 +430,7 @@ class PanelApp(App):
         if getattr(self.screen, "follows_snapshot", False):
             self.screen.refresh(recompose=True)  # the lock and discussion screens show the news too
         self._show_focus(state)
-        self._show_lock(state)
+        self._show_lock(snapshot)
         self.refresh_bindings()
 
     def _info(self, board) -> Content:
@@ -412,17 +459,75 @@ class PanelApp(App):
             if focus is not None and self.display_mode:
                 self.reveal(focus)
 
-    def _show_lock(self, state: SessionState) -> None:
+    # -- the proposal and the lock against the files ------------------------------------
+    def shown_standings(self, snapshot: Snapshot) -> Standings:
+        """What the boards show: after the lock the locked list (the live standings only while
+        the files drifted from it and someone pressed ``v``), before it the live standings."""
+        check = snapshot.check
+        if check is None or check.locked is None:
+            return snapshot.standings
+        if not check.drifted:
+            self.show_live = False  # the next drift starts on the locked list again
+        return snapshot.standings if self.show_live else check.locked
+
+    @property
+    def shown(self) -> Standings:
+        """The standings the boards show now (``shown_standings``)."""
+        return self.shown_standings(self.snapshot)
+
+    def journal_banners(self) -> tuple[Content | None, Content | None]:
+        """The lock's title line (a pending proposal, stale or not, or the lock) and the red
+        drift banner (the files changed since the lock), for every screen; None: not shown."""
+        snapshot = self.snapshot
+        if snapshot is None:
+            return None, None
+        state, check = snapshot.state, snapshot.check
+        lock = state.lock
+        if lock is None:
+            proposal = state.proposal
+            if proposal is None:
+                return None, None
+            if check is not None and check.stale:
+                return markup("⚠ Proposal by $who is stale: $why; the secretary must propose it again",
+                              who=proposal.author, why="; ".join(check.stale)), None
+            return markup("Lock proposed by $who: waiting for the chair's confirmation", who=proposal.author), None
+        title = markup("FINAL LIST LOCKED · proposed by $who" + (", confirmed by $chair" if lock.confirmation else ""),
+                       who=lock.proposal.author, chair=lock.confirmation.author if lock.confirmation else "")
+        if check is None or not check.drifted:
+            return title, None
+        changed = "; ".join(check.drift) or "none of its files"
+        if not check.differs:
+            shown = "The live standings still give the locked list (v shows them)."
+        elif self.show_live:
+            shown = "Showing the LIVE standings, which differ from the locked list; press v for the locked list."
+        else:
+            shown = "The live standings differ from the locked list; press v to view them."
+        return title, markup("⚠ The files changed since the lock: $changed. $shown", changed=changed, shown=shown)
+
+    def action_toggle_live(self) -> None:
+        """``v``: the boards between the locked list and the live standings (only while the
+        files drifted from the lock; the banner says which is shown)."""
+        if self.snapshot is None or self.snapshot.check is None or not self.snapshot.check.drifted:
+            return
+        self.show_live = not self.show_live
+        self._show(self.snapshot)
+
+    def _show_lock(self, snapshot: Snapshot) -> None:
+        state = snapshot.state
         lock = state.lock
         title = self.query_one("#lock-title", Static)
         digits = self.query_one("#fingerprint", Digits)
+        drift = self.query_one("#drift-banner", Static)
+        title_text, drift_text = self.journal_banners()
+        for widget, text in ((title, title_text), (drift, drift_text)):
+            widget.update(text or "")
+            widget.set_class(text is None, "hidden")
+        from panel_tui.tui.screens import ScreenBanners
+
+        for screen in self.screen_stack[1:]:
+            for banners in screen.query(ScreenBanners):
+                banners.show(title_text, drift_text)
         if lock is None:
-            proposal = state.proposal
-            if proposal is not None:
-                title.update(markup("Lock proposed by $who: waiting for the chair's confirmation", who=proposal.author))
-                title.remove_class("hidden")
-            else:
-                title.add_class("hidden")
             digits.add_class("hidden")
             return
         if self.display_mode and lock.fingerprint != self.shown_lock:
@@ -434,16 +539,13 @@ class PanelApp(App):
                 while len(self.screen_stack) > 1:
                     self.pop_screen()
                 self.push_screen(LockScreen())
-        title.update(markup("FINAL LIST LOCKED · proposed by $who" + (", confirmed by $chair" if lock.confirmation else ""),
-                            who=lock.proposal.author, chair=lock.confirmation.author if lock.confirmation else ""))
-        title.remove_class("hidden")
         digits.update(lock.fingerprint)
         digits.remove_class("hidden")
 
     # -- helpers ----------------------------------------------------------------------------
     def name_of(self, candidate_id: str) -> str:
         if self.snapshot:
-            for board in self.snapshot.standings.boards:
+            for board in self.shown.boards:
                 match = board.entries.filter(board.entries["candidate_id"] == candidate_id)
                 if match.height:
                     return f"{match['name'][0]} ({candidate_id})"
@@ -451,7 +553,7 @@ class PanelApp(App):
 
     def category_of(self, candidate_id: str) -> str | None:
         if self.snapshot:
-            for board in self.snapshot.standings.boards:
+            for board in self.shown.boards:
                 if candidate_id in board.entries["candidate_id"].to_list():
                     return board.category.id
         return None
@@ -512,6 +614,9 @@ class PanelApp(App):
             return self.may(needs[action])
         if action in ("discuss", "evaluators") and self.display_mode:
             return False  # evaluator-level detail and the discussion stay off the projector
+        if action == "toggle_live":
+            check = self.snapshot.check if self.snapshot else None
+            return bool(check and check.drifted)
         return True
 
     def notify(

@@ -183,8 +183,14 @@ class LeaderboardTable(DataTable):
         unranked = pl.col("rank").is_null()
         below = unranked | (pl.col("certified") == False).fill_null(False)  # noqa: E712 (polars mask)
         inputs = self._input_columns()
+        entries = board.entries
+        # An area this table has a column for that the board lacks (a locked list from before
+        # the indicators changed): an empty cell, not a failure.
+        missing = [name for name in inputs if name not in entries.columns and name not in ("notes", "_fragile")]
+        if missing:
+            entries = entries.with_columns(pl.lit(None, pl.Float64).alias(name) for name in missing)
         frame = (
-            board.entries.lazy()
+            entries.lazy()
             .join(notes_frame.lazy(), on="candidate_id", how="left", maintain_order="left")
             .select(
                 "candidate_id", *[name for name in inputs if name not in ("notes", "_fragile")], "notes",

@@ -24,6 +24,31 @@ def _num(value, decimals: int = 2) -> str:
     return "" if value is None else f"{value:,.{decimals}f}"
 
 
+class ScreenBanners(Vertical):
+    """The boards' lock title and drift banner, on a screen in front of them: a stale
+    proposal and files that drifted from the lock show on every screen (the app updates them)."""
+
+    DEFAULT_CSS = """
+    ScreenBanners { height: auto; }
+    """
+
+    def __init__(self, *, title: bool = True) -> None:
+        super().__init__()
+        self.with_title = title  # the lock screen has its own title once locked
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="lock-title hidden")
+        yield Static("", classes="drift-banner hidden")
+
+    def on_mount(self) -> None:
+        self.show(*self.app.journal_banners())
+
+    def show(self, title: Content | None, drift: Content | None) -> None:
+        for widget, text in zip(self.query(Static).results(Static), (title if self.with_title else None, drift)):
+            widget.update(text or "")
+            widget.set_class(text is None, "hidden")
+
+
 class HelpScreen(ModalScreen):
     """F1: the keys and what each mark means, from help.md beside this file."""
 
@@ -55,9 +80,11 @@ class DetailScreen(Screen):
         cid = self.candidate_id
         candidate = data.candidates.filter(pl.col("candidate_id") == cid).row(0, named=True)
         category = app.meeting.config.category(candidate["category"])
-        board = snapshot.standings.board(category.id)
+        board = app.shown.board(category.id)
         entry = board.entries.filter(pl.col("candidate_id") == cid).row(0, named=True)
         decimals = app.meeting.config.scoring.decimals
+        drifted = snapshot.check is not None and snapshot.check.drifted and board is not snapshot.standings.board(category.id)
+        yield ScreenBanners()
         with VerticalScroll(id="detail"):
             rank = "–" if entry["rank"] is None else str(entry["rank"])
             yield Static(markup("[b]$name[/]  ($cid, $label)", name=entry["name"], cid=cid, label=category.label),
@@ -68,7 +95,7 @@ class DetailScreen(Screen):
                 + (f" · grade {entry['grade']}" if entry["grade"] is not None else "")
                 + (f" · decided by {entry['decided_by']}" if entry["decided_by"] else "")
                 + (f" · {entry['evaluators']} evaluators" if entry["evaluators"] is not None else "")
-            ))
+            ), id="summary")
             extras = [f"{c}: {candidate[c]}" for c in data.extra_columns if candidate[c] not in (None, "")]
             if extras:
                 yield Static(plain(" · ".join(extras)), classes="muted")
@@ -91,6 +118,9 @@ class DetailScreen(Screen):
             if robust is not None:
                 yield Static(_robustness_text(robust, entry, display=app.display_mode), id="robustness")
             yield Label("Indicators", classes="section")
+            if drifted:
+                yield Static("(from the files as they are now, which changed since the lock; the totals above are "
+                             "the locked list's)", classes="muted")
             yield DataTable(id="indicators", cursor_type="row")
             yield Label("Notes and decisions", classes="section")
             yield Static(self._journal_text(), id="history")
@@ -145,6 +175,20 @@ class DetailScreen(Screen):
                 everyone = " ".join(f"{e}:{v:g}" for e, v in sorted(given)) if data.has_evaluators else ""
                 cells_out += [_num(row["min"], 1), _num(row["max"], 1), cell(dropped), cell(everyone)]
             table.add_row(*cells_out)
+
+
+def _totals_moved(before, now, decimals: int) -> list[str]:
+    """Candidates whose total or percent differs between two standings (a proposal's list and
+    the files now), one line each: a change of score that moves no rank still shows."""
+    def entries(standings) -> pl.DataFrame:
+        return pl.concat([b.entries.select("candidate_id", "name", "total", "percent").with_columns(
+            category=pl.lit(b.category.id)) for b in standings.boards], how="vertical_relaxed")
+
+    moved = entries(before).join(entries(now), on=["category", "candidate_id"], how="inner", suffix="_now").filter(
+        pl.col("total").ne_missing(pl.col("total_now")) | pl.col("percent").ne_missing(pl.col("percent_now")))
+    return [f"{cat}: {cid} {name}: total {_num(t, decimals)} -> {_num(t_now, decimals)}"
+            for cat, cid, name, t, t_now in moved.select("category", "candidate_id", "name_now", "total",
+                                                           "total_now").iter_rows()]
 
 
 def _robustness_text(a: dict, entry: dict, *, display: bool) -> Content:
@@ -320,7 +364,8 @@ class DiscussionScreen(Screen):
 
     def compose(self) -> ComposeResult:
         app = self.app
-        board = app.snapshot.standings.board(self.category_id)
+        board = app.shown.board(self.category_id)
+        yield ScreenBanners()
         with VerticalScroll(id="discussion"):
             yield Static(markup("[b]Discussion: $label[/]", label=board.category.label), classes="title")
             groups = self._groups(board)
@@ -361,7 +406,7 @@ class DiscussionScreen(Screen):
         return table
 
     def _notes(self) -> Content:
-        board = self.app.snapshot.standings.board(self.category_id)
+        board = self.app.shown.board(self.category_id)
         ids = set(board.entries["candidate_id"].to_list())
         lines = []
         for e in self.app.snapshot.state.notes:
@@ -423,10 +468,14 @@ class LockScreen(Screen):
 
     def compose(self) -> ComposeResult:
         app = self.app
-        state = app.snapshot.state
+        snapshot = app.snapshot
+        state = snapshot.state
+        check = snapshot.check
+        from panel_tui.meeting import final_list, final_standings, what_changed
         from panel_tui.tui.app import ANALYSE_UP_TO
 
         lock = state.lock
+        yield ScreenBanners(title=lock is None)
         with VerticalScroll(id="lock"):
             if lock is not None:
                 yield Static("[b]The final list is locked[/]", classes="title")
@@ -435,23 +484,33 @@ class LockScreen(Screen):
                 if lock.confirmation:
                     who += f", confirmed by {lock.confirmation.author} at {lock.confirmation.at[:19]}"
                 yield Static(plain(who))
-                yield Static(self._preview(lock.final), id="final-list")
+                yield Static(self._signing(), id="signing", classes="muted")
+                if check is not None and check.drifted and app.show_live:
+                    yield Label("The LIVE standings from the files now: NOT the locked list (v: the locked list)",
+                                classes="section warning", id="list-shown")
+                    yield Static(self._preview(final_list(snapshot.standings)), id="final-list")
+                else:
+                    label = "The locked final list" + (" (v: the live standings)" if check and check.drifted else "")
+                    yield Label(label, classes="section", id="list-shown")
+                    yield Static(self._preview(lock.final), id="final-list")
                 if not app.display_mode:  # the shared screen takes no actions
                     with Horizontal(classes="buttons"):
                         for fmt in FORMATS:
                             yield Button(f"Export {fmt.upper()}", id=f"export-{fmt}")
             else:
-                blockers = app.meeting.blockers(app.snapshot.standings)
+                blockers = app.meeting.blockers(snapshot.standings)
+                stale = check.stale if check is not None else ()
                 yield Static("[b]Lock the final list[/]", classes="title")
+                yield Static(self._signing(), id="signing", classes="muted")
                 yield Label("Checklist", classes="section")
                 if blockers:
                     yield Static(plain("\n".join(f"✘ {b}" for b in blockers), lines=True), id="blockers")
                 else:
                     yield Static("✔ no pending candidate\n✔ no unresolved tie", id="blockers")
-                stale = [o for b in app.snapshot.standings.boards for o in b.stale_tie_orders]
-                if stale:
+                stale_orders = [o for b in snapshot.standings.boards for o in b.stale_tie_orders]
+                if stale_orders:
                     yield Static(plain("\n".join(f"! tie order {', '.join(o.order)} no longer matches a tie; not applied"
-                                                 for o in stale), lines=True))
+                                                 for o in stale_orders), lines=True))
                 fragile = {cid: a for cid, a in (app.analysis or {}).items() if a["verdict"] == "fragile"}
                 if fragile:
                     lines = []
@@ -465,27 +524,43 @@ class LockScreen(Screen):
                         lines.append(f"! fragile: {app.name_of(cid)}: {why}")
                     yield Static(plain("\n".join(lines) + "\n(for the panel to look at; the lock is not blocked)", lines=True),
                                  id="fragile")
-                elif app.analysis is None and app.snapshot.data.scores.height <= ANALYSE_UP_TO:
+                elif app.analysis is None and snapshot.data.scores.height <= ANALYSE_UP_TO:
                     yield Static("(robustness analysis running…)", classes="muted")
-                if state.proposal is not None:
-                    yield Static(plain(f"Proposed by {state.proposal.author} (event {state.proposal.seq}); "
+                proposal = state.proposal
+                if proposal is not None and stale:
+                    yield Static(plain(
+                        f"Proposed by {proposal.author} (event {proposal.seq}), now stale: it can no longer be "
+                        "confirmed; the secretary must propose it again.\n" + "\n".join(f"✘ {why}" for why in stale),
+                        lines=True), id="proposal", classes="stale")
+                elif proposal is not None:
+                    yield Static(plain(f"Proposed by {proposal.author} (event {proposal.seq}); "
                                        "waiting for a chair to confirm."), id="proposal")
-                from panel_tui.meeting import what_changed
-
-                changes = what_changed(state, app.snapshot.standings, app.snapshot.data)
+                changes = what_changed(state, snapshot.standings, snapshot.data)
+                lines = changes.lines()
+                if proposal is not None and changes.since_event == proposal.seq:
+                    proposed = final_standings(proposal.payload["final"], app.meeting.config, snapshot.standings)
+                    lines += _totals_moved(proposed, snapshot.standings, app.meeting.config.scoring.decimals)
                 yield Label(plain(f"What changed since {changes.since}"), classes="section")
                 yield Static(plain(f"against {changes.basis}"), classes="muted")
-                yield Static(plain("\n".join(changes.lines()) or "nothing", lines=True), id="changes")
+                yield Static(plain("\n".join(lines) or "nothing", lines=True), id="changes")
                 yield Label("Preview of the final list", classes="section")
-                from panel_tui.meeting import final_list
-
-                yield Static(self._preview(final_list(app.snapshot.standings)), id="final-list")
+                yield Static(self._preview(final_list(snapshot.standings)), id="final-list")
                 with Horizontal(classes="buttons"):
                     if app.may("lock_proposed") and not blockers:
-                        yield Button("Propose the lock", id="propose", variant="warning")
-                    if app.may("lock_confirmed") and state.proposal is not None and not app.display_mode:
+                        again = proposal is not None
+                        yield Button("Propose again" if again else "Propose the lock", id="propose", variant="warning")
+                    if app.may("lock_confirmed") and proposal is not None and not stale and not app.display_mode:
                         yield Button("Confirm the lock", id="confirm", variant="error")
         yield Footer()
+
+    def _signing(self) -> Content:
+        """Whether the journal is signed, and so what it protects against (SPEC §4)."""
+        meeting = self.app.meeting
+        signers = meeting.config.contest.signers
+        if meeting.signed and signers is not None:
+            return markup("signed journal: every event signed with its author's SSH key, checked against $file",
+                          file=signers.name)
+        return plain("unsigned journal: protects against accidents, not against an account on this host")
 
     def _certified(self, candidate_id: str) -> bool:
         for board in self.app.snapshot.standings.boards:
@@ -538,6 +613,7 @@ class EvaluatorsScreen(Screen):
     def compose(self) -> ComposeResult:
         from panel_tui.analysis import OUTLIER_Z
 
+        yield ScreenBanners()
         with VerticalScroll(id="evaluators"):
             yield Static("[b]Evaluator calibration[/]", classes="title")
             yield Static(
