@@ -390,6 +390,16 @@ def cmd_session_init(args: argparse.Namespace) -> int:
         raise Refused(f"the secretary creates the session; account {meeting.who!r} is a {meeting.role}")
     path = meeting.journal.path
     existed = path.exists()
+    if existed and path.stat().st_uid != os.geteuid():
+        import pwd
+
+        try:
+            owner = pwd.getpwuid(path.stat().st_uid).pw_name
+        except KeyError:
+            owner = f"uid {path.stat().st_uid}"
+        raise Refused(f"{path}: the session file already exists and belongs to {owner}, not to the secretary "
+                      f"{meeting.who}: whoever owns it may move or empty it; ask an administrator to remove it "
+                      "before the meeting, then run `panel-tui session init` again")
     meeting.journal.connect()
     st = path.stat()
     import stat as stat_module

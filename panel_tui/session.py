@@ -226,8 +226,12 @@ def refuse_link(path: Path) -> None:
     except OSError as exc:
         raise SessionError(f"{path}: cannot look at the session file ({exc.strerror})") from None
     if stat.S_ISLNK(st.st_mode):
-        raise SessionError(f"{path}: the session file is a symbolic link (to {os.readlink(path)}); "
-                           "refusing to open it: remove the link")
+        try:
+            owner = pwd.getpwuid(st.st_uid).pw_name
+        except KeyError:
+            owner = f"uid {st.st_uid}"
+        raise SessionError(f"{path}: the session file is a symbolic link (to {os.readlink(path)}), made by {owner}; "
+                           f"refusing to open it: {owner} or an administrator must remove the link")
     if not stat.S_ISREG(st.st_mode):
         raise SessionError(f"{path}: the session file is not a regular file")
 

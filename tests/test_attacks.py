@@ -476,7 +476,8 @@ def test_a_session_planted_as_a_link_before_it_exists_is_refused(panel):
     assert r.returncode == 0, r
     r = panel.run(SEC, "note", "the secretary opens the meeting", cwd=root)
     assert r.returncode == 2
-    assert (f"{link}: the session file is a symbolic link (to {secret}); refusing to open it: remove the link"
+    assert (f"{link}: the session file is a symbolic link (to {secret}), made by {MEMBER}; refusing to open it: "
+            f"{MEMBER} or an administrator must remove the link"
             in r.stderr)
     r = panel.run(SEC, "verify", cwd=root)
     assert r.returncode == 2 and "is a symbolic link" in r.stderr
@@ -495,7 +496,7 @@ def test_a_sidecar_planted_as_a_link_next_to_a_session_is_refused(panel, propose
     assert r.returncode == 0, r
     r = panel.run(SEC, "note", "a note after the proposal", cwd=root)
     assert r.returncode == 2
-    assert f"{link}: the session file is a symbolic link (to {secret}); refusing to open it" in r.stderr
+    assert f"{link}: the session file is a symbolic link (to {secret}), made by {MEMBER}; refusing" in r.stderr
     r = panel.run(CHAIR, "confirm-lock", cwd=root)
     assert r.returncode == 2 and f"{link}: the session file is a symbolic link" in r.stderr
     assert_untouched(secret, content, SEC)
@@ -619,3 +620,16 @@ def test_a_member_with_no_key_listed_is_told_what_to_do_and_writes_nothing(panel
             f'`{MEMBER} namespaces="panel-tui" {line}` to {root / "signers"}') in r.stderr
     assert "signers lists no key at all for ptmember" in r.stderr
     assert rows(root) == before
+
+
+def test_session_init_refuses_a_session_file_a_member_made_first(panel):
+    """A member who creates the session file first would own it (and could move or empty it):
+    the secretary's `session init` says so instead of adopting it."""
+    root = new_contest(panel)
+    r = accounts.run_as(MEMBER, ["touch", str(db(root))], cwd=root)
+    assert r.returncode == 0, r
+    r = panel.run(SEC, "session", "init", cwd=root)
+    assert r.returncode == 3 and f"belongs to {MEMBER}, not to the secretary {SEC}" in r.stderr, r.stderr
+    os.unlink(db(root))  # the administrator removes it
+    r = panel.run(SEC, "session", "init", cwd=root)
+    assert r.returncode == 0 and "created" in r.stdout, r.stderr
