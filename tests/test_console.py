@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from pathlib import Path
 
@@ -463,7 +464,14 @@ def lower_ansan(scores: Path, by: float = 1) -> None:
         if cid == "C10" and indicator == "CI01":
             score = f"{float(score) - by:g}"
         out.append(",".join((cid, evaluator, indicator, score)))
-    scores.write_text("\n".join(out) + "\n", encoding="utf-8")
+    replace(scores, ("\n".join(out) + "\n").encode("utf-8"))
+
+
+def replace(path: Path, content: bytes) -> None:
+    """Write ``path`` at once, as an editor saves (the consoles polling it never read half a file)."""
+    fresh = path.with_name(path.name + ".new")
+    fresh.write_bytes(content)
+    os.replace(fresh, path)
 
 
 def text_of(widget) -> str:
@@ -597,7 +605,7 @@ def test_after_the_lock_the_boards_show_the_locked_list_and_a_banner_when_the_fi
             assert "unsigned journal" in text_of(display.screen.query_one("#signing"))
 
             # The files as locked again: no banner, the locked list.
-            scores.write_bytes(good)
+            replace(scores, good)
             await settled(pilot, app, lambda: not app.snapshot.check.drifted)
             await pilot.pause(0.1)
             assert app.query_one("#drift-banner").has_class("hidden")

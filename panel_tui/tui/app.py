@@ -329,7 +329,9 @@ class PanelApp(App):
             result = standings(data, state.decisions)
         return Snapshot(result, state, data, self._check(state, result, data, last))
 
-    def _check(self, state: SessionState, result: Standings, data: ContestData, last: Snapshot | None) -> JournalCheck | None:
+    def _check(
+        self, state: SessionState, result: Standings, data: ContestData, last: Snapshot | None
+    ) -> JournalCheck | None:
         """The pending proposal or the lock against the files: whether the proposal went stale,
         and after the lock its boards and how the files drifted from it. Reads every file's
         digest, so it runs in the reload worker, and only again for new files or a new event."""
@@ -499,7 +501,7 @@ class PanelApp(App):
         if not check.differs:
             shown = "The live standings still give the locked list (v shows them)."
         elif self.show_live:
-            shown = "Showing the LIVE standings, which differ from the locked list; press v for the locked list."
+            shown = "Showing the LIVE standings, not the locked list; press v for the locked list."
         else:
             shown = "The live standings differ from the locked list; press v to view them."
         return title, markup("⚠ The files changed since the lock: $changed. $shown", changed=changed, shown=shown)

@@ -443,6 +443,7 @@ class LockScreen(Screen):
     BINDINGS = [
         Binding("escape,q", "dismiss", "Back"),
         Binding("p", "press('propose')", "Propose the lock"),
+        Binding("p", "press('propose', 'again')", "Propose again"),  # the same button, after a proposal
         Binding("c", "press('confirm')", "Confirm the lock"),
         Binding("e", "export_all", "Export all four formats"),
     ]
@@ -450,7 +451,8 @@ class LockScreen(Screen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """The keys are offered only with the buttons they press (the role and the state decide)."""
         if action == "press":
-            return bool(self.query(f"#{parameters[0]}"))
+            again = len(parameters) > 1
+            return any(b.has_class("again") == again for b in self.query(f"#{parameters[0]}"))
         if action == "export_all":
             return bool(self.query("#export-csv"))
         return True
@@ -458,7 +460,7 @@ class LockScreen(Screen):
     def on_mount(self) -> None:
         self.refresh_bindings()
 
-    def action_press(self, button: str) -> None:
+    def action_press(self, button: str, *_: str) -> None:
         for found in self.query(f"#{button}").results(Button):
             found.press()
 
@@ -486,7 +488,7 @@ class LockScreen(Screen):
                 yield Static(plain(who))
                 yield Static(self._signing(), id="signing", classes="muted")
                 if check is not None and check.drifted and app.show_live:
-                    yield Label("The LIVE standings from the files now: NOT the locked list (v: the locked list)",
+                    yield Label("LIVE standings from the files now, NOT the locked list (v: locked list)",
                                 classes="section warning", id="list-shown")
                     yield Static(self._preview(final_list(snapshot.standings)), id="final-list")
                 else:
@@ -548,7 +550,8 @@ class LockScreen(Screen):
                 with Horizontal(classes="buttons"):
                     if app.may("lock_proposed") and not blockers:
                         again = proposal is not None
-                        yield Button("Propose again" if again else "Propose the lock", id="propose", variant="warning")
+                        yield Button("Propose again" if again else "Propose the lock", id="propose", variant="warning",
+                                     classes="again" if again else "")
                     if app.may("lock_confirmed") and proposal is not None and not stale and not app.display_mode:
                         yield Button("Confirm the lock", id="confirm", variant="error")
         yield Footer()
