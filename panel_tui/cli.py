@@ -208,14 +208,17 @@ def cmd_log(args: argparse.Namespace) -> int:
         import base64
 
         doc = [{"seq": e.seq, "kind": e.kind, "author": e.author, "at": e.at, "payload": e.payload, "prev": e.prev,
-                "hash": e.hash, "signed": base64.b64encode(e.signed_bytes).decode("ascii"), "signature": e.sig}
+                "hash": e.hash, "signed": base64.b64encode(e.signed_bytes).decode("ascii"), "signature": e.sig,
+                "counts": e.seq not in state.untrusted, "why_not": state.untrusted.get(e.seq)}
                for e in events]
         sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
         return 0
     lock = state.lock
     for e in events:
         p = e.payload
-        if e.kind == "note":
+        if e.seq in state.untrusted:
+            what = f"does not count: {state.untrusted[e.seq]}; as stored: {e.payload_text[:300]}"
+        elif e.kind == "note":
             about = p.get("candidate_id") or p.get("category") or "meeting"
             what = f"[{about}] {p['text']}"
         elif e.kind == "focus":
@@ -230,10 +233,10 @@ def cmd_log(args: argparse.Namespace) -> int:
             what = f"fingerprint {lock.fingerprint}"
         else:
             what = f"does not count: {state.untrusted.get(e.seq, 'not the lock')}"
-        if e.seq in state.untrusted and e.kind == "lock_proposed":
-            what += f" (does not count: {state.untrusted[e.seq]})"
         # One event, one line: a newline in a note cannot forge the next entry.
         print(f"{e.seq:>5}  {e.at[:19].replace('T', ' ')}Z  {one_line(e.author):<12} {e.kind:<15} {one_line(what)}")
+    for line in state.damage:
+        print(f"panel-tui: the journal is damaged: {line} (run `panel-tui verify`)", file=sys.stderr)
     return 0
 
 

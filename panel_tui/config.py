@@ -270,7 +270,8 @@ class _Reader:
             raw["contest"], "[contest]", {"id", "name", "candidates", "scores", "indicators", "conflicts", "signers"},
             {"id", "name", "candidates", "scores", "indicators"},
         )
-        contest_id = self.text(contest_raw, "[contest]", "id")
+        # The id names files (sessions/<id>.sqlite, exports): nothing hidden in it.
+        contest_id = self.check_id(self.text(contest_raw, "[contest]", "id"), "[contest]", "id")
         if any(c in contest_id for c in "/\\") or contest_id.startswith("."):
             raise self.fail("[contest] id", f"must not contain a path separator or start with '.', not {contest_id!r}")
         contest = Contest(
@@ -358,9 +359,9 @@ class _Reader:
         t = "[roles]"
         raw = self.table(raw, t, {"secretary", "chair", "members"}, set())
         roles = Roles(
-            secretary=self.names(raw, t, "secretary"),
-            chair=self.names(raw, t, "chair"),
-            members=self.names(raw, t, "members"),
+            secretary=self.names(raw, t, "secretary", ids=True),  # login names: nothing hidden
+            chair=self.names(raw, t, "chair", ids=True),
+            members=self.names(raw, t, "members", ids=True),
         )
         for a, b in (("secretary", "chair"), ("secretary", "members"), ("chair", "members")):
             both = set(getattr(roles, a)) & set(getattr(roles, b))

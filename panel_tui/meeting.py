@@ -34,7 +34,8 @@ from panel_tui.session import (
     role_of,
 )
 
-START = "list_at_start"  # in the session's first event: the final list as the meeting found it
+START = "list_at_start"
+SIGNERS_AT_START = "signers_sha256_at_start"  # in the first event of a signed journal  # in the session's first event: the final list as the meeting found it
 
 
 @dataclass(frozen=True)
@@ -88,17 +89,27 @@ def fingerprint(digest: str) -> str:
 class SessionState:
     """What the journal says, derived from its events in order.
 
-    ``untrusted``: lock events that do not count, and why (a signature that does not verify, a
-    confirmation by someone who is not a chair or by the proposer): ``Meeting.state`` finds them.
+    ``untrusted``: events that do not count, and why: a payload that is not what its kind needs,
+    an author whose role may not write it, a signature that does not verify, a confirmation by
+    someone who is not a chair or by the proposer (``Meeting.trust`` finds them). They are shown
+    in the log but change nothing: no decision, note, focus or lock comes from them.
+    ``damage``: breaks in the hash chain (an event edited, removed, reordered or backdated):
+    nothing more is recorded and nothing exported until someone has looked (``verify``).
     """
 
     events: tuple[Event, ...] = ()
     untrusted: Mapping[int, str] = field(default_factory=dict)
+    damage: tuple[str, ...] = ()
+
+    @property
+    def counted(self) -> tuple[Event, ...]:
+        """The events that count."""
+        return tuple(e for e in self.events if e.seq not in self.untrusted)
 
     @property
     def decisions(self) -> Decisions:
         ties, exclusions = [], []
-        for e in self.events:
+        for e in self.counted:
             if e.kind == "tie_order":
                 ties.append(TieOrder(e.payload["category"], tuple(e.payload["order"]), e.payload["reason"], e.author, e.seq))
             elif e.kind == "exclusion":
@@ -107,11 +118,11 @@ class SessionState:
 
     @property
     def notes(self) -> tuple[Event, ...]:
-        return tuple(e for e in self.events if e.kind == "note")
+        return tuple(e for e in self.counted if e.kind == "note")
 
     @property
     def focus(self) -> str | None:
-        for e in reversed(self.events):
+        for e in reversed(self.counted):
             if e.kind == "focus":
                 return e.payload.get("candidate_id")
         return None
@@ -119,18 +130,18 @@ class SessionState:
     @property
     def proposal(self) -> Event | None:
         """The latest lock proposal, if no decision was recorded after it."""
-        for e in reversed(self.events):
+        for e in reversed(self.counted):
             if e.kind in ("tie_order", "exclusion"):
                 return None
-            if e.kind == "lock_proposed" and e.seq not in self.untrusted:
+            if e.kind == "lock_proposed":
                 return e
         return None
 
     @property
     def lock(self) -> LockReceipt | None:
         """The confirmed lock, if any: after it the session is read-only."""
-        for e in self.events:
-            if e.kind == "lock_confirmed" and e.seq not in self.untrusted:
+        for e in self.counted:
+            if e.kind == "lock_confirmed":
                 proposal = next((p for p in self.events if p.seq == e.payload.get("proposal")), None)
                 if proposal is not None and proposal.seq in self.untrusted:
                     continue
@@ -285,8 +296,11 @@ def what_changed(state: SessionState, result: Standings, data: ContestData) -> C
     the session's first entry (scores that arrived since show as changes), or, before any
     entry, the list from today's files without the panel's decisions. Candidates whose rank
     moved, whose status (and so certification) changed, and the decisions recorded since."""
-    proposals = [e for e in state.events if e.kind == "lock_proposed" and "final" in e.payload]
-    first = state.events[0] if state.events and START in state.events[0].payload else None
+    counted = state.counted
+    proposals = [e for e in counted if e.kind == "lock_proposed"]
+    # The start: the list kept with the journal's first event, when that event counts (a
+    # member cannot plant the meeting's starting point).
+    first = counted[0] if counted and counted[0].seq == 1 and isinstance(counted[0].payload.get(START), dict) else None
     if proposals:
         last = proposals[-1]
         before, seq = last.payload["final"], last.seq
@@ -316,7 +330,7 @@ def what_changed(state: SessionState, result: Standings, data: ContestData) -> C
             moved.append({**row, "rank_before": a.get("rank"), "rank_now": b.get("rank")})
         if a.get("status") != b.get("status"):
             status.append({**row, "status_before": a.get("status"), "status_now": b.get("status")})
-    decisions = tuple(e for e in state.events if e.kind in ("tie_order", "exclusion") and (seq is None or e.seq > seq))
+    decisions = tuple(e for e in counted if e.kind in ("tie_order", "exclusion") and (seq is None or e.seq > seq))
     return Changes(since, basis, seq, tuple(moved), tuple(status), decisions)
 
 
@@ -373,13 +387,50 @@ class Meeting:
             self._checked.update({e.hash: v for e, v in zip(todo, verdicts)})
         return {e.seq: self._checked[e.hash][1] for e in events if not self._checked[e.hash][0]}
 
+    def trust(self, events: list[Event] | tuple[Event, ...]) -> dict[int, str]:
+        """Events that do not count, and why. Every event: its payload must be what its kind
+        needs and its author's role allowed to write it. Decisions and the lock (what the final
+        list depends on), in a signed journal: a signature that verifies. The lock: see
+        ``lock_problems``. Notes and the focus are signature-checked by ``verify`` (every event)."""
+        found: dict[int, str] = {}
+        for e in events:
+            problem = _payload_problem(e)
+            if problem is None and e.kind != "lock_confirmed":  # (lock_problems: who confirms)
+                role = role_of(self.config.roles, e.author)
+                if role not in MAY[e.kind]:
+                    problem = f"written by {e.author}, who is a {role} and may not record it"
+            if problem:
+                found[e.seq] = problem
+        weighty = [e for e in events if e.seq not in found and e.kind in ("tie_order", "exclusion")]
+        found.update(self.signature_problems(weighty))
+        for seq, why in self.lock_problems([e for e in events if e.seq not in found]).items():
+            found.setdefault(seq, why)
+        return dict(sorted(found.items()))
+
     def lock_problems(self, events: list[Event] | tuple[Event, ...]) -> dict[int, str]:
         """Lock events that do not count, and why: a proposal by someone who is not a secretary,
-        a confirmation by someone who is not a chair or by the proposer (when the config wants
-        a chair's confirmation), or either one's signature not verifying."""
+        or whose list does not match its own digest; a confirmation by someone who is not a
+        chair, by the proposer (when the config wants a chair's confirmation), of another
+        digest than the proposal's, or signed with the proposal's own key; either one's
+        signature not verifying."""
         found: dict[int, str] = {}
         lock_events = [e for e in events if e.kind in ("lock_proposed", "lock_confirmed")]
         by_seq = {e.seq: e for e in lock_events}
+        for e in lock_events:
+            if e.kind == "lock_proposed":
+                p = e.payload
+                if isinstance(p.get("final"), dict) and isinstance(p.get("files"), dict) and \
+                        _digest(p["final"], p["files"]) != p.get("digest"):
+                    found[e.seq] = "its list does not match its own digest"
+            elif e.kind == "lock_confirmed":
+                proposal = by_seq.get(e.payload.get("proposal"))
+                if proposal is None:
+                    found[e.seq] = f"it confirms event {e.payload.get('proposal')}, which is not a lock proposal"
+                elif e.payload.get("digest") != proposal.payload.get("digest"):
+                    found[e.seq] = f"it confirms another list than the one event {proposal.seq} proposed"
+                elif self.signed and e.sig and proposal.sig and _signing_key(e.sig) == _signing_key(proposal.sig) \
+                        and self.config.lock.require_chair_confirmation:
+                    found[e.seq] = "it is signed with the same key as the proposal: not a second pair of eyes"
         for e in lock_events:
             role = role_of(self.config.roles, e.author)
             if e.kind == "lock_proposed" and role not in MAY["lock_proposed"]:
@@ -393,8 +444,15 @@ class Meeting:
                         found[e.seq] = f"confirmed by {e.author}, the same login that proposed it"
                 elif proposal is not None and proposal.author != e.author:
                     found[e.seq] = f"made final by {e.author}, not by its proposer {proposal.author}"
-        for seq, why in self.signature_problems(lock_events).items():
-            found.setdefault(seq, why)
+        first = events[0] if events and events[0].seq == 1 else None
+        pinned = first.payload.get(SIGNERS_AT_START) if first is not None else None
+        for e in lock_events:
+            signers = e.payload.get("files", {}).get("signers") if e.kind == "lock_proposed" else None
+            if self.signed and e.kind == "lock_proposed" and (
+                    pinned is None or not isinstance(signers, dict) or signers.get("sha256") != pinned):
+                found[e.seq] = ("the signers file it was made with is not the one the meeting started with "
+                                "(keys were added or changed during the meeting)")
+        found.update(self.signature_problems(lock_events))  # the first reason to give, when there is one
         return found
 
     @property
@@ -412,7 +470,8 @@ class Meeting:
 
     def state(self) -> SessionState:
         events = tuple(self.journal.events())
-        return SessionState(events, self.lock_problems(events))
+        damage = tuple(p.problem for p in check_chain(self.journal.raw_rows())) if events else ()
+        return SessionState(events, self.trust(events), damage)
 
     def standings(self, state: SessionState | None = None) -> Standings:
         state = state or self.state()
@@ -426,11 +485,16 @@ class Meeting:
             # The session's first entry keeps the list as it stood then (the files of that
             # moment, no decision yet): "what changed since the start of the meeting".
             opening = {START: final_list(standings(self.data(), Decisions()))}
+            if self.config.contest.signers is not None:
+                # Who may sign is fixed when the meeting starts: a key added to the signers file
+                # later (say, a second "chair" key) makes the lock fail verify.
+                opening[SIGNERS_AT_START] = file_digest(self.config.contest.signers)
         return self.journal.append(kind, self.who, payload, guard=lambda events: self._not_locked(events, since),
                                    opening=opening)
 
     def _not_locked(self, events: list[Event], since: int | None) -> None:
-        _not_locked(SessionState(tuple(events), self.lock_problems(events)), since)
+        damage = tuple(p.problem for p in check_chain(self.journal.raw_rows()))
+        _not_locked(SessionState(tuple(events), self.trust(events), damage), since)
 
     def _candidate(self, candidate_id: str) -> dict[str, Any]:
         match = self.data().candidates.filter(pl.col("candidate_id") == candidate_id)
@@ -549,12 +613,39 @@ class Meeting:
         files = self.files()
         return final, files, _digest(final, files)
 
+    def journal_problems(self, state: SessionState) -> list[str]:
+        """What is wrong with the journal as a whole: breaks in its chain, events that do not
+        count, and in a signed journal any event (notes and focus too) whose signature does not
+        verify. The lock, its confirmation and the exports are refused while there is any."""
+        found = list(state.damage)
+        found += [f"event {seq} does not count: {why}" for seq, why in state.untrusted.items()]
+        for seq, why in self.signature_problems(state.events).items():
+            if seq not in state.untrusted:
+                found.append(f"event {seq}: signature refused: {why}")
+        return found
+
+    def _refuse_if_tampered(self, state: SessionState, what: str) -> None:
+        problems = self.journal_problems(state)
+        if problems:
+            raise Refused(f"{what} is refused: the journal does not hold: " + "; ".join(problems[:5])
+                          + ("; …" if len(problems) > 5 else "") + " (run `panel-tui verify`)")
+
+    def exportable(self) -> LockReceipt:
+        """The lock to export from, or Refused: not locked, or the journal does not hold."""
+        state = self.state()
+        lock = state.lock
+        if lock is None:
+            raise Refused("exports come only from the locked final list, and this session is not locked")
+        self._refuse_if_tampered(state, "the export")
+        return lock
+
     def propose_lock(self) -> LockReceipt:
         """The secretary freezes the list; it is final at once unless the chair must confirm."""
         require(self.config, self.who, "lock_proposed")
         state = self.state()
         if state.lock is not None:
             raise Refused(f"the session is already locked (fingerprint {state.lock.fingerprint})")
+        self._refuse_if_tampered(state, "the lock")
         result = self.standings(state)
         blockers = self.blockers(result)
         if blockers:
@@ -578,6 +669,7 @@ class Meeting:
         proposal = state.proposal
         if proposal is None:
             raise Refused("there is no lock proposal to confirm (the secretary proposes it with `panel-tui lock`)")
+        self._refuse_if_tampered(state, "the confirmation")
         if proposal.author == self.who:
             raise Refused("the lock must be confirmed by a different account from the one that proposed it")
         result = self.standings(state)
@@ -623,15 +715,14 @@ class Meeting:
         else:
             report.add(True, "unsigned journal: protects against accidents, not against an account on this host "
                              "(set [contest] signers to sign every event)")
-        roles = [f"event {e.seq} ({e.kind} by {e.author}): a {role_of(self.config.roles, e.author)} may not write it"
-                 for e in events if e.kind in MAY and e.kind != "lock_confirmed"  # (lock_problems: who confirms)
-                 and role_of(self.config.roles, e.author) not in MAY[e.kind]]
-        for line in roles:
-            report.add(False, line)
-        for seq, why in self.lock_problems(events).items():
-            if not (self.signed and seq in self.signature_problems(events)):  # (named above)
-                report.add(False, f"event {seq}: does not count: {why}")
-        state = SessionState(tuple(events), self.lock_problems(events))
+        signature_refused = self.signature_problems(events) if self.signed else {}
+        untrusted = self.trust(events)
+        by_seq = {e.seq: e for e in events}
+        for seq, why in untrusted.items():
+            if seq not in signature_refused:  # (named above)
+                e = by_seq[seq]
+                report.add(False, f"event {seq} ({e.kind} by {e.author}) does not count: {why}")
+        state = SessionState(tuple(events), untrusted, tuple(p.problem for p in problems))
         try:
             lock = state.lock
         except SessionError as exc:
@@ -661,7 +752,7 @@ class Meeting:
         if not changed:
             names = ", ".join(Path(f["path"]).name for f in lock.files.values())
             report.add(True, f"every file the contest names is as locked: {names}")
-        before = SessionState(tuple(e for e in state.events if e.seq < lock.proposal.seq))
+        before = SessionState(tuple(e for e in state.events if e.seq < lock.proposal.seq), untrusted)
         try:
             recomputed = final_list(self.standings(before))
         except PanelError as exc:
@@ -682,8 +773,46 @@ def _when(at: str) -> datetime | None:
         return None
 
 
+def _payload_problem(e: Event) -> str | None:
+    """Why ``e``'s payload is not what its kind needs (a row written by hand), or None."""
+    p = e.payload
+
+    def text(key: str, *, optional: bool = False) -> bool:
+        value = p.get(key)
+        return (optional and value is None) or (isinstance(value, str) and bool(value.strip()))
+
+    if "unreadable" in p and len(p) == 1:
+        return "its payload is not a JSON object"
+    ok = {
+        "note": lambda: text("text") and text("candidate_id", optional=True) and text("category", optional=True),
+        "focus": lambda: text("candidate_id", optional=True),
+        "tie_order": lambda: text("category") and text("reason") and isinstance(p.get("order"), list)
+        and len(p["order"]) >= 2 and all(isinstance(c, str) for c in p["order"]),
+        "exclusion": lambda: text("candidate_id") and text("reason") and p.get("code") in EXCLUSION_CODES,
+        "lock_proposed": lambda: isinstance(p.get("final"), dict) and isinstance(p.get("files"), dict)
+        and isinstance(p.get("digest"), str) and isinstance(p["final"].get("categories"), list),
+        "lock_confirmed": lambda: isinstance(p.get("proposal"), int) and isinstance(p.get("digest"), str),
+    }.get(e.kind)
+    if ok is None:
+        return f"its kind {e.kind!r} is not one the tool writes"
+    return None if ok() else f"its payload is not a well-formed {e.kind.replace('_', ' ')}"
+
+
+def _signing_key(signature: str) -> str | None:
+    """The fingerprint of the key that made an armored SSH signature, or None."""
+    from panel_tui.signing import fingerprint_of, read_signature
+
+    try:
+        return fingerprint_of(read_signature(signature).key)
+    except Exception:  # an unreadable signature: verify names it
+        return None
+
+
 def _not_locked(state: SessionState, since: int | None) -> None:
     events = state.events
+    if state.damage:
+        raise Refused(f"the journal is damaged ({state.damage[0]}); nothing more can be recorded: "
+                      "run `panel-tui verify` and look at it with the secretary and the chair")
     if state.lock is not None:
         raise Refused(f"the session is locked (fingerprint {state.lock.fingerprint}); nothing more can be recorded")
     if since is not None:

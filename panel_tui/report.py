@@ -9,7 +9,7 @@ import polars as pl
 
 from panel_tui.engine import Standings
 from panel_tui.inputs import ContestData
-from panel_tui.text import inert_columns, one_line
+from panel_tui.text import inert_cell, inert_columns, one_line
 
 MARKS = {"certified": "✔", "not_certified": " ", "undecided": "?", "pending": "…", "excluded": "✘"}
 
@@ -103,7 +103,8 @@ def csv_text(standings: Standings, *, category: str | None = None) -> str:
         if category is None or b.category.id == category
     ]
     buffer = io.StringIO()
-    inert_columns(pl.concat(frames, how="diagonal_relaxed")).write_csv(buffer)  # a spreadsheet runs no cell
+    frame = inert_columns(pl.concat(frames, how="diagonal_relaxed"))  # a spreadsheet runs no cell
+    frame.rename({c: str(inert_cell(c)) for c in frame.columns}).write_csv(buffer)  # nor a header (area ids)
     return buffer.getvalue()
 
 

@@ -508,6 +508,7 @@ def check_chain(rows: list[tuple]) -> list[ChainProblem]:
     problems = []
     prev = GENESIS
     expected = 1
+    at_before: str | None = None
     for seq, kind, author, at, payload_text, stored_prev, digest, *_sig in rows:
         if seq != expected:
             problems.append(ChainProblem(expected, f"event {expected} is missing: the journal jumps from event {expected - 1} to {seq}"))
@@ -516,6 +517,12 @@ def check_chain(rows: list[tuple]) -> list[ChainProblem]:
             problems.append(ChainProblem(seq, f"event {seq} ({kind} by {author}) does not follow event {seq - 1}: removed, inserted or reordered events"))
         if event_hash(stored_prev, seq, kind, author, at, payload_text) != digest:
             problems.append(ChainProblem(seq, f"event {seq} ({kind} by {author} at {at}) was edited: its content no longer matches its hash"))
+        elif at_before is not None and str(at) < at_before:
+            # Times are written in UTC, same format: text order is time order. A backdated event
+            # could pass a signature check with a key that had already expired.
+            problems.append(ChainProblem(seq, f"event {seq} ({kind} by {author}) is dated {at}, before the event "
+                                              f"it follows ({at_before}): backdated"))
+        at_before = str(at)
         prev = digest
         expected += 1
     return problems

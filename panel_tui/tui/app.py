@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 import time
 import traceback
@@ -168,6 +169,10 @@ class PanelApp(App):
         self.refresh_costs: list = []
         self.analysis: dict | None = None  # candidate id -> robustness (analysis.robustness)
         self.failures: list[str] = []  # what went wrong while running, for the banner and tests
+        # Every event this console has seen (seq -> hash): one that later disappears or changes
+        # (a journal cut short or rewritten under it) is named in the red banner for good.
+        self._seen: dict[int, str] = {}
+        self.lost: list[str] = []
         self._meeting_running = False  # from the first paint on, a failure no longer ends the app
         self._failed_screen: Screen | None = None
         self.show_live = False  # after the lock, `v`: the live standings instead of the locked list
@@ -219,12 +224,14 @@ class PanelApp(App):
         self.sub_title = visible(role)
         # The first boards are computed here, before the first paint (the data is already
         # loaded by compose); later changes reload in a worker thread.
+        # From here on a failure (even in the first boards: a journal written by hand) is a
+        # banner, never a traceback painted on the projector.
+        self._meeting_running = True
         self._compute_now()
         # The terminal this console runs in, to notice when it is gone (see _poll).
         self._terminal = 0 if not self.is_headless and os.isatty(0) else None
         self.set_interval(POLL_SECONDS, self._poll)
         self.call_after_refresh(lambda: self.current_table.focus())
-        self._meeting_running = True
 
     # -- failures -----------------------------------------------------------------------------
     def failure_log(self) -> Path:
@@ -244,7 +251,13 @@ class PanelApp(App):
             what = getattr(self.screen, "what", "the leaderboards")
         log = self.failure_log()
         try:
-            fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+            # Never blocks (a FIFO planted in a shared folder), never follows a link, and only
+            # into a regular file of this account's own.
+            fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK, 0o600)
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+                os.close(fd)
+                raise OSError(0, "not a regular file of this account's own")
             with os.fdopen(fd, "a", encoding="utf-8") as out:
                 out.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} showing {what}\n")
                 out.write("".join(traceback.format_exception(error)))
@@ -285,6 +298,8 @@ class PanelApp(App):
         try:
             return await super()._dispatch_message(message)
         except Exception as error:
+            if self._exit or self._closing or self._closed:
+                return None  # shutting down: a reload that arrives now finds its widgets gone
             if self.raise_failures or not self._meeting_running:
                 raise
             self._failed(error)
@@ -375,6 +390,7 @@ class PanelApp(App):
     def _computed(self, message: StandingsComputed) -> None:
         self.files_error = None
         self.query_one("#error-banner", Static).add_class("hidden")
+        self._remember(message.snapshot.state.events)
         self.snapshot = message.snapshot
         # Writes check decisions against the same files the boards show.
         self.meeting.use_data(message.snapshot.data)
@@ -477,7 +493,30 @@ class PanelApp(App):
         """The standings the boards show now (``shown_standings``)."""
         return self.shown_standings(self.snapshot)
 
+    def _remember(self, events) -> None:
+        now = {e.seq: e.hash for e in events}
+        for seq, seen in self._seen.items():
+            if now.get(seq) != seen:
+                what = f"event {seq}, which this console had seen, was {'removed' if seq not in now else 'rewritten'}"
+                if what not in self.lost:
+                    self.lost.append(what)
+        for seq, digest in now.items():
+            self._seen.setdefault(seq, digest)
+
     def journal_banners(self) -> tuple[Content | None, Content | None]:
+        """The lock's title line and the red banner: the journal not holding (damaged, or
+        events that do not count) and the files drifting from the lock."""
+        title, red = self._journal_banners()
+        if self.snapshot is not None:
+            state = self.snapshot.state
+            trouble = [*self.lost, *state.damage,
+                       *(f"event {seq} does not count: {why}" for seq, why in state.untrusted.items())]
+            if trouble:
+                text = markup("⚠ The journal does not hold: $what; run panel-tui verify", what="; ".join(trouble[:3]))
+                red = text if red is None else Content("\n").join([text, red])
+        return title, red
+
+    def _journal_banners(self) -> tuple[Content | None, Content | None]:
         """The lock's title line (a pending proposal, stale or not, or the lock) and the red
         drift banner (the files changed since the lock), for every screen; None: not shown."""
         snapshot = self.snapshot
@@ -704,7 +743,7 @@ class PanelApp(App):
         self.push_screen(LockScreen())
 
     def export(self, fmt: str) -> None:
-        from panel_tui.export import ExportError, export
+        from panel_tui.export import export
 
         lock = self.snapshot.state.lock if self.snapshot else None
         if self.display_mode:
@@ -715,8 +754,9 @@ class PanelApp(App):
             self.notify("Exports come only from the locked final list.", severity="warning")
             return
         try:
+            lock = self.reader.exportable()  # the journal as it is now, checked whole
             path = export(lock, fmt, self.exports, self.meeting.config.contest.id)
-        except ExportError as exc:
+        except PanelError as exc:
             self.notify(str(exc), severity="error")
             return
         self.notify(f"Wrote {path}", title=f"Export ({lock.fingerprint})")

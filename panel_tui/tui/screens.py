@@ -129,7 +129,7 @@ class DetailScreen(Screen):
     def _journal_text(self) -> Content:
         cid = self.candidate_id
         lines = []
-        for e in self.app.snapshot.state.events:
+        for e in self.app.snapshot.state.counted:
             p = e.payload
             when = e.at[:16].replace("T", " ")
             if e.kind == "note" and p.get("candidate_id") == cid:
