@@ -400,7 +400,7 @@ def test_verify_reports_a_lock_whose_proposal_was_removed(solo):
     tamper(db, "DELETE FROM events WHERE kind = 'lock_proposed'")
     r = cli("verify", cwd=solo)
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert "is missing" in r.stdout and "has no proposal" in r.stdout
+    assert "is missing" in r.stdout and "which is not a lock proposal" in r.stdout
 
 
 def test_a_reader_of_a_session_file_not_yet_given_its_table_sees_an_empty_journal(tmp_path):
