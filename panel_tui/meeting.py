@@ -444,14 +444,21 @@ class Meeting:
                         found[e.seq] = f"confirmed by {e.author}, the same login that proposed it"
                 elif proposal is not None and proposal.author != e.author:
                     found[e.seq] = f"made final by {e.author}, not by its proposer {proposal.author}"
-        first = events[0] if events and events[0].seq == 1 else None
-        pinned = first.payload.get(SIGNERS_AT_START) if first is not None else None
-        for e in lock_events:
-            signers = e.payload.get("files", {}).get("signers") if e.kind == "lock_proposed" else None
-            if self.signed and e.kind == "lock_proposed" and (
-                    pinned is None or not isinstance(signers, dict) or signers.get("sha256") != pinned):
-                found[e.seq] = ("the signers file it was made with is not the one the meeting started with "
-                                "(keys were added or changed during the meeting)")
+        if self.signed and lock_events:
+            # Who may sign is fixed when the meeting starts (its first event keeps the signers
+            # file's digest): a key added later, say a second "chair" key, makes no lock.
+            first = events[0] if events and events[0].seq == 1 else None
+            pinned = first.payload.get(SIGNERS_AT_START) if first is not None else None
+            try:
+                current = file_digest(self.config.contest.signers)
+            except PanelError:
+                current = None
+            for e in lock_events:
+                recorded = e.payload.get("files", {}).get("signers") if e.kind == "lock_proposed" else None
+                if pinned is None or current != pinned or (
+                        e.kind == "lock_proposed" and (not isinstance(recorded, dict) or recorded.get("sha256") != pinned)):
+                    found[e.seq] = ("the signers file is not the one the meeting started with (keys were added or "
+                                    "changed during the meeting; a new list of keys needs a new session)")
         found.update(self.signature_problems(lock_events))  # the first reason to give, when there is one
         return found
 

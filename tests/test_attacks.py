@@ -633,3 +633,21 @@ def test_session_init_refuses_a_session_file_a_member_made_first(panel):
     os.unlink(db(root))  # the administrator removes it
     r = panel.run(SEC, "session", "init", cwd=root)
     assert r.returncode == 0 and "created" in r.stdout, r.stderr
+
+
+def test_a_chair_key_added_to_the_signers_file_during_the_meeting_locks_nothing(panel, proposed):
+    """The secretary (who keeps the signers file) lists a key of their own for the chair after
+    the meeting started and confirms with it: the signature verifies against the file as it is
+    now, but the file is not the one the meeting started with."""
+    root = clone(panel, proposed)
+    sec_ssh = Path(pwd.getpwnam(SEC).pw_dir) / ".ssh"
+    fake = accounts.make_key(SEC, sec_ssh / "chair_lookalike")
+    with (root / "signers").open("a", encoding="utf-8") as f:
+        f.write(f'{CHAIR} namespaces="panel-tui" {fake}\n')
+    seq = forge(panel, root, str(sec_ssh / "chair_lookalike"))
+    state = meeting(root).state()
+    assert state.lock is None and "not the one the meeting started with" in state.untrusted[seq]
+    r = panel.run(MEMBER, "verify", cwd=root)
+    assert r.returncode == 2 and "not the one the meeting started with" in r.stdout
+    assert panel.run(SEC, "export", "--format", "md", "--out", "exports", cwd=root).returncode == 3
+    (sec_ssh / "chair_lookalike").unlink()
