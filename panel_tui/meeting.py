@@ -820,6 +820,14 @@ def _not_locked(state: SessionState, since: int | None) -> None:
     if state.damage:
         raise Refused(f"the journal is damaged ({state.damage[0]}); nothing more can be recorded: "
                       "run `panel-tui verify` and look at it with the secretary and the chair")
+    confirmations = [e for e in events if e.kind == "lock_confirmed"]
+    if state.lock is None and confirmations:
+        # A confirmation that does not count (forged, or the signers file changed since) still
+        # closes the session: nothing is recorded after it until someone has looked.
+        e = confirmations[0]
+        raise Refused(f"the session holds a lock confirmation (event {e.seq} by {e.author}) that does not count "
+                      f"({state.untrusted.get(e.seq, 'see verify')}); nothing more can be recorded: run "
+                      "`panel-tui verify`")
     if state.lock is not None:
         raise Refused(f"the session is locked (fingerprint {state.lock.fingerprint}); nothing more can be recorded")
     if since is not None:

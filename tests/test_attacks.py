@@ -524,9 +524,14 @@ def test_a_signers_file_changed_after_the_lock_fails_verify(panel, locked):
                        encoding="utf-8")
     r = panel.run(MEMBER, "verify", cwd=root)
     assert r.returncode == 2, r.stdout
-    assert "FAIL  signers file changed since the lock: signers changed at" in r.stdout
+    # Who may sign is fixed when the meeting starts: with another signers file no lock counts.
+    assert "(lock_confirmed by ptchair) does not count: the signers file is not the one the meeting started with" \
+        in r.stdout
     r = panel.run(MEMBER, "verify", "--fingerprint", locked.fingerprint, cwd=root)
-    assert r.returncode == 2 and "signers file changed" in r.stdout
+    assert r.returncode == 2 and "not the one the meeting started with" in r.stdout
+    # ... and the session stays closed to writes.
+    r = panel.run(SEC, "note", "--candidate", "C01", "after the lock", cwd=root)
+    assert r.returncode == 3 and "lock confirmation" in r.stderr
 
 
 # -- 7. a stale proposal ---------------------------------------------------------------------------
