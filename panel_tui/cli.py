@@ -376,8 +376,13 @@ def _access_summary(args: argparse.Namespace, config) -> tuple[list[str], list[s
     if config.contest.signers is not None:
         from panel_tui.signing import AllowedSigners, signing_status
 
-        status = signing_status(who, AllowedSigners.load(config.contest.signers))
+        signers = AllowedSigners.load(config.contest.signers)
+        status = signing_status(who, signers)
         (ok if " can sign" in status or role == "viewer" else warn).append(f"signed journal: {status}")
+        # Check that the keys listed for you are yours: a key you do not know could sign as you.
+        keys = [k.fingerprint for k in signers.keys_for(who)]
+        if keys:
+            ok.append(f"keys {signers.name} lists for {who} (check they are all yours): {', '.join(keys)}")
     else:
         ok.append("unsigned journal (no [contest] signers): protects against accidents, not against an account "
                   "on this host")
