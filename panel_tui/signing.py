@@ -574,7 +574,7 @@ def find_signing_key(
 
     example = first_unlisted.line if first_unlisted is not None else "<your public key, e.g. the line in ~/.ssh/id_ed25519.pub>"
     lines = [
-        f"no SSH key listed for {login} in {signers.name} to sign with: add the line "
+        f"no usable SSH key listed for {login} in {signers.name} to sign with: add the line "
         f'`{login} namespaces="{namespace}" {example}` to {signers.path} (whoever keeps the signers file), '
         f"or use a listed key: load it into your SSH agent (`ssh-add`), connect with `ssh -A` from a "
         f"machine whose agent holds it, or put it in {folder / KEY_FILES[0]}"
@@ -585,6 +585,9 @@ def find_signing_key(
         lines.append("; ".join(notes))
     if not listed:
         lines.append(f"{signers.name} lists no key at all for {login}")
+    else:
+        lines.append(f"{signers.name} lists for {login} {', '.join(k.fingerprint for k in listed)}, which is neither in "
+                     "the SSH agent nor in the key file")
     raise Refused(". ".join(lines))
 
 

@@ -408,7 +408,7 @@ def test_the_api_with_another_authors_name_writes_nothing(panel):
     for args in (("confirm",), ("note", "the chair agrees with everything")):
         r = panel.script(SEC, API, CHAIR, *args, cwd=root)  # the secretary, with its agent
         assert r.returncode == 3, (args, r.stdout, r.stderr)
-        assert r.stderr.startswith(f"no SSH key listed for {CHAIR} in signers to sign with"), r.stderr
+        assert r.stderr.startswith(f"no usable SSH key listed for {CHAIR} in signers to sign with"), r.stderr
         assert "written" not in r.stdout
         assert rows(root) == before
     r = panel.run(MEMBER, "verify", cwd=root)
@@ -621,7 +621,7 @@ def test_a_member_with_no_key_listed_is_told_what_to_do_and_writes_nothing(panel
     r = panel.run(MEMBER, "note", "--candidate", "C04", "a member's note", cwd=root)
     assert r.returncode == 3
     line = " ".join(panel.pub[MEMBER].split()[:2])
-    assert (f"no SSH key listed for {MEMBER} in signers to sign with: add the line "
+    assert (f"no usable SSH key listed for {MEMBER} in signers to sign with: add the line "
             f'`{MEMBER} namespaces="panel-tui" {line}` to {root / "signers"}') in r.stderr
     assert "signers lists no key at all for ptmember" in r.stderr
     assert rows(root) == before

@@ -282,12 +282,12 @@ def test_no_key_listed_is_refused_with_the_line_to_add(keys, tmp_path):
         signing.find_signing_key("kim", keys.signers, home=home, environ={})
     msg = str(info.value)
     assert info.value.exit_status == 3
-    assert msg.startswith("no SSH key listed for kim in signers.txt to sign with: add the line ")
+    assert msg.startswith("no usable SSH key listed for kim in signers.txt to sign with: add the line ")
     assert f'`kim namespaces="panel-tui" {keys.pub["stranger"].line}` to {keys.signers}' in msg
     assert f"keys found but not listed for kim: {keys.pub['stranger'].fingerprint} ({home}/.ssh/id_ed25519)" in msg
     assert "no SSH agent (SSH_AUTH_SOCK is not set)" in msg and "ssh -A" in msg
     status = signing.signing_status("kim", keys.signers, home=home, environ={})
-    assert status.startswith("kim cannot sign events: no SSH key listed for kim")
+    assert status.startswith("kim cannot sign events: no usable SSH key listed for kim")
 
 
 def test_nothing_at_all_is_refused(keys, tmp_path):
@@ -581,7 +581,7 @@ def test_accounts_without_a_listed_key_are_refused(panel, shared):
 
     status, out = sign_as(panel, chair, signers, b"event")
     assert status == 3
-    assert out["refused"].startswith(f"no SSH key listed for {chair} in signers.txt to sign with: add the line "
+    assert out["refused"].startswith(f"no usable SSH key listed for {chair} in signers.txt to sign with: add the line "
                                      f'`{chair} namespaces="panel-tui" {" ".join(chair_pub.split()[:2])}`')
     assert out["status"].startswith(f"{chair} cannot sign events")
 
