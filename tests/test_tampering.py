@@ -205,3 +205,34 @@ def test_the_failure_log_never_blocks_on_a_planted_fifo(solo: Path):
             assert "could not be written" in str(app.query_one("#failure-banner").render())
 
     asyncio.run(scenario())
+
+
+def test_a_note_that_cannot_be_saved_stays_in_its_editor_with_the_reason(solo: Path, monkeypatch):
+    """A full disk (or any write failure): the note is not lost, the console says why."""
+    from panel_tui.session import SessionWriteError
+    from panel_tui.tui.app import PanelApp
+
+    root = solo
+    config = load_config(root / "config.toml")
+
+    async def scenario() -> None:
+        app = PanelApp(Meeting(config, db(root)), Meeting(config, db(root), writable=False), clock=False)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.3)
+
+            def full(*args, **kwargs):
+                raise SessionWriteError(f"{db(root)}: cannot write the session: database or disk is full "
+                                        "(No space left on device); nothing was recorded")
+
+            monkeypatch.setattr(app.meeting, "note", full)
+            await pilot.press("n")
+            await pilot.pause(0.2)
+            await pilot.press(*"the panel's reasoning")
+            await pilot.press("ctrl+s")
+            await pilot.pause(0.3)
+            assert type(app.screen).__name__ == "NoteScreen"  # still open
+            assert app.screen.query_one("TextArea").text == "the panel's reasoning"
+            said = [n.message for n in app._notifications]
+            assert any("No space left on device" in m and "nothing was recorded" in m for m in said), said
+
+    asyncio.run(scenario())
