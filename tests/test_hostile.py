@@ -85,8 +85,11 @@ def test_every_command_prints_the_hostile_contest_as_text_and_json_keeps_it_exac
     log = cli(root, "log").stdout
     assert len(log.strip().splitlines()) == len(HOSTILE) + 3  # one line per event: a newline forges none
     assert "␛]0;pwned␇" in log and "line␊break" in log
+    events = json.loads(cli(root, "log", "--format", "json").stdout)
+    assert [e["payload"]["text"] for e in events if e["kind"] == "note"] == [h.strip() for h in HOSTILE]  # exact
     cli(root, "changes")
     cli(root, "changes", "--format", "json")
+    cli(root, "validate")
     cli(root, "evaluators")
     evaluators = json.loads(cli(root, "evaluators", "--format", "json").stdout)
     assert {"[/]E01", "=E02"} <= {e["evaluator_id"] for e in evaluators} or len(evaluators) == 13
