@@ -227,3 +227,11 @@ def console_failures_fail_tests():
     if app is not None:
         app.PanelApp.raise_failures = True
     yield
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that need the real system (OS accounts, a mounted filesystem) carry the ``system``
+    marker, found by the fixtures that provide it, so that ``-m "not system"`` leaves them out."""
+    for item in items:
+        if {"panel", "tiny_disk"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.system)

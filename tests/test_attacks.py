@@ -37,7 +37,7 @@ SEC, CHAIR, MEMBER = accounts.SECRETARY, accounts.CHAIR, accounts.MEMBER
 PRIVATE = "private-notes.txt"  # a file of the secretary's, 0600 in its 0700 home
 
 pytestmark = [
-    pytest.mark.accounts,
+    pytest.mark.system,
     pytest.mark.skipif(
         not (shutil.which("ssh-keygen") and shutil.which("ssh-agent") and shutil.which("ssh-add")),
         reason="OpenSSH's ssh-keygen, ssh-agent and ssh-add are needed (apt install openssh-client)",

@@ -20,10 +20,10 @@ DEMO = ROOT / "panel_tui" / "demo"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 ME = __import__("pwd").getpwuid(os.geteuid()).pw_name
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(
     not (CHROMIUM and TESSERACT),
     reason="needs Debian's chromium and tesseract-ocr (.ci/run installs them)",
-)
+)]
 
 
 @pytest.fixture

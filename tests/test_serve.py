@@ -220,6 +220,7 @@ class Seen:
 
 
 @needs_chromium
+@pytest.mark.browser
 def test_tabs_closed_while_their_display_starts_leave_no_process(serve, tmp_path):
     served = serve()
     seen = Seen(served)

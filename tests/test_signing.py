@@ -525,7 +525,7 @@ def shared(tmp_path):
         accounts.fresh_ssh_dir(user)
 
 
-@pytest.mark.accounts
+@pytest.mark.system
 def test_accounts_secretary_signs_via_agent_chair_via_key_file(panel, shared, tmp_path):
     sec, chair = accounts.SECRETARY, accounts.CHAIR
     # The secretary's key lives only in their agent (as with `ssh -A`): the file is removed.
@@ -567,7 +567,7 @@ def test_accounts_secretary_signs_via_agent_chair_via_key_file(panel, shared, tm
         agent.stop()
 
 
-@pytest.mark.accounts
+@pytest.mark.system
 def test_accounts_without_a_listed_key_are_refused(panel, shared):
     sec, chair = accounts.SECRETARY, accounts.CHAIR
     chair_ssh = accounts.fresh_ssh_dir(chair)

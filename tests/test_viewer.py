@@ -20,7 +20,7 @@ import pytest
 
 import accounts
 
-pytestmark = pytest.mark.accounts
+pytestmark = pytest.mark.system
 VIEWER = "nobody"
 
 
