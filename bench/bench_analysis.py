@@ -48,8 +48,10 @@ def main() -> None:
     args = parser.parse_args()
     if not (HERE / "data" / "config.toml").exists():
         subprocess.run([sys.executable, str(HERE / "make_data.py")], check=True)
-    contests = {"demo (34 candidates)": ROOT / "panel_tui" / "demo" / "config.toml",
-                "10,000 candidates x 12 evaluators": HERE / "data" / "config.toml"}
+    contests = {
+        "demo (34 candidates)": ROOT / "panel_tui" / "demo" / "config.toml",
+        "10,000 candidates x 12 evaluators": HERE / "data" / "config.toml",
+    }
 
     print("1. Whole processes (median wall time):")
     print(f"   {'contest':<36} {'rank':>8} {'rank --analysis':>16} {'ratio':>7}")
@@ -81,8 +83,10 @@ def main() -> None:
             slow.append(seconds)
             equal = equal and mine == theirs
         p, f, s = (statistics.median(x) for x in (plain, fast, slow))
-        print(f"   {name:<36} {p:>9.3f}s {f:>8.3f}s {f / p:>6.1f}x {s:>10.3f}s {s / p:>6.1f}x  {'yes' if equal else 'NO'}",
-              flush=True)
+        print(
+            f"   {name:<36} {p:>9.3f}s {f:>8.3f}s {f / p:>6.1f}x {s:>10.3f}s {s / p:>6.1f}x  {'yes' if equal else 'NO'}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

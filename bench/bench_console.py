@@ -177,8 +177,12 @@ def live_latency(config_path: Path, who: str, rounds: int) -> tuple[float, float
             cid = table.coordinate_to_cell_key((0, 0)).row_key.value  # the board's first candidate
             first = original.filter(pl.col("candidate_id") == cid)["indicator_id"][0]
             lowered = original.with_columns(
-                score=pl.when((pl.col("candidate_id") == cid) & (pl.col("indicator_id") == first) & (pl.col("score") >= 0.5))
-                .then(pl.col("score") - 0.5).otherwise(pl.col("score")))
+                score=pl.when(
+                    (pl.col("candidate_id") == cid) & (pl.col("indicator_id") == first) & (pl.col("score") >= 0.5)
+                )
+                .then(pl.col("score") - 0.5)
+                .otherwise(pl.col("score"))
+            )
             for i in range(rounds):
                 t0 = time.perf_counter()
                 writer.note(f"bench {i}", candidate=cid)
@@ -210,7 +214,9 @@ def main() -> None:
     print("First paint (from launching the process to the filled board painted, headless, 200x50):")
     wall, inner = first_paint(None, args.rounds)
     verdict = "meets" if wall < 1.0 else "MISSES"
-    print(f"  demo (34 candidates):     {wall:6.3f} s from launch, {inner:6.3f} s of it inside Python  ({verdict} the 1 s bar)")
+    print(
+        f"  demo (34 candidates):     {wall:6.3f} s from launch, {inner:6.3f} s of it inside Python  ({verdict} the 1 s bar)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         from make_data import generate
 
@@ -220,29 +226,45 @@ def main() -> None:
 
         from panel_tui.tui.app import POLL_SECONDS
 
-        print("\nLive: from a change on disk until the board shows it (the console polls every "
-              f"{POLL_SECONDS} s); median of rounds:")
+        print(
+            "\nLive: from a change on disk until the board shows it (the console polls every "
+            f"{POLL_SECONDS} s); median of rounds:"
+        )
         print(f"  {'contest':<26}  {'a note (journal)':>16}  {'a corrected scores file':>23}")
         demo = Path(tmp) / "demo"
         shutil.copytree(HERE.parent / "panel_tui" / "demo", demo)
         with (out / "config.toml").open("a", encoding="utf-8") as f:
             f.write('\n[roles]\nsecretary = ["bench"]\n')
-        for label, config, who in (("demo (34 candidates)", demo / "config.toml", "kim"),
-                                   ("10,000 candidates x 12", out / "config.toml", "bench")):
+        for label, config, who in (
+            ("demo (34 candidates)", demo / "config.toml", "kim"),
+            ("10,000 candidates x 12", out / "config.toml", "bench"),
+        ):
             note, scores = live_latency(config, who, args.rounds)
             print(f"  {label:<26}  {note:>14.3f} s  {scores:>21.3f} s")
 
-    for share, title in ((0.0, "one candidate's scores change (a correction arrives)"),
-                         (0.01, "1 % of the candidates' scores change (a batch arrives)")):
+    for share, title in (
+        (0.0, "one candidate's scores change (a correction arrives)"),
+        (0.01, "1 % of the candidates' scores change (a batch arrives)"),
+    ):
         print(f"\nOne live refresh, {title}; median of rounds:")
         print(f"  {'':>10}  {'the table update':^38}  {'until the next frame is painted':^38}")
-        print(f"  {'candidates':>10}  {'in place':>10}  {'clear+re-add':>12}  {'ratio':>10}"
-              f"  {'in place':>10}  {'clear+re-add':>12}  {'ratio':>10}")
-        for n, keyed, cleared, keyed_painted, cleared_painted in refresh_costs([100, 1_000, 10_000], args.rounds, share):
-            bar = f"  (bar, on the update: at least 10x: {'met' if cleared / keyed >= 10 else 'NOT MET'})" if n == 10_000 else ""
-            print(f"  {n:>10,}  {keyed * 1000:>7.1f} ms  {cleared * 1000:>9.1f} ms  {cleared / keyed:>9.1f}x"
-                  f"  {keyed_painted * 1000:>7.1f} ms  {cleared_painted * 1000:>9.1f} ms"
-                  f"  {cleared_painted / keyed_painted:>9.1f}x{bar}")
+        print(
+            f"  {'candidates':>10}  {'in place':>10}  {'clear+re-add':>12}  {'ratio':>10}"
+            f"  {'in place':>10}  {'clear+re-add':>12}  {'ratio':>10}"
+        )
+        for n, keyed, cleared, keyed_painted, cleared_painted in refresh_costs(
+            [100, 1_000, 10_000], args.rounds, share
+        ):
+            bar = (
+                f"  (bar, on the update: at least 10x: {'met' if cleared / keyed >= 10 else 'NOT MET'})"
+                if n == 10_000
+                else ""
+            )
+            print(
+                f"  {n:>10,}  {keyed * 1000:>7.1f} ms  {cleared * 1000:>9.1f} ms  {cleared / keyed:>9.1f}x"
+                f"  {keyed_painted * 1000:>7.1f} ms  {cleared_painted * 1000:>9.1f} ms"
+                f"  {cleared_painted / keyed_painted:>9.1f}x{bar}"
+            )
 
 
 if __name__ == "__main__":

@@ -77,7 +77,7 @@ def run(argv: list[str], stdout_path: Path | None = None) -> Run:
 
     Standard output goes to ``stdout_path`` or /dev/null; a failure raises with its stderr.
     """
-    with tempfile.TemporaryFile() as stderr, (stdout_path.open("wb") if stdout_path else open(os.devnull, "wb")) as out:
+    with tempfile.TemporaryFile() as stderr, stdout_path.open("wb") if stdout_path else open(os.devnull, "wb") as out:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=stderr)
         _, status, usage = os.wait4(proc.pid, 0)
@@ -102,7 +102,8 @@ def ensure_data(candidates: int) -> Path:
         # A child process, not an import: the harness must not grow (see the module docstring).
         subprocess.run(
             [sys.executable, str(BENCH / "make_data.py"), "--candidates", str(candidates), "--out", str(data)],
-            cwd=ROOT, check=True,
+            cwd=ROOT,
+            check=True,
         )
     return data
 
@@ -111,7 +112,9 @@ def compare(expected: Path, actual: Path) -> tuple[bool, str]:
     """Compare two JSON documents with compare_json.py in a child process."""
     result = subprocess.run(
         [sys.executable, str(BENCH / "compare_json.py"), str(expected), str(actual)],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     if result.returncode not in (0, 1):
         raise SystemExit(f"compare_json.py failed:\n{result.stderr}")
@@ -143,8 +146,12 @@ def code_version() -> str:
     """Which panel_tui was measured: the commit, and whether the work tree differs from it."""
     git = ["git", "--no-optional-locks", "-C", str(ROOT)]  # read-only: no index refresh
     try:
-        commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run([*git, "status", "--porcelain", "--", "panel_tui"], capture_output=True, text=True).stdout.strip()
+        commit = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [*git, "status", "--porcelain", "--", "panel_tui"], capture_output=True, text=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "panel_tui (not a git checkout)"
     return f"panel_tui at commit {commit}" + (" with uncommitted changes" if dirty else "")
@@ -163,8 +170,12 @@ def machine() -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds (default 5)")
-    parser.add_argument("--candidates", type=int, default=DEFAULT_CANDIDATES,
-                        help=f"candidates to generate (default {DEFAULT_CANDIDATES:,}); passed to make_data.py")
+    parser.add_argument(
+        "--candidates",
+        type=int,
+        default=DEFAULT_CANDIDATES,
+        help=f"candidates to generate (default {DEFAULT_CANDIDATES:,}); passed to make_data.py",
+    )
     args = parser.parse_args()
     if args.rounds < 1 or args.candidates < 2:
         parser.error("--rounds must be at least 1 and --candidates at least 2")
@@ -175,7 +186,10 @@ def main() -> int:
     bare = Command("bare polars read_csv", [python, "-c", f"import polars as pl; pl.read_csv('{data}/scores.csv')"])
     commands = [
         Command("panel-tui rank (CSV)", [panel_tui, "rank", "--format", "json", "--config", f"{data}/config.toml"]),
-        Command("panel-tui rank (Parquet)", [panel_tui, "rank", "--format", "json", "--config", f"{data}/config-parquet.toml"]),
+        Command(
+            "panel-tui rank (Parquet)",
+            [panel_tui, "rank", "--format", "json", "--config", f"{data}/config-parquet.toml"],
+        ),
         bare,
         Command("pandas baseline", [python, "bench/pandas_rank.py", f"{data}/config.toml"]),
     ]
@@ -192,21 +206,31 @@ def main() -> int:
         order = commands[shift:] + commands[:shift]  # each command takes each place in turn
         for command in order:
             command.runs.append(run(command.argv))
-        print(f"round {round_ + 1}/{args.rounds}: " + ", ".join(
-            f"{c.name} {c.runs[-1].seconds:.2f}s" for c in commands), file=sys.stderr, flush=True)
+        print(
+            f"round {round_ + 1}/{args.rounds}: " + ", ".join(f"{c.name} {c.runs[-1].seconds:.2f}s" for c in commands),
+            file=sys.stderr,
+            flush=True,
+        )
 
     load = "load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}, after: {:.2f} {:.2f} {:.2f}".format(
-        *load_before, *os.getloadavg())
+        *load_before, *os.getloadavg()
+    )
     harness_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    table = [f"{args.rounds} round{'s' if args.rounds != 1 else ''}, order rotated each round; median wall time, ratio to the bare read's median",
-             f"{'command':<26}{'median s':>10}{'min s':>8}{'max s':>8}{'x bare':>8}{'CPU s':>7}{'peak RSS MB':>13}"]
+    table = [
+        f"{args.rounds} round{'s' if args.rounds != 1 else ''}, order rotated each round; median wall time, ratio to the bare read's median",
+        f"{'command':<26}{'median s':>10}{'min s':>8}{'max s':>8}{'x bare':>8}{'CPU s':>7}{'peak RSS MB':>13}",
+    ]
     for c in commands:
         seconds = [r.seconds for r in c.runs]
-        table.append(f"{c.name:<26}{c.median:>10.2f}{min(seconds):>8.2f}{max(seconds):>8.2f}"
-                     f"{c.median / bare.median:>7.2f}x{c.median_cpu:>7.2f}{c.peak_mb:>13.0f}")
+        table.append(
+            f"{c.name:<26}{c.median:>10.2f}{min(seconds):>8.2f}{max(seconds):>8.2f}"
+            f"{c.median / bare.median:>7.2f}x{c.median_cpu:>7.2f}{c.peak_mb:>13.0f}"
+        )
     table.append(load)
     table.append("CPU s: the child's median user + system seconds, all threads. Peak RSS: the child's max RSS from")
-    table.append(f"os.wait4, the most over the rounds (the harness's own peak, a floor for it, is {harness_mb:.0f} MB).")
+    table.append(
+        f"os.wait4, the most over the rounds (the harness's own peak, a floor for it, is {harness_mb:.0f} MB)."
+    )
     ratio = commands[0].median / bare.median
     verdict = "MET" if ratio <= BAR else "NOT MET"
     aim = "the aim is met too" if ratio <= AIM else f"the aim is {AIM}x"
@@ -218,13 +242,28 @@ def main() -> int:
             table.extend(f"    {line}" for line in detail.splitlines())
     print("\n".join(table))
 
-    (RESULTS / "results.json").write_text(json.dumps({
-        "machine": lines, "rounds": args.rounds,
-        "commands": [{"name": c.name, "argv": c.argv, "seconds": [r.seconds for r in c.runs],
-                      "cpu_seconds": [r.cpu_seconds for r in c.runs],
-                      "max_rss_kb": [r.max_rss_kb for r in c.runs]} for c in commands],
-        "checks": [{"label": label, "equal": equal, "detail": detail} for label, equal, detail in checks],
-    }, indent=2) + "\n", encoding="utf-8")
+    (RESULTS / "results.json").write_text(
+        json.dumps(
+            {
+                "machine": lines,
+                "rounds": args.rounds,
+                "commands": [
+                    {
+                        "name": c.name,
+                        "argv": c.argv,
+                        "seconds": [r.seconds for r in c.runs],
+                        "cpu_seconds": [r.cpu_seconds for r in c.runs],
+                        "max_rss_kb": [r.max_rss_kb for r in c.runs],
+                    }
+                    for c in commands
+                ],
+                "checks": [{"label": label, "equal": equal, "detail": detail} for label, equal, detail in checks],
+            },
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     return 0
 
 

@@ -48,7 +48,9 @@ def generate(out: Path, n_candidates: int, n_evaluators: int, seed: int = 2022) 
     noise = ((pl.struct("candidate_id", "indicator_id", "evaluator_id").hash(seed + 1) % 1001) / 1000 - 0.5) * 0.3
     score = ((level + noise) * pl.col("max_points") * 2).round() / 2
     scores = grid.select(
-        "candidate_id", "evaluator_id", "indicator_id",
+        "candidate_id",
+        "evaluator_id",
+        "indicator_id",
         score=pl.min_horizontal(pl.max_horizontal(score, 0.0), pl.col("max_points")),
     )
     scores.write_csv(out / "scores.csv")

@@ -83,9 +83,11 @@ def rank_category(
 ) -> tuple[pd.DataFrame, list[list[str]]]:
     """Competition-rank the non-pending candidates of one category; return them and the unresolved ties."""
     keys = ["total", *category.get("tie_break", [])]
-    ranked = frame[~frame["pending"]].sort_values(
-        [*keys, "candidate_id"], ascending=[False] * len(keys) + [True]
-    ).reset_index(drop=True)
+    ranked = (
+        frame[~frame["pending"]]
+        .sort_values([*keys, "candidate_id"], ascending=[False] * len(keys) + [True])
+        .reset_index(drop=True)
+    )
     changed = ranked[keys].ne(ranked[keys].shift())  # the first row differs from "nothing"
     ranked["group"] = changed.any(axis=1).cumsum()
     ranked["position"] = np.arange(1, len(ranked) + 1)
@@ -114,8 +116,16 @@ def entries(ranked: pd.DataFrame, pending: pd.DataFrame, areas: list[str]) -> li
     for row in ranked.to_dict("records"):
         out.append(entry(row, areas))
     for row in pending.sort_values("candidate_id").to_dict("records"):
-        row.update(rank=None, grade=None, status="pending", certified=False, top=False, tie=False,
-                   borderline=False, decided_by=None)
+        row.update(
+            rank=None,
+            grade=None,
+            status="pending",
+            certified=False,
+            top=False,
+            tie=False,
+            borderline=False,
+            decided_by=None,
+        )
         out.append(entry(row, areas))
     return out
 
@@ -148,8 +158,9 @@ def rank(config: dict[str, Any]) -> dict[str, Any]:
     ids = {"candidate_id": str, "evaluator_id": str, "indicator_id": str}
     scores = pd.read_csv(contest["scores"], dtype={**ids, "score": float})
     candidates = pd.read_csv(contest["candidates"], dtype=str)
-    indicators = pd.read_csv(contest["indicators"], dtype={"indicator_set": str, "indicator_id": str,
-                                                          "area_id": str, "max_points": float})
+    indicators = pd.read_csv(
+        contest["indicators"], dtype={"indicator_set": str, "indicator_id": str, "area_id": str, "max_points": float}
+    )
 
     cells = consolidate(scores, scoring["trim_min_evaluators"])
     sets = {c["id"]: c["indicator_set"] for c in config["categories"]}

@@ -23,13 +23,18 @@ def calibration(data: ContestData, result: Standings) -> pl.DataFrame:
     if not data.has_evaluators:
         return pl.DataFrame()
     cells = result.cells.select(
-        pl.col("candidate_id").cast(pl.String), pl.col("indicator_id").cast(pl.String), "value", "area_id",
+        pl.col("candidate_id").cast(pl.String),
+        pl.col("indicator_id").cast(pl.String),
+        "value",
+        "area_id",
         "max_points",
     )
     deviations = (
         data.scores.select(
-            pl.col("candidate_id").cast(pl.String), pl.col("indicator_id").cast(pl.String),
-            pl.col("evaluator_id").cast(pl.String), "score",
+            pl.col("candidate_id").cast(pl.String),
+            pl.col("indicator_id").cast(pl.String),
+            pl.col("evaluator_id").cast(pl.String),
+            "score",
         )
         .join(cells, on=["candidate_id", "indicator_id"], how="inner")
         .with_columns(deviation=(pl.col("score") - pl.col("value")) / pl.col("max_points") * 100)
@@ -102,8 +107,9 @@ def _left_out(data: ContestData, first: int) -> pl.DataFrame:
     )
 
 
-def _leave_one_out(data: ContestData, cells: pl.DataFrame, totals: pl.DataFrame, subtotals: pl.DataFrame,
-                   first: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _leave_one_out(
+    data: ContestData, cells: pl.DataFrame, totals: pl.DataFrame, subtotals: pl.DataFrame, first: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Totals and subtotals with each evaluator left out in turn (scenario ``first`` + i for
     the i-th of ``data.evaluator_ids``), from the cells rather than by regrouping the sheet
     once per evaluator.
@@ -128,8 +134,9 @@ def _leave_one_out(data: ContestData, cells: pl.DataFrame, totals: pl.DataFrame,
         data.scores.lazy()
         .select(key, "evaluator_id", "score")
         .sort("_cell", "score")
-        .with_columns(_row=row, _start=pl.when(at_start).then(row).forward_fill(),
-                      _end=pl.when(at_end).then(row).backward_fill())
+        .with_columns(
+            _row=row, _start=pl.when(at_start).then(row).forward_fill(), _end=pl.when(at_end).then(row).backward_fill()
+        )
         .with_columns(
             n=end - start,
             sum=score.sum().over("_cell") - score,
@@ -146,12 +153,16 @@ def _leave_one_out(data: ContestData, cells: pl.DataFrame, totals: pl.DataFrame,
             return nth(start + j + (j >= k).cast(pl.Int64))
 
         removed = removed.with_columns(
-            median=pl.when(m % 2 == 1).then(remaining((m - 1) // 2)).otherwise((remaining(m // 2 - 1) + remaining(m // 2)) / 2)
+            median=pl.when(m % 2 == 1)
+            .then(remaining((m - 1) // 2))
+            .otherwise((remaining(m // 2 - 1) + remaining(m // 2)) / 2)
         )
     scenario = _left_out(data, first)
     changes = (
         removed.with_columns(without=pl.when(pl.col("n") > 0).then(consolidated_value(scoring)))
-        .join(cells.lazy().select(key, pl.col("candidate_id").cast(pl.String), "area_id", "value"), on="_cell", how="left")
+        .join(
+            cells.lazy().select(key, pl.col("candidate_id").cast(pl.String), "area_id", "value"), on="_cell", how="left"
+        )
         .group_by("evaluator_id", "candidate_id", "area_id")
         .agg(
             change=(pl.col("value") - pl.col("without").fill_null(0.0)).sum(),
@@ -167,7 +178,8 @@ def _leave_one_out(data: ContestData, cells: pl.DataFrame, totals: pl.DataFrame,
         every.join(totals.drop(SCENARIO), how="cross")
         .join(per_candidate, on=[SCENARIO, "candidate_id"], how="left")
         .select(
-            SCENARIO, "candidate_id",
+            SCENARIO,
+            "candidate_id",
             total=pl.col("total") - pl.col("change").fill_null(0.0),
             scored=pl.col("scored") - pl.col("lost").fill_null(0),
         )
@@ -199,8 +211,11 @@ def robustness(data: ContestData, decisions: Decisions = Decisions()) -> dict[st
     if evaluators:
         parts.append(_leave_one_out(data, cells, totals, subtotals, first))
     result = outcomes(
-        data, pl.concat([t for t, _ in parts], how="vertical_relaxed"),
-        pl.concat([s for _, s in parts], how="vertical_relaxed"), decisions, first + len(evaluators),
+        data,
+        pl.concat([t for t, _ in parts], how="vertical_relaxed"),
+        pl.concat([s for _, s in parts], how="vertical_relaxed"),
+        decisions,
+        first + len(evaluators),
     )
     base = result.filter(pl.col(SCENARIO) == 0).select("candidate_id", rank_now="rank", certified_now="certified")
     left_out = (

@@ -23,25 +23,43 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
-                        help="the contest's config.toml (default: ./config.toml, else the bundled 2022 demo)")
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="the contest's config.toml (default: ./config.toml, else the bundled 2022 demo)",
+    )
     session = argparse.ArgumentParser(add_help=False)
-    session.add_argument("--session", metavar="PATH", default=argparse.SUPPRESS,
-                         help="the session database (default: sessions/<contest id>.sqlite)")
+    session.add_argument(
+        "--session",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="the session database (default: sessions/<contest id>.sqlite)",
+    )
     with_session = [common, session]
-    parser = _Parser(prog="panel-tui", description="A console for the expert panel that decides a certification contest.",
-                     parents=with_session)
-    parser.add_argument("--display", action="store_true",
-                        help="the read-only display for the shared screen: follows the focus, projector theme")
+    parser = _Parser(
+        prog="panel-tui",
+        description="A console for the expert panel that decides a certification contest.",
+        parents=with_session,
+    )
+    parser.add_argument(
+        "--display",
+        action="store_true",
+        help="the read-only display for the shared screen: follows the focus, projector theme",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    validate = commands.add_parser("validate", parents=with_session,
-                                   help="check the config and every input file, and what this account may do")
+    validate = commands.add_parser(
+        "validate", parents=with_session, help="check the config and every input file, and what this account may do"
+    )
     validate.set_defaults(run=cmd_validate)
     rank = commands.add_parser("rank", parents=with_session, help="print the leaderboards, with the panel's decisions")
     rank.add_argument("--format", choices=("table", "json", "csv"), default="table")
     rank.add_argument("--category", metavar="ID", help="only this category")
-    rank.add_argument("--analysis", action="store_true",
-                      help="add how robust each outcome is: other consolidation methods, one evaluator fewer")
+    rank.add_argument(
+        "--analysis",
+        action="store_true",
+        help="add how robust each outcome is: other consolidation methods, one evaluator fewer",
+    )
     rank.set_defaults(run=cmd_rank)
 
     note = commands.add_parser("note", parents=with_session, help="add a discussion note")
@@ -73,35 +91,58 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         commands.add_parser(name, parents=with_session, help=text).set_defaults(run=run)
     session_cmd = commands.add_parser("session", help="the session file itself")
-    session_kinds = session_cmd.add_subparsers(dest="session_command", metavar="init", required=True,
-                                               parser_class=_Parser)
-    session_kinds.add_parser("init", parents=with_session,
-                             help="create the session (the secretary, before the meeting: the file is then theirs)"
-                             ).set_defaults(run=cmd_session_init)
+    session_kinds = session_cmd.add_subparsers(
+        dest="session_command", metavar="init", required=True, parser_class=_Parser
+    )
+    session_kinds.add_parser(
+        "init",
+        parents=with_session,
+        help="create the session (the secretary, before the meeting: the file is then theirs)",
+    ).set_defaults(run=cmd_session_init)
     log = commands.add_parser("log", parents=with_session, help="print the journal")
-    log.add_argument("--format", choices=("table", "json"), default="table",
-                     help="json: every event with the bytes its author signed (base64) and the signature")
+    log.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="json: every event with the bytes its author signed (base64) and the signature",
+    )
     log.set_defaults(run=cmd_log)
-    verify = commands.add_parser("verify", parents=with_session,
-                                 help="recompute the final list and check the files and the journal against the lock")
+    verify = commands.add_parser(
+        "verify",
+        parents=with_session,
+        help="recompute the final list and check the files and the journal against the lock",
+    )
     verify.add_argument("--fingerprint", metavar="FP", help="the fingerprint the list was announced with")
     verify.set_defaults(run=cmd_verify)
     changes = commands.add_parser(
-        "changes", parents=with_session,
-        help="what changed in the final list since the last lock proposal (or the start of the meeting)")
+        "changes",
+        parents=with_session,
+        help="what changed in the final list since the last lock proposal (or the start of the meeting)",
+    )
     changes.add_argument("--format", choices=("table", "json"), default="table")
     changes.set_defaults(run=cmd_changes)
-    evaluators = commands.add_parser("evaluators", parents=[common],
-                                     help="evaluator calibration: deviation from the consolidated scores, outliers")
+    evaluators = commands.add_parser(
+        "evaluators", parents=[common], help="evaluator calibration: deviation from the consolidated scores, outliers"
+    )
     evaluators.add_argument("--format", choices=("table", "json"), default="table")
     evaluators.set_defaults(run=cmd_evaluators)
     serve = commands.add_parser("serve", parents=with_session, help="the read-only display in a browser")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--font-size", type=int, default=16, metavar="PX",
-                       help="terminal font size in the browser, e.g. 24 for a large room (default 16)")
-    serve.add_argument("--max-clients", type=int, default=16, metavar="N",
-                       help="browser tabs showing the display at once, one process each (default 16)")
+    serve.add_argument(
+        "--font-size",
+        type=int,
+        default=16,
+        metavar="PX",
+        help="terminal font size in the browser, e.g. 24 for a large room (default 16)",
+    )
+    serve.add_argument(
+        "--max-clients",
+        type=int,
+        default=16,
+        metavar="N",
+        help="browser tabs showing the display at once, one process each (default 16)",
+    )
     serve.set_defaults(run=cmd_serve)
     export = commands.add_parser("export", parents=with_session, help="write the locked final list")
     export.add_argument("--format", choices=("csv", "xlsx", "json", "md"), required=True)
@@ -175,15 +216,19 @@ def cmd_lock(args: argparse.Namespace) -> int:
     if receipt.confirmed:
         print("the final list is locked")
     else:
-        print(f"lock proposed by {receipt.proposal.author} (event {receipt.proposal.seq}); "
-              "a chair must confirm it with `panel-tui confirm-lock`")
+        print(
+            f"lock proposed by {receipt.proposal.author} (event {receipt.proposal.seq}); "
+            "a chair must confirm it with `panel-tui confirm-lock`"
+        )
     print("\n".join(_receipt_lines(receipt)))
     return 0
 
 
 def cmd_confirm_lock(args: argparse.Namespace) -> int:
     receipt = _meeting(args).confirm_lock()
-    print(f"the final list is locked: proposed by {receipt.proposal.author}, confirmed by {receipt.confirmation.author}")
+    print(
+        f"the final list is locked: proposed by {receipt.proposal.author}, confirmed by {receipt.confirmation.author}"
+    )
     print("\n".join(_receipt_lines(receipt)))
     return 0
 
@@ -207,10 +252,22 @@ def cmd_log(args: argparse.Namespace) -> int:
         # one with `ssh-keygen -Y verify` (README).
         import base64
 
-        doc = [{"seq": e.seq, "kind": e.kind, "author": e.author, "at": e.at, "payload": e.payload, "prev": e.prev,
-                "hash": e.hash, "signed": base64.b64encode(e.signed_bytes).decode("ascii"), "signature": e.sig,
-                "counts": e.seq not in state.untrusted, "why_not": state.untrusted.get(e.seq)}
-               for e in events]
+        doc = [
+            {
+                "seq": e.seq,
+                "kind": e.kind,
+                "author": e.author,
+                "at": e.at,
+                "payload": e.payload,
+                "prev": e.prev,
+                "hash": e.hash,
+                "signed": base64.b64encode(e.signed_bytes).decode("ascii"),
+                "signature": e.sig,
+                "counts": e.seq not in state.untrusted,
+                "why_not": state.untrusted.get(e.seq),
+            }
+            for e in events
+        ]
         sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
         return 0
     lock = state.lock
@@ -294,16 +351,21 @@ def cmd_evaluators(args: argparse.Namespace) -> int:
     from panel_tui.text import one_line
 
     areas = [c for c in table.columns if c.startswith("deviation_")]
-    print(f"Evaluator calibration: mean deviation from the consolidated score, in percentage points of each "
-          f"indicator's maximum; outlier when |z| > {OUTLIER_Z:g}")
-    header = f"{'evaluator':<10} {'scores':>6} {'mean':>7} " + " ".join(f"{one_line(c.removeprefix('deviation_')):>7}"
-                                                                    for c in areas)
+    print(
+        f"Evaluator calibration: mean deviation from the consolidated score, in percentage points of each "
+        f"indicator's maximum; outlier when |z| > {OUTLIER_Z:g}"
+    )
+    header = f"{'evaluator':<10} {'scores':>6} {'mean':>7} " + " ".join(
+        f"{one_line(c.removeprefix('deviation_')):>7}" for c in areas
+    )
     print(header + f" {'z':>6}")
     for row in table.iter_rows(named=True):
         cells = " ".join(f"{row[c]:>+7.2f}" if row[c] is not None else f"{'':>7}" for c in areas)
         z = "" if row["z"] is None else f"{row['z']:+.2f}"
         flag = "  OUTLIER" if row["outlier"] else ""
-        print(f"{one_line(row['evaluator_id']):<10} {row['scores']:>6} {row['mean_deviation']:>+7.2f} {cells} {z:>6}{flag}")
+        print(
+            f"{one_line(row['evaluator_id']):<10} {row['scores']:>6} {row['mean_deviation']:>+7.2f} {cells} {z:>6}{flag}"
+        )
     return 0
 
 
@@ -317,15 +379,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536 or not 6 <= args.font_size <= 96 or not 1 <= args.max_clients <= 256:
         raise UsageError("--port must be 1-65535, --font-size 6-96 and --max-clients 1-256")
     if not is_loopback(args.host):
-        print(f"panel-tui: warning: serving on {args.host}: anyone who can reach port {args.port} can see the "
-              "display (it is read-only)", file=sys.stderr)
+        print(
+            f"panel-tui: warning: serving on {args.host}: anyone who can reach port {args.port} can see the "
+            "display (it is read-only)",
+            file=sys.stderr,
+        )
     url = f"http://{args.host}:{args.port}/"
-    print(f"serving the display of {meeting.config.contest.name!r} at {url} (font size {args.font_size}, "
-          f"at most {args.max_clients} tabs); Ctrl+C stops")
+    print(
+        f"serving the display of {meeting.config.contest.name!r} at {url} (font size {args.font_size}, "
+        f"at most {args.max_clients} tabs); Ctrl+C stops"
+    )
     sys.stdout.flush()
     DisplayServer(
-        display_command(config_path, meeting.journal.path), host=args.host, port=args.port,
-        title=meeting.config.contest.name, font_size=args.font_size, max_clients=args.max_clients,
+        display_command(config_path, meeting.journal.path),
+        host=args.host,
+        port=args.port,
+        title=meeting.config.contest.name,
+        font_size=args.font_size,
+        max_clients=args.max_clients,
     ).serve()
     return 0
 
@@ -364,15 +435,20 @@ def _access_summary(args: argparse.Namespace, config) -> tuple[list[str], list[s
         if readable and not problem:
             ok.append(f"session {path}: {who} ({role}) can read and write it")
         elif readable:
-            (ok if role == "viewer" else warn).append(f"session {path}: {who} ({role}) can read it, not write it: {problem}")
+            (ok if role == "viewer" else warn).append(
+                f"session {path}: {who} ({role}) can read it, not write it: {problem}"
+            )
         else:
             warn.append(f"session {path}: {who} ({role}) cannot read it (ask for read permission; see the README)")
     elif problem:
-        (ok if role == "viewer" else warn).append(f"session {path}: not started yet, and {who} ({role}) cannot "
-                                                  f"create it: {problem}")
+        (ok if role == "viewer" else warn).append(
+            f"session {path}: not started yet, and {who} ({role}) cannot create it: {problem}"
+        )
     else:
-        ok.append(f"session {path}: not started yet; {who} ({role}) can create it "
-                  "(`panel-tui session init`, as the secretary)")
+        ok.append(
+            f"session {path}: not started yet; {who} ({role}) can create it "
+            "(`panel-tui session init`, as the secretary)"
+        )
     if config.contest.signers is not None:
         from panel_tui.signing import AllowedSigners, signing_status
 
@@ -384,8 +460,9 @@ def _access_summary(args: argparse.Namespace, config) -> tuple[list[str], list[s
         if keys:
             ok.append(f"keys {signers.name} lists for {who} (check they are all yours): {', '.join(keys)}")
     else:
-        ok.append("unsigned journal (no [contest] signers): protects against accidents, not against an account "
-                  "on this host")
+        ok.append(
+            "unsigned journal (no [contest] signers): protects against accidents, not against an account on this host"
+        )
     return ok, warn
 
 
@@ -405,15 +482,19 @@ def cmd_session_init(args: argparse.Namespace) -> int:
             owner = pwd.getpwuid(path.stat().st_uid).pw_name
         except KeyError:
             owner = f"uid {path.stat().st_uid}"
-        raise Refused(f"{path}: the session file already exists and belongs to {owner}, not to the secretary "
-                      f"{meeting.who}: whoever owns it may move or empty it; ask an administrator to remove it "
-                      "before the meeting, then run `panel-tui session init` again")
+        raise Refused(
+            f"{path}: the session file already exists and belongs to {owner}, not to the secretary "
+            f"{meeting.who}: whoever owns it may move or empty it; ask an administrator to remove it "
+            "before the meeting, then run `panel-tui session init` again"
+        )
     meeting.journal.connect()
     st = path.stat()
     import stat as stat_module
 
-    print(f"session {path}: {'already there' if existed else 'created'} ({stat_module.filemode(st.st_mode)}, "
-          f"owner uid {st.st_uid})")
+    print(
+        f"session {path}: {'already there' if existed else 'created'} ({stat_module.filemode(st.st_mode)}, "
+        f"owner uid {st.st_uid})"
+    )
     return 0
 
 
@@ -431,14 +512,18 @@ def cmd_rank(args: argparse.Namespace) -> int:
     locked = state.lock is not None
     for board in result.boards:
         for order in board.stale_tie_orders:
-            print(f"panel-tui: warning: the tie order {', '.join(order.order)} (event {order.seq}) no longer matches "
-                  f"a tied group in {board.category.id}; it is not applied", file=sys.stderr)
+            print(
+                f"panel-tui: warning: the tie order {', '.join(order.order)} (event {order.seq}) no longer matches "
+                f"a tied group in {board.category.id}; it is not applied",
+                file=sys.stderr,
+            )
     if locked:
         from panel_tui.meeting import final_list
 
         if final_list(result) != state.lock.final:
-            print("panel-tui: warning: the files no longer give the locked list; run `panel-tui verify`",
-                  file=sys.stderr)
+            print(
+                "panel-tui: warning: the files no longer give the locked list; run `panel-tui verify`", file=sys.stderr
+            )
     analysis = None
     if args.analysis:
         from panel_tui.analysis import robustness
@@ -458,13 +543,17 @@ def cmd_rank(args: argparse.Namespace) -> int:
         sys.stdout.write(table(result, category=args.category, locked=locked))
     if analysis is not None and args.format != "json":
         fragile = {cid: a for cid, a in analysis.items() if a["verdict"] == "fragile"}
-        print(f"\nrobustness: {len(fragile)} fragile certification outcome{'s' if len(fragile) != 1 else ''}",
-              file=sys.stderr if args.format == "csv" else sys.stdout)
+        print(
+            f"\nrobustness: {len(fragile)} fragile certification outcome{'s' if len(fragile) != 1 else ''}",
+            file=sys.stderr if args.format == "csv" else sys.stdout,
+        )
         for cid, a in fragile.items():
             methods = ", ".join(f"{m} {'✔' if c else '✘'}" for m, c in a["certified"].items())
             without = ", ".join(a["leave_one_out"]["certification_flips_without"]) or "nobody"
-            print(f"  {cid}: certified under {methods}; flips without {without}",
-                  file=sys.stderr if args.format == "csv" else sys.stdout)
+            print(
+                f"  {cid}: certified under {methods}; flips without {without}",
+                file=sys.stderr if args.format == "csv" else sys.stdout,
+            )
     return 0
 
 

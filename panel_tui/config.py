@@ -89,8 +89,12 @@ class Config:
     def files(self) -> dict[str, Path]:
         """Every file the contest names, by role: the one list the lock's digests, the
         console's file watch and ``verify`` all use."""
-        found = {"config": self.path, "candidates": self.contest.candidates, "indicators": self.contest.indicators,
-                 "scores": self.contest.scores}
+        found = {
+            "config": self.path,
+            "candidates": self.contest.candidates,
+            "indicators": self.contest.indicators,
+            "scores": self.contest.scores,
+        }
         if self.contest.conflicts is not None:
             found["conflicts"] = self.contest.conflicts
         if self.contest.signers is not None:
@@ -131,8 +135,9 @@ def open_regular(path: Path, what: str) -> BinaryIO:
         st = os.stat(path)
     except FileNotFoundError:
         if os.path.islink(path):
-            raise InputError(path, f"is a dangling symbolic link (to '{shown_value(os.readlink(path))}'), "
-                                   f"not a {what} file") from None
+            raise InputError(
+                path, f"is a dangling symbolic link (to '{shown_value(os.readlink(path))}'), not a {what} file"
+            ) from None
         raise InputError(path, f"{what} file not found") from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
@@ -155,8 +160,11 @@ def open_regular(path: Path, what: str) -> BinaryIO:
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise InputError(path, f"changed while being opened: it is now {_kind(st.st_mode)}, "
-                                   "not a regular file: only regular files are read")
+            raise InputError(
+                path,
+                f"changed while being opened: it is now {_kind(st.st_mode)}, "
+                "not a regular file: only regular files are read",
+            )
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
@@ -265,9 +273,13 @@ class _Reader:
         return Path(os.path.abspath(self.path.parent / self.text(raw, "[contest]", key)))
 
     def config(self, raw: dict) -> Config:
-        self.table(raw, "the top level", {"contest", "scoring", "categories", "roles", "lock"}, {"contest", "categories"})
+        self.table(
+            raw, "the top level", {"contest", "scoring", "categories", "roles", "lock"}, {"contest", "categories"}
+        )
         contest_raw = self.table(
-            raw["contest"], "[contest]", {"id", "name", "candidates", "scores", "indicators", "conflicts", "signers"},
+            raw["contest"],
+            "[contest]",
+            {"id", "name", "candidates", "scores", "indicators", "conflicts", "signers"},
             {"id", "name", "candidates", "scores", "indicators"},
         )
         # The id names files (sessions/<id>.sqlite, exports): nothing hidden in it.
@@ -314,7 +326,8 @@ class _Reader:
         for i, item in enumerate(raw, start=1):
             t = f"[[categories]] #{i}"
             item = self.table(
-                item, t,
+                item,
+                t,
                 {"id", "label", "indicator_set", "threshold", "tie_break", "max_certified", "grades"},
                 {"id", "label", "indicator_set", "threshold"},
             )

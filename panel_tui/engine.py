@@ -134,7 +134,9 @@ def standings(data: ContestData, decisions: Decisions = Decisions()) -> Standing
     cells = consolidate(data)
     totals, subtotals = candidate_sums(cells)
     if data.has_evaluators:
-        evaluators = data.scores.group_by("candidate_id").agg(evaluators=pl.col("evaluator_id").n_unique().cast(pl.Int64))
+        evaluators = data.scores.group_by("candidate_id").agg(
+            evaluators=pl.col("evaluator_id").n_unique().cast(pl.Int64)
+        )
     else:
         evaluators = data.scores.group_by("candidate_id").agg(evaluators=pl.lit(None, pl.Int64).first())
     evaluators = evaluators.with_columns(pl.col("candidate_id").cast(pl.String))
@@ -145,12 +147,27 @@ def standings(data: ContestData, decisions: Decisions = Decisions()) -> Standing
         unresolved = _groups(ranked, "unresolved", "rank")
         tie_groups = _groups(ranked, "tie", "group")
         columns = [
-            "rank", "candidate_id", "name", "total", "percent", *areas, "grade", "status", "certified", "top", "tie",
-            "borderline", "decided_by", "evaluators", "exclusion_code", "exclusion_reason", "panel_reason",
+            "rank",
+            "candidate_id",
+            "name",
+            "total",
+            "percent",
+            *areas,
+            "grade",
+            "status",
+            "certified",
+            "top",
+            "tie",
+            "borderline",
+            "decided_by",
+            "evaluators",
+            "exclusion_code",
+            "exclusion_reason",
+            "panel_reason",
         ]
-        entries = pl.concat(
-            [ranked.select(columns), rest.select(columns)], how="vertical_relaxed"
-        ).with_columns(pl.col("rank").cast(pl.Int64), pl.col("grade").cast(pl.Int64))
+        entries = pl.concat([ranked.select(columns), rest.select(columns)], how="vertical_relaxed").with_columns(
+            pl.col("rank").cast(pl.Int64), pl.col("grade").cast(pl.Int64)
+        )
         boards.append(
             Leaderboard(
                 category=category,
@@ -187,7 +204,10 @@ SCENARIO = "scenario"
 
 
 def outcomes(
-    data: ContestData, totals: pl.DataFrame, subtotals: pl.DataFrame, decisions: Decisions = Decisions(),
+    data: ContestData,
+    totals: pl.DataFrame,
+    subtotals: pl.DataFrame,
+    decisions: Decisions = Decisions(),
     scenarios: int = 1,
 ) -> pl.DataFrame:
     """Rank and certification of every candidate under any number of scenarios at once.
@@ -197,7 +217,9 @@ def outcomes(
     ``scenarios`` - 1 (the robustness analysis's variants): each is ranked by the same rules and decisions as
     ``standings``, in one pass. Returns (scenario, candidate_id, rank, certified)."""
     frames = []
-    for _category, _areas, _max, ranked, rest, _applied, _stale in _rank_scenarios(data, totals, subtotals, decisions, None, scenarios):
+    for _category, _areas, _max, ranked, rest, _applied, _stale in _rank_scenarios(
+        data, totals, subtotals, decisions, None, scenarios
+    ):
         for frame in (ranked, rest):
             frames.append(frame.select(SCENARIO, "candidate_id", pl.col("rank").cast(pl.Int64), "certified"))
     return pl.concat(frames, how="vertical_relaxed")
@@ -319,7 +341,9 @@ def _rank_category(
                 here[group] = order
         applied[scenario] = here
         stale[scenario] = [o for o in stale.get(scenario, []) if o not in here.values()]
-    rows = [(g, cid, i, o.reason) for here in applied.values() for g, o in here.items() for i, cid in enumerate(o.order)]
+    rows = [
+        (g, cid, i, o.reason) for here in applied.values() for g, o in here.items() for i, cid in enumerate(o.order)
+    ]
     panel = pl.DataFrame(
         {
             "group": [r[0] for r in rows],
@@ -330,7 +354,9 @@ def _rank_category(
         schema={"group": pl.UInt32, "candidate_id": pl.String, "panel_position": pl.Int64, "panel_reason": pl.String},
     )
     ranked = (
-        ranked.join(panel.with_columns(pl.col("group").cast(ranked.schema["group"])), on=["group", "candidate_id"], how="left")
+        ranked.join(
+            panel.with_columns(pl.col("group").cast(ranked.schema["group"])), on=["group", "candidate_id"], how="left"
+        )
         .with_columns(
             rank=pl.col("rank") + pl.col("panel_position").fill_null(0),
             # Every expression here still sees the rank before the panel's order.
@@ -345,21 +371,27 @@ def _rank_category(
     cap = category.max_certified
     eligible = pl.col("percent") >= category.threshold
     size = pl.len().over(SCENARIO, "rank")  # after panel orders, only undecided ties still share a rank
-    straddles = (pl.lit(cap > 0) & eligible & (pl.col("rank") <= cap) & (pl.col("rank") + size - 1 > cap))
-    ranked = ranked.with_columns(
-        unresolved=(size > 1) & ((pl.col("rank") == 1) | straddles),
-        undecided=(size > 1) & straddles,
-        top=(pl.col("rank") == 1) & (size == 1),
-    ).with_columns(
-        certified=pl.when(pl.col("undecided")).then(None).otherwise(eligible & ((cap == 0) | (pl.col("rank") <= cap))),
-    ).with_columns(
-        status=pl.when(pl.col("undecided"))
-        .then(pl.lit("undecided"))
-        .when(pl.col("certified"))
-        .then(pl.lit("certified"))
-        .otherwise(pl.lit("not_certified")),
-        borderline=_within_margin(pl.col("percent"), category.threshold, scoring.review_margin),
-        grade=_grade(category),
+    straddles = pl.lit(cap > 0) & eligible & (pl.col("rank") <= cap) & (pl.col("rank") + size - 1 > cap)
+    ranked = (
+        ranked.with_columns(
+            unresolved=(size > 1) & ((pl.col("rank") == 1) | straddles),
+            undecided=(size > 1) & straddles,
+            top=(pl.col("rank") == 1) & (size == 1),
+        )
+        .with_columns(
+            certified=pl.when(pl.col("undecided"))
+            .then(None)
+            .otherwise(eligible & ((cap == 0) | (pl.col("rank") <= cap))),
+        )
+        .with_columns(
+            status=pl.when(pl.col("undecided"))
+            .then(pl.lit("undecided"))
+            .when(pl.col("certified"))
+            .then(pl.lit("certified"))
+            .otherwise(pl.lit("not_certified")),
+            borderline=_within_margin(pl.col("percent"), category.threshold, scoring.review_margin),
+            grade=_grade(category),
+        )
     )
     return ranked, applied, stale
 

@@ -31,8 +31,23 @@ class ExportError(PanelError):
     """The export cannot be written (exit status 2), naming the folder or file and why."""
 
     exit_status = 2
-_FIELDS = ("rank", "candidate_id", "name", "total", "percent", "grade", "status", "certified", "top", "tie",
-           "borderline", "decided_by", "evaluators")
+
+
+_FIELDS = (
+    "rank",
+    "candidate_id",
+    "name",
+    "total",
+    "percent",
+    "grade",
+    "status",
+    "certified",
+    "top",
+    "tie",
+    "borderline",
+    "decided_by",
+    "evaluators",
+)
 
 
 def _frame(receipt: LockReceipt) -> pl.DataFrame:
@@ -104,10 +119,16 @@ def _write(receipt: LockReceipt, fmt: str, path: Path) -> None:
     elif fmt == "xlsx":
         _write_xlsx(receipt, path)
     elif fmt == "json":
-        doc = {**receipt.final, "fingerprint": receipt.fingerprint, "digest": receipt.digest, "files": receipt.files,
-               "proposed_by": receipt.proposal.author, "proposed_at": receipt.proposal.at,
-               "confirmed_by": receipt.confirmation.author if receipt.confirmation else None,
-               "confirmed_at": receipt.confirmation.at if receipt.confirmation else None}
+        doc = {
+            **receipt.final,
+            "fingerprint": receipt.fingerprint,
+            "digest": receipt.digest,
+            "files": receipt.files,
+            "proposed_by": receipt.proposal.author,
+            "proposed_at": receipt.proposal.at,
+            "confirmed_by": receipt.confirmation.author if receipt.confirmation else None,
+            "confirmed_at": receipt.confirmation.at if receipt.confirmation else None,
+        }
         path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     elif fmt == "md":
         path.write_text(markdown(receipt), encoding="utf-8")
@@ -127,7 +148,10 @@ def _write_xlsx(receipt: LockReceipt, path: Path) -> None:
             ("Fingerprint", receipt.fingerprint),
             ("Lock digest (SHA-256)", receipt.digest),
             ("Proposed by", f"{receipt.proposal.author} at {receipt.proposal.at}"),
-            ("Confirmed by", f"{receipt.confirmation.author} at {receipt.confirmation.at}" if receipt.confirmation else ""),
+            (
+                "Confirmed by",
+                f"{receipt.confirmation.author} at {receipt.confirmation.at}" if receipt.confirmation else "",
+            ),
         ]
         rows += [(f"{name} file", f"{f['path']} sha256 {f['sha256']}") for name, f in receipt.files.items()]
         rows += [(c["id"], _decision_text(d)) for c in receipt.final["categories"] for d in c["decisions"]]
@@ -150,8 +174,10 @@ def markdown(receipt: LockReceipt) -> str:
         certified = [e for e in entries if e["certified"]]
         lines.append(f"## {md(category['label'])}")
         lines.append("")
-        lines.append(f"Threshold {category['threshold']:g} % of {category['max_points']:,.2f} points. "
-                     f"Certified: {len(certified)} of {len(entries)}.")
+        lines.append(
+            f"Threshold {category['threshold']:g} % of {category['max_points']:,.2f} points. "
+            f"Certified: {len(certified)} of {len(entries)}."
+        )
         top = [e for e in entries if e["top"]]
         if top:
             lines.append(f"Highest evaluation: **{md(top[0]['name'])}**.")
@@ -168,7 +194,11 @@ def markdown(receipt: LockReceipt) -> str:
             lines.append("Panel decisions:")
             lines.extend(f"- {md(_decision_text(d))}" for d in category["decisions"])
         lines.append("")
-    confirmed = f", confirmed by {md(receipt.confirmation.author)} at {receipt.confirmation.at}" if receipt.confirmation else ""
-    lines.append(f"Proposed by {md(receipt.proposal.author)} at {receipt.proposal.at}{confirmed}. "
-                 f"Fingerprint {receipt.fingerprint}; lock digest `{receipt.digest}`.")
+    confirmed = (
+        f", confirmed by {md(receipt.confirmation.author)} at {receipt.confirmation.at}" if receipt.confirmation else ""
+    )
+    lines.append(
+        f"Proposed by {md(receipt.proposal.author)} at {receipt.proposal.at}{confirmed}. "
+        f"Fingerprint {receipt.fingerprint}; lock digest `{receipt.digest}`."
+    )
     return "\n".join(lines) + "\n"

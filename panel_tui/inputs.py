@@ -48,8 +48,9 @@ class TableSpec:
     ids: tuple[str, ...] = ()  # identifiers: compared exactly, so no hidden characters, no stray spaces
 
 
-CANDIDATES = TableSpec("candidates", ("candidate_id", "name", "category"), keep_extra=True,
-                       ids=("candidate_id", "category"))
+CANDIDATES = TableSpec(
+    "candidates", ("candidate_id", "name", "category"), keep_extra=True, ids=("candidate_id", "category")
+)
 INDICATORS = TableSpec(
     "indicators",
     ("indicator_set", "indicator_id", "area_id", "max_points"),
@@ -151,15 +152,19 @@ def _check_columns(path: Path, columns: list[str], spec: TableSpec, where_header
     for name in spec.required:
         if name not in seen:
             raise InputError(
-                path, f"required column is missing (the header has: {', '.join(map(shown_value, columns))})",
-                where=where_header, column=name,
+                path,
+                f"required column is missing (the header has: {', '.join(map(shown_value, columns))})",
+                where=where_header,
+                column=name,
             )
     if not spec.keep_extra:
         known = set(spec.required) | set(spec.optional)
         for name in columns:
             if name not in known:
                 allowed = ", ".join(spec.required + spec.optional)
-                raise InputError(path, f"unexpected column (a {spec.label} file has: {allowed})", where=where_header, column=name)
+                raise InputError(
+                    path, f"unexpected column (a {spec.label} file has: {allowed})", where=where_header, column=name
+                )
 
 
 def _read_bytes(path: Path, handle: BinaryIO, limit: int = -1, *, start: int | None = None) -> bytes:
@@ -216,7 +221,9 @@ def csv_line(path: Path, index: int) -> int:
 def decode_text(path: Path, data: bytes) -> bytes:
     """Return the file's text as UTF-8 bytes, whether it was UTF-8, UTF-8 with BOM or CP949."""
     if b"\x00" in data[:65536]:
-        raise InputError(path, "this is a binary file, not CSV text (is it a workbook or Parquet file with a .csv name?)")
+        raise InputError(
+            path, "this is a binary file, not CSV text (is it a workbook or Parquet file with a .csv name?)"
+        )
     if data.startswith(_BOM):
         data = data[3:]
     if data.isascii():
@@ -238,7 +245,9 @@ def decode_text(path: Path, data: bytes) -> bytes:
 def _read_csv(path: Path, handle: BinaryIO, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.DataFrame:
     head = _read_bytes(path, handle, _HEAD)
     if b"\x00" in head:
-        raise InputError(path, "this is a binary file, not CSV text (is it a workbook or Parquet file with a .csv name?)")
+        raise InputError(
+            path, "this is a binary file, not CSV text (is it a workbook or Parquet file with a .csv name?)"
+        )
     source: BinaryIO | bytes = handle
     if _cr_only(head):
         # Old Mac line endings (CR only): polars and the csv module split lines on LF, so
@@ -406,9 +415,12 @@ def _check_formulas(path: Path, data: bytes, columns: list[str]) -> None:
         ref = _REF.search(cell.group(1))
         letters, row = (ref.group(1).decode(), int(ref.group(2))) if ref else ("?", None)
         index = _column_number(letters.encode()) - first_column if ref else -1
-        why = ("has no stored value" if value is None or not value.group(1).strip() else
-               "has a stored value that was never calculated (the workbook was written by a program that does "
-               "not calculate formulas and asks to be recalculated when opened)")
+        why = (
+            "has no stored value"
+            if value is None or not value.group(1).strip()
+            else "has a stored value that was never calculated (the workbook was written by a program that does "
+            "not calculate formulas and asks to be recalculated when opened)"
+        )
         raise InputError(
             path,
             f"cell {letters}{row or ''} of sheet '{shown_value(name)}' is a formula that {why}: open the workbook in "
@@ -435,8 +447,14 @@ def _coerce(path: Path, frame: pl.DataFrame, spec: TableSpec, lookups: dict[str,
                 continue  # every value is a known id, and the known ids were checked
             text = _as_text(frame[column])
             casts.append(
-                _cast_checked(path, frame.with_columns(text), column, lookups[column].dtype,
-                              f"unknown {lookups[column].what}", ids=True)
+                _cast_checked(
+                    path,
+                    frame.with_columns(text),
+                    column,
+                    lookups[column].dtype,
+                    f"unknown {lookups[column].what}",
+                    ids=True,
+                )
             )
         elif column in spec.categorical:
             if dtype != pl.Categorical:
@@ -452,7 +470,9 @@ def _coerce(path: Path, frame: pl.DataFrame, spec: TableSpec, lookups: dict[str,
         names = [c for c in text_columns if c not in spec.ids]
         if names:
             frame = frame.with_columns(pl.col(names).str.strip_chars())
-        frame = frame.with_columns(pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in text_columns)
+        frame = frame.with_columns(
+            pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in text_columns
+        )
     return frame
 
 
@@ -464,8 +484,12 @@ def _check_types(path: Path, frame: pl.DataFrame, spec: TableSpec) -> None:
         ours = column in spec.required or column in spec.optional
         if dtype.is_nested() or dtype in (pl.Binary, pl.Object) or (ours and dtype.is_temporal()):
             kind = "numbers" if column in spec.numeric else "text or whole numbers" if ours else "text or numbers"
-            raise InputError(path, f"the column holds values of type {dtype}; it must hold {kind}",
-                             where="the schema" if path.suffix.lower() == ".parquet" else None, column=column)
+            raise InputError(
+                path,
+                f"the column holds values of type {dtype}; it must hold {kind}",
+                where="the schema" if path.suffix.lower() == ".parquet" else None,
+                column=column,
+            )
 
 
 def _check_ids(path: Path, frame: pl.DataFrame, columns: list[str]) -> None:
@@ -498,7 +522,9 @@ def _check_ids(path: Path, frame: pl.DataFrame, columns: list[str]) -> None:
                 first = (index, value, problem)
         if first is not None:
             index, value, problem = first
-            raise InputError(path, f"the id '{shown_value(value)}' has {problem}", where=where(path, index), column=column)
+            raise InputError(
+                path, f"the id '{shown_value(value)}' has {problem}", where=where(path, index), column=column
+            )
 
 
 def _as_text(series: pl.Series) -> pl.Series:
@@ -506,17 +532,26 @@ def _as_text(series: pl.Series) -> pl.Series:
     if series.dtype.is_float():
         whole = series.is_finite() & (series == series.floor())
         return (
-            pl.select(pl.when(whole).then(series.cast(pl.Int64, strict=False).cast(pl.String)).otherwise(series.cast(pl.String)))
+            pl.select(
+                pl.when(whole)
+                .then(series.cast(pl.Int64, strict=False).cast(pl.String))
+                .otherwise(series.cast(pl.String))
+            )
             .to_series()
             .alias(series.name)
         )
     return series.cast(pl.String)
 
 
-def _cast_checked(path: Path, frame: pl.DataFrame, column: str, dtype: pl.DataType, problem: str,
-                  *, ids: bool = False) -> pl.Series:
+def _cast_checked(
+    path: Path, frame: pl.DataFrame, column: str, dtype: pl.DataType, problem: str, *, ids: bool = False
+) -> pl.Series:
     source = frame[column]
-    cast = source.cast(dtype, strict=False) if source.dtype != pl.Boolean else source.cast(pl.String).cast(dtype, strict=False)
+    cast = (
+        source.cast(dtype, strict=False)
+        if source.dtype != pl.Boolean
+        else source.cast(pl.String).cast(dtype, strict=False)
+    )
     failed = cast.is_null() & source.is_not_null()
     if failed.any():
         index = failed.arg_true()[0]
@@ -570,7 +605,9 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None) 
     indicators = _load_indicators(config, frames.get("indicators"))
     candidates = _load_candidates(config, frames.get("candidates"))
     lookups = {
-        "candidate_id": Lookup(tuple(candidates["candidate_id"].to_list()), f"candidate (not in {files.candidates.name})"),
+        "candidate_id": Lookup(
+            tuple(candidates["candidate_id"].to_list()), f"candidate (not in {files.candidates.name})"
+        ),
         "indicator_id": Lookup(
             tuple(indicators["indicator_id"].unique(maintain_order=True).to_list()),
             f"indicator (not in {files.indicators.name})",
@@ -598,7 +635,9 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None) 
     ):
         if bad[check]:
             index = _first(scores, mask)
-            raise InputError(path, f"score {problem}: {scores['score'][index]!r}", where=where(path, index), column="score")
+            raise InputError(
+                path, f"score {problem}: {scores['score'][index]!r}", where=where(path, index), column="score"
+            )
 
     cells = group_cells(config, candidates, indicators, scores)
     problems = cells.select(
@@ -613,7 +652,8 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None) 
             path,
             f"indicator {cell['indicator_id']!r} is not in the {cell['indicator_set']!r} set of candidate "
             f"{cell['candidate_id']!r}",
-            where=where(path, index), column="indicator_id",
+            where=where(path, index),
+            column="indicator_id",
         )
     if problems["above"]:
         cell = cells.filter(pl.col("max") > pl.col("max_points")).row(0, named=True)
@@ -622,7 +662,8 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None) 
             path,
             f"score {scores['score'][index]:g} is above the maximum {cell['max_points']:g} of indicator "
             f"{cell['indicator_id']!r}",
-            where=where(path, index), column="score",
+            where=where(path, index),
+            column="score",
         )
     if problems["duplicate"]:
         keys = ["candidate_id", "evaluator_id", "indicator_id"]
@@ -666,10 +707,9 @@ def cell_key(schema: pl.Schema) -> pl.Expr:
     this schema): grouping or joining 6.7 million rows by one integer is a third cheaper than
     by the pair. ``key // n`` and ``key % n`` (n: the indicator Enum's size) give the codes back."""
     n_indicators = len(schema["indicator_id"].categories)
-    return (
-        pl.col("candidate_id").to_physical().cast(pl.UInt32) * n_indicators
-        + pl.col("indicator_id").to_physical().cast(pl.UInt32)
-    )
+    return pl.col("candidate_id").to_physical().cast(pl.UInt32) * n_indicators + pl.col(
+        "indicator_id"
+    ).to_physical().cast(pl.UInt32)
 
 
 def group_cells(
@@ -725,19 +765,32 @@ def _load_indicators(config: Config, given: pl.DataFrame | None) -> pl.DataFrame
             frame = frame.with_columns(pl.lit(None, pl.String).alias(column))
     bad = frame.select((~pl.col("max_points").is_finite() | (pl.col("max_points") <= 0)).arg_true().first()).item()
     if bad is not None:
-        raise InputError(path, f"max_points must be a positive number, not {frame['max_points'][bad]!r}",
-                         where=where(path, bad), column="max_points")
-    dup = frame.select(pl.struct("indicator_set", "indicator_id").is_duplicated().arg_true().get(1, null_on_oob=True)).item()
+        raise InputError(
+            path,
+            f"max_points must be a positive number, not {frame['max_points'][bad]!r}",
+            where=where(path, bad),
+            column="max_points",
+        )
+    dup = frame.select(
+        pl.struct("indicator_set", "indicator_id").is_duplicated().arg_true().get(1, null_on_oob=True)
+    ).item()
     if dup is not None:
-        raise InputError(path, f"indicator {frame['indicator_id'][dup]!r} appears twice in set {frame['indicator_set'][dup]!r}",
-                         where=where(path, dup), column="indicator_id")
+        raise InputError(
+            path,
+            f"indicator {frame['indicator_id'][dup]!r} appears twice in set {frame['indicator_set'][dup]!r}",
+            where=where(path, dup),
+            column="indicator_id",
+        )
     # An area belongs to one set under one label; a mismatch is a typo that would split it.
     areas = frame.group_by("indicator_set", "area_id").agg(pl.col("area_label").drop_nulls().n_unique().alias("labels"))
     split = areas.filter(pl.col("labels") > 1)
     if split.height:
         area = split.row(0, named=True)
-        raise InputError(path, f"area {area['area_id']!r} of set {area['indicator_set']!r} has different area_label values",
-                         column="area_label")
+        raise InputError(
+            path,
+            f"area {area['area_id']!r} of set {area['indicator_set']!r} has different area_label values",
+            column="area_label",
+        )
     sets = set(frame["indicator_set"].to_list())
     for category in config.categories:
         if category.indicator_set not in sets:
@@ -766,8 +819,12 @@ def _load_conflicts(config: Config, candidates: pl.DataFrame, given: pl.DataFram
     known = candidates["candidate_id"]
     unknown = frame.select((~pl.col("candidate_id").is_in(known.implode())).arg_true().first()).item()
     if unknown is not None:
-        raise InputError(path, f"unknown candidate {frame['candidate_id'][unknown]!r} (not in "
-                         f"{config.contest.candidates.name})", where=where(path, unknown), column="candidate_id")
+        raise InputError(
+            path,
+            f"unknown candidate {frame['candidate_id'][unknown]!r} (not in {config.contest.candidates.name})",
+            where=where(path, unknown),
+            column="candidate_id",
+        )
     return frame.unique(maintain_order=True)
 
 
@@ -776,13 +833,20 @@ def _load_candidates(config: Config, given: pl.DataFrame | None) -> pl.DataFrame
     frame = read_table(path, CANDIDATES, frame=given)
     dup = frame.select(pl.col("candidate_id").is_duplicated().arg_true().get(1, null_on_oob=True)).item()
     if dup is not None:
-        raise InputError(path, f"candidate {frame['candidate_id'][dup]!r} appears twice", where=where(path, dup), column="candidate_id")
+        raise InputError(
+            path,
+            f"candidate {frame['candidate_id'][dup]!r} appears twice",
+            where=where(path, dup),
+            column="candidate_id",
+        )
     known = [c.id for c in config.categories]
     unknown = frame.select((~pl.col("category").is_in(known)).arg_true().first()).item()
     if unknown is not None:
         raise InputError(
-            path, f"unknown category {frame['category'][unknown]!r} (the config has: {', '.join(known)})",
-            where=where(path, unknown), column="category",
+            path,
+            f"unknown category {frame['category'][unknown]!r} (the config has: {', '.join(known)})",
+            where=where(path, unknown),
+            column="category",
         )
     return frame
 

@@ -12,7 +12,7 @@ import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -111,9 +111,13 @@ class SessionState:
         ties, exclusions = [], []
         for e in self.counted:
             if e.kind == "tie_order":
-                ties.append(TieOrder(e.payload["category"], tuple(e.payload["order"]), e.payload["reason"], e.author, e.seq))
+                ties.append(
+                    TieOrder(e.payload["category"], tuple(e.payload["order"]), e.payload["reason"], e.author, e.seq)
+                )
             elif e.kind == "exclusion":
-                exclusions.append(Exclusion(e.payload["candidate_id"], e.payload["code"], e.payload["reason"], e.author, e.seq))
+                exclusions.append(
+                    Exclusion(e.payload["candidate_id"], e.payload["code"], e.payload["reason"], e.author, e.seq)
+                )
         return Decisions(tie_orders=tuple(ties), exclusions=tuple(exclusions))
 
     @property
@@ -188,23 +192,38 @@ def final_standings(final: dict[str, Any], config: Config, live: Standings | Non
     for doc in final["categories"]:
         configured = known.get(doc["id"])
         category = Category(
-            doc["id"], doc["label"], configured.indicator_set if configured else "", doc["threshold"],
-            configured.tie_break if configured else (), configured.max_certified if configured else 0,
+            doc["id"],
+            doc["label"],
+            configured.indicator_set if configured else "",
+            doc["threshold"],
+            configured.tie_break if configured else (),
+            configured.max_certified if configured else 0,
             configured.grades if configured else (),
         )
         recorded = sorted({a for e in doc["entries"] for a in e["areas"]})  # (stored with sorted keys)
         first = [a for a in live_areas.get(doc["id"], ()) if a in recorded]
         areas = (*first, *(a for a in recorded if a not in first))
         schema = {
-            "rank": pl.Int64, "candidate_id": pl.String, "name": pl.String, "total": pl.Float64,
-            "percent": pl.Float64, "areas": pl.Struct({a: pl.Float64 for a in areas}), "grade": pl.Int64,
-            "status": pl.String, "certified": pl.Boolean, "top": pl.Boolean, "tie": pl.Boolean,
-            "borderline": pl.Boolean, "decided_by": pl.String, "evaluators": pl.Int64,
+            "rank": pl.Int64,
+            "candidate_id": pl.String,
+            "name": pl.String,
+            "total": pl.Float64,
+            "percent": pl.Float64,
+            "areas": pl.Struct({a: pl.Float64 for a in areas}),
+            "grade": pl.Int64,
+            "status": pl.String,
+            "certified": pl.Boolean,
+            "top": pl.Boolean,
+            "tie": pl.Boolean,
+            "borderline": pl.Boolean,
+            "decided_by": pl.String,
+            "evaluators": pl.Int64,
         }
         decisions = doc.get("decisions", [])
         orders = tuple(
             TieOrder(doc["id"], tuple(d["order"]), d["reason"], d.get("by", ""), d.get("event", 0))
-            for d in decisions if d["kind"] == "tie_order"
+            for d in decisions
+            if d["kind"] == "tie_order"
         )
         excluded = pl.DataFrame(
             [(d["candidate_id"], d["code"], d["reason"]) for d in decisions if d["kind"] == "exclusion"],
@@ -220,28 +239,47 @@ def final_standings(final: dict[str, Any], config: Config, live: Standings | Non
             .unnest("areas")
             .join(excluded, on="candidate_id", how="left", maintain_order="left")
             .join(reasons.unique("candidate_id", keep="last"), on="candidate_id", how="left", maintain_order="left")
-            .select("rank", "candidate_id", "name", "total", "percent", *areas, "grade", "status", "certified",
-                    "top", "tie", "borderline", "decided_by", "evaluators", "exclusion_code", "exclusion_reason",
-                    "panel_reason")
+            .select(
+                "rank",
+                "candidate_id",
+                "name",
+                "total",
+                "percent",
+                *areas,
+                "grade",
+                "status",
+                "certified",
+                "top",
+                "tie",
+                "borderline",
+                "decided_by",
+                "evaluators",
+                "exclusion_code",
+                "exclusion_reason",
+                "panel_reason",
+            )
         )
         # Every group equal on all keys: the panel's ordered ones and those left sharing a rank.
         shared = (
             entries.filter(pl.col("tie") & pl.col("rank").is_not_null())
-            .group_by("rank", maintain_order=True).agg("candidate_id")
+            .group_by("rank", maintain_order=True)
+            .agg("candidate_id")
             .filter(pl.col("candidate_id").list.len() > 1)
         )
         ranks = dict(entries.select("candidate_id", "rank").iter_rows())
         groups = [tuple(g) for g in shared["candidate_id"].to_list()] + [o.order for o in orders]
         groups.sort(key=lambda g: min((ranks.get(c) or 0) for c in g))
-        boards.append(Leaderboard(
-            category=category,
-            max_points=doc["max_points"],
-            areas=areas,
-            entries=entries,
-            unresolved_ties=tuple(tuple(g) for g in doc.get("unresolved_ties", [])),
-            tie_groups=tuple(groups),
-            applied_tie_orders=orders,
-        ))
+        boards.append(
+            Leaderboard(
+                category=category,
+                max_points=doc["max_points"],
+                areas=areas,
+                entries=entries,
+                unresolved_ties=tuple(tuple(g) for g in doc.get("unresolved_ties", [])),
+                tie_groups=tuple(groups),
+                applied_tie_orders=orders,
+            )
+        )
     cells = live.cells if live is not None else pl.DataFrame(schema={"candidate_id": pl.String})
     return Standings(config=config, boards=tuple(boards), cells=cells)
 
@@ -273,10 +311,14 @@ class Changes:
         for e in self.decisions:
             p = e.payload
             if e.kind == "tie_order":
-                out.append(f"decision (event {e.seq}, {e.author}): tie in {p['category']} ordered "
-                           f"{' > '.join(p['order'])}: {p['reason']}")
+                out.append(
+                    f"decision (event {e.seq}, {e.author}): tie in {p['category']} ordered "
+                    f"{' > '.join(p['order'])}: {p['reason']}"
+                )
             else:
-                out.append(f"decision (event {e.seq}, {e.author}): {p['candidate_id']} excluded ({p['code']}): {p['reason']}")
+                out.append(
+                    f"decision (event {e.seq}, {e.author}): {p['candidate_id']} excluded ({p['code']}): {p['reason']}"
+                )
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -286,7 +328,9 @@ class Changes:
             "since_event": self.since_event,
             "status_changed": list(self.status),
             "rank_moved": list(self.moved),
-            "decisions": [{"event": e.seq, "kind": e.kind, "by": e.author, "at": e.at, **e.payload} for e in self.decisions],
+            "decisions": [
+                {"event": e.seq, "kind": e.kind, "by": e.author, "at": e.at, **e.payload} for e in self.decisions
+            ],
         }
 
 
@@ -309,8 +353,10 @@ def what_changed(state: SessionState, result: Standings, data: ContestData) -> C
     elif first is not None:
         before, seq = first.payload[START], None
         since = "the start of the meeting"
-        basis = (f"the list as the session's first entry found it, {first.author} at "
-                 f"{first.at[:16].replace('T', ' ')} UTC, before any panel decision")
+        basis = (
+            f"the list as the session's first entry found it, {first.author} at "
+            f"{first.at[:16].replace('T', ' ')} UTC, before any panel decision"
+        )
     else:
         before, seq = final_list(standings(data, Decisions())), None
         since = "the start of the meeting"
@@ -419,8 +465,11 @@ class Meeting:
         for e in lock_events:
             if e.kind == "lock_proposed":
                 p = e.payload
-                if isinstance(p.get("final"), dict) and isinstance(p.get("files"), dict) and \
-                        _digest(p["final"], p["files"]) != p.get("digest"):
+                if (
+                    isinstance(p.get("final"), dict)
+                    and isinstance(p.get("files"), dict)
+                    and _digest(p["final"], p["files"]) != p.get("digest")
+                ):
                     found[e.seq] = "its list does not match its own digest"
             elif e.kind == "lock_confirmed":
                 proposal = by_seq.get(e.payload.get("proposal"))
@@ -428,8 +477,13 @@ class Meeting:
                     found[e.seq] = f"it confirms event {e.payload.get('proposal')}, which is not a lock proposal"
                 elif e.payload.get("digest") != proposal.payload.get("digest"):
                     found[e.seq] = f"it confirms another list than the one event {proposal.seq} proposed"
-                elif self.signed and e.sig and proposal.sig and _signing_key(e.sig) == _signing_key(proposal.sig) \
-                        and self.config.lock.require_chair_confirmation:
+                elif (
+                    self.signed
+                    and e.sig
+                    and proposal.sig
+                    and _signing_key(e.sig) == _signing_key(proposal.sig)
+                    and self.config.lock.require_chair_confirmation
+                ):
                     found[e.seq] = "it is signed with the same key as the proposal: not a second pair of eyes"
         for e in lock_events:
             role = role_of(self.config.roles, e.author)
@@ -455,10 +509,18 @@ class Meeting:
                 current = None
             for e in lock_events:
                 recorded = e.payload.get("files", {}).get("signers") if e.kind == "lock_proposed" else None
-                if pinned is None or current != pinned or (
-                        e.kind == "lock_proposed" and (not isinstance(recorded, dict) or recorded.get("sha256") != pinned)):
-                    found[e.seq] = ("the signers file is not the one the meeting started with (keys were added or "
-                                    "changed during the meeting; a new list of keys needs a new session)")
+                if (
+                    pinned is None
+                    or current != pinned
+                    or (
+                        e.kind == "lock_proposed"
+                        and (not isinstance(recorded, dict) or recorded.get("sha256") != pinned)
+                    )
+                ):
+                    found[e.seq] = (
+                        "the signers file is not the one the meeting started with (keys were added or "
+                        "changed during the meeting; a new list of keys needs a new session)"
+                    )
         found.update(self.signature_problems(lock_events))  # the first reason to give, when there is one
         return found
 
@@ -496,8 +558,9 @@ class Meeting:
                 # Who may sign is fixed when the meeting starts: a key added to the signers file
                 # later (say, a second "chair" key) makes the lock fail verify.
                 opening[SIGNERS_AT_START] = file_digest(self.config.contest.signers)
-        return self.journal.append(kind, self.who, payload, guard=lambda events: self._not_locked(events, since),
-                                   opening=opening)
+        return self.journal.append(
+            kind, self.who, payload, guard=lambda events: self._not_locked(events, since), opening=opening
+        )
 
     def _not_locked(self, events: list[Event], since: int | None) -> None:
         damage = tuple(p.problem for p in check_chain(self.journal.raw_rows()))
@@ -544,8 +607,12 @@ class Meeting:
         groups = self.standings(state).board(category).tie_groups
         if set(order) not in [set(g) for g in groups]:
             current = "; ".join(", ".join(sorted(g)) for g in groups) or "none"
-            raise UsageError(f"{', '.join(order)} is not a group of fully tied candidates in {category} (tied groups now: {current})")
-        return self._append("tie_order", {"category": category, "order": order, "reason": reason.strip()}, since=state.head)
+            raise UsageError(
+                f"{', '.join(order)} is not a group of fully tied candidates in {category} (tied groups now: {current})"
+            )
+        return self._append(
+            "tie_order", {"category": category, "order": order, "reason": reason.strip()}, since=state.head
+        )
 
     def exclude(self, candidate: str, code: str, reason: str) -> Event:
         """Remove a candidate from the ranking, with a reason code and text."""
@@ -634,8 +701,12 @@ class Meeting:
     def _refuse_if_tampered(self, state: SessionState, what: str) -> None:
         problems = self.journal_problems(state)
         if problems:
-            raise Refused(f"{what} is refused: the journal does not hold: " + "; ".join(problems[:5])
-                          + ("; …" if len(problems) > 5 else "") + " (run `panel-tui verify`)")
+            raise Refused(
+                f"{what} is refused: the journal does not hold: "
+                + "; ".join(problems[:5])
+                + ("; …" if len(problems) > 5 else "")
+                + " (run `panel-tui verify`)"
+            )
 
     def exportable(self) -> LockReceipt:
         """The lock to export from, or Refused: not locked, or the journal does not hold."""
@@ -662,7 +733,9 @@ class Meeting:
         if self.config.lock.require_chair_confirmation:
             return LockReceipt(proposal, None)
         confirmation = self.journal.append(
-            "lock_confirmed", self.who, {"proposal": proposal.seq, "digest": digest, "chair_confirmation": False},
+            "lock_confirmed",
+            self.who,
+            {"proposal": proposal.seq, "digest": digest, "chair_confirmation": False},
             guard=lambda events: self._not_locked(events, proposal.seq),
         )
         return LockReceipt(proposal, confirmation)
@@ -717,11 +790,17 @@ class Meeting:
                 if e.seq in bad:
                     report.add(False, f"event {e.seq} ({e.kind} by {e.author}): signature refused: {bad[e.seq]}")
             if not bad:
-                report.add(True, f"signatures: all {len(events)} events signed by keys "
-                                 f"{self.config.contest.signers.name} lists for their authors")
+                report.add(
+                    True,
+                    f"signatures: all {len(events)} events signed by keys "
+                    f"{self.config.contest.signers.name} lists for their authors",
+                )
         else:
-            report.add(True, "unsigned journal: protects against accidents, not against an account on this host "
-                             "(set [contest] signers to sign every event)")
+            report.add(
+                True,
+                "unsigned journal: protects against accidents, not against an account on this host "
+                "(set [contest] signers to sign every event)",
+            )
         signature_refused = self.signature_problems(events) if self.signed else {}
         untrusted = self.trust(events)
         by_seq = {e.seq: e for e in events}
@@ -749,8 +828,11 @@ class Meeting:
             report.add(True, "the session is not locked: no final list to check")
             return report
         who = f"confirmed by {lock.confirmation.author} (event {lock.confirmation.seq})"
-        report.add(True, f"locked: proposed by {lock.proposal.author} (event {lock.proposal.seq}), {who}; "
-                         f"fingerprint {lock.fingerprint}")
+        report.add(
+            True,
+            f"locked: proposed by {lock.proposal.author} (event {lock.proposal.seq}), {who}; "
+            f"fingerprint {lock.fingerprint}",
+        )
         if _digest(lock.final, lock.files) != lock.digest:
             report.add(False, "the lock's stored list does not match its own digest")
         changed = self.changed_files(lock.files)
@@ -793,11 +875,20 @@ def _payload_problem(e: Event) -> str | None:
     ok = {
         "note": lambda: text("text") and text("candidate_id", optional=True) and text("category", optional=True),
         "focus": lambda: text("candidate_id", optional=True),
-        "tie_order": lambda: text("category") and text("reason") and isinstance(p.get("order"), list)
-        and len(p["order"]) >= 2 and all(isinstance(c, str) for c in p["order"]),
+        "tie_order": lambda: (
+            text("category")
+            and text("reason")
+            and isinstance(p.get("order"), list)
+            and len(p["order"]) >= 2
+            and all(isinstance(c, str) for c in p["order"])
+        ),
         "exclusion": lambda: text("candidate_id") and text("reason") and p.get("code") in EXCLUSION_CODES,
-        "lock_proposed": lambda: isinstance(p.get("final"), dict) and isinstance(p.get("files"), dict)
-        and isinstance(p.get("digest"), str) and isinstance(p["final"].get("categories"), list),
+        "lock_proposed": lambda: (
+            isinstance(p.get("final"), dict)
+            and isinstance(p.get("files"), dict)
+            and isinstance(p.get("digest"), str)
+            and isinstance(p["final"].get("categories"), list)
+        ),
         "lock_confirmed": lambda: isinstance(p.get("proposal"), int) and isinstance(p.get("digest"), str),
     }.get(e.kind)
     if ok is None:
@@ -818,22 +909,28 @@ def _signing_key(signature: str) -> str | None:
 def _not_locked(state: SessionState, since: int | None) -> None:
     events = state.events
     if state.damage:
-        raise Refused(f"the journal is damaged ({state.damage[0]}); nothing more can be recorded: "
-                      "run `panel-tui verify` and look at it with the secretary and the chair")
+        raise Refused(
+            f"the journal is damaged ({state.damage[0]}); nothing more can be recorded: "
+            "run `panel-tui verify` and look at it with the secretary and the chair"
+        )
     confirmations = [e for e in events if e.kind == "lock_confirmed"]
     if state.lock is None and confirmations:
         # A confirmation that does not count (forged, or the signers file changed since) still
         # closes the session: nothing is recorded after it until someone has looked.
         e = confirmations[0]
-        raise Refused(f"the session holds a lock confirmation (event {e.seq} by {e.author}) that does not count "
-                      f"({state.untrusted.get(e.seq, 'see verify')}); nothing more can be recorded: run "
-                      "`panel-tui verify`")
+        raise Refused(
+            f"the session holds a lock confirmation (event {e.seq} by {e.author}) that does not count "
+            f"({state.untrusted.get(e.seq, 'see verify')}); nothing more can be recorded: run "
+            "`panel-tui verify`"
+        )
     if state.lock is not None:
         raise Refused(f"the session is locked (fingerprint {state.lock.fingerprint}); nothing more can be recorded")
     if since is not None:
         moved = [e for e in events if e.seq > since and e.kind in ("tie_order", "exclusion", "lock_proposed")]
         if moved:
-            raise Refused(f"the journal changed meanwhile (event {moved[0].seq}, {moved[0].kind} by {moved[0].author}); try again")
+            raise Refused(
+                f"the journal changed meanwhile (event {moved[0].seq}, {moved[0].kind} by {moved[0].author}); try again"
+            )
 
 
 def _differences(locked: dict[str, Any], now: dict[str, Any]) -> list[str]:

@@ -32,14 +32,18 @@ def table(standings: Standings, *, category: str | None = None, locked: bool = F
     """Aligned text leaderboards, one block per category, with the certification line drawn."""
     config = standings.config
     decimals = config.scoring.decimals
-    out = [f"{one_line(config.contest.name)}  ({one_line(config.contest.id)}, {config.scoring.method}{', LOCKED' if locked else ''})"]
+    out = [
+        f"{one_line(config.contest.name)}  ({one_line(config.contest.id)}, {config.scoring.method}{', LOCKED' if locked else ''})"
+    ]
     for board in standings.boards:
         if category is not None and board.category.id != category:
             continue
         cat = board.category
         cap = f", at most {cat.max_certified} certified" if cat.max_certified else ""
         out.append("")
-        out.append(f"{one_line(cat.label)} [{one_line(cat.id)}]: threshold {cat.threshold:g} % of {board.max_points:,.{decimals}f} points{cap}")
+        out.append(
+            f"{one_line(cat.label)} [{one_line(cat.id)}]: threshold {cat.threshold:g} % of {board.max_points:,.{decimals}f} points{cap}"
+        )
         header = ["rank", "id", "name", "total", "%", *map(one_line, board.areas), "grade", "status", "notes"]
         rows = []
         line_at = None
@@ -96,8 +100,21 @@ def csv_text(standings: Standings, *, category: str | None = None) -> str:
     """One row per entry, every category in one sheet; area columns named by area id."""
     frames = [
         b.entries.with_columns(pl.lit(b.category.id).alias("category")).select(
-            "category", "rank", "candidate_id", "name", "total", "percent", *b.areas, "grade", "status",
-            "certified", "top", "tie", "borderline", "decided_by", "evaluators",
+            "category",
+            "rank",
+            "candidate_id",
+            "name",
+            "total",
+            "percent",
+            *b.areas,
+            "grade",
+            "status",
+            "certified",
+            "top",
+            "tie",
+            "borderline",
+            "decided_by",
+            "evaluators",
         )
         for b in standings.boards
         if category is None or b.category.id == category
@@ -114,16 +131,26 @@ def validation_summary(data: ContestData, standings: Standings) -> tuple[list[st
     checked = [f"config: {config.path} (contest {config.contest.id!r}: {config.contest.name})"]
     counts = dict(data.candidates.group_by("category").len().iter_rows())
     per_category = ", ".join(f"{c.id} {counts.get(c.id, 0)}" for c in config.categories)
-    checked.append(f"candidates: {data.candidates.height} in {len(config.categories)} categories ({per_category}) from {config.contest.candidates.name}")
+    checked.append(
+        f"candidates: {data.candidates.height} in {len(config.categories)} categories ({per_category}) from {config.contest.candidates.name}"
+    )
     sets = data.indicators.group_by("indicator_set", maintain_order=True).agg(
         n=pl.len(), points=pl.col("max_points").sum(), areas=pl.col("area_id").unique(maintain_order=True)
     )
     described = "; ".join(
         f"{s} {n} indicators, {p:,.2f} points, areas {' '.join(a)}" for s, n, p, a in sets.iter_rows()
     )
-    checked.append(f"indicators: {data.indicators.height} in {sets.height} sets ({described}) from {config.contest.indicators.name}")
-    evaluators = f" from {len(data.evaluator_ids)} evaluators" if data.has_evaluators else " (already consolidated: no evaluator_id)"
-    checked.append(f"scores: {data.scores.height:,} rows{evaluators} from {config.contest.scores.name}; method {config.scoring.method}")
+    checked.append(
+        f"indicators: {data.indicators.height} in {sets.height} sets ({described}) from {config.contest.indicators.name}"
+    )
+    evaluators = (
+        f" from {len(data.evaluator_ids)} evaluators"
+        if data.has_evaluators
+        else " (already consolidated: no evaluator_id)"
+    )
+    checked.append(
+        f"scores: {data.scores.height:,} rows{evaluators} from {config.contest.scores.name}; method {config.scoring.method}"
+    )
 
     warnings = []
     names = dict(data.candidates.select("candidate_id", "name").iter_rows())
@@ -134,20 +161,31 @@ def validation_summary(data: ContestData, standings: Standings) -> tuple[list[st
         pending = board.entries.filter(pl.col("status") == "pending")
         for cid in pending["candidate_id"]:
             missing = need - scored_n.get(cid, 0)
-            warnings.append(f"pending: {cid} {names[cid]} ({board.category.id}): {missing} of {need} indicators have no score yet")
+            warnings.append(
+                f"pending: {cid} {names[cid]} ({board.category.id}): {missing} of {need} indicators have no score yet"
+            )
         for group in board.unresolved_ties:
-            warnings.append(f"unresolved tie in {board.category.id}: {', '.join(group)} (the panel must order them before the lock)")
+            warnings.append(
+                f"unresolved tie in {board.category.id}: {', '.join(group)} (the panel must order them before the lock)"
+            )
     declared = set()
     if data.conflicts is not None:
         left = dict(
-            ((c, e), n) for c, e, n in data.left_out.group_by(
+            ((c, e), n)
+            for c, e, n in data.left_out.group_by(
                 pl.col("candidate_id").cast(pl.String), pl.col("evaluator_id").cast(pl.String)
-            ).len().iter_rows()
+            )
+            .len()
+            .iter_rows()
         )
         for evaluator, cid in data.conflicts.select("evaluator_id", "candidate_id").iter_rows():
             declared.add((cid, evaluator))
             n = left.get((cid, evaluator), 0)
-            what = f"{n} score{'s' if n != 1 else ''} left out of consolidation" if n else "no scores to leave out (recused)"
+            what = (
+                f"{n} score{'s' if n != 1 else ''} left out of consolidation"
+                if n
+                else "no scores to leave out (recused)"
+            )
             warnings.append(f"conflict of interest: evaluator {evaluator} declared for {cid} {names[cid]}: {what}")
     if data.has_evaluators:
         # A recusal: an evaluator who scored others in the category but has no score for this one.
@@ -156,8 +194,12 @@ def validation_summary(data: ContestData, standings: Standings) -> tuple[list[st
         ).unique()
         category_of = data.candidates.select("candidate_id", "category")
         panel = scored_by.join(category_of, on="candidate_id").select("category", "evaluator_id").unique()
-        expected = category_of.join(scored_by.select("candidate_id").unique(), on="candidate_id").join(panel, on="category")
-        absent = expected.join(scored_by, on=["candidate_id", "evaluator_id"], how="anti").sort("candidate_id", "evaluator_id")
+        expected = category_of.join(scored_by.select("candidate_id").unique(), on="candidate_id").join(
+            panel, on="category"
+        )
+        absent = expected.join(scored_by, on=["candidate_id", "evaluator_id"], how="anti").sort(
+            "candidate_id", "evaluator_id"
+        )
         for cid, _category, evaluator in absent.select("candidate_id", "category", "evaluator_id").iter_rows():
             if (cid, evaluator) in declared:
                 continue

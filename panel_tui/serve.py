@@ -71,8 +71,16 @@ def is_loopback(host: str) -> bool:
 def display_command(config: Path, session: Path) -> str:
     """The command each browser tab runs: this interpreter, the display, absolute paths."""
     return shlex.join(
-        [sys.executable, "-m", "panel_tui", "--config", str(config.resolve()), "--session", str(session.resolve()),
-         "--display"]
+        [
+            sys.executable,
+            "-m",
+            "panel_tui",
+            "--config",
+            str(config.resolve()),
+            "--session",
+            str(session.resolve()),
+            "--display",
+        ]
     )
 
 
@@ -162,6 +170,7 @@ class ServedDriver(WebDriver):
 
 # --- the server ------------------------------------------------------------------------------
 
+
 class DisplayService(AppService):
     """One display child: started without a shell, through ``DIE_WITH_PARENT``, with the
     served driver, and ended for sure when its tab closes."""
@@ -180,8 +189,16 @@ class DisplayService(AppService):
 
     async def _open_app_process(self, width: int = 80, height: int = 24) -> asyncio.subprocess.Process:
         self._process = process = await asyncio.create_subprocess_exec(
-            sys.executable, "-I", "-S", "-c", DIE_WITH_PARENT, str(os.getpid()), *shlex.split(self.command),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            DIE_WITH_PARENT,
+            str(os.getpid()),
+            *shlex.split(self.command),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
             env=self._build_environment(width=width, height=height),
         )
         self._stdin = process.stdin
@@ -218,7 +235,7 @@ class DisplayService(AppService):
         if task is not None:
             try:
                 await asyncio.wait_for(task, 1.0)  # reads the child's output to its end
-            except (asyncio.TimeoutError, asyncio.CancelledError):
+            except (TimeoutError, asyncio.CancelledError):
                 pass
             self._task = None
 
@@ -236,8 +253,9 @@ class DisplayServer(Server):
     """textual-serve's server with the origin rule, a cap on displays, children that always
     end, and a default font size for the room (``?fontsize=`` still wins)."""
 
-    def __init__(self, command: str, *, host: str, port: int, title: str, font_size: int,
-                 max_clients: int = DEFAULT_MAX_CLIENTS) -> None:
+    def __init__(
+        self, command: str, *, host: str, port: int, title: str, font_size: int, max_clients: int = DEFAULT_MAX_CLIENTS
+    ) -> None:
         super().__init__(command, host=host, port=port, title=title)
         self.font_size = font_size
         self.max_clients = max_clients
@@ -256,10 +274,12 @@ class DisplayServer(Server):
         if self.full():
             message = html.escape(full_message(self.live()))
             return web.Response(
-                status=503, content_type="text/html", headers={"Retry-After": "10"},
+                status=503,
+                content_type="text/html",
+                headers={"Retry-After": "10"},
                 text=f"<!doctype html><meta charset=utf-8><title>{html.escape(self.title)}</title>"
-                     f"<body style='font:24px sans-serif;background:#000;color:#eee;padding:2em'>"
-                     f"<p>{message}</p></body>",
+                f"<body style='font:24px sans-serif;background:#000;color:#eee;padding:2em'>"
+                f"<p>{message}</p></body>",
             )
         # URLs from the address the browser used (through an ssh tunnel: localhost), so the
         # WebSocket goes back to the same origin.
@@ -284,15 +304,20 @@ class DisplayServer(Server):
             await websocket.close(code=WSCloseCode.TRY_AGAIN_LATER, message=message.encode())
             return websocket
         service = DisplayService(
-            self.command, write_bytes=websocket.send_bytes, write_str=websocket.send_str, close=websocket.close,
-            download_manager=self.download_manager, debug=self.debug,
+            self.command,
+            write_bytes=websocket.send_bytes,
+            write_str=websocket.send_str,
+            close=websocket.close,
+            download_manager=self.download_manager,
+            debug=self.debug,
         )
         self.services.add(service)  # the slot is taken before the first await
         self.sockets.add(websocket)
         try:
             await websocket.prepare(request)
-            await service.start(to_int(request.query.get("width", "80"), 80),
-                                to_int(request.query.get("height", "24"), 24))
+            await service.start(
+                to_int(request.query.get("width", "80"), 80), to_int(request.query.get("height", "24"), 24)
+            )
             await self._relay(websocket, service)
         except asyncio.CancelledError:
             raise

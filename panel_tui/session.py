@@ -28,7 +28,7 @@ import resource
 import sqlite3
 import stat
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -116,8 +116,10 @@ def _os_reason(path: Path) -> str:
             except OSError:
                 pass
         if any(size + (1 << 16) >= soft for size in sizes) or soft < (1 << 20):
-            reasons.append(f"{os.strerror(errno.EFBIG)}: this process may write files of at most {soft} bytes "
-                           "(the file size limit, ulimit -f)")
+            reasons.append(
+                f"{os.strerror(errno.EFBIG)}: this process may write files of at most {soft} bytes "
+                "(the file size limit, ulimit -f)"
+            )
     try:
         fs = os.statvfs(path.parent)
         free = fs.f_bavail * fs.f_frsize
@@ -230,8 +232,10 @@ def refuse_link(path: Path) -> None:
             owner = pwd.getpwuid(st.st_uid).pw_name
         except KeyError:
             owner = f"uid {st.st_uid}"
-        raise SessionError(f"{path}: the session file is a symbolic link (to {os.readlink(path)}), made by {owner}; "
-                           f"refusing to open it: {owner} or an administrator must remove the link")
+        raise SessionError(
+            f"{path}: the session file is a symbolic link (to {os.readlink(path)}), made by {owner}; "
+            f"refusing to open it: {owner} or an administrator must remove the link"
+        )
     if not stat.S_ISREG(st.st_mode):
         raise SessionError(f"{path}: the session file is not a regular file")
 
@@ -275,12 +279,16 @@ class Journal:
         for suffix in ("", "-wal", "-shm"):
             f = Path(f"{self.path}{suffix}")
             if f.exists() and not os.access(f, os.W_OK):
-                return (f"{f}: account {who!r} may read but not write this session file ({_describe(f)}); "
-                        f"writing needs write permission: put the account in the file's group")
+                return (
+                    f"{f}: account {who!r} may read but not write this session file ({_describe(f)}); "
+                    f"writing needs write permission: put the account in the file's group"
+                )
         missing = [s for s in ("-wal", "-shm") if not Path(f"{self.path}{s}").exists()]
         if (missing or not self.path.exists()) and folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
-            return (f"{folder}: account {who!r} cannot create files in the sessions folder ({_describe(folder)}); "
-                    "writing needs write permission on the folder (see the README: a group-shared folder)")
+            return (
+                f"{folder}: account {who!r} cannot create files in the sessions folder ({_describe(folder)}); "
+                "writing needs write permission on the folder (see the README: a group-shared folder)"
+            )
         return None
 
     def _check_writable(self) -> None:
@@ -322,8 +330,10 @@ class Journal:
         elif not self.path.exists():
             raise SessionError(f"{self.path}: no session yet (nothing has been recorded for this contest)")
         elif not os.access(self.path, os.R_OK):
-            raise SessionError(f"{self.path}: account {account()!r} cannot read this session ({_describe(self.path)}); "
-                               "reading needs read permission (see the README: who reads the session)")
+            raise SessionError(
+                f"{self.path}: account {account()!r} cannot read this session ({_describe(self.path)}); "
+                "reading needs read permission (see the README: who reads the session)"
+            )
         conn = None
         try:
             if not self.writable and self.write_problem():
@@ -419,14 +429,17 @@ class Journal:
                 return []
             if _is_write_failure(exc):
                 found = _os_reason(self.path)
-                raise SessionError(f"{self.path}: cannot read the session ({exc}{': ' + found if found else ''})") from None
+                raise SessionError(
+                    f"{self.path}: cannot read the session ({exc}{': ' + found if found else ''})"
+                ) from None
             raise SessionError(f"{self.path}: cannot read the session ({exc})") from None
         except sqlite3.DatabaseError as exc:
             raise SessionError(f"{self.path}: not a usable session database ({exc})") from None
 
     # -- writing ----------------------------------------------------------------------
-    def append(self, kind: str, author: str, payload: dict[str, Any], *, guard=None,
-               opening: dict[str, Any] | None = None) -> Event:
+    def append(
+        self, kind: str, author: str, payload: dict[str, Any], *, guard=None, opening: dict[str, Any] | None = None
+    ) -> Event:
         """Append one event, durably, chained to the last one.
 
         ``guard(events)`` runs inside the write transaction, on the journal as it is at that
@@ -456,7 +469,7 @@ class Journal:
                 payload = {**payload, **opening}
             payload_text = canonical(payload)
             seq += 1
-            at = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+            at = datetime.now(UTC).isoformat(timespec="microseconds")
             digest = event_hash(prev, seq, kind, author, at, payload_text)
             sig = None
             if key is not None:
@@ -511,17 +524,35 @@ def check_chain(rows: list[tuple]) -> list[ChainProblem]:
     at_before: str | None = None
     for seq, kind, author, at, payload_text, stored_prev, digest, *_sig in rows:
         if seq != expected:
-            problems.append(ChainProblem(expected, f"event {expected} is missing: the journal jumps from event {expected - 1} to {seq}"))
+            problems.append(
+                ChainProblem(
+                    expected, f"event {expected} is missing: the journal jumps from event {expected - 1} to {seq}"
+                )
+            )
             expected = seq
         if stored_prev != prev:
-            problems.append(ChainProblem(seq, f"event {seq} ({kind} by {author}) does not follow event {seq - 1}: removed, inserted or reordered events"))
+            problems.append(
+                ChainProblem(
+                    seq,
+                    f"event {seq} ({kind} by {author}) does not follow event {seq - 1}: removed, inserted or reordered events",
+                )
+            )
         if event_hash(stored_prev, seq, kind, author, at, payload_text) != digest:
-            problems.append(ChainProblem(seq, f"event {seq} ({kind} by {author} at {at}) was edited: its content no longer matches its hash"))
+            problems.append(
+                ChainProblem(
+                    seq, f"event {seq} ({kind} by {author} at {at}) was edited: its content no longer matches its hash"
+                )
+            )
         elif at_before is not None and str(at) < at_before:
             # Times are written in UTC, same format: text order is time order. A backdated event
             # could pass a signature check with a key that had already expired.
-            problems.append(ChainProblem(seq, f"event {seq} ({kind} by {author}) is dated {at}, before the event "
-                                              f"it follows ({at_before}): backdated"))
+            problems.append(
+                ChainProblem(
+                    seq,
+                    f"event {seq} ({kind} by {author}) is dated {at}, before the event "
+                    f"it follows ({at_before}): backdated",
+                )
+            )
         at_before = str(at)
         prev = digest
         expected += 1

@@ -37,7 +37,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from panel_tui.config import open_regular
@@ -49,11 +49,18 @@ KEY_FILES = ("id_ed25519",)  # under ~/.ssh, tried in this order after the agent
 SIGN_TIMEOUT = 60.0  # a hardware key may wait for a touch
 VERIFY_TIMEOUT = 30.0
 AGENT_TIMEOUT = 10.0
-KEY_TYPES = frozenset({
-    "ssh-ed25519", "ssh-rsa", "ssh-dss",
-    "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-    "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com",
-})
+KEY_TYPES = frozenset(
+    {
+        "ssh-ed25519",
+        "ssh-rsa",
+        "ssh-dss",
+        "ecdsa-sha2-nistp256",
+        "ecdsa-sha2-nistp384",
+        "ecdsa-sha2-nistp521",
+        "sk-ssh-ed25519@openssh.com",
+        "sk-ecdsa-sha2-nistp256@openssh.com",
+    }
+)
 _OPTIONS = ("cert-authority", "namespaces", "valid-after", "valid-before")
 
 
@@ -71,11 +78,11 @@ def _strings(blob: bytes, offset: int = 0):
     while offset < len(blob):
         if offset + 4 > len(blob):
             raise ValueError("truncated length")
-        (n,) = struct.unpack(">I", blob[offset:offset + 4])
+        (n,) = struct.unpack(">I", blob[offset : offset + 4])
         offset += 4
         if offset + n > len(blob):
             raise ValueError("truncated field")
-        yield blob[offset:offset + n]
+        yield blob[offset : offset + n]
         offset += n
 
 
@@ -158,7 +165,7 @@ def read_signature(armored: str) -> Signature:
     text = armored.strip()
     if not text.startswith(_ARMOR_BEGIN) or not text.endswith(_ARMOR_END):
         raise ValueError("not an armored SSH SIGNATURE")
-    body = "".join(text[len(_ARMOR_BEGIN):-len(_ARMOR_END)].split())
+    body = "".join(text[len(_ARMOR_BEGIN) : -len(_ARMOR_END)].split())
     try:
         raw = base64.b64decode(body, validate=True)
     except (binascii.Error, ValueError):
@@ -205,7 +212,7 @@ def _parse_time(value: str) -> datetime:
     if not digits.isdigit() or len(digits) not in formats:
         raise ValueError(f"timestamp {value!r} is not YYYYMMDD[Z] or YYYYMMDDHHMM[SS][Z]")
     when = datetime.strptime(digits, formats[len(digits)])
-    return when.replace(tzinfo=timezone.utc) if utc else when.astimezone()
+    return when.replace(tzinfo=UTC) if utc else when.astimezone()
 
 
 def _split_token(text: str) -> tuple[str, str]:
@@ -214,7 +221,7 @@ def _split_token(text: str) -> tuple[str, str]:
     quoted = False
     i = 0
     while i < len(text) and (quoted or text[i] not in " \t"):
-        if text[i] == "\\" and text[i + 1:i + 2] == '"':
+        if text[i] == "\\" and text[i + 1 : i + 2] == '"':
             i += 1
         elif text[i] == '"':
             quoted = not quoted
@@ -232,7 +239,7 @@ def _parse_options(text: str) -> dict[str, str | bool]:
         if not m:
             raise ValueError(f"cannot read the options {text!r}")
         name = m.group(1).lower()
-        rest = rest[m.end():]
+        rest = rest[m.end() :]
         if name not in _OPTIONS:
             raise ValueError(f"unknown option {m.group(1)!r} (ssh-keygen knows {', '.join(_OPTIONS)})")
         if name in options:
@@ -244,14 +251,14 @@ def _parse_options(text: str) -> dict[str, str | bool]:
                 raise ValueError(f'option {name!r} needs a quoted value: {name}="..."')
             value, i = [], 2
             while i < len(rest) and rest[i] != '"':
-                if rest[i] == "\\" and rest[i + 1:i + 2] == '"':
+                if rest[i] == "\\" and rest[i + 1 : i + 2] == '"':
                     i += 1
                 value.append(rest[i])
                 i += 1
             if i >= len(rest):
                 raise ValueError(f"option {name!r}: unterminated double quote")
             options[name] = "".join(value)
-            rest = rest[i + 1:]
+            rest = rest[i + 1 :]
         if rest.startswith(","):
             rest = rest[1:]
             if not rest:
@@ -311,10 +318,13 @@ def _parse_line(number: int, text: str) -> SignerEntry:
 
     namespaces = options.get("namespaces")
     return SignerEntry(
-        number, principals, key,
+        number,
+        principals,
+        key,
         namespaces=namespaces if isinstance(namespaces, str) else None,
         cert_authority=bool(options.get("cert-authority")),
-        valid_after=when("valid-after"), valid_before=when("valid-before"),
+        valid_after=when("valid-after"),
+        valid_before=when("valid-before"),
     )
 
 
@@ -358,11 +368,16 @@ class AllowedSigners:
     def keys_for(self, login: str, *, namespace: str = NAMESPACE, at: datetime | None = None) -> list[PublicKey]:
         """The keys listed for ``login`` that may sign in ``namespace`` at ``at`` (default: now).
         cert-authority lines are not signing keys and are left out."""
-        when = at or datetime.now(timezone.utc)
+        when = at or datetime.now(UTC)
         keys: list[PublicKey] = []
         for entry in self.entries:
-            if (entry.lists(login) and not entry.cert_authority and entry.allows(namespace)
-                    and entry.valid_at(when) and entry.key not in keys):
+            if (
+                entry.lists(login)
+                and not entry.cert_authority
+                and entry.allows(namespace)
+                and entry.valid_at(when)
+                and entry.key not in keys
+            ):
                 keys.append(entry.key)
         return keys
 
@@ -435,8 +450,13 @@ def agent_keys(socket: str, *, environ: Mapping[str, str] | None = None) -> tupl
         return [], "ssh-add is not installed"
     try:
         r = subprocess.run(
-            [ssh_add, "-L"], env=_env(environ, socket), stdin=subprocess.DEVNULL, capture_output=True,
-            text=True, timeout=AGENT_TIMEOUT, start_new_session=True,
+            [ssh_add, "-L"],
+            env=_env(environ, socket),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=AGENT_TIMEOUT,
+            start_new_session=True,
         )
     except subprocess.TimeoutExpired:
         return [], f"the SSH agent at {socket} did not answer within {AGENT_TIMEOUT:.0f} s"
@@ -572,7 +592,11 @@ def find_signing_key(
             )
         return SigningKey(login, kf.public, "file", path=path, signers=signers.path)
 
-    example = first_unlisted.line if first_unlisted is not None else "<your public key, e.g. the line in ~/.ssh/id_ed25519.pub>"
+    example = (
+        first_unlisted.line
+        if first_unlisted is not None
+        else "<your public key, e.g. the line in ~/.ssh/id_ed25519.pub>"
+    )
     lines = [
         f"no usable SSH key listed for {login} in {signers.name} to sign with: add the line "
         f'`{login} namespaces="{namespace}" {example}` to {signers.path} (whoever keeps the signers file), '
@@ -586,13 +610,20 @@ def find_signing_key(
     if not listed:
         lines.append(f"{signers.name} lists no key at all for {login}")
     else:
-        lines.append(f"{signers.name} lists for {login} {', '.join(k.fingerprint for k in listed)}, which is neither in "
-                     "the SSH agent nor in the key file")
+        lines.append(
+            f"{signers.name} lists for {login} {', '.join(k.fingerprint for k in listed)}, which is neither in "
+            "the SSH agent nor in the key file"
+        )
     raise Refused(". ".join(lines))
 
 
-def signing_status(login: str, signers: AllowedSigners | Path | str, *, home: Path | None = None,
-                   environ: Mapping[str, str] | None = None) -> str:
+def signing_status(
+    login: str,
+    signers: AllowedSigners | Path | str,
+    *,
+    home: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> str:
     """One sentence for ``validate``: whether ``login`` can sign, with which key, or what to do.
     It starts with "<login> can sign" or "<login> cannot sign"."""
     signers = _signers(signers)
@@ -623,8 +654,7 @@ def _last_line(text: str, default: str) -> str:
     return lines[-1].strip() if lines else default
 
 
-def sign(data: bytes, key: SigningKey, *, namespace: str = NAMESPACE,
-         environ: Mapping[str, str] | None = None) -> str:
+def sign(data: bytes, key: SigningKey, *, namespace: str = NAMESPACE, environ: Mapping[str, str] | None = None) -> str:
     """The armored SSH SIGNATURE of ``data`` by ``key`` (``ssh-keygen -Y sign -n panel-tui``).
     ``Refused`` (exit 3) when the key cannot sign (agent refused, key gone, timeout)."""
     keygen = _ssh_keygen()
@@ -641,8 +671,15 @@ def sign(data: bytes, key: SigningKey, *, namespace: str = NAMESPACE,
             args = [keygen, "-Y", "sign", "-n", namespace, "-f", str(key.path), str(message)]
             env = _env(environ, None)
         try:
-            r = subprocess.run(args, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                               timeout=SIGN_TIMEOUT, start_new_session=True)
+            r = subprocess.run(
+                args,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=SIGN_TIMEOUT,
+                start_new_session=True,
+            )
         except subprocess.TimeoutExpired:
             raise Refused(
                 f"signing with {key.describe()} took longer than {SIGN_TIMEOUT:.0f} s (a hardware key waiting "
@@ -662,11 +699,12 @@ def sign(data: bytes, key: SigningKey, *, namespace: str = NAMESPACE,
 def _verify_time(at: datetime) -> str:
     if at.tzinfo is None:
         at = at.astimezone()
-    return at.astimezone(timezone.utc).strftime("%Y%m%d%H%M%SZ")
+    return at.astimezone(UTC).strftime("%Y%m%d%H%M%SZ")
 
 
-def _precheck(signature: str | None, login: str, signers: AllowedSigners, namespace: str,
-              at: datetime | None) -> tuple[Signature | None, str | None]:
+def _precheck(
+    signature: str | None, login: str, signers: AllowedSigners, namespace: str, at: datetime | None
+) -> tuple[Signature | None, str | None]:
     """What is wrong with the signature without running ssh-keygen, or None."""
     if signature is None or not signature.strip():
         return None, "the event carries no signature"
@@ -683,16 +721,26 @@ def _precheck(signature: str | None, login: str, signers: AllowedSigners, namesp
     return sig, None
 
 
-def _run_verify(keygen: str, tmp: Path, name: str, data: bytes, signature: str, login: str,
-                signers_path: Path, namespace: str, at: datetime | None) -> tuple[bool, str]:
+def _run_verify(
+    keygen: str,
+    tmp: Path,
+    name: str,
+    data: bytes,
+    signature: str,
+    login: str,
+    signers_path: Path,
+    namespace: str,
+    at: datetime | None,
+) -> tuple[bool, str]:
     sigfile = tmp / f"{name}.sig"
     sigfile.write_text(signature if signature.endswith("\n") else signature + "\n", encoding="ascii")
     args = [keygen, "-Y", "verify", "-f", str(signers_path), "-I", login, "-n", namespace, "-s", str(sigfile)]
     if at is not None:
         args[3:3] = ["-O", f"verify-time={_verify_time(at)}"]
     try:
-        r = subprocess.run(args, input=data, env=_env(None, None), capture_output=True, timeout=VERIFY_TIMEOUT,
-                           start_new_session=True)
+        r = subprocess.run(
+            args, input=data, env=_env(None, None), capture_output=True, timeout=VERIFY_TIMEOUT, start_new_session=True
+        )
     except subprocess.TimeoutExpired:
         return False, f"ssh-keygen did not answer within {VERIFY_TIMEOUT:.0f} s"
     finally:
@@ -705,9 +753,16 @@ def _run_verify(keygen: str, tmp: Path, name: str, data: bytes, signature: str, 
     return False, f"ssh-keygen -Y verify rejects it ({detail})"
 
 
-def verify(data: bytes, signature: str | None, login: str, signers_path: Path | str, *,
-           at: datetime | None = None, namespace: str = NAMESPACE,
-           signers: AllowedSigners | None = None) -> tuple[bool, str]:
+def verify(
+    data: bytes,
+    signature: str | None,
+    login: str,
+    signers_path: Path | str,
+    *,
+    at: datetime | None = None,
+    namespace: str = NAMESPACE,
+    signers: AllowedSigners | None = None,
+) -> tuple[bool, str]:
     """Whether ``signature`` is ``login``'s signature of ``data`` by a key the signers file lists
     for ``login`` (``ssh-keygen -Y verify -f signers -I login -n panel-tui``), and why not.
 
@@ -736,8 +791,9 @@ class ToVerify:
     at: datetime | None = None
 
 
-def verify_many(items: Iterable[ToVerify], signers_path: Path | str, *, namespace: str = NAMESPACE,
-                workers: int | None = None) -> list[tuple[bool, str]]:
+def verify_many(
+    items: Iterable[ToVerify], signers_path: Path | str, *, namespace: str = NAMESPACE, workers: int | None = None
+) -> list[tuple[bool, str]]:
     """``verify`` for each item, in order, the signers file read once and ssh-keygen run on a
     thread pool (``workers``, default the CPU count, at most 8)."""
     items = list(items)
@@ -754,11 +810,13 @@ def verify_many(items: Iterable[ToVerify], signers_path: Path | str, *, namespac
     if todo:
         keygen = _ssh_keygen()
         with _Private() as tmp:
+
             def one(i: int) -> tuple[bool, str]:
                 it = items[i]
                 assert it.signature is not None
-                return _run_verify(keygen, tmp, f"event-{i}", it.data, it.signature, it.login, signers_path,
-                                   namespace, it.at)
+                return _run_verify(
+                    keygen, tmp, f"event-{i}", it.data, it.signature, it.login, signers_path, namespace, it.at
+                )
 
             count = workers or min(8, os.cpu_count() or 1)
             if count <= 1 or len(todo) == 1:

@@ -23,17 +23,41 @@ import unicodedata
 # as nothing (Hangul fillers, the braille blank). Listed as ranges so that Python's ``re`` and
 # polars' regex engine use the same set (``PATTERN`` and ``POLARS_PATTERN``).
 HIDDEN_RANGES: tuple[tuple[int, int], ...] = (
-    (0x00, 0x1F), (0x7F, 0x9F), (0xAD, 0xAD), (0x34F, 0x34F), (0x600, 0x605), (0x61C, 0x61C), (0x6DD, 0x6DD),
-    (0x70F, 0x70F), (0x890, 0x891), (0x8E2, 0x8E2), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F),
-    (0x200B, 0x200F), (0x2028, 0x202E), (0x2060, 0x206F), (0x2800, 0x2800), (0x3164, 0x3164), (0xFEFF, 0xFEFF),
-    (0xFFA0, 0xFFA0), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD), (0x13430, 0x1343F),
-    (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0000, 0xE007F),
+    (0x00, 0x1F),
+    (0x7F, 0x9F),
+    (0xAD, 0xAD),
+    (0x34F, 0x34F),
+    (0x600, 0x605),
+    (0x61C, 0x61C),
+    (0x6DD, 0x6DD),
+    (0x70F, 0x70F),
+    (0x890, 0x891),
+    (0x8E2, 0x8E2),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x200B, 0x200F),
+    (0x2028, 0x202E),
+    (0x2060, 0x206F),
+    (0x2800, 0x2800),
+    (0x3164, 0x3164),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF9, 0xFFFB),
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+    (0x13430, 0x1343F),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE007F),
 )
 PATTERN = "[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in HIDDEN_RANGES) + "]"
 POLARS_PATTERN = "[" + "".join(f"\\x{{{lo:x}}}-\\x{{{hi:x}}}" for lo, hi in HIDDEN_RANGES) + "]"
 _HIDDEN = re.compile(PATTERN)
 _HIDDEN_ABOVE_C0 = re.compile(PATTERN.replace("\\U00000000-\\U0000001f", ""))
-_HIDDEN_OR_LINE = re.compile(PATTERN.replace("\\U00000000-\\U0000001f", "\\U00000000-\\U00000008\\U0000000b-\\U0000001f"))
+_HIDDEN_OR_LINE = re.compile(
+    PATTERN.replace("\\U00000000-\\U0000001f", "\\U00000000-\\U00000008\\U0000000b-\\U0000001f")
+)
 
 
 def picture(char: str) -> str:
@@ -122,7 +146,7 @@ def json_safe(text: str) -> str:
 
     def escape(match: re.Match[str]) -> str:
         encoded = match.group().encode("utf-16-be")
-        return "".join(f"\\u{int.from_bytes(encoded[i:i + 2], 'big'):04x}" for i in range(0, len(encoded), 2))
+        return "".join(f"\\u{int.from_bytes(encoded[i : i + 2], 'big'):04x}" for i in range(0, len(encoded), 2))
 
     return _HIDDEN_ABOVE_C0.sub(escape, text)  # json.dumps escapes C0 inside strings; outside, it is whitespace
 

@@ -32,11 +32,13 @@ OUT = Path(__file__).resolve().parent.parent / "panel_tui" / "demo" / "data"
 SEED = 2022
 
 CITY_AREAS = [
-    ("A1", "Smart city service and infrastructure level (스마트시티 서비스·인프라 수준)",
-     [35.0] * 20 + [37.5] * 8),
+    ("A1", "Smart city service and infrastructure level (스마트시티 서비스·인프라 수준)", [35.0] * 20 + [37.5] * 8),
     ("A2", "Institutional base and promotion system (제도적 기반 및 추진체계)", [37.5] * 16),
-    ("A3", "Professionalism and innovation of citizens and officials (시민·공무원의 전문성과 혁신성)",
-     [40.0] * 4 + [30.0] * 8),
+    (
+        "A3",
+        "Professionalism and innovation of citizens and officials (시민·공무원의 전문성과 혁신성)",
+        [40.0] * 4 + [30.0] * 8,
+    ),
 ]
 SERVICE_AREAS = [
     ("A1", "Experiential effect and civic satisfaction (체감효과 및 시민 만족도)", [1.5] * 16 + [2.0] * 8),
@@ -44,23 +46,73 @@ SERVICE_AREAS = [
     ("A3", "Possibility of regional spread (지역 확산 가능성)", [1.5] * 14 + [2.0] * 2),
 ]
 CITY_TOPICS = {
-    "A1": ["Integrated operation centre", "Smart transport", "Smart parking", "Public transport information",
-           "Crime prevention CCTV", "Disaster prevention", "Environment monitoring", "Air quality",
-           "Energy management", "Water management", "Smart lighting", "Public Wi-Fi", "IoT network",
-           "City data hub", "Open data", "Digital twin", "Welfare services", "Health care", "Smart tourism",
-           "Smart education", "Citizen app", "Safety of the vulnerable", "Smart waste", "Mobility on demand",
-           "Infrastructure security", "Service interoperability", "Infrastructure coverage", "Service use"],
-    "A2": ["Smart city ordinance", "Master plan", "Dedicated organisation", "Budget", "Governance committee",
-           "Public-private partnership", "Living lab", "Pilot projects", "Performance management",
-           "Personal data protection", "Standards adoption", "Procurement of innovation", "Regional cooperation",
-           "Funding from outside", "Monitoring of services", "Sustainability plan"],
-    "A3": ["Citizen participation", "Citizen proposals adopted", "Digital literacy programmes",
-           "Official training", "Smart city experts on staff", "Innovation awards", "Start-up support",
-           "Research partnerships", "Civic data use", "Inclusion of the elderly", "Feedback loop",
-           "Citizen satisfaction"],
+    "A1": [
+        "Integrated operation centre",
+        "Smart transport",
+        "Smart parking",
+        "Public transport information",
+        "Crime prevention CCTV",
+        "Disaster prevention",
+        "Environment monitoring",
+        "Air quality",
+        "Energy management",
+        "Water management",
+        "Smart lighting",
+        "Public Wi-Fi",
+        "IoT network",
+        "City data hub",
+        "Open data",
+        "Digital twin",
+        "Welfare services",
+        "Health care",
+        "Smart tourism",
+        "Smart education",
+        "Citizen app",
+        "Safety of the vulnerable",
+        "Smart waste",
+        "Mobility on demand",
+        "Infrastructure security",
+        "Service interoperability",
+        "Infrastructure coverage",
+        "Service use",
+    ],
+    "A2": [
+        "Smart city ordinance",
+        "Master plan",
+        "Dedicated organisation",
+        "Budget",
+        "Governance committee",
+        "Public-private partnership",
+        "Living lab",
+        "Pilot projects",
+        "Performance management",
+        "Personal data protection",
+        "Standards adoption",
+        "Procurement of innovation",
+        "Regional cooperation",
+        "Funding from outside",
+        "Monitoring of services",
+        "Sustainability plan",
+    ],
+    "A3": [
+        "Citizen participation",
+        "Citizen proposals adopted",
+        "Digital literacy programmes",
+        "Official training",
+        "Smart city experts on staff",
+        "Innovation awards",
+        "Start-up support",
+        "Research partnerships",
+        "Civic data use",
+        "Inclusion of the elderly",
+        "Feedback loop",
+        "Citizen satisfaction",
+    ],
 }
 SERVICE_TOPICS = {
-    "A1": "Experiential effect", "A2": "Technology and function", "A3": "Regional spread",
+    "A1": "Experiential effect",
+    "A2": "Technology and function",
+    "A3": "Regional spread",
 }
 
 # (id, name, category, target percent, population in thousands, region)
@@ -93,11 +145,27 @@ CITIES = [
 # (id, name, target percent, applicant, partner local government)
 SERVICES = [
     ("S01", "Smart City Pass (스마트시티 패스)", 81.30, "Data Alliance and three partner companies", "Bucheon"),
-    ("S02", "Smart Integrated Parking Information System (스마트 통합주차정보 시스템)", 81.30,
-     "Applicant company (name not in the announcement)", ""),
-    ("S03", "Smart Parking Service (스마트 파킹 서비스)", 76.80, "Applicant company (name not in the announcement)", ""),
-    ("S04", "IoT Shared Parking Service (IoT 공유주차 서비스)", 70.50,
-     "Applicant company (name not in the announcement)", ""),
+    (
+        "S02",
+        "Smart Integrated Parking Information System (스마트 통합주차정보 시스템)",
+        81.30,
+        "Applicant company (name not in the announcement)",
+        "",
+    ),
+    (
+        "S03",
+        "Smart Parking Service (스마트 파킹 서비스)",
+        76.80,
+        "Applicant company (name not in the announcement)",
+        "",
+    ),
+    (
+        "S04",
+        "IoT Shared Parking Service (IoT 공유주차 서비스)",
+        70.50,
+        "Applicant company (name not in the announcement)",
+        "",
+    ),
     ("S05", "Demand-Responsive Transit (수요응답형 교통 서비스)", 69.80, "Synthetic demo applicant", ""),
     ("S06", "AI Traffic Signal Control (AI 교통신호 제어 서비스)", 66.40, "Synthetic demo applicant", ""),
     ("S07", "Smart Crosswalk (스마트 횡단보도)", 63.10, "Synthetic demo applicant", ""),
@@ -205,7 +273,9 @@ def main(out: Path = OUT) -> None:
         for cid, name, _, applicant, partner in SERVICES:
             w.writerow([cid, name, "service", "", "", applicant, partner])
 
-    candidates = [(cid, "city", pct) for cid, _, _, pct, _, _ in CITIES] + [(cid, "service", pct) for cid, _, pct, _, _ in SERVICES]
+    candidates = [(cid, "city", pct) for cid, _, _, pct, _, _ in CITIES] + [
+        (cid, "service", pct) for cid, _, pct, _, _ in SERVICES
+    ]
     score_rows = []
     for cid, set_id, pct in candidates:
         areas, step, committee = sets[set_id]

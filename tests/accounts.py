@@ -61,8 +61,14 @@ class Runner:
         if user is not None:
             extra = {"user": user, "group": GROUP, "extra_groups": [GROUP]}
         return subprocess.run(
-            [self.python, "-m", "panel_tui", *args], cwd=cwd, env=self.env, capture_output=True, text=True,
-            timeout=120, umask=umask, **extra,
+            [self.python, "-m", "panel_tui", *args],
+            cwd=cwd,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            umask=umask,
+            **extra,
         )
 
 
@@ -78,8 +84,13 @@ def runner_for(user: str) -> Runner | None:
     for candidate in candidates:
         try:
             probe = subprocess.run(
-                [candidate.python, "-c", "import polars, panel_tui.cli"], env=candidate.env, capture_output=True,
-                user=user, group=GROUP, cwd="/tmp", timeout=120,
+                [candidate.python, "-c", "import polars, panel_tui.cli"],
+                env=candidate.env,
+                capture_output=True,
+                user=user,
+                group=GROUP,
+                cwd="/tmp",
+                timeout=120,
             )
         except OSError:  # e.g. the interpreter lives under a home the account cannot enter
             continue
@@ -165,7 +176,11 @@ def make_key(user: str, path: Path, *, passphrase: str = "") -> str:
     """Generate an ed25519 key as ``user`` at ``path`` (and ``path.pub``); its public line."""
     subprocess.run(
         ["ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase, "-C", f"{user}@test", "-f", str(path)],
-        check=True, capture_output=True, cwd=path.parent, timeout=60, **_as(user),
+        check=True,
+        capture_output=True,
+        cwd=path.parent,
+        timeout=60,
+        **_as(user),
     )
     return Path(f"{path}.pub").read_text(encoding="ascii").strip()
 
@@ -180,8 +195,13 @@ class Agent:
 
     def add(self, key: Path) -> None:
         subprocess.run(
-            ["ssh-add", str(key)], check=True, capture_output=True, timeout=60, cwd=key.parent,
-            env={**os.environ, "SSH_AUTH_SOCK": str(self.socket)}, **_as(self.user),
+            ["ssh-add", str(key)],
+            check=True,
+            capture_output=True,
+            timeout=60,
+            cwd=key.parent,
+            env={**os.environ, "SSH_AUTH_SOCK": str(self.socket)},
+            **_as(self.user),
         )
 
     def stop(self) -> None:
@@ -200,8 +220,12 @@ def start_agent(user: str, folder: Path) -> Agent:
     socket = folder / "agent.sock"
     socket.unlink(missing_ok=True)
     process = subprocess.Popen(
-        ["ssh-agent", "-D", "-a", str(socket)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, cwd=folder, **_as(user),
+        ["ssh-agent", "-D", "-a", str(socket)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=folder,
+        **_as(user),
     )
     deadline = time.monotonic() + 20
     while not socket.exists():
@@ -215,12 +239,26 @@ def start_agent(user: str, folder: Path) -> Agent:
 # -- running anything as an account (the attack tests) ---------------------------------------
 
 
-def run_as(user: str, argv: list[str], *, cwd: Path | str = "/tmp", env: dict[str, str] | None = None,
-           input: bytes | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def run_as(
+    user: str,
+    argv: list[str],
+    *,
+    cwd: Path | str = "/tmp",
+    env: dict[str, str] | None = None,
+    input: bytes | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess:
     """``argv`` as ``user`` (group ``GROUP``), output captured as bytes: what the account could do
     at its own shell prompt (``mv``, ``ln -s``, ``ssh-keygen``, a script of its own)."""
-    return subprocess.run(argv, cwd=cwd, env=env if env is not None else {"PATH": "/usr/bin:/bin", "HOME": "/tmp"},
-                          input=input, capture_output=True, timeout=timeout, **_as(user))
+    return subprocess.run(
+        argv,
+        cwd=cwd,
+        env=env if env is not None else {"PATH": "/usr/bin:/bin", "HOME": "/tmp"},
+        input=input,
+        capture_output=True,
+        timeout=timeout,
+        **_as(user),
+    )
 
 
 def with_env(runner: Runner, **extra: str | None) -> Runner:

@@ -20,9 +20,16 @@ TESSERACT = shutil.which("tesseract")
 # The flags this machine needs: no sandbox as root, no GPU, and no background traffic (the
 # network is closed; chromium's own connections would be refused, many at a time).
 FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--hide-scrollbars",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
 ]
 
 
@@ -56,7 +63,7 @@ def processes() -> dict[int, tuple[int, str]]:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:  # gone meanwhile
             continue
-        parent = int(stat[stat.rindex(")") + 2:].split()[1])
+        parent = int(stat[stat.rindex(")") + 2 :].split()[1])
         found[int(entry.name)] = (parent, cmdline)
     return found
 
@@ -64,9 +71,11 @@ def processes() -> dict[int, tuple[int, str]]:
 def displays(marker: str, parent: int | None = None) -> list[int]:
     """Display processes (``--display``) whose command line names ``marker`` (a test's own
     folder), children of ``parent`` if given; zombies (exited, not yet reaped) excluded."""
-    return [pid for pid, (ppid, cmdline) in processes().items()
-            if "--display" in cmdline and marker in cmdline and (parent is None or ppid == parent)
-            and not _zombie(pid)]
+    return [
+        pid
+        for pid, (ppid, cmdline) in processes().items()
+        if "--display" in cmdline and marker in cmdline and (parent is None or ppid == parent) and not _zombie(pid)
+    ]
 
 
 def _zombie(pid: int) -> bool:
@@ -99,9 +108,16 @@ class Browser:
         self.port = free_port()
         self.profile = tempfile.mkdtemp(prefix="chromium-")
         self.proc = subprocess.Popen(
-            [CHROMIUM, *FLAGS, f"--remote-debugging-port={self.port}", f"--user-data-dir={self.profile}",
-             f"--window-size={width},{height}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                CHROMIUM,
+                *FLAGS,
+                f"--remote-debugging-port={self.port}",
+                f"--user-data-dir={self.profile}",
+                f"--window-size={width},{height}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         self._id = 0
 

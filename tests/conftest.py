@@ -64,7 +64,7 @@ class ContestFiles:
     def drop_column(self, name: str, column: str) -> None:
         rows = self.rows(name)
         index = rows[0].index(column)
-        self.write_rows(name, [r[:index] + r[index + 1:] for r in rows])
+        self.write_rows(name, [r[:index] + r[index + 1 :] for r in rows])
 
     def add_column(self, name: str, column: str, value: str = "") -> None:
         rows = self.rows(name)
@@ -148,8 +148,9 @@ def _env() -> dict[str, str]:
 
 def run_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     """Run ``python -m panel_tui ARGS`` in ``cwd``; stdout and stderr as bytes."""
-    return subprocess.run([sys.executable, "-m", "panel_tui", *map(str, args)], cwd=cwd, env=_env(),
-                          capture_output=True, timeout=TIMEOUT)
+    return subprocess.run(
+        [sys.executable, "-m", "panel_tui", *map(str, args)], cwd=cwd, env=_env(), capture_output=True, timeout=TIMEOUT
+    )
 
 
 def run_batch(jobs: list[tuple[list[str], Path]]) -> list[subprocess.CompletedProcess]:

@@ -29,14 +29,26 @@ def config(
     return Config(
         path=here / "config.toml",
         contest=Contest(
-            id="t", name="Hand-made", candidates=here / "candidates.csv", scores=here / "scores.csv",
-            indicators=here / "indicators.csv", conflicts=here / "conflicts.csv" if conflicts else None,
+            id="t",
+            name="Hand-made",
+            candidates=here / "candidates.csv",
+            scores=here / "scores.csv",
+            indicators=here / "indicators.csv",
+            conflicts=here / "conflicts.csv" if conflicts else None,
         ),
-        scoring=Scoring(method=method, trim_min_evaluators=trim_min_evaluators, decimals=decimals,
-                        review_margin=review_margin),
+        scoring=Scoring(
+            method=method, trim_min_evaluators=trim_min_evaluators, decimals=decimals, review_margin=review_margin
+        ),
         categories=(
-            Category(id="cat", label="Category", indicator_set="s", threshold=threshold, tie_break=tie_break,
-                     max_certified=max_certified, grades=grades),
+            Category(
+                id="cat",
+                label="Category",
+                indicator_set="s",
+                threshold=threshold,
+                tie_break=tie_break,
+                max_certified=max_certified,
+                grades=grades,
+            ),
         ),
     )
 
@@ -45,7 +57,8 @@ def indicators(*rows: tuple[str, str, float]) -> pl.DataFrame:
     """(indicator_id, area_id, max_points) rows of set 's'."""
     return pl.DataFrame(
         [("s", i, a, m) for i, a, m in rows],
-        schema=["indicator_set", "indicator_id", "area_id", "max_points"], orient="row",
+        schema=["indicator_set", "indicator_id", "area_id", "max_points"],
+        orient="row",
     )
 
 
@@ -57,17 +70,15 @@ def consolidated(rows: dict[str, dict[str, float]]) -> pl.DataFrame:
     """A score sheet without evaluator_id: {candidate: {indicator: score}}."""
     return pl.DataFrame(
         [(c, i, float(v)) for c, scores in rows.items() for i, v in scores.items()],
-        schema=["candidate_id", "indicator_id", "score"], orient="row",
+        schema=["candidate_id", "indicator_id", "score"],
+        orient="row",
     )
 
 
 def by_evaluator(rows: dict[tuple[str, str], list[float]]) -> pl.DataFrame:
     """{(candidate, indicator): [score of E1, E2, ...]}; None skips that evaluator."""
     out = [
-        (c, f"E{k + 1}", i, float(v))
-        for (c, i), values in rows.items()
-        for k, v in enumerate(values)
-        if v is not None
+        (c, f"E{k + 1}", i, float(v)) for (c, i), values in rows.items() for k, v in enumerate(values) if v is not None
     ]
     return pl.DataFrame(out, schema=["candidate_id", "evaluator_id", "indicator_id", "score"], orient="row")
 

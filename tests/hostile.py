@@ -17,12 +17,18 @@ from pathlib import Path
 
 DEMO = Path(__file__).resolve().parent.parent / "panel_tui" / "demo"
 
-MARKUP = ["[/]", "[link=file:///etc/passwd]x[/]", "[@click=app.quit]q[/]", "[TODO] check", "[A1=A2 equal]",
-          "[b]bold[/b]", "back\\"]
+MARKUP = [
+    "[/]",
+    "[link=file:///etc/passwd]x[/]",
+    "[@click=app.quit]q[/]",
+    "[TODO] check",
+    "[A1=A2 equal]",
+    "[b]bold[/b]",
+    "back\\",
+]
 ESCAPES = ["\x1b]0;pwned\x07", "\x1b]52;c;cHduZWQ=\x07", "\x1b[2J", "\x9b2J", "bell\x07", "cr\rover"]
 INVISIBLE = ["\u202etxt.exe", "zero\u200bwidth", "\ufeffbom", "\U000e0041tag"]
-FORMULAS = ['=HYPERLINK("http://evil.example","click")', "=cmd|' /C calc'!A0", "+1+1", "-2", "@SUM(1)",
-            "\tTAB"]
+FORMULAS = ['=HYPERLINK("http://evil.example","click")', "=cmd|' /C calc'!A0", "+1+1", "-2", "@SUM(1)", "\tTAB"]
 MARKDOWN = ["a|b", "line\nbreak", "<script>alert(1)</script>", "*star* _u_ `tick`", "![img](http://x)"]
 HOSTILE = MARKUP + ESCAPES + INVISIBLE + FORMULAS + MARKDOWN
 
@@ -67,8 +73,9 @@ def _toml(value: str) -> str:
 CONTEST_NAME = "2022 [b]Contest[/] \x1b]0;pwned\x07 =1+1 \u202ereversed"
 
 
-def make_hostile_contest(root: Path, *, secretary: str | None = None, chair: str = "lee",
-                         chair_confirms: bool = True) -> Path:
+def make_hostile_contest(
+    root: Path, *, secretary: str | None = None, chair: str = "lee", chair_confirms: bool = True
+) -> Path:
     """Write the hostile contest into ``root``; return its config.toml."""
     data = root / "data"
     data.mkdir(parents=True)
@@ -108,8 +115,11 @@ def make_hostile_contest(root: Path, *, secretary: str | None = None, chair: str
     _rewrite(data / "conflicts.csv", conflicts)
 
     secretary = secretary or pwd.getpwuid(os.geteuid()).pw_name
-    labels = {"large_city": "Large [/] cities \x1b[2J =SUM(1)", "small_city": "Small \u202ecities [TODO] check",
-              "service": "Services | [@click=app.quit]q[/]\nnext"}
+    labels = {
+        "large_city": "Large [/] cities \x1b[2J =SUM(1)",
+        "small_city": "Small \u202ecities [TODO] check",
+        "service": "Services | [@click=app.quit]q[/]\nnext",
+    }
     lines = [
         "[contest]",
         'id = "hostile"',
@@ -127,12 +137,24 @@ def make_hostile_contest(root: Path, *, secretary: str | None = None, chair: str
     ]
     for old, new in CATEGORIES.items():
         lines += [
-            "", "[[categories]]", f"id = {_toml(new)}", f"label = {_toml(labels[old])}",
+            "",
+            "[[categories]]",
+            f"id = {_toml(new)}",
+            f"label = {_toml(labels[old])}",
             f"indicator_set = {_toml(SETS['service' if old == 'service' else 'city'])}",
-            "threshold = 70.0", f"tie_break = {json.dumps(list(AREAS.values()))}",
+            "threshold = 70.0",
+            f"tie_break = {json.dumps(list(AREAS.values()))}",
         ]
-    lines += ["", "[roles]", f"secretary = [{_toml(secretary)}]", f"chair = [{_toml(chair)}]", "members = []",
-              "", "[lock]", f"require_chair_confirmation = {'true' if chair_confirms else 'false'}"]
+    lines += [
+        "",
+        "[roles]",
+        f"secretary = [{_toml(secretary)}]",
+        f"chair = [{_toml(chair)}]",
+        "members = []",
+        "",
+        "[lock]",
+        f"require_chair_confirmation = {'true' if chair_confirms else 'false'}",
+    ]
     config = root / "config.toml"
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return config

@@ -15,6 +15,7 @@ from panel_tui.inputs import ContestData, group_cells
 
 ALTERNATIVES = ("mean", "median", "trimmed_mean", "zscore")
 
+
 def _cells_from(data: ContestData, scores: pl.DataFrame) -> pl.DataFrame:
     """The cells of a variant score sheet of this contest, grouped as the loader groups them."""
     return group_cells(data.config, data.candidates, data.indicators, scores).drop("evaluators")

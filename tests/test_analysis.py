@@ -9,9 +9,9 @@ import sys
 
 import polars as pl
 import pytest
-
 from conftest import DEMO_PENDING_EVALUATORS, score_the_pending_candidate
 from handmade import by_evaluator, candidates, config, contest, indicators
+
 from panel_tui.analysis import calibration
 from panel_tui.engine import standings
 
@@ -59,17 +59,24 @@ def test_trimmed_mean_is_the_reference_when_configured():
 
 
 def test_evaluators_command_flags_the_demo_severe_evaluator(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "panel_tui", "evaluators", "--format", "json"], cwd=tmp_path,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "panel_tui", "evaluators", "--format", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     rows = {r["evaluator_id"]: r for r in json.loads(out)}
     assert len(rows) == 13
     assert rows["E12"]["outlier"] is True and rows["E12"]["mean_deviation"] < 0  # scripted to score low
-    table = subprocess.run([sys.executable, "-m", "panel_tui", "evaluators"], cwd=tmp_path, capture_output=True,
-                           text=True, check=True).stdout
+    table = subprocess.run(
+        [sys.executable, "-m", "panel_tui", "evaluators"], cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout
     assert "E12" in table and "OUTLIER" in table
 
 
 # Conflicts of interest -------------------------------------------------------------------
+
 
 def test_a_declared_conflict_leaves_that_evaluators_scores_out():
     # Without the conflict: trimmed mean of (9, 7, 6, 5, 1) = (7 + 6 + 5) / 3 = 6.
@@ -103,13 +110,15 @@ def test_a_conflict_naming_an_unknown_candidate_is_refused():
 
 
 def test_validate_reports_the_demo_conflict(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "panel_tui", "validate"], cwd=tmp_path, capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "panel_tui", "validate"], cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout
     assert "conflict of interest: evaluator E05 declared for C04" in out
     assert "recusal: evaluator E05" not in out  # the declared conflict explains the absence
 
 
 # Robustness ------------------------------------------------------------------------------
+
 
 def test_leave_one_evaluator_out_finds_who_flips_a_certification():
     # One indicator of 10 points, threshold 70 %, mean.
@@ -163,8 +172,12 @@ def test_z_scores_put_a_lenient_and_a_severe_evaluator_on_one_scale():
     scores = by_evaluator({("X", "I1"): [10, 6, 8], ("Y", "I1"): [8, 2, 6]})
     data = contest(config(method="mean", threshold=85.0, tie_break=("A1",)), candidates("X", "Y"), inds, scores)
     sd = math.sqrt(sum((s - 4 / 6) ** 2 for s in (1.0, 0.8, 0.6, 0.2, 0.8, 0.6)) / 5)
-    standardised = {(c, e): v for c, e, _i, v in _standardised(data).with_columns(
-        pl.col("candidate_id", "evaluator_id").cast(pl.String)).iter_rows()}
+    standardised = {
+        (c, e): v
+        for c, e, _i, v in _standardised(data)
+        .with_columns(pl.col("candidate_id", "evaluator_id").cast(pl.String))
+        .iter_rows()
+    }
     for evaluator in ("E1", "E2", "E3"):
         assert standardised[("X", evaluator)] == pytest.approx(10 * (4 / 6 + sd / math.sqrt(2)))
         assert standardised[("Y", evaluator)] == pytest.approx(10 * (4 / 6 - sd / math.sqrt(2)))
@@ -174,8 +187,13 @@ def test_z_scores_put_a_lenient_and_a_severe_evaluator_on_one_scale():
 
 
 def test_rank_analysis_on_the_demo(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "panel_tui", "rank", "--format", "json", "--analysis"], cwd=tmp_path,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "panel_tui", "rank", "--format", "json", "--analysis"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     entries = {e["candidate_id"]: e for c in json.loads(out)["categories"] for e in c["entries"]}
     assert set(entries["C01"]["analysis"]) == {"ranks", "certified", "leave_one_out", "verdict"}
     assert entries["C01"]["analysis"]["verdict"] == "stable"  # Incheon at 86 % is certified whatever happens
@@ -188,7 +206,6 @@ def test_rank_analysis_on_the_demo(tmp_path):
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from reference_analysis import reference_robustness
 
 
@@ -233,8 +250,9 @@ def small_contests(draw):
 
     groups = standings(data, decisions).board("cat").tie_groups
     if groups:  # the panel orders the first tied group, last first
-        decisions = Decisions(decisions.tie_orders + (TieOrder("cat", tuple(reversed(groups[0])), "r"),),
-                              decisions.exclusions)
+        decisions = Decisions(
+            decisions.tie_orders + (TieOrder("cat", tuple(reversed(groups[0])), "r"),), decisions.exclusions
+        )
     return data, decisions
 
 
@@ -248,6 +266,7 @@ def test_robustness_equals_re_ranking_every_variant(contest_and_decisions):
 
 
 # What changed ------------------------------------------------------------------------------
+
 
 def test_what_changed_since_the_start_and_since_the_last_proposal(contest):
     from panel_tui.config import load_config
@@ -269,7 +288,8 @@ def test_what_changed_since_the_start_and_since_the_last_proposal(contest):
     since_start = changes()
     assert [(c["candidate_id"], c["rank_before"], c["rank_now"]) for c in since_start.moved] == [("S02", 1, 2)]
     assert [(c["candidate_id"], c["status_before"], c["status_now"]) for c in since_start.status] == [
-        ("C24", "pending", "excluded")]
+        ("C24", "pending", "excluded")
+    ]
     assert [e.kind for e in since_start.decisions] == ["tie_order", "exclusion"]
 
     proposal = kim.propose_lock().proposal
@@ -283,9 +303,17 @@ def test_what_changed_since_the_start_and_since_the_last_proposal(contest):
     assert since_proposal.since_event == proposal.seq and f"event {proposal.seq}" in since_proposal.since
     assert since_proposal.basis.startswith("the list kim proposed at ")
     assert [(c["candidate_id"], c["status_before"], c["status_now"]) for c in since_proposal.status] == [
-        ("C04", "certified", "excluded")]
+        ("C04", "certified", "excluded")
+    ]
     assert [(c["candidate_id"], c["rank_before"], c["rank_now"]) for c in since_proposal.moved] == [
-        ("C05", 5, 4), ("C06", 6, 5), ("C07", 7, 6), ("C08", 8, 7), ("C09", 9, 8), ("C10", 10, 9), ("C04", 4, None)]
+        ("C05", 5, 4),
+        ("C06", 6, 5),
+        ("C07", 7, 6),
+        ("C08", 8, 7),
+        ("C09", 9, 8),
+        ("C10", 10, 9),
+        ("C04", 4, None),
+    ]
     assert [e.payload["candidate_id"] for e in since_proposal.decisions] == ["C04"]
     lines = since_proposal.lines()
     assert lines[0].startswith("large_city: C04 Siheung") and "certified -> excluded" in lines[0]
@@ -308,7 +336,9 @@ def test_what_changed_since_the_start_counts_scores_that_arrived_during_the_meet
     assert next(e for e in small["entries"] if e["candidate_id"] == "C24")["status"] == "pending"
     assert START not in kim.note("a second note").payload  # only the first entry keeps it
 
-    evaluators = sorted(pl.read_csv(contest.path("scores.csv")).filter(pl.col("candidate_id") == "C24")["evaluator_id"].unique())
+    evaluators = sorted(
+        pl.read_csv(contest.path("scores.csv")).filter(pl.col("candidate_id") == "C24")["evaluator_id"].unique()
+    )
     assert tuple(evaluators) == DEMO_PENDING_EVALUATORS and len(evaluators) == 9
     score_the_pending_candidate(contest.path("scores.csv"), 24)
     kim.data(reload=True)
@@ -316,10 +346,15 @@ def test_what_changed_since_the_start_counts_scores_that_arrived_during_the_meet
     changes = what_changed(state, kim.standings(state), kim.data())
     assert changes.since == "the start of the meeting" and "first entry found it, kim at " in changes.basis
     assert [(c["candidate_id"], c["status_before"], c["status_now"]) for c in changes.status] == [
-        ("C24", "pending", "certified")]
+        ("C24", "pending", "certified")
+    ]
     assert [(c["candidate_id"], c["rank_before"], c["rank_now"]) for c in changes.moved] == [
-        ("C24", None, 5), *[(f"C{n}", n - 10, n - 9) for n in range(15, 24)]]
-    c24 = next(e for c in kim.standings(state).boards for e in c.entries.iter_rows(named=True) if e["candidate_id"] == "C24")
+        ("C24", None, 5),
+        *[(f"C{n}", n - 10, n - 9) for n in range(15, 24)],
+    ]
+    c24 = next(
+        e for c in kim.standings(state).boards for e in c.entries.iter_rows(named=True) if e["candidate_id"] == "C24"
+    )
     assert (c24["total"], c24["percent"]) == (1433.5, 71.68)
 
 

@@ -25,9 +25,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import accounts
 import pytest
 
-import accounts
 from panel_tui.config import load_config
 from panel_tui.meeting import LockReceipt, Meeting
 from panel_tui.session import Journal, check_chain
@@ -89,7 +89,9 @@ def panel():
     sec_ssh = accounts.fresh_ssh_dir(SEC)
     sec_pub = accounts.make_key(SEC, sec_ssh / "laptop_key")
     agent = accounts.start_agent(SEC, sec_ssh)
-    made = Panel(runner, accounts.with_env(runner, SSH_AUTH_SOCK=str(agent.socket)), agent, {}, sec_ssh / "laptop_key.pub")
+    made = Panel(
+        runner, accounts.with_env(runner, SSH_AUTH_SOCK=str(agent.socket)), agent, {}, sec_ssh / "laptop_key.pub"
+    )
     try:
         agent.add(sec_ssh / "laptop_key")
         (sec_ssh / "laptop_key").unlink()  # only the agent holds it now
@@ -112,14 +114,18 @@ def new_contest(panel: Panel) -> Path:
     root = accounts.shared_contest(confirm=True)
     panel.roots.append(root)
     signers = root / "signers"
-    signers.write_text(f'{SEC} namespaces="panel-tui" {panel.pub[SEC]}\n'
-                       f'{CHAIR} namespaces="panel-tui" {panel.pub[CHAIR]}\n', encoding="utf-8")
+    signers.write_text(
+        f'{SEC} namespaces="panel-tui" {panel.pub[SEC]}\n{CHAIR} namespaces="panel-tui" {panel.pub[CHAIR]}\n',
+        encoding="utf-8",
+    )
     os.chmod(signers, 0o644)
     config = root / "config.toml"
     text = config.read_text(encoding="utf-8")
     assert 'conflicts = "data/conflicts.csv"' in text
-    config.write_text(text.replace('conflicts = "data/conflicts.csv"',
-                                   'signers = "signers"\nconflicts = "data/conflicts.csv"'), encoding="utf-8")
+    config.write_text(
+        text.replace('conflicts = "data/conflicts.csv"', 'signers = "signers"\nconflicts = "data/conflicts.csv"'),
+        encoding="utf-8",
+    )
     sessions = root / "sessions"
     os.chmod(sessions, 0o3770)  # setgid + sticky: only a file's owner may move or remove it
     st = sessions.stat()
@@ -152,8 +158,10 @@ def meeting(root: Path) -> Meeting:
 def lower_scores(scores: Path, candidate: str = "C05", indicator: str = "CI01") -> None:
     """Every evaluator gives ``candidate`` 0 on ``indicator``: a valid sheet with a new total."""
     lines = scores.read_text(encoding="utf-8").splitlines()
-    lines = [",".join(line.split(",")[:3] + ["0"]) if line.startswith(f"{candidate},") and f",{indicator}," in line
-             else line for line in lines]
+    lines = [
+        ",".join(line.split(",")[:3] + ["0"]) if line.startswith(f"{candidate},") and f",{indicator}," in line else line
+        for line in lines
+    ]
     scores.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -171,14 +179,39 @@ def propose(panel: Panel) -> Path:
     root = new_contest(panel)
     panel.ok(SEC, "note", "--candidate", "C04", "E05 recused: advised Siheung in 2021", cwd=root)
     panel.ok(CHAIR, "note", "--category", "service", "the chair would put S02 above S01", cwd=root)
-    panel.ok(SEC, "decide", "tie", "--category", "service", "--order", "S01,S02", "--reason",
-             "Smart City Pass serves more citizens", cwd=root)
-    panel.ok(SEC, "decide", "exclude", "--candidate", "C24", "--code", "withdrawn", "--reason", "withdrew on 12 Sept",
-             cwd=root)
+    panel.ok(
+        SEC,
+        "decide",
+        "tie",
+        "--category",
+        "service",
+        "--order",
+        "S01,S02",
+        "--reason",
+        "Smart City Pass serves more citizens",
+        cwd=root,
+    )
+    panel.ok(
+        SEC,
+        "decide",
+        "exclude",
+        "--candidate",
+        "C24",
+        "--code",
+        "withdrawn",
+        "--reason",
+        "withdrew on 12 Sept",
+        cwd=root,
+    )
     r = panel.ok(SEC, "lock", cwd=root)
     assert "a chair must confirm" in r.stdout
-    assert [(r[1], r[2]) for r in rows(root)] == [("note", SEC), ("note", CHAIR), ("tie_order", SEC),
-                                                   ("exclusion", SEC), ("lock_proposed", SEC)]
+    assert [(r[1], r[2]) for r in rows(root)] == [
+        ("note", SEC),
+        ("note", CHAIR),
+        ("tie_order", SEC),
+        ("exclusion", SEC),
+        ("lock_proposed", SEC),
+    ]
     assert st_owner(db(root)) == SEC
     return root
 
@@ -213,7 +246,7 @@ def locked(panel):
 # The secretary, who can write the database (group ptpanel), appends the chair's confirmation
 # by hand, chained exactly as the tool chains it: stdlib only. With a public key argument it
 # also signs the bytes with that key through the secretary's own agent.
-FORGE = r'''
+FORGE = r"""
 import datetime, hashlib, json, sqlite3, subprocess, sys, tempfile
 path, author, key = sys.argv[1], sys.argv[2], (sys.argv[3] if len(sys.argv) > 3 else None)
 canon = lambda v: json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -233,7 +266,7 @@ if key:
 conn.execute("INSERT INTO events (seq, kind, author, at, payload, prev, hash, sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
              (seq + 1, "lock_confirmed", author, at, text, prev, hashlib.sha256(data).hexdigest(), sig))
 print(seq + 1)
-'''
+"""
 
 
 def forge(panel: Panel, root: Path, *key: str) -> int:
@@ -271,7 +304,9 @@ def test_a_confirmation_forged_in_the_database_does_not_count(panel, proposed):
         m.journal.close()
     for fp in (would_be, "0000-0000-0000-0000"):
         r = panel.run(MEMBER, "verify", "--fingerprint", fp, cwd=root)
-        assert r.returncode == 2 and f"no lock in this session, but the list was locked with fingerprint {fp}" in r.stdout
+        assert (
+            r.returncode == 2 and f"no lock in this session, but the list was locked with fingerprint {fp}" in r.stdout
+        )
 
 
 def test_a_confirmation_forged_and_signed_with_the_secretarys_own_key_does_not_count(panel, proposed):
@@ -286,8 +321,24 @@ def test_a_confirmation_forged_and_signed_with_the_secretarys_own_key_does_not_c
     folder = Path(tempfile.mkdtemp(prefix="pt-sig-", dir="/tmp"))
     try:
         (folder / "sig").write_text(forged[7])
-        good = subprocess.run(["ssh-keygen", "-Y", "verify", "-f", str(root / "signers"), "-I", SEC, "-n", "panel-tui",
-                               "-s", str(folder / "sig")], input=event.signed_bytes, capture_output=True, timeout=60)
+        good = subprocess.run(
+            [
+                "ssh-keygen",
+                "-Y",
+                "verify",
+                "-f",
+                str(root / "signers"),
+                "-I",
+                SEC,
+                "-n",
+                "panel-tui",
+                "-s",
+                str(folder / "sig"),
+            ],
+            input=event.signed_bytes,
+            capture_output=True,
+            timeout=60,
+        )
         assert good.returncode == 0, good.stderr
     finally:
         shutil.rmtree(folder)
@@ -296,8 +347,10 @@ def test_a_confirmation_forged_and_signed_with_the_secretarys_own_key_does_not_c
     sec_fp = PublicKey.parse(panel.pub[SEC]).fingerprint
     r = panel.run(MEMBER, "verify", cwd=root)
     assert r.returncode == 2, r.stdout
-    assert (f"FAIL  event {seq} (lock_confirmed by {CHAIR}): signature refused: it was signed by key {sec_fp}, "
-            f"which signers does not list for {CHAIR} (it is listed for {SEC})") in r.stdout
+    assert (
+        f"FAIL  event {seq} (lock_confirmed by {CHAIR}): signature refused: it was signed by key {sec_fp}, "
+        f"which signers does not list for {CHAIR} (it is listed for {SEC})"
+    ) in r.stdout
     assert f"does not count: it was signed by key {sec_fp}" in log_line(panel, root, seq)
     r = panel.run(SEC, "export", "--format", "json", "--out", str(root / "sessions" / "out"), cwd=root)
     assert r.returncode == 3 and "not locked" in r.stderr
@@ -317,7 +370,7 @@ def test_a_confirmation_forged_and_signed_with_the_secretarys_own_key_does_not_c
 # A member with write access drops the triggers, edits or deletes an event and re-chains
 # everything after it (seq, prev, hash; the confirmation's pointer to its proposal too),
 # keeping the old signatures: the chain is perfect again.
-REWRITE = r'''
+REWRITE = r"""
 import hashlib, json, sqlite3, sys
 path, action, target = sys.argv[1], sys.argv[2], int(sys.argv[3])
 canon = lambda v: json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -342,7 +395,7 @@ for seq, (was, kind, author, at, payload, sig) in enumerate(old, 1):
                  (seq, kind, author, at, payload, prev, digest, sig))
     prev = digest
 conn.execute("COMMIT")
-'''
+"""
 
 
 def test_an_edited_and_rechained_note_is_named_by_its_signature(panel, locked):
@@ -355,8 +408,10 @@ def test_an_edited_and_rechained_note_is_named_by_its_signature(panel, locked):
 
     r = panel.run(MEMBER, "verify", cwd=root)
     assert r.returncode == 2, r.stdout
-    assert ("FAIL  event 2 (note by ptchair): signature refused: the signature does not match the event's bytes: "
-            "the event was changed after it was signed") in r.stdout
+    assert (
+        "FAIL  event 2 (note by ptchair): signature refused: the signature does not match the event's bytes: "
+        "the event was changed after it was signed"
+    ) in r.stdout
     assert "event 1 (" not in r.stdout  # before the edit, everything holds
     for seq in (3, 4, 5, 6):  # after it, each event's signed bytes include the new chain
         assert f"FAIL  event {seq} (" in r.stdout
@@ -383,7 +438,7 @@ def test_a_deleted_and_rechained_note_is_named_by_its_signature(panel, locked):
 
 # -- 3. the Python API with another author's name -------------------------------------------------
 
-API = r'''
+API = r"""
 import sys
 from pathlib import Path
 from panel_tui.config import load_config
@@ -399,7 +454,7 @@ except Refused as exc:
     print(exc, file=sys.stderr)
     sys.exit(exc.exit_status)
 print("written")
-'''
+"""
 
 
 def test_the_api_with_another_authors_name_writes_nothing(panel):
@@ -476,9 +531,10 @@ def test_a_session_planted_as_a_link_before_it_exists_is_refused(panel):
     assert r.returncode == 0, r
     r = panel.run(SEC, "note", "the secretary opens the meeting", cwd=root)
     assert r.returncode == 2
-    assert (f"{link}: the session file is a symbolic link (to {secret}), made by {MEMBER}; refusing to open it: "
-            f"{MEMBER} or an administrator must remove the link"
-            in r.stderr)
+    assert (
+        f"{link}: the session file is a symbolic link (to {secret}), made by {MEMBER}; refusing to open it: "
+        f"{MEMBER} or an administrator must remove the link" in r.stderr
+    )
     r = panel.run(SEC, "verify", cwd=root)
     assert r.returncode == 2 and "is a symbolic link" in r.stderr
     assert_untouched(secret, content, SEC)
@@ -520,13 +576,16 @@ def test_a_conflict_declared_after_the_lock_fails_verify(panel, locked):
 def test_a_signers_file_changed_after_the_lock_fails_verify(panel, locked):
     root = clone(panel, locked.root)
     signers = root / "signers"
-    signers.write_text(signers.read_text(encoding="utf-8") + f'{MEMBER} namespaces="panel-tui" {panel.pub[MEMBER]}\n',
-                       encoding="utf-8")
+    signers.write_text(
+        signers.read_text(encoding="utf-8") + f'{MEMBER} namespaces="panel-tui" {panel.pub[MEMBER]}\n', encoding="utf-8"
+    )
     r = panel.run(MEMBER, "verify", cwd=root)
     assert r.returncode == 2, r.stdout
     # Who may sign is fixed when the meeting starts: with another signers file no lock counts.
-    assert "(lock_confirmed by ptchair) does not count: the signers file is not the one the meeting started with" \
+    assert (
+        "(lock_confirmed by ptchair) does not count: the signers file is not the one the meeting started with"
         in r.stdout
+    )
     r = panel.run(MEMBER, "verify", "--fingerprint", locked.fingerprint, cwd=root)
     assert r.returncode == 2 and "not the one the meeting started with" in r.stdout
     # ... and the session stays closed to writes.
@@ -598,16 +657,48 @@ def test_the_signed_lock_verifies_and_each_signature_checks_with_ssh_keygen_alon
             data = base64.b64decode(event["signed"])
 
             def by_hand(login: str) -> subprocess.CompletedProcess:
-                return accounts.run_as(MEMBER, ["ssh-keygen", "-Y", "verify", "-f", str(root / "signers"), "-I", login,
-                                                "-n", "panel-tui", "-s", str(folder / "sig")], input=data)
+                return accounts.run_as(
+                    MEMBER,
+                    [
+                        "ssh-keygen",
+                        "-Y",
+                        "verify",
+                        "-f",
+                        str(root / "signers"),
+                        "-I",
+                        login,
+                        "-n",
+                        "panel-tui",
+                        "-s",
+                        str(folder / "sig"),
+                    ],
+                    input=data,
+                )
 
             good = by_hand(event["author"])
             assert good.returncode == 0 and b"Good" in good.stdout, good
             other = SEC if event["author"] == CHAIR else CHAIR
             assert by_hand(other).returncode != 0
-            assert accounts.run_as(MEMBER, ["ssh-keygen", "-Y", "verify", "-f", str(root / "signers"), "-I",
-                                            event["author"], "-n", "panel-tui", "-s", str(folder / "sig")],
-                                   input=data + b" ").returncode != 0
+            assert (
+                accounts.run_as(
+                    MEMBER,
+                    [
+                        "ssh-keygen",
+                        "-Y",
+                        "verify",
+                        "-f",
+                        str(root / "signers"),
+                        "-I",
+                        event["author"],
+                        "-n",
+                        "panel-tui",
+                        "-s",
+                        str(folder / "sig"),
+                    ],
+                    input=data + b" ",
+                ).returncode
+                != 0
+            )
     finally:
         shutil.rmtree(folder)
 
@@ -621,8 +712,10 @@ def test_a_member_with_no_key_listed_is_told_what_to_do_and_writes_nothing(panel
     r = panel.run(MEMBER, "note", "--candidate", "C04", "a member's note", cwd=root)
     assert r.returncode == 3
     line = " ".join(panel.pub[MEMBER].split()[:2])
-    assert (f"no usable SSH key listed for {MEMBER} in signers to sign with: add the line "
-            f'`{MEMBER} namespaces="panel-tui" {line}` to {root / "signers"}') in r.stderr
+    assert (
+        f"no usable SSH key listed for {MEMBER} in signers to sign with: add the line "
+        f'`{MEMBER} namespaces="panel-tui" {line}` to {root / "signers"}'
+    ) in r.stderr
     assert "signers lists no key at all for ptmember" in r.stderr
     assert rows(root) == before
 

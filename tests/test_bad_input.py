@@ -15,18 +15,19 @@ import os
 import re
 import sys
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pytest
-
 from conftest import ContestFiles, assert_refused, copy_demo, csv_bytes, run_batch, run_cli, validate_and_rank
 
 SCORES, CANDIDATES, INDICATORS, CONFIG = "scores.csv", "candidates.csv", "indicators.csv", "config.toml"
 LAST_SCORE_LINE = 17765  # the demo's scores.csv: the header and 17,764 scores
 DEEP = 12000  # a line well past the first 64 KiB of scores.csv, which the loader sniffs separately
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
-       + bytes(range(256)))
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    + bytes(range(256))
+)
 NEITHER = b"\xff\xfe\x80\xff"  # bytes that are neither UTF-8 nor CP949
 
 
@@ -52,6 +53,7 @@ def defect(name: str, *, rank: bool = False):
         if rank:
             ALSO_RANK.add(name)
         return make
+
     return register
 
 
@@ -88,6 +90,7 @@ def _bad_cell(file: str, line: int, column: str, value: str) -> Callable[[Contes
     def make(contest: ContestFiles) -> Expect:
         contest.set_cell(file, line, column, value)
         return Expect(file, f"line {line}", column)
+
     return make
 
 
@@ -100,6 +103,7 @@ def _above_max(line: int) -> Callable[[ContestFiles], Expect]:
         indicator = contest.rows(SCORES)[line - 1][2]
         contest.set_cell(SCORES, line, "score", f"{contest.max_points(indicator) + 0.5:g}")
         return Expect(SCORES, f"line {line}", "score")
+
     return make
 
 
@@ -155,6 +159,7 @@ def _missing_column(file: str, column: str) -> Callable[[ContestFiles], Expect]:
     def make(contest: ContestFiles) -> Expect:
         contest.drop_column(file, column)
         return Expect(file, "line 1", column)
+
     return make
 
 
@@ -206,6 +211,7 @@ def _whole(file: str, content: bytes) -> Callable[[ContestFiles], Expect]:
     def make(contest: ContestFiles) -> Expect:
         contest.path(file).write_bytes(content)
         return Expect(file)
+
     return make
 
 
@@ -217,6 +223,7 @@ def _header_only(file: str) -> Callable[[ContestFiles], Expect]:
     def make(contest: ContestFiles) -> Expect:
         contest.write_rows(file, contest.rows(file)[:1])
         return Expect(file)
+
     return make
 
 
@@ -339,6 +346,7 @@ def _unknown_key(old: str, new: str, key: str) -> Callable[[ContestFiles], Expec
     def make(contest: ContestFiles) -> Expect:
         contest.edit_config(old, new)
         return Expect(CONFIG, mentions=(key,))
+
     return make
 
 
@@ -400,13 +408,18 @@ def _(contest):
 
 @defect("rank --category nope")
 def _(contest):
-    return Expect(None, mentions=("nope",),
-                  commands=(("rank", "--format", "json", "--category", "nope", "--config", str(contest.config)),))
+    return Expect(
+        None,
+        mentions=("nope",),
+        commands=(("rank", "--format", "json", "--category", "nope", "--config", str(contest.config)),),
+    )
 
 
 @defect("rank --format yaml")
 def _(contest):
-    return Expect(None, mentions=("--format",), commands=(("rank", "--format", "yaml", "--config", str(contest.config)),))
+    return Expect(
+        None, mentions=("--format",), commands=(("rank", "--format", "yaml", "--config", str(contest.config)),)
+    )
 
 
 # -- running them ---------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from browser import CHROMIUM, TESSERACT, Browser, free_port, wait_for_http
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,10 +19,13 @@ DEMO = ROOT / "panel_tui" / "demo"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 ME = __import__("pwd").getpwuid(os.geteuid()).pw_name
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(
-    not (CHROMIUM and TESSERACT),
-    reason="needs Debian's chromium and tesseract-ocr (.ci/run installs them)",
-)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not (CHROMIUM and TESSERACT),
+        reason="needs Debian's chromium and tesseract-ocr (.ci/run installs them)",
+    ),
+]
 
 
 @pytest.fixture
@@ -34,7 +36,11 @@ def served(tmp_path: Path):
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "panel_tui", "serve", "--port", str(port), "--font-size", "18"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/")
@@ -61,8 +67,13 @@ def test_the_served_display_shows_the_leaderboard_and_follows_the_focus(served):
             )
             # read-only: the footer offers no action that writes
             assert "focus" not in text.lower() and "note" not in text.lower()
-            focus = subprocess.run([sys.executable, "-m", "panel_tui", "focus", "--candidate", "C04"], cwd=root,
-                                   capture_output=True, text=True, timeout=60)
+            focus = subprocess.run(
+                [sys.executable, "-m", "panel_tui", "focus", "--candidate", "C04"],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
             assert focus.returncode == 0, focus.stderr
             await browser.wait_for_text(["Under discussion: Siheung"], ARTIFACTS / "served-focus.png")
 
@@ -73,9 +84,14 @@ def test_serve_warns_when_not_on_loopback(tmp_path):
     shutil.copytree(DEMO / "data", tmp_path / "data")
     shutil.copy(DEMO / "config.toml", tmp_path / "config.toml")
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "panel_tui", "serve", "--host", "0.0.0.0", "--port", str(port)],
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "panel_tui", "serve", "--host", "0.0.0.0", "--port", str(port)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/")
     finally:

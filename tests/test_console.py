@@ -7,12 +7,11 @@ import os
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
+from conftest import score_the_pending_candidate
 from textual.worker import WorkerCancelled
 
-import polars as pl
-
-from conftest import score_the_pending_candidate
 from panel_tui.config import load_config
 from panel_tui.engine import standings
 from panel_tui.inputs import load_contest
@@ -87,8 +86,10 @@ def test_live_scores_update_in_place_and_keep_the_cursor(contest):
             scores = contest / "data" / "scores.csv"
             lines = scores.read_text(encoding="utf-8").splitlines()
             full = (",CI01,", ",CI02,", ",CI03,", ",CI04,")
-            lines = [",".join(l.split(",")[:3] + ["35"]) if l.startswith("C05,") and any(i in l for i in full) else l
-                     for l in lines]
+            lines = [
+                ",".join(l.split(",")[:3] + ["35"]) if l.startswith("C05,") and any(i in l for i in full) else l
+                for l in lines
+            ]
             scores.write_text("\n".join(lines) + "\n", encoding="utf-8")
             expected = standings(load_contest(load_config(contest / "config.toml"))).board("large_city")
             c05 = expected.entries.filter(pl.col("candidate_id") == "C05").row(0, named=True)
@@ -348,8 +349,11 @@ def test_secretary_proposes_chair_confirms_by_keys_and_the_display_turns_to_the_
         secretary = make_app(tmp_path, who="kim")
         chair = make_app(tmp_path, who="lee")
         display = make_app(tmp_path, display=True, who="park")
-        async with (secretary.run_test(size=(200, 50)) as sec, chair.run_test(size=(80, 24)) as ch,
-                    display.run_test(size=(200, 50)) as shown):
+        async with (
+            secretary.run_test(size=(200, 50)) as sec,
+            chair.run_test(size=(80, 24)) as ch,
+            display.run_test(size=(200, 50)) as shown,
+        ):
             for pilot, app in ((sec, secretary), (ch, chair), (shown, display)):
                 await settled(pilot, app)
             secretary.meeting.exclude("C24", "withdrawn", "withdrew on 12 Sept")
@@ -416,6 +420,7 @@ def test_resizing_the_terminal_switches_between_the_compact_and_the_wide_board(c
 def test_a_note_or_the_focus_reuses_the_boards_and_the_analysis(contest):
     """Only new files or new decisions recompute the standings and the robustness analysis
     (2.7 s at 10,000 candidates, bench/README.md); a note or the focus only redraws marks."""
+
     async def scenario():
         app = make_app(contest)
         writer = Meeting(load_config(contest / "config.toml"), contest / "sessions" / "2022.sqlite")
@@ -430,8 +435,11 @@ def test_a_note_or_the_focus_reuses_the_boards_and_the_analysis(contest):
             writer.decide_tie("service", ["S02", "S01"], "S02 covers more districts")
             await settled(pilot, app, lambda: bool(app.snapshot.state.decisions.tie_orders))
             assert app.snapshot.standings is not boards and app.analysing is not analysing
-            await settled(pilot, app, lambda: app.analysis is not None
-                          and app.analysing.state.decisions == app.snapshot.state.decisions)
+            await settled(
+                pilot,
+                app,
+                lambda: app.analysis is not None and app.analysing.state.decisions == app.snapshot.state.decisions,
+            )
 
     run(scenario())
 
@@ -489,8 +497,11 @@ def test_a_proposal_whose_files_changed_is_stale_on_every_screen_and_cannot_be_c
         chair = make_app(root, who="lee")
         display = make_app(root, display=True, who="park")
         secretary = make_app(root, who="kim")
-        async with (chair.run_test(size=(200, 50)) as ch, display.run_test(size=(80, 24)) as shown,
-                    secretary.run_test(size=(200, 50)) as sec):
+        async with (
+            chair.run_test(size=(200, 50)) as ch,
+            display.run_test(size=(80, 24)) as shown,
+            secretary.run_test(size=(200, 50)) as sec,
+        ):
             for pilot, app in ((ch, chair), (shown, display), (sec, secretary)):
                 await settled(pilot, app)
                 assert "waiting for the chair's confirmation" in text_of(app.query_one("#lock-title"))
@@ -498,11 +509,14 @@ def test_a_proposal_whose_files_changed_is_stale_on_every_screen_and_cannot_be_c
             await ch.pause()
             assert chair.screen.query("#confirm")  # a proposal that still stands can be confirmed
             assert "unsigned journal: protects against accidents, not against an account on this host" in text_of(
-                chair.screen.query_one("#signing"))
+                chair.screen.query_one("#signing")
+            )
 
             lower_ansan(root / "data" / "scores.csv")
             for pilot, app in ((ch, chair), (shown, display), (sec, secretary)):
-                await settled(pilot, app, lambda app=app: app.snapshot.check is not None and bool(app.snapshot.check.stale))
+                await settled(
+                    pilot, app, lambda app=app: app.snapshot.check is not None and bool(app.snapshot.check.stale)
+                )
                 title = text_of(app.query_one("#lock-title"))
                 assert "Proposal by kim is stale: scores.csv changed at " in title, title
                 assert "waiting" not in title
@@ -525,8 +539,15 @@ def test_a_proposal_whose_files_changed_is_stale_on_every_screen_and_cannot_be_c
             await sec.pause()
             assert str(secretary.screen.query_one("#propose").label) == "Propose again"
             await sec.press("p")
-            await settled(ch, chair, lambda: chair.snapshot.check is not None and not chair.snapshot.check.stale
-                          and chair.snapshot.state.proposal.seq > events)
+            await settled(
+                ch,
+                chair,
+                lambda: (
+                    chair.snapshot.check is not None
+                    and not chair.snapshot.check.stale
+                    and chair.snapshot.state.proposal.seq > events
+                ),
+            )
             await ch.pause(0.1)
             assert "waiting for the chair's confirmation" in text_of(chair.query_one("#lock-title"))
             assert chair.screen.query("#confirm")
@@ -541,7 +562,9 @@ def test_after_the_lock_the_boards_show_the_locked_list_and_a_banner_when_the_fi
     kim, lee = ready_to_lock(root)
     kim.propose_lock()
     lock = lee.confirm_lock()
-    locked_total = next(e["total"] for c in lock.final["categories"] for e in c["entries"] if e["candidate_id"] == "C10")
+    locked_total = next(
+        e["total"] for c in lock.final["categories"] for e in c["entries"] if e["candidate_id"] == "C10"
+    )
     scores = root / "data" / "scores.csv"
     good = scores.read_bytes()
 
@@ -597,7 +620,9 @@ def test_after_the_lock_the_boards_show_the_locked_list_and_a_banner_when_the_fi
             await shown.pause(0.1)
             screen = display.screen
             assert "LIVE standings" in text_of(screen.query_one("#list-shown"))
-            assert "Showing the LIVE standings" in text_of(screen.query(ScreenBanners).first().query(".drift-banner").first())
+            assert "Showing the LIVE standings" in text_of(
+                screen.query(ScreenBanners).first().query(".drift-banner").first()
+            )
             assert display.board("large_city").cell_text("C10", "total").strip() == f"{locked_total - 1:.2f}"
             await shown.press("v")
             await shown.pause(0.1)

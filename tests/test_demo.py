@@ -13,8 +13,12 @@ ROOT = Path(__file__).resolve().parent.parent
 ANNOUNCED = {
     "large_city": {"Gimhae", "Suwon", "Siheung", "Incheon"},
     "small_city": {"Gangneung-si", "Daegu Dalseo-gu", "Seoul Gangdong-gu", "Seoul Seocho-gu", "Osan-si"},
-    "service": {"Smart City Pass", "Smart Integrated Parking Information System", "Smart Parking Service",
-                "IoT Shared Parking Service"},
+    "service": {
+        "Smart City Pass",
+        "Smart Integrated Parking Information System",
+        "Smart Parking Service",
+        "IoT Shared Parking Service",
+    },
 }
 
 
@@ -26,8 +30,13 @@ def english(name: str) -> str:
 def demo(tmp_path_factory) -> dict:
     # From an empty directory: no ./config.toml, so the demo bundled in the package is used.
     cwd = tmp_path_factory.mktemp("empty")
-    out = subprocess.run([sys.executable, "-m", "panel_tui", "rank", "--format", "json"], cwd=cwd,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "panel_tui", "rank", "--format", "json"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return {c["id"]: c for c in json.loads(out)["categories"]}
 
 
@@ -65,8 +74,9 @@ def test_every_rule_is_on_show(demo):
 
 
 def test_demo_data_is_what_the_seeded_script_writes(tmp_path):
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_demo.py"), str(tmp_path)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "make_demo.py"), str(tmp_path)], check=True, capture_output=True
+    )
     shipped = ROOT / "panel_tui" / "demo" / "data"
     for name in ("candidates.csv", "indicators.csv", "scores.csv"):
         assert (tmp_path / name).read_bytes() == (shipped / name).read_bytes(), name
@@ -74,7 +84,12 @@ def test_demo_data_is_what_the_seeded_script_writes(tmp_path):
 
 def test_root_config_is_the_same_contest(tmp_path):
     def run(*args, cwd):
-        return subprocess.run([sys.executable, "-m", "panel_tui", "rank", "--format", "json", *args], cwd=cwd,
-                              capture_output=True, text=True, check=True).stdout
+        return subprocess.run(
+            [sys.executable, "-m", "panel_tui", "rank", "--format", "json", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
 
     assert run(cwd=ROOT) == run(cwd=tmp_path)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-
 from handmade import by_evaluator, candidates, config, consolidated, indicators, rank, rows
+
 from panel_tui.engine import Decisions, Exclusion, TieOrder, round_half_away, to_json
 
 ONE = indicators(("I1", "A1", 10.0))
@@ -19,6 +19,7 @@ def one_cell(values, **cfg):
 
 
 # 1. Consolidation ---------------------------------------------------------------------
+
 
 def test_trimmed_mean_drops_one_highest_and_one_lowest():
     # (8 + 6 + 6) / 3 = 6.666… -> 6.67
@@ -55,10 +56,20 @@ def test_recusal_uses_the_scores_present():
 
 # 2. Totals, subtotals, percent, rounding -----------------------------------------------
 
+
 @pytest.mark.parametrize(
     "value, decimals, expected",
-    [(2.675, 2, 2.68), (1.005, 2, 1.01), (-1.005, 2, -1.01), (0.125, 2, 0.13), (2.5, 0, 3.0), (-2.5, 0, -3.0),
-     (1.0049, 2, 1.0), (28.4, 2, 28.4), (69.995, 2, 70.0)],
+    [
+        (2.675, 2, 2.68),
+        (1.005, 2, 1.01),
+        (-1.005, 2, -1.01),
+        (0.125, 2, 0.13),
+        (2.5, 0, 3.0),
+        (-2.5, 0, -3.0),
+        (1.0049, 2, 1.0),
+        (28.4, 2, 28.4),
+        (69.995, 2, 70.0),
+    ],
 )
 def test_round_half_away_from_zero(value, decimals, expected):
     assert pl.select(round_half_away(pl.lit(value), decimals)).item() == expected
@@ -85,6 +96,7 @@ def test_threshold_compares_rounded_percent():
 
 # 3. Pending ------------------------------------------------------------------------------
 
+
 def test_candidate_missing_an_indicator_is_pending_and_not_ranked():
     scores = consolidated({"P": {"I1": 9, "I2": 9}, "Q": {"I1": 10}})
     result = rank(config(), candidates("P", "Q"), TWO, scores)
@@ -97,14 +109,16 @@ def test_candidate_missing_an_indicator_is_pending_and_not_ranked():
 
 # 4-8. Ranking, ties, certification, top, borderline, grade ---------------------------------
 
-BOARD = consolidated({
-    "P": {"I1": 9, "I2": 9},   # 18 -> 90 %
-    "Q": {"I1": 8, "I2": 8},   # 16, A1 8
-    "R": {"I1": 6, "I2": 10},  # 16, A1 6: below Q on A1
-    "S": {"I1": 7, "I2": 7},   # 14
-    "T": {"I1": 7, "I2": 7},   # 14: a full tie with S
-    "U": {"I1": 5, "I2": 5},   # 10
-})
+BOARD = consolidated(
+    {
+        "P": {"I1": 9, "I2": 9},  # 18 -> 90 %
+        "Q": {"I1": 8, "I2": 8},  # 16, A1 8
+        "R": {"I1": 6, "I2": 10},  # 16, A1 6: below Q on A1
+        "S": {"I1": 7, "I2": 7},  # 14
+        "T": {"I1": 7, "I2": 7},  # 14: a full tie with S
+        "U": {"I1": 5, "I2": 5},  # 10
+    }
+)
 SIX = candidates("P", "Q", "R", "S", "T", "U")
 
 
@@ -197,8 +211,9 @@ def test_exclusion_removes_from_ranking():
 
 def test_order_ranked_then_pending_then_excluded():
     scores = consolidated({"A": {"I1": 1, "I2": 1}, "B": {"I1": 9}, "C": {"I1": 2, "I2": 2}, "D": {"I1": 3, "I2": 3}})
-    result = rank(config(), candidates("D", "C", "B", "A"), TWO, scores,
-                  Decisions(exclusions=(Exclusion("A", "other", "x"),)))
+    result = rank(
+        config(), candidates("D", "C", "B", "A"), TWO, scores, Decisions(exclusions=(Exclusion("A", "other", "x"),))
+    )
     assert result.boards[0].entries["candidate_id"].to_list() == ["D", "C", "B", "A"]
     assert result.boards[0].entries["status"].to_list() == ["not_certified", "not_certified", "pending", "excluded"]
 
@@ -206,8 +221,14 @@ def test_order_ranked_then_pending_then_excluded():
 def test_borderline_margin_is_exact_in_decimal():
     # 71.00 % is within 0.9 of 70.1 even though 71.0 - 70.1 is 0.9000000000000057 in binary.
     inds = indicators(("I1", "A1", 100.0))
-    x = rows(rank(config(threshold=70.1, review_margin=0.9, tie_break=()), candidates("X"), inds,
-                  consolidated({"X": {"I1": 71.0}})))["X"]
+    x = rows(
+        rank(
+            config(threshold=70.1, review_margin=0.9, tie_break=()),
+            candidates("X"),
+            inds,
+            consolidated({"X": {"I1": 71.0}}),
+        )
+    )["X"]
     assert x["borderline"] is True
 
 
@@ -222,8 +243,20 @@ def test_json_document_has_exactly_the_spec_keys():
     assert list(cat) == ["id", "label", "threshold", "max_points", "unresolved_ties", "entries"]
     assert cat["max_points"] == 20.0 and cat["unresolved_ties"] == [["S", "T"]]
     assert list(cat["entries"][0]) == [
-        "rank", "candidate_id", "name", "total", "percent", "areas", "grade", "status", "certified", "top", "tie",
-        "borderline", "decided_by", "evaluators",
+        "rank",
+        "candidate_id",
+        "name",
+        "total",
+        "percent",
+        "areas",
+        "grade",
+        "status",
+        "certified",
+        "top",
+        "tie",
+        "borderline",
+        "decided_by",
+        "evaluators",
     ]
     assert cat["entries"][0]["areas"] == {"A1": 9.0, "A2": 9.0}
     assert cat["entries"][0]["evaluators"] is None  # no evaluator_id column

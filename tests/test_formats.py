@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import polars as pl
 import pytest
 import xlsxwriter
-
 from conftest import ContestFiles, assert_refused, copy_demo, csv_bytes, run_batch
 
 SCORE_SCHEMA = {"candidate_id": pl.String, "evaluator_id": pl.String, "indicator_id": pl.String, "score": pl.Float64}
@@ -55,7 +54,7 @@ def _cp949(contest):
         reencode(contest, name, "cp949")
     # The point of the variant: Hangul really is in CP949 now, not UTF-8.
     raw = contest.path("candidates.csv").read_bytes()
-    assert "인천광역시".encode("cp949") in raw and "인천광역시".encode("utf-8") not in raw
+    assert "인천광역시".encode("cp949") in raw and "인천광역시".encode() not in raw
 
 
 def _scores_parquet(contest):
@@ -108,7 +107,9 @@ def sheet(contest: ContestFiles) -> list[list]:
     return [list(r) for r in scores_frame(contest).head(ROWS).iter_rows()]
 
 
-def write_xlsx(path: Path, rows: list[list | None], header=("candidate_id", "evaluator_id", "indicator_id", "score")) -> None:
+def write_xlsx(
+    path: Path, rows: list[list | None], header=("candidate_id", "evaluator_id", "indicator_id", "score")
+) -> None:
     """A workbook as a person makes one: numbers as numbers, text as text; ``None`` leaves a
     cell (or, for a whole row, the row) empty."""
     book = xlsxwriter.Workbook(str(path))
@@ -123,15 +124,18 @@ def write_xlsx(path: Path, rows: list[list | None], header=("candidate_id", "eva
 
 def xlsx_cell(record: int, column: int, value) -> Callable[[ContestFiles], None]:
     """``value`` in the sheet's ``record``-th score (0-based), which is workbook row record + 2."""
+
     def make(contest):
         rows = sheet(contest)
         rows[record][column] = value
         write_xlsx(use(contest, "scores", ".xlsx"), rows)
+
     return make
 
 
 def parquet_cell(record: int, column: str, value, dtype=None) -> Callable[[ContestFiles], None]:
     """``value`` in the ``record``-th score (0-based), which is Parquet row record + 1."""
+
     def make(contest):
         frame = scores_frame(contest).head(ROWS)
         if dtype is not None:
@@ -139,7 +143,9 @@ def parquet_cell(record: int, column: str, value, dtype=None) -> Callable[[Conte
         values = frame[column].to_list()
         values[record] = value
         frame.with_columns(pl.Series(column, values, dtype=frame.schema[column])).write_parquet(
-            use(contest, "scores", ".parquet"))
+            use(contest, "scores", ".parquet")
+        )
+
     return make
 
 
@@ -160,10 +166,13 @@ BAD = {
     "parquet: NaN score": (parquet_cell(149, "score", math.nan), "scores.parquet", "row 150", "score"),
     "parquet: negative score": (parquet_cell(199, "score", -1.0), "scores.parquet", "row 200", "score"),
     "parquet: null score": (parquet_cell(99, "score", None), "scores.parquet", "row 100", "score"),
-    "parquet: text in a text score column": (parquet_cell(49, "score", "abc", pl.String), "scores.parquet", "row 50",
-                                             "score"),
-    "parquet: unknown indicator": (parquet_cell(9, "indicator_id", "CI99"), "scores.parquet", "row 10",
-                                   "indicator_id"),
+    "parquet: text in a text score column": (
+        parquet_cell(49, "score", "abc", pl.String),
+        "scores.parquet",
+        "row 50",
+        "score",
+    ),
+    "parquet: unknown indicator": (parquet_cell(9, "indicator_id", "CI99"), "scores.parquet", "row 10", "indicator_id"),
 }
 
 

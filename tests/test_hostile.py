@@ -24,16 +24,23 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
 from hostile import CONTEST_NAME, HOSTILE, RAW, make_hostile_contest
+
 from panel_tui.text import visible
 
 ENV = {**os.environ, "PYTHONIOENCODING": "utf-8"}
 
 
 def cli(root: Path, *args: str, expect: int = 0) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, "-m", "panel_tui", *args], cwd=root, capture_output=True, text=True,
-                          encoding="utf-8", env=ENV, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "panel_tui", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=ENV,
+        timeout=120,
+    )
     assert done.returncode == expect, f"{args}: exit {done.returncode}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
     assert "Traceback" not in done.stderr, done.stderr
     for stream in (done.stdout, done.stderr):
@@ -79,9 +86,25 @@ def test_every_command_prints_the_hostile_contest_as_text_and_json_keeps_it_exac
     for i, note in enumerate(HOSTILE):
         cli(root, "note", f"--candidate={first if i % 2 else pending}", "--", note)  # ids and notes may start with -
     cli(root, "focus", f"--candidate={first}")
-    cli(root, "decide", "exclude", f"--candidate={pending}", "--code", "withdrawn", "--reason", "=cmd|' /C calc'!A0 \x1b[2J")
-    cli(root, "decide", "tie", f"--category={service}", f"--order={','.join(reversed(tie))}",
-        "--reason", "[/] the panel \u202ereversed | =1+1\nsecond line")
+    cli(
+        root,
+        "decide",
+        "exclude",
+        f"--candidate={pending}",
+        "--code",
+        "withdrawn",
+        "--reason",
+        "=cmd|' /C calc'!A0 \x1b[2J",
+    )
+    cli(
+        root,
+        "decide",
+        "tie",
+        f"--category={service}",
+        f"--order={','.join(reversed(tie))}",
+        "--reason",
+        "[/] the panel \u202ereversed | =1+1\nsecond line",
+    )
     log = cli(root, "log").stdout
     assert len(log.strip().splitlines()) == len(HOSTILE) + 3  # one line per event: a newline forges none
     assert "␛]0;pwned␇" in log and "line␊break" in log
@@ -152,8 +175,13 @@ def test_every_console_screen_shows_the_hostile_text_literally(tmp_path: Path):
     session = tmp_path / "sessions" / "hostile.sqlite"
 
     def app_for(who: str, *, display: bool = False) -> PanelApp:
-        return PanelApp(Meeting(config, session, who=who), Meeting(config, session, writable=False, who=who),
-                        display=display, exports=tmp_path / "exports", clock=False)
+        return PanelApp(
+            Meeting(config, session, who=who),
+            Meeting(config, session, writable=False, who=who),
+            display=display,
+            exports=tmp_path / "exports",
+            clock=False,
+        )
 
     async def settle(pilot, app, condition=lambda: True):
         for _ in range(100):
@@ -227,8 +255,11 @@ def test_every_console_screen_shows_the_hostile_text_literally(tmp_path: Path):
 
         display = app_for("park", display=True)
         async with display.run_test(size=(120, 40)) as pilot:
-            await settle(pilot, display, lambda: type(display.screen).__name__ == "LockScreen"
-                         and "line two" in _screen_text(display))
+            await settle(
+                pilot,
+                display,
+                lambda: type(display.screen).__name__ == "LockScreen" and "line two" in _screen_text(display),
+            )
             shown = _screen_text(display)
             assert visible("[/] =1+1 \x1b]0;pwned\x07 | reason\nline two") in shown
             # Read-only through the palette too.
@@ -256,8 +287,9 @@ def test_a_failure_keeps_the_console_up_with_a_banner_and_a_log(tmp_path: Path, 
     config_path = make_hostile_contest(tmp_path, secretary="kim")
     config = load_config(config_path)
     session = tmp_path / "sessions" / "hostile.sqlite"
-    app = app_module.PanelApp(Meeting(config, session, who="kim"), Meeting(config, session, writable=False, who="kim"),
-                              clock=False)
+    app = app_module.PanelApp(
+        Meeting(config, session, who="kim"), Meeting(config, session, writable=False, who="kim"), clock=False
+    )
 
     def broken_compose(self):
         raise RuntimeError("a bug while showing the detail [/] \x1b]0;x\x07")
@@ -291,12 +323,24 @@ def test_a_failure_keeps_the_console_up_with_a_banner_and_a_log(tmp_path: Path, 
 def test_no_escape_from_the_files_reaches_the_real_terminal(tmp_path: Path):
     """The real console in a pseudo-terminal: its output holds none of the hostile sequences."""
     config = make_hostile_contest(tmp_path, chair_confirms=False)
-    subprocess.run([sys.executable, "-m", "panel_tui", "note", "--candidate=-C01", "\x1b]0;pwned\x07 in a note"],
-                   cwd=tmp_path, check=True, capture_output=True, env=ENV)
+    subprocess.run(
+        [sys.executable, "-m", "panel_tui", "note", "--candidate=-C01", "\x1b]0;pwned\x07 in a note"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        env=ENV,
+    )
     master, slave = pty.openpty()
     env = {**ENV, "TERM": "xterm-256color", "COLUMNS": "200", "LINES": "50"}
-    child = subprocess.Popen([sys.executable, "-m", "panel_tui", "--config", str(config)], stdin=slave, stdout=slave,
-                             stderr=slave, env=env, cwd=tmp_path, start_new_session=True)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "panel_tui", "--config", str(config)],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        cwd=tmp_path,
+        start_new_session=True,
+    )
     os.close(slave)
     screen = bytearray()
 

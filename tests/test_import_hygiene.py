@@ -6,16 +6,21 @@ import subprocess
 import sys
 
 CORE = [
-    "panel_tui.config", "panel_tui.inputs", "panel_tui.engine", "panel_tui.report", "panel_tui.cli",
-    "panel_tui.session", "panel_tui.meeting", "panel_tui.export", "panel_tui.analysis",
+    "panel_tui.config",
+    "panel_tui.inputs",
+    "panel_tui.engine",
+    "panel_tui.report",
+    "panel_tui.cli",
+    "panel_tui.session",
+    "panel_tui.meeting",
+    "panel_tui.export",
+    "panel_tui.analysis",
 ]
 
 
 def test_core_imports_no_textual():
     code = (
-        "import sys\n"
-        + "".join(f"import {m}\n" for m in CORE)
-        + "from panel_tui.cli import main\n"
+        "import sys\n" + "".join(f"import {m}\n" for m in CORE) + "from panel_tui.cli import main\n"
         "assert main(['validate']) == 0\n"
         "assert main(['rank', '--format', 'json']) == 0\n"
         "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"

@@ -35,8 +35,17 @@ def scores(rng: random.Random, pool: list[str], previous: list[dict] | None = No
         a1, a2 = rng.choice([round(rng.uniform(20, 60), 2), 55.0, 40.25]), round(rng.uniform(10, 40), 2)
         fate = rng.random()
         status = "pending" if fate < unranked * 2 / 3 else "excluded" if fate < unranked else None
-        rows.append({"candidate_id": cid, "name": f"Name [{cid}]", "A1": a1, "A2": a2, "total": a1 + a2,
-                     "percent": a1 + a2, "status": status})
+        rows.append(
+            {
+                "candidate_id": cid,
+                "name": f"Name [{cid}]",
+                "A1": a1,
+                "A2": a2,
+                "total": a1 + a2,
+                "percent": a1 + a2,
+                "status": status,
+            }
+        )
     return rows
 
 

@@ -13,29 +13,31 @@ As in test_bad_input.py, a module fixture prepares every case and runs them side
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
 import resource
 import signal
-import stat
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Callable
 
 import polars as pl
 import pytest
 import xlsxwriter
-
-from conftest import ContestFiles, _env, assert_refused, copy_demo, csv_bytes, run_batch, run_cli
+from conftest import ContestFiles, _env, assert_refused, copy_demo, run_batch, run_cli
 
 SCORES, CANDIDATES, INDICATORS, CONFLICTS, CONFIG = (
-    "scores.csv", "candidates.csv", "indicators.csv", "conflicts.csv", "config.toml")
+    "scores.csv",
+    "candidates.csv",
+    "indicators.csv",
+    "conflicts.csv",
+    "config.toml",
+)
 DEEP = 12000  # past the first 64 KiB of scores.csv
 ZWSP, RLO, ESC, NBSP = "\u200b", "\u202e", "\x1b", "\u00a0"
 
@@ -59,6 +61,7 @@ def case(name: str):
         assert name not in CASES, name
         CASES[name] = make
         return make
+
     return register
 
 
@@ -67,17 +70,36 @@ def case(name: str):
 ID_CELLS = [
     # (name, file, line, column, value, what the message shows)
     ("candidate_id with a zero-width space in candidates.csv", CANDIDATES, 9, "candidate_id", "C08" + ZWSP, "U+200B"),
-    ("category with a trailing no-break space in candidates.csv", CANDIDATES, 12, "category", "small_city" + NBSP,
-     "leading or trailing"),
+    (
+        "category with a trailing no-break space in candidates.csv",
+        CANDIDATES,
+        12,
+        "category",
+        "small_city" + NBSP,
+        "leading or trailing",
+    ),
     ("candidate_id with a zero-width space in scores.csv", SCORES, 40, "candidate_id", "C01" + ZWSP, "U+200B"),
     ("candidate_id with a leading space in scores.csv", SCORES, DEEP, "candidate_id", " C05", "leading or trailing"),
     ("evaluator_id with a bidi override in scores.csv", SCORES, DEEP, "evaluator_id", "E0" + RLO + "1", "U+202E"),
     ("evaluator_id with a trailing space in scores.csv", SCORES, 777, "evaluator_id", "E03 ", "leading or trailing"),
     ("indicator_id with ESC in scores.csv", SCORES, 15000, "indicator_id", "CI0" + ESC + "1", "U+001B"),
-    ("indicator_id with a trailing space in indicators.csv", INDICATORS, 9, "indicator_id", "CI08 ", "leading or trailing"),
+    (
+        "indicator_id with a trailing space in indicators.csv",
+        INDICATORS,
+        9,
+        "indicator_id",
+        "CI08 ",
+        "leading or trailing",
+    ),
     ("area_id with an escape sequence in indicators.csv", INDICATORS, 5, "area_id", "A1" + ESC + "[31m", "U+001B"),
-    ("indicator_set with a leading space in indicators.csv", INDICATORS, 20, "indicator_set", " city",
-     "leading or trailing"),
+    (
+        "indicator_set with a leading space in indicators.csv",
+        INDICATORS,
+        20,
+        "indicator_set",
+        " city",
+        "leading or trailing",
+    ),
     ("evaluator_id with a zero-width joiner in conflicts.csv", CONFLICTS, 2, "evaluator_id", "E05\u200d", "U+200D"),
     ("candidate_id with a BOM inside in conflicts.csv", CONFLICTS, 2, "candidate_id", "C0\ufeff4", "U+FEFF"),
 ]
@@ -88,6 +110,7 @@ def _id_cell(file: str, line: int, column: str, value: str, shown: str):
         contest.set_cell(file, line, column, value)
         hidden = next((c for c in value if not (c.isascii() and c.isprintable())), None)
         return Expect(file, f"line {line}", column, mentions=(shown,), raw=hidden)
+
     return make
 
 
@@ -147,10 +170,15 @@ def _link(contest: ContestFiles, name: str, target: str) -> Path:
 for _file in (SCORES, CANDIDATES, INDICATORS, CONFLICTS):
     case(f"{_file} is a FIFO")(lambda contest, f=_file: (_fifo(contest, f), Expect(f, mentions=("FIFO",)))[1])
 
-for _file, _device in ((SCORES, "/dev/zero"), (SCORES, "/dev/urandom"), (INDICATORS, "/dev/zero"),
-                       (CONFLICTS, "/dev/null")):
+for _file, _device in (
+    (SCORES, "/dev/zero"),
+    (SCORES, "/dev/urandom"),
+    (INDICATORS, "/dev/zero"),
+    (CONFLICTS, "/dev/null"),
+):
     case(f"{_file} is a link to {_device}")(
-        lambda contest, f=_file, d=_device: (_link(contest, f, d), Expect(f, mentions=("character device",)))[1])
+        lambda contest, f=_file, d=_device: (_link(contest, f, d), Expect(f, mentions=("character device",)))[1]
+    )
 
 
 @case("scores.csv is a loop of symbolic links")
@@ -193,10 +221,12 @@ def _(contest):
 
 def _local_config(make_it: Callable[[Path], None], mentions: tuple[str, ...]):
     """./config.toml (no --config) that is there but not a regular file: refused, not the demo."""
+
     def make(contest: ContestFiles) -> Expect:
         contest.config.unlink()
         make_it(contest.config)
         return Expect(CONFIG, mentions=mentions, args=("rank", "--format", "json"), cwd=contest.root)
+
     return make
 
 
@@ -233,7 +263,8 @@ def _(contest):
     rows[20][0] = "C20" + ZWSP
     contest.write_rows(CANDIDATES, rows)
     contest.path(CANDIDATES).write_bytes(
-        contest.path(CANDIDATES).read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+        contest.path(CANDIDATES).read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    )
     return Expect(CANDIDATES, "line 22", "candidate_id", mentions=("U+200B",))
 
 
@@ -249,6 +280,7 @@ def _parquet_column(column: str, make_values: Callable[[pl.Series], pl.Series], 
         path = contest.point("scores", "data/scores.parquet")
         frame.write_parquet(path)
         return Expect("scores.parquet", column=column, mentions=(type_name,))
+
     return make
 
 
@@ -288,8 +320,9 @@ def _workbook(contest: ContestFiles, path: Path, formula_row: int | None = None,
         for c, cell in enumerate(row):
             if r and c == 3:
                 if r + 1 == formula_row:
-                    sheet.write_formula(r, c, f"=D{r}+1", None, formula_value) if formula_value is not None \
-                        else sheet.write_formula(r, c, f"=D{r}+1")
+                    sheet.write_formula(
+                        r, c, f"=D{r}+1", None, formula_value
+                    ) if formula_value is not None else sheet.write_formula(r, c, f"=D{r}+1")
                 else:
                     sheet.write_number(r, c, float(cell))
             else:
@@ -329,6 +362,7 @@ def _(contest):
         if name.startswith("xl/worksheets/"):
             return re.sub(rb"(<f>[^<]*</f>)<v>[^<]*</v>", rb"\1", data)
         return data
+
     _rewrite_zip(path, change)
     return Expect("scores.xlsx", "row 120", "score", mentions=("D120", "no stored value"))
 
@@ -336,8 +370,10 @@ def _(contest):
 @case("XLSX: a workbook that lists no sheet")
 def _(contest):
     path = _scores_workbook(contest)
-    _rewrite_zip(path, lambda name, data: re.sub(rb"<sheets>.*</sheets>", b"<sheets/>", data)
-                 if name == "xl/workbook.xml" else data)
+    _rewrite_zip(
+        path,
+        lambda name, data: re.sub(rb"<sheets>.*</sheets>", b"<sheets/>", data) if name == "xl/workbook.xml" else data,
+    )
     return Expect("scores.xlsx", mentions=("no sheet",))
 
 
@@ -479,6 +515,7 @@ def _limited(limit: int) -> Callable[[], None]:
     def apply() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of death by signal
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
     return apply
 
 
@@ -488,8 +525,14 @@ def test_file_size_limit_while_writing_the_session(meeting):
     before = _journal(meeting)
     sessions = meeting / "sessions"
     limit = max(f.stat().st_size for f in sessions.iterdir())
-    result = subprocess.run([sys.executable, "-m", "panel_tui", "note", "x" * 50_000], cwd=meeting, env=_env(),
-                            capture_output=True, timeout=120, preexec_fn=_limited(limit))
+    result = subprocess.run(
+        [sys.executable, "-m", "panel_tui", "note", "x" * 50_000],
+        cwd=meeting,
+        env=_env(),
+        capture_output=True,
+        timeout=120,
+        preexec_fn=_limited(limit),
+    )
     err = assert_refused(result, "2022.sqlite", mentions=("File too large", "nothing was recorded"))
     assert "ulimit" in err
     assert _journal(meeting) == before
@@ -500,8 +543,14 @@ def test_file_size_limit_while_writing_the_session(meeting):
 
 
 def test_file_size_limit_when_creating_the_session(solo):
-    result = subprocess.run([sys.executable, "-m", "panel_tui", "note", "first"], cwd=solo, env=_env(),
-                            capture_output=True, timeout=120, preexec_fn=_limited(1024))
+    result = subprocess.run(
+        [sys.executable, "-m", "panel_tui", "note", "first"],
+        cwd=solo,
+        env=_env(),
+        capture_output=True,
+        timeout=120,
+        preexec_fn=_limited(1024),
+    )
     assert_refused(result, "2022.sqlite", mentions=("File too large",))
 
 
@@ -568,11 +617,13 @@ def test_a_refused_evaluator_id_does_not_haunt_the_next_good_file(tmp_path):
     from panel_tui.inputs import read_table
 
     scores = tmp_path / "scores.csv"
-    scores.write_text("candidate_id,evaluator_id,indicator_id,score\nC01,E01,CI01,1\nC01,E0\u202e2,CI01,2\n",
-                      encoding="utf-8")
+    scores.write_text(
+        "candidate_id,evaluator_id,indicator_id,score\nC01,E01,CI01,1\nC01,E0\u202e2,CI01,2\n", encoding="utf-8"
+    )
     with pytest.raises(InputError, match="U\\+202E") as refused:
         read_table(scores, SCORES_SPEC)
     assert refused.value.where == "line 3" and refused.value.column == "evaluator_id"
-    scores.write_text("candidate_id,evaluator_id,indicator_id,score\nC01,E01,CI01,1\nC01,E02,CI01,2\n",
-                      encoding="utf-8")
+    scores.write_text(
+        "candidate_id,evaluator_id,indicator_id,score\nC01,E01,CI01,1\nC01,E02,CI01,2\n", encoding="utf-8"
+    )
     assert read_table(scores, SCORES_SPEC)["evaluator_id"].cast(pl.String).to_list() == ["E01", "E02"]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import polars as pl
+from handmade import candidates, config, contest, indicators
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handmade import candidates, config, contest, indicators
 from panel_tui.engine import standings, to_json
 
 INDS = indicators(("I1", "A1", 10.0), ("I2", "A1", 5.0), ("I3", "A2", 10.0))
@@ -52,7 +52,9 @@ def test_relabelling_evaluators_changes_nothing(sheet, rnd):
     labels = frame["evaluator_id"].unique().to_list()
     shuffled = labels[:]
     rnd.shuffle(shuffled)
-    relabelled = frame.with_columns(pl.col("evaluator_id").replace_strict(dict(zip(labels, [f"X{s}" for s in shuffled]))))
+    relabelled = frame.with_columns(
+        pl.col("evaluator_id").replace_strict(dict(zip(labels, [f"X{s}" for s in shuffled])))
+    )
     assert to_json(ranked(cands, relabelled, method)) == to_json(ranked(cands, frame, method))
 
 

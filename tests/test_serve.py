@@ -17,8 +17,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-
 from browser import CHROMIUM, FLAGS, Browser, displays, free_port, wait_for_http, wait_until
+
 from panel_tui.serve import same_origin
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,10 @@ class Served:
         self.origin = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "panel_tui", "serve", "--port", str(self.port), *args],
-            cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            cwd=folder,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         wait_for_http(self.url)
 
@@ -135,9 +138,13 @@ def test_a_foreign_or_missing_origin_is_refused_before_any_process_starts(serve)
 
     async def scenario():
         async with aiohttp.ClientSession() as session:
-            for headers in ({"Origin": "http://evil.example"}, {"Origin": "null"}, {"Origin": ""},
-                            {"Origin": f"http://localhost:{served.port}"},  # Host 127.0.0.1: another origin
-                            {"Origin": f"http://rebind.example:{served.port}", "Host": f"rebind.example:{served.port}"}):
+            for headers in (
+                {"Origin": "http://evil.example"},
+                {"Origin": "null"},
+                {"Origin": ""},
+                {"Origin": f"http://localhost:{served.port}"},  # Host 127.0.0.1: another origin
+                {"Origin": f"http://rebind.example:{served.port}", "Host": f"rebind.example:{served.port}"},
+            ):
                 with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
                     await served.connect(session, **headers)
                 assert refused.value.status == 403, headers
@@ -228,8 +235,18 @@ def test_tabs_closed_while_their_display_starts_leave_no_process(serve, tmp_path
     # left a display spinning 3 times out of 3).
     profile = tempfile.mkdtemp(prefix="chromium-")
     try:
-        subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", f"--screenshot={tmp_path / 'shot.png'}",
-                        "--window-size=800,600", served.url], capture_output=True, timeout=60)
+        subprocess.run(
+            [
+                CHROMIUM,
+                *FLAGS,
+                f"--user-data-dir={profile}",
+                f"--screenshot={tmp_path / 'shot.png'}",
+                "--window-size=800,600",
+                served.url,
+            ],
+            capture_output=True,
+            timeout=60,
+        )
     finally:
         shutil.rmtree(profile, ignore_errors=True)
     closed = time.monotonic()

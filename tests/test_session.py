@@ -15,9 +15,9 @@ import sys
 import textwrap
 from pathlib import Path
 
+import accounts
 import pytest
 
-import accounts
 from panel_tui.session import GENESIS, Journal, check_chain
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,8 +36,9 @@ def lower_scores(scores: Path, candidate: str = "C05", indicator: str = "CI01") 
 
 
 def cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "panel_tui", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "panel_tui", *args], cwd=cwd, capture_output=True, text=True, timeout=120, env=env
+    )
 
 
 def settle(cwd: Path) -> None:
@@ -49,6 +50,7 @@ def settle(cwd: Path) -> None:
 
 
 # -- the journal ------------------------------------------------------------------------
+
 
 def test_events_are_chained_and_attributed_to_the_os_account(solo):
     env = {**os.environ, "USER": "somebody-else", "LOGNAME": "somebody-else"}
@@ -128,6 +130,7 @@ def test_a_writer_killed_mid_stream_loses_nothing_it_acknowledged(tmp_path):
 
 # -- refusals -----------------------------------------------------------------------------
 
+
 def test_lock_is_refused_while_pending_or_tied(solo):
     r = cli("lock", cwd=solo)
     assert r.returncode == 3
@@ -147,9 +150,11 @@ def test_decisions_are_checked(solo):
 
 
 def test_an_export_folder_that_cannot_be_written_is_named_with_exit_2(solo):
-    for args in (("decide", "tie", "--category", "service", "--order", "S01,S02", "--reason", "r"),
-                 ("decide", "exclude", "--candidate", "C24", "--code", "withdrawn", "--reason", "r"),
-                 ("lock",)):
+    for args in (
+        ("decide", "tie", "--category", "service", "--order", "S01,S02", "--reason", "r"),
+        ("decide", "exclude", "--candidate", "C24", "--code", "withdrawn", "--reason", "r"),
+        ("lock",),
+    ):
         assert cli(*args, cwd=solo).returncode == 0
     (solo / "taken").write_text("a file where the folder should be")
     r = cli("export", "--format", "md", "--out", "taken/exports", cwd=solo)
@@ -186,6 +191,7 @@ def test_a_viewer_is_refused_with_the_role_needed(tmp_path):
 
 
 # -- verify and tampering -------------------------------------------------------------------
+
 
 def locked(solo: Path) -> Path:
     cli("note", "--candidate", "C04", "first note", cwd=solo)
@@ -224,8 +230,12 @@ def test_verify_catches_a_removed_event(solo):
 
 def test_verify_catches_reordered_events(solo):
     db = locked(solo)
-    tamper(db, "UPDATE events SET seq = 100 WHERE seq = 2", "UPDATE events SET seq = 2 WHERE seq = 3",
-           "UPDATE events SET seq = 3 WHERE seq = 100")
+    tamper(
+        db,
+        "UPDATE events SET seq = 100 WHERE seq = 2",
+        "UPDATE events SET seq = 2 WHERE seq = 3",
+        "UPDATE events SET seq = 3 WHERE seq = 100",
+    )
     r = cli("verify", cwd=solo)
     assert r.returncode == 2 and "event 2" in r.stdout
 
@@ -243,8 +253,10 @@ def test_verify_catches_a_list_that_no_longer_matches(solo):
     locked(solo)
     # A candidate moved to another category: the list changes, every other file's digest holds.
     cands = solo / "data" / "candidates.csv"
-    cands.write_text(cands.read_text(encoding="utf-8").replace("C05,Yongin (용인시),large_city", "C05,Yongin (용인시),small_city"),
-                     encoding="utf-8")
+    cands.write_text(
+        cands.read_text(encoding="utf-8").replace("C05,Yongin (용인시),large_city", "C05,Yongin (용인시),small_city"),
+        encoding="utf-8",
+    )
     r = cli("verify", cwd=solo)
     assert r.returncode == 2
     assert "candidates file changed" in r.stdout and "differs from the locked one" in r.stdout and "C05" in r.stdout
@@ -260,6 +272,7 @@ HOLD = textwrap.dedent("""
     print("open", flush=True)
     sys.stdin.read()
 """)
+
 
 @pytest.fixture(scope="module")
 def panel():
@@ -281,6 +294,7 @@ def test_secretary_and_chair_run_the_whole_scenario(panel):
     os.chmod(exports, 0o2770)
     sec, chair, member = accounts.SECRETARY, accounts.CHAIR, accounts.MEMBER
     try:
+
         def ok(user, *args):
             r = panel.run(user, *args, cwd=root, umask=0o077)  # a strict umask must not matter
             assert r.returncode == 0, (user, args, r.stderr)
@@ -296,8 +310,15 @@ def test_secretary_and_chair_run_the_whole_scenario(panel):
         # The secretary's console holds the session open (so its -wal and -shm exist) while the
         # chair writes: every file must be group-writable though the secretary's umask is 077.
         holder = subprocess.Popen(
-            [panel.python, "-c", HOLD, str(db)], env=panel.env, cwd=root, user=sec, group=accounts.GROUP,
-            umask=0o077, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            [panel.python, "-c", HOLD, str(db)],
+            env=panel.env,
+            cwd=root,
+            user=sec,
+            group=accounts.GROUP,
+            umask=0o077,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         try:
             assert holder.stdout.readline().strip() == "open"
@@ -312,7 +333,17 @@ def test_secretary_and_chair_run_the_whole_scenario(panel):
         ok(member, "note", "--category", "service", "both services are parking-related")
         refused(member, "focus", "--candidate", "S01")
         ok(chair, "focus", "--candidate", "S01")
-        ok(sec, "decide", "tie", "--category", "service", "--order", "S01,S02", "--reason", "Smart City Pass serves more citizens")
+        ok(
+            sec,
+            "decide",
+            "tie",
+            "--category",
+            "service",
+            "--order",
+            "S01,S02",
+            "--reason",
+            "Smart City Pass serves more citizens",
+        )
         ok(sec, "decide", "exclude", "--candidate", "C24", "--code", "withdrawn", "--reason", "withdrew on 12 Sept")
         refused(chair, "lock")
         refused(sec, "confirm-lock")
@@ -353,9 +384,11 @@ def test_the_chair_must_confirm_the_list_as_proposed(panel):
     root = accounts.shared_contest(confirm=True)
     sec, chair = accounts.SECRETARY, accounts.CHAIR
     try:
-        for args in (("decide", "tie", "--category", "service", "--order", "S01,S02", "--reason", "r"),
-                     ("decide", "exclude", "--candidate", "C24", "--code", "withdrawn", "--reason", "r"),
-                     ("lock",)):
+        for args in (
+            ("decide", "tie", "--category", "service", "--order", "S01,S02", "--reason", "r"),
+            ("decide", "exclude", "--candidate", "C24", "--code", "withdrawn", "--reason", "r"),
+            ("lock",),
+        ):
             assert panel.run(sec, *args, cwd=root).returncode == 0
         # the scores move after the proposal: the chair may not confirm a different list
         lower_scores(root / "data" / "scores.csv")

@@ -11,12 +11,12 @@ import shutil
 import subprocess
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
+import accounts
 import pytest
 
-import accounts
 from panel_tui import signing
 from panel_tui.errors import InputError, Refused
 from panel_tui.session import GENESIS, canonical
@@ -27,15 +27,21 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def event_bytes(seq: int = 1, author: str = "kim", text: str = "스마트시티 note: keep Suwon", prev: str = GENESIS) -> bytes:
+def event_bytes(
+    seq: int = 1, author: str = "kim", text: str = "스마트시티 note: keep Suwon", prev: str = GENESIS
+) -> bytes:
     """What the journal signs: the event's canonical bytes including the previous hash."""
     payload = canonical({"text": text, "candidate": "C-07"})
     return canonical([prev, seq, "note", author, "2026-05-01T09:00:00.000000+00:00", payload]).encode("utf-8")
 
 
 def keygen(path: Path, *, passphrase: str = "", comment: str = "") -> signing.PublicKey:
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase, "-C", comment, "-f", str(path)],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase, "-C", comment, "-f", str(path)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     return signing.PublicKey.parse(Path(f"{path}.pub").read_text())
 
 
@@ -56,8 +62,12 @@ class Agent:
     def __init__(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="pt-agent-", dir="/tmp"))
         self.socket = self.dir / "a.sock"
-        self.process = subprocess.Popen(["ssh-agent", "-D", "-a", str(self.socket)], stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            ["ssh-agent", "-D", "-a", str(self.socket)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 20
         while not self.socket.exists():
             assert self.process.poll() is None and time.monotonic() < deadline, "ssh-agent did not start"
@@ -65,8 +75,9 @@ class Agent:
         self.env = {"SSH_AUTH_SOCK": str(self.socket), "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
 
     def add(self, key: Path) -> None:
-        subprocess.run(["ssh-add", str(key)], check=True, capture_output=True, env=self.env, timeout=60,
-                       stdin=subprocess.DEVNULL)
+        subprocess.run(
+            ["ssh-add", str(key)], check=True, capture_output=True, env=self.env, timeout=60, stdin=subprocess.DEVNULL
+        )
 
     def stop(self) -> None:
         self.process.terminate()
@@ -96,7 +107,7 @@ def keys(tmp_path):
     signers.write_text(
         "# the panel's signing keys\n\n"
         f'kim namespaces="panel-tui" {made["kim"].line} kim@laptop\n'
-        f'lee {made["lee"].line}\n',
+        f"lee {made['lee'].line}\n",
         encoding="utf-8",
     )
 
@@ -113,8 +124,12 @@ def by_hand(data: bytes, signature: str, login: str, signers: Path, tmp: Path, n
     """``ssh-keygen -Y verify`` run directly, not through the module."""
     sig = tmp / "by-hand.sig"
     sig.write_text(signature)
-    return subprocess.run(["ssh-keygen", "-Y", "verify", "-f", str(signers), "-I", login, "-n", namespace,
-                           "-s", str(sig)], input=data, capture_output=True, timeout=60)
+    return subprocess.run(
+        ["ssh-keygen", "-Y", "verify", "-f", str(signers), "-I", login, "-n", namespace, "-s", str(sig)],
+        input=data,
+        capture_output=True,
+        timeout=60,
+    )
 
 
 # -- the allowed-signers file -------------------------------------------------------------------
@@ -125,13 +140,13 @@ def test_allowed_signers_as_ssh_keygen_reads_it(keys, tmp_path):
     text = (
         "  # indented comment\n"
         "\n"
-        f"kim,lee NAMESPACES=\"panel-tui,git\" {kim.line} comment with spaces\n"
-        f"\"park\" {lee.line}\n"
-        f"team-* namespaces=\"panel-*\",valid-after=\"20200101\" {stranger.line}\n"
+        f'kim,lee NAMESPACES="panel-tui,git" {kim.line} comment with spaces\n'
+        f'"park" {lee.line}\n'
+        f'team-* namespaces="panel-*",valid-after="20200101" {stranger.line}\n'
         f"*,!choi cert-authority {stranger.line}\n"
-        f"old valid-before=\"20200101Z\" {lee.line}\n"
-        f"future valid-after=\"209901010000Z\" {lee.line}\n"
-        f"gitonly namespaces=\"git\" {kim.line}\n"
+        f'old valid-before="20200101Z" {lee.line}\n'
+        f'future valid-after="209901010000Z" {lee.line}\n'
+        f'gitonly namespaces="git" {kim.line}\n'
         f"\t choi {kim.line}\r\n"
     )
     s = signing.AllowedSigners.parse(text, tmp_path / "signers.txt")
@@ -140,7 +155,7 @@ def test_allowed_signers_as_ssh_keygen_reads_it(keys, tmp_path):
     assert s.keys_for("park") == [lee]  # no namespaces option: any namespace
     assert s.keys_for("team-a") == [stranger] and s.keys_for("team-a", namespace="git") == []
     assert s.keys_for("choi") == [kim]  # the cert-authority line is not a signing key
-    assert s.keys_for("old") == [] and s.keys_for("old", at=datetime(2019, 6, 1, tzinfo=timezone.utc)) == [lee]
+    assert s.keys_for("old") == [] and s.keys_for("old", at=datetime(2019, 6, 1, tzinfo=UTC)) == [lee]
     assert s.keys_for("future") == []
     assert s.keys_for("gitonly") == [] and s.keys_for("gitonly", namespace="git") == [kim]
     assert s.keys_for("nobody") == []
@@ -150,34 +165,51 @@ def test_allowed_signers_as_ssh_keygen_reads_it(keys, tmp_path):
     assert sorted(s.principals_of(kim)) == sorted(["kim,lee", "gitonly", "choi"])
 
 
-@pytest.mark.parametrize(("name", "patterns", "expected"), [
-    ("kim", "kim", True), ("kim", "lee,kim", True), ("kim", "ki?", True), ("kim", "k*", True),
-    ("kim", "*", True), ("kim", "*,!kim", False), ("kim", "!kim,*", False), ("kim", "KIM", False),
-    ("kim", "ki", False), ("kim", "!lee", False), ("a.b", "a?b", True), ("axb", "a.b", False),
-    ("k[i]m", "k[i]m", True),
-])
+@pytest.mark.parametrize(
+    ("name", "patterns", "expected"),
+    [
+        ("kim", "kim", True),
+        ("kim", "lee,kim", True),
+        ("kim", "ki?", True),
+        ("kim", "k*", True),
+        ("kim", "*", True),
+        ("kim", "*,!kim", False),
+        ("kim", "!kim,*", False),
+        ("kim", "KIM", False),
+        ("kim", "ki", False),
+        ("kim", "!lee", False),
+        ("a.b", "a?b", True),
+        ("axb", "a.b", False),
+        ("k[i]m", "k[i]m", True),
+    ],
+)
 def test_pattern_lists_as_openssh(name, patterns, expected):
     assert signing.match_pattern_list(name, patterns) is expected
 
 
-@pytest.mark.parametrize(("line", "message"), [
-    ("kim", "expected: login"),
-    ("kim ssh-ed25519", "base64 data is missing"),
-    ("kim ssh-ed25519 notbase64!!", "not valid base64"),
-    ("kim ssh-rsa B64_OF_KIM", "is a ssh-ed25519 key, not ssh-rsa"),
-    ("kim sshed25519 KEY_OF_KIM", "unknown option"),
-    ('kim namespaces="panel-tui KEY_OF_KIM', "unterminated double quote"),
-    ("kim namespaces=panel-tui KEY_OF_KIM", "needs a quoted value"),
-    ('kim namespaces="a",namespaces="b" KEY_OF_KIM', "given twice"),
-    ('kim verify-required KEY_OF_KIM', "unknown option 'verify-required'"),
-    ('kim valid-after="2020" KEY_OF_KIM', "is not YYYYMMDD"),
-    ('kim namespaces="panel-tui", KEY_OF_KIM', "end with a comma"),
-    ('kim cert-authority', "the key is missing"),
-    ("kim cert-authority ecdsa-sha2-nistp999 AAAA", "unknown key type"),
-])
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("kim", "expected: login"),
+        ("kim ssh-ed25519", "base64 data is missing"),
+        ("kim ssh-ed25519 notbase64!!", "not valid base64"),
+        ("kim ssh-rsa B64_OF_KIM", "is a ssh-ed25519 key, not ssh-rsa"),
+        ("kim sshed25519 KEY_OF_KIM", "unknown option"),
+        ('kim namespaces="panel-tui KEY_OF_KIM', "unterminated double quote"),
+        ("kim namespaces=panel-tui KEY_OF_KIM", "needs a quoted value"),
+        ('kim namespaces="a",namespaces="b" KEY_OF_KIM', "given twice"),
+        ("kim verify-required KEY_OF_KIM", "unknown option 'verify-required'"),
+        ('kim valid-after="2020" KEY_OF_KIM', "is not YYYYMMDD"),
+        ('kim namespaces="panel-tui", KEY_OF_KIM', "end with a comma"),
+        ("kim cert-authority", "the key is missing"),
+        ("kim cert-authority ecdsa-sha2-nistp999 AAAA", "unknown key type"),
+    ],
+)
 def test_a_bad_line_names_the_file_and_the_line(keys, line, message):
     path = keys.signers
-    path.write_text(f"# ok\nlee {keys.pub['lee'].line}\n{line.replace('KEY_OF_KIM', keys.pub['kim'].line).replace('B64_OF_KIM', keys.pub['kim'].blob)}\n")
+    path.write_text(
+        f"# ok\nlee {keys.pub['lee'].line}\n{line.replace('KEY_OF_KIM', keys.pub['kim'].line).replace('B64_OF_KIM', keys.pub['kim'].blob)}\n"
+    )
     with pytest.raises(InputError) as info:
         signing.AllowedSigners.load(path)
     text = str(info.value)
@@ -197,8 +229,9 @@ def test_a_missing_or_odd_signers_file_is_bad_input(tmp_path):
 
 
 def test_fingerprint_is_ssh_keygens(keys):
-    out = subprocess.run(["ssh-keygen", "-l", "-f", f"{keys.path['kim']}.pub"], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        ["ssh-keygen", "-l", "-f", f"{keys.path['kim']}.pub"], capture_output=True, text=True, check=True
+    ).stdout
     assert out.split()[1] == keys.pub["kim"].fingerprint == signing.fingerprint_of(keys.pub["kim"].line)
 
 
@@ -224,7 +257,7 @@ def test_sign_with_the_key_file_and_verify(keys, tmp_path):
     assert signing.read_signature(sig).namespace == "panel-tui"
     ok, why = signing.verify(data, sig, "kim", keys.signers)
     assert ok, why
-    assert "Good \"panel-tui\" signature for kim" in why and keys.pub["kim"].fingerprint in why
+    assert 'Good "panel-tui" signature for kim' in why and keys.pub["kim"].fingerprint in why
     r = by_hand(data, sig, "kim", keys.signers, tmp_path)
     assert r.returncode == 0, r.stderr
 
@@ -257,7 +290,9 @@ def test_a_dead_agent_falls_back_to_the_key_file(keys, tmp_path):
     env = {"SSH_AUTH_SOCK": str(tmp_path / "gone.sock")}
     key = signing.find_signing_key("lee", keys.signers, home=home, environ=env)
     assert key.source == "file"
-    assert signing.verify(event_bytes(author="lee"), signing.sign(event_bytes(author="lee"), key), "lee", keys.signers)[0]
+    assert signing.verify(event_bytes(author="lee"), signing.sign(event_bytes(author="lee"), key), "lee", keys.signers)[
+        0
+    ]
 
 
 def test_a_passphrase_key_in_the_agent_signs(keys, agent, tmp_path):
@@ -265,8 +300,15 @@ def test_a_passphrase_key_in_the_agent_signs(keys, agent, tmp_path):
     env = {**agent.env, "SSH_ASKPASS": str(tmp_path / "askpass"), "SSH_ASKPASS_REQUIRE": "force", "DISPLAY": ":0"}
     (tmp_path / "askpass").write_text("#!/bin/sh\necho 'correct horse'\n")
     os.chmod(tmp_path / "askpass", 0o755)
-    subprocess.run(["ssh-add", str(keys.path["locked"])], check=True, capture_output=True, env=env, timeout=60,
-                   stdin=subprocess.DEVNULL, start_new_session=True)
+    subprocess.run(
+        ["ssh-add", str(keys.path["locked"])],
+        check=True,
+        capture_output=True,
+        env=env,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     home = home_with(tmp_path / "home", keys.path["locked"])
     key = signing.find_signing_key("kim", keys.signers, home=home, environ=agent.env)
     assert key.source == "agent"
@@ -295,7 +337,7 @@ def test_nothing_at_all_is_refused(keys, tmp_path):
     with pytest.raises(Refused) as info:
         signing.find_signing_key("park", keys.signers, home=home, environ={})
     msg = str(info.value)
-    assert "`park namespaces=\"panel-tui\" <your public key" in msg
+    assert '`park namespaces="panel-tui" <your public key' in msg
     assert f"no {home}/.ssh/id_ed25519" in msg and "signers.txt lists no key at all for park" in msg
 
 
@@ -355,12 +397,13 @@ def test_temporary_files_are_private_and_removed(keys, tmp_path, monkeypatch):
         return made
 
     monkeypatch.setattr(tempfile, "mkdtemp", spy)
-    key = signing.find_signing_key("kim", keys.signers, home=home_with(tmp_path / "home", keys.path["kim"]),
-                                   environ={})
+    key = signing.find_signing_key("kim", keys.signers, home=home_with(tmp_path / "home", keys.path["kim"]), environ={})
     sig = signing.sign(b"data", key)
     assert signing.verify(b"data", sig, "kim", keys.signers)[0]
-    assert signing.verify_many([signing.ToVerify(b"data", sig, "kim")] * 3, keys.signers) == [signing.verify(
-        b"data", sig, "kim", keys.signers)] * 3
+    assert (
+        signing.verify_many([signing.ToVerify(b"data", sig, "kim")] * 3, keys.signers)
+        == [signing.verify(b"data", sig, "kim", keys.signers)] * 3
+    )
     assert modes and set(modes) == {0o700}
     assert list(scratch.iterdir()) == []
 
@@ -371,9 +414,15 @@ def test_temporary_files_are_private_and_removed(keys, tmp_path, monkeypatch):
 @pytest.fixture
 def signed(keys, tmp_path):
     """kim's event signed with kim's key file, and a signer for any key."""
+
     def with_key(name: str, data: bytes, namespace: str = "panel-tui") -> str:
-        out = subprocess.run(["ssh-keygen", "-Y", "sign", "-n", namespace, "-f", str(keys.path[name])],
-                             input=data, capture_output=True, check=True, timeout=60)
+        out = subprocess.run(
+            ["ssh-keygen", "-Y", "sign", "-n", namespace, "-f", str(keys.path[name])],
+            input=data,
+            capture_output=True,
+            check=True,
+            timeout=60,
+        )
         return out.stdout.decode()
 
     data = event_bytes()
@@ -385,7 +434,9 @@ def test_verify_accepts_and_rejects_tampered_bytes(keys, signed):
     assert signing.verify(data, sig, "kim", keys.signers)[0]
     tampered = data.replace(b"Suwon", b"Seoul")
     assert signing.verify(tampered, sig, "kim", keys.signers) == (
-        False, "the signature does not match the event's bytes: the event was changed after it was signed")
+        False,
+        "the signature does not match the event's bytes: the event was changed after it was signed",
+    )
     other_prev = event_bytes(prev="f" * 64)  # same event, chained elsewhere
     assert not signing.verify(other_prev, sig, "kim", keys.signers)[0]
 
@@ -394,8 +445,10 @@ def test_verify_rejects_a_key_not_listed_for_the_author(keys, signed):
     data, _, with_key = signed
     ok, why = signing.verify(data, with_key("lee", data), "kim", keys.signers)
     assert not ok
-    assert why == (f"it was signed by key {keys.pub['lee'].fingerprint}, which signers.txt does not list for kim "
-                   "(it is listed for lee)")
+    assert why == (
+        f"it was signed by key {keys.pub['lee'].fingerprint}, which signers.txt does not list for kim "
+        "(it is listed for lee)"
+    )
     ok, why = signing.verify(data, with_key("stranger", data), "kim", keys.signers)
     assert why == f"it was signed by key {keys.pub['stranger'].fingerprint}, which signers.txt does not list for kim"
     # kim's own signature does not pass as lee's either
@@ -408,13 +461,16 @@ def test_reasons_show_text_from_the_files_literally(keys, signed):
     ok, why = signing.verify(data, with_key("lee", data), "kim", keys.signers)
     assert not ok and why.endswith("(it is listed for lee␛[2J,\\u202ekim)"), why
     assert signing.verify(data, with_key("lee", data, "x\x07"), "kim", keys.signers)[1] == (
-        "the signature is for the namespace 'x␇', not 'panel-tui'")
+        "the signature is for the namespace 'x␇', not 'panel-tui'"
+    )
 
 
 def test_verify_rejects_another_namespace(keys, signed):
     data, _, with_key = signed
     assert signing.verify(data, with_key("kim", data, "git"), "kim", keys.signers) == (
-        False, "the signature is for the namespace 'git', not 'panel-tui'")
+        False,
+        "the signature is for the namespace 'git', not 'panel-tui'",
+    )
 
 
 def test_verify_rejects_a_key_listed_only_for_another_namespace(keys, signed):
@@ -423,14 +479,17 @@ def test_verify_rejects_a_key_listed_only_for_another_namespace(keys, signed):
     assert not signing.verify(data, sig, "kim", keys.signers)[0]
 
 
-@pytest.mark.parametrize(("signature", "why"), [
-    (None, "the event carries no signature"),
-    ("", "the event carries no signature"),
-    ("garbage", "the signature is unreadable: not an armored SSH SIGNATURE"),
-    ("-----BEGIN SSH SIGNATURE-----\n!!!!\n-----END SSH SIGNATURE-----\n", "not valid base64"),
-    ("-----BEGIN SSH SIGNATURE-----\nU1NIU0lHAAAAAQ==\n-----END SSH SIGNATURE-----\n", "malformed"),
-    ("-----BEGIN SSH SIGNATURE-----\nAAAA\n-----END SSH SIGNATURE-----\n", "lacks the SSHSIG header"),
-])
+@pytest.mark.parametrize(
+    ("signature", "why"),
+    [
+        (None, "the event carries no signature"),
+        ("", "the event carries no signature"),
+        ("garbage", "the signature is unreadable: not an armored SSH SIGNATURE"),
+        ("-----BEGIN SSH SIGNATURE-----\n!!!!\n-----END SSH SIGNATURE-----\n", "not valid base64"),
+        ("-----BEGIN SSH SIGNATURE-----\nU1NIU0lHAAAAAQ==\n-----END SSH SIGNATURE-----\n", "malformed"),
+        ("-----BEGIN SSH SIGNATURE-----\nAAAA\n-----END SSH SIGNATURE-----\n", "lacks the SSHSIG header"),
+    ],
+)
 def test_verify_rejects_missing_and_garbage(keys, signature, why):
     ok, reason = signing.verify(b"data", signature, "kim", keys.signers)
     assert not ok and why in reason
@@ -451,7 +510,7 @@ def test_verify_time_follows_the_keys_validity(keys, signed):
     keys.signers.write_text(f'kim valid-before="20200101Z" {keys.pub["kim"].line}\n')
     ok, why = signing.verify(data, sig, "kim", keys.signers)
     assert not ok and "does not list for kim" in why
-    ok, why = signing.verify(data, sig, "kim", keys.signers, at=datetime(2019, 12, 31, 12, tzinfo=timezone.utc))
+    ok, why = signing.verify(data, sig, "kim", keys.signers, at=datetime(2019, 12, 31, 12, tzinfo=UTC))
     assert ok, why
 
 
@@ -507,9 +566,17 @@ def sign_as(panel, user: str, signers: Path, data: bytes, agent: accounts.Agent 
     env.pop("SSH_AUTH_SOCK", None)
     if agent is not None:
         env["SSH_AUTH_SOCK"] = str(agent.socket)
-    r = subprocess.run([panel.python, "-c", SIGN_AS, str(signers), data.hex()], env=env, capture_output=True,
-                       text=True, timeout=120, cwd="/tmp", user=user, group=accounts.GROUP,
-                       extra_groups=[accounts.GROUP])
+    r = subprocess.run(
+        [panel.python, "-c", SIGN_AS, str(signers), data.hex()],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd="/tmp",
+        user=user,
+        group=accounts.GROUP,
+        extra_groups=[accounts.GROUP],
+    )
     assert r.stdout, r.stderr
     return r.returncode, json.loads(r.stdout)
 
@@ -581,8 +648,10 @@ def test_accounts_without_a_listed_key_are_refused(panel, shared):
 
     status, out = sign_as(panel, chair, signers, b"event")
     assert status == 3
-    assert out["refused"].startswith(f"no usable SSH key listed for {chair} in signers.txt to sign with: add the line "
-                                     f'`{chair} namespaces="panel-tui" {" ".join(chair_pub.split()[:2])}`')
+    assert out["refused"].startswith(
+        f"no usable SSH key listed for {chair} in signers.txt to sign with: add the line "
+        f'`{chair} namespaces="panel-tui" {" ".join(chair_pub.split()[:2])}`'
+    )
     assert out["status"].startswith(f"{chair} cannot sign events")
 
     status, out = sign_as(panel, sec, signers, b"event")

@@ -28,8 +28,12 @@ def app_factory(tmp_path: Path):
     def make(display: bool = False) -> PanelApp:
         config = load_config(tmp_path / "config.toml")
         session = tmp_path / "sessions" / "2022.sqlite"
-        return PanelApp(Meeting(config, session, who="kim"), Meeting(config, session, writable=False, who="kim"),
-                        display=display, clock=False)
+        return PanelApp(
+            Meeting(config, session, who="kim"),
+            Meeting(config, session, writable=False, who="kim"),
+            display=display,
+            clock=False,
+        )
 
     return make
 
@@ -106,7 +110,9 @@ def test_stale_proposal(snap_compare, app_factory, tmp_path, size):
     kim.decide_tie("service", ["S01", "S02"], "panel vote 5-4")
     kim.propose_lock()
     scores = tmp_path / "data" / "scores.csv"
-    scores.write_text(scores.read_text(encoding="utf-8").replace("C10,E01,CI01,17", "C10,E01,CI01,16"), encoding="utf-8")
+    scores.write_text(
+        scores.read_text(encoding="utf-8").replace("C10,E01,CI01,17", "C10,E01,CI01,16"), encoding="utf-8"
+    )
     at = time.mktime((2022, 9, 14, 10, 41, 0, 0, 0, -1))
     os.utime(scores, (at, at))
     assert snap_compare(app_factory(), terminal_size=size, run_before=loaded)

@@ -25,8 +25,9 @@ ENV = {**os.environ, "PYTHONIOENCODING": "utf-8"}
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, "-m", "panel_tui", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, env=ENV)
+    done = subprocess.run(
+        [sys.executable, "-m", "panel_tui", *args], cwd=cwd, capture_output=True, text=True, timeout=120, env=ENV
+    )
     assert "Traceback" not in done.stderr, done.stderr
     return done
 
@@ -42,16 +43,20 @@ def append_raw(path: Path, kind: str, author: str, payload, *, at: str | None = 
     seq += 1
     at = at or last_at
     text = payload if isinstance(payload, str) else canonical(payload)
-    conn.execute("INSERT INTO events (seq, kind, author, at, payload, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                 (seq, kind, author, at, text, prev, event_hash(prev, seq, kind, author, at, text)))
+    conn.execute(
+        "INSERT INTO events (seq, kind, author, at, payload, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (seq, kind, author, at, text, prev, event_hash(prev, seq, kind, author, at, text)),
+    )
     conn.commit()
     conn.close()
     return seq
 
 
 def settle(root: Path) -> None:
-    for args in (("decide", "tie", "--category", "service", "--order", "S01,S02", "--reason", "r"),
-                 ("decide", "exclude", "--candidate", "C24", "--code", "withdrawn", "--reason", "r")):
+    for args in (
+        ("decide", "tie", "--category", "service", "--order", "S01,S02", "--reason", "r"),
+        ("decide", "exclude", "--candidate", "C24", "--code", "withdrawn", "--reason", "r"),
+    ):
         assert cli(*args, cwd=root).returncode == 0
 
 
@@ -61,8 +66,12 @@ def test_a_members_decision_made_with_their_own_config_does_not_count(solo: Path
     # A member copies the config naming themselves secretary and points it at the real session.
     mine = root / "mine.toml"
     text = (root / "config.toml").read_text(encoding="utf-8")
-    mine.write_text(text.replace('members = ["park", "choi"]', "members = []").replace(
-        text[text.index("secretary = ["):].split("\n")[0], 'secretary = ["park"]'), encoding="utf-8")
+    mine.write_text(
+        text.replace('members = ["park", "choi"]', "members = []").replace(
+            text[text.index("secretary = [") :].split("\n")[0], 'secretary = ["park"]'
+        ),
+        encoding="utf-8",
+    )
     Meeting(load_config(mine), db(root), who="park").exclude("C01", "disqualified", "a member decides alone")
     doc = json.loads(cli("rank", "--format", "json", cwd=root).stdout)
     incheon = next(e for c in doc["categories"] for e in c["entries"] if e["candidate_id"] == "C01")
@@ -82,8 +91,15 @@ def test_a_malformed_event_crashes_nothing(solo: Path):
     append_raw(db(root), "exclusion", "root", {"candidate_id": "C01"})  # no code, no reason
     append_raw(db(root), "note", "root", "null")
     append_raw(db(root), "teleport", "root", {"x": 1})
-    for args in (("rank",), ("rank", "--format", "json"), ("log",), ("log", "--format", "json"), ("changes",),
-                 ("changes", "--format", "json"), ("verify",)):
+    for args in (
+        ("rank",),
+        ("rank", "--format", "json"),
+        ("log",),
+        ("log", "--format", "json"),
+        ("changes",),
+        ("changes", "--format", "json"),
+        ("verify",),
+    ):
         r = cli(*args, cwd=root)
         assert r.returncode in (0, 2), (args, r.stderr)
     log = cli("log", cwd=root).stdout
@@ -96,8 +112,12 @@ def test_a_malformed_event_crashes_nothing(solo: Path):
     config = load_config(root / "config.toml")
 
     async def scenario() -> None:
-        app = PanelApp(Meeting(config, db(root), who="park"), Meeting(config, db(root), writable=False, who="park"),
-                       display=True, clock=False)
+        app = PanelApp(
+            Meeting(config, db(root), who="park"),
+            Meeting(config, db(root), writable=False, who="park"),
+            display=True,
+            clock=False,
+        )
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause(0.5)
             assert app.failures == []
@@ -110,8 +130,13 @@ def test_a_malformed_event_crashes_nothing(solo: Path):
 def test_a_backdated_event_damages_the_journal_and_stops_the_writes(solo: Path):
     root = solo
     assert cli("note", "--candidate", "C01", "the meeting opens", cwd=root).returncode == 0
-    append_raw(db(root), "note", "root", {"text": "from the past", "candidate_id": None, "category": None},
-               at="2001-01-01T00:00:00.000000+00:00")
+    append_raw(
+        db(root),
+        "note",
+        "root",
+        {"text": "from the past", "candidate_id": None, "category": None},
+        at="2001-01-01T00:00:00.000000+00:00",
+    )
     r = cli("verify", cwd=root)
     assert r.returncode == 2 and "backdated" in r.stdout
     r = cli("note", "--candidate", "C01", "more", cwd=root)
@@ -125,7 +150,8 @@ def test_a_rewritten_proposal_exports_nothing(solo: Path):
     conn = sqlite3.connect(db(root))
     conn.execute("DROP TRIGGER events_no_update")
     seq, payload_text, prev, kind, author, at = conn.execute(
-        "SELECT seq, payload, prev, kind, author, at FROM events WHERE kind = 'lock_proposed'").fetchone()
+        "SELECT seq, payload, prev, kind, author, at FROM events WHERE kind = 'lock_proposed'"
+    ).fetchone()
     payload = json.loads(payload_text)
     entry = payload["final"]["categories"][0]["entries"][9]
     entry["status"], entry["certified"] = "certified", True  # Ansan, certified by hand
@@ -133,8 +159,10 @@ def test_a_rewritten_proposal_exports_nothing(solo: Path):
 
     payload["digest"] = _digest(payload["final"], payload["files"])
     text = canonical(payload)
-    conn.execute("UPDATE events SET payload = ?, hash = ? WHERE seq = ?",
-                 (text, event_hash(prev, seq, kind, author, at, text), seq))
+    conn.execute(
+        "UPDATE events SET payload = ?, hash = ? WHERE seq = ?",
+        (text, event_hash(prev, seq, kind, author, at, text), seq),
+    )
     conn.commit()
     conn.close()
     r = cli("export", "--format", "md", "--out", "exports", cwd=root)
@@ -148,8 +176,11 @@ def test_a_rewritten_proposal_exports_nothing(solo: Path):
 
 def test_a_confirmation_of_another_list_does_not_lock(tmp_path: Path, solo: Path):
     root = solo
-    text = (root / "config.toml").read_text(encoding="utf-8").replace(
-        "require_chair_confirmation = false", "require_chair_confirmation = true")
+    text = (
+        (root / "config.toml")
+        .read_text(encoding="utf-8")
+        .replace("require_chair_confirmation = false", "require_chair_confirmation = true")
+    )
     (root / "config.toml").write_text(text, encoding="utf-8")
     settle(root)
     assert cli("lock", cwd=root).returncode == 0
@@ -166,7 +197,10 @@ def test_a_console_names_events_it_saw_disappear(solo: Path):
     root = solo
     config = load_config(root / "config.toml")
     assert cli("note", "--candidate", "C01", "first", cwd=root).returncode == 0
-    assert cli("decide", "exclude", "--candidate", "C02", "--code", "disqualified", "--reason", "r", cwd=root).returncode == 0
+    assert (
+        cli("decide", "exclude", "--candidate", "C02", "--code", "disqualified", "--reason", "r", cwd=root).returncode
+        == 0
+    )
 
     async def scenario() -> None:
         app = PanelApp(Meeting(config, db(root)), Meeting(config, db(root), writable=False), clock=False)
@@ -221,8 +255,10 @@ def test_a_note_that_cannot_be_saved_stays_in_its_editor_with_the_reason(solo: P
             await pilot.pause(0.3)
 
             def full(*args, **kwargs):
-                raise SessionWriteError(f"{db(root)}: cannot write the session: database or disk is full "
-                                        "(No space left on device); nothing was recorded")
+                raise SessionWriteError(
+                    f"{db(root)}: cannot write the session: database or disk is full "
+                    "(No space left on device); nothing was recorded"
+                )
 
             monkeypatch.setattr(app.meeting, "note", full)
             await pilot.press("n")

@@ -26,9 +26,21 @@ def test_the_console_quits_when_its_terminal_hangs_up(tmp_path):
     # A new session without a controlling terminal: closing the terminal sends no SIGHUP,
     # as when `su` stands between the terminal and the console.
     child = subprocess.Popen(
-        [sys.executable, "-m", "panel_tui", "--config", str(tmp_path / "contest" / "config.toml"),
-         "--session", str(tmp_path / "s.sqlite")],
-        stdin=slave, stdout=slave, stderr=slave, env=env, cwd=tmp_path, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "panel_tui",
+            "--config",
+            str(tmp_path / "contest" / "config.toml"),
+            "--session",
+            str(tmp_path / "s.sqlite"),
+        ],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        cwd=tmp_path,
+        start_new_session=True,
     )
     os.close(slave)
     screen = bytearray()

@@ -16,9 +16,8 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-
 import accounts
+import pytest
 
 pytestmark = pytest.mark.system
 VIEWER = "nobody"
@@ -43,8 +42,17 @@ def _viewer_group() -> str:
 
 
 def run_viewer(runner, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([runner.python, "-m", "panel_tui", *args], cwd=cwd, env=runner.env, capture_output=True,
-                          text=True, timeout=120, user=VIEWER, group=_viewer_group(), extra_groups=[])
+    return subprocess.run(
+        [runner.python, "-m", "panel_tui", *args],
+        cwd=cwd,
+        env=runner.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        user=VIEWER,
+        group=_viewer_group(),
+        extra_groups=[],
+    )
 
 
 def test_a_viewer_outside_the_group_reads_the_session_and_is_refused_every_write(setup):
@@ -68,11 +76,23 @@ def test_a_viewer_outside_the_group_reads_the_session_and_is_refused_every_write
         r = run_viewer(runner, "note", "--candidate", "C01", "x", cwd=root)
         assert r.returncode == 3 and "Traceback" not in r.stderr
         # While a writer holds the session open (its -wal and -shm there), the viewer reads too.
-        holder = subprocess.Popen([runner.python, "-c", (
-            "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None);"
-            "c.execute('PRAGMA journal_mode=WAL'); c.execute('SELECT 1 FROM events').fetchall();"
-            "print('ready', flush=True); time.sleep(30)"), str(db)], user=sec, group=accounts.GROUP,
-            stdout=subprocess.PIPE, text=True, env=runner.env)
+        holder = subprocess.Popen(
+            [
+                runner.python,
+                "-c",
+                (
+                    "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None);"
+                    "c.execute('PRAGMA journal_mode=WAL'); c.execute('SELECT 1 FROM events').fetchall();"
+                    "print('ready', flush=True); time.sleep(30)"
+                ),
+                str(db),
+            ],
+            user=sec,
+            group=accounts.GROUP,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=runner.env,
+        )
         try:
             assert holder.stdout.readline().strip() == "ready"
             assert runner.run(sec, "note", "--candidate", "C02", "while the session is open", cwd=root).returncode == 0
@@ -95,7 +115,9 @@ def test_a_viewer_who_may_not_read_the_session_is_told_so(setup):
         assert runner.run(accounts.SECRETARY, "note", "hello", cwd=root).returncode == 0
         for args in (("rank",), ("verify",), ("log",)):
             r = run_viewer(runner, *args, cwd=root)
-            assert r.returncode == 2 and "cannot read this session" in r.stderr and "Traceback" not in r.stderr, r.stderr
+            assert r.returncode == 2 and "cannot read this session" in r.stderr and "Traceback" not in r.stderr, (
+                r.stderr
+            )
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -103,9 +125,18 @@ def test_a_viewer_who_may_not_read_the_session_is_told_so(setup):
 def _display_paints(runner, root: Path) -> bool:
     master, slave = pty.openpty()
     env = {**runner.env, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
-    child = subprocess.Popen([runner.python, "-m", "panel_tui", "--display"], stdin=slave, stdout=slave, stderr=slave,
-                             cwd=root, env=env, user=VIEWER, group=_viewer_group(), extra_groups=[],
-                             start_new_session=True)
+    child = subprocess.Popen(
+        [runner.python, "-m", "panel_tui", "--display"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        cwd=root,
+        env=env,
+        user=VIEWER,
+        group=_viewer_group(),
+        extra_groups=[],
+        start_new_session=True,
+    )
     os.close(slave)
     screen = bytearray()
 

@@ -22,12 +22,12 @@ from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
-from textual.screen import Screen
-from textual.theme import Theme
 from textual.content import Content
 from textual.markup import escape as escape_markup
+from textual.message import Message
 from textual.notifications import SeverityLevel
+from textual.screen import Screen
+from textual.theme import Theme
 from textual.widgets import Digits, Footer, Header, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
@@ -150,7 +150,12 @@ class PanelApp(App):
     ]
 
     def __init__(
-        self, meeting: Meeting, reader: Meeting, *, display: bool = False, exports: Path | None = None,
+        self,
+        meeting: Meeting,
+        reader: Meeting,
+        *,
+        display: bool = False,
+        exports: Path | None = None,
         clock: bool = True,
     ) -> None:
         super().__init__()
@@ -354,14 +359,23 @@ class PanelApp(App):
         event = lock.proposal if lock is not None else state.proposal
         if event is None:
             return None
-        if last is not None and last.check is not None and last.check.event == event.hash \
-                and last.data is data and last.standings is result:
+        if (
+            last is not None
+            and last.check is not None
+            and last.check.event == event.hash
+            and last.data is data
+            and last.standings is result
+        ):
             return last.check
         if lock is None:
             return JournalCheck(event.hash, stale=tuple(self.reader.proposal_problems(state, result)))
         drift = tuple(what for _, what in self.reader.changed_files(lock.files))
-        return JournalCheck(event.hash, locked=final_standings(lock.final, self.reader.config, result), drift=drift,
-                            differs=final_list(result) != lock.final)
+        return JournalCheck(
+            event.hash,
+            locked=final_standings(lock.final, self.reader.config, result),
+            drift=drift,
+            differs=final_list(result) != lock.final,
+        )
 
     def _compute_now(self) -> None:
         try:
@@ -382,8 +396,9 @@ class PanelApp(App):
     def _rejected(self, message: InputsRejected) -> None:
         self.files_error = message.error
         banner = self.query_one("#error-banner", Static)
-        banner.update(markup("⚠ $error\nShowing the last good leaderboards until the file is fixed.",
-                             error=message.error))
+        banner.update(
+            markup("⚠ $error\nShowing the last good leaderboards until the file is fixed.", error=message.error)
+        )
         banner.remove_class("hidden")
 
     @on(StandingsComputed)
@@ -403,8 +418,7 @@ class PanelApp(App):
             self.analysing = snapshot
             self.analyse(snapshot)
 
-    @work(thread=True, exclusive=True, group="analysis", description="how robust each outcome is",
-          exit_on_error=False)
+    @work(thread=True, exclusive=True, group="analysis", description="how robust each outcome is", exit_on_error=False)
     def analyse(self, snapshot: Snapshot) -> None:
         from panel_tui.analysis import robustness
 
@@ -454,8 +468,10 @@ class PanelApp(App):
     def _info(self, board) -> Content:
         cat = board.category
         certified = board.entries.filter(board.entries["status"] == "certified").height
-        parts = [plain(f"threshold {cat.threshold:g} % of {board.max_points:,.0f} points"),
-                 plain(f"certified {certified}")]
+        parts = [
+            plain(f"threshold {cat.threshold:g} % of {board.max_points:,.0f} points"),
+            plain(f"certified {certified}"),
+        ]
         if cat.max_certified:
             parts.append(plain(f"cap {cat.max_certified}"))
         for group in board.unresolved_ties:
@@ -509,8 +525,11 @@ class PanelApp(App):
         title, red = self._journal_banners()
         if self.snapshot is not None:
             state = self.snapshot.state
-            trouble = [*self.lost, *state.damage,
-                       *(f"event {seq} does not count: {why}" for seq, why in state.untrusted.items())]
+            trouble = [
+                *self.lost,
+                *state.damage,
+                *(f"event {seq} does not count: {why}" for seq, why in state.untrusted.items()),
+            ]
             if trouble:
                 text = markup("⚠ The journal does not hold: $what; run panel-tui verify", what="; ".join(trouble[:3]))
                 red = text if red is None else Content("\n").join([text, red])
@@ -529,11 +548,17 @@ class PanelApp(App):
             if proposal is None:
                 return None, None
             if check is not None and check.stale:
-                return markup("⚠ Proposal by $who is stale: $why; the secretary must propose it again",
-                              who=proposal.author, why="; ".join(check.stale)), None
+                return markup(
+                    "⚠ Proposal by $who is stale: $why; the secretary must propose it again",
+                    who=proposal.author,
+                    why="; ".join(check.stale),
+                ), None
             return markup("Lock proposed by $who: waiting for the chair's confirmation", who=proposal.author), None
-        title = markup("FINAL LIST LOCKED · proposed by $who" + (", confirmed by $chair" if lock.confirmation else ""),
-                       who=lock.proposal.author, chair=lock.confirmation.author if lock.confirmation else "")
+        title = markup(
+            "FINAL LIST LOCKED · proposed by $who" + (", confirmed by $chair" if lock.confirmation else ""),
+            who=lock.proposal.author,
+            chair=lock.confirmation.author if lock.confirmation else "",
+        )
         if check is None or not check.drifted:
             return title, None
         changed = "; ".join(check.drift) or "none of its files"
@@ -661,13 +686,19 @@ class PanelApp(App):
         return True
 
     def notify(
-        self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-        timeout: float | None = None, markup: bool = False,
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
     ) -> None:
         """A notification: its text is shown literally (it often quotes a name, a note or a
         file's cell), never as markup, whatever the caller asks."""
-        super().notify(visible(message, lines=True), title=visible(title), severity=severity, timeout=timeout,
-                       markup=False)
+        super().notify(
+            visible(message, lines=True), title=visible(title), severity=severity, timeout=timeout, markup=False
+        )
 
     def write(self, what, *args, **kwargs) -> bool:
         """Do one write through the meeting; report a refusal instead of failing."""
@@ -747,8 +778,9 @@ class PanelApp(App):
 
         lock = self.snapshot.state.lock if self.snapshot else None
         if self.display_mode:
-            self.notify("The display writes no files: export from a secretary's or chair's console.",
-                        severity="warning")
+            self.notify(
+                "The display writes no files: export from a secretary's or chair's console.", severity="warning"
+            )
             return
         if lock is None:
             self.notify("Exports come only from the locked final list.", severity="warning")
@@ -783,25 +815,43 @@ class PanelApp(App):
             if not (self.display_mode and command.title == "Screenshot"):
                 yield command
         for i, category in enumerate(self.meeting.config.categories):
-            yield SystemCommand(f"go to: {_palette(category.label)}", f"Show the {_palette(category.id)} leaderboard",
-                                lambda i=i: self._palette_action("go", i))
-        yield SystemCommand("go to: lock and final list", "The lock checklist, preview and fingerprint",
-                            lambda: self._palette_action("lock"))
+            yield SystemCommand(
+                f"go to: {_palette(category.label)}",
+                f"Show the {_palette(category.id)} leaderboard",
+                lambda i=i: self._palette_action("go", i),
+            )
+        yield SystemCommand(
+            "go to: lock and final list",
+            "The lock checklist, preview and fingerprint",
+            lambda: self._palette_action("lock"),
+        )
         if not self.display_mode:
-            yield SystemCommand("go to: discussion", "Ties and borderline candidates of this board",
-                                lambda: self._palette_action("discuss"))
-            yield SystemCommand("go to: evaluator calibration", "Each evaluator's deviation from the consolidated "
-                                "scores; outliers", lambda: self._palette_action("evaluators"))
+            yield SystemCommand(
+                "go to: discussion",
+                "Ties and borderline candidates of this board",
+                lambda: self._palette_action("discuss"),
+            )
+            yield SystemCommand(
+                "go to: evaluator calibration",
+                "Each evaluator's deviation from the consolidated scores; outliers",
+                lambda: self._palette_action("evaluators"),
+            )
         if self.locked and not self.display_mode:
             from panel_tui.export import FORMATS
 
             for fmt in FORMATS:
                 label = {"md": "Markdown"}.get(fmt, fmt.upper())
-                yield SystemCommand(f"export: final list as {label}", f"Write the locked list into {_palette(self.exports)}",
-                                    lambda fmt=fmt: self.export(fmt))
+                yield SystemCommand(
+                    f"export: final list as {label}",
+                    f"Write the locked list into {_palette(self.exports)}",
+                    lambda fmt=fmt: self.export(fmt),
+                )
         if not self.display_mode:
-            yield SystemCommand("theme: projector (high contrast)", "Black and white for a projector",
-                                lambda: setattr(self, "theme", "projector"))
+            yield SystemCommand(
+                "theme: projector (high contrast)",
+                "Black and white for a projector",
+                lambda: setattr(self, "theme", "projector"),
+            )
 
 
 def _palette(text: object) -> str:

@@ -20,7 +20,7 @@ import polars as pl
 from textual._two_way_dict import TwoWayDict
 from textual.geometry import Size
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowKey
+from textual.widgets.data_table import RowKey
 
 from panel_tui.engine import Leaderboard
 from panel_tui.tui.literal import cell, rich_bold, rich_markup
@@ -86,15 +86,32 @@ class LeaderboardTable(DataTable):
         return self
 
     def _add_columns(self) -> None:
-        self.widths = {"rank": 4, "move": 3, "id": 4 if self.compact else 5, "name": 22 if self.compact else 40,
-                       "total": 9, "percent": 6}
+        self.widths = {
+            "rank": 4,
+            "move": 3,
+            "id": 4 if self.compact else 5,
+            "name": 22 if self.compact else 40,
+            "total": 9,
+            "percent": 6,
+        }
         if not self.compact:
             self.widths.update({f"area:{a}": 8 for a in self.areas})
         self.widths.update({"grade": 2, "status": 7 if self.compact else 13, "marks": 8 if self.compact else 20})
-        labels = {"rank": "Rank", "move": "±", "id": "ID", "name": "Name", "total": "Total", "percent": "%",
-                  "grade": "Gr", "status": "Status", "marks": "Marks"}
+        labels = {
+            "rank": "Rank",
+            "move": "±",
+            "id": "ID",
+            "name": "Name",
+            "total": "Total",
+            "percent": "%",
+            "grade": "Gr",
+            "status": "Status",
+            "marks": "Marks",
+        }
         for key, width in self.widths.items():
-            self.add_column(labels.get(key) or cell(key.removeprefix("area:")), key=key, width=width)  # area ids are data
+            self.add_column(
+                labels.get(key) or cell(key.removeprefix("area:")), key=key, width=width
+            )  # area ids are data
 
     def set_compact(self, compact: bool) -> None:
         """Narrow terminals (80 columns) drop the area columns; rebuilt only when the width class changes."""
@@ -117,11 +134,22 @@ class LeaderboardTable(DataTable):
     def _inputs(self) -> dict[str, tuple[str, ...]]:
         """The board's columns each table column is made from: a cell is written again only
         when one of them changed."""
-        inputs = {"rank": ("rank",), "move": ("move",), "id": (), "name": ("name", "certified"),
-                  "total": ("total",), "percent": ("percent",)}
+        inputs = {
+            "rank": ("rank",),
+            "move": ("move",),
+            "id": (),
+            "name": ("name", "certified"),
+            "total": ("total",),
+            "percent": ("percent",),
+        }
         inputs.update({column: (column.removeprefix("area:"),) for column in self.widths if column.startswith("area:")})
-        inputs.update({"grade": ("grade",), "status": ("status",),
-                       "marks": ("top", "tie", "borderline", "decided_by", "exclusion_code", "notes", "_fragile")})
+        inputs.update(
+            {
+                "grade": ("grade",),
+                "status": ("status",),
+                "marks": ("top", "tie", "borderline", "decided_by", "exclusion_code", "notes", "_fragile"),
+            }
+        )
         return inputs
 
     def _input_columns(self) -> list[str]:
@@ -157,8 +185,9 @@ class LeaderboardTable(DataTable):
                 pl.when(col("top")).then(pl.lit("★" if short else "★top")),
                 pl.when(col("tie")).then(pl.lit("=" if short else "=tie")),
                 pl.when(col("borderline")).then(pl.lit("≈" if short else "≈line")),
-                pl.when(~decided_by.is_in(["total", "panel"]) & decided_by.is_not_null())
-                .then(rich_markup(decided_by) if short else pl.format("by {}", rich_markup(decided_by))),
+                pl.when(~decided_by.is_in(["total", "panel"]) & decided_by.is_not_null()).then(
+                    rich_markup(decided_by) if short else pl.format("by {}", rich_markup(decided_by))
+                ),
                 pl.when((decided_by == "panel") | col("exclusion_code").is_not_null()).then(pl.lit("⚖")),
                 pl.when(col("notes") > 0).then(pl.format("✎{}", col("notes"))),
                 pl.when(col("_fragile")).then(pl.lit("[b red]⚠[/]" if short else "[b red]⚠fragile[/]")),
@@ -167,9 +196,7 @@ class LeaderboardTable(DataTable):
             ignore_nulls=True,
         )
 
-    def _frame(
-        self, board: Leaderboard, notes: dict[str, int], fragile: frozenset[str]
-    ) -> pl.DataFrame:
+    def _frame(self, board: Leaderboard, notes: dict[str, int], fragile: frozenset[str]) -> pl.DataFrame:
         """The board's columns that the cells are made from, each row's position on screen and
         its move, in the engine's order; beside each, what is on screen now (``<name>_was``,
         and ``_on`` null for a row not on screen)."""
@@ -193,40 +220,57 @@ class LeaderboardTable(DataTable):
             entries.lazy()
             .join(notes_frame.lazy(), on="candidate_id", how="left", maintain_order="left")
             .select(
-                "candidate_id", *[name for name in inputs if name not in ("notes", "_fragile")], "notes",
+                "candidate_id",
+                *[name for name in inputs if name not in ("notes", "_fragile")],
+                "notes",
                 _fragile=pl.col("candidate_id").is_in(list(fragile)),
                 _pos=pl.int_range(pl.len(), dtype=pl.Int64)
-                + below.cast(pl.Int64).cum_max() + unranked.cast(pl.Int64).cum_max(),
-                _below=below, _unranked=unranked,
+                + below.cast(pl.Int64).cum_max()
+                + unranked.cast(pl.Int64).cum_max(),
+                _below=below,
+                _unranked=unranked,
             )
         )
         fresh = self.on_screen is None
         if fresh:
             frame = frame.with_columns(
-                _slot=pl.lit(None, pl.Int64), _on=pl.lit(None, pl.Boolean), _pos_was=pl.lit(None, pl.Int64),
+                _slot=pl.lit(None, pl.Int64),
+                _on=pl.lit(None, pl.Boolean),
+                _pos_was=pl.lit(None, pl.Int64),
                 move_was=pl.lit(None, pl.String),
                 **{f"{name}_was": pl.lit(None) for name in inputs},
             )
         else:
             previous = self.on_screen.lazy().select(
-                "candidate_id", "_slot", _on=pl.lit(True), _pos_was=pl.col("_pos"), move_was=pl.col("move"),
+                "candidate_id",
+                "_slot",
+                _on=pl.lit(True),
+                _pos_was=pl.col("_pos"),
+                move_was=pl.col("move"),
                 **{f"{name}_was": pl.col(name) for name in inputs},
             )
             frame = frame.join(previous, on="candidate_id", how="left", maintain_order="left")
         rank, was = pl.col("rank"), pl.col("rank_was")
         move = (
-            pl.when(pl.lit(fresh)).then(pl.lit(""))
-            .when(pl.col("_on").is_null() | (rank.is_not_null() & was.is_null())).then(pl.lit("[b]new[/]"))  # or newly ranked
+            pl.when(pl.lit(fresh))
+            .then(pl.lit(""))
+            .when(pl.col("_on").is_null() | (rank.is_not_null() & was.is_null()))
+            .then(pl.lit("[b]new[/]"))  # or newly ranked
             .when(rank.is_not_null() & was.is_not_null() & (rank < was))
             .then(pl.format("[b green]▲{}[/]", was - rank))
             .when(rank.is_not_null() & was.is_not_null() & (rank > was))
             .then(pl.format("[b red]▼{}[/]", rank - was))
-            .when(rank.eq_missing(was)).then(pl.col("move_was"))
+            .when(rank.eq_missing(was))
+            .then(pl.col("move_was"))
             .otherwise(pl.lit(""))
         )
         new = pl.col("_on").is_null()
-        slot = pl.coalesce("_slot", len(self._slot_keys) + new.cast(pl.Int64).cum_sum() - 1)  # new rows: the next slots, in order
-        return frame.with_columns(move=move, _slot=slot).collect(engine="in-memory")  # the streaming engine costs more at this size
+        slot = pl.coalesce(
+            "_slot", len(self._slot_keys) + new.cast(pl.Int64).cum_sum() - 1
+        )  # new rows: the next slots, in order
+        return frame.with_columns(move=move, _slot=slot).collect(
+            engine="in-memory"
+        )  # the streaming engine costs more at this size
 
     def show(
         self, board: Leaderboard, decimals: int, notes: dict[str, int], fragile: frozenset[str] = frozenset()
@@ -278,10 +322,14 @@ class LeaderboardTable(DataTable):
             writes = []
             for column in masks:
                 mask = pl.col(f"_write:{column}")
-                writes.append(pl.struct(
-                    slots=pl.col("_slot").filter(mask).implode(),
-                    values=self._text(column, lambda name, mask=mask: pl.col(name).filter(mask), decimals).implode(),
-                ).alias(column))
+                writes.append(
+                    pl.struct(
+                        slots=pl.col("_slot").filter(mask).implode(),
+                        values=self._text(
+                            column, lambda name, mask=mask: pl.col(name).filter(mask), decimals
+                        ).implode(),
+                    ).alias(column)
+                )
             for column, diff in zip(masks, frame.select(writes).row(0)):
                 slots, values = diff["slots"], diff["values"]
                 if slots:
@@ -304,7 +352,9 @@ class LeaderboardTable(DataTable):
 
         threshold = board.category.threshold
         labels = {
-            LINE: f"── line {threshold:g} % ────────────" if self.compact else f"── certification line {threshold:g} % ──",
+            LINE: f"── line {threshold:g} % ────────────"
+            if self.compact
+            else f"── certification line {threshold:g} % ──",
             REST: "── pending and excluded ──",
         }
         name_key = column_keys["name"]
@@ -348,7 +398,12 @@ class LeaderboardTable(DataTable):
                 self.check_idle()
         elif cost.updated_cells:
             # Only text changed: drop the rendered rows, keep the row order and offsets.
-            for cache in (self._row_render_cache, self._cell_render_cache, self._row_renderable_cache, self._line_cache):
+            for cache in (
+                self._row_render_cache,
+                self._cell_render_cache,
+                self._row_renderable_cache,
+                self._line_cache,
+            ):
                 cache.clear()
         if structure or cost.moved_rows or cost.updated_cells:
             self.refresh()

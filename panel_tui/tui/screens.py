@@ -8,8 +8,8 @@ import polars as pl
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.content import Content
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Digits, Footer, Input, Label, Markdown, Select, Static, TextArea
 
@@ -83,19 +83,26 @@ class DetailScreen(Screen):
         board = app.shown.board(category.id)
         entry = board.entries.filter(pl.col("candidate_id") == cid).row(0, named=True)
         decimals = app.meeting.config.scoring.decimals
-        drifted = snapshot.check is not None and snapshot.check.drifted and board is not snapshot.standings.board(category.id)
+        drifted = (
+            snapshot.check is not None and snapshot.check.drifted and board is not snapshot.standings.board(category.id)
+        )
         yield ScreenBanners()
         with VerticalScroll(id="detail"):
             rank = "–" if entry["rank"] is None else str(entry["rank"])
-            yield Static(markup("[b]$name[/]  ($cid, $label)", name=entry["name"], cid=cid, label=category.label),
-                         classes="title")
-            yield Static(plain(
-                f"rank {rank} · total {_num(entry['total'], decimals)} of {board.max_points:,.0f} · "
-                f"{_num(entry['percent'], decimals)} % · status {entry['status']}"
-                + (f" · grade {entry['grade']}" if entry["grade"] is not None else "")
-                + (f" · decided by {entry['decided_by']}" if entry["decided_by"] else "")
-                + (f" · {entry['evaluators']} evaluators" if entry["evaluators"] is not None else "")
-            ), id="summary")
+            yield Static(
+                markup("[b]$name[/]  ($cid, $label)", name=entry["name"], cid=cid, label=category.label),
+                classes="title",
+            )
+            yield Static(
+                plain(
+                    f"rank {rank} · total {_num(entry['total'], decimals)} of {board.max_points:,.0f} · "
+                    f"{_num(entry['percent'], decimals)} % · status {entry['status']}"
+                    + (f" · grade {entry['grade']}" if entry["grade"] is not None else "")
+                    + (f" · decided by {entry['decided_by']}" if entry["decided_by"] else "")
+                    + (f" · {entry['evaluators']} evaluators" if entry["evaluators"] is not None else "")
+                ),
+                id="summary",
+            )
             extras = [f"{c}: {candidate[c]}" for c in data.extra_columns if candidate[c] not in (None, "")]
             if extras:
                 yield Static(plain(" · ".join(extras)), classes="muted")
@@ -103,11 +110,15 @@ class DetailScreen(Screen):
                 mine = data.left_out.filter(pl.col("candidate_id") == cid)
                 if mine.height:
                     who = ", ".join(
-                        f"{e} ({n} scores)" for e, n in mine.group_by(pl.col("evaluator_id").cast(pl.String)).len().sort(
-                            "evaluator_id").iter_rows()
+                        f"{e} ({n} scores)"
+                        for e, n in mine.group_by(pl.col("evaluator_id").cast(pl.String))
+                        .len()
+                        .sort("evaluator_id")
+                        .iter_rows()
                     )
-                    yield Static(plain(f"Left out of consolidation, declared conflict of interest: {who}"),
-                                 classes="muted")
+                    yield Static(
+                        plain(f"Left out of consolidation, declared conflict of interest: {who}"), classes="muted"
+                    )
             if data.conflicts is not None:
                 recused = data.conflicts.filter(pl.col("candidate_id") == cid)["evaluator_id"].to_list()
                 if recused:
@@ -119,8 +130,11 @@ class DetailScreen(Screen):
                 yield Static(_robustness_text(robust, entry, display=app.display_mode), id="robustness")
             yield Label("Indicators", classes="section")
             if drifted:
-                yield Static("(from the files as they are now, which changed since the lock; the totals above are "
-                             "the locked list's)", classes="muted")
+                yield Static(
+                    "(from the files as they are now, which changed since the lock; the totals above are "
+                    "the locked list's)",
+                    classes="muted",
+                )
             yield DataTable(id="indicators", cursor_type="row")
             yield Label("Notes and decisions", classes="section")
             yield Static(self._journal_text(), id="history")
@@ -164,8 +178,14 @@ class DetailScreen(Screen):
         }
         rows = cells.join(labels, on="indicator_id", how="left").sort("indicator_id")
         for row in rows.iter_rows(named=True):
-            cells_out = [cell(row["indicator_id"]), cell(row["area_id"]), cell(row["label"] or ""),
-                         _num(row["max_points"], 1), _num(row["value"], 2), str(row["n"])]
+            cells_out = [
+                cell(row["indicator_id"]),
+                cell(row["area_id"]),
+                cell(row["label"] or ""),
+                _num(row["max_points"], 1),
+                _num(row["value"], 2),
+                str(row["n"]),
+            ]
             if not display:
                 given = sorted(spread.get(row["indicator_id"], []), key=lambda ev: ev[1])
                 dropped = ""
@@ -180,15 +200,29 @@ class DetailScreen(Screen):
 def _totals_moved(before, now, decimals: int) -> list[str]:
     """Candidates whose total or percent differs between two standings (a proposal's list and
     the files now), one line each: a change of score that moves no rank still shows."""
-    def entries(standings) -> pl.DataFrame:
-        return pl.concat([b.entries.select("candidate_id", "name", "total", "percent").with_columns(
-            category=pl.lit(b.category.id)) for b in standings.boards], how="vertical_relaxed")
 
-    moved = entries(before).join(entries(now), on=["category", "candidate_id"], how="inner", suffix="_now").filter(
-        pl.col("total").ne_missing(pl.col("total_now")) | pl.col("percent").ne_missing(pl.col("percent_now")))
-    return [f"{cat}: {cid} {name}: total {_num(t, decimals)} -> {_num(t_now, decimals)}"
-            for cat, cid, name, t, t_now in moved.select("category", "candidate_id", "name_now", "total",
-                                                           "total_now").iter_rows()]
+    def entries(standings) -> pl.DataFrame:
+        return pl.concat(
+            [
+                b.entries.select("candidate_id", "name", "total", "percent").with_columns(
+                    category=pl.lit(b.category.id)
+                )
+                for b in standings.boards
+            ],
+            how="vertical_relaxed",
+        )
+
+    moved = (
+        entries(before)
+        .join(entries(now), on=["category", "candidate_id"], how="inner", suffix="_now")
+        .filter(pl.col("total").ne_missing(pl.col("total_now")) | pl.col("percent").ne_missing(pl.col("percent_now")))
+    )
+    return [
+        f"{cat}: {cid} {name}: total {_num(t, decimals)} -> {_num(t_now, decimals)}"
+        for cat, cid, name, t, t_now in moved.select(
+            "category", "candidate_id", "name_now", "total", "total_now"
+        ).iter_rows()
+    ]
 
 
 def _robustness_text(a: dict, entry: dict, *, display: bool) -> Content:
@@ -211,7 +245,9 @@ def _robustness_text(a: dict, entry: dict, *, display: bool) -> Content:
     return markup(
         f"Robustness: {verdict} · rank and certification by method: $methods"
         "\nWith one evaluator fewer: rank moves by up to $swing; $flipped",
-        methods=" · ".join(outcome(m) for m in methods), swing=a["leave_one_out"]["max_rank_swing"], flipped=flipped,
+        methods=" · ".join(outcome(m) for m in methods),
+        swing=a["leave_one_out"]["max_rank_swing"],
+        flipped=flipped,
     )
 
 
@@ -401,8 +437,13 @@ class DiscussionScreen(Screen):
             values = [rows[c][key] for c in ids]
             separates = key in ("total", *board.category.tie_break) and len(set(values)) > 1
             label = f"{key} ◀ separates" if separates else key
-            table.add_row(cell(label), *[_num(v, decimals) if isinstance(v, float)
-                                         else cell("" if v is None else str(v).replace("_", " ")) for v in values])
+            table.add_row(
+                cell(label),
+                *[
+                    _num(v, decimals) if isinstance(v, float) else cell("" if v is None else str(v).replace("_", " "))
+                    for v in values
+                ],
+            )
         return table
 
     def _notes(self) -> Content:
@@ -488,8 +529,11 @@ class LockScreen(Screen):
                 yield Static(plain(who))
                 yield Static(self._signing(), id="signing", classes="muted")
                 if check is not None and check.drifted and app.show_live:
-                    yield Label("LIVE standings from the files now, NOT the locked list (v: locked list)",
-                                classes="section warning", id="list-shown")
+                    yield Label(
+                        "LIVE standings from the files now, NOT the locked list (v: locked list)",
+                        classes="section warning",
+                        id="list-shown",
+                    )
                     yield Static(self._preview(final_list(snapshot.standings)), id="final-list")
                 else:
                     label = "The locked final list" + (" (v: the live standings)" if check and check.drifted else "")
@@ -511,32 +555,56 @@ class LockScreen(Screen):
                     yield Static("✔ no pending candidate\n✔ no unresolved tie", id="blockers")
                 stale_orders = [o for b in snapshot.standings.boards for o in b.stale_tie_orders]
                 if stale_orders:
-                    yield Static(plain("\n".join(f"! tie order {', '.join(o.order)} no longer matches a tie; not applied"
-                                                 for o in stale_orders), lines=True))
+                    yield Static(
+                        plain(
+                            "\n".join(
+                                f"! tie order {', '.join(o.order)} no longer matches a tie; not applied"
+                                for o in stale_orders
+                            ),
+                            lines=True,
+                        )
+                    )
                 fragile = {cid: a for cid, a in (app.analysis or {}).items() if a["verdict"] == "fragile"}
                 if fragile:
                     lines = []
                     for cid, a in fragile.items():
-                        methods = [m for m, c in a["certified"].items() if c is not None and bool(c) != self._certified(cid)]
+                        methods = [
+                            m for m, c in a["certified"].items() if c is not None and bool(c) != self._certified(cid)
+                        ]
                         without = a["leave_one_out"]["certification_flips_without"]
-                        why = "; ".join(filter(None, [
-                            f"certification differs under {', '.join(methods)}" if methods else "",
-                            f"flips without {', '.join(without)}" if without else "",
-                        ]))
+                        why = "; ".join(
+                            filter(
+                                None,
+                                [
+                                    f"certification differs under {', '.join(methods)}" if methods else "",
+                                    f"flips without {', '.join(without)}" if without else "",
+                                ],
+                            )
+                        )
                         lines.append(f"! fragile: {app.name_of(cid)}: {why}")
-                    yield Static(plain("\n".join(lines) + "\n(for the panel to look at; the lock is not blocked)", lines=True),
-                                 id="fragile")
+                    yield Static(
+                        plain("\n".join(lines) + "\n(for the panel to look at; the lock is not blocked)", lines=True),
+                        id="fragile",
+                    )
                 elif app.analysis is None and snapshot.data.scores.height <= ANALYSE_UP_TO:
                     yield Static("(robustness analysis running…)", classes="muted")
                 proposal = state.proposal
                 if proposal is not None and stale:
-                    yield Static(plain(
-                        f"Proposed by {proposal.author} (event {proposal.seq}), now stale: it can no longer be "
-                        "confirmed; the secretary must propose it again.\n" + "\n".join(f"✘ {why}" for why in stale),
-                        lines=True), id="proposal", classes="stale")
+                    yield Static(
+                        plain(
+                            f"Proposed by {proposal.author} (event {proposal.seq}), now stale: it can no longer be "
+                            "confirmed; the secretary must propose it again.\n"
+                            + "\n".join(f"✘ {why}" for why in stale),
+                            lines=True,
+                        ),
+                        id="proposal",
+                        classes="stale",
+                    )
                 elif proposal is not None:
-                    yield Static(plain(f"Proposed by {proposal.author} (event {proposal.seq}); "
-                                       "waiting for a chair to confirm."), id="proposal")
+                    yield Static(
+                        plain(f"Proposed by {proposal.author} (event {proposal.seq}); waiting for a chair to confirm."),
+                        id="proposal",
+                    )
                 changes = what_changed(state, snapshot.standings, snapshot.data)
                 lines = changes.lines()
                 if proposal is not None and changes.since_event == proposal.seq:
@@ -550,8 +618,12 @@ class LockScreen(Screen):
                 with Horizontal(classes="buttons"):
                     if app.may("lock_proposed") and not blockers:
                         again = proposal is not None
-                        yield Button("Propose again" if again else "Propose the lock", id="propose", variant="warning",
-                                     classes="again" if again else "")
+                        yield Button(
+                            "Propose again" if again else "Propose the lock",
+                            id="propose",
+                            variant="warning",
+                            classes="again" if again else "",
+                        )
                     if app.may("lock_confirmed") and proposal is not None and not stale and not app.display_mode:
                         yield Button("Confirm the lock", id="confirm", variant="error")
         yield Footer()
@@ -561,8 +633,9 @@ class LockScreen(Screen):
         meeting = self.app.meeting
         signers = meeting.config.contest.signers
         if meeting.signed and signers is not None:
-            return markup("signed journal: every event signed with its author's SSH key, checked against $file",
-                          file=signers.name)
+            return markup(
+                "signed journal: every event signed with its author's SSH key, checked against $file", file=signers.name
+            )
         return plain("unsigned journal: protects against accidents, not against an account on this host")
 
     def _certified(self, candidate_id: str) -> bool:
@@ -622,7 +695,9 @@ class EvaluatorsScreen(Screen):
             yield Static(
                 "Mean deviation of each evaluator's scores from the consolidated score, in percentage points of "
                 f"each indicator's maximum (+ lenient, - severe); ⚠ outlier when |z| > {OUTLIER_Z:g} against the "
-                "other evaluators.", classes="muted")
+                "other evaluators.",
+                classes="muted",
+            )
             yield DataTable(id="calibration", cursor_type="row", zebra_stripes=True)
             yield Static("", id="outliers")
         yield Footer()
@@ -649,11 +724,17 @@ class EvaluatorsScreen(Screen):
             note.update("The score sheet has no evaluator_id column: there is nothing to calibrate.")
             return
         areas = [c for c in table.columns if c.startswith("deviation_")]
-        out.add_columns("Evaluator", "Scores", "Mean (pp)", *(cell(c.removeprefix("deviation_")) for c in areas), "z", "")
+        out.add_columns(
+            "Evaluator", "Scores", "Mean (pp)", *(cell(c.removeprefix("deviation_")) for c in areas), "z", ""
+        )
         for row in table.iter_rows(named=True):
             out.add_row(
-                cell(row["evaluator_id"]), f"{row['scores']:,}", _signed(row["mean_deviation"]),
-                *(_signed(row[c]) for c in areas), _signed(row["z"]), "⚠ outlier" if row["outlier"] else "",
+                cell(row["evaluator_id"]),
+                f"{row['scores']:,}",
+                _signed(row["mean_deviation"]),
+                *(_signed(row[c]) for c in areas),
+                _signed(row["z"]),
+                "⚠ outlier" if row["outlier"] else "",
                 key=row["evaluator_id"],
             )
         flagged = table.filter(pl.col("outlier"))["evaluator_id"].to_list()
