@@ -30,7 +30,7 @@ def differences(expected: Any, actual: Any, path: str = "$") -> Iterator[str]:
     elif isinstance(expected, list) and isinstance(actual, list):
         if len(expected) != len(actual):
             yield f"{path}: {len(expected)} items != {len(actual)} items"
-        for i, (a, b) in enumerate(zip(expected, actual)):
+        for i, (a, b) in enumerate(zip(expected, actual, strict=False)):
             label = f"({a['candidate_id']})" if isinstance(a, dict) and "candidate_id" in a else ""
             yield from differences(a, b, f"{path}[{i}]{label}")
     elif isinstance(expected, bool) != isinstance(actual, bool) or expected != actual:

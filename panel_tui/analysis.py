@@ -241,8 +241,8 @@ def robustness(data: ContestData, decisions: Decisions = Decisions()) -> dict[st
         flips = flips or []
         changed = any(c != certified_now for c in certified) or bool(flips)
         analysis[cid] = {
-            "ranks": dict(zip(ALTERNATIVES, ranks)),
-            "certified": dict(zip(ALTERNATIVES, certified)),
+            "ranks": dict(zip(ALTERNATIVES, ranks, strict=False)),
+            "certified": dict(zip(ALTERNATIVES, certified, strict=False)),
             "leave_one_out": {"max_rank_swing": swing or 0, "certification_flips_without": flips},
             "verdict": "fragile" if changed else "stable",
         }

@@ -10,15 +10,10 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import sys
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised only on Python 3.10
-    import tomli as tomllib
 
 from panel_tui.errors import InputError, shown_value
 from panel_tui.text import identifier_problem

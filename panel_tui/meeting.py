@@ -34,8 +34,8 @@ from panel_tui.session import (
     role_of,
 )
 
-START = "list_at_start"
-SIGNERS_AT_START = "signers_sha256_at_start"  # in the first event of a signed journal  # in the session's first event: the final list as the meeting found it
+START = "list_at_start"  # in the session's first event: the final list as the meeting found it
+SIGNERS_AT_START = "signers_sha256_at_start"  # in the first event of a signed journal
 
 
 @dataclass(frozen=True)
@@ -429,8 +429,8 @@ class Meeting:
                 verdicts = verify_many(items, signers)
             except PanelError as exc:  # the signers file itself is missing or bad
                 verdicts = [(False, str(exc))] * len(todo)
-                return {e.seq: why for e, (ok, why) in zip(todo, verdicts)}
-            self._checked.update({e.hash: v for e, v in zip(todo, verdicts)})
+                return {e.seq: why for e, (ok, why) in zip(todo, verdicts, strict=False)}
+            self._checked.update({e.hash: v for e, v in zip(todo, verdicts, strict=False)})
         return {e.seq: self._checked[e.hash][1] for e in events if not self._checked[e.hash][0]}
 
     def trust(self, events: list[Event] | tuple[Event, ...]) -> dict[int, str]:

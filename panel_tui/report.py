@@ -79,8 +79,10 @@ def table(standings: Standings, *, category: str | None = None, locked: bool = F
         widths = [max(width(h), *(width(r[i]) for r in rows)) if rows else width(h) for i, h in enumerate(header)]
         numeric = {0, 3, 4, *range(5, 5 + len(board.areas))}
 
-        def render(cells: list[str]) -> str:
-            return "  ".join(pad(c, w, right=i in numeric) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        def render(cells: list[str], widths: list[int] = widths, numeric: set[int] = numeric) -> str:
+            return "  ".join(
+                pad(c, w, right=i in numeric) for i, (c, w) in enumerate(zip(cells, widths, strict=False))
+            ).rstrip()
 
         out.append(render(header))
         line_width = width(render(["x" * w for w in widths]))

@@ -31,6 +31,7 @@ ended it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import ipaddress
 import json
@@ -227,16 +228,12 @@ class DisplayService(AppService):
             if not await _exited(process, KILL_AFTER):
                 # (usual for a tab closed while its display was starting: it reads nothing yet)
                 log.info("display process %s did not exit in %.1f s: killed", process.pid, KILL_AFTER)
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     process.kill()
-                except ProcessLookupError:
-                    pass
                 await _exited(process, 5.0)
         if task is not None:
-            try:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(task, 1.0)  # reads the child's output to its end
-            except (TimeoutError, asyncio.CancelledError):
-                pass
             self._task = None
 
 

@@ -18,6 +18,7 @@ through a symbolic link.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import grp
 import hashlib
@@ -111,10 +112,8 @@ def _os_reason(path: Path) -> str:
     if soft != resource.RLIM_INFINITY:
         sizes = []
         for suffix in ("", "-wal", "-journal"):
-            try:
+            with contextlib.suppress(OSError):
                 sizes.append(os.stat(f"{path}{suffix}").st_size)
-            except OSError:
-                pass
         if any(size + (1 << 16) >= soft for size in sizes) or soft < (1 << 20):
             reasons.append(
                 f"{os.strerror(errno.EFBIG)}: this process may write files of at most {soft} bytes "
@@ -132,10 +131,7 @@ def _os_reason(path: Path) -> str:
 
 def write_failure(path: Path, exc: BaseException) -> SessionWriteError:
     """A SessionWriteError naming the file and the system's reason for ``exc``."""
-    if isinstance(exc, OSError):
-        said = exc.strerror or str(exc)
-    else:
-        said = str(exc)
+    said = exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc)
     found = _os_reason(path)
     reason = f"{said} ({found})" if found and found.lower() not in said.lower() else said
     return SessionWriteError(f"{path}: cannot write the session: {reason}; nothing was recorded")
@@ -485,10 +481,8 @@ class Journal:
             # SQLite may already have rolled back on its own (a full disk, an I/O error): then
             # there is nothing to roll back, and the original error is the one to report.
             if conn.in_transaction:
-                try:
+                with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
             if isinstance(exc, sqlite3.DatabaseError) and _is_write_failure(exc):
                 self.close()  # the next write opens afresh; SQLite tidies its sidecars when it can
                 raise write_failure(self.path, exc) from None

@@ -824,6 +824,6 @@ def verify_many(
                     results[i] = one(i)
             else:
                 with ThreadPoolExecutor(max_workers=count) as pool:
-                    for i, result in zip(todo, pool.map(one, todo)):
+                    for i, result in zip(todo, pool.map(one, todo), strict=False):
                         results[i] = result
     return [r for r in results if r is not None]

@@ -239,7 +239,7 @@ def cell_scores(rng: random.Random, value: int, cap: int, evaluators: list[str])
     ordered = [low, *middle, high]
     # Who gave which score: mostly chance, tilted by each evaluator's leaning.
     keys = sorted(evaluators, key=lambda e: BIAS.get(e, 0.0) + rng.gauss(0, 1.0))
-    return dict(zip(keys, ordered))
+    return dict(zip(keys, ordered, strict=False))
 
 
 def main(out: Path = OUT) -> None:
@@ -288,7 +288,7 @@ def main(out: Path = OUT) -> None:
         n = 0
         for area, _, points in areas:
             values = spread(rng, targets[area], points, step)
-            for maximum, value in zip(points, values):
+            for maximum, value in zip(points, values, strict=False):
                 n += 1
                 iid = f"CI{n:02d}" if set_id == "city" else f"SV{n:02d}"
                 if cid in PENDING and area == areas[-1][0] and n > len(indicator_rows_of(set_id)) - PENDING[cid]:

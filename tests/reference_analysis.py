@@ -46,7 +46,7 @@ def reference_robustness(data: ContestData, decisions: Decisions = Decisions()) 
         variants.append((left_out, replace(data, scores=scores, cells=_cells_from(data, scores))))
     outcomes = [_outcome(standings(variant, decisions)) for _, variant in variants]
     base = _outcome(standings(data, decisions)).rename({"rank": "rank_now", "certified": "certified_now"})
-    by_variant = dict(zip((name for name, _ in variants), outcomes))
+    by_variant = dict(zip((name for name, _ in variants), outcomes, strict=False))
 
     flips: dict[str, list[str]] = {}
     swing: dict[str, int] = {}

@@ -11,6 +11,9 @@ import polars as pl
 import pytest
 from conftest import DEMO_PENDING_EVALUATORS, score_the_pending_candidate
 from handmade import by_evaluator, candidates, config, contest, indicators
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from reference_analysis import reference_robustness
 
 from panel_tui.analysis import calibration
 from panel_tui.engine import standings
@@ -203,10 +206,6 @@ def test_rank_analysis_on_the_demo(tmp_path):
 
 
 # The fast robustness against its definition ---------------------------------------------
-
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from reference_analysis import reference_robustness
 
 
 @st.composite

@@ -656,7 +656,7 @@ def test_the_signed_lock_verifies_and_each_signature_checks_with_ssh_keygen_alon
             os.chmod(folder / "sig", 0o644)
             data = base64.b64decode(event["signed"])
 
-            def by_hand(login: str) -> subprocess.CompletedProcess:
+            def by_hand(login: str, data: bytes = data) -> subprocess.CompletedProcess:
                 return accounts.run_as(
                     MEMBER,
                     [

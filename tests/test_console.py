@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -40,10 +41,8 @@ async def settled(pilot, app: PanelApp, condition=lambda: True, timeout: float =
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
     while loop.time() < end:
-        try:
+        with contextlib.suppress(WorkerCancelled):  # a newer reload replaced it (exclusive workers)
             await app.workers.wait_for_complete()
-        except WorkerCancelled:  # a newer reload replaced it (exclusive workers)
-            pass
         await pilot.pause(0.05)
         if app.snapshot is not None and condition():
             return
@@ -87,8 +86,10 @@ def test_live_scores_update_in_place_and_keep_the_cursor(contest):
             lines = scores.read_text(encoding="utf-8").splitlines()
             full = (",CI01,", ",CI02,", ",CI03,", ",CI04,")
             lines = [
-                ",".join(l.split(",")[:3] + ["35"]) if l.startswith("C05,") and any(i in l for i in full) else l
-                for l in lines
+                ",".join(line.split(",")[:3] + ["35"])
+                if line.startswith("C05,") and any(i in line for i in full)
+                else line
+                for line in lines
             ]
             scores.write_text("\n".join(lines) + "\n", encoding="utf-8")
             expected = standings(load_contest(load_config(contest / "config.toml"))).board("large_city")
@@ -323,7 +324,7 @@ def test_candidate_detail_shows_its_robustness(contest):
         for display in (False, True):
             app = make_app(contest, display=display)
             async with app.run_test(size=(200, 50)) as pilot:
-                await settled(pilot, app, lambda: app.analysis is not None, timeout=20)
+                await settled(pilot, app, lambda app=app: app.analysis is not None, timeout=20)
                 await pilot.press("3")
                 table = app.current_table
                 table.move_cursor(row=table.get_row_index("S05"))

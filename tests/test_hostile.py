@@ -70,7 +70,7 @@ def test_every_command_prints_the_hostile_contest_as_text_and_json_keeps_it_exac
     from panel_tui.inputs import load_contest
 
     candidates = load_contest(load_config(root / "config.toml")).candidates  # as the loader reads them
-    names = dict(zip(candidates["candidate_id"].cast(pl.String), candidates["name"]))
+    names = dict(zip(candidates["candidate_id"].cast(pl.String), candidates["name"], strict=False))
     assert names["[link=x]C13"] == "cr\rover Seoul Gangdong-gu (서울 강동구)"
     doc = json.loads(cli(root, "rank", "--format", "json").stdout)
     assert {cid: e["name"] for cid, e in ids(doc).items()} == names  # exact, escapes and all
@@ -137,7 +137,9 @@ def test_every_command_prints_the_hostile_contest_as_text_and_json_keeps_it_exac
             if member.startswith("xl/worksheets/"):
                 assert "<f>" not in z.read(member).decode(), member
     sheet = pl.read_excel(out / "final-list-hostile.xlsx", sheet_name="Final list")
-    assert dict(zip(sheet["candidate_id"], sheet["name"])) == {cid: names[cid] for cid in sheet["candidate_id"]}
+    assert dict(zip(sheet["candidate_id"], sheet["name"], strict=False)) == {
+        cid: names[cid] for cid in sheet["candidate_id"]
+    }
     # JSON: exact.
     final = json.loads((out / "final-list-hostile.json").read_text(encoding="utf-8"))
     assert {cid: e["name"] for cid, e in ids(final).items()} == names

@@ -53,7 +53,7 @@ def test_relabelling_evaluators_changes_nothing(sheet, rnd):
     shuffled = labels[:]
     rnd.shuffle(shuffled)
     relabelled = frame.with_columns(
-        pl.col("evaluator_id").replace_strict(dict(zip(labels, [f"X{s}" for s in shuffled])))
+        pl.col("evaluator_id").replace_strict(dict(zip(labels, [f"X{s}" for s in shuffled], strict=False)))
     )
     assert to_json(ranked(cands, relabelled, method)) == to_json(ranked(cands, frame, method))
 

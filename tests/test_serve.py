@@ -5,6 +5,7 @@ server runs as a subprocess on a free port; its display children are found in /p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -65,10 +66,8 @@ class Served:
 
     def close(self) -> None:
         for sig in (signal.SIGTERM, signal.SIGKILL):  # (whatever a failing test left behind)
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                pass
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:

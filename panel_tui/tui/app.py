@@ -8,6 +8,7 @@ command line); the role of the OS account decides which actions are offered at a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
@@ -343,10 +344,12 @@ class PanelApp(App):
         data = self.reader.data(reload=files)
         state = self.reader.state()
         last = self.snapshot
-        if _same_inputs(last, data, state.decisions):
-            result = last.standings  # a note or the focus: the boards' numbers stand
-        else:
-            result = standings(data, state.decisions)
+        # A note or the focus: the boards' numbers stand.
+        result = (
+            last.standings
+            if last is not None and _same_inputs(last, data, state.decisions)
+            else standings(data, state.decisions)
+        )
         return Snapshot(result, state, data, self._check(state, result, data, last))
 
     def _check(
@@ -422,10 +425,8 @@ class PanelApp(App):
     def analyse(self, snapshot: Snapshot) -> None:
         from panel_tui.analysis import robustness
 
-        try:
+        with contextlib.suppress(PanelError):  # the boards' own reload reports bad input
             self.post_message(AnalysisComputed(snapshot, robustness(snapshot.data, snapshot.state.decisions)))
-        except PanelError:
-            pass  # the boards' own reload reports bad input
 
     @on(AnalysisComputed)
     def _analysed(self, message: AnalysisComputed) -> None:
@@ -631,10 +632,8 @@ class PanelApp(App):
             return
         self.query_one(TabbedContent).active = f"tab-{self._index(category)}"
         table = self.board(category)
-        try:
+        with contextlib.suppress(Exception):
             table.move_cursor(row=table.get_row_index(candidate_id), animate=False)
-        except Exception:
-            pass
 
     @property
     def current_table(self) -> LeaderboardTable:

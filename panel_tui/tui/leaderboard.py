@@ -330,13 +330,13 @@ class LeaderboardTable(DataTable):
                         ).implode(),
                     ).alias(column)
                 )
-            for column, diff in zip(masks, frame.select(writes).row(0)):
+            for column, diff in zip(masks, frame.select(writes).row(0), strict=False):
                 slots, values = diff["slots"], diff["values"]
                 if slots:
                     # Straight into the table's store, repainted once below: update_cell()
                     # would invalidate every cache and repaint once per cell.
                     column_key = column_keys[column]
-                    for slot, value in zip(slots, values):
+                    for slot, value in zip(slots, values, strict=False):
                         slot_cells[slot][column_key] = value
                     cost.updated_cells += len(slots)
         if new_rows:
@@ -375,7 +375,9 @@ class LeaderboardTable(DataTable):
         cost.moved_rows = moved.height + len(specials_moved)
         if structure or cost.moved_rows > len(row_keys) // 4:
             # Every position anew (cheaper than one by one when many rows move).
-            positions = dict(zip(map(slot_keys.__getitem__, frame["_slot"].to_list()), frame["_pos"].to_list()))
+            positions = dict(
+                zip(map(slot_keys.__getitem__, frame["_slot"].to_list()), frame["_pos"].to_list(), strict=False)
+            )
             positions.update({row_keys[key]: at for key, at in specials.items()})
             self._row_locations = TwoWayDict(positions)
         elif cost.moved_rows:

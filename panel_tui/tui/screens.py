@@ -44,7 +44,9 @@ class ScreenBanners(Vertical):
         self.show(*self.app.journal_banners())
 
     def show(self, title: Content | None, drift: Content | None) -> None:
-        for widget, text in zip(self.query(Static).results(Static), (title if self.with_title else None, drift)):
+        for widget, text in zip(
+            self.query(Static).results(Static), (title if self.with_title else None, drift), strict=False
+        ):
             widget.update(text or "")
             widget.set_class(text is None, "hidden")
 
@@ -173,7 +175,7 @@ class DetailScreen(Screen):
             pl.col("indicator_id").cast(pl.String), pl.col("evaluator_id").cast(pl.String)
         )
         spread = {
-            iid: list(zip(evs, vals))
+            iid: list(zip(evs, vals, strict=False))
             for iid, evs, vals in scores.group_by("indicator_id").agg("evaluator_id", "score").iter_rows()
         }
         rows = cells.join(labels, on="indicator_id", how="left").sort("indicator_id")
