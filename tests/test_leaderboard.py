@@ -163,3 +163,26 @@ def test_a_refresh_with_nothing_changed_touches_nothing():
             assert live._update_count == before  # no cache of the table was invalidated
 
     asyncio.run(scenario())
+
+
+def test_the_datatable_internals_the_leaderboard_uses_are_all_there():
+    """One clear message when an upgraded Textual lacks a private part the leaderboard uses."""
+    import textual
+    from textual.app import App
+
+    from panel_tui.tui.table_internals import missing
+
+    class One(App):
+        def compose(self):
+            yield LeaderboardTable("large_city", ("A1",), id="t")
+
+    async def check() -> list[str]:
+        app = One()
+        async with app.run_test():
+            return missing(app.query_one(LeaderboardTable))
+
+    gone = asyncio.run(check())
+    assert gone == [], (
+        f"Textual {textual.__version__} lacks DataTable internals the leaderboard writes through "
+        f"(panel_tui/tui/table_internals.py): {', '.join(gone)}; keep textual pinned to 8.2 or adapt the adapter"
+    )

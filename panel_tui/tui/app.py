@@ -167,7 +167,7 @@ class PanelApp(App):
         self.exports = exports or Path.cwd() / "exports"
         self.snapshot: Snapshot | None = None
         self.files_error: str | None = None
-        self.watch = ChangeWatch(reader)
+        self.change_watch = ChangeWatch(reader)  # (not `watch`: that is Textual's own App.watch)
         self.last_focus: str | None = None
         self.shown_lock: str | None = None  # the display turned to this lock's final list
         self._terminal: int | None = None  # the terminal's descriptor, once running in one
@@ -335,7 +335,7 @@ class PanelApp(App):
             # EOF on a dead terminal forever. Everything is already in the session: quit.
             self.exit(return_code=0)
             return
-        files, journal = self.watch.poll()
+        files, journal = self.change_watch.poll()
         if files or journal:
             self.reload(files)
 

@@ -7,9 +7,9 @@ missing ones, moves the certification line, re-places only the rows whose positi
 and puts the cursor back on the row it was on, so a viewer keeps their place while scores
 arrive. Unchanged rows cost no Python work at all.
 
-This relies on a few of DataTable's internals (``_data``, ``rows``, ``_row_locations``,
-``_update_count`` and its render caches), as ``DataTable.sort`` and ``update_cell`` use them;
-the console tests of row order, cell text and cursor pin that behaviour.
+This relies on some of DataTable's internals, every one of them reached through
+``table_internals.TableInternals`` (Textual is pinned to 8.2 for them, and a test names any
+an upgrade removes); the console tests of row order, cell text and cursor pin the behaviour.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import polars as pl
-from textual._two_way_dict import TwoWayDict
 from textual.geometry import Size
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
 from panel_tui.engine import Leaderboard
 from panel_tui.tui.literal import cell, rich_bold, rich_markup
+from panel_tui.tui.table_internals import TableInternals
 
 # The separator rows' keys: no candidate id can contain a control character (inputs refuses it).
 LINE = "\x00line"
@@ -286,7 +286,8 @@ class LeaderboardTable(DataTable):
         if unranked.any():
             specials[REST] = frame.height - int(unranked.cast(pl.Int64).cum_max().sum()) + 1
 
-        store, row_keys, slot_keys, slot_cells = self._data, self._row_keys, self._slot_keys, self._slot_cells
+        internals = TableInternals(self)  # every private part of DataTable, behind one adapter
+        row_keys, slot_keys, slot_cells = self._row_keys, self._slot_keys, self._slot_cells
         column_keys = {key.value: key for key in self.columns}  # the table's own key objects
         structure = False  # rows added or removed: every position is set anew
         new_rows = frame.height if self.on_screen is None else frame["_on"].null_count()
@@ -295,16 +296,12 @@ class LeaderboardTable(DataTable):
             if self.on_screen.height != frame.height - new_rows:
                 gone = self.on_screen.join(frame, on="candidate_id", how="anti")["candidate_id"].to_list()
             gone += [key for key in self._specials if key not in specials]
+            removed = []
             for cid in gone:  # their slots stay empty
-                key = row_keys.pop(cid)
+                removed.append(row_keys.pop(cid))
                 self._specials.pop(cid, None)
-                del store[key], self.rows[key]
-                self._new_rows.discard(key)
             if gone:
-                # The rows left keep their order, closed up (DataTable.remove_row does this
-                # once per row, a pass over the whole table each time).
-                where = self._row_locations.get
-                self._row_locations = TwoWayDict({key: i for i, key in enumerate(sorted(store, key=where))})
+                internals.remove_rows(removed)
                 cost.removed_rows = len(gone)
                 structure = True
             # The cells to write, in one pass over the board: for each column, the rows on screen
@@ -333,8 +330,10 @@ class LeaderboardTable(DataTable):
             for column, diff in zip(masks, frame.select(writes).row(0), strict=False):
                 slots, values = diff["slots"], diff["values"]
                 if slots:
-                    # Straight into the table's store, repainted once below: update_cell()
-                    # would invalidate every cache and repaint once per cell.
+                    # Straight into the table's store by slot, repainted once below. (Textual
+                    # 8.2's update_cell finds the row by key and bumps the generation that also
+                    # keys the row order, so the next paint re-sorts every row; here only the
+                    # render caches are dropped when no row moved.)
                     column_key = column_keys[column]
                     for slot, value in zip(slots, values, strict=False):
                         slot_cells[slot][column_key] = value
@@ -346,7 +345,7 @@ class LeaderboardTable(DataTable):
                 key = self.add_row(*row, key=cid)
                 row_keys[cid] = key
                 slot_keys.append(key)
-                slot_cells.append(store[key])
+                slot_cells.append(internals.cells(key))
             cost.added_rows += new_rows
             structure = True
 
@@ -361,7 +360,7 @@ class LeaderboardTable(DataTable):
         for key in specials:
             text = f"[b yellow]{labels[key]}[/]" if key == LINE else f"[dim]{labels[key]}[/]"
             if key in row_keys:
-                cells = store[row_keys[key]]
+                cells = internals.cells(row_keys[key])
                 if cells[name_key] != text:
                     cells[name_key] = text
                     cost.updated_cells += 1
@@ -379,38 +378,28 @@ class LeaderboardTable(DataTable):
                 zip(map(slot_keys.__getitem__, frame["_slot"].to_list()), frame["_pos"].to_list(), strict=False)
             )
             positions.update({row_keys[key]: at for key, at in specials.items()})
-            self._row_locations = TwoWayDict(positions)
+            internals.place(positions)
         elif cost.moved_rows:
-            locations = self._row_locations
             # A permutation of the positions the rows had: each set once.
             for slot, at in moved.iter_rows():
-                locations[slot_keys[slot]] = at
+                internals.move(slot_keys[slot], at)
             for key, at in specials_moved:
-                locations[row_keys[key]] = at
+                internals.move(row_keys[key], at)
         self._specials = specials
         self._decimals = decimals
         self.on_screen = frame.select("candidate_id", "_slot", "_pos", "move", *self._input_columns())
 
         if structure or cost.moved_rows:
-            # Rows moved: DataTable's row order and line offsets are recomputed on the next paint.
-            self._update_count += 1
+            internals.rows_moved(added_or_removed=structure)
             if structure:
-                self._require_update_dimensions = True
                 self.cursor_coordinate = self.cursor_coordinate  # within the table's new bounds
                 self.check_idle()
         elif cost.updated_cells:
-            # Only text changed: drop the rendered rows, keep the row order and offsets.
-            for cache in (
-                self._row_render_cache,
-                self._cell_render_cache,
-                self._row_renderable_cache,
-                self._line_cache,
-            ):
-                cache.clear()
+            internals.text_changed()
         if structure or cost.moved_rows or cost.updated_cells:
             self.refresh()
         if keep is not None and keep in row_keys:
-            index = self._row_locations.get(row_keys[keep])
+            index = internals.position(row_keys[keep])
             if index is not None and index != self.cursor_row:
                 self.move_cursor(row=index, animate=False, scroll=False)
         return cost
@@ -423,7 +412,8 @@ class LeaderboardTable(DataTable):
             return
         width = sum(column.get_render_width(self) for column in self.columns.values())
         header = self.header_height if self.show_header else 0
-        self.virtual_size = Size(width + self._row_label_column_width, self._total_row_height + header)
+        label_width, rows_height = TableInternals(self).size_parts()
+        self.virtual_size = Size(width + label_width, rows_height + header)
 
     def cell_text(self, candidate_id: str, column: str) -> str:
         """What a cell shows, without markup (for tests and the discussion view)."""
