@@ -9,6 +9,7 @@ command line); the role of the OS account decides which actions are offered at a
 from __future__ import annotations
 
 import contextlib
+from collections import deque
 import os
 import re
 import stat
@@ -37,7 +38,7 @@ from panel_tui.errors import PanelError
 from panel_tui.inputs import ContestData
 from panel_tui.meeting import ChangeWatch, Meeting, SessionState, final_list, final_standings
 from panel_tui.text import visible
-from panel_tui.tui.leaderboard import LeaderboardTable
+from panel_tui.tui.leaderboard import LeaderboardTable, RefreshCost
 from panel_tui.tui.literal import markup, plain
 
 PROJECTOR = Theme(
@@ -172,7 +173,8 @@ class PanelApp(App):
         self.shown_lock: str | None = None  # the display turned to this lock's final list
         self._terminal: int | None = None  # the terminal's descriptor, once running in one
         self.analysing: Snapshot | None = None  # the snapshot the latest analysis started for
-        self.refresh_costs: list = []
+        # What the last refreshes touched (tests read the latest); bounded, a meeting is long.
+        self.refresh_costs: deque[list[RefreshCost]] = deque(maxlen=100)
         self.analysis: dict | None = None  # candidate id -> robustness (analysis.robustness)
         self.failures: list[str] = []  # what went wrong while running, for the banner and tests
         # Every event this console has seen (seq -> hash): one that later disappears or changes
