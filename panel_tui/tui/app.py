@@ -9,13 +9,13 @@ command line); the role of the OS account decides which actions are offered at a
 from __future__ import annotations
 
 import contextlib
-from collections import deque
 import os
 import re
 import stat
 import tempfile
 import time
 import traceback
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
