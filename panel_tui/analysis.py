@@ -9,6 +9,7 @@ evaluator's mean deviation against the other evaluators' (sample standard deviat
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Literal, TypedDict
 
 import polars as pl
 
@@ -16,6 +17,20 @@ from panel_tui.engine import SCENARIO, Decisions, Standings, candidate_sums, con
 from panel_tui.inputs import ContestData, cell_key, group_cells
 
 OUTLIER_Z = 2.0
+
+
+class LeaveOneOut(TypedDict):
+    max_rank_swing: int  # the largest rank change with one evaluator fewer
+    certification_flips_without: list[str]  # the evaluators without whom the certification flips
+
+
+class Robustness(TypedDict):
+    """One candidate's robustness (``robustness``; ``rank --format json`` prints it as is)."""
+
+    ranks: dict[str, int | None]  # per alternative consolidation method (ALTERNATIVES)
+    certified: dict[str, bool | None]
+    leave_one_out: LeaveOneOut
+    verdict: Literal["fragile", "stable"]
 
 
 def calibration(data: ContestData, result: Standings) -> pl.DataFrame:
@@ -192,7 +207,7 @@ def _leave_one_out(
     return loo_totals, loo_subtotals
 
 
-def robustness(data: ContestData, decisions: Decisions = Decisions()) -> dict[str, dict]:
+def robustness(data: ContestData, decisions: Decisions = Decisions()) -> dict[str, Robustness]:
     """Per candidate: rank and certification under each consolidation method and under
     z-standardised evaluators; under leaving each evaluator out, the largest rank swing and who
     flips its certification; and a verdict: ``fragile`` when any of these changes whether it
@@ -236,7 +251,7 @@ def robustness(data: ContestData, decisions: Decisions = Decisions()) -> dict[st
         .agg(pl.col("rank"), pl.col("certified"))
     )
     rows = base.join(by_method, on="candidate_id", how="left").join(left_out, on="candidate_id", how="left")
-    analysis = {}
+    analysis: dict[str, Robustness] = {}
     for cid, _rank_now, certified_now, ranks, certified, swing, flips in rows.iter_rows():
         flips = flips or []
         changed = any(c != certified_now for c in certified) or bool(flips)

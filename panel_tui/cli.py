@@ -10,26 +10,28 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from panel_tui.errors import PanelError, UsageError
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 too; this keeps our prefix
+    def error(self, message: str) -> NoReturn:  # argparse exits 2 too; this keeps our prefix
         self.print_usage(sys.stderr)
         print(f"panel-tui: {message}", file=sys.stderr)
         raise SystemExit(2)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    # (The parents are _Parser too, as the subcommands' parser_class wants; only their arguments count.)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--config",
         metavar="PATH",
         default=argparse.SUPPRESS,
         help="the contest's config.toml (default: ./config.toml, else the bundled 2022 demo)",
     )
-    session = argparse.ArgumentParser(add_help=False)
+    session = _Parser(add_help=False)
     session.add_argument(
         "--session",
         metavar="PATH",
@@ -428,7 +430,8 @@ def _access_summary(args: argparse.Namespace, config) -> tuple[list[str], list[s
     path = Path(args.session) if getattr(args, "session", None) else default_path(config)
     journal = Journal(path, writable=False)
     role = role_of(config.roles, who)
-    ok, warn = [], []
+    ok: list[str] = []
+    warn: list[str] = []
     problem = journal.write_problem()
     if path.exists():
         readable = os.access(path, os.R_OK)

@@ -208,7 +208,7 @@ class _Reader:
     def fail(self, key: str, message: str) -> InputError:
         return InputError(self.path, message, where=f"key {key}")
 
-    def table(self, raw: Any, name: str, allowed: set[str], required: set[str]) -> dict:
+    def table(self, raw: Any, name: str, allowed: set[str], required: set[str]) -> dict[str, Any]:
         if not isinstance(raw, dict):
             raise self.fail(name, "must be a table")
         unknown = sorted(set(raw) - allowed)
@@ -219,13 +219,13 @@ class _Reader:
             raise self.fail(f"{name} {missing[0]}", "required key is missing")
         return raw
 
-    def text(self, raw: dict, table: str, key: str, default: str | None = None) -> str:
+    def text(self, raw: dict[str, Any], table: str, key: str, default: str | None = None) -> str:
         value = raw.get(key, default)
         if not isinstance(value, str) or not value.strip():
             raise self.fail(f"{table} {key}", f"must be a non-empty string, not {value!r}")
         return value
 
-    def number(self, raw: dict, table: str, key: str, default: float, lo: float, hi: float) -> float:
+    def number(self, raw: dict[str, Any], table: str, key: str, default: float, lo: float, hi: float) -> float:
         value = raw.get(key, default)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
             raise self.fail(f"{table} {key}", f"must be a number, not {value!r}")
@@ -233,7 +233,7 @@ class _Reader:
             raise self.fail(f"{table} {key}", f"must be between {lo:g} and {hi:g}, not {value:g}")
         return float(value)
 
-    def integer(self, raw: dict, table: str, key: str, default: int, lo: int, hi: int) -> int:
+    def integer(self, raw: dict[str, Any], table: str, key: str, default: int, lo: int, hi: int) -> int:
         value = raw.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.fail(f"{table} {key}", f"must be a whole number, not {value!r}")
@@ -241,7 +241,7 @@ class _Reader:
             raise self.fail(f"{table} {key}", f"must be between {lo} and {hi}, not {value}")
         return value
 
-    def names(self, raw: dict, table: str, key: str, *, ids: bool = False) -> tuple[str, ...]:
+    def names(self, raw: dict[str, Any], table: str, key: str, *, ids: bool = False) -> tuple[str, ...]:
         value = raw.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise self.fail(f"{table} {key}", "must be a list of non-empty strings")
@@ -252,7 +252,7 @@ class _Reader:
             raise self.fail(f"{table} {key}", "lists the same name twice")
         return tuple(value)
 
-    def identifier(self, raw: dict, table: str, key: str) -> str:
+    def identifier(self, raw: dict[str, Any], table: str, key: str) -> str:
         return self.check_id(self.text(raw, table, key), table, key)
 
     def check_id(self, value: str, table: str, key: str) -> str:
@@ -262,12 +262,12 @@ class _Reader:
             raise self.fail(f"{table} {key}", f"the id '{shown_value(value)}' has {problem}")
         return value
 
-    def path_of(self, raw: dict, key: str) -> Path:
+    def path_of(self, raw: dict[str, Any], key: str) -> Path:
         # Absolute, but symbolic links kept as named: a link to a device, a loop or a
         # dangling link is then refused under the name the config gives it.
         return Path(os.path.abspath(self.path.parent / self.text(raw, "[contest]", key)))
 
-    def config(self, raw: dict) -> Config:
+    def config(self, raw: dict[str, Any]) -> Config:
         self.table(
             raw, "the top level", {"contest", "scoring", "categories", "roles", "lock"}, {"contest", "categories"}
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import polars as pl
 
@@ -203,6 +204,18 @@ def candidate_sums(cells: pl.DataFrame, scenario: int = 0) -> tuple[pl.DataFrame
 SCENARIO = "scenario"
 
 
+class _Category(NamedTuple):
+    """One category as ``_rank_scenarios`` ranks it, every scenario at once."""
+
+    category: Category
+    areas: tuple[str, ...]
+    max_points: float
+    ranked: pl.DataFrame
+    rest: pl.DataFrame  # pending and excluded
+    applied: dict[int, dict[int, TieOrder]]  # per scenario, the tie orders applied by tied group
+    stale: dict[int, list[TieOrder]]  # per scenario, the tie orders left stale
+
+
 def outcomes(
     data: ContestData,
     totals: pl.DataFrame,
@@ -225,7 +238,14 @@ def outcomes(
     return pl.concat(frames, how="vertical_relaxed")
 
 
-def _rank_scenarios(data, totals, subtotals, decisions, evaluators=None, scenarios=1):
+def _rank_scenarios(
+    data: ContestData,
+    totals: pl.DataFrame,
+    subtotals: pl.DataFrame,
+    decisions: Decisions,
+    evaluators: pl.DataFrame | None = None,
+    scenarios: int = 1,
+) -> list[_Category]:
     """Per category: its areas and maximum, the ranked candidates and the rest (pending,
     excluded) of every scenario, and the panel's tie orders applied and stale per scenario."""
     config = data.config
@@ -241,7 +261,7 @@ def _rank_scenarios(data, totals, subtotals, decisions, evaluators=None, scenari
     )
     if evaluators is None:
         evaluators = pl.DataFrame(schema={"candidate_id": pl.String, "evaluators": pl.Int64})
-    scenarios = pl.DataFrame({SCENARIO: range(scenarios)}, schema={SCENARIO: pl.Int32})
+    scenario_ids = pl.DataFrame({SCENARIO: range(scenarios)}, schema={SCENARIO: pl.Int32})
     result = []
     for category in config.categories:
         indicators = data.indicators.filter(pl.col("indicator_set") == category.indicator_set)
@@ -253,7 +273,7 @@ def _rank_scenarios(data, totals, subtotals, decisions, evaluators=None, scenari
             on="area_id", index=[SCENARIO, "candidate_id"], values="sub", on_columns=list(areas)
         )
         frame = (
-            scenarios.join(members, how="cross")
+            scenario_ids.join(members, how="cross")
             .join(totals, on=[SCENARIO, "candidate_id"], how="left")
             .join(per_area, on=[SCENARIO, "candidate_id"], how="left")
             .join(evaluators, on="candidate_id", how="left")
@@ -283,7 +303,7 @@ def _rank_scenarios(data, totals, subtotals, decisions, evaluators=None, scenari
             )
             .sort(SCENARIO, pl.col("excluded"), "candidate_id")
         )
-        result.append((category, areas, max_points, ranked, rest, applied, stale))
+        result.append(_Category(category, areas, max_points, ranked, rest, applied, stale))
     return result
 
 
@@ -320,7 +340,7 @@ def _rank_category(
         )
     )
     # Panel tie orders apply to a tied group whose members are exactly the ordered candidates.
-    tied_sets: dict[int, dict[frozenset, int]] = {}
+    tied_sets: dict[int, dict[frozenset[str], int]] = {}
     if tie_orders:
         groups = (
             ranked.filter(pl.col("tie"))
@@ -404,13 +424,13 @@ def _within_margin(percent: pl.Expr, threshold: float, margin: float) -> pl.Expr
 def _grade(category: Category) -> pl.Expr:
     if not category.grades:
         return pl.lit(None, pl.Int64)
-    expr = pl.when(pl.lit(False)).then(pl.lit(None, pl.Int64))
-    for band in category.grades:  # highest min first: the first band reached wins
-        expr = expr.when(pl.col("percent") >= band.min).then(pl.lit(band.grade, pl.Int64))
-    return expr.otherwise(None)
+    expr = pl.lit(None, pl.Int64)
+    for band in reversed(category.grades):  # highest min first: the first band reached wins (outermost)
+        expr = pl.when(pl.col("percent") >= band.min).then(pl.lit(band.grade, pl.Int64)).otherwise(expr)
+    return expr
 
 
-def to_json(standings: Standings, *, locked: bool = False, category: str | None = None) -> dict:
+def to_json(standings: Standings, *, locked: bool = False, category: str | None = None) -> dict[str, Any]:
     """The ``rank --format json`` document, exactly as SPEC §5 shows it."""
     config = standings.config
     result = []

@@ -21,7 +21,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import polars as pl
 
@@ -268,7 +268,10 @@ def _read_csv(path: Path, handle: BinaryIO, spec: TableSpec, lookups: dict[str, 
     _check_columns(path, header, spec, "line 1")
     if len(head) < _HEAD and (end_of_header < 0 or _NON_BLANK.search(text, end_of_header) is None):
         raise InputError(path, f"the file has a header but no {spec.label}")
-    wanted = {**{c: pl.String for c in header}, **{c: pl.Float64 for c in spec.numeric}}
+    wanted: dict[str, pl.DataType | type[pl.DataType]] = {
+        **{c: pl.String for c in header},
+        **{c: pl.Float64 for c in spec.numeric},
+    }
     wanted.update({c: pl.Categorical for c in spec.categorical if c in wanted})
     wanted.update({c: lookup.dtype for c, lookup in lookups.items() if c in wanted})
     if first is not None and first.start() != 0:
@@ -501,7 +504,7 @@ def _check_ids(path: Path, frame: pl.DataFrame, columns: list[str]) -> None:
     the few suspects get ``identifier_problem``."""
     for column in columns:
         series = frame[column]
-        if series.dtype == pl.Categorical:
+        if isinstance(series.dtype, pl.Categorical):
             values = series.dtype.categories.to_series()
         else:
             values = series.unique().drop_nulls()
@@ -544,7 +547,13 @@ def _as_text(series: pl.Series) -> pl.Series:
 
 
 def _cast_checked(
-    path: Path, frame: pl.DataFrame, column: str, dtype: pl.DataType, problem: str, *, ids: bool = False
+    path: Path,
+    frame: pl.DataFrame,
+    column: str,
+    dtype: pl.DataType | type[pl.DataType],
+    problem: str,
+    *,
+    ids: bool = False,
 ) -> pl.Series:
     source = frame[column]
     cast = (
@@ -702,11 +711,18 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None) 
     )
 
 
+def _enum_ids(dtype: pl.DataType) -> pl.Series:
+    """The ids of a checked table's id column (an ``Enum``: ``Lookup.dtype``), in code order."""
+    if not isinstance(dtype, pl.Enum):
+        raise TypeError(f"an id column must be an Enum, not {dtype}")
+    return dtype.categories
+
+
 def cell_key(schema: pl.Schema) -> pl.Expr:
     """One integer per (candidate, indicator) from the two ids' Enum codes (of a frame with
     this schema): grouping or joining 6.7 million rows by one integer is a third cheaper than
     by the pair. ``key // n`` and ``key % n`` (n: the indicator Enum's size) give the codes back."""
-    n_indicators = len(schema["indicator_id"].categories)
+    n_indicators = len(_enum_ids(schema["indicator_id"]))
     return pl.col("candidate_id").to_physical().cast(pl.UInt32) * n_indicators + pl.col(
         "indicator_id"
     ).to_physical().cast(pl.UInt32)
@@ -724,9 +740,9 @@ def group_cells(
         pl.col("category").replace_strict({c.id: c.indicator_set for c in config.categories}).alias("indicator_set"),
     )
     points = indicators.select("indicator_set", pl.col("indicator_id").cast(indicator_dtype), "area_id", "max_points")
-    n_indicators = len(indicator_dtype.categories)
-    candidate_ids = pl.Series(candidate_dtype.categories, dtype=candidate_dtype)
-    indicator_ids = pl.Series(indicator_dtype.categories, dtype=indicator_dtype)
+    n_indicators = len(_enum_ids(indicator_dtype))
+    candidate_ids = pl.Series(_enum_ids(candidate_dtype), dtype=candidate_dtype)
+    indicator_ids = pl.Series(_enum_ids(indicator_dtype), dtype=indicator_dtype)
     cells = (
         scores.lazy()
         .group_by(cell_key(scores.schema).alias("_cell"))
@@ -749,12 +765,15 @@ def group_cells(
     return cells
 
 
-def _at(cell: dict) -> pl.Expr:
-    return (pl.col("candidate_id") == cell["candidate_id"]) & (pl.col("indicator_id") == cell["indicator_id"])
+def _at(cell: dict[str, Any]) -> pl.Expr:
+    at: pl.Expr = (pl.col("candidate_id") == cell["candidate_id"]) & (pl.col("indicator_id") == cell["indicator_id"])
+    return at
 
 
 def _first(frame: pl.DataFrame, mask: pl.Expr) -> int:
-    return frame.select(mask.arg_true().first()).item()
+    """The index of the first row ``mask`` selects (there is one)."""
+    index: int = frame.select(mask.arg_true().first()).item()
+    return index
 
 
 def _load_indicators(config: Config, given: pl.DataFrame | None) -> pl.DataFrame:
@@ -785,10 +804,10 @@ def _load_indicators(config: Config, given: pl.DataFrame | None) -> pl.DataFrame
     areas = frame.group_by("indicator_set", "area_id").agg(pl.col("area_label").drop_nulls().n_unique().alias("labels"))
     split = areas.filter(pl.col("labels") > 1)
     if split.height:
-        area = split.row(0, named=True)
+        mixed = split.row(0, named=True)
         raise InputError(
             path,
-            f"area {area['area_id']!r} of set {area['indicator_set']!r} has different area_label values",
+            f"area {mixed['area_id']!r} of set {mixed['indicator_set']!r} has different area_label values",
             column="area_label",
         )
     sets = set(frame["indicator_set"].to_list())

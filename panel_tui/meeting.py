@@ -48,7 +48,8 @@ class LockReceipt:
     @property
     def digest(self) -> str:
         """The final list's digest (the list and the files' digests), as proposed."""
-        return self.proposal.payload["digest"]
+        digest: str = self.proposal.payload["digest"]
+        return digest
 
     @property
     def seal(self) -> str:
@@ -68,11 +69,13 @@ class LockReceipt:
 
     @property
     def final(self) -> dict[str, Any]:
-        return self.proposal.payload["final"]
+        final: dict[str, Any] = self.proposal.payload["final"]
+        return final
 
     @property
     def files(self) -> dict[str, dict[str, str]]:
-        return self.proposal.payload["files"]
+        files: dict[str, dict[str, str]] = self.proposal.payload["files"]
+        return files
 
     @property
     def confirmed(self) -> bool:
@@ -203,7 +206,7 @@ def final_standings(final: dict[str, Any], config: Config, live: Standings | Non
         recorded = sorted({a for e in doc["entries"] for a in e["areas"]})  # (stored with sorted keys)
         first = [a for a in live_areas.get(doc["id"], ()) if a in recorded]
         areas = (*first, *(a for a in recorded if a not in first))
-        schema = {
+        schema: dict[str, pl.DataType | type[pl.DataType]] = {
             "rank": pl.Int64,
             "candidate_id": pl.String,
             "name": pl.String,
@@ -417,13 +420,13 @@ class Meeting:
     def signature_problems(self, events: list[Event] | tuple[Event, ...]) -> dict[int, str]:
         """Events whose signature does not verify against the signers file, and why (each
         event is checked once per process; ``ssh-keygen -Y verify`` takes ~10 ms)."""
-        if not self.signed:
+        signers = self.config.contest.signers
+        if signers is None:  # (not self.signed)
             return {}
         from panel_tui.signing import ToVerify, verify_many
 
         todo = [e for e in events if e.hash not in self._checked]
         if todo:
-            signers = self.config.contest.signers
             items = [ToVerify(e.signed_bytes, e.sig, e.author, _when(e.at)) for e in todo]
             try:
                 verdicts = verify_many(items, signers)
@@ -472,7 +475,7 @@ class Meeting:
                 ):
                     found[e.seq] = "its list does not match its own digest"
             elif e.kind == "lock_confirmed":
-                proposal = by_seq.get(e.payload.get("proposal"))
+                proposal = by_seq.get(e.payload.get("proposal", 0))  # (0: no event)
                 if proposal is None:
                     found[e.seq] = f"it confirms event {e.payload.get('proposal')}, which is not a lock proposal"
                 elif e.payload.get("digest") != proposal.payload.get("digest"):
@@ -490,7 +493,7 @@ class Meeting:
             if e.kind == "lock_proposed" and role not in MAY["lock_proposed"]:
                 found[e.seq] = f"proposed by {e.author}, who is a {role}, not a secretary"
             if e.kind == "lock_confirmed":
-                proposal = by_seq.get(e.payload.get("proposal"))
+                proposal = by_seq.get(e.payload.get("proposal", 0))  # (0: no event)
                 if self.config.lock.require_chair_confirmation:
                     if role not in MAY["lock_confirmed"]:
                         found[e.seq] = f"confirmed by {e.author}, who is a {role}, not a chair"
@@ -498,13 +501,14 @@ class Meeting:
                         found[e.seq] = f"confirmed by {e.author}, the same login that proposed it"
                 elif proposal is not None and proposal.author != e.author:
                     found[e.seq] = f"made final by {e.author}, not by its proposer {proposal.author}"
-        if self.signed and lock_events:
+        signers = self.config.contest.signers
+        if signers is not None and lock_events:  # (self.signed)
             # Who may sign is fixed when the meeting starts (its first event keeps the signers
             # file's digest): a key added later, say a second "chair" key, makes no lock.
             first = events[0] if events and events[0].seq == 1 else None
             pinned = first.payload.get(SIGNERS_AT_START) if first is not None else None
             try:
-                current = file_digest(self.config.contest.signers)
+                current = file_digest(signers)
             except PanelError:
                 current = None
             for e in lock_events:
@@ -549,7 +553,7 @@ class Meeting:
     # -- writing ----------------------------------------------------------------------
     def _append(self, kind: str, payload: dict[str, Any], *, since: int | None = None) -> Event:
         require(self.config, self.who, kind)
-        opening = None
+        opening: dict[str, Any] | None = None
         if self.journal.head()[0] == 0:
             # The session's first entry keeps the list as it stood then (the files of that
             # moment, no decision yet): "what changed since the start of the meeting".
@@ -784,7 +788,8 @@ class Meeting:
             report.add(False, p.problem)
         if not problems:
             report.add(True, f"journal: {len(rows)} events, hash chain intact")
-        if self.signed:
+        signers = self.config.contest.signers
+        if signers is not None:  # (self.signed)
             bad = self.signature_problems(events)
             for e in events:
                 if e.seq in bad:
@@ -792,8 +797,7 @@ class Meeting:
             if not bad:
                 report.add(
                     True,
-                    f"signatures: all {len(events)} events signed by keys "
-                    f"{self.config.contest.signers.name} lists for their authors",
+                    f"signatures: all {len(events)} events signed by keys {signers.name} lists for their authors",
                 )
         else:
             report.add(
@@ -827,9 +831,15 @@ class Meeting:
         if lock is None:
             report.add(True, "the session is not locked: no final list to check")
             return report
-        who = f"confirmed by {lock.confirmation.author} (event {lock.confirmation.seq})"
+        # (state.lock gives confirmed locks only; a proposal alone would lock nothing, so say so)
+        confirmation = lock.confirmation
+        who = (
+            f"confirmed by {confirmation.author} (event {confirmation.seq})"
+            if confirmation is not None
+            else "not confirmed"
+        )
         report.add(
-            True,
+            confirmation is not None,
             f"locked: proposed by {lock.proposal.author} (event {lock.proposal.seq}), {who}; "
             f"fingerprint {lock.fingerprint}",
         )
@@ -962,8 +972,8 @@ class ChangeWatch:
         self._files = self._file_marks()
         self._head = self._journal_head()
 
-    def _file_marks(self) -> tuple:
-        marks = []
+    def _file_marks(self) -> tuple[tuple[int, int, int] | None, ...]:
+        marks: list[tuple[int, int, int] | None] = []
         for path in self.meeting.config.files().values():
             try:
                 st = path.stat()

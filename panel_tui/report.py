@@ -45,7 +45,7 @@ def table(standings: Standings, *, category: str | None = None, locked: bool = F
             f"{one_line(cat.label)} [{one_line(cat.id)}]: threshold {cat.threshold:g} % of {board.max_points:,.{decimals}f} points{cap}"
         )
         header = ["rank", "id", "name", "total", "%", *map(one_line, board.areas), "grade", "status", "notes"]
-        rows = []
+        rows: list[list[str]] = []
         line_at = None
         for row in board.entries.iter_rows(named=True):
             notes = []
@@ -172,14 +172,16 @@ def validation_summary(data: ContestData, standings: Standings) -> tuple[list[st
             )
     declared = set()
     if data.conflicts is not None:
-        left = dict(
-            ((c, e), n)
-            for c, e, n in data.left_out.group_by(
-                pl.col("candidate_id").cast(pl.String), pl.col("evaluator_id").cast(pl.String)
+        left: dict[tuple[str, str], int] = {}  # (candidate, evaluator): scores left out
+        if data.left_out is not None:  # (the loader always sets it when there are conflicts)
+            left = dict(
+                ((c, e), n)
+                for c, e, n in data.left_out.group_by(
+                    pl.col("candidate_id").cast(pl.String), pl.col("evaluator_id").cast(pl.String)
+                )
+                .len()
+                .iter_rows()
             )
-            .len()
-            .iter_rows()
-        )
         for evaluator, cid in data.conflicts.select("evaluator_id", "candidate_id").iter_rows():
             declared.add((cid, evaluator))
             n = left.get((cid, evaluator), 0)

@@ -28,6 +28,7 @@ import pwd
 import resource
 import sqlite3
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +39,9 @@ from panel_tui.config import Config, Roles
 from panel_tui.errors import PanelError, Refused
 
 GENESIS = "0" * 64
+# One row of the events table as stored: (seq, kind, author, at, payload, prev, hash, sig). Read
+# as it is, whatever is in it (check_chain judges it).
+RawRow = tuple[Any, ...]
 KINDS = ("note", "focus", "tie_order", "exclusion", "lock_proposed", "lock_confirmed")
 ROLES = ("secretary", "chair", "member", "viewer")
 # Who may write each kind of event (SPEC §4). Viewers only read.
@@ -401,7 +405,7 @@ class Journal:
             return []
         return [_event(row) for row in self.raw_rows()]
 
-    def raw_rows(self) -> list[tuple]:
+    def raw_rows(self) -> list[RawRow]:
         """(seq, kind, author, at, payload, prev, hash, sig) of every event, as stored."""
         rows = self._read("SELECT * FROM events ORDER BY seq")
         # A journal from before signatures has no sig column (a reader does not add it).
@@ -412,7 +416,7 @@ class Journal:
         rows = self._read("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
         return (rows[0][0], rows[0][1]) if rows else (0, GENESIS)
 
-    def _read(self, sql: str) -> list[tuple]:
+    def _read(self, sql: str) -> list[RawRow]:
         try:
             if getattr(self, "_read_only", False):
                 self.close()  # a read-only account's connection is chosen afresh at each read
@@ -434,7 +438,13 @@ class Journal:
 
     # -- writing ----------------------------------------------------------------------
     def append(
-        self, kind: str, author: str, payload: dict[str, Any], *, guard=None, opening: dict[str, Any] | None = None
+        self,
+        kind: str,
+        author: str,
+        payload: dict[str, Any],
+        *,
+        guard: Callable[[list[Event]], object] | None = None,
+        opening: dict[str, Any] | None = None,
     ) -> Event:
         """Append one event, durably, chained to the last one.
 
@@ -493,7 +503,7 @@ class Journal:
         return Event(seq, kind, author, at, payload, prev, digest, sig, payload_text)
 
 
-def _event(row: tuple) -> Event:
+def _event(row: RawRow) -> Event:
     seq, kind, author, at, payload_text, prev, digest, sig = row
     try:
         payload = json.loads(payload_text)
@@ -510,7 +520,7 @@ class ChainProblem:
     problem: str
 
 
-def check_chain(rows: list[tuple]) -> list[ChainProblem]:
+def check_chain(rows: list[RawRow]) -> list[ChainProblem]:
     """Every break in the hash chain, naming the event: edited, removed, inserted or reordered."""
     problems = []
     prev = GENESIS

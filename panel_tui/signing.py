@@ -34,7 +34,7 @@ import shutil
 import struct
 import subprocess
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -73,7 +73,7 @@ class SigningUnavailable(PanelError):
 # -- SSH wire format ------------------------------------------------------------------------
 
 
-def _strings(blob: bytes, offset: int = 0):
+def _strings(blob: bytes, offset: int = 0) -> Iterator[bytes]:
     """Yield the SSH ``string`` fields of ``blob`` from ``offset`` (uint32 length + bytes)."""
     while offset < len(blob):
         if offset + 4 > len(blob):
@@ -493,7 +493,8 @@ def read_key_file(path: Path) -> KeyFile:
         text = path.read_text(encoding="ascii", errors="replace")
     except OSError as exc:
         return KeyFile(path, None, False, f"cannot read {path} ({exc.strerror})")
-    public = encrypted = None
+    public: PublicKey | None = None
+    encrypted: bool | None = None
     begin, end = "-----BEGIN OPENSSH PRIVATE KEY-----", "-----END OPENSSH PRIVATE KEY-----"
     if begin in text and end in text:
         try:
@@ -520,7 +521,7 @@ def read_key_file(path: Path) -> KeyFile:
             public = from_pub
         elif from_pub is not None and from_pub != public:
             return KeyFile(path, public, bool(encrypted), f"{pub} does not belong to {path}")
-        if from_pub is not None:
+        if public is not None and from_pub is not None:  # (then from_pub is the same key)
             public = PublicKey(public.type, public.blob, from_pub.comment)
     if public is None:
         return KeyFile(path, None, bool(encrypted), f"{path} has no readable public key ({pub} is missing)")

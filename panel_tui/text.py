@@ -16,6 +16,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    import polars as pl
 
 # Every character that is invisible, moves other text, or drives a terminal: C0 controls, DEL
 # and C1 controls, and Unicode's format characters (bidi controls, zero-width characters, the
@@ -155,19 +160,19 @@ class VisibleStream:
     """A text stream that writes every hidden character visibly (``visible(…, lines=True)``),
     or, for a JSON document, as JSON escapes: the command line's one output point."""
 
-    def __init__(self, stream, *, json_document: bool = False) -> None:
+    def __init__(self, stream: TextIO, *, json_document: bool = False) -> None:
         self._stream = stream
-        self._escape = json_safe if json_document else (lambda text: visible(text, lines=True))
+        self._escape: Callable[[str], str] = json_safe if json_document else (lambda text: visible(text, lines=True))
 
     def write(self, text: str) -> int:
         self._stream.write(self._escape(text))
         return len(text)
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)  # flush, fileno, encoding, isatty, close, …
 
 
-def inert_columns(frame):
+def inert_columns(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` with ``inert_cell`` applied to every text column, in polars (for CSV output)."""
     import polars as pl
 
