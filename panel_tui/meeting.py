@@ -969,6 +969,9 @@ class ChangeWatch:
 
     def __init__(self, meeting: Meeting) -> None:
         self.meeting = meeting
+        # Its own connection: the poll runs on the console's UI thread while the reload reads
+        # through the meeting's in a worker thread (one SQLite connection per thread).
+        self.journal = Journal(meeting.journal.path, writable=False)
         self._files = self._file_marks()
         self._head = self._journal_head()
 
@@ -983,7 +986,7 @@ class ChangeWatch:
         return tuple(marks)
 
     def _journal_head(self) -> tuple[int, str]:
-        journal = self.meeting.journal
+        journal = self.journal
         if not journal.path.exists():
             return (0, "")
         try:
