@@ -289,7 +289,7 @@ class DisplayServer(Server):
         }
         return aiohttp_jinja2.render_template("app_index.html", request, context)
 
-    async def handle_websocket(self, request: web.Request) -> web.StreamResponse:
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         if not same_origin(request.headers.get("Origin"), request.host, loopback_only=self.loopback):
             log.warning("refused a WebSocket from origin %r (host %r)", request.headers.get("Origin"), request.host)
             raise web.HTTPForbidden(text="panel-tui serve: only its own page may connect\n")

@@ -432,11 +432,11 @@ class PanelApp(App):
 
     @on(AnalysisComputed)
     def _analysed(self, message: AnalysisComputed) -> None:
-        current = self.snapshot
+        current = self.current  # (an analysis starts only from a snapshot shown)
         if not _same_inputs(message.snapshot, current.data, current.state.decisions):
             return  # computed for files or decisions no longer shown; the newer one is on its way
         self.analysis = message.analysis
-        self._show(self.snapshot)
+        self._show(current)
 
     @property
     def fragile(self) -> frozenset[str]:
@@ -508,9 +508,17 @@ class PanelApp(App):
         return snapshot.standings if self.show_live else check.locked
 
     @property
+    def current(self) -> Snapshot:
+        """The snapshot on the boards, for what runs only once there is one: the screens in front
+        of the boards (opened once the first standings are computed) and ``shown``."""
+        snapshot = self.snapshot
+        assert snapshot is not None, "no standings computed yet: the files could not be read"
+        return snapshot
+
+    @property
     def shown(self) -> Standings:
         """The standings the boards show now (``shown_standings``)."""
-        return self.shown_standings(self.snapshot)
+        return self.shown_standings(self.current)
 
     def _remember(self, events) -> None:
         now = {e.seq: e.hash for e in events}
@@ -805,7 +813,8 @@ class PanelApp(App):
         while len(self.screen_stack) > 1:
             self.pop_screen()
         if self.check_action(action, parameters):
-            self.run_action(f"{action}({', '.join(map(repr, parameters))})" if parameters else action)
+            # run_action is a coroutine: run it from the message loop (called bare, it never ran)
+            self.call_later(self.run_action, f"{action}({', '.join(map(repr, parameters))})" if parameters else action)
         else:
             self.notify(f"Not available here: {action.replace('_', ' ')}", severity="warning")
 

@@ -15,11 +15,13 @@ an upgrade removes); the console tests of row order, cell text and cursor pin th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
+from textual.coordinate import Coordinate
 from textual.geometry import Size
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from panel_tui.engine import Leaderboard
 from panel_tui.tui.literal import cell, rich_bold, rich_markup
@@ -76,7 +78,7 @@ class LeaderboardTable(DataTable):
         # Each candidate row added gets a slot, its index in these lists (``_slot`` in the
         # frames): the refresh reaches a row's key and cells by integer, not by id.
         self._slot_keys: list[RowKey] = []
-        self._slot_cells: list[dict] = []  # the row's cells, as the table stores them
+        self._slot_cells: list[dict[ColumnKey, Any]] = []  # the row's cells, as the table stores them
         self._specials: dict[str, int] = {}  # the separator rows on screen, and their positions
         self._decimals: int | None = None
 
@@ -126,7 +128,7 @@ class LeaderboardTable(DataTable):
         if self.row_count == 0:
             return None
         try:
-            key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
+            key = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key.value
         except Exception:
             return None
         return None if key in (LINE, REST) else key
@@ -231,8 +233,9 @@ class LeaderboardTable(DataTable):
                 _unranked=unranked,
             )
         )
-        fresh = self.on_screen is None
-        if fresh:
+        on_screen = self.on_screen
+        fresh = on_screen is None
+        if on_screen is None:
             frame = frame.with_columns(
                 _slot=pl.lit(None, pl.Int64),
                 _on=pl.lit(None, pl.Boolean),
@@ -241,7 +244,7 @@ class LeaderboardTable(DataTable):
                 **{f"{name}_was": pl.lit(None) for name in inputs},
             )
         else:
-            previous = self.on_screen.lazy().select(
+            previous = on_screen.lazy().select(
                 "candidate_id",
                 "_slot",
                 _on=pl.lit(True),
@@ -342,10 +345,10 @@ class LeaderboardTable(DataTable):
             added = frame if self.on_screen is None else frame.filter(pl.col("_on").is_null())
             texts = added.select(*(self._text(c, pl.col, decimals).alias(c) for c in columns), "candidate_id")
             for *row, cid in texts.iter_rows():
-                key = self.add_row(*row, key=cid)
-                row_keys[cid] = key
-                slot_keys.append(key)
-                slot_cells.append(internals.cells(key))
+                row_key = self.add_row(*row, key=cid)
+                row_keys[cid] = row_key
+                slot_keys.append(row_key)
+                slot_cells.append(internals.cells(row_key))
             cost.added_rows += new_rows
             structure = True
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
-from textual import on, work
+from rich.text import Text
+from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Digits, Footer, Input, Label, Markdown, Select, Static, TextArea
+from textual.widgets.button import ButtonVariant
 
 from panel_tui.engine import EXCLUSION_CODES
 from panel_tui.export import FORMATS
+from panel_tui.tui.app import PanelApp
 from panel_tui.tui.literal import cell, markup, plain
 
 HELP = Path(__file__).with_name("help.md")
@@ -31,6 +34,8 @@ class ScreenBanners(Vertical):
     DEFAULT_CSS = """
     ScreenBanners { height: auto; }
     """
+
+    app = getters.app(PanelApp)  # the console that shows it (Textual's own typed accessor)
 
     def __init__(self, *, title: bool = True) -> None:
         super().__init__()
@@ -67,6 +72,8 @@ class HelpScreen(ModalScreen):
 class DetailScreen(Screen):
     """A candidate's areas and indicators, the evaluators' spread, extra columns, notes and decisions."""
 
+    app = getters.app(PanelApp)
+
     what = "the candidate's detail"
 
     BINDINGS = [Binding("escape,q", "dismiss", "Back")]
@@ -77,7 +84,7 @@ class DetailScreen(Screen):
 
     def compose(self) -> ComposeResult:
         app = self.app
-        snapshot = app.snapshot
+        snapshot = app.current
         data = app.reader.data()
         cid = self.candidate_id
         candidate = data.candidates.filter(pl.col("candidate_id") == cid).row(0, named=True)
@@ -145,7 +152,7 @@ class DetailScreen(Screen):
     def _journal_text(self) -> Content:
         cid = self.candidate_id
         lines = []
-        for e in self.app.snapshot.state.counted:
+        for e in self.app.current.state.counted:
             p = e.payload
             when = e.at[:16].replace("T", " ")
             if e.kind == "note" and p.get("candidate_id") == cid:
@@ -162,7 +169,7 @@ class DetailScreen(Screen):
         app = self.app
         display = app.display_mode
         data = app.reader.data()
-        cells = app.snapshot.standings.cells.filter(pl.col("candidate_id") == self.candidate_id).with_columns(
+        cells = app.current.standings.cells.filter(pl.col("candidate_id") == self.candidate_id).with_columns(
             pl.col("candidate_id", "indicator_id").cast(pl.String)
         )
         labels = data.indicators.select("indicator_id", "label")
@@ -256,11 +263,13 @@ def _robustness_text(a: dict, entry: dict, *, display: bool) -> Content:
 class Dialog(ModalScreen):
     """A small form over the boards: a title, its fields, Save and Cancel (Esc)."""
 
+    app = getters.app(PanelApp)
+
     what = "a form"
 
     BINDINGS = [Binding("escape", "dismiss", "Cancel")]
     save_label = "Save"
-    save_variant = "primary"
+    save_variant: ButtonVariant = "primary"
 
     def title_text(self) -> str:
         raise NotImplementedError
@@ -386,6 +395,8 @@ class TieOrderScreen(Dialog):
 class DiscussionScreen(Screen):
     """A board's ties and borderline candidates side by side, with the keys that separate them."""
 
+    app = getters.app(PanelApp)
+
     what = "the discussion"
 
     follows_snapshot = True
@@ -428,8 +439,8 @@ class DiscussionScreen(Screen):
             groups.append((f"Borderline: within {margin:g} points of the {board.category.threshold:g} % line", border))
         return groups
 
-    def _comparison(self, board, ids: list[str]) -> DataTable:
-        table = DataTable(cursor_type="none", classes="comparison")
+    def _comparison(self, board, ids: list[str]) -> DataTable[str | Text]:
+        table: DataTable[str | Text] = DataTable(cursor_type="none", classes="comparison")
         rows = {r["candidate_id"]: r for r in board.entries.iter_rows(named=True) if r["candidate_id"] in ids}
         table.add_column("")
         for cid in ids:
@@ -452,7 +463,7 @@ class DiscussionScreen(Screen):
         board = self.app.shown.board(self.category_id)
         ids = set(board.entries["candidate_id"].to_list())
         lines = []
-        for e in self.app.snapshot.state.notes:
+        for e in self.app.current.state.notes:
             p = e.payload
             if p.get("category") == self.category_id or p.get("candidate_id") in ids:
                 about = p.get("candidate_id") or "board"
@@ -461,13 +472,13 @@ class DiscussionScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "tie":
-            return self.app.may("tie_order") and bool(self.app.snapshot.standings.board(self.category_id).tie_groups)
+            return self.app.may("tie_order") and bool(self.app.current.standings.board(self.category_id).tie_groups)
         if action == "note":
             return self.app.may("note")
         return True
 
     def action_tie(self) -> None:
-        board = self.app.snapshot.standings.board(self.category_id)
+        board = self.app.current.standings.board(self.category_id)
         groups = [list(g) for g in board.unresolved_ties or board.tie_groups]
         if groups:
             self.app.push_screen(TieOrderScreen(self.category_id, groups[0]), lambda _: self.dismiss())
@@ -478,6 +489,8 @@ class DiscussionScreen(Screen):
 
 class LockScreen(Screen):
     """What blocks the lock, a preview of the final list, proposal, confirmation, fingerprint, export."""
+
+    app = getters.app(PanelApp)
 
     what = "the lock and the final list"
 
@@ -513,7 +526,7 @@ class LockScreen(Screen):
 
     def compose(self) -> ComposeResult:
         app = self.app
-        snapshot = app.snapshot
+        snapshot = app.current
         state = snapshot.state
         check = snapshot.check
         from panel_tui.meeting import final_list, final_standings, what_changed
@@ -641,7 +654,7 @@ class LockScreen(Screen):
         return plain("unsigned journal: protects against accidents, not against an account on this host")
 
     def _certified(self, candidate_id: str) -> bool:
-        for board in self.app.snapshot.standings.boards:
+        for board in self.app.current.standings.boards:
             match = board.entries.filter(pl.col("candidate_id") == candidate_id)
             if match.height:
                 return bool(match["certified"][0])
@@ -684,6 +697,8 @@ class EvaluatorsScreen(Screen):
     """Evaluator calibration: each evaluator's mean deviation from the consolidated scores,
     overall and per area, in percentage points of the indicators' maxima, and the outliers."""
 
+    app = getters.app(PanelApp)
+
     what = "the evaluator calibration"
 
     BINDINGS = [Binding("escape,q", "dismiss", "Back")]
@@ -712,7 +727,7 @@ class EvaluatorsScreen(Screen):
     def calibrate(self) -> None:
         from panel_tui.analysis import calibration
 
-        snapshot = self.app.snapshot
+        snapshot = self.app.current
         table = calibration(snapshot.data, snapshot.standings)
         self.app.call_from_thread(self.show, table)
 

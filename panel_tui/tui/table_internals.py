@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
 ATTRIBUTES = (
     "_data",
@@ -60,9 +60,9 @@ class TableInternals:
     def __init__(self, table: DataTable[Any]) -> None:
         self.table = table
 
-    def cells(self, key: RowKey) -> dict[Any, Any]:
+    def cells(self, key: RowKey) -> dict[ColumnKey, Any]:
         """A row's cells as the table stores them (column key -> cell), to write in place."""
-        return self.table._data[key]  # type: ignore[no-any-return]
+        return self.table._data[key]
 
     def remove_rows(self, keys: list[RowKey]) -> None:
         """Remove rows at once; the rows left keep their order, closed up (``remove_row`` does a
@@ -71,8 +71,7 @@ class TableInternals:
         for key in keys:
             del table._data[key], table.rows[key]
             table._new_rows.discard(key)
-        where = table._row_locations.get
-        self.place({key: i for i, key in enumerate(sorted(table._data, key=where))})
+        self.place({key: i for i, key in enumerate(sorted(table._data, key=self._at))})
 
     def place(self, positions: dict[RowKey, int]) -> None:
         """Every row's position anew."""
@@ -85,7 +84,13 @@ class TableInternals:
         self.table._row_locations[key] = at
 
     def position(self, key: RowKey) -> int | None:
-        return self.table._row_locations.get(key)  # type: ignore[no-any-return]
+        return self.table._row_locations.get(key)
+
+    def _at(self, key: RowKey) -> int:
+        """The position of a row in the table's store (every such row has one)."""
+        at = self.table._row_locations.get(key)
+        assert at is not None, f"row {key.value!r} is in the table's store without a position"
+        return at
 
     def rows_moved(self, *, added_or_removed: bool) -> None:
         """Rows moved: the row order and line offsets are recomputed on the next paint (and the
