@@ -244,6 +244,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_log(args: argparse.Namespace) -> int:
+    from panel_tui.meeting import decision_text
     from panel_tui.text import one_line
 
     meeting = _meeting(args, writable=False)
@@ -282,10 +283,8 @@ def cmd_log(args: argparse.Namespace) -> int:
             what = f"[{about}] {p['text']}"
         elif e.kind == "focus":
             what = p.get("candidate_id") or "(nobody)"
-        elif e.kind == "tie_order":
-            what = f"{p['category']}: {' > '.join(p['order'])}: {p['reason']}"
-        elif e.kind == "exclusion":
-            what = f"{p['candidate_id']} {p['code']}: {p['reason']}"
+        elif e.kind in ("tie_order", "exclusion"):
+            what = decision_text(e.kind, p)
         elif e.kind == "lock_proposed":
             what = f"list digest {str(p.get('digest'))[:16]}"
         elif lock is not None and lock.confirmation is not None and e.seq == lock.confirmation.seq:

@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 
 from panel_tui.errors import PanelError
-from panel_tui.meeting import LockReceipt
+from panel_tui.meeting import LockReceipt, decision_text
 from panel_tui.session import shared_folder
 from panel_tui.text import inert_columns, markdown_text
 
@@ -63,9 +63,7 @@ def _frame(receipt: LockReceipt) -> pl.DataFrame:
 
 
 def _decision_text(decision: dict[str, Any]) -> str:
-    if decision["kind"] == "tie_order":
-        return f"Tie order {' > '.join(decision['order'])}: {decision['reason']}"
-    return f"{decision['candidate_id']} excluded ({decision['code']}): {decision['reason']}"
+    return decision_text(decision["kind"], decision)
 
 
 def export(receipt: LockReceipt, fmt: str, out_dir: Path, contest_id: str) -> Path:

@@ -163,6 +163,16 @@ class SessionState:
         return self.events[-1].seq if self.events else 0
 
 
+def decision_text(kind: str, decision: Mapping[str, Any]) -> str:
+    """A panel decision in words, the one wording every output uses: "tie order in service:
+    S01 > S02: <reason>" or "C24 excluded (withdrawn): <reason>". ``decision`` is an event's
+    payload or a final list's decision."""
+    if kind == "tie_order":
+        where = f" in {decision['category']}" if decision.get("category") else ""
+        return f"tie order{where}: {' > '.join(decision['order'])}: {decision['reason']}"
+    return f"{decision['candidate_id']} excluded ({decision['code']}): {decision['reason']}"
+
+
 def final_list(result: Standings) -> dict[str, Any]:
     """The list the lock freezes: the ranked entries with their decisions and reasons."""
     doc = to_json(result, locked=True)
@@ -312,16 +322,7 @@ class Changes:
             now = "-" if c["rank_now"] is None else c["rank_now"]
             out.append(f"{c['category']}: {c['candidate_id']} {c['name']}: rank {before} -> {now}")
         for e in self.decisions:
-            p = e.payload
-            if e.kind == "tie_order":
-                out.append(
-                    f"decision (event {e.seq}, {e.author}): tie in {p['category']} ordered "
-                    f"{' > '.join(p['order'])}: {p['reason']}"
-                )
-            else:
-                out.append(
-                    f"decision (event {e.seq}, {e.author}): {p['candidate_id']} excluded ({p['code']}): {p['reason']}"
-                )
+            out.append(f"decision (event {e.seq}, {e.author}): {decision_text(e.kind, e.payload)}")
         return out
 
     def to_json(self) -> dict[str, Any]:
