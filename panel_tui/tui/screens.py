@@ -17,6 +17,7 @@ from textual.widgets.button import ButtonVariant
 
 from panel_tui.engine import EXCLUSION_CODES
 from panel_tui.export import FORMATS
+from panel_tui.meeting import decision_text
 from panel_tui.tui.app import PanelApp
 from panel_tui.tui.literal import cell, markup, plain
 
@@ -157,10 +158,13 @@ class DetailScreen(Screen):
             when = e.at[:16].replace("T", " ")
             if e.kind == "note" and p.get("candidate_id") == cid:
                 lines.append(f"{when}  {e.author}: {p['text']}")
-            elif e.kind == "exclusion" and p.get("candidate_id") == cid:
-                lines.append(f"{when}  {e.author} excluded it ({p['code']}): {p['reason']}")
-            elif e.kind == "tie_order" and cid in p.get("order", []):
-                lines.append(f"{when}  {e.author} ordered the tie {' > '.join(p['order'])}: {p['reason']}")
+            elif (
+                e.kind == "exclusion"
+                and p.get("candidate_id") == cid
+                or e.kind == "tie_order"
+                and cid in p.get("order", [])
+            ):
+                lines.append(f"{when}  {e.author}: {decision_text(e.kind, p)}")
             elif e.kind == "focus" and p.get("candidate_id") == cid:
                 lines.append(f"{when}  {e.author} put it under discussion")
         return plain("\n".join(lines) or "(none yet)", lines=True)
@@ -669,10 +673,7 @@ class LockScreen(Screen):
                 top = "  ★ top" if e["top"] else ""
                 lines.append(plain(f"  {e['rank']:>3}. {e['name']}  {e['total']:,.2f}  {e['percent']:.2f} %{top}"))
             for d in category.get("decisions", []):
-                if d["kind"] == "tie_order":
-                    lines.append(plain(f"  ⚖ tie order {' > '.join(d['order'])}: {d['reason']}"))
-                else:
-                    lines.append(plain(f"  ⚖ {d['candidate_id']} excluded ({d['code']}): {d['reason']}"))
+                lines.append(plain(f"  ⚖ {decision_text(d['kind'], d)}"))
         return Content("\n").join(lines)
 
     @on(Button.Pressed, "#propose")
