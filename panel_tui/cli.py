@@ -1,4 +1,4 @@
-"""The command line (SPEC §5): a thin layer over the core that never imports Textual.
+"""The command line (the README's "The command line"): a thin layer over the core that never imports Textual.
 
 Exit status: 0 done; 2 bad input or usage; 3 refused (role, or session locked); 1 a bug.
 """
@@ -563,7 +563,7 @@ def main(argv: list[str] | None = None) -> int:
     from panel_tui.text import VisibleStream
 
     # Text from the files and the journal is data: no escape sequence from a name, a note or a
-    # bad cell reaches the terminal, whatever the command prints (SPEC §4). JSON keeps the
+    # bad cell reaches the terminal, whatever the command prints (the README's "Text from the files is shown as text"). JSON keeps the
     # exact strings, with JSON escapes for the characters that would drive a terminal.
     stdout, stderr = sys.stdout, sys.stderr
     sys.stderr = VisibleStream(stderr)

@@ -1,4 +1,4 @@
-"""The contest: config.toml parsed into typed, frozen objects (SPEC §2).
+"""The contest: config.toml parsed into typed, frozen objects (the README's "The contest files").
 
 Every rule is checked here, so later code can trust a ``Config``. Errors name the file and
 the key (``[scoring] method``); unknown keys are refused, never ignored, because a

@@ -1,4 +1,4 @@
-"""The ranking rules (SPEC §3), in one place, as polars expressions over whole frames.
+"""The ranking rules (the README's "The contest files", rules), in one place, as polars expressions over whole frames.
 
 ``standings(data, decisions)`` is the whole engine: consolidate each (candidate, indicator)
 over its evaluators, total and subtotal per area, round, set pending candidates aside, rank
@@ -431,7 +431,7 @@ def _grade(category: Category) -> pl.Expr:
 
 
 def to_json(standings: Standings, *, locked: bool = False, category: str | None = None) -> dict[str, Any]:
-    """The ``rank --format json`` document, exactly as SPEC §5 shows it."""
+    """The ``rank --format json`` document, exactly as the README's "The command line" shows it."""
     config = standings.config
     result = []
     for board in standings.boards:

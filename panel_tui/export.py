@@ -3,7 +3,7 @@
 Only a ``LockReceipt`` can be exported: the list comes from the lock itself, never from a
 fresh computation, so what is announced is exactly what the panel locked.
 
-Exports are inert (SPEC §4): the XLSX writes every text as a string cell (no formula, link or
+Exports are inert (the README's "Text from the files is shown as text"): the XLSX writes every text as a string cell (no formula, link or
 number is made from a name); the CSV prefixes a text starting with ``= + - @``, tab or CR with
 ``'`` so that a spreadsheet shows it instead of running it; the Markdown escapes every
 Markdown and HTML special and shows a newline as ``<br>``. The JSON keeps every string exact.

@@ -1,4 +1,4 @@
-"""Reading the contest's files: one loader for CSV, Parquet and XLSX (SPEC §2).
+"""Reading the contest's files: one loader for CSV, Parquet and XLSX (the README's "The contest files").
 
 Every defect is refused with an ``InputError`` naming the file, the line or row, and the
 column. The loader is built for the common case, a good file, to be fast: CSV is parsed

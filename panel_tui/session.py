@@ -1,4 +1,4 @@
-"""The session: an append-only journal of the panel's events in one SQLite file (SPEC §4).
+"""The session: an append-only journal of the panel's events in one SQLite file (the README's "The session").
 
 This module is the only place that writes the session. Each event records who (the OS
 account of the process: never an environment variable or a flag), when, what (a JSON
@@ -44,7 +44,7 @@ GENESIS = "0" * 64
 RawRow = tuple[Any, ...]
 KINDS = ("note", "focus", "tie_order", "exclusion", "lock_proposed", "lock_confirmed")
 ROLES = ("secretary", "chair", "member", "viewer")
-# Who may write each kind of event (SPEC §4). Viewers only read.
+# Who may write each kind of event (the README's "The session"). Viewers only read.
 MAY = {
     "note": ("secretary", "chair", "member"),
     "focus": ("secretary", "chair"),
@@ -241,7 +241,7 @@ def refuse_link(path: Path) -> None:
 
 
 def default_path(config: Config) -> Path:
-    """sessions/<contest id>.sqlite under the working directory (SPEC §2)."""
+    """sessions/<contest id>.sqlite under the working directory (the README's "The contest files")."""
     return Path.cwd() / "sessions" / f"{config.contest.id}.sqlite"
 
 

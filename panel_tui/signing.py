@@ -1,4 +1,4 @@
-"""Signed journal events with OpenSSH keys (SPEC §4, "Signed journal").
+"""Signed journal events with OpenSSH keys (the README's "The session", "Signed or unsigned").
 
 When ``[contest] signers`` names an OpenSSH allowed-signers file (ssh-keygen(1), ALLOWED
 SIGNERS), every event is signed by its author with ``ssh-keygen -Y sign -n panel-tui`` and

@@ -1,4 +1,4 @@
-"""Text that comes from the contest's files or the journal is data (SPEC §4).
+"""Text that comes from the contest's files or the journal is data (the README's "Text from the files is shown as text").
 
 It is shown literally everywhere: never as Textual or Rich markup, never as terminal escape
 sequences, never as a spreadsheet formula. This module is the one place that knows which

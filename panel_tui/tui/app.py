@@ -1,4 +1,4 @@
-"""The panel's console: live leaderboards, discussion, decisions and the lock (SPEC §6).
+"""The panel's console: live leaderboards, discussion, decisions and the lock (the README's "The console").
 
 Every instance on the host shares one session. A timer polls the files and the journal a
 few times a second (``ChangeWatch``); a change reloads in a worker thread, and the result

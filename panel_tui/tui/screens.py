@@ -648,7 +648,7 @@ class LockScreen(Screen):
         yield Footer()
 
     def _signing(self) -> Content:
-        """Whether the journal is signed, and so what it protects against (SPEC §4)."""
+        """Whether the journal is signed, and so what it protects against (the README's "The session")."""
         meeting = self.app.meeting
         signers = meeting.config.contest.signers
         if meeting.signed and signers is not None:
