@@ -105,9 +105,13 @@ def boards(n: int, workdir: Path, share: float = 0.01):
     return before, after
 
 
-def refresh_costs(sizes: list[int], rounds: int, share: float) -> list[tuple[int, float, float, float, float]]:
-    """Per size: median seconds of the table update in place, of clearing and re-adding, and
-    of each until the next frame is painted."""
+def refresh_costs(
+    sizes: list[int], rounds: int, share: float
+) -> list[tuple[int, float, float, float, float, float, float]]:
+    """Per size: median seconds of the table update in place, of clearing and re-adding, each
+    until the next frame is painted, and of the same diff through DataTable's public API
+    (update_cell + add_row/remove_row + sort, bench/public_route.py) and until painted."""
+    from public_route import PublicRouteTable
     from textual.app import App
 
     from panel_tui.tui.leaderboard import LeaderboardTable
@@ -121,14 +125,17 @@ def refresh_costs(sizes: list[int], rounds: int, share: float) -> list[tuple[int
                 def compose(self):
                     yield LeaderboardTable("large_city", before.areas, id="keyed")
                     yield LeaderboardTable("large_city", before.areas, id="cleared")
+                    yield PublicRouteTable("large_city", before.areas, id="public")
 
             in_place, cleared, in_place_painted, cleared_painted = [], [], [], []
+            public, public_painted = [], []
 
             async def main():
                 app = Bench()
                 async with app.run_test(size=(200, 50)) as pilot:
                     keyed = app.query_one("#keyed", LeaderboardTable)
                     base = app.query_one("#cleared", LeaderboardTable)
+                    pub = app.query_one("#public", PublicRouteTable)
                     for _ in range(rounds):
                         # the console's way: keyed rows, update_cell where changed, one sort
                         keyed.show(before, 2, {})
@@ -147,9 +154,21 @@ def refresh_costs(sizes: list[int], rounds: int, share: float) -> list[tuple[int
                         cleared.append(time.perf_counter() - t0)
                         await pilot.pause(0)
                         cleared_painted.append(time.perf_counter() - t0)
+                        # the public route: the same diff through update_cell, add/remove_row, sort
+                        pub.show(before, 2, {})
+                        await pilot.pause(0)
+                        t0 = time.perf_counter()
+                        pub.show(after, 2, {})
+                        public.append(time.perf_counter() - t0)
+                        await pilot.pause(0)
+                        public_painted.append(time.perf_counter() - t0)
+                        assert [pub.cell_text(k, "total") for k in after.entries["candidate_id"].head(50)] == [
+                            keyed.cell_text(k, "total") for k in after.entries["candidate_id"].head(50)
+                        ], "the public route shows another board"
 
             asyncio.run(main())
-            results.append((n, *map(statistics.median, (in_place, cleared, in_place_painted, cleared_painted))))
+            timings = (in_place, cleared, in_place_painted, cleared_painted, public, public_painted)
+            results.append((n, *map(statistics.median, timings)))
     return results
 
 
@@ -252,9 +271,11 @@ def main() -> None:
             f"  {'candidates':>10}  {'in place':>10}  {'clear+re-add':>12}  {'ratio':>10}"
             f"  {'in place':>10}  {'clear+re-add':>12}  {'ratio':>10}"
         )
-        for n, keyed, cleared, keyed_painted, cleared_painted in refresh_costs(
+        publics = []
+        for n, keyed, cleared, keyed_painted, cleared_painted, public, public_painted in refresh_costs(
             [100, 1_000, 10_000], args.rounds, share
         ):
+            publics.append((n, keyed, public, keyed_painted, public_painted))
             bar = (
                 f"  (bar, on the update: at least 10x: {'met' if cleared / keyed >= 10 else 'NOT MET'})"
                 if n == 10_000
@@ -264,6 +285,13 @@ def main() -> None:
                 f"  {n:>10,}  {keyed * 1000:>7.1f} ms  {cleared * 1000:>9.1f} ms  {cleared / keyed:>9.1f}x"
                 f"  {keyed_painted * 1000:>7.1f} ms  {cleared_painted * 1000:>9.1f} ms"
                 f"  {cleared_painted / keyed_painted:>9.1f}x{bar}"
+            )
+        print("  The same diff through DataTable's public API (update_cell, add_row/remove_row, one sort):")
+        for n, keyed, public, keyed_painted, public_painted in publics:
+            print(
+                f"  {n:>10,}  {keyed * 1000:>7.1f} ms  {public * 1000:>9.1f} ms  {public / keyed:>9.1f}x"
+                f"  {keyed_painted * 1000:>7.1f} ms  {public_painted * 1000:>9.1f} ms  {public_painted / keyed_painted:>9.1f}x"
+                "  (public route / in place)"
             )
 
 
