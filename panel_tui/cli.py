@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from panel_tui.errors import PanelError, UsageError
+from panel_tui.vocabulary import ExclusionCode, ExportFormat
 
 
 class _Parser(argparse.ArgumentParser):
@@ -84,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     tie.set_defaults(run=cmd_decide_tie)
     exclude = kinds.add_parser("exclude", parents=with_session, help="remove a candidate from the ranking")
     exclude.add_argument("--candidate", metavar="ID", required=True)
-    exclude.add_argument("--code", metavar="CODE", required=True, help="withdrawn, ineligible, disqualified or other")
+    exclude.add_argument("--code", metavar="CODE", required=True, help=", ".join(ExclusionCode))
     exclude.add_argument("--reason", metavar="TEXT", required=True)
     exclude.set_defaults(run=cmd_decide_exclude)
     for name, run, text in (
@@ -147,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=cmd_serve)
     export = commands.add_parser("export", parents=with_session, help="write the locked final list")
-    export.add_argument("--format", choices=("csv", "xlsx", "json", "md"), required=True)
+    export.add_argument("--format", choices=[str(f) for f in ExportFormat], required=True)
     export.add_argument("--out", metavar="DIR", required=True, type=Path)
     export.set_defaults(run=cmd_export)
     return parser

@@ -18,9 +18,10 @@ import polars as pl
 
 from panel_tui.config import Category, Config, Scoring
 from panel_tui.inputs import ContestData, cell_key
+from panel_tui.vocabulary import ExclusionCode, Status
 
-EXCLUSION_CODES = ("withdrawn", "ineligible", "disqualified", "other")
-STATUSES = ("certified", "not_certified", "undecided", "pending", "excluded")
+EXCLUSION_CODES: tuple[str, ...] = tuple(ExclusionCode)  # (panel_tui.vocabulary lists the words once)
+STATUSES: tuple[str, ...] = tuple(Status)
 
 
 @dataclass(frozen=True)

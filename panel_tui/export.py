@@ -23,8 +23,9 @@ from panel_tui.errors import PanelError
 from panel_tui.meeting import LockReceipt, decision_text
 from panel_tui.session import shared_folder
 from panel_tui.text import inert_columns, markdown_text
+from panel_tui.vocabulary import ExportFormat
 
-FORMATS = ("csv", "xlsx", "json", "md")
+FORMATS: tuple[str, ...] = tuple(ExportFormat)
 
 
 class ExportError(PanelError):

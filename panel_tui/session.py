@@ -37,13 +37,14 @@ from urllib.parse import quote
 
 from panel_tui.config import Config, Roles
 from panel_tui.errors import PanelError, Refused
+from panel_tui.vocabulary import EventKind, Role
 
 GENESIS = "0" * 64
 # One row of the events table as stored: (seq, kind, author, at, payload, prev, hash, sig). Read
 # as it is, whatever is in it (check_chain judges it).
 RawRow = tuple[Any, ...]
-KINDS = ("note", "focus", "tie_order", "exclusion", "lock_proposed", "lock_confirmed")
-ROLES = ("secretary", "chair", "member", "viewer")
+KINDS: tuple[str, ...] = tuple(EventKind)  # (panel_tui.vocabulary lists the words once)
+ROLES: tuple[str, ...] = tuple(Role)
 # Who may write each kind of event (the README's "The session"). Viewers only read.
 MAY = {
     "note": ("secretary", "chair", "member"),
