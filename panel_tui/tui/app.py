@@ -36,10 +36,11 @@ from textual.worker import Worker, WorkerState
 from panel_tui.engine import Decisions, Standings, standings
 from panel_tui.errors import PanelError
 from panel_tui.inputs import ContestData
-from panel_tui.meeting import ChangeWatch, Meeting, SessionState, final_list, final_standings
+from panel_tui.meeting import Meeting, SessionState, final_list, final_standings
 from panel_tui.text import visible
 from panel_tui.tui.leaderboard import LeaderboardTable, RefreshCost
 from panel_tui.tui.literal import markup, plain
+from panel_tui.tui.watch import ChangeWatch
 
 PROJECTOR = Theme(
     name="projector",
