@@ -11,6 +11,7 @@ decisions, the console and the command line only present the result.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -22,6 +23,19 @@ from panel_tui.vocabulary import ExclusionCode, Status
 
 EXCLUSION_CODES: tuple[str, ...] = tuple(ExclusionCode)  # (panel_tui.vocabulary lists the words once)
 STATUSES: tuple[str, ...] = tuple(Status)
+# An entry's fields, in order: the final list's and the JSON document's (which puts ``areas``,
+# the area subtotals, after ``percent``), the exports' and the boards' columns.
+ENTRY_FIELDS = (
+    "rank", "candidate_id", "name", "total", "percent", "grade", "status", "certified", "top", "tie",
+    "borderline", "decided_by", "evaluators",
+)  # fmt: skip
+DECISION_COLUMNS = ("exclusion_code", "exclusion_reason", "panel_reason")  # a board's, beside the entry's
+
+
+def entry_columns(areas: Sequence[str]) -> list[str]:
+    """An entry's fields with the area subtotals after the percent, as a board's columns."""
+    at = ENTRY_FIELDS.index("percent") + 1
+    return [*ENTRY_FIELDS[:at], *areas, *ENTRY_FIELDS[at:]]
 
 
 @dataclass(frozen=True)
@@ -148,25 +162,7 @@ def standings(data: ContestData, decisions: Decisions = Decisions()) -> Standing
     ):
         unresolved = _groups(ranked, "unresolved", "rank")
         tie_groups = _groups(ranked, "tie", "group")
-        columns = [
-            "rank",
-            "candidate_id",
-            "name",
-            "total",
-            "percent",
-            *areas,
-            "grade",
-            "status",
-            "certified",
-            "top",
-            "tie",
-            "borderline",
-            "decided_by",
-            "evaluators",
-            "exclusion_code",
-            "exclusion_reason",
-            "panel_reason",
-        ]
+        columns = [*entry_columns(areas), *DECISION_COLUMNS]
         entries = pl.concat([ranked.select(columns), rest.select(columns)], how="vertical_relaxed").with_columns(
             pl.col("rank").cast(pl.Int64), pl.col("grade").cast(pl.Int64)
         )
@@ -434,6 +430,7 @@ def _grade(category: Category) -> pl.Expr:
 def to_json(standings: Standings, *, locked: bool = False, category: str | None = None) -> dict[str, Any]:
     """The ``rank --format json`` document, exactly as the README's "The command line" shows it."""
     config = standings.config
+    at = ENTRY_FIELDS.index("percent") + 1  # the area subtotals go after the percent
     result = []
     for board in standings.boards:
         if category is not None and board.category.id != category:
@@ -442,20 +439,9 @@ def to_json(standings: Standings, *, locked: bool = False, category: str | None 
         for row in board.entries.iter_rows(named=True):
             entries.append(
                 {
-                    "rank": row["rank"],
-                    "candidate_id": row["candidate_id"],
-                    "name": row["name"],
-                    "total": row["total"],
-                    "percent": row["percent"],
+                    **{f: row[f] for f in ENTRY_FIELDS[:at]},
                     "areas": {area: row[area] for area in board.areas},
-                    "grade": row["grade"],
-                    "status": row["status"],
-                    "certified": row["certified"],
-                    "top": row["top"],
-                    "tie": row["tie"],
-                    "borderline": row["borderline"],
-                    "decided_by": row["decided_by"],
-                    "evaluators": row["evaluators"],
+                    **{f: row[f] for f in ENTRY_FIELDS[at:]},
                 }
             )
         result.append(

@@ -19,6 +19,7 @@ from typing import Any
 
 import polars as pl
 
+from panel_tui.engine import ENTRY_FIELDS
 from panel_tui.errors import PanelError
 from panel_tui.meeting import LockReceipt, decision_text
 from panel_tui.session import shared_folder
@@ -34,29 +35,12 @@ class ExportError(PanelError):
     exit_status = 2
 
 
-_FIELDS = (
-    "rank",
-    "candidate_id",
-    "name",
-    "total",
-    "percent",
-    "grade",
-    "status",
-    "certified",
-    "top",
-    "tie",
-    "borderline",
-    "decided_by",
-    "evaluators",
-)
-
-
 def _frame(receipt: LockReceipt) -> pl.DataFrame:
     rows = []
     for category in receipt.final["categories"]:
         for entry in category["entries"]:
             row = {"category": category["id"], "category_label": category["label"]}
-            row.update({f: entry[f] for f in _FIELDS})
+            row.update({f: entry[f] for f in ENTRY_FIELDS})
             row.update({f"area_{a}": v for a, v in entry["areas"].items()})
             row["fingerprint"] = receipt.fingerprint
             rows.append(row)

@@ -19,7 +19,17 @@ from typing import Any
 import polars as pl
 
 from panel_tui.config import Config
-from panel_tui.engine import EXCLUSION_CODES, Decisions, Exclusion, Standings, TieOrder, standings, to_json
+from panel_tui.engine import (
+    DECISION_COLUMNS,
+    EXCLUSION_CODES,
+    Decisions,
+    Exclusion,
+    Standings,
+    TieOrder,
+    entry_columns,
+    standings,
+    to_json,
+)
 from panel_tui.errors import PanelError, Refused, UsageError
 from panel_tui.inputs import ContestData, file_digest, load_contest
 from panel_tui.session import (
@@ -252,25 +262,7 @@ def final_standings(final: dict[str, Any], config: Config, live: Standings | Non
             .unnest("areas")
             .join(excluded, on="candidate_id", how="left", maintain_order="left")
             .join(reasons.unique("candidate_id", keep="last"), on="candidate_id", how="left", maintain_order="left")
-            .select(
-                "rank",
-                "candidate_id",
-                "name",
-                "total",
-                "percent",
-                *areas,
-                "grade",
-                "status",
-                "certified",
-                "top",
-                "tie",
-                "borderline",
-                "decided_by",
-                "evaluators",
-                "exclusion_code",
-                "exclusion_reason",
-                "panel_reason",
-            )
+            .select(*entry_columns(areas), *DECISION_COLUMNS)
         )
         # Every group equal on all keys: the panel's ordered ones and those left sharing a rank.
         shared = (

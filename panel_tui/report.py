@@ -7,7 +7,7 @@ import unicodedata
 
 import polars as pl
 
-from panel_tui.engine import Standings
+from panel_tui.engine import Standings, entry_columns
 from panel_tui.inputs import ContestData
 from panel_tui.text import inert_cell, inert_columns, one_line
 
@@ -101,23 +101,7 @@ def table(standings: Standings, *, category: str | None = None, locked: bool = F
 def csv_text(standings: Standings, *, category: str | None = None) -> str:
     """One row per entry, every category in one sheet; area columns named by area id."""
     frames = [
-        b.entries.with_columns(pl.lit(b.category.id).alias("category")).select(
-            "category",
-            "rank",
-            "candidate_id",
-            "name",
-            "total",
-            "percent",
-            *b.areas,
-            "grade",
-            "status",
-            "certified",
-            "top",
-            "tie",
-            "borderline",
-            "decided_by",
-            "evaluators",
-        )
+        b.entries.with_columns(pl.lit(b.category.id).alias("category")).select("category", *entry_columns(b.areas))
         for b in standings.boards
         if category is None or b.category.id == category
     ]
