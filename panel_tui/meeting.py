@@ -39,7 +39,7 @@ from panel_tui.session import (
     SessionError,
     account,
     canonical,
-    check_chain,
+    chain_problems,
     require,
     role_of,
 )
@@ -536,7 +536,7 @@ class Meeting:
 
     def state(self) -> SessionState:
         events = tuple(self.journal.events())
-        damage = tuple(p.problem for p in check_chain(self.journal.raw_rows())) if events else ()
+        damage = tuple(p.problem for p in chain_problems(events))
         return SessionState(events, self.trust(events), damage)
 
     def standings(self, state: SessionState | None = None) -> Standings:
@@ -560,7 +560,7 @@ class Meeting:
         )
 
     def _not_locked(self, events: list[Event], since: int | None) -> None:
-        damage = tuple(p.problem for p in check_chain(self.journal.raw_rows()))
+        damage = tuple(p.problem for p in chain_problems(events))
         _not_locked(SessionState(tuple(events), self.trust(events), damage), since)
 
     def _candidate(self, candidate_id: str) -> dict[str, Any]:
@@ -774,13 +774,12 @@ class Meeting:
         if not path.exists():
             report.add(False, f"no session journal at {path}: nothing recorded, or the file was moved or deleted")
             return report
-        rows = self.journal.raw_rows()
         events = self.journal.events()
-        problems = check_chain(rows)
+        problems = chain_problems(events)
         for p in problems:
             report.add(False, p.problem)
         if not problems:
-            report.add(True, f"journal: {len(rows)} events, hash chain intact")
+            report.add(True, f"journal: {len(events)} events, hash chain intact")
         signers = self.config.contest.signers
         if signers is not None:  # (self.signed)
             bad = self.signature_problems(events)

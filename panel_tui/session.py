@@ -28,7 +28,7 @@ import pwd
 import resource
 import sqlite3
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -522,12 +522,21 @@ class ChainProblem:
 
 
 def check_chain(rows: list[RawRow]) -> list[ChainProblem]:
-    """Every break in the hash chain, naming the event: edited, removed, inserted or reordered."""
+    """Every break in the hash chain of the rows as stored (``Journal.raw_rows``)."""
+    return chain_problems([_event(row) for row in rows])
+
+
+def chain_problems(events: Sequence[Event]) -> list[ChainProblem]:
+    """Every break in the hash chain, naming the event: edited, removed, inserted, reordered or
+    backdated (for events already read: the journal is not read again)."""
     problems = []
     prev = GENESIS
     expected = 1
     at_before: str | None = None
-    for seq, kind, author, at, payload_text, stored_prev, digest, *_sig in rows:
+    for e in events:
+        seq, kind, author, at, payload_text, stored_prev, digest = (
+            e.seq, e.kind, e.author, e.at, e.payload_text, e.prev, e.hash
+        )  # fmt: skip
         if seq != expected:
             problems.append(
                 ChainProblem(
