@@ -13,11 +13,9 @@ import csv
 import io
 import json
 import os
-import pty
 import re
 import subprocess
 import sys
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -25,6 +23,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from hostile import CONTEST_NAME, HOSTILE, RAW, make_hostile_contest
+from pseudo_terminal import Terminal
 
 from panel_tui.text import visible
 
@@ -332,47 +331,17 @@ def test_no_escape_from_the_files_reaches_the_real_terminal(tmp_path: Path):
         capture_output=True,
         env=ENV,
     )
-    master, slave = pty.openpty()
-    env = {**ENV, "TERM": "xterm-256color", "COLUMNS": "200", "LINES": "50"}
-    child = subprocess.Popen(
-        [sys.executable, "-m", "panel_tui", "--config", str(config)],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        cwd=tmp_path,
-        start_new_session=True,
-    )
-    os.close(slave)
-    screen = bytearray()
-
-    def drain() -> None:
-        while True:
-            try:
-                data = os.read(master, 65536)
-            except OSError:
-                return
-            if not data:
-                return
-            screen.extend(data)
-
-    threading.Thread(target=drain, daemon=True).start()
-    try:
-        deadline = time.monotonic() + 30
-        while "␛]0;pwned␇".encode() not in screen and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert "␛]0;pwned␇".encode() in screen, "the board did not show the name visibly"
-        os.write(master, b"\r")  # the detail of the first candidate: its notes
+    visibly = "␛]0;pwned␇".encode()
+    with Terminal([sys.executable, "-m", "panel_tui", "--config", str(config)], cwd=tmp_path, env=ENV,
+                  size=(200, 50)) as terminal:  # fmt: skip
+        assert terminal.wait_for(lambda screen: visibly in screen), "the board did not show the name visibly"
+        terminal.type(b"\r")  # the detail of the first candidate: its notes
         time.sleep(2)
-        os.write(master, b"\x1b")
+        terminal.type(b"\x1b")
         time.sleep(1)  # (an ESC followed at once by q reads as alt+q)
-        os.write(master, b"q")
-        child.wait(timeout=15)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-        os.close(master)
+        terminal.type(b"q")
+        terminal.child.wait(timeout=15)
+    screen = bytes(terminal.screen)
     for raw in RAW:
         assert raw.encode() not in screen, f"{raw!r} reached the terminal"
     assert b"Traceback" not in screen

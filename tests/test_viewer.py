@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import grp
 import os
-import pty
 import shutil
 import subprocess
-import threading
-import time
 from pathlib import Path
 
 import accounts
 import pytest
+from pseudo_terminal import Terminal
 
 pytestmark = pytest.mark.system
 VIEWER = "nobody"
@@ -123,41 +121,8 @@ def test_a_viewer_who_may_not_read_the_session_is_told_so(setup):
 
 
 def _display_paints(runner, root: Path) -> bool:
-    master, slave = pty.openpty()
-    env = {**runner.env, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
-    child = subprocess.Popen(
-        [runner.python, "-m", "panel_tui", "--display"],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        cwd=root,
-        env=env,
-        user=VIEWER,
-        group=_viewer_group(),
-        extra_groups=[],
-        start_new_session=True,
-    )
-    os.close(slave)
-    screen = bytearray()
-
-    def drain() -> None:
-        while True:
-            try:
-                data = os.read(master, 65536)
-            except OSError:
-                return
-            if not data:
-                return
-            screen.extend(data)
-
-    threading.Thread(target=drain, daemon=True).start()
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not (b"certified" in screen and "✎1".encode() in screen):
-            time.sleep(0.2)
-        painted = b"certified" in screen and "✎1".encode() in screen and b"Traceback" not in screen
-        return painted and child.poll() is None
-    finally:
-        child.kill()
-        child.wait()
-        os.close(master)
+    argv = [runner.python, "-m", "panel_tui", "--display"]
+    with Terminal(argv, cwd=root, env=runner.env, size=(120, 40), user=VIEWER, group=_viewer_group(),
+                  extra_groups=[]) as terminal:  # fmt: skip
+        painted = terminal.wait_for(lambda screen: b"certified" in screen and "✎1".encode() in screen)
+        return painted and b"Traceback" not in terminal.screen and terminal.child.poll() is None
