@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "panel_tui" / "demo"
 GROUP = "ptpanel"
@@ -97,6 +99,19 @@ def runner_for(user: str) -> Runner | None:
         if probe.returncode == 0:
             return candidate
     return None
+
+
+def accounts_runner() -> Runner:
+    """The test accounts, made if need be, and an interpreter they can run the project with;
+    the test is skipped, saying why, where that cannot be (not root, no useradd, no such Python)."""
+    reason = can_make_accounts()
+    if reason:
+        pytest.skip(reason)
+    ensure_accounts()
+    runner = runner_for(SECRETARY)
+    if runner is None:
+        pytest.skip("no Python interpreter the test accounts can execute")
+    return runner
 
 
 def shared_contest(*, confirm: bool = True) -> Path:

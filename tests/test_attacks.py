@@ -78,13 +78,7 @@ class Panel:
 
 @pytest.fixture(scope="module")
 def panel():
-    reason = accounts.can_make_accounts()
-    if reason:
-        pytest.skip(reason)
-    accounts.ensure_accounts()
-    runner = accounts.runner_for(SEC)
-    if runner is None:
-        pytest.skip("no Python interpreter the test accounts can execute")
+    runner = accounts.accounts_runner()
     runner = accounts.with_env(runner, SSH_AUTH_SOCK=None)
     sec_ssh = accounts.fresh_ssh_dir(SEC)
     sec_pub = accounts.make_key(SEC, sec_ssh / "laptop_key")

@@ -276,14 +276,7 @@ HOLD = textwrap.dedent("""
 
 @pytest.fixture(scope="module")
 def panel():
-    reason = accounts.can_make_accounts()
-    if reason:
-        pytest.skip(reason)
-    accounts.ensure_accounts()
-    runner = accounts.runner_for(accounts.SECRETARY)
-    if runner is None:
-        pytest.skip("no Python interpreter the test accounts can execute")
-    return runner
+    return accounts.accounts_runner()
 
 
 def test_secretary_and_chair_run_the_whole_scenario(panel):

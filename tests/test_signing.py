@@ -551,14 +551,7 @@ print(json.dumps(out))
 
 @pytest.fixture(scope="module")
 def panel():
-    reason = accounts.can_make_accounts()
-    if reason:
-        pytest.skip(reason)
-    accounts.ensure_accounts()
-    runner = accounts.runner_for(accounts.SECRETARY)
-    if runner is None:
-        pytest.skip("no Python interpreter the test accounts can execute")
-    return runner
+    return accounts.accounts_runner()
 
 
 def sign_as(panel, user: str, signers: Path, data: bytes, agent: accounts.Agent | None = None):

@@ -23,14 +23,7 @@ VIEWER = "nobody"
 
 @pytest.fixture(scope="module")
 def setup():
-    reason = accounts.can_make_accounts()
-    if reason:
-        pytest.skip(reason)
-    accounts.ensure_accounts()
-    runner = accounts.runner_for(accounts.SECRETARY)
-    if runner is None:
-        pytest.skip("no interpreter the test accounts can run with the project importable")
-    return runner
+    return accounts.accounts_runner()
 
 
 def _viewer_group() -> str:
