@@ -114,6 +114,16 @@ def csv_bytes(rows: list[list[str]], encoding: str = "utf-8") -> bytes:
 DEMO_PENDING_EVALUATORS = tuple(f"E{e:02d}" for e in range(1, 10))  # C24's nine evaluators in the demo
 
 
+def lower_scores(scores: Path, candidate: str = "C05", indicator: str = "CI01") -> None:
+    """Every evaluator gives ``candidate`` 0 on ``indicator``: a valid sheet with a new total."""
+    lines = scores.read_text(encoding="utf-8").splitlines()
+    lines = [
+        ",".join(line.split(",")[:3] + ["0"]) if line.startswith(f"{candidate},") and f",{indicator}," in line else line
+        for line in lines
+    ]
+    scores.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def score_the_pending_candidate(scores: Path, score: float) -> None:
     """The demo's pending candidate, C24 (Seoul Gangseo-gu), gets its four missing indicators
     (CI53-CI56, 30 points each) from each of its nine evaluators, appended to ``scores``."""

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import accounts
 import pytest
+from conftest import lower_scores
 
 from panel_tui.config import load_config
 from panel_tui.meeting import LockReceipt, Meeting
@@ -147,16 +148,6 @@ def rows(root: Path) -> list[tuple]:
 
 def meeting(root: Path) -> Meeting:
     return Meeting(load_config(root / "config.toml"), db(root), writable=False)
-
-
-def lower_scores(scores: Path, candidate: str = "C05", indicator: str = "CI01") -> None:
-    """Every evaluator gives ``candidate`` 0 on ``indicator``: a valid sheet with a new total."""
-    lines = scores.read_text(encoding="utf-8").splitlines()
-    lines = [
-        ",".join(line.split(",")[:3] + ["0"]) if line.startswith(f"{candidate},") and f",{indicator}," in line else line
-        for line in lines
-    ]
-    scores.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def log_line(panel: Panel, root: Path, seq: int) -> str:

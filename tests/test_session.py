@@ -17,22 +17,13 @@ from pathlib import Path
 
 import accounts
 import pytest
+from conftest import lower_scores
 
 from panel_tui.session import GENESIS, Journal, check_chain
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "panel_tui" / "demo"
 ME = __import__("pwd").getpwuid(os.geteuid()).pw_name
-
-
-def lower_scores(scores: Path, candidate: str = "C05", indicator: str = "CI01") -> None:
-    """Every evaluator gives ``candidate`` 0 on ``indicator``: a valid sheet with a new total."""
-    lines = scores.read_text(encoding="utf-8").splitlines()
-    lines = [
-        ",".join(line.split(",")[:3] + ["0"]) if line.startswith(f"{candidate},") and f",{indicator}," in line else line
-        for line in lines
-    ]
-    scores.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
