@@ -13,6 +13,7 @@ import random
 from types import SimpleNamespace
 
 import polars as pl
+import pytest
 from textual.app import App
 
 from panel_tui.tui.leaderboard import LINE, REST, LeaderboardTable
@@ -81,10 +82,19 @@ def content(table: LeaderboardTable) -> list[tuple[str, list]]:
     return rows
 
 
-def test_in_place_refresh_equals_a_fresh_table_over_random_changes():
+# The two routes a refresh can take: DataTable's public API (boards up to ``public_up_to``
+# rows), the in-place one through TableInternals (larger boards), and boards that cross between
+# them (the pool has 60 candidates, boards 30 to 60 rows).
+ROUTES = {"public": 10**9, "in place": 0, "crossing": 45}
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_in_place_refresh_equals_a_fresh_table_over_random_changes(route):
     class Tables(App):
         def compose(self):
-            yield LeaderboardTable("c", AREAS, id="live")
+            live = LeaderboardTable("c", AREAS, id="live")
+            live.public_up_to = ROUTES[route]
+            yield live
             yield LeaderboardTable("c", AREAS, id="fresh")
 
     async def scenario():
@@ -145,10 +155,13 @@ def test_in_place_refresh_equals_a_fresh_table_over_random_changes():
     asyncio.run(scenario())
 
 
-def test_a_refresh_with_nothing_changed_touches_nothing():
+@pytest.mark.parametrize("route", ["public", "in place"])
+def test_a_refresh_with_nothing_changed_touches_nothing(route):
     class Tables(App):
         def compose(self):
-            yield LeaderboardTable("c", AREAS, id="live")
+            live = LeaderboardTable("c", AREAS, id="live")
+            live.public_up_to = ROUTES[route]
+            yield live
 
     async def scenario():
         b = board(scores(random.Random(3), [f"K{i:03d}" for i in range(30)]))

@@ -14,18 +14,19 @@ an upgrade removes); the console tests of row order, cell text and cursor pin th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
 import polars as pl
 from textual.coordinate import Coordinate
 from textual.geometry import Size
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowKey
+from textual.widgets.data_table import RowKey
 
 from panel_tui.engine import Leaderboard
 from panel_tui.tui.literal import cell, rich_bold, rich_markup
 from panel_tui.tui.table_internals import TableInternals
+
+PUBLIC_UP_TO = 200
 
 # The separator rows' keys: no candidate id can contain a control character (inputs refuses it).
 LINE = "\x00line"
@@ -47,6 +48,18 @@ COMPACT_STATUS = {
 
 
 @dataclass
+class _Diff:
+    """What one refresh changes on screen (``LeaderboardTable._diff``), applied by either route."""
+
+    frame: pl.DataFrame  # every candidate row: its inputs, slot, position and move, and what was on screen
+    specials: dict[str, int]  # the separator rows and their positions
+    labels: dict[str, str]  # and their text
+    gone: list[str] = field(default_factory=list)  # rows to remove: candidate ids and separator keys
+    writes: dict[str, tuple[list[int], list[str]]] = field(default_factory=dict)  # column -> (slots, texts)
+    added: pl.DataFrame | None = None  # the new candidate rows' cell texts, in the engine's order
+
+
+@dataclass
 class RefreshCost:
     """What one refresh touched: for the benchmark and for tests of in-place updates."""
 
@@ -63,6 +76,11 @@ class LeaderboardTable(DataTable):
     LeaderboardTable { height: 1fr; }
     """
 
+    # Boards of up to this many rows are refreshed through DataTable's public API, larger ones
+    # in place through ``TableInternals``. bench/bench_console.py measures both routes at
+    # 100, 1,000 and 10,000 rows (figures in bench/README.md).
+    public_up_to = PUBLIC_UP_TO
+
     def __init__(self, category_id: str, areas: tuple[str, ...], *, compact: bool = False, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self.category_id = category_id
@@ -78,7 +96,6 @@ class LeaderboardTable(DataTable):
         # Each candidate row added gets a slot, its index in these lists (``_slot`` in the
         # frames): the refresh reaches a row's key and cells by integer, not by id.
         self._slot_keys: list[RowKey] = []
-        self._slot_cells: list[dict[ColumnKey, Any]] = []  # the row's cells, as the table stores them
         self._specials: dict[str, int] = {}  # the separator rows on screen, and their positions
         self._decimals: int | None = None
 
@@ -279,34 +296,41 @@ class LeaderboardTable(DataTable):
         self, board: Leaderboard, decimals: int, notes: dict[str, int], fragile: frozenset[str] = frozenset()
     ) -> RefreshCost:
         """Bring the table up to date with ``board``: keyed, in place, only what changed."""
-        cost = RefreshCost()
         keep = self.selected_candidate
+        diff = self._diff(board, decimals, notes, fragile)
+        if diff.frame.height + len(diff.specials) <= self.public_up_to:
+            cost = self._apply_public(diff)
+        else:
+            cost = self._apply_in_place(diff)
+        self._specials = diff.specials
+        self._decimals = decimals
+        self.on_screen = diff.frame.select("candidate_id", "_slot", "_pos", "move", *self._input_columns())
+        if keep is not None and keep in self._row_keys:
+            index = self.get_row_index(self._row_keys[keep])
+            if index != self.cursor_row:
+                self.move_cursor(row=index, animate=False, scroll=False)
+        return cost
+
+    def _diff(self, board: Leaderboard, decimals: int, notes: dict[str, int], fragile: frozenset[str]) -> _Diff:
+        """What must change on screen, worked out in polars: the rows that went, each column's
+        changed cells (by slot) with their new text, the new rows' texts, where the separator
+        rows go and what they say."""
+        frame = self._frame(board, notes, fragile)
         columns = list(self.widths)
         inputs = self._inputs()
-        frame = self._frame(board, notes, fragile)
         below, unranked = frame["_below"], frame["_unranked"]
         specials = {LINE: frame.height - int(below.cast(pl.Int64).cum_max().sum())}
         if unranked.any():
             specials[REST] = frame.height - int(unranked.cast(pl.Int64).cum_max().sum()) + 1
-
-        internals = TableInternals(self)  # every private part of DataTable, behind one adapter
-        row_keys, slot_keys, slot_cells = self._row_keys, self._slot_keys, self._slot_cells
-        column_keys = {key.value: key for key in self.columns}  # the table's own key objects
-        structure = False  # rows added or removed: every position is set anew
+        threshold = board.category.threshold
+        line = f"── line {threshold:g} % ────────────" if self.compact else f"── certification line {threshold:g} % ──"
+        labels = {LINE: f"[b yellow]{line}[/]", REST: "[dim]── pending and excluded ──[/]"}
+        diff = _Diff(frame=frame, specials=specials, labels={key: labels[key] for key in specials})
         new_rows = frame.height if self.on_screen is None else frame["_on"].null_count()
         if self.on_screen is not None:
-            gone = []
             if self.on_screen.height != frame.height - new_rows:
-                gone = self.on_screen.join(frame, on="candidate_id", how="anti")["candidate_id"].to_list()
-            gone += [key for key in self._specials if key not in specials]
-            removed = []
-            for cid in gone:  # their slots stay empty
-                removed.append(row_keys.pop(cid))
-                self._specials.pop(cid, None)
-            if gone:
-                internals.remove_rows(removed)
-                cost.removed_rows = len(gone)
-                structure = True
+                diff.gone = self.on_screen.join(frame, on="candidate_id", how="anti")["candidate_id"].to_list()
+            diff.gone += [key for key in self._specials if key not in specials]
             # The cells to write, in one pass over the board: for each column, the rows on screen
             # whose inputs changed, and only theirs formatted.
             on = pl.col("_on").is_not_null()
@@ -330,57 +354,104 @@ class LeaderboardTable(DataTable):
                         ).implode(),
                     ).alias(column)
                 )
-            for column, diff in zip(masks, frame.select(writes).row(0), strict=False):
-                slots, values = diff["slots"], diff["values"]
-                if slots:
-                    # Straight into the table's store by slot, repainted once below. (Textual
-                    # 8.2's update_cell finds the row by key and bumps the generation that also
-                    # keys the row order, so the next paint re-sorts every row; here only the
-                    # render caches are dropped when no row moved.)
-                    column_key = column_keys[column]
-                    for slot, value in zip(slots, values, strict=False):
-                        slot_cells[slot][column_key] = value
-                    cost.updated_cells += len(slots)
+            for column, written in zip(masks, frame.select(writes).row(0), strict=True):
+                if written["slots"]:
+                    diff.writes[column] = (written["slots"], written["values"])
         if new_rows:
             added = frame if self.on_screen is None else frame.filter(pl.col("_on").is_null())
-            texts = added.select(*(self._text(c, pl.col, decimals).alias(c) for c in columns), "candidate_id")
-            for *row, cid in texts.iter_rows():
-                row_key = self.add_row(*row, key=cid)
-                row_keys[cid] = row_key
-                slot_keys.append(row_key)
-                slot_cells.append(internals.cells(row_key))
-            cost.added_rows += new_rows
-            structure = True
+            diff.added = added.select(*(self._text(c, pl.col, decimals).alias(c) for c in columns), "candidate_id")
+        return diff
 
-        threshold = board.category.threshold
-        labels = {
-            LINE: f"── line {threshold:g} % ────────────"
-            if self.compact
-            else f"── certification line {threshold:g} % ──",
-            REST: "── pending and excluded ──",
-        }
+    def _add(self, diff: _Diff, cost: RefreshCost) -> bool:
+        """Add the new candidate rows and the separator rows not yet on screen (at the end:
+        the caller puts every row in its place); True when any row was added."""
+        columns = list(self.widths)
+        if diff.added is not None:
+            for *row, cid in diff.added.iter_rows():
+                row_key = self.add_row(*row, key=cid)
+                self._row_keys[cid] = row_key
+                self._slot_keys.append(row_key)
+            cost.added_rows += diff.added.height
+        for key, text in diff.labels.items():
+            if key not in self._row_keys:
+                self._row_keys[key] = self.add_row(*[text if c == "name" else "" for c in columns], key=key)
+                cost.added_rows += 1
+        return bool(cost.added_rows)
+
+    def _moved(self, diff: _Diff) -> tuple[pl.DataFrame, list[tuple[str, int]]]:
+        """The candidate rows (slot, position) and separator rows (key, position) that moved."""
+        frame = diff.frame
+        moved = frame.filter(pl.col("_pos").ne_missing(pl.col("_pos_was"))).select("_slot", "_pos")
+        return moved, [(key, at) for key, at in diff.specials.items() if self._specials.get(key) != at]
+
+    def _apply_public(self, diff: _Diff) -> RefreshCost:
+        """The diff through DataTable's public API: ``remove_row``, ``update_cell(...,
+        update_width=False)``, ``add_row`` and one ``sort`` by position. Each call passes over the
+        table, which costs nothing that matters on a board of a few hundred rows (the demo's
+        have 10 to 14): bench_console measures both routes."""
+        cost = RefreshCost()
+        row_keys, slot_keys = self._row_keys, self._slot_keys
+        for key in diff.gone:  # their slots stay empty
+            self.remove_row(row_keys.pop(key))
+        cost.removed_rows = len(diff.gone)
+        for column, (slots, values) in diff.writes.items():
+            for slot, value in zip(slots, values, strict=True):
+                self.update_cell(slot_keys[slot], column, value, update_width=False)
+            cost.updated_cells += len(slots)
+        for key, text in diff.labels.items():
+            if key in row_keys and self.get_cell(row_keys[key], "name") != text:
+                self.update_cell(row_keys[key], "name", text, update_width=False)
+                cost.updated_cells += 1
+        structure = self._add(diff, cost) or bool(diff.gone)
+        moved, specials_moved = self._moved(diff)
+        cost.moved_rows = moved.height + len(specials_moved)
+        if structure or cost.moved_rows:
+            # Where each row goes, by what the sort is given of it (its cells): a candidate by
+            # its id cell (ids are unique and their text is an escaping of them), a separator
+            # row (no id) by its label.
+            frame = diff.frame
+            ids = frame.select(self._text("id", pl.col, self._decimals or 0).alias("id"), "_pos")
+            at: dict[object, int] = dict(ids.iter_rows())
+            labels = {text: diff.specials[key] for key, text in diff.labels.items()}
+            self.sort("id", "name", key=lambda cells: at[cells[0]] if cells[0] else labels[cells[1]])
+            if structure:
+                self.cursor_coordinate = self.cursor_coordinate  # within the table's new bounds
+        return cost
+
+    def _apply_in_place(self, diff: _Diff) -> RefreshCost:
+        """The diff written straight into DataTable's store through ``TableInternals``: rows
+        removed at once, cells written by slot, only the moved rows re-placed, and only the
+        render caches dropped when no row moved (Textual 8.2's ``update_cell`` and ``sort`` each
+        bump the generation that also keys the row order, so the next paint re-sorts every row)."""
+        cost = RefreshCost()
+        internals = TableInternals(self)  # every private part of DataTable, behind one adapter
+        row_keys, slot_keys = self._row_keys, self._slot_keys
+        column_keys = {key.value: key for key in self.columns}  # the table's own key objects
+        if diff.gone:
+            internals.remove_rows([row_keys.pop(key) for key in diff.gone])  # their slots stay empty
+            cost.removed_rows = len(diff.gone)
+        for column, (slots, values) in diff.writes.items():
+            column_key = column_keys[column]
+            for slot, value in zip(slots, values, strict=True):
+                internals.cells(slot_keys[slot])[column_key] = value
+            cost.updated_cells += len(slots)
         name_key = column_keys["name"]
-        for key in specials:
-            text = f"[b yellow]{labels[key]}[/]" if key == LINE else f"[dim]{labels[key]}[/]"
+        for key, text in diff.labels.items():
             if key in row_keys:
                 cells = internals.cells(row_keys[key])
                 if cells[name_key] != text:
                     cells[name_key] = text
                     cost.updated_cells += 1
-            else:
-                row_keys[key] = self.add_row(*[text if c == "name" else "" for c in columns], key=key)
-                cost.added_rows += 1
-                structure = True
-
-        moved = frame.filter(pl.col("_pos").ne_missing(pl.col("_pos_was"))).select("_slot", "_pos")
-        specials_moved = [(key, at) for key, at in specials.items() if self._specials.get(key) != at]
+        structure = self._add(diff, cost) or bool(diff.gone)
+        moved, specials_moved = self._moved(diff)
         cost.moved_rows = moved.height + len(specials_moved)
         if structure or cost.moved_rows > len(row_keys) // 4:
             # Every position anew (cheaper than one by one when many rows move).
+            frame = diff.frame
             positions = dict(
-                zip(map(slot_keys.__getitem__, frame["_slot"].to_list()), frame["_pos"].to_list(), strict=False)
+                zip(map(slot_keys.__getitem__, frame["_slot"].to_list()), frame["_pos"].to_list(), strict=True)
             )
-            positions.update({row_keys[key]: at for key, at in specials.items()})
+            positions.update({row_keys[key]: at for key, at in diff.specials.items()})
             internals.place(positions)
         elif cost.moved_rows:
             # A permutation of the positions the rows had: each set once.
@@ -388,10 +459,6 @@ class LeaderboardTable(DataTable):
                 internals.move(slot_keys[slot], at)
             for key, at in specials_moved:
                 internals.move(row_keys[key], at)
-        self._specials = specials
-        self._decimals = decimals
-        self.on_screen = frame.select("candidate_id", "_slot", "_pos", "move", *self._input_columns())
-
         if structure or cost.moved_rows:
             internals.rows_moved(added_or_removed=structure)
             if structure:
@@ -401,16 +468,13 @@ class LeaderboardTable(DataTable):
             internals.text_changed()
         if structure or cost.moved_rows or cost.updated_cells:
             self.refresh()
-        if keep is not None and keep in row_keys:
-            index = internals.position(row_keys[keep])
-            if index is not None and index != self.cursor_row:
-                self.move_cursor(row=index, animate=False, scroll=False)
         return cost
 
     def _update_dimensions(self, new_rows) -> None:
         # Every column here has a fixed width and every row a height of 1, so DataTable's
         # measuring of each new cell (14 per row: seconds at 10,000 rows) would change nothing.
-        if any(column.auto_width for column in self.columns.values()):
+        # A board the public route serves is measured the public way.
+        if self.row_count <= self.public_up_to or any(column.auto_width for column in self.columns.values()):
             super()._update_dimensions(new_rows)
             return
         width = sum(column.get_render_width(self) for column in self.columns.values())
