@@ -7,9 +7,12 @@ missing ones, moves the certification line, re-places only the rows whose positi
 and puts the cursor back on the row it was on, so a viewer keeps their place while scores
 arrive. Unchanged rows cost no Python work at all.
 
-This relies on some of DataTable's internals, every one of them reached through
-``table_internals.TableInternals`` (Textual is pinned to 8.2 for them, and a test names any
-an upgrade removes); the console tests of row order, cell text and cursor pin the behaviour.
+A board of up to ``PUBLIC_UP_TO`` rows (every board of a real contest) takes DataTable's public
+API for that; a larger one takes a route through some of DataTable's internals, every one of
+them reached through ``table_internals.TableInternals`` (Textual is pinned to 8.2 for them, and
+a test names any an upgrade removes), which bench/bench_console.py measures several times
+cheaper at 10,000 rows. Both routes apply the same diff; the console tests of row order, cell
+text and cursor pin the behaviour, on each route.
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ import polars as pl
 from textual.coordinate import Coordinate
 from textual.geometry import Size
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
+from textual.widgets.data_table import CellDoesNotExist, RowKey
 
 from panel_tui.engine import Leaderboard
 from panel_tui.tui.literal import cell, rich_bold, rich_markup
 from panel_tui.tui.table_internals import TableInternals
+from panel_tui.vocabulary import Status
 
 PUBLIC_UP_TO = 200
 
@@ -32,18 +36,18 @@ PUBLIC_UP_TO = 200
 LINE = "\x00line"
 REST = "\x00rest"
 STATUS = {
-    "certified": "[b green]✔ certified[/]",
-    "not_certified": "[dim]not certified[/]",
-    "undecided": "[b yellow]? undecided[/]",
-    "pending": "[i cyan]… pending[/]",
-    "excluded": "[red]✘ excluded[/]",
+    Status.CERTIFIED: "[b green]✔ certified[/]",
+    Status.NOT_CERTIFIED: "[dim]not certified[/]",
+    Status.UNDECIDED: "[b yellow]? undecided[/]",
+    Status.PENDING: "[i cyan]… pending[/]",
+    Status.EXCLUDED: "[red]✘ excluded[/]",
 }
 COMPACT_STATUS = {
-    "certified": "[b green]✔ cert[/]",
-    "not_certified": "[dim]–[/]",
-    "undecided": "[b yellow]? undec[/]",
-    "pending": "[i cyan]… pend[/]",
-    "excluded": "[red]✘ excl[/]",
+    Status.CERTIFIED: "[b green]✔ cert[/]",
+    Status.NOT_CERTIFIED: "[dim]–[/]",
+    Status.UNDECIDED: "[b yellow]? undec[/]",
+    Status.PENDING: "[i cyan]… pend[/]",
+    Status.EXCLUDED: "[red]✘ excl[/]",
 }
 
 
@@ -146,7 +150,7 @@ class LeaderboardTable(DataTable):
             return None
         try:
             key = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key.value
-        except Exception:
+        except CellDoesNotExist:  # the cursor is past the rows (a board that just shrank)
             return None
         return None if key in (LINE, REST) else key
 
@@ -483,7 +487,7 @@ class LeaderboardTable(DataTable):
         self.virtual_size = Size(width + label_width, rows_height + header)
 
     def cell_text(self, candidate_id: str, column: str) -> str:
-        """What a cell shows, without markup (for tests and the discussion view)."""
+        """What a cell shows, without markup (what the console tests read)."""
         from rich.text import Text
 
         value = self.get_cell(candidate_id, column)
