@@ -15,9 +15,11 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -172,6 +174,46 @@ def run_batch(jobs: list[tuple[list[str], Path]]) -> list[subprocess.CompletedPr
     workers = max(2, os.cpu_count() or 2)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(lambda job: run_cli(*job), jobs))
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")[:40] or "case"
+
+
+def run_cases(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    param: str,
+    cases: dict[str, Callable[[ContestFiles], Any]],
+    commands: Callable[[str, ContestFiles, Any], list[tuple[list[str], Path]]],
+) -> dict[str, str | tuple[Any, list[subprocess.CompletedProcess]]]:
+    """For a module-scoped fixture of a table of bad inputs: prepare every case the session
+    selected from the calling module (``cases[name]`` breaks a fresh copy of the demo and returns
+    what to expect), then run all their commands (``commands(name, contest, expected)``) side by
+    side. Per case: ``(expected, results)``, or the reason the case skipped."""
+    selected = [
+        item.callspec.params[param]
+        for item in request.session.items
+        if getattr(item, "module", None) is request.module
+        and param in getattr(getattr(item, "callspec", None), "params", {})
+    ]
+    prepared: dict[str, str | tuple[Any, list[int]]] = {}
+    jobs: list[tuple[list[str], Path]] = []
+    for name in dict.fromkeys(selected):
+        contest = copy_demo(tmp_path_factory.mktemp(_slug(name)))
+        try:
+            expected = cases[name](contest)
+        except pytest.skip.Exception as skip:
+            prepared[name] = str(skip)
+            continue
+        mine = commands(name, contest, expected)
+        prepared[name] = (expected, list(range(len(jobs), len(jobs) + len(mine))))
+        jobs.extend(mine)
+    results = run_batch(jobs)
+    return {
+        name: entry if isinstance(entry, str) else (entry[0], [results[i] for i in entry[1]])
+        for name, entry in prepared.items()
+    }
 
 
 def run_many(commands: list[list[str]], cwd: Path) -> list[subprocess.CompletedProcess]:

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import io
 import os
-import re
-import sys
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
-from conftest import ContestFiles, assert_refused, copy_demo, csv_bytes, run_batch, run_cli, validate_and_rank
+from conftest import ContestFiles, assert_refused, csv_bytes, run_cases, run_cli, validate_and_rank
 
 SCORES, CANDIDATES, INDICATORS, CONFIG = "scores.csv", "candidates.csv", "indicators.csv", "config.toml"
 LAST_SCORE_LINE = 17765  # the demo's scores.csv: the header and 17,764 scores
@@ -425,38 +424,18 @@ def _(contest):
 # -- running them ---------------------------------------------------------------------------------
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")[:40] or "defect"
-
-
 @pytest.fixture(scope="module")
 def outcomes(request, tmp_path_factory) -> dict:
     """Prepare every selected defect, then run all their commands side by side."""
-    module = sys.modules[__name__]
-    selected = [
-        item.callspec.params["case"]
-        for item in request.session.items
-        if getattr(item, "module", None) is module and "case" in getattr(getattr(item, "callspec", None), "params", {})
-    ]
-    prepared, jobs = {}, []
-    for name in dict.fromkeys(selected):
-        contest = copy_demo(tmp_path_factory.mktemp(_slug(name)))
-        try:
-            expect = DEFECTS[name](contest)
-        except pytest.skip.Exception as skip:
-            prepared[name] = str(skip)
-            continue
+
+    def commands(name: str, contest: ContestFiles, expect: Expect) -> list[tuple[list[str], Path]]:
         config = str(contest.config)
-        commands = expect.commands or (("validate", "--config", config),) + (
+        default = (("validate", "--config", config),) + (
             (("rank", "--format", "json", "--config", config),) if name in ALSO_RANK else ()
         )
-        prepared[name] = (expect, [len(jobs) + i for i in range(len(commands))])
-        jobs.extend((list(cmd), contest.root) for cmd in commands)
-    results = run_batch(jobs)
-    return {
-        name: entry if isinstance(entry, str) else (entry[0], [results[i] for i in entry[1]])
-        for name, entry in prepared.items()
-    }
+        return [(list(cmd), contest.root) for cmd in expect.commands or default]
+
+    return run_cases(request, tmp_path_factory, "case", DEFECTS, commands)
 
 
 @pytest.mark.parametrize("case", list(DEFECTS))

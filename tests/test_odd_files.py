@@ -29,7 +29,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 import xlsxwriter
-from conftest import ContestFiles, _env, assert_refused, copy_demo, run_batch, run_cli
+from conftest import ContestFiles, _env, assert_refused, copy_demo, run_cases, run_cli
 
 SCORES, CANDIDATES, INDICATORS, CONFLICTS, CONFIG = (
     "scores.csv",
@@ -417,32 +417,17 @@ def _(contest):
 # -- running them ---------------------------------------------------------------------------------
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")[:40] or "case"
-
-
 @pytest.fixture(scope="module")
 def outcomes(request, tmp_path_factory) -> dict:
-    module = sys.modules[__name__]
-    selected = [
-        item.callspec.params["name"]
-        for item in request.session.items
-        if getattr(item, "module", None) is module and "name" in getattr(getattr(item, "callspec", None), "params", {})
-    ]
-    prepared, jobs = {}, []
-    for name in dict.fromkeys(selected):
-        contest = copy_demo(tmp_path_factory.mktemp(_slug(name)))
-        expect = CASES[name](contest)
-        args = expect.args or ("validate", "--config", str(contest.config))
-        prepared[name] = (expect, len(jobs))
-        jobs.append((list(args), expect.cwd or contest.root))
-    results = run_batch(jobs)
-    return {name: (expect, results[i]) for name, (expect, i) in prepared.items()}
+    def command(name: str, contest: ContestFiles, expect: Expect) -> list[tuple[list[str], Path]]:
+        return [(list(expect.args or ("validate", "--config", str(contest.config))), expect.cwd or contest.root)]
+
+    return run_cases(request, tmp_path_factory, "name", CASES, command)
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_refused(outcomes, name):
-    expect, result = outcomes[name]
+    expect, (result,) = outcomes[name]
     err = assert_refused(result, expect.file, expect.where, expect.column, expect.mentions)
     assert result.stdout == b"", "a refused command printed results"
     if expect.raw is not None:
