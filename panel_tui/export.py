@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +125,10 @@ def _write_xlsx(receipt: LockReceipt, path: Path) -> None:
     # Every text is a string cell: never a formula (``=HYPERLINK(…)``), a link or a number.
     inert = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
     with xlsxwriter.Workbook(str(path), inert) as workbook:
+        # Stamped with the lock's time, not the time of writing: two exports of one lock are
+        # the same bytes (xlsxwriter dates its zip entries 1980-01-01 already).
+        locked = receipt.confirmation or receipt.proposal
+        workbook.set_properties({"created": datetime.fromisoformat(locked.at)})
         frame.write_excel(workbook, worksheet="Final list", autofit=True)
         sheet = workbook.add_worksheet("Lock")
         rows = [

@@ -13,6 +13,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import accounts
@@ -151,6 +152,26 @@ def test_an_export_folder_that_cannot_be_written_is_named_with_exit_2(solo):
     r = cli("export", "--format", "md", "--out", "taken/exports", cwd=solo)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "taken/exports: cannot write the export here (Not a directory)" in r.stderr
+
+
+def test_exports_of_one_lock_are_the_same_bytes_every_time(solo):
+    """Two exports of the same lock, a second apart, are identical in every format (an XLSX
+    once carried the time it was written)."""
+    settle(solo)
+    assert cli("lock", cwd=solo).returncode == 0
+    formats = ("csv", "xlsx", "json", "md")
+    first = {}
+    for fmt in formats:
+        r = cli("export", "--format", fmt, "--out", "one", cwd=solo)
+        assert r.returncode == 0, r.stderr
+    time.sleep(1.1)  # xlsxwriter stamps a workbook to the second
+    for fmt in formats:
+        assert cli("export", "--format", fmt, "--out", "two", cwd=solo).returncode == 0
+    first = {p.name: p.read_bytes() for p in (solo / "one").iterdir()}
+    second = {p.name: p.read_bytes() for p in (solo / "two").iterdir()}
+    assert len(first) == len(formats) and first.keys() == second.keys()
+    for name in first:
+        assert first[name] == second[name], f"{name} differs between two exports of the same lock"
 
 
 def test_export_only_from_a_locked_list(solo):
