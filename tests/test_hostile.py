@@ -279,6 +279,7 @@ def test_every_console_screen_shows_the_hostile_text_literally(tmp_path: Path):
 
 
 def test_a_failure_keeps_the_console_up_with_a_banner_and_a_log(tmp_path: Path, monkeypatch):
+    from panel_tui import views
     from panel_tui.config import load_config
     from panel_tui.meeting import Meeting
     from panel_tui.tui import app as app_module
@@ -307,7 +308,7 @@ def test_a_failure_keeps_the_console_up_with_a_banner_and_a_log(tmp_path: Path, 
             log = app.failure_log()
             assert str(log) in banner and "RuntimeError: a bug while showing the detail" in log.read_text()
             # A failing reload (a bug in a worker) keeps the last good boards.
-            monkeypatch.setattr(app_module, "standings", lambda *a, **k: 1 / 0)
+            monkeypatch.setattr(views, "standings", lambda *a, **k: 1 / 0)  # (the reload's snapshot: views)
             app.reload(True)
             await pilot.pause(0.5)
             assert "the new scores or decisions" in str(app.query_one("#failure-banner").render())

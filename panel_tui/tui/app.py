@@ -16,9 +16,8 @@ import tempfile
 import time
 import traceback
 from collections import deque
-from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -31,16 +30,29 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Digits, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets.data_table import RowDoesNotExist
 from textual.worker import Worker, WorkerState
 
-from panel_tui.engine import Decisions, Standings, standings
+from panel_tui import views
+from panel_tui.engine import Standings
 from panel_tui.errors import PanelError
-from panel_tui.inputs import ContestData
-from panel_tui.meeting import Meeting, SessionState, final_list, final_standings
+from panel_tui.meeting import Meeting, SessionState
 from panel_tui.text import visible
 from panel_tui.tui.leaderboard import LeaderboardTable, RefreshCost
 from panel_tui.tui.literal import markup, plain
 from panel_tui.tui.watch import ChangeWatch
+
+# The snapshot the console shows, and what its reload reuses, are Textual-free (panel_tui.views).
+from panel_tui.views import ANALYSE_UP_TO, JournalCheck, Snapshot, same_inputs
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from panel_tui.tui.screens import Dialog, ExclusionForm, LockStep, TieOrderForm
+
+__all__ = ["ANALYSE_UP_TO", "JournalCheck", "PanelApp", "Snapshot", "run"]
+
+ResultType = TypeVar("ResultType")
 
 PROJECTOR = Theme(
     name="projector",
@@ -56,45 +68,8 @@ PROJECTOR = Theme(
     error="#FF4040",
     dark=True,
 )
-ANALYSE_UP_TO = 20_000_000  # score rows: beyond this the robustness analysis is `rank --analysis` only
-# (10,000 candidates x 12 evaluators, 6.7 million rows, take about 2.5 s in its worker: bench/README.md)
 COMPACT_BELOW = 150  # columns: narrower terminals get the compact leaderboard (no area columns)
 POLL_SECONDS = 0.25
-
-
-@dataclass(frozen=True)
-class JournalCheck:
-    """What the journal's pending proposal or lock says against the files as they are now.
-
-    Computed in the reload worker (it reads every file for its digest), for one proposal or
-    lock (``event``: its hash) and one set of files."""
-
-    event: str
-    stale: tuple[str, ...] = ()  # why the pending proposal can no longer be confirmed
-    locked: Standings | None = None  # the locked list's boards, once locked
-    drift: tuple[str, ...] = ()  # the files changed since the lock: "scores.csv changed at 10:41"
-    differs: bool = False  # the files now give another list than the locked one
-
-    @property
-    def drifted(self) -> bool:
-        """The files no longer are what the lock recorded (or no longer give its list)."""
-        return bool(self.drift) or self.differs
-
-
-@dataclass
-class Snapshot:
-    """One consistent view: the standings and the journal state they were computed with."""
-
-    standings: Standings
-    state: SessionState
-    data: ContestData
-    check: JournalCheck | None = None  # the pending proposal or the lock against the files
-
-
-def _same_inputs(snapshot: Snapshot | None, data: ContestData, decisions: Decisions) -> bool:
-    """Whether ``snapshot`` ranks these very files with these decisions: then its standings and
-    its robustness analysis stand (a note or a new focus changes neither)."""
-    return snapshot is not None and snapshot.data is data and snapshot.state.decisions == decisions
 
 
 class StandingsComputed(Message):
@@ -343,45 +318,9 @@ class PanelApp(App):
             self.reload(files)
 
     def _snapshot(self, files: bool) -> Snapshot:
-        """Standings from the files (re-read when they changed) and the journal as it is now."""
-        data = self.reader.data(reload=files)
-        state = self.reader.state()
-        last = self.snapshot
-        # A note or the focus: the boards' numbers stand.
-        result = (
-            last.standings
-            if last is not None and _same_inputs(last, data, state.decisions)
-            else standings(data, state.decisions)
-        )
-        return Snapshot(result, state, data, self._check(state, result, data, last))
-
-    def _check(
-        self, state: SessionState, result: Standings, data: ContestData, last: Snapshot | None
-    ) -> JournalCheck | None:
-        """The pending proposal or the lock against the files: whether the proposal went stale,
-        and after the lock its boards and how the files drifted from it. Reads every file's
-        digest, so it runs in the reload worker, and only again for new files or a new event."""
-        lock = state.lock
-        event = lock.proposal if lock is not None else state.proposal
-        if event is None:
-            return None
-        if (
-            last is not None
-            and last.check is not None
-            and last.check.event == event.hash
-            and last.data is data
-            and last.standings is result
-        ):
-            return last.check
-        if lock is None:
-            return JournalCheck(event.hash, stale=tuple(self.reader.proposal_problems(state, result)))
-        drift = tuple(what for _, what in self.reader.changed_files(lock.files))
-        return JournalCheck(
-            event.hash,
-            locked=final_standings(lock.final, self.reader.config, result),
-            drift=drift,
-            differs=final_list(result) != lock.final,
-        )
+        """Standings from the files (re-read when they changed) and the journal as it is now;
+        a note or the focus reuses the boards' numbers (``views.take_snapshot``)."""
+        return views.take_snapshot(self.reader, reload=files, last=self.snapshot)
 
     def _compute_now(self) -> None:
         try:
@@ -417,7 +356,7 @@ class PanelApp(App):
         self.meeting.use_data(message.snapshot.data)
         self._show(message.snapshot)
         snapshot = message.snapshot
-        if snapshot.data.scores.height <= ANALYSE_UP_TO and not _same_inputs(
+        if snapshot.data.scores.height <= ANALYSE_UP_TO and not same_inputs(
             self.analysing, snapshot.data, snapshot.state.decisions
         ):
             # Only new files or new decisions change the analysis (not notes or the focus).
@@ -434,7 +373,7 @@ class PanelApp(App):
     @on(AnalysisComputed)
     def _analysed(self, message: AnalysisComputed) -> None:
         current = self.current  # (an analysis starts only from a snapshot shown)
-        if not _same_inputs(message.snapshot, current.data, current.state.decisions):
+        if not same_inputs(message.snapshot, current.data, current.state.decisions):
             return  # computed for files or decisions no longer shown; the newer one is on its way
         self.analysis = message.analysis
         self._show(current)
@@ -463,8 +402,12 @@ class PanelApp(App):
             info = self.query_one(f"#info-{self._index(board.category.id)}", Static)
             info.update(self._info(board))
         self.refresh_costs.append(costs)
-        if getattr(self.screen, "follows_snapshot", False):
-            self.screen.refresh(recompose=True)  # the lock and discussion screens show the news too
+        for screen in self.screen_stack[1:]:
+            # The lock and discussion screens show the news too, in place: where they were
+            # scrolled to and what has the focus stay.
+            show_snapshot = getattr(screen, "show_snapshot", None)
+            if show_snapshot is not None:
+                show_snapshot()
         self._show_focus(state)
         self._show_lock(snapshot)
         self.refresh_bindings()
@@ -616,18 +559,27 @@ class PanelApp(App):
             if not isinstance(self.screen, LockScreen):
                 while len(self.screen_stack) > 1:
                     self.pop_screen()
-                self.push_screen(LockScreen())
+                self.open_lock()
         digits.update(lock.fingerprint)
         digits.remove_class("hidden")
 
     # -- helpers ----------------------------------------------------------------------------
     def name_of(self, candidate_id: str) -> str:
-        if self.snapshot:
-            for board in self.shown.boards:
-                match = board.entries.filter(board.entries["candidate_id"] == candidate_id)
-                if match.height:
-                    return f"{match['name'][0]} ({candidate_id})"
-        return candidate_id
+        return views.name_of(self.shown, candidate_id) if self.snapshot else candidate_id
+
+    def lock_view(self) -> views.LockView:
+        """What the lock screen shows now, for this console's account."""
+        viewer = views.Viewer(
+            may_propose=self.may("lock_proposed"),
+            may_confirm=self.may("lock_confirmed"),
+            display=self.display_mode,
+            show_live=self.show_live,
+        )
+        return views.lock_view(self.current, self.meeting, self.analysis, viewer)
+
+    def discussion_view(self, category_id: str) -> views.DiscussionView:
+        """What the discussion of a board shows now."""
+        return views.discussion_view(self.current, self.shown, category_id, self.meeting)
 
     def category_of(self, candidate_id: str) -> str | None:
         if self.snapshot:
@@ -643,7 +595,7 @@ class PanelApp(App):
             return
         self.query_one(TabbedContent).active = f"tab-{self._index(category)}"
         table = self.board(category)
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(RowDoesNotExist):  # (not on the board it names: nothing to show)
             table.move_cursor(row=table.get_row_index(candidate_id), animate=False)
 
     @property
@@ -753,10 +705,7 @@ class PanelApp(App):
             self.notify(f"Under discussion: {self.name_of(cid)}")
 
     def action_note(self) -> None:
-        from panel_tui.tui.screens import NoteScreen
-
-        cid = self.selected
-        self.push_screen(NoteScreen(cid, self.name_of(cid) if cid else None, self.current_table.category_id))
+        self.write_note(self.selected, self.current_table.category_id)
 
     def action_discuss(self) -> None:
         from panel_tui.tui.screens import DiscussionScreen
@@ -769,8 +718,17 @@ class PanelApp(App):
         from panel_tui.tui.screens import ExcludeScreen
 
         cid = self.selected
-        if cid:
-            self.push_screen(ExcludeScreen(cid, self.name_of(cid)))
+        if not cid:
+            return
+        name = self.name_of(cid)
+
+        def record(form: ExclusionForm) -> bool:
+            if not self.write(self.meeting.exclude, cid, form.code, form.reason):
+                return False
+            self.notify(f"{name} excluded ({form.code}).")
+            return True
+
+        self.ask(ExcludeScreen(cid, name), record)
 
     def action_evaluators(self) -> None:
         from panel_tui.tui.screens import EvaluatorsScreen
@@ -779,9 +737,73 @@ class PanelApp(App):
             self.push_screen(EvaluatorsScreen())
 
     def action_lock(self) -> None:
+        self.open_lock()
+
+    # -- the forms and the lock: the screens collect, the console records ---------------------
+    def ask(
+        self,
+        dialog: Dialog[ResultType],
+        record: Callable[[ResultType], bool],
+        then: Callable[[], object] | None = None,
+    ) -> None:
+        """Show a form; what it returns is recorded here (``record``: the write, True when it was
+        recorded). A refused write (the notification says why) opens the form again with what
+        was typed in it; ``then`` runs once the form is closed for good, saved or cancelled."""
+
+        def done(result: ResultType | None) -> None:
+            if result is not None and not record(result):
+                self.push_screen(dialog.refilled(result), done)
+                return
+            if then is not None:
+                then()
+
+        self.push_screen(dialog, done)
+
+    def write_note(self, candidate_id: str | None, category_id: str, then: Callable[[], object] | None = None) -> None:
+        """The note form, on a candidate (when given) or else on a board; records the note."""
+        from panel_tui.tui.screens import NoteScreen
+
+        about = {"candidate": candidate_id} if candidate_id else {"category": category_id}
+
+        def record(text: str) -> bool:
+            if not self.write(self.meeting.note, text, **about):
+                return False
+            self.notify("Note recorded.")
+            return True
+
+        name = self.name_of(candidate_id) if candidate_id else None
+        self.ask(NoteScreen(candidate_id, name, category_id), record, then)
+
+    def order_tie(self, category_id: str, group: list[str], then: Callable[[], object] | None = None) -> None:
+        """The tie form for a tied group; records the panel's order."""
+        from panel_tui.tui.screens import TieOrderScreen
+
+        def record(form: TieOrderForm) -> bool:
+            if not self.write(self.meeting.decide_tie, category_id, list(form.order), form.reason):
+                return False
+            self.notify(f"Tie order recorded: {' > '.join(form.order)}")
+            return True
+
+        self.ask(TieOrderScreen(category_id, group), record, then)
+
+    def open_lock(self) -> None:
+        """The lock screen; the step its buttons ask for (propose, confirm) is recorded here,
+        and a refused one opens the screen again."""
         from panel_tui.tui.screens import LockScreen
 
-        self.push_screen(LockScreen())
+        self.push_screen(LockScreen(), self._lock_step)
+
+    def _lock_step(self, step: LockStep | None) -> None:
+        if step == "propose":
+            if self.write(self.meeting.propose_lock):
+                self.notify("Lock proposed.")
+            else:
+                self.open_lock()
+        elif step == "confirm":
+            if self.write(self.meeting.confirm_lock):
+                self.notify("The final list is locked.")
+            else:
+                self.open_lock()
 
     def export(self, fmt: str) -> None:
         from panel_tui.export import export

@@ -1,8 +1,16 @@
-"""The console's screens: help, candidate detail, notes, decisions, discussion and the lock."""
+"""The console's screens: help, candidate detail, notes, decisions, discussion and the lock.
+
+The lock and discussion screens lay out the view models of ``panel_tui.views`` and update
+them in place when the console has a new snapshot (``show_snapshot``). The forms only
+collect: each returns what was filled in through ``dismiss``, and the console records it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, TypeVar
 
 import polars as pl
 from rich.text import Text
@@ -11,6 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.coordinate import Coordinate
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Digits, Footer, Input, Label, Markdown, Select, Static, TextArea
 from textual.widgets.button import ButtonVariant
@@ -20,12 +29,9 @@ from panel_tui.export import FORMATS
 from panel_tui.meeting import decision_text
 from panel_tui.tui.app import PanelApp
 from panel_tui.tui.literal import cell, markup, plain
+from panel_tui.views import Checklist, Comparison, DiscussionView, FinalCategory, LockView, number
 
 HELP = Path(__file__).with_name("help.md")
-
-
-def _num(value, decimals: int = 2) -> str:
-    return "" if value is None else f"{value:,.{decimals}f}"
 
 
 class ScreenBanners(Vertical):
@@ -105,8 +111,8 @@ class DetailScreen(Screen):
             )
             yield Static(
                 plain(
-                    f"rank {rank} · total {_num(entry['total'], decimals)} of {board.max_points:,.0f} · "
-                    f"{_num(entry['percent'], decimals)} % · status {entry['status']}"
+                    f"rank {rank} · total {number(entry['total'], decimals)} of {board.max_points:,.0f} · "
+                    f"{number(entry['percent'], decimals)} % · status {entry['status']}"
                     + (f" · grade {entry['grade']}" if entry["grade"] is not None else "")
                     + (f" · decided by {entry['decided_by']}" if entry["decided_by"] else "")
                     + (f" · {entry['evaluators']} evaluators" if entry["evaluators"] is not None else "")
@@ -133,7 +139,7 @@ class DetailScreen(Screen):
                 recused = data.conflicts.filter(pl.col("candidate_id") == cid)["evaluator_id"].to_list()
                 if recused:
                     yield Static(plain(f"Declared conflicts of interest: {', '.join(recused)}"), classes="muted")
-            areas = " · ".join(f"{a} {_num(entry[a], decimals)}" for a in board.areas)
+            areas = " · ".join(f"{a} {number(entry[a], decimals)}" for a in board.areas)
             yield Static(plain(f"Areas: {areas}"))
             robust = (app.analysis or {}).get(cid)
             if robust is not None:
@@ -195,8 +201,8 @@ class DetailScreen(Screen):
                 cell(row["indicator_id"]),
                 cell(row["area_id"]),
                 cell(row["label"] or ""),
-                _num(row["max_points"], 1),
-                _num(row["value"], 2),
+                number(row["max_points"], 1),
+                number(row["value"], 2),
                 str(row["n"]),
             ]
             if not display:
@@ -206,36 +212,8 @@ class DetailScreen(Screen):
                     low, high = given[0], given[-1]
                     dropped = f"{low[1]:g} ({low[0]}), {high[1]:g} ({high[0]})"
                 everyone = " ".join(f"{e}:{v:g}" for e, v in sorted(given)) if data.has_evaluators else ""
-                cells_out += [_num(row["min"], 1), _num(row["max"], 1), cell(dropped), cell(everyone)]
+                cells_out += [number(row["min"], 1), number(row["max"], 1), cell(dropped), cell(everyone)]
             table.add_row(*cells_out)
-
-
-def _totals_moved(before, now, decimals: int) -> list[str]:
-    """Candidates whose total or percent differs between two standings (a proposal's list and
-    the files now), one line each: a change of score that moves no rank still shows."""
-
-    def entries(standings) -> pl.DataFrame:
-        return pl.concat(
-            [
-                b.entries.select("candidate_id", "name", "total", "percent").with_columns(
-                    category=pl.lit(b.category.id)
-                )
-                for b in standings.boards
-            ],
-            how="vertical_relaxed",
-        )
-
-    moved = (
-        entries(before)
-        .join(entries(now), on=["category", "candidate_id"], how="inner", suffix="_now")
-        .filter(pl.col("total").ne_missing(pl.col("total_now")) | pl.col("percent").ne_missing(pl.col("percent_now")))
-    )
-    return [
-        f"{cat}: {cid} {name}: total {_num(t, decimals)} -> {_num(t_now, decimals)}"
-        for cat, cid, name, t, t_now in moved.select(
-            "category", "candidate_id", "name_now", "total", "total_now"
-        ).iter_rows()
-    ]
 
 
 def _robustness_text(a: dict, entry: dict, *, display: bool) -> Content:
@@ -264,8 +242,34 @@ def _robustness_text(a: dict, entry: dict, *, display: bool) -> Content:
     )
 
 
-class Dialog(ModalScreen):
-    """A small form over the boards: a title, its fields, Save and Cancel (Esc)."""
+ResultType = TypeVar("ResultType")
+
+
+@dataclass(frozen=True)
+class ExclusionForm:
+    """What the exclusion form returns: the reason code and the reason."""
+
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class TieOrderForm:
+    """What the tie form returns: the panel's order, best first, and the reason."""
+
+    order: tuple[str, ...]
+    reason: str
+
+
+LockStep = Literal["propose", "confirm"]  # what the lock screen's buttons ask the console to record
+
+
+class Dialog(ModalScreen[ResultType]):
+    """A small form over the boards: a title, its fields, Save and Cancel (Esc).
+
+    It only collects: Save dismisses it with what was filled in (``collect``), Cancel with
+    None, and the console records it (``PanelApp.ask``); a refused write opens the form again
+    with what was typed (``refilled``)."""
 
     app = getters.app(PanelApp)
 
@@ -281,7 +285,12 @@ class Dialog(ModalScreen):
     def fields(self) -> ComposeResult:
         raise NotImplementedError
 
-    def save(self) -> None:
+    def collect(self) -> ResultType | None:
+        """What the form holds, or None (after saying what is missing) when it is not complete."""
+        raise NotImplementedError
+
+    def refilled(self, result: ResultType) -> Dialog[ResultType]:
+        """The same form again, filled in with ``result``."""
         raise NotImplementedError
 
     def compose(self) -> ComposeResult:
@@ -295,115 +304,125 @@ class Dialog(ModalScreen):
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
-        self.dismiss()
+        self.dismiss(None)
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#save")
     def _save(self) -> None:
-        self.save()
+        result = self.collect()
+        if result is not None:
+            self.dismiss(result)
 
 
-class NoteScreen(Dialog):
-    """Write a discussion note on the selected candidate, or on the board's category."""
+class NoteScreen(Dialog[str]):
+    """Write a discussion note on the selected candidate, or on the board's category: returns its text."""
 
     BINDINGS = [Binding("escape", "dismiss", "Cancel"), Binding("ctrl+s", "save", "Save")]
     save_label = "Save (ctrl+s)"
 
-    def __init__(self, candidate_id: str | None, name: str | None, category_id: str) -> None:
+    def __init__(self, candidate_id: str | None, name: str | None, category_id: str, text: str = "") -> None:
         super().__init__()
         self.candidate_id = candidate_id
         self.label = name
         self.category_id = category_id
+        self.text = text
 
     def title_text(self) -> str:
         return f"Note on {self.label or f'the {self.category_id} board'}"
 
     def fields(self) -> ComposeResult:
-        yield TextArea(id="note-text")
+        yield TextArea(self.text, id="note-text")
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()
 
     def action_save(self) -> None:
-        self.save()
+        self._save()
 
-    def save(self) -> None:
+    def collect(self) -> str | None:
         text = self.query_one(TextArea).text
         if not text.strip():
             self.app.notify("A note needs some text.", severity="warning")
-            return
-        kwargs = {"candidate": self.candidate_id} if self.candidate_id else {"category": self.category_id}
-        if self.app.write(self.app.meeting.note, text, **kwargs):
-            self.app.notify("Note recorded.")
-            self.dismiss()
+            return None
+        return text
+
+    def refilled(self, result: str) -> NoteScreen:
+        return NoteScreen(self.candidate_id, self.label, self.category_id, result)
 
 
-class ExcludeScreen(Dialog):
+class ExcludeScreen(Dialog[ExclusionForm]):
     """Exclude a candidate: a reason code and a reason, both required."""
 
     save_label = "Exclude"
     save_variant = "error"
 
-    def __init__(self, candidate_id: str, name: str) -> None:
+    def __init__(self, candidate_id: str, name: str, form: ExclusionForm | None = None) -> None:
         super().__init__()
         self.candidate_id = candidate_id
         self.label = name
+        self.form = form
 
     def title_text(self) -> str:
         return f"Exclude {self.label} from the ranking"
 
     def fields(self) -> ComposeResult:
-        yield Select([(c, c) for c in EXCLUSION_CODES], prompt="Reason code", id="code")
-        yield Input(placeholder="Reason (required)", id="reason")
+        code = self.form.code if self.form else Select.NULL
+        yield Select([(c, c) for c in EXCLUSION_CODES], prompt="Reason code", id="code", value=code)
+        yield Input(self.form.reason if self.form else "", placeholder="Reason (required)", id="reason")
 
-    def save(self) -> None:
+    def collect(self) -> ExclusionForm | None:
         code = self.query_one("#code", Select).value
         reason = self.query_one("#reason", Input).value
-        if code is Select.BLANK or not reason.strip():
+        if code == Select.NULL or not reason.strip():  # (NULL: no code chosen; Textual 8 has no Select.BLANK)
             self.app.notify("Choose a reason code and write the reason.", severity="warning")
-            return
-        if self.app.write(self.app.meeting.exclude, self.candidate_id, str(code), reason):
-            self.app.notify(f"{self.label} excluded ({code}).")
-            self.dismiss()
+            return None
+        return ExclusionForm(str(code), reason)
+
+    def refilled(self, result: ExclusionForm) -> ExcludeScreen:
+        return ExcludeScreen(self.candidate_id, self.label, result)
 
 
-class TieOrderScreen(Dialog):
+class TieOrderScreen(Dialog[TieOrderForm]):
     """Record the panel's order for a fully tied group, with the reason."""
 
     save_label = "Record the order"
 
-    def __init__(self, category_id: str, group: list[str]) -> None:
+    def __init__(self, category_id: str, group: list[str], form: TieOrderForm | None = None) -> None:
         super().__init__()
         self.category_id = category_id
         self.group = group
+        self.form = form
 
     def title_text(self) -> str:
         names = ", ".join(self.app.name_of(c) for c in self.group)
         return f"Order the tie in {self.category_id}: {names}"
 
     def fields(self) -> ComposeResult:
-        yield Input(value=",".join(self.group), placeholder="IDs, best first", id="order")
-        yield Input(placeholder="Reason (required)", id="reason")
+        order = self.form.order if self.form else self.group
+        yield Input(value=",".join(order), placeholder="IDs, best first", id="order")
+        yield Input(self.form.reason if self.form else "", placeholder="Reason (required)", id="reason")
 
-    def save(self) -> None:
+    def collect(self) -> TieOrderForm | None:
         order = [c.strip() for c in self.query_one("#order", Input).value.split(",") if c.strip()]
         reason = self.query_one("#reason", Input).value
         if not reason.strip():
             self.app.notify("A tie decision needs a reason.", severity="warning")
-            return
-        if self.app.write(self.app.meeting.decide_tie, self.category_id, order, reason):
-            self.app.notify(f"Tie order recorded: {' > '.join(order)}")
-            self.dismiss()
+            return None
+        return TieOrderForm(tuple(order), reason)
+
+    def refilled(self, result: TieOrderForm) -> TieOrderScreen:
+        return TieOrderScreen(self.category_id, self.group, result)
 
 
 class DiscussionScreen(Screen):
-    """A board's ties and borderline candidates side by side, with the keys that separate them."""
+    """A board's ties and borderline candidates side by side, with the keys that separate them.
+
+    Built from ``views.DiscussionView``; a new snapshot updates it in place (``show_snapshot``):
+    the tables' cells and the notes change, the scroll position and the focus stay."""
 
     app = getters.app(PanelApp)
 
     what = "the discussion"
-
-    follows_snapshot = True
 
     BINDINGS = [
         Binding("escape,q", "dismiss", "Back"),
@@ -414,91 +433,103 @@ class DiscussionScreen(Screen):
     def __init__(self, category_id: str) -> None:
         super().__init__()
         self.category_id = category_id
+        self.view: DiscussionView | None = None  # what is shown
 
     def compose(self) -> ComposeResult:
-        app = self.app
-        board = app.shown.board(self.category_id)
+        view = self.app.discussion_view(self.category_id)
+        self.view = view
         yield ScreenBanners()
         with VerticalScroll(id="discussion"):
-            yield Static(markup("[b]Discussion: $label[/]", label=board.category.label), classes="title")
-            groups = self._groups(board)
-            if not groups:
-                yield Static("No ties and no borderline candidates on this board.")
-            for title, ids in groups:
-                yield Label(plain(title), classes="section")
-                yield self._comparison(board, ids)
-            yield Label("Notes on this board", classes="section")
-            yield Static(self._notes(), id="board-notes")
+            yield Static(self._title(view), id="discussion-title", classes="title")
+            yield Static(
+                "No ties and no borderline candidates on this board.",
+                id="no-comparison",
+                classes="hidden" if view.comparisons else "",
+            )
+            for comparison in view.comparisons:
+                yield from self._comparison(comparison)
+            yield Label("Notes on this board", classes="section", id="notes-title")
+            yield Static(self._notes(view), id="board-notes")
         yield Footer()
 
-    def _groups(self, board) -> list[tuple[str, list[str]]]:
-        groups = []
-        unresolved = {frozenset(g) for g in board.unresolved_ties}
-        for ids in board.tie_groups:
-            state = "unresolved: the panel must order it" if frozenset(ids) in unresolved else "tie"
-            groups.append((f"Tie ({state}): equal on the total and every tie-break area", list(ids)))
-        border = board.entries.filter(pl.col("borderline"))["candidate_id"].to_list()
-        if border:
-            margin = self.app.meeting.config.scoring.review_margin
-            groups.append((f"Borderline: within {margin:g} points of the {board.category.threshold:g} % line", border))
-        return groups
+    @staticmethod
+    def _title(view: DiscussionView) -> Content:
+        return markup("[b]Discussion: $label[/]", label=view.label)
 
-    def _comparison(self, board, ids: list[str]) -> DataTable[str | Text]:
-        table: DataTable[str | Text] = DataTable(cursor_type="none", classes="comparison")
-        rows = {r["candidate_id"]: r for r in board.entries.iter_rows(named=True) if r["candidate_id"] in ids}
-        table.add_column("")
-        for cid in ids:
-            table.add_column(cell(f"{rows[cid]['name'][:24]} ({cid})"), key=cid)
-        decimals = self.app.meeting.config.scoring.decimals
-        for key in ["rank", "total", "percent", *board.areas, "status", "decided_by"]:
-            values = [rows[c][key] for c in ids]
-            separates = key in ("total", *board.category.tie_break) and len(set(values)) > 1
-            label = f"{key} ◀ separates" if separates else key
-            table.add_row(
-                cell(label),
-                *[
-                    _num(v, decimals) if isinstance(v, float) else cell("" if v is None else str(v).replace("_", " "))
-                    for v in values
-                ],
+    @staticmethod
+    def _notes(view: DiscussionView) -> Content:
+        return plain("\n".join(view.notes) or "(none yet)", lines=True)
+
+    @staticmethod
+    def _comparison(comparison: Comparison) -> tuple[Label, DataTable[Text]]:
+        table: DataTable[Text] = DataTable(cursor_type="none", classes="comparison")
+        table.add_column("", key="key")
+        for cid, header in zip(comparison.candidates, comparison.headers, strict=True):
+            table.add_column(cell(header), key=cid)
+        for row in comparison.rows:
+            table.add_row(*(cell(value) for value in row))
+        return Label(plain(comparison.title), classes="section comparison-title"), table
+
+    def show_snapshot(self) -> None:
+        """A new snapshot: the same tables with new values where their candidates are the same,
+        else new tables in place of the old; the notes; nothing scrolls, nothing loses focus."""
+        view = self.app.discussion_view(self.category_id)
+        old, self.view = self.view, view
+        self.query_one("#discussion-title", Static).update(self._title(view))
+        self.query_one("#no-comparison", Static).set_class(bool(view.comparisons), "hidden")
+        self.query_one("#board-notes", Static).update(self._notes(view))
+        titles = list(self.query(".comparison-title").results(Label))
+        tables = list(self.query(".comparison").results(DataTable))
+        same_shape = (
+            old is not None
+            and len(old.comparisons) == len(view.comparisons) == len(tables)
+            and all(
+                (a.candidates, a.headers, len(a.rows)) == (b.candidates, b.headers, len(b.rows))
+                for a, b in zip(old.comparisons, view.comparisons, strict=True)
             )
-        return table
-
-    def _notes(self) -> Content:
-        board = self.app.shown.board(self.category_id)
-        ids = set(board.entries["candidate_id"].to_list())
-        lines = []
-        for e in self.app.current.state.notes:
-            p = e.payload
-            if p.get("category") == self.category_id or p.get("candidate_id") in ids:
-                about = p.get("candidate_id") or "board"
-                lines.append(f"{e.at[11:16]}  {e.author} [{about}]: {p['text']}")
-        return plain("\n".join(lines) or "(none yet)", lines=True)
+        )
+        if old is not None and same_shape:
+            for title, table, before, now in zip(titles, tables, old.comparisons, view.comparisons, strict=True):
+                if before.title != now.title:
+                    title.update(plain(now.title))
+                for r, (was, row) in enumerate(zip(before.rows, now.rows, strict=True)):
+                    for c, (a, b) in enumerate(zip(was, row, strict=True)):
+                        if a != b:
+                            table.update_cell_at(Coordinate(r, c), cell(b), update_width=True)
+            return
+        # Other groups (a tie decided, a candidate now borderline): new tables where the old stood.
+        for widget in (*titles, *tables):
+            widget.remove()
+        widgets = [w for comparison in view.comparisons for w in self._comparison(comparison)]
+        if widgets:
+            self.query_one("#discussion", VerticalScroll).mount_all(widgets, before="#notes-title")
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "tie":
-            return self.app.may("tie_order") and bool(self.app.current.standings.board(self.category_id).tie_groups)
+            return self.app.may("tie_order") and self.view is not None and self.view.tie is not None
         if action == "note":
             return self.app.may("note")
         return True
 
     def action_tie(self) -> None:
-        board = self.app.current.standings.board(self.category_id)
-        groups = [list(g) for g in board.unresolved_ties or board.tie_groups]
-        if groups:
-            self.app.push_screen(TieOrderScreen(self.category_id, groups[0]), lambda _: self.dismiss())
+        if self.view is not None and self.view.tie is not None:
+            self.app.order_tie(self.category_id, list(self.view.tie), then=self.dismiss)
 
     def action_note(self) -> None:
-        self.app.push_screen(NoteScreen(None, None, self.category_id), lambda _: self.dismiss())
+        self.app.write_note(None, self.category_id, then=self.dismiss)
 
 
-class LockScreen(Screen):
-    """What blocks the lock, a preview of the final list, proposal, confirmation, fingerprint, export."""
+class LockScreen(Screen[LockStep]):
+    """What blocks the lock, a preview of the final list, proposal, confirmation, fingerprint, export.
+
+    Built from ``views.LockView``; a new snapshot updates it in place (``show_snapshot``), the
+    scroll position and the focus kept; only the lock itself (a checklist becoming the locked
+    list) builds it anew. Its buttons dismiss it with the step to record (``LockStep``): the
+    console records it (``PanelApp.open_lock``)."""
 
     app = getters.app(PanelApp)
 
     what = "the lock and the final list"
-
-    follows_snapshot = True
 
     BINDINGS = [
         Binding("escape,q", "dismiss", "Back"),
@@ -507,6 +538,10 @@ class LockScreen(Screen):
         Binding("c", "press('confirm')", "Confirm the lock"),
         Binding("e", "export_all", "Export all four formats"),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view: LockView | None = None  # what is shown
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """The keys are offered only with the buttons they press (the role and the state decide)."""
@@ -517,9 +552,6 @@ class LockScreen(Screen):
             return bool(self.query("#export-csv"))
         return True
 
-    def on_mount(self) -> None:
-        self.refresh_bindings()
-
     def action_press(self, button: str, *_: str) -> None:
         for found in self.query(f"#{button}").results(Button):
             found.press()
@@ -529,164 +561,150 @@ class LockScreen(Screen):
             self.app.export(fmt)
 
     def compose(self) -> ComposeResult:
-        app = self.app
-        snapshot = app.current
-        state = snapshot.state
-        check = snapshot.check
-        from panel_tui.meeting import final_list, final_standings, what_changed
-        from panel_tui.tui.app import ANALYSE_UP_TO
+        view = self.app.lock_view()
+        self.view = view
+        texts = self._texts(view)
 
-        lock = state.lock
-        yield ScreenBanners(title=lock is None)
+        def static(widget_id: str, classes: str = "") -> Static:
+            text = texts[widget_id]
+            return Static(
+                "" if text is None else text, id=widget_id, classes=f"{classes} hidden" if text is None else classes
+            )
+
+        yield ScreenBanners(title=view.locked is None)
         with VerticalScroll(id="lock"):
-            if lock is not None:
+            if view.locked is not None:
                 yield Static("[b]The final list is locked[/]", classes="title")
-                yield Digits(lock.fingerprint, id="lock-digits")
-                who = f"proposed by {lock.proposal.author} at {lock.proposal.at[:19]}"
-                if lock.confirmation:
-                    who += f", confirmed by {lock.confirmation.author} at {lock.confirmation.at[:19]}"
-                yield Static(plain(who))
-                yield Static(self._signing(), id="signing", classes="muted")
-                if check is not None and check.drifted and app.show_live:
-                    yield Label(
-                        "LIVE standings from the files now, NOT the locked list (v: locked list)",
-                        classes="section warning",
-                        id="list-shown",
-                    )
-                    yield Static(self._preview(final_list(snapshot.standings)), id="final-list")
-                else:
-                    label = "The locked final list" + (" (v: the live standings)" if check and check.drifted else "")
-                    yield Label(label, classes="section", id="list-shown")
-                    yield Static(self._preview(lock.final), id="final-list")
-                if not app.display_mode:  # the shared screen takes no actions
+                yield Digits(view.locked.fingerprint, id="lock-digits")
+                yield static("lock-who")
+                yield static("signing", "muted")
+                yield Label(texts["list-shown"] or "", classes=self._list_classes(view), id="list-shown")
+                yield static("final-list")
+                if view.locked.exports:  # the shared screen takes no actions
                     with Horizontal(classes="buttons"):
                         for fmt in FORMATS:
                             yield Button(f"Export {fmt.upper()}", id=f"export-{fmt}")
-            else:
-                blockers = app.meeting.blockers(snapshot.standings)
-                stale = check.stale if check is not None else ()
+            elif view.checklist is not None:
+                checklist = view.checklist
                 yield Static("[b]Lock the final list[/]", classes="title")
-                yield Static(self._signing(), id="signing", classes="muted")
+                yield static("signing", "muted")
                 yield Label("Checklist", classes="section")
-                if blockers:
-                    yield Static(plain("\n".join(f"✘ {b}" for b in blockers), lines=True), id="blockers")
-                else:
-                    yield Static("✔ no pending candidate\n✔ no unresolved tie", id="blockers")
-                stale_orders = [o for b in snapshot.standings.boards for o in b.stale_tie_orders]
-                if stale_orders:
-                    yield Static(
-                        plain(
-                            "\n".join(
-                                f"! tie order {', '.join(o.order)} no longer matches a tie; not applied"
-                                for o in stale_orders
-                            ),
-                            lines=True,
-                        )
-                    )
-                fragile = {cid: a for cid, a in (app.analysis or {}).items() if a["verdict"] == "fragile"}
-                if fragile:
-                    lines = []
-                    for cid, a in fragile.items():
-                        methods = [
-                            m for m, c in a["certified"].items() if c is not None and bool(c) != self._certified(cid)
-                        ]
-                        without = a["leave_one_out"]["certification_flips_without"]
-                        why = "; ".join(
-                            filter(
-                                None,
-                                [
-                                    f"certification differs under {', '.join(methods)}" if methods else "",
-                                    f"flips without {', '.join(without)}" if without else "",
-                                ],
-                            )
-                        )
-                        lines.append(f"! fragile: {app.name_of(cid)}: {why}")
-                    yield Static(
-                        plain("\n".join(lines) + "\n(for the panel to look at; the lock is not blocked)", lines=True),
-                        id="fragile",
-                    )
-                elif app.analysis is None and snapshot.data.scores.height <= ANALYSE_UP_TO:
-                    yield Static("(robustness analysis running…)", classes="muted")
-                proposal = state.proposal
-                if proposal is not None and stale:
-                    yield Static(
-                        plain(
-                            f"Proposed by {proposal.author} (event {proposal.seq}), now stale: it can no longer be "
-                            "confirmed; the secretary must propose it again.\n"
-                            + "\n".join(f"✘ {why}" for why in stale),
-                            lines=True,
-                        ),
-                        id="proposal",
-                        classes="stale",
-                    )
-                elif proposal is not None:
-                    yield Static(
-                        plain(f"Proposed by {proposal.author} (event {proposal.seq}); waiting for a chair to confirm."),
-                        id="proposal",
-                    )
-                changes = what_changed(state, snapshot.standings, snapshot.data)
-                lines = changes.lines()
-                if proposal is not None and changes.since_event == proposal.seq:
-                    proposed = final_standings(proposal.payload["final"], app.meeting.config, snapshot.standings)
-                    lines += _totals_moved(proposed, snapshot.standings, app.meeting.config.scoring.decimals)
-                yield Label(plain(f"What changed since {changes.since}"), classes="section")
-                yield Static(plain(f"against {changes.basis}"), classes="muted")
-                yield Static(plain("\n".join(lines) or "nothing", lines=True), id="changes")
-                yield Label("Preview of the final list", classes="section")
-                yield Static(self._preview(final_list(snapshot.standings)), id="final-list")
-                with Horizontal(classes="buttons"):
-                    if app.may("lock_proposed") and not blockers:
-                        again = proposal is not None
-                        yield Button(
-                            "Propose again" if again else "Propose the lock",
-                            id="propose",
-                            variant="warning",
-                            classes="again" if again else "",
-                        )
-                    if app.may("lock_confirmed") and proposal is not None and not stale and not app.display_mode:
-                        yield Button("Confirm the lock", id="confirm", variant="error")
+                yield static("blockers")
+                yield static("stale-orders")
+                yield static("fragile")
+                yield static("analysing", "muted")
+                yield static("proposal", self._proposal_classes(checklist))
+                yield Label(texts["changes-since"] or "", classes="section", id="changes-since")
+                yield static("changes-basis", "muted")
+                yield static("changes")
+                yield Label(texts["list-shown"] or "", classes=self._list_classes(view), id="list-shown")
+                yield static("final-list")
+                with Horizontal(classes="buttons", id="lock-buttons"):
+                    yield from self._buttons(checklist)
         yield Footer()
 
-    def _signing(self) -> Content:
-        """Whether the journal is signed, and so what it protects against (the README's "The session")."""
-        meeting = self.app.meeting
-        signers = meeting.config.contest.signers
-        if meeting.signed and signers is not None:
-            return markup(
-                "signed journal: every event signed with its author's SSH key, checked against $file", file=signers.name
-            )
-        return plain("unsigned journal: protects against accidents, not against an account on this host")
+    def on_mount(self) -> None:
+        self.refresh_bindings()
 
-    def _certified(self, candidate_id: str) -> bool:
-        for board in self.app.current.standings.boards:
-            match = board.entries.filter(pl.col("candidate_id") == candidate_id)
-            if match.height:
-                return bool(match["certified"][0])
-        return False
+    def show_snapshot(self) -> None:
+        """A new snapshot: the same screen with what changed, in place (the lock itself, a
+        checklist becoming the locked list, builds it anew)."""
+        view = self.app.lock_view()
+        if self.view is None or (view.locked is None) != (self.view.locked is None):
+            self.refresh(recompose=True)
+            return
+        self.view = view
+        for widget_id, text in self._texts(view).items():
+            widget = self.query_one(f"#{widget_id}", Static)
+            widget.set_class(text is None, "hidden")
+            if text is not None:
+                widget.update(text)
+        self.query_one("#list-shown", Label).set_classes(self._list_classes(view))
+        if view.locked is not None:
+            self.query_one("#lock-digits", Digits).update(view.locked.fingerprint)
+        if view.checklist is not None:
+            self.query_one("#proposal", Static).set_class(view.checklist.stale, "stale")
+            self._show_buttons(view.checklist)
+        self.refresh_bindings()
 
-    def _preview(self, final: dict) -> Content:
+    def _texts(self, view: LockView) -> dict[str, Content | str | None]:
+        """What each of the screen's texts shows (by widget id); None: hidden."""
+        texts: dict[str, Content | str | None] = {
+            "signing": plain(view.signing),
+            "list-shown": plain(view.list_title),
+            "final-list": self._final(view.final),
+        }
+        if view.locked is not None:
+            texts["lock-who"] = plain(view.locked.who)
+        checklist = view.checklist
+        if checklist is not None:
+            blockers, fragile, proposal = checklist.blockers, checklist.fragile, checklist.proposal
+            texts |= {
+                "blockers": plain("\n".join(f"✘ {b}" for b in blockers), lines=True)
+                if blockers
+                else "✔ no pending candidate\n✔ no unresolved tie",
+                "stale-orders": plain("\n".join(checklist.stale_tie_orders), lines=True)
+                if checklist.stale_tie_orders
+                else None,
+                "fragile": plain(
+                    "\n".join(fragile) + "\n(for the panel to look at; the lock is not blocked)", lines=True
+                )
+                if fragile
+                else None,
+                "analysing": "(robustness analysis running…)" if checklist.analysing and not fragile else None,
+                "proposal": plain(proposal.text, lines=True) if proposal is not None else None,
+                "changes-since": plain(checklist.changes_since),
+                "changes-basis": plain(checklist.changes_basis),
+                "changes": plain("\n".join(checklist.changes) or "nothing", lines=True),
+            }
+        return texts
+
+    @staticmethod
+    def _list_classes(view: LockView) -> str:
+        return "section warning" if view.locked is not None and view.locked.live else "section"
+
+    @staticmethod
+    def _proposal_classes(checklist: Checklist) -> str:
+        return "stale" if checklist.stale else ""
+
+    @staticmethod
+    def _buttons(checklist: Checklist) -> Iterator[Button]:
+        if checklist.propose is not None:
+            again = "again" if checklist.propose_again else ""
+            yield Button(checklist.propose, id="propose", variant="warning", classes=again)
+        if checklist.confirm:
+            yield Button("Confirm the lock", id="confirm", variant="error")
+
+    def _show_buttons(self, checklist: Checklist) -> None:
+        """The proposal's and the confirmation's buttons, there only when offered (the keys
+        follow them); a button that stays keeps its place, and the focus if it has it."""
+        box = self.query_one("#lock-buttons", Horizontal)
+        now = {button.id: button for button in self._buttons(checklist)}
+        for button in list(box.query(Button).results(Button)):
+            wanted = now.pop(button.id, None) if button.id else None
+            if wanted is None:
+                button.remove()
+            else:
+                button.label = wanted.label
+                button.set_classes(wanted.classes)
+        for button in now.values():
+            box.mount(button, before=0 if button.id == "propose" and box.children else None)
+
+    @staticmethod
+    def _final(final: tuple[FinalCategory, ...]) -> Content:
         lines = []
-        for category in final["categories"]:
-            certified = [e for e in category["entries"] if e["certified"]]
-            lines.append(markup("[b]$label[/]: $n certified", label=category["label"], n=len(certified)))
-            for e in certified:
-                top = "  ★ top" if e["top"] else ""
-                lines.append(plain(f"  {e['rank']:>3}. {e['name']}  {e['total']:,.2f}  {e['percent']:.2f} %{top}"))
-            for d in category.get("decisions", []):
-                lines.append(plain(f"  ⚖ {decision_text(d['kind'], d)}"))
+        for category in final:
+            lines.append(markup("[b]$label[/]: $n certified", label=category.label, n=category.certified))
+            lines.extend(plain(line) for line in category.lines)
         return Content("\n").join(lines)
 
     @on(Button.Pressed, "#propose")
     def propose(self) -> None:
-        if self.app.write(self.app.meeting.propose_lock):
-            self.app.notify("Lock proposed.")
-            self.dismiss()
+        self.dismiss("propose")
 
     @on(Button.Pressed, "#confirm")
     def confirm(self) -> None:
-        if self.app.write(self.app.meeting.confirm_lock):
-            self.app.notify("The final list is locked.")
-            self.dismiss()
+        self.dismiss("confirm")
 
     @on(Button.Pressed)
     def export(self, event: Button.Pressed) -> None:

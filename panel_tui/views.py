@@ -1,0 +1,445 @@
+"""What the console's lock and discussion screens show, computed without Textual.
+
+The console keeps one ``Snapshot`` (the standings, the journal state they were computed with,
+the files, and the pending proposal or the lock checked against the files). From it and the
+meeting, ``lock_view`` and ``discussion_view`` build plain, immutable view models: the lines,
+labels and table cells the screens put on the terminal, and which buttons they offer. The
+screens (``panel_tui.tui.screens``) only lay them out, and update them in place when a new
+snapshot arrives; the view models are tested without a terminal (tests/test_views.py).
+
+Everything here is data, not markup: the screens show every string literally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from panel_tui.analysis import Robustness
+from panel_tui.engine import Decisions, Leaderboard, Standings, standings
+from panel_tui.inputs import ContestData
+from panel_tui.meeting import Meeting, SessionState, decision_text, final_list, final_standings, what_changed
+
+ANALYSE_UP_TO = 20_000_000  # score rows: beyond this the robustness analysis is `rank --analysis` only
+# (10,000 candidates x 12 evaluators, 6.7 million rows, take about 2.5 s in its worker: bench/README.md)
+
+
+# -- the snapshot the console shows -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JournalCheck:
+    """What the journal's pending proposal or lock says against the files as they are now.
+
+    Computed in the console's reload worker (it reads every file for its digest), for one
+    proposal or lock (``event``: its hash) and one set of files."""
+
+    event: str
+    stale: tuple[str, ...] = ()  # why the pending proposal can no longer be confirmed
+    locked: Standings | None = None  # the locked list's boards, once locked
+    drift: tuple[str, ...] = ()  # the files changed since the lock: "scores.csv changed at 10:41"
+    differs: bool = False  # the files now give another list than the locked one
+
+    @property
+    def drifted(self) -> bool:
+        """The files no longer are what the lock recorded (or no longer give its list)."""
+        return bool(self.drift) or self.differs
+
+
+@dataclass
+class Snapshot:
+    """One consistent view: the standings and the journal state they were computed with."""
+
+    standings: Standings
+    state: SessionState
+    data: ContestData
+    check: JournalCheck | None = None  # the pending proposal or the lock against the files
+
+
+def same_inputs(snapshot: Snapshot | None, data: ContestData, decisions: Decisions) -> bool:
+    """Whether ``snapshot`` ranks these very files with these decisions: then its standings and
+    its robustness analysis stand (a note or a new focus changes neither)."""
+    return snapshot is not None and snapshot.data is data and snapshot.state.decisions == decisions
+
+
+def take_snapshot(meeting: Meeting, *, reload: bool = False, last: Snapshot | None = None) -> Snapshot:
+    """Standings from the meeting's files (re-read with ``reload``) and its journal as it is
+    now; what ``last`` computed from the same files and decisions is reused."""
+    data = meeting.data(reload=reload)
+    state = meeting.state()
+    result = (
+        last.standings
+        if last is not None and same_inputs(last, data, state.decisions)
+        else standings(data, state.decisions)
+    )
+    return Snapshot(result, state, data, journal_check(meeting, state, result, data, last))
+
+
+def journal_check(
+    meeting: Meeting, state: SessionState, result: Standings, data: ContestData, last: Snapshot | None = None
+) -> JournalCheck | None:
+    """The pending proposal or the lock against the files: whether the proposal went stale,
+    and after the lock its boards and how the files drifted from it. Reads every file's
+    digest, so only again for new files or a new event (else ``last``'s check stands)."""
+    lock = state.lock
+    event = lock.proposal if lock is not None else state.proposal
+    if event is None:
+        return None
+    if (
+        last is not None
+        and last.check is not None
+        and last.check.event == event.hash
+        and last.data is data
+        and last.standings is result
+    ):
+        return last.check
+    if lock is None:
+        return JournalCheck(event.hash, stale=tuple(meeting.proposal_problems(state, result)))
+    drift = tuple(what for _, what in meeting.changed_files(lock.files))
+    return JournalCheck(
+        event.hash,
+        locked=final_standings(lock.final, meeting.config, result),
+        drift=drift,
+        differs=final_list(result) != lock.final,
+    )
+
+
+# -- small helpers ------------------------------------------------------------------------
+
+
+def number(value: object, decimals: int = 2) -> str:
+    """A number as the screens write it: thousands separated, ``decimals`` places; "" for none."""
+    return "" if value is None else f"{value:,.{decimals}f}"
+
+
+def name_of(result: Standings, candidate_id: str) -> str:
+    """The candidate as "Name (ID)", from a board of ``result``; the bare ID if no board has it."""
+    for board in result.boards:
+        match = board.entries.filter(pl.col("candidate_id") == candidate_id)
+        if match.height:
+            return f"{match['name'][0]} ({candidate_id})"
+    return candidate_id
+
+
+def _certified(result: Standings, candidate_id: str) -> bool:
+    for board in result.boards:
+        match = board.entries.filter(pl.col("candidate_id") == candidate_id)
+        if match.height:
+            return bool(match["certified"][0])
+    return False
+
+
+# -- the lock screen ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who looks at a screen, and what their console offers them (``PanelApp.may`` decides)."""
+
+    may_propose: bool = False
+    may_confirm: bool = False
+    display: bool = False  # the read-only shared screen
+    show_live: bool = False  # after the lock, `v`: the live standings instead of the locked list
+
+
+@dataclass(frozen=True)
+class FinalCategory:
+    """One category of a final list (locked, proposed or previewed): its certified candidates
+    and the panel's decisions, one line each."""
+
+    label: str
+    certified: int
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """The pending lock proposal: who made it, in which event, and why it went stale (if it did)."""
+
+    author: str
+    seq: int
+    stale: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        if self.stale:
+            return (
+                f"Proposed by {self.author} (event {self.seq}), now stale: it can no longer be confirmed; "
+                "the secretary must propose it again.\n" + "\n".join(f"✘ {why}" for why in self.stale)
+            )
+        return f"Proposed by {self.author} (event {self.seq}); waiting for a chair to confirm."
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """Before the lock: what blocks it, what the panel should look at, what changed, the buttons."""
+
+    blockers: tuple[str, ...]  # pending candidates and unresolved ties, named
+    stale_tie_orders: tuple[str, ...]  # tie orders that no longer match a tie
+    fragile: tuple[str, ...]  # outcomes another method or one evaluator fewer would change
+    analysing: bool  # the robustness analysis is still running
+    proposal: Proposal | None
+    changes_since: str  # "What changed since …"
+    changes_basis: str  # "against …"
+    changes: tuple[str, ...]
+    propose: str | None  # the proposal button's label ("Propose the lock", "Propose again"); None: not offered
+    confirm: bool  # the chair's Confirm is offered
+
+    @property
+    def stale(self) -> bool:
+        """The pending proposal went stale: it can no longer be confirmed."""
+        return self.proposal is not None and bool(self.proposal.stale)
+
+    @property
+    def propose_again(self) -> bool:
+        return self.proposal is not None
+
+
+@dataclass(frozen=True)
+class Locked:
+    """After the lock: its fingerprint, who proposed and confirmed it, and which list is shown."""
+
+    fingerprint: str
+    who: str  # "proposed by kim at …, confirmed by lee at …"
+    live: bool  # the live standings are shown, not the locked list (the files drifted, `v`)
+    drifted: bool  # the files changed since the lock
+    exports: bool  # the export buttons are offered
+
+
+@dataclass(frozen=True)
+class LockView:
+    """The lock screen: a checklist before the lock, the locked list after it."""
+
+    signing: str  # whether the journal is signed, and so what it protects against
+    list_title: str  # the title above the final list
+    final: tuple[FinalCategory, ...]  # the final list shown (preview, locked or live)
+    checklist: Checklist | None = None  # before the lock
+    locked: Locked | None = None  # after it
+
+
+def final_categories(final: Mapping[str, Any]) -> tuple[FinalCategory, ...]:
+    """A final list (``meeting.final_list``, or a lock's) as the lock screen lists it."""
+    out = []
+    for category in final["categories"]:
+        certified = [e for e in category["entries"] if e["certified"]]
+        lines = [
+            f"  {e['rank']:>3}. {e['name']}  {e['total']:,.2f}  {e['percent']:.2f} %{'  ★ top' if e['top'] else ''}"
+            for e in certified
+        ]
+        lines += [f"  ⚖ {decision_text(d['kind'], d)}" for d in category.get("decisions", [])]
+        out.append(FinalCategory(category["label"], len(certified), tuple(lines)))
+    return tuple(out)
+
+
+def signing_text(meeting: Meeting) -> str:
+    """Whether the journal is signed, and so what it protects against (the README's "The session")."""
+    signers = meeting.config.contest.signers
+    if meeting.signed and signers is not None:
+        return f"signed journal: every event signed with its author's SSH key, checked against {signers.name}"
+    return "unsigned journal: protects against accidents, not against an account on this host"
+
+
+def totals_moved(before: Standings, now: Standings, decimals: int) -> list[str]:
+    """Candidates whose total or percent differs between two standings (a proposal's list and
+    the files now), one line each: a change of score that moves no rank still shows."""
+
+    def entries(result: Standings) -> pl.DataFrame:
+        return pl.concat(
+            [
+                b.entries.select("candidate_id", "name", "total", "percent").with_columns(
+                    category=pl.lit(b.category.id)
+                )
+                for b in result.boards
+            ],
+            how="vertical_relaxed",
+        )
+
+    moved = (
+        entries(before)
+        .join(entries(now), on=["category", "candidate_id"], how="inner", suffix="_now")
+        .filter(pl.col("total").ne_missing(pl.col("total_now")) | pl.col("percent").ne_missing(pl.col("percent_now")))
+    )
+    return [
+        f"{cat}: {cid} {name}: total {number(t, decimals)} -> {number(t_now, decimals)}"
+        for cat, cid, name, t, t_now in moved.select(
+            "category", "candidate_id", "name_now", "total", "total_now"
+        ).iter_rows()
+    ]
+
+
+def fragile_lines(result: Standings, analysis: Mapping[str, Robustness] | None) -> tuple[str, ...]:
+    """One line per fragile outcome: under which methods its certification differs, and
+    without which evaluators it flips."""
+    lines = []
+    for cid, a in (analysis or {}).items():
+        if a["verdict"] != "fragile":
+            continue
+        certified = _certified(result, cid)
+        methods = [m for m, c in a["certified"].items() if c is not None and bool(c) != certified]
+        without = a["leave_one_out"]["certification_flips_without"]
+        why = "; ".join(
+            filter(
+                None,
+                [
+                    f"certification differs under {', '.join(methods)}" if methods else "",
+                    f"flips without {', '.join(without)}" if without else "",
+                ],
+            )
+        )
+        lines.append(f"! fragile: {name_of(result, cid)}: {why}")
+    return tuple(lines)
+
+
+def lock_view(
+    snapshot: Snapshot,
+    meeting: Meeting,
+    analysis: Mapping[str, Robustness] | None = None,
+    viewer: Viewer = Viewer(),
+) -> LockView:
+    """The lock screen for ``snapshot``: before the lock, what blocks it, the fragile outcomes,
+    the proposal, what changed and a preview of the final list; after it, the locked list (or,
+    with ``viewer.show_live`` while the files drifted, the live standings)."""
+    state, check, result = snapshot.state, snapshot.check, snapshot.standings
+    signing = signing_text(meeting)
+    lock = state.lock
+    if lock is not None:
+        drifted = check is not None and check.drifted
+        live = drifted and viewer.show_live
+        who = f"proposed by {lock.proposal.author} at {lock.proposal.at[:19]}"
+        if lock.confirmation:
+            who += f", confirmed by {lock.confirmation.author} at {lock.confirmation.at[:19]}"
+        if live:
+            title = "LIVE standings from the files now, NOT the locked list (v: locked list)"
+        else:
+            title = "The locked final list" + (" (v: the live standings)" if drifted else "")
+        return LockView(
+            signing=signing,
+            list_title=title,
+            final=final_categories(final_list(result) if live else lock.final),
+            locked=Locked(lock.fingerprint, who, live=live, drifted=drifted, exports=not viewer.display),
+        )
+    blockers = tuple(meeting.blockers(result))
+    stale = check.stale if check is not None else ()
+    event = state.proposal
+    proposal = Proposal(event.author, event.seq, stale) if event is not None else None
+    changes = what_changed(state, result, snapshot.data)
+    lines = changes.lines()
+    if event is not None and changes.since_event == event.seq:
+        proposed = final_standings(event.payload["final"], meeting.config, result)
+        lines += totals_moved(proposed, result, meeting.config.scoring.decimals)
+    propose = None
+    if viewer.may_propose and not blockers:
+        propose = "Propose again" if proposal is not None else "Propose the lock"
+    checklist = Checklist(
+        blockers=blockers,
+        stale_tie_orders=tuple(
+            f"! tie order {', '.join(o.order)} no longer matches a tie; not applied"
+            for b in result.boards
+            for o in b.stale_tie_orders
+        ),
+        fragile=fragile_lines(result, analysis),
+        analysing=analysis is None and snapshot.data.scores.height <= ANALYSE_UP_TO,
+        proposal=proposal,
+        changes_since=f"What changed since {changes.since}",
+        changes_basis=f"against {changes.basis}",
+        changes=tuple(lines),
+        propose=propose,
+        confirm=viewer.may_confirm and proposal is not None and not stale and not viewer.display,
+    )
+    return LockView(
+        signing=signing,
+        list_title="Preview of the final list",
+        final=final_categories(final_list(result)),
+        checklist=checklist,
+    )
+
+
+# -- the discussion screen ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A tie or the borderline candidates of a board, side by side: one column per candidate,
+    one row per key (rank, total, percent, each area, status, decided by); a key on which
+    the candidates differ that ranks them (the total, a tie-break area) is marked."""
+
+    title: str
+    candidates: tuple[str, ...]  # candidate IDs, one per column
+    headers: tuple[str, ...]  # "Name (ID)", the name cut at 24 characters
+    rows: tuple[tuple[str, ...], ...]  # the key's label, then one value per candidate
+
+    @property
+    def separating(self) -> tuple[str, ...]:
+        """The labels of the rows that separate the candidates."""
+        return tuple(row[0] for row in self.rows if row[0].endswith("◀ separates"))
+
+
+@dataclass(frozen=True)
+class DiscussionView:
+    """A board's ties and borderline candidates side by side, the notes on it, and the tie
+    that `t` orders."""
+
+    category_id: str
+    label: str
+    comparisons: tuple[Comparison, ...]
+    notes: tuple[str, ...]  # "10:41  kim [C05]: text", "[board]" for a note on the whole board
+    tie: tuple[str, ...] | None  # the group `t` orders: the first unresolved tie, else the first tie
+
+
+def comparison(board: Leaderboard, title: str, ids: list[str], decimals: int) -> Comparison:
+    """``ids`` of ``board`` side by side (``Comparison``)."""
+    rows = {r["candidate_id"]: r for r in board.entries.iter_rows(named=True) if r["candidate_id"] in ids}
+    out = []
+    for key in ["rank", "total", "percent", *board.areas, "status", "decided_by"]:
+        values = [rows[c][key] for c in ids]
+        separates = key in ("total", *board.category.tie_break) and len(set(values)) > 1
+        label = f"{key} ◀ separates" if separates else key
+        out.append(
+            (
+                label,
+                *(
+                    number(v, decimals) if isinstance(v, float) else ("" if v is None else str(v).replace("_", " "))
+                    for v in values
+                ),
+            )
+        )
+    headers = tuple(f"{rows[cid]['name'][:24]} ({cid})" for cid in ids)
+    return Comparison(title, tuple(ids), headers, tuple(out))
+
+
+def discussion_view(snapshot: Snapshot, shown: Standings, category_id: str, meeting: Meeting) -> DiscussionView:
+    """The discussion of one board of ``shown`` (the standings the boards show: after the lock
+    the locked list), with the notes of ``snapshot``'s journal; the tie to order comes from
+    the live standings (only they can still be decided)."""
+    board = shown.board(category_id)
+    config = meeting.config
+    comparisons = []
+    unresolved = {frozenset(g) for g in board.unresolved_ties}
+    for ids in board.tie_groups:
+        state = "unresolved: the panel must order it" if frozenset(ids) in unresolved else "tie"
+        title = f"Tie ({state}): equal on the total and every tie-break area"
+        comparisons.append(comparison(board, title, list(ids), config.scoring.decimals))
+    border = board.entries.filter(pl.col("borderline"))["candidate_id"].to_list()
+    if border:
+        margin = config.scoring.review_margin
+        title = f"Borderline: within {margin:g} points of the {board.category.threshold:g} % line"
+        comparisons.append(comparison(board, title, border, config.scoring.decimals))
+    on_board = set(board.entries["candidate_id"].to_list())
+    notes = []
+    for e in snapshot.state.notes:
+        p = e.payload
+        if p.get("category") == category_id or p.get("candidate_id") in on_board:
+            about = p.get("candidate_id") or "board"
+            notes.append(f"{e.at[11:16]}  {e.author} [{about}]: {p['text']}")
+    live = snapshot.standings.board(category_id)
+    groups = live.unresolved_ties or live.tie_groups
+    return DiscussionView(
+        category_id=category_id,
+        label=board.category.label,
+        comparisons=tuple(comparisons),
+        notes=tuple(notes),
+        tie=tuple(groups[0]) if groups else None,
+    )

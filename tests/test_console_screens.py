@@ -1,0 +1,227 @@
+"""The lock and discussion screens follow the session in place, and the forms only collect:
+driven with Textual's Pilot, a second writer on the same session (another console, or the
+command line) changing what they show."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_console import demo_roles, make_app, run, settled
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Static
+
+from panel_tui.config import load_config
+from panel_tui.meeting import Meeting
+
+
+@pytest.fixture
+def contest(solo: Path) -> Path:
+    """The demo with this account as its secretary, no chair confirmation (as in test_console)."""
+    return solo
+
+
+def second_writer(root: Path, who: str | None = None) -> Meeting:
+    """Another writer on the console's session (as another console or the command line would be)."""
+    return Meeting(load_config(root / "config.toml"), root / "sessions" / "2022.sqlite", who=who)
+
+
+def text_of(screen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+def raise_s05(scores: Path, by: float = 0.1) -> None:
+    """Demand-Responsive Transit (S05, borderline below the services' line) gets ``by`` more on
+    SV01 from every evaluator: its total moves, it stays borderline and uncertified."""
+    lines = []
+    for line in scores.read_text(encoding="utf-8").splitlines():
+        cid, evaluator, indicator, score = line.split(",")
+        if cid == "S05" and indicator == "SV01":
+            score = f"{float(score) + by:g}"
+        lines.append(",".join((cid, evaluator, indicator, score)))
+    fresh = scores.with_name("scores.csv.new")
+    fresh.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    fresh.replace(scores)
+
+
+def test_the_lock_screen_shows_a_decision_in_place_keeping_its_scroll_and_focus(contest):
+    async def scenario():
+        app = make_app(contest)
+        writer = second_writer(contest)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settled(pilot, app, lambda: app.analysis is not None)
+            await pilot.press("l")
+            await pilot.pause(0.2)
+            screen = app.screen
+            scroll = screen.query_one("#lock", VerticalScroll)
+            scroll.focus()
+            scroll.scroll_to(y=6, animate=False, immediate=True)
+            await pilot.pause(0.1)
+            assert scroll.scroll_y == 6 and scroll.max_scroll_y > 6
+            changes, blockers = screen.query_one("#changes"), screen.query_one("#blockers")
+            assert text_of(screen, "#changes") == "nothing"
+            assert not screen.query("#propose")  # blocked
+
+            writer.note("a question for the applicant", candidate="C05")
+            writer.decide_tie("service", ["S02", "S01"], "S02 covers more districts")
+            await settled(pilot, app, lambda: bool(app.snapshot.state.decisions.tie_orders), timeout=3)
+            await pilot.pause(0.2)
+
+            assert app.screen is screen  # the same screen, the same widgets: updated, not rebuilt
+            assert screen.query_one("#changes") is changes and screen.query_one("#blockers") is blockers
+            assert "S02 covers more districts" in text_of(screen, "#changes")
+            assert "unresolved tie" not in text_of(screen, "#blockers") and "pending: C24" in text_of(
+                screen, "#blockers"
+            )
+            assert scroll.scroll_y == 6  # where the reader was
+            assert app.focused is scroll
+
+            # The last blocker goes: the proposal's button appears, and its key with it.
+            writer.exclude("C24", "withdrawn", "withdrew on 12 Sept")
+            await settled(pilot, app, lambda: bool(app.snapshot.state.decisions.exclusions), timeout=3)
+            await pilot.pause(0.2)
+            assert app.screen is screen and scroll.scroll_y == 6
+            assert str(screen.query_one("#propose").label) == "Propose the lock"
+            assert screen.check_action("press", ("propose",)) is True
+            assert "✔ no pending candidate" in text_of(screen, "#blockers")
+
+    run(scenario())
+
+
+def test_the_chairs_lock_screen_offers_confirm_when_proposed_and_withdraws_it_when_stale(tmp_path):
+    root = demo_roles(tmp_path)
+    kim = second_writer(root, "kim")
+    kim.exclude("C24", "withdrawn", "withdrew on 12 Sept")
+    kim.decide_tie("service", ["S01", "S02"], "panel vote 5-4")
+
+    async def scenario():
+        chair = make_app(root, who="lee")
+        async with chair.run_test(size=(200, 50)) as pilot:
+            await settled(pilot, chair)
+            await pilot.press("l")
+            await pilot.pause(0.2)
+            screen = chair.screen
+            assert not screen.query("#confirm") and screen.query_one("#proposal").has_class("hidden")
+
+            kim.propose_lock()
+            await settled(pilot, chair, lambda: chair.snapshot.state.proposal is not None, timeout=3)
+            await pilot.pause(0.2)
+            assert chair.screen is screen and screen.query("#confirm")
+            assert screen.check_action("press", ("confirm",)) is True
+            assert "waiting for a chair to confirm" in text_of(screen, "#proposal")
+
+            raise_s05(root / "data" / "scores.csv")
+            await settled(pilot, chair, lambda: bool(chair.snapshot.check and chair.snapshot.check.stale), timeout=3)
+            await pilot.pause(0.2)
+            assert chair.screen is screen and not screen.query("#confirm")
+            assert screen.check_action("press", ("confirm",)) is False
+            assert screen.query_one("#proposal").has_class("stale") and "now stale" in text_of(screen, "#proposal")
+
+    run(scenario())
+
+
+def test_the_discussion_shows_a_note_and_new_scores_in_place_keeping_its_scroll_and_focus(contest):
+    async def scenario():
+        app = make_app(contest)
+        writer = second_writer(contest)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settled(pilot, app)
+            await pilot.press("3", "d")
+            await pilot.pause(0.2)
+            screen = app.screen
+            scroll = screen.query_one("#discussion", VerticalScroll)
+            tables = list(screen.query(DataTable))
+            assert len(tables) == 2  # the tie, the borderline candidates
+            tables[1].focus()  # (scrolls it into view)
+            await pilot.pause(0.3)
+            scroll.scroll_to(y=4, animate=False, immediate=True)
+            await pilot.pause(0.1)
+            assert scroll.scroll_y == 4
+            assert text_of(screen, "#board-notes") == "(none yet)"
+
+            writer.note("check the site visits", category="service")
+            await settled(pilot, app, lambda: len(app.snapshot.state.notes) == 1, timeout=3)
+            await pilot.pause(0.2)
+            assert app.screen is screen and list(screen.query(DataTable)) == tables
+            assert "[board]: check the site visits" in text_of(screen, "#board-notes")
+            assert scroll.scroll_y == 4 and app.focused is tables[1]
+
+            border = tables[1]
+            total = border.get_row_at(1)
+            assert [str(c) for c in total] == ["total ◀ separates", "70.50", "69.80"]
+            raise_s05(contest / "data" / "scores.csv")
+            await settled(
+                pilot, app, lambda: str(border.get_row_at(1)[2]) == "69.90", timeout=3
+            )  # the cell, updated in its table
+            assert app.screen is screen and list(screen.query(DataTable)) == tables
+            assert scroll.scroll_y == 4 and app.focused is tables[1]
+
+    run(scenario())
+
+
+def test_the_forms_only_collect_and_the_console_records(contest):
+    """A form returns what was filled in (dismiss); the console writes it: a form pushed on its
+    own writes nothing."""
+
+    async def scenario():
+        from panel_tui.tui.screens import ExcludeScreen, ExclusionForm, NoteScreen
+
+        app = make_app(contest)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settled(pilot, app)
+            got: list[object] = []
+            app.push_screen(NoteScreen("C05", "Cheongju (C05)", "large_city"), got.append)
+            await pilot.pause(0.1)
+            await pilot.press("ctrl+s")  # empty: the form says so and stays
+            await pilot.pause(0.1)
+            assert isinstance(app.screen, NoteScreen) and got == []
+            assert any(n.message == "A note needs some text." for n in app._notifications)
+            await pilot.press(*"a word")
+            await pilot.press("ctrl+s")
+            await pilot.pause(0.1)
+            assert got == ["a word"] and not isinstance(app.screen, NoteScreen)
+            app.push_screen(ExcludeScreen("C24", "Seoul Gangseo-gu"), got.append)
+            await pilot.pause(0.1)
+            app.screen.query_one("#reason").value = "withdrew"
+            await pilot.click("#save")  # no reason code: the form says so and stays
+            await pilot.pause(0.1)
+            assert isinstance(app.screen, ExcludeScreen)
+            assert any(n.message == "Choose a reason code and write the reason." for n in app._notifications)
+            app.screen.query_one("#code").value = "withdrawn"
+            await pilot.pause(0.1)
+            await pilot.click("#save")
+            await pilot.pause(0.1)
+            assert got[-1] == ExclusionForm("withdrawn", "withdrew")
+            await pilot.press("escape")
+            await settled(pilot, app)
+            assert app.reader.state().events == ()  # nothing was written by the forms themselves
+
+    run(scenario())
+
+
+def test_a_refused_tie_order_opens_its_form_again_with_what_was_typed(contest):
+    async def scenario():
+        from panel_tui.tui.screens import DiscussionScreen, TieOrderScreen
+
+        app = make_app(contest)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settled(pilot, app)
+            await pilot.press("3", "d")
+            await pilot.pause(0.1)
+            await pilot.press("t")
+            await pilot.pause(0.1)
+            app.screen.query_one("#order").value = "S02,S99"  # not the tied group
+            app.screen.query_one("#reason").value = "S02 covers more districts"
+            await pilot.click("#save")
+            await pilot.pause(0.2)
+            assert isinstance(app.screen, TieOrderScreen)  # again, as it was filled in
+            assert app.screen.query_one("#order").value == "S02,S99"
+            assert app.screen.query_one("#reason").value == "S02 covers more districts"
+            assert any(n.title == "Not recorded" for n in app._notifications)
+            app.screen.query_one("#order").value = "S02,S01"
+            await pilot.click("#save")
+            await settled(pilot, app, lambda: bool(app.snapshot.state.decisions.tie_orders))
+            assert not isinstance(app.screen, (TieOrderScreen, DiscussionScreen))  # back on the boards
+            assert any(n.message == "Tie order recorded: S02 > S01" for n in app._notifications)
+
+    run(scenario())

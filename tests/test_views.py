@@ -1,0 +1,187 @@
+"""The lock and discussion screens' view models (panel_tui.views), built from a meeting on the
+demo contest without any Textual app."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from conftest import ContestFiles, lower_scores
+
+from panel_tui import views
+from panel_tui.analysis import robustness
+from panel_tui.config import load_config
+from panel_tui.meeting import Meeting
+
+
+@pytest.fixture
+def kim(contest: ContestFiles) -> Meeting:
+    """The demo's secretary (its chair, lee, must confirm the lock)."""
+    return Meeting(load_config(contest.config), contest.root / "sessions" / "2022.sqlite", who="kim")
+
+
+@pytest.fixture
+def lee(contest: ContestFiles) -> Meeting:
+    return Meeting(load_config(contest.config), contest.root / "sessions" / "2022.sqlite", who="lee")
+
+
+SECRETARY = views.Viewer(may_propose=True)
+CHAIR = views.Viewer(may_confirm=True)
+
+
+def ready(kim: Meeting) -> None:
+    """Nothing blocks the lock: the pending candidate excluded, the services tie ordered."""
+    kim.exclude("C24", "withdrawn", "withdrew on 12 Sept")
+    kim.decide_tie("service", ["S01", "S02"], "panel vote 5-4")
+
+
+def test_the_views_module_needs_no_textual():
+    code = (
+        "import sys\nimport panel_tui.views\n"
+        "print('TEXTUAL', sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "TEXTUAL []" in out
+
+
+def test_the_checklist_names_what_blocks_the_lock_and_offers_no_proposal(kim):
+    view = views.lock_view(views.take_snapshot(kim), kim, None, SECRETARY)
+    assert view.locked is None and view.checklist is not None
+    checklist = view.checklist
+    assert checklist.blockers == (
+        "pending: C24 Seoul Gangseo-gu (서울 강서구) (wait for its scores, or exclude it if it withdrew)",
+        "unresolved tie in service: S01, S02 (record the panel's order)",
+    )
+    assert checklist.propose is None and not checklist.confirm  # blocked: nothing to press
+    assert checklist.analysing and checklist.fragile == ()  # no analysis yet
+    assert checklist.proposal is None and checklist.changes == ()
+    assert checklist.changes_since == "What changed since the start of the meeting"
+    assert checklist.changes_basis == "against the list from the current files before any panel decision"
+    assert view.signing == "unsigned journal: protects against accidents, not against an account on this host"
+    assert view.list_title == "Preview of the final list"
+    assert [(c.label, c.certified) for c in view.final] == [
+        ("Large cities (대도시)", 4),
+        ("Small and medium cities (중소도시)", 5),
+        ("Smart services (스마트서비스)", 4),
+    ]
+    assert view.final[0].lines[0] == "    1. Incheon (인천광역시)  1,728.00  86.40 %  ★ top"
+
+
+def test_the_checklist_lists_the_fragile_outcomes_once_analysed(kim):
+    snapshot = views.take_snapshot(kim)
+    analysis = robustness(snapshot.data, snapshot.state.decisions)
+    checklist = views.lock_view(snapshot, kim, analysis, SECRETARY).checklist
+    assert checklist is not None and not checklist.analysing
+    assert (
+        "! fragile: Demand-Responsive Transit (수요응답형 교통 서비스) (S05): certification differs under median, "
+        "zscore; flips without E04, E12"
+    ) in checklist.fragile
+    assert all(line.startswith("! fragile: ") for line in checklist.fragile)
+
+
+def test_a_ready_list_is_proposed_by_the_secretary_and_confirmed_by_the_chair(kim, lee):
+    ready(kim)
+    snapshot = views.take_snapshot(kim)
+    checklist = views.lock_view(snapshot, kim, None, SECRETARY).checklist
+    assert checklist is not None and checklist.blockers == ()
+    assert checklist.propose == "Propose the lock" and not checklist.propose_again
+    assert any("panel vote 5-4" in line for line in checklist.changes)
+    assert views.lock_view(snapshot, kim, None, views.Viewer()).checklist.propose is None  # a viewer
+
+    kim.propose_lock()
+    snapshot = views.take_snapshot(kim, last=snapshot)
+    mine = views.lock_view(snapshot, kim, None, SECRETARY).checklist
+    assert mine.propose == "Propose again" and mine.propose_again and not mine.confirm
+    assert mine.proposal == views.Proposal("kim", 3)
+    assert mine.proposal.text == "Proposed by kim (event 3); waiting for a chair to confirm."
+    assert mine.changes_since == "What changed since the lock proposal (event 3)" and mine.changes == ()
+    chair = views.lock_view(snapshot, lee, None, CHAIR).checklist
+    assert chair.confirm and chair.propose is None
+    display = views.lock_view(snapshot, lee, None, views.Viewer(may_confirm=True, display=True)).checklist
+    assert not display.confirm  # the shared screen takes no actions
+
+
+def test_a_proposal_whose_scores_changed_is_stale_and_cannot_be_confirmed(contest, kim, lee):
+    ready(kim)
+    kim.propose_lock()
+    lower_scores(contest.path("scores.csv"), candidate="C10")  # Ansan, last of the large cities
+    snapshot = views.take_snapshot(lee, reload=True)
+    assert snapshot.check is not None and snapshot.check.stale
+    checklist = views.lock_view(snapshot, lee, None, CHAIR).checklist
+    assert checklist.stale and not checklist.confirm
+    assert checklist.proposal.text.startswith("Proposed by kim (event 3), now stale: it can no longer be confirmed")
+    assert "✘ scores.csv changed at " in checklist.proposal.text
+    moved = [line for line in checklist.changes if "total" in line and "C10" in line]
+    assert moved and moved[0].startswith("large_city: C10 Ansan (안산시): total ")
+
+
+def test_after_the_lock_the_view_shows_the_locked_list_or_on_request_the_live_one(contest, kim, lee):
+    ready(kim)
+    kim.propose_lock()
+    lock = lee.confirm_lock()
+    snapshot = views.take_snapshot(kim)
+    view = views.lock_view(snapshot, kim, None, SECRETARY)
+    assert view.checklist is None and view.locked is not None
+    assert view.locked.fingerprint == lock.fingerprint
+    assert view.locked.who.startswith("proposed by kim at ") and ", confirmed by lee at " in view.locked.who
+    assert view.list_title == "The locked final list" and view.locked.exports and not view.locked.drifted
+    assert not views.lock_view(snapshot, kim, None, views.Viewer(display=True)).locked.exports
+
+    lower_scores(contest.path("scores.csv"), candidate="C01")  # Incheon, the top large city
+    drifted = views.take_snapshot(kim, reload=True, last=snapshot)
+    view = views.lock_view(drifted, kim, None, SECRETARY)
+    assert view.locked.drifted and not view.locked.live
+    assert view.list_title == "The locked final list (v: the live standings)"
+    live = views.lock_view(drifted, kim, None, views.Viewer(show_live=True))
+    assert live.locked.live
+    assert live.list_title == "LIVE standings from the files now, NOT the locked list (v: locked list)"
+    assert "Incheon (인천광역시)  1,728.00" in view.final[0].lines[0]  # the locked total
+    assert not any("Incheon (인천광역시)  1,728.00" in line for line in live.final[0].lines)  # its total now
+
+
+def test_the_discussion_puts_the_tie_and_the_borderline_candidates_side_by_side(kim):
+    snapshot = views.take_snapshot(kim)
+    view = views.discussion_view(snapshot, snapshot.standings, "service", kim)
+    assert view.label == "Smart services (스마트서비스)" and view.tie == ("S01", "S02")
+    tie, border = view.comparisons
+    assert tie.title == "Tie (unresolved: the panel must order it): equal on the total and every tie-break area"
+    assert tie.candidates == ("S01", "S02") and tie.separating == ()
+    assert tie.headers == ("Smart City Pass (스마트시티 패 (S01)", "Smart Integrated Parking (S02)")  # names cut at 24
+    assert tie.rows[:2] == (("rank", "1", "1"), ("total", "81.30", "81.30"))
+    assert border.title == "Borderline: within 1 points of the 70 % line"
+    assert border.candidates == ("S04", "S05")
+    assert border.separating == ("total ◀ separates", "A1 ◀ separates", "A3 ◀ separates")
+    assert ("status", "certified", "not certified") in border.rows  # status words without underscores
+    assert view.notes == ()
+
+
+def test_the_discussion_lists_the_notes_on_its_board_and_the_decided_tie(kim):
+    kim.note("a question for the applicant", candidate="S05")
+    kim.note("about the whole board", category="service")
+    kim.note("not this board", candidate="C01")
+    kim.decide_tie("service", ["S02", "S01"], "S02 covers more districts")
+    snapshot = views.take_snapshot(kim)
+    view = views.discussion_view(snapshot, snapshot.standings, "service", kim)
+    assert [n.split("  ", 1)[1] for n in view.notes] == [
+        "kim [S05]: a question for the applicant",
+        "kim [board]: about the whole board",
+    ]
+    assert view.comparisons[0].title.startswith("Tie (tie): ")  # decided: no longer unresolved
+    assert view.comparisons[0].candidates == ("S02", "S01")
+    assert view.tie == ("S02", "S01")  # it can still be ordered again
+    assert (
+        views.discussion_view(snapshot, snapshot.standings, "large_city", kim)
+        .notes[0]
+        .endswith("kim [C01]: not this board")
+    )
+
+
+def test_a_note_reuses_the_snapshots_standings_and_check(kim):
+    ready(kim)
+    kim.propose_lock()
+    first = views.take_snapshot(kim)
+    kim.note("one more word", category="service")
+    second = views.take_snapshot(kim, last=first)
+    assert second.standings is first.standings and second.check is first.check
+    assert len(second.state.notes) == 1
