@@ -370,21 +370,29 @@ class Journal:
         return conn
 
     def _share_sidecars(self) -> None:
+        """Give the session and its ``-wal``/``-shm`` the group's mode when they lack it (a file
+        made before the folder was shared; SQLite itself gives the sidecars the main file's mode).
+
+        Never through a descriptor opened for reading or writing: closing one drops every POSIX
+        lock this process holds on the file, SQLite's included, and SQLite would then go on as
+        if it held them (another process deletes the ``-wal`` under it; this console sees
+        nothing new and its next write finds the database "malformed"). An ``O_PATH``
+        descriptor is no open file, its close drops no lock; it is opened without following
+        links (never chmod a link's target) and changed through ``/proc/self/fd``."""
         if not self._shared_folder():
             return
+        wanted = shared_mode(self.path.parent)
         for suffix in ("", "-wal", "-shm"):
             try:
-                # Through a descriptor opened without following links: never chmod a link's target.
-                fd = os.open(f"{self.path}{suffix}", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+                fd = os.open(f"{self.path}{suffix}", os.O_PATH | os.O_NOFOLLOW)
             except OSError:
                 continue
             try:
                 st = os.fstat(fd)
-                wanted = shared_mode(self.path.parent)
                 if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid() and st.st_mode & wanted != wanted:
-                    os.fchmod(fd, (st.st_mode | wanted) & 0o7777)
+                    os.chmod(f"/proc/self/fd/{fd}", (st.st_mode | wanted) & 0o7777)
             except OSError:
-                pass
+                pass  # no /proc: the file keeps its mode, and write_problem names it to whoever cannot write
             finally:
                 os.close(fd)
 

@@ -94,6 +94,38 @@ def test_concurrent_writers_lose_nothing(tmp_path):
     assert texts == {f"{w}-{i}" for w in range(4) for i in range(250)}
 
 
+def _deleted_session_files_open() -> list[str]:
+    """The session files this process still has open though they were deleted under it."""
+    fds = Path("/proc/self/fd")
+    return [t for t in (os.readlink(fd) for fd in fds.iterdir() if fd.exists()) if t.endswith("(deleted)")]
+
+
+def test_a_console_keeps_seeing_the_session_after_its_own_write_and_another_process_s(tmp_path):
+    """A found bug: after its own write the console fixed the files' modes by opening and closing
+    them, which dropped SQLite's POSIX locks; the next command that closed deleted the -wal under
+    it, the console saw nothing more, and its next write found the database "malformed"."""
+    folder = tmp_path / "sessions"
+    folder.mkdir()
+    folder.chmod(0o2775)  # a group-shared folder: the writer fixes the files' modes
+    path = folder / "s.sqlite"
+    console = Journal(path)
+    console.append("note", "console", {"text": "mine"})
+    script = textwrap.dedent(f"""
+        from panel_tui.session import Journal
+        with Journal({str(path)!r}) as j:
+            j.append("note", "other", {{"text": "theirs"}})
+    """)
+    for round in range(3):
+        subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, timeout=60)
+        assert [e.payload["text"] for e in console.events()][-1] == "theirs", round
+        assert not [t for t in _deleted_session_files_open() if "s.sqlite" in t]
+        console.append("note", "console", {"text": f"mine {round}"})  # no "database disk image is malformed"
+    console.close()
+    with Journal(path) as journal:
+        assert check_chain(journal.raw_rows()) == []
+        assert len(journal.events()) == 7
+
+
 def test_a_writer_killed_mid_stream_loses_nothing_it_acknowledged(tmp_path):
     path = tmp_path / "s.sqlite"
     script = textwrap.dedent(f"""
