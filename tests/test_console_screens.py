@@ -156,6 +156,20 @@ def test_the_discussion_shows_a_note_and_new_scores_in_place_keeping_its_scroll_
             assert app.screen is screen and list(screen.query(DataTable)) == tables
             assert scroll.scroll_y == 4 and app.focused is tables[1]
 
+            # The tie decided: its comparison shows the panel's order (a new table in its place).
+            writer.decide_tie("service", ["S02", "S01"], "S02 covers more districts")
+            await settled(pilot, app, lambda: bool(app.snapshot.state.decisions.tie_orders), timeout=3)
+            await pilot.pause(0.2)
+            assert app.screen is screen
+            titles = [str(label.render()) for label in screen.query(".comparison-title")]
+            assert titles[0].startswith("Tie (tie): ") and titles[1].startswith("Borderline: ")
+            tie = screen.query(DataTable).first()
+            assert [str(c.label) for c in tie.columns.values()][1:] == [
+                "Smart Integrated Parking (S02)",
+                "Smart City Pass (스마트시티 패 (S01)",
+            ]
+            assert "[board]: check the site visits" in text_of(screen, "#board-notes")
+
     run(scenario())
 
 

@@ -402,14 +402,14 @@ class PanelApp(App):
             info = self.query_one(f"#info-{self._index(board.category.id)}", Static)
             info.update(self._info(board))
         self.refresh_costs.append(costs)
+        self._show_focus(state)
+        self._show_lock(snapshot)
         for screen in self.screen_stack[1:]:
             # The lock and discussion screens show the news too, in place: where they were
             # scrolled to and what has the focus stay.
             show_snapshot = getattr(screen, "show_snapshot", None)
             if show_snapshot is not None:
                 show_snapshot()
-        self._show_focus(state)
-        self._show_lock(snapshot)
         self.refresh_bindings()
 
     def _info(self, board) -> Content:

@@ -473,6 +473,8 @@ class DiscussionScreen(Screen):
     def show_snapshot(self) -> None:
         """A new snapshot: the same tables with new values where their candidates are the same,
         else new tables in place of the old; the notes; nothing scrolls, nothing loses focus."""
+        if self.view is None:
+            return  # not composed yet: it will be, from this snapshot
         view = self.app.discussion_view(self.category_id)
         old, self.view = self.view, view
         self.query_one("#discussion-title", Static).update(self._title(view))
@@ -480,15 +482,11 @@ class DiscussionScreen(Screen):
         self.query_one("#board-notes", Static).update(self._notes(view))
         titles = list(self.query(".comparison-title").results(Label))
         tables = list(self.query(".comparison").results(DataTable))
-        same_shape = (
-            old is not None
-            and len(old.comparisons) == len(view.comparisons) == len(tables)
-            and all(
-                (a.candidates, a.headers, len(a.rows)) == (b.candidates, b.headers, len(b.rows))
-                for a, b in zip(old.comparisons, view.comparisons, strict=True)
-            )
+        same_shape = len(old.comparisons) == len(view.comparisons) == len(tables) and all(
+            (a.candidates, a.headers, len(a.rows)) == (b.candidates, b.headers, len(b.rows))
+            for a, b in zip(old.comparisons, view.comparisons, strict=True)
         )
-        if old is not None and same_shape:
+        if same_shape:
             for title, table, before, now in zip(titles, tables, old.comparisons, view.comparisons, strict=True):
                 if before.title != now.title:
                     title.update(plain(now.title))
@@ -609,8 +607,10 @@ class LockScreen(Screen[LockStep]):
     def show_snapshot(self) -> None:
         """A new snapshot: the same screen with what changed, in place (the lock itself, a
         checklist becoming the locked list, builds it anew)."""
+        if self.view is None:
+            return  # not composed yet: it will be, from this snapshot
         view = self.app.lock_view()
-        if self.view is None or (view.locked is None) != (self.view.locked is None):
+        if (view.locked is None) != (self.view.locked is None):
             self.refresh(recompose=True)
             return
         self.view = view
