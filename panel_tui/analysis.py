@@ -14,7 +14,8 @@ from typing import Literal, TypedDict
 import polars as pl
 
 from panel_tui.engine import SCENARIO, Decisions, Standings, candidate_sums, consolidate, consolidated_value, outcomes
-from panel_tui.inputs import ContestData, cell_key, group_cells
+from panel_tui.inputs.cells import cell_key, group_cells
+from panel_tui.inputs.contest import ContestData
 
 OUTLIER_Z = 2.0
 

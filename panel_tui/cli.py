@@ -155,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load(args: argparse.Namespace):
-    from panel_tui.inputs import load_contest
+    from panel_tui.inputs.contest import load_contest
 
     return load_contest(_config(args))
 

@@ -18,7 +18,8 @@ from typing import Any, NamedTuple
 import polars as pl
 
 from panel_tui.config import Category, Config, Scoring
-from panel_tui.inputs import ContestData, cell_key
+from panel_tui.inputs.cells import cell_key
+from panel_tui.inputs.contest import ContestData
 from panel_tui.vocabulary import ExclusionCode, Status
 
 EXCLUSION_CODES: tuple[str, ...] = tuple(ExclusionCode)  # (panel_tui.vocabulary lists the words once)

@@ -31,7 +31,8 @@ from panel_tui.engine import (
     to_json,
 )
 from panel_tui.errors import PanelError, Refused, UsageError
-from panel_tui.inputs import ContestData, file_digest, load_contest
+from panel_tui.inputs.contest import ContestData, load_contest
+from panel_tui.inputs.read import file_digest
 from panel_tui.session import (
     MAY,
     Event,

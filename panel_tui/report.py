@@ -8,7 +8,7 @@ import unicodedata
 import polars as pl
 
 from panel_tui.engine import Standings, entry_columns
-from panel_tui.inputs import ContestData
+from panel_tui.inputs.contest import ContestData
 from panel_tui.text import inert_cell, inert_columns, one_line
 
 MARKS = {"certified": "✔", "not_certified": " ", "undecided": "?", "pending": "…", "excluded": "✘"}

@@ -1,7 +1,7 @@
-"""Reading the contest's files: one loader for CSV, Parquet and XLSX (the README's "The contest files").
+"""Reading one input file (CSV, Parquet or XLSX) into a typed frame, every cell checked.
 
 Every defect is refused with an ``InputError`` naming the file, the line or row, and the
-column. The loader is built for the common case, a good file, to be fast: CSV is parsed
+column. The reader is built for the common case, a good file, to be fast: CSV is parsed
 once by polars straight into its final types (candidate and indicator ids as ``Enum`` of the
 known ids, so an unknown id fails the parse itself). Only when that parse fails does a
 slower second pass read everything as text to find and name the offending cell.
@@ -18,15 +18,15 @@ import hashlib
 import io
 import os
 import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import polars as pl
 
-from panel_tui.config import Config, open_regular
+from panel_tui.config import open_regular
 from panel_tui.errors import InputError, shown_value
+from panel_tui.inputs.formulas import check_formulas
 from panel_tui.text import POLARS_PATTERN, identifier_problem
 
 FORMATS = (".csv", ".parquet", ".xlsx")
@@ -48,25 +48,6 @@ class TableSpec:
     ids: tuple[str, ...] = ()  # identifiers: compared exactly, so no hidden characters, no stray spaces
 
 
-CANDIDATES = TableSpec(
-    "candidates", ("candidate_id", "name", "category"), keep_extra=True, ids=("candidate_id", "category")
-)
-INDICATORS = TableSpec(
-    "indicators",
-    ("indicator_set", "indicator_id", "area_id", "max_points"),
-    optional=("label", "area_label"),
-    numeric=("max_points",),
-    ids=("indicator_set", "indicator_id", "area_id"),
-)
-CONFLICTS = TableSpec("conflicts", ("evaluator_id", "candidate_id"), ids=("evaluator_id", "candidate_id"))
-SCORES = TableSpec(
-    "scores",
-    ("candidate_id", "indicator_id", "score"),
-    optional=("evaluator_id",),
-    numeric=("score",),
-    categorical=("evaluator_id",),
-    ids=("candidate_id", "indicator_id", "evaluator_id"),
-)
 # A value that may not be an id (text.identifier_problem says why): a hidden character, or a
 # space at either end. Run by polars over a column's distinct values.
 _ID_SUSPECT = r"^\s|\s$|" + POLARS_PATTERN
@@ -343,94 +324,8 @@ def _read_xlsx(path: Path, handle: BinaryIO, spec: TableSpec) -> pl.DataFrame:
     _check_columns(path, frame.columns, spec, "row 1")
     if frame.height == 0:
         raise InputError(path, f"the workbook has a header but no {spec.label}")
-    _check_formulas(path, data, frame.columns)
+    check_formulas(path, data, frame.columns)
     return frame
-
-
-_XML_TAG = rb"<(?:[\w.-]+:)?"
-_FORMULA = re.compile(_XML_TAG + rb"f[\s>/]")
-_CELL = re.compile(_XML_TAG + rb"c\b([^>]*?)(?:/>|>(.*?)</(?:[\w.-]+:)?c>)", re.S)
-_VALUE = re.compile(_XML_TAG + rb"v(?:\s[^>]*)?>([^<]*)<")
-_REF = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
-
-
-def _first_sheet(book: zipfile.ZipFile) -> tuple[str, str, bool] | None:
-    """(name, member, full recalculation on load) of the sheet calamine reads: the first one."""
-    try:
-        workbook = book.read("xl/workbook.xml")
-        rels = book.read("xl/_rels/workbook.xml.rels")
-    except KeyError:
-        return None
-    sheet = re.search(_XML_TAG + rb"sheet\b([^>]*)>", workbook)
-    if sheet is None:
-        return None
-    name = re.search(rb'\bname="([^"]*)"', sheet.group(1))
-    rid = re.search(rb'\br:id="([^"]*)"', sheet.group(1))
-    if rid is None:
-        return None
-    target = None
-    for rel in re.finditer(_XML_TAG + rb"Relationship\b([^>]*)>", rels):
-        if re.search(rb'\bId="' + re.escape(rid.group(1)) + rb'"', rel.group(1)):
-            found = re.search(rb'\bTarget="([^"]*)"', rel.group(1))
-            target = found.group(1).decode("utf-8", "replace") if found else None
-    if target is None:
-        return None
-    member = target.lstrip("/") if target.startswith("/") else "xl/" + target
-    full_calc = re.search(_XML_TAG + rb'calcPr\b[^>]*\bfullCalcOnLoad="(?:1|true)"', workbook) is not None
-    return (name.group(1).decode("utf-8", "replace") if name else "?"), member, full_calc
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - 64
-    return number
-
-
-def _check_formulas(path: Path, data: bytes, columns: list[str]) -> None:
-    """Refuse a formula cell whose value the workbook does not really hold.
-
-    calamine returns a formula cell's cached value, and a formula saved without one (openpyxl)
-    or by a writer that never computes formulas (xlsxwriter stores 0 and marks the workbook
-    ``fullCalcOnLoad`` so that Excel recalculates on opening) would be read as blank or as 0.
-    The sheet's XML is scanned for ``<f>`` (fast, in C); only a sheet with formulas is parsed
-    cell by cell."""
-    try:
-        book = zipfile.ZipFile(io.BytesIO(data))
-        sheet = _first_sheet(book)
-        if sheet is None:
-            return
-        name, member, full_calc = sheet
-        xml = book.read(member)
-    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, ValueError):
-        return
-    if _FORMULA.search(xml) is None:
-        return
-    dimension = re.search(_XML_TAG + rb'dimension\b[^>]*\bref="([A-Z]+)', xml)
-    first_column = _column_number(dimension.group(1)) if dimension else 1
-    for cell in _CELL.finditer(xml):
-        inner = cell.group(2) or b""
-        if _FORMULA.search(inner) is None:
-            continue
-        value = _VALUE.search(inner)
-        if value is not None and value.group(1).strip() and not full_calc:
-            continue
-        ref = _REF.search(cell.group(1))
-        letters, row = (ref.group(1).decode(), int(ref.group(2))) if ref else ("?", None)
-        index = _column_number(letters.encode()) - first_column if ref else -1
-        why = (
-            "has no stored value"
-            if value is None or not value.group(1).strip()
-            else "has a stored value that was never calculated (the workbook was written by a program that does "
-            "not calculate formulas and asks to be recalculated when opened)"
-        )
-        raise InputError(
-            path,
-            f"cell {letters}{row or ''} of sheet '{shown_value(name)}' is a formula that {why}: open the workbook in "
-            "Excel or LibreOffice and save it, or paste the values instead of the formulas",
-            where=f"row {row}" if row else None,
-            column=columns[index] if 0 <= index < len(columns) else None,
-        )
 
 
 def _coerce(path: Path, frame: pl.DataFrame, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.DataFrame:
@@ -518,7 +413,7 @@ def _check_ids(path: Path, frame: pl.DataFrame, columns: list[str]) -> None:
             problem = identifier_problem(value)
             if problem is None:
                 continue
-            index = _first(frame, pl.col(column).cast(pl.String) == value)
+            index = first_index(frame, pl.col(column).cast(pl.String) == value)
             if index is None:
                 continue  # in the shared dictionary, from another file, not in this column
             if first is None or index < first[0]:
@@ -574,300 +469,10 @@ def _cast_checked(
     return cast
 
 
-@dataclass(frozen=True)
-class ContestData:
-    """The contest's inputs, loaded and checked against each other.
-
-    ``cells`` has one row per scored (candidate, indicator): how many evaluators scored it
-    and the sum, minimum and maximum of their scores, with the candidate's category and the
-    indicator's area and maximum. The engine consolidates from it.
-    """
-
-    config: Config
-    candidates: pl.DataFrame
-    indicators: pl.DataFrame
-    scores: pl.DataFrame
-    cells: pl.DataFrame
-    has_evaluators: bool
-    conflicts: pl.DataFrame | None = None  # declared (evaluator_id, candidate_id) pairs
-    left_out: pl.DataFrame | None = None  # the scores those conflicts took out of consolidation
-
-    @property
-    def extra_columns(self) -> tuple[str, ...]:
-        return tuple(c for c in self.candidates.columns if c not in CANDIDATES.required)
-
-    @property
-    def evaluator_ids(self) -> tuple[str, ...]:
-        if not self.has_evaluators:
-            return ()
-        return tuple(self.scores["evaluator_id"].unique().sort().to_list())
-
-
-def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None) -> ContestData:
-    """Load and cross-check candidates, indicators and scores; raise ``InputError`` on any defect.
-
-    ``frames`` ({"candidates": ..., "indicators": ..., "scores": ...}) stands in for the
-    files: the same checks run on them, with the config's file names in the messages.
-    """
-    frames = frames or {}
-    files = config.contest
-    indicators = _load_indicators(config, frames.get("indicators"))
-    candidates = _load_candidates(config, frames.get("candidates"))
-    lookups = {
-        "candidate_id": Lookup(
-            tuple(candidates["candidate_id"].to_list()), f"candidate (not in {files.candidates.name})"
-        ),
-        "indicator_id": Lookup(
-            tuple(indicators["indicator_id"].unique(maintain_order=True).to_list()),
-            f"indicator (not in {files.indicators.name})",
-        ),
-    }
-    scores = read_table(files.scores, SCORES, lookups, frames.get("scores"))
-    path = files.scores
-    has_evaluators = "evaluator_id" in scores.columns
-    if has_evaluators and scores["evaluator_id"].null_count():
-        index = scores["evaluator_id"].is_null().arg_true()[0]
-        raise InputError(path, "missing value", where=where(path, index), column="evaluator_id")
-    if not has_evaluators:
-        scores = scores.with_columns(evaluator_id=pl.lit(None, pl.String))
-    scores = scores.select("candidate_id", "evaluator_id", "indicator_id", "score")
-
-    bad = scores.select(
-        nan=pl.col("score").is_nan().any(),
-        inf=pl.col("score").is_infinite().any(),
-        negative=(pl.col("score") < 0).any(),
-    ).row(0, named=True)
-    for check, mask, problem in (
-        ("nan", pl.col("score").is_nan(), "is not a number (NaN)"),
-        ("inf", pl.col("score").is_infinite(), "is infinite"),
-        ("negative", pl.col("score") < 0, "is negative"),
-    ):
-        if bad[check]:
-            index = _first(scores, mask)
-            raise InputError(
-                path, f"score {problem}: {scores['score'][index]!r}", where=where(path, index), column="score"
-            )
-
-    cells = group_cells(config, candidates, indicators, scores)
-    problems = cells.select(
-        foreign=pl.col("max_points").is_null().any(),
-        above=(pl.col("max") > pl.col("max_points")).any(),
-        duplicate=(pl.col("n") > pl.col("evaluators")).any() if has_evaluators else (pl.col("n") > 1).any(),
-    ).row(0, named=True)
-    if problems["foreign"]:
-        cell = cells.filter(pl.col("max_points").is_null()).row(0, named=True)
-        index = _first(scores, _at(cell))
-        raise InputError(
-            path,
-            f"indicator {cell['indicator_id']!r} is not in the {cell['indicator_set']!r} set of candidate "
-            f"{cell['candidate_id']!r}",
-            where=where(path, index),
-            column="indicator_id",
-        )
-    if problems["above"]:
-        cell = cells.filter(pl.col("max") > pl.col("max_points")).row(0, named=True)
-        index = _first(scores, _at(cell) & (pl.col("score") > cell["max_points"]))
-        raise InputError(
-            path,
-            f"score {scores['score'][index]:g} is above the maximum {cell['max_points']:g} of indicator "
-            f"{cell['indicator_id']!r}",
-            where=where(path, index),
-            column="score",
-        )
-    if problems["duplicate"]:
-        keys = ["candidate_id", "evaluator_id", "indicator_id"]
-        indexed = scores.with_row_index("_i")
-        second = indexed.filter(~pl.struct(keys).is_first_distinct()).row(0, named=True)
-        first = indexed.filter(pl.all_horizontal(pl.col(k).eq_missing(second[k]) for k in keys)).row(0, named=True)
-        who = f" by evaluator {first['evaluator_id']!r}" if has_evaluators else ""
-        raise InputError(
-            path,
-            f"duplicate score of candidate {first['candidate_id']!r}{who} on indicator {first['indicator_id']!r} "
-            f"(first at {where(path, first['_i'])})",
-            where=where(path, second["_i"]),
-        )
-    conflicts = _load_conflicts(config, candidates, frames.get("conflicts"))
-    left_out = scores.head(0).select("candidate_id", "evaluator_id", "indicator_id")
-    if conflicts is not None and has_evaluators:
-        # A declared conflict of interest: that evaluator's scores for that candidate do not count.
-        pairs = conflicts.with_columns(
-            pl.col("candidate_id").cast(lookups["candidate_id"].dtype), pl.col("evaluator_id").cast(pl.Categorical)
-        )
-        left_out = scores.join(pairs, on=["candidate_id", "evaluator_id"], how="semi").select(
-            "candidate_id", "evaluator_id", "indicator_id"
-        )
-        if left_out.height:
-            scores = scores.join(pairs, on=["candidate_id", "evaluator_id"], how="anti")
-            cells = group_cells(config, candidates, indicators, scores)
-    return ContestData(
-        config=config,
-        candidates=candidates,
-        indicators=indicators,
-        scores=scores,
-        cells=cells.drop("evaluators"),
-        has_evaluators=has_evaluators,
-        conflicts=conflicts,
-        left_out=left_out,
-    )
-
-
-def _enum_ids(dtype: pl.DataType) -> pl.Series:
-    """The ids of a checked table's id column (an ``Enum``: ``Lookup.dtype``), in code order."""
-    if not isinstance(dtype, pl.Enum):
-        raise TypeError(f"an id column must be an Enum, not {dtype}")
-    return dtype.categories
-
-
-def cell_key(schema: pl.Schema) -> pl.Expr:
-    """One integer per (candidate, indicator) from the two ids' Enum codes (of a frame with
-    this schema): grouping or joining 6.7 million rows by one integer is a third cheaper than
-    by the pair. ``key // n`` and ``key % n`` (n: the indicator Enum's size) give the codes back."""
-    n_indicators = len(_enum_ids(schema["indicator_id"]))
-    return pl.col("candidate_id").to_physical().cast(pl.UInt32) * n_indicators + pl.col(
-        "indicator_id"
-    ).to_physical().cast(pl.UInt32)
-
-
-def group_cells(
-    config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame, scores: pl.DataFrame
-) -> pl.DataFrame:
-    """One row per scored (candidate, indicator) of a checked score sheet: n, distinct
-    evaluators, sum, min, max, with the candidate's indicator set and the indicator's area and
-    maximum. The one place scores become cells (the loader, and the analysis's variants)."""
-    candidate_dtype, indicator_dtype = scores.schema["candidate_id"], scores.schema["indicator_id"]
-    sets = candidates.select(
-        pl.col("candidate_id").cast(candidate_dtype),
-        pl.col("category").replace_strict({c.id: c.indicator_set for c in config.categories}).alias("indicator_set"),
-    )
-    points = indicators.select("indicator_set", pl.col("indicator_id").cast(indicator_dtype), "area_id", "max_points")
-    n_indicators = len(_enum_ids(indicator_dtype))
-    candidate_ids = pl.Series(_enum_ids(candidate_dtype), dtype=candidate_dtype)
-    indicator_ids = pl.Series(_enum_ids(indicator_dtype), dtype=indicator_dtype)
-    cells = (
-        scores.lazy()
-        .group_by(cell_key(scores.schema).alias("_cell"))
-        .agg(
-            n=pl.len(),
-            evaluators=pl.col("evaluator_id").n_unique(),
-            sum=pl.col("score").sum(),
-            min=pl.col("score").min(),
-            max=pl.col("score").max(),
-        )
-        .select(
-            pl.lit(candidate_ids).gather(pl.col("_cell") // n_indicators).alias("candidate_id"),
-            pl.lit(indicator_ids).gather(pl.col("_cell") % n_indicators).alias("indicator_id"),
-            pl.exclude("_cell"),
-        )
-        .join(sets.lazy(), on="candidate_id", how="left")
-        .join(points.lazy(), on=["indicator_set", "indicator_id"], how="left")
-        .collect()
-    )
-    return cells
-
-
-def _at(cell: dict[str, Any]) -> pl.Expr:
-    at: pl.Expr = (pl.col("candidate_id") == cell["candidate_id"]) & (pl.col("indicator_id") == cell["indicator_id"])
-    return at
-
-
-def _first(frame: pl.DataFrame, mask: pl.Expr) -> int:
+def first_index(frame: pl.DataFrame, mask: pl.Expr) -> int:
     """The index of the first row ``mask`` selects (there is one)."""
     index: int = frame.select(mask.arg_true().first()).item()
     return index
-
-
-def _load_indicators(config: Config, given: pl.DataFrame | None) -> pl.DataFrame:
-    path = config.contest.indicators
-    frame = read_table(path, INDICATORS, frame=given)
-    for column in INDICATORS.optional:
-        if column not in frame.columns:
-            frame = frame.with_columns(pl.lit(None, pl.String).alias(column))
-    bad = frame.select((~pl.col("max_points").is_finite() | (pl.col("max_points") <= 0)).arg_true().first()).item()
-    if bad is not None:
-        raise InputError(
-            path,
-            f"max_points must be a positive number, not {frame['max_points'][bad]!r}",
-            where=where(path, bad),
-            column="max_points",
-        )
-    dup = frame.select(
-        pl.struct("indicator_set", "indicator_id").is_duplicated().arg_true().get(1, null_on_oob=True)
-    ).item()
-    if dup is not None:
-        raise InputError(
-            path,
-            f"indicator {frame['indicator_id'][dup]!r} appears twice in set {frame['indicator_set'][dup]!r}",
-            where=where(path, dup),
-            column="indicator_id",
-        )
-    # An area belongs to one set under one label; a mismatch is a typo that would split it.
-    areas = frame.group_by("indicator_set", "area_id").agg(pl.col("area_label").drop_nulls().n_unique().alias("labels"))
-    split = areas.filter(pl.col("labels") > 1)
-    if split.height:
-        mixed = split.row(0, named=True)
-        raise InputError(
-            path,
-            f"area {mixed['area_id']!r} of set {mixed['indicator_set']!r} has different area_label values",
-            column="area_label",
-        )
-    sets = set(frame["indicator_set"].to_list())
-    for category in config.categories:
-        if category.indicator_set not in sets:
-            raise InputError(
-                config.path,
-                f"indicator_set {category.indicator_set!r} has no indicators in {path.name}",
-                where=f"key [[categories]] {category.id!r} indicator_set",
-            )
-        set_areas = set(frame.filter(pl.col("indicator_set") == category.indicator_set)["area_id"].to_list())
-        for area in category.tie_break:
-            if area not in set_areas:
-                raise InputError(
-                    config.path,
-                    f"tie-break area {area!r} is not an area of set {category.indicator_set!r} "
-                    f"(its areas: {', '.join(sorted(set_areas))})",
-                    where=f"key [[categories]] {category.id!r} tie_break",
-                )
-    return frame.select("indicator_set", "indicator_id", "area_id", "max_points", "label", "area_label")
-
-
-def _load_conflicts(config: Config, candidates: pl.DataFrame, given: pl.DataFrame | None) -> pl.DataFrame | None:
-    path = config.contest.conflicts
-    if path is None:
-        return None
-    frame = read_table(path, CONFLICTS, frame=given)
-    known = candidates["candidate_id"]
-    unknown = frame.select((~pl.col("candidate_id").is_in(known.implode())).arg_true().first()).item()
-    if unknown is not None:
-        raise InputError(
-            path,
-            f"unknown candidate {frame['candidate_id'][unknown]!r} (not in {config.contest.candidates.name})",
-            where=where(path, unknown),
-            column="candidate_id",
-        )
-    return frame.unique(maintain_order=True)
-
-
-def _load_candidates(config: Config, given: pl.DataFrame | None) -> pl.DataFrame:
-    path = config.contest.candidates
-    frame = read_table(path, CANDIDATES, frame=given)
-    dup = frame.select(pl.col("candidate_id").is_duplicated().arg_true().get(1, null_on_oob=True)).item()
-    if dup is not None:
-        raise InputError(
-            path,
-            f"candidate {frame['candidate_id'][dup]!r} appears twice",
-            where=where(path, dup),
-            column="candidate_id",
-        )
-    known = [c.id for c in config.categories]
-    unknown = frame.select((~pl.col("category").is_in(known)).arg_true().first()).item()
-    if unknown is not None:
-        raise InputError(
-            path,
-            f"unknown category {frame['category'][unknown]!r} (the config has: {', '.join(known)})",
-            where=where(path, unknown),
-            column="category",
-        )
-    return frame
 
 
 def file_digest(path: Path) -> str:

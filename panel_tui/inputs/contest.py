@@ -1,0 +1,309 @@
+"""The contest's inputs, loaded and checked against each other (the README's "The contest files").
+
+``load_contest`` reads the candidates, the indicators, the score sheet and the declared
+conflicts of interest (``inputs.read`` reads and checks each file on its own), checks them
+against each other (every id known, no score above its indicator's maximum, no score given
+twice) and groups the scores into cells (``inputs.cells``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import polars as pl
+
+from panel_tui.config import Config
+from panel_tui.errors import InputError
+from panel_tui.inputs.cells import group_cells
+from panel_tui.inputs.read import Lookup, TableSpec, first_index, read_table, where
+
+# What each of the contest's files holds.
+CANDIDATES = TableSpec(
+    "candidates", ("candidate_id", "name", "category"), keep_extra=True, ids=("candidate_id", "category")
+)
+INDICATORS = TableSpec(
+    "indicators",
+    ("indicator_set", "indicator_id", "area_id", "max_points"),
+    optional=("label", "area_label"),
+    numeric=("max_points",),
+    ids=("indicator_set", "indicator_id", "area_id"),
+)
+CONFLICTS = TableSpec("conflicts", ("evaluator_id", "candidate_id"), ids=("evaluator_id", "candidate_id"))
+SCORES = TableSpec(
+    "scores",
+    ("candidate_id", "indicator_id", "score"),
+    optional=("evaluator_id",),
+    numeric=("score",),
+    categorical=("evaluator_id",),
+    ids=("candidate_id", "indicator_id", "evaluator_id"),
+)
+SCORE_KEY = ("candidate_id", "evaluator_id", "indicator_id")  # one score per (candidate, evaluator, indicator)
+
+
+@dataclass(frozen=True)
+class ContestData:
+    """The contest's inputs, loaded and checked against each other.
+
+    ``cells`` has one row per scored (candidate, indicator): how many evaluators scored it
+    and the sum, minimum and maximum of their scores, with the candidate's category and the
+    indicator's area and maximum. The engine consolidates from it.
+    """
+
+    config: Config
+    candidates: pl.DataFrame
+    indicators: pl.DataFrame
+    scores: pl.DataFrame
+    cells: pl.DataFrame
+    has_evaluators: bool
+    conflicts: pl.DataFrame | None = None  # declared (evaluator_id, candidate_id) pairs
+    left_out: pl.DataFrame | None = None  # the scores those conflicts took out of consolidation
+
+    @property
+    def extra_columns(self) -> tuple[str, ...]:
+        return tuple(c for c in self.candidates.columns if c not in CANDIDATES.required)
+
+    @property
+    def evaluator_ids(self) -> tuple[str, ...]:
+        if not self.has_evaluators:
+            return ()
+        return tuple(self.scores["evaluator_id"].unique().sort().to_list())
+
+
+def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None) -> ContestData:
+    """Load and cross-check candidates, indicators and scores; raise ``InputError`` on any defect.
+
+    ``frames`` ({"candidates": ..., "indicators": ..., "scores": ...}) stands in for the
+    files: the same checks run on them, with the config's file names in the messages.
+    """
+    frames = frames or {}
+    path = config.contest.scores
+    indicators = _load_indicators(config, frames.get("indicators"))
+    candidates = _load_candidates(config, frames.get("candidates"))
+    lookups = _id_lookups(config, candidates, indicators)
+    scores = read_table(path, SCORES, lookups, frames.get("scores"))
+    has_evaluators = "evaluator_id" in scores.columns
+    scores = _score_rows(path, scores, has_evaluators)
+    _check_score_values(path, scores)
+    cells = group_cells(config, candidates, indicators, scores)
+    _check_cells(path, scores, cells, has_evaluators)
+    conflicts = _load_conflicts(config, candidates, frames.get("conflicts"))
+    left_out = scores.head(0).select(SCORE_KEY)
+    if conflicts is not None and has_evaluators:
+        # A declared conflict of interest: that evaluator's scores for that candidate do not count.
+        pairs = conflicts.with_columns(
+            pl.col("candidate_id").cast(lookups["candidate_id"].dtype), pl.col("evaluator_id").cast(pl.Categorical)
+        )
+        left_out = scores.join(pairs, on=["candidate_id", "evaluator_id"], how="semi").select(SCORE_KEY)
+        if left_out.height:
+            scores = scores.join(pairs, on=["candidate_id", "evaluator_id"], how="anti")
+            cells = group_cells(config, candidates, indicators, scores)
+    return ContestData(
+        config=config,
+        candidates=candidates,
+        indicators=indicators,
+        scores=scores,
+        cells=cells.drop("evaluators"),
+        has_evaluators=has_evaluators,
+        conflicts=conflicts,
+        left_out=left_out,
+    )
+
+
+def _id_lookups(config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame) -> dict[str, Lookup]:
+    """The score sheet's id columns, each typed by the ids its own file lists."""
+    files = config.contest
+    return {
+        "candidate_id": Lookup(
+            tuple(candidates["candidate_id"].to_list()), f"candidate (not in {files.candidates.name})"
+        ),
+        "indicator_id": Lookup(
+            tuple(indicators["indicator_id"].unique(maintain_order=True).to_list()),
+            f"indicator (not in {files.indicators.name})",
+        ),
+    }
+
+
+def _score_rows(path: Path, scores: pl.DataFrame, has_evaluators: bool) -> pl.DataFrame:
+    """The score sheet's columns in the engine's order, ``evaluator_id`` complete (or all
+    missing, in a sheet that names no evaluators)."""
+    if has_evaluators and scores["evaluator_id"].null_count():
+        index = scores["evaluator_id"].is_null().arg_true()[0]
+        raise InputError(path, "missing value", where=where(path, index), column="evaluator_id")
+    if not has_evaluators:
+        scores = scores.with_columns(evaluator_id=pl.lit(None, pl.String))
+    return scores.select("candidate_id", "evaluator_id", "indicator_id", "score")
+
+
+def _check_score_values(path: Path, scores: pl.DataFrame) -> None:
+    """Refuse a score that is not a number, infinite or negative (one pass finds whether any is)."""
+    bad = scores.select(
+        nan=pl.col("score").is_nan().any(),
+        inf=pl.col("score").is_infinite().any(),
+        negative=(pl.col("score") < 0).any(),
+    ).row(0, named=True)
+    for check, mask, problem in (
+        ("nan", pl.col("score").is_nan(), "is not a number (NaN)"),
+        ("inf", pl.col("score").is_infinite(), "is infinite"),
+        ("negative", pl.col("score") < 0, "is negative"),
+    ):
+        if bad[check]:
+            index = first_index(scores, mask)
+            raise InputError(
+                path, f"score {problem}: {scores['score'][index]!r}", where=where(path, index), column="score"
+            )
+
+
+def _check_cells(path: Path, scores: pl.DataFrame, cells: pl.DataFrame, has_evaluators: bool) -> None:
+    """Refuse what only the cells show (one pass finds whether any is there): an indicator
+    outside the candidate's set, a score above its indicator's maximum, a score given twice."""
+    problems = cells.select(
+        foreign=pl.col("max_points").is_null().any(),
+        above=(pl.col("max") > pl.col("max_points")).any(),
+        duplicate=(pl.col("n") > pl.col("evaluators")).any() if has_evaluators else (pl.col("n") > 1).any(),
+    ).row(0, named=True)
+    if problems["foreign"]:
+        _refuse_foreign_indicator(path, scores, cells)
+    if problems["above"]:
+        _refuse_above_maximum(path, scores, cells)
+    if problems["duplicate"]:
+        _refuse_duplicate(path, scores, has_evaluators)
+
+
+def _refuse_foreign_indicator(path: Path, scores: pl.DataFrame, cells: pl.DataFrame) -> NoReturn:
+    cell = cells.filter(pl.col("max_points").is_null()).row(0, named=True)
+    index = first_index(scores, _at(cell))
+    raise InputError(
+        path,
+        f"indicator {cell['indicator_id']!r} is not in the {cell['indicator_set']!r} set of candidate "
+        f"{cell['candidate_id']!r}",
+        where=where(path, index),
+        column="indicator_id",
+    )
+
+
+def _refuse_above_maximum(path: Path, scores: pl.DataFrame, cells: pl.DataFrame) -> NoReturn:
+    cell = cells.filter(pl.col("max") > pl.col("max_points")).row(0, named=True)
+    index = first_index(scores, _at(cell) & (pl.col("score") > cell["max_points"]))
+    raise InputError(
+        path,
+        f"score {scores['score'][index]:g} is above the maximum {cell['max_points']:g} of indicator "
+        f"{cell['indicator_id']!r}",
+        where=where(path, index),
+        column="score",
+    )
+
+
+def _refuse_duplicate(path: Path, scores: pl.DataFrame, has_evaluators: bool) -> NoReturn:
+    """Name the second score of a (candidate, evaluator, indicator), and where the first is."""
+    keys = list(SCORE_KEY)
+    indexed = scores.with_row_index("_i")
+    second = indexed.filter(~pl.struct(keys).is_first_distinct()).row(0, named=True)
+    first = indexed.filter(pl.all_horizontal(pl.col(k).eq_missing(second[k]) for k in keys)).row(0, named=True)
+    who = f" by evaluator {first['evaluator_id']!r}" if has_evaluators else ""
+    raise InputError(
+        path,
+        f"duplicate score of candidate {first['candidate_id']!r}{who} on indicator {first['indicator_id']!r} "
+        f"(first at {where(path, first['_i'])})",
+        where=where(path, second["_i"]),
+    )
+
+
+def _at(cell: dict[str, Any]) -> pl.Expr:
+    at: pl.Expr = (pl.col("candidate_id") == cell["candidate_id"]) & (pl.col("indicator_id") == cell["indicator_id"])
+    return at
+
+
+def _load_indicators(config: Config, given: pl.DataFrame | None) -> pl.DataFrame:
+    path = config.contest.indicators
+    frame = read_table(path, INDICATORS, frame=given)
+    for column in INDICATORS.optional:
+        if column not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, pl.String).alias(column))
+    bad = frame.select((~pl.col("max_points").is_finite() | (pl.col("max_points") <= 0)).arg_true().first()).item()
+    if bad is not None:
+        raise InputError(
+            path,
+            f"max_points must be a positive number, not {frame['max_points'][bad]!r}",
+            where=where(path, bad),
+            column="max_points",
+        )
+    dup = frame.select(
+        pl.struct("indicator_set", "indicator_id").is_duplicated().arg_true().get(1, null_on_oob=True)
+    ).item()
+    if dup is not None:
+        raise InputError(
+            path,
+            f"indicator {frame['indicator_id'][dup]!r} appears twice in set {frame['indicator_set'][dup]!r}",
+            where=where(path, dup),
+            column="indicator_id",
+        )
+    # An area belongs to one set under one label; a mismatch is a typo that would split it.
+    areas = frame.group_by("indicator_set", "area_id").agg(pl.col("area_label").drop_nulls().n_unique().alias("labels"))
+    split = areas.filter(pl.col("labels") > 1)
+    if split.height:
+        mixed = split.row(0, named=True)
+        raise InputError(
+            path,
+            f"area {mixed['area_id']!r} of set {mixed['indicator_set']!r} has different area_label values",
+            column="area_label",
+        )
+    sets = set(frame["indicator_set"].to_list())
+    for category in config.categories:
+        if category.indicator_set not in sets:
+            raise InputError(
+                config.path,
+                f"indicator_set {category.indicator_set!r} has no indicators in {path.name}",
+                where=f"key [[categories]] {category.id!r} indicator_set",
+            )
+        set_areas = set(frame.filter(pl.col("indicator_set") == category.indicator_set)["area_id"].to_list())
+        for area in category.tie_break:
+            if area not in set_areas:
+                raise InputError(
+                    config.path,
+                    f"tie-break area {area!r} is not an area of set {category.indicator_set!r} "
+                    f"(its areas: {', '.join(sorted(set_areas))})",
+                    where=f"key [[categories]] {category.id!r} tie_break",
+                )
+    return frame.select("indicator_set", "indicator_id", "area_id", "max_points", "label", "area_label")
+
+
+def _load_conflicts(config: Config, candidates: pl.DataFrame, given: pl.DataFrame | None) -> pl.DataFrame | None:
+    path = config.contest.conflicts
+    if path is None:
+        return None
+    frame = read_table(path, CONFLICTS, frame=given)
+    known = candidates["candidate_id"]
+    unknown = frame.select((~pl.col("candidate_id").is_in(known.implode())).arg_true().first()).item()
+    if unknown is not None:
+        raise InputError(
+            path,
+            f"unknown candidate {frame['candidate_id'][unknown]!r} (not in {config.contest.candidates.name})",
+            where=where(path, unknown),
+            column="candidate_id",
+        )
+    return frame.unique(maintain_order=True)
+
+
+def _load_candidates(config: Config, given: pl.DataFrame | None) -> pl.DataFrame:
+    path = config.contest.candidates
+    frame = read_table(path, CANDIDATES, frame=given)
+    dup = frame.select(pl.col("candidate_id").is_duplicated().arg_true().get(1, null_on_oob=True)).item()
+    if dup is not None:
+        raise InputError(
+            path,
+            f"candidate {frame['candidate_id'][dup]!r} appears twice",
+            where=where(path, dup),
+            column="candidate_id",
+        )
+    known = [c.id for c in config.categories]
+    unknown = frame.select((~pl.col("category").is_in(known)).arg_true().first()).item()
+    if unknown is not None:
+        raise InputError(
+            path,
+            f"unknown category {frame['category'][unknown]!r} (the config has: {', '.join(known)})",
+            where=where(path, unknown),
+            column="category",
+        )
+    return frame
