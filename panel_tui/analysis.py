@@ -13,7 +13,16 @@ from typing import Literal, TypedDict
 
 import polars as pl
 
-from panel_tui.engine import SCENARIO, Decisions, Standings, candidate_sums, consolidate, consolidated_value, outcomes
+from panel_tui.engine import (
+    SCENARIO,
+    CandidateSums,
+    Decisions,
+    Standings,
+    candidate_sums,
+    consolidate,
+    consolidated_value,
+    outcomes,
+)
 from panel_tui.inputs.cells import cell_key, group_cells
 from panel_tui.inputs.contest import ContestData
 
@@ -123,9 +132,7 @@ def _left_out(data: ContestData, first: int) -> pl.DataFrame:
     )
 
 
-def _leave_one_out(
-    data: ContestData, cells: pl.DataFrame, totals: pl.DataFrame, subtotals: pl.DataFrame, first: int
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _leave_one_out(data: ContestData, cells: pl.DataFrame, sums: CandidateSums, first: int) -> CandidateSums:
     """Totals and subtotals with each evaluator left out in turn (scenario ``first`` + i for
     the i-th of ``data.evaluator_ids``), from the cells rather than by regrouping the sheet
     once per evaluator.
@@ -191,7 +198,7 @@ def _leave_one_out(
     per_candidate = changes.group_by(SCENARIO, "candidate_id").agg(pl.col("change").sum(), pl.col("lost").sum())
     every = scenario.select(SCENARIO)
     loo_totals = (
-        every.join(totals.drop(SCENARIO), how="cross")
+        every.join(sums.totals.drop(SCENARIO), how="cross")
         .join(per_candidate, on=[SCENARIO, "candidate_id"], how="left")
         .select(
             SCENARIO,
@@ -201,11 +208,11 @@ def _leave_one_out(
         )
     )
     loo_subtotals = (
-        every.join(subtotals.drop(SCENARIO), how="cross")
+        every.join(sums.subtotals.drop(SCENARIO), how="cross")
         .join(changes, on=[SCENARIO, "candidate_id", "area_id"], how="left")
         .select(SCENARIO, "candidate_id", "area_id", sub=pl.col("sub") - pl.col("change").fill_null(0.0))
     )
-    return loo_totals, loo_subtotals
+    return CandidateSums(totals=loo_totals, subtotals=loo_subtotals)
 
 
 def robustness(data: ContestData, decisions: Decisions = Decisions()) -> dict[str, Robustness]:
@@ -218,21 +225,15 @@ def robustness(data: ContestData, decisions: Decisions = Decisions()) -> dict[st
     leave-one-out scenarios come from the cells (``_leave_one_out``), not from regrouping
     the score sheet once per evaluator."""
     cells = consolidate(data)
-    totals, subtotals = candidate_sums(cells, 0)
-    parts = [(totals, subtotals)]
+    as_is = candidate_sums(cells, 0)
+    parts = [as_is]
     for i, method in enumerate(ALTERNATIVES, 1):
         parts.append(candidate_sums(_method_cells(data, method), i))
     evaluators = data.evaluator_ids
     first = len(ALTERNATIVES) + 1
     if evaluators:
-        parts.append(_leave_one_out(data, cells, totals, subtotals, first))
-    result = outcomes(
-        data,
-        pl.concat([t for t, _ in parts], how="vertical_relaxed"),
-        pl.concat([s for _, s in parts], how="vertical_relaxed"),
-        decisions,
-        first + len(evaluators),
-    )
+        parts.append(_leave_one_out(data, cells, as_is, first))
+    result = outcomes(data, CandidateSums.concat(parts), decisions, first + len(evaluators))
     base = result.filter(pl.col(SCENARIO) == 0).select("candidate_id", rank_now="rank", certified_now="certified")
     left_out = (
         result.filter(pl.col(SCENARIO) >= first)
@@ -253,13 +254,13 @@ def robustness(data: ContestData, decisions: Decisions = Decisions()) -> dict[st
     )
     rows = base.join(by_method, on="candidate_id", how="left").join(left_out, on="candidate_id", how="left")
     analysis: dict[str, Robustness] = {}
-    for cid, _rank_now, certified_now, ranks, certified, swing, flips in rows.iter_rows():
-        flips = flips or []
-        changed = any(c != certified_now for c in certified) or bool(flips)
-        analysis[cid] = {
-            "ranks": dict(zip(ALTERNATIVES, ranks, strict=False)),
-            "certified": dict(zip(ALTERNATIVES, certified, strict=False)),
-            "leave_one_out": {"max_rank_swing": swing or 0, "certification_flips_without": flips},
+    for row in rows.iter_rows(named=True):
+        flips = row["flips"] or []
+        changed = any(c != row["certified_now"] for c in row["certified"]) or bool(flips)
+        analysis[row["candidate_id"]] = {
+            "ranks": dict(zip(ALTERNATIVES, row["rank"], strict=False)),
+            "certified": dict(zip(ALTERNATIVES, row["certified"], strict=False)),
+            "leave_one_out": {"max_rank_swing": row["swing"] or 0, "certification_flips_without": flips},
             "verdict": "fragile" if changed else "stable",
         }
     return analysis

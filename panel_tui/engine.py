@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import polars as pl
 
@@ -89,6 +89,14 @@ class Leaderboard:
 
 
 @dataclass(frozen=True)
+class UnresolvedTie:
+    """A tie the panel must decide before the lock: at rank 1, or across the cap."""
+
+    category: str
+    candidate_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Standings:
     """The engine's result for the whole contest."""
 
@@ -103,8 +111,9 @@ class Standings:
         raise KeyError(category_id)
 
     @property
-    def unresolved_ties(self) -> list[tuple[str, tuple[str, ...]]]:
-        return [(b.category.id, group) for b in self.boards for group in b.unresolved_ties]
+    def unresolved_ties(self) -> list[UnresolvedTie]:
+        """Every tie the panel must still decide, board by board."""
+        return [UnresolvedTie(b.category.id, group) for b in self.boards for group in b.unresolved_ties]
 
     @property
     def pending(self) -> list[str]:
@@ -149,37 +158,37 @@ def consolidate(data: ContestData) -> pl.DataFrame:
 def standings(data: ContestData, decisions: Decisions = Decisions()) -> Standings:
     """Rank every category of the contest, with the panel's decisions applied."""
     cells = consolidate(data)
-    totals, subtotals = candidate_sums(cells)
+    rankings = _rank_scenarios(data, candidate_sums(cells), decisions, _evaluator_counts(data))
+    return Standings(config=data.config, boards=tuple(_leaderboard(r) for r in rankings), cells=cells)
+
+
+def _evaluator_counts(data: ContestData) -> pl.DataFrame:
+    """Per candidate (as plain text), how many evaluators scored it; missing when the sheet names none."""
     if data.has_evaluators:
         evaluators = data.scores.group_by("candidate_id").agg(
             evaluators=pl.col("evaluator_id").n_unique().cast(pl.Int64)
         )
     else:
         evaluators = data.scores.group_by("candidate_id").agg(evaluators=pl.lit(None, pl.Int64).first())
-    evaluators = evaluators.with_columns(pl.col("candidate_id").cast(pl.String))
-    boards = []
-    for category, areas, max_points, ranked, rest, applied, stale in _rank_scenarios(
-        data, totals, subtotals, decisions, evaluators
-    ):
-        unresolved = _groups(ranked, "unresolved", "rank")
-        tie_groups = _groups(ranked, "tie", "group")
-        columns = [*entry_columns(areas), *DECISION_COLUMNS]
-        entries = pl.concat([ranked.select(columns), rest.select(columns)], how="vertical_relaxed").with_columns(
-            pl.col("rank").cast(pl.Int64), pl.col("grade").cast(pl.Int64)
-        )
-        boards.append(
-            Leaderboard(
-                category=category,
-                max_points=max_points,
-                areas=areas,
-                entries=entries,
-                unresolved_ties=unresolved,
-                tie_groups=tie_groups,
-                applied_tie_orders=tuple(applied.get(0, {}).values()),
-                stale_tie_orders=tuple(stale.get(0, ())),
-            )
-        )
-    return Standings(config=data.config, boards=tuple(boards), cells=cells)
+    return evaluators.with_columns(pl.col("candidate_id").cast(pl.String))
+
+
+def _leaderboard(ranking: _RankedCategory) -> Leaderboard:
+    """A category's board from its ranking (scenario 0 of ``_rank_scenarios``, the only one ``standings`` asks for)."""
+    columns = [*entry_columns(ranking.areas), *DECISION_COLUMNS]
+    entries = pl.concat(
+        [ranking.ranked.select(columns), ranking.rest.select(columns)], how="vertical_relaxed"
+    ).with_columns(pl.col("rank").cast(pl.Int64), pl.col("grade").cast(pl.Int64))
+    return Leaderboard(
+        category=ranking.category,
+        max_points=ranking.max_points,
+        areas=ranking.areas,
+        entries=entries,
+        unresolved_ties=_groups(ranking.ranked, "unresolved", "rank"),
+        tie_groups=_groups(ranking.ranked, "tie", "group"),
+        applied_tie_orders=tuple(ranking.tie_orders.applied.get(0, {}).values()),
+        stale_tie_orders=tuple(ranking.tie_orders.stale.get(0, ())),
+    )
 
 
 def _groups(ranked: pl.DataFrame, flag: str, by: str) -> tuple[tuple[str, ...], ...]:
@@ -188,75 +197,87 @@ def _groups(ranked: pl.DataFrame, flag: str, by: str) -> tuple[tuple[str, ...], 
     return tuple(tuple(ids) for ids in groups["candidate_id"].to_list())
 
 
-def candidate_sums(cells: pl.DataFrame, scenario: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """From consolidated cells: per candidate its total and how many indicators are scored,
-    and per (candidate, area) its subtotal; ids as plain text, tagged with ``scenario``."""
-    tag = pl.lit(scenario, pl.Int32).alias(SCENARIO)
-    totals = cells.group_by("candidate_id").agg(total=pl.col("value").sum(), scored=pl.len())
-    subtotals = cells.group_by("candidate_id", "area_id").agg(sub=pl.col("value").sum())
-    return tuple(  # type: ignore[return-value]
-        f.select(tag, pl.col("candidate_id").cast(pl.String), pl.exclude("candidate_id")) for f in (totals, subtotals)
-    )
-
-
 SCENARIO = "scenario"
 
 
-class _Category(NamedTuple):
+@dataclass(frozen=True)
+class CandidateSums:
+    """Consolidated cells summed per candidate, in one or more scenarios (``candidate_sums``)."""
+
+    totals: pl.DataFrame  # scenario, candidate_id, total, scored (how many indicators are scored)
+    subtotals: pl.DataFrame  # scenario, candidate_id, area_id, sub
+
+    @staticmethod
+    def concat(parts: Sequence[CandidateSums]) -> CandidateSums:
+        """The scenarios of several sums as one (each part tagged with its own scenarios)."""
+        return CandidateSums(
+            totals=pl.concat([p.totals for p in parts], how="vertical_relaxed"),
+            subtotals=pl.concat([p.subtotals for p in parts], how="vertical_relaxed"),
+        )
+
+
+def candidate_sums(cells: pl.DataFrame, scenario: int = 0) -> CandidateSums:
+    """From consolidated cells: per candidate its total and how many indicators are scored,
+    and per (candidate, area) its subtotal; ids as plain text, tagged with ``scenario``."""
+    tag = pl.lit(scenario, pl.Int32).alias(SCENARIO)
+
+    def tagged(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.select(tag, pl.col("candidate_id").cast(pl.String), pl.exclude("candidate_id"))
+
+    totals = cells.group_by("candidate_id").agg(total=pl.col("value").sum(), scored=pl.len())
+    subtotals = cells.group_by("candidate_id", "area_id").agg(sub=pl.col("value").sum())
+    return CandidateSums(totals=tagged(totals), subtotals=tagged(subtotals))
+
+
+@dataclass(frozen=True)
+class _TieOrders:
+    """The panel's tie orders of one category matched to its tied groups, in each scenario."""
+
+    applied: dict[int, dict[int, TieOrder]]  # per scenario, by the tied group each one orders
+    stale: dict[int, list[TieOrder]]  # per scenario, those that order no tied group (the scores moved)
+
+
+@dataclass(frozen=True)
+class _RankedCategory:
     """One category as ``_rank_scenarios`` ranks it, every scenario at once."""
 
     category: Category
     areas: tuple[str, ...]
     max_points: float
-    ranked: pl.DataFrame
+    ranked: pl.DataFrame  # scenario, then rank order
     rest: pl.DataFrame  # pending and excluded
-    applied: dict[int, dict[int, TieOrder]]  # per scenario, the tie orders applied by tied group
-    stale: dict[int, list[TieOrder]]  # per scenario, the tie orders left stale
+    tie_orders: _TieOrders
 
 
 def outcomes(
     data: ContestData,
-    totals: pl.DataFrame,
-    subtotals: pl.DataFrame,
+    sums: CandidateSums,
     decisions: Decisions = Decisions(),
     scenarios: int = 1,
 ) -> pl.DataFrame:
     """Rank and certification of every candidate under any number of scenarios at once.
 
-    ``totals`` (scenario, candidate_id, total, scored) and ``subtotals`` (scenario,
-    candidate_id, area_id, sub), as ``candidate_sums`` makes them, may hold scenarios 0 to
-    ``scenarios`` - 1 (the robustness analysis's variants): each is ranked by the same rules and decisions as
+    ``sums``, as ``candidate_sums`` makes them, may hold scenarios 0 to ``scenarios`` - 1
+    (the robustness analysis's variants): each is ranked by the same rules and decisions as
     ``standings``, in one pass. Returns (scenario, candidate_id, rank, certified)."""
     frames = []
-    for _category, _areas, _max, ranked, rest, _applied, _stale in _rank_scenarios(
-        data, totals, subtotals, decisions, None, scenarios
-    ):
-        for frame in (ranked, rest):
+    for ranking in _rank_scenarios(data, sums, decisions, None, scenarios):
+        for frame in (ranking.ranked, ranking.rest):
             frames.append(frame.select(SCENARIO, "candidate_id", pl.col("rank").cast(pl.Int64), "certified"))
     return pl.concat(frames, how="vertical_relaxed")
 
 
 def _rank_scenarios(
     data: ContestData,
-    totals: pl.DataFrame,
-    subtotals: pl.DataFrame,
+    sums: CandidateSums,
     decisions: Decisions,
     evaluators: pl.DataFrame | None = None,
     scenarios: int = 1,
-) -> list[_Category]:
+) -> list[_RankedCategory]:
     """Per category: its areas and maximum, the ranked candidates and the rest (pending,
     excluded) of every scenario, and the panel's tie orders applied and stale per scenario."""
     config = data.config
-    decimals = config.scoring.decimals
-    excluded = {e.candidate_id: e for e in decisions.exclusions}
-    exclusions = pl.DataFrame(
-        {
-            "candidate_id": list(excluded),
-            "exclusion_code": [e.code for e in excluded.values()],
-            "exclusion_reason": [e.reason for e in excluded.values()],
-        },
-        schema={"candidate_id": pl.String, "exclusion_code": pl.String, "exclusion_reason": pl.String},
-    )
+    exclusions = _exclusions(decisions)
     if evaluators is None:
         evaluators = pl.DataFrame(schema={"candidate_id": pl.String, "evaluators": pl.Int64})
     scenario_ids = pl.DataFrame({SCENARIO: range(scenarios)}, schema={SCENARIO: pl.Int32})
@@ -267,62 +288,95 @@ def _rank_scenarios(
         # fsum and a final snap: 28 x (1000/28) is 2000, not 1999.9999999999986.
         max_points = round(math.fsum(indicators["max_points"].to_list()), 9)
         members = data.candidates.filter(pl.col("category") == category.id).select("candidate_id", "name")
-        per_area = subtotals.join(members.select("candidate_id"), on="candidate_id", how="semi").pivot(
+        per_area = sums.subtotals.join(members.select("candidate_id"), on="candidate_id", how="semi").pivot(
             on="area_id", index=[SCENARIO, "candidate_id"], values="sub", on_columns=list(areas)
         )
-        frame = (
+        joined = (
             scenario_ids.join(members, how="cross")
-            .join(totals, on=[SCENARIO, "candidate_id"], how="left")
+            .join(sums.totals, on=[SCENARIO, "candidate_id"], how="left")
             .join(per_area, on=[SCENARIO, "candidate_id"], how="left")
             .join(evaluators, on="candidate_id", how="left")
             .join(exclusions, on="candidate_id", how="left")
-            .with_columns(pl.col("total", *areas).fill_null(0.0), pl.col("scored").fill_null(0))
-            .with_columns(round_half_away(pl.col("total", *areas), decimals))
-            .with_columns(percent=round_half_away(pl.col("total") / max_points * 100, decimals))
-            .with_columns(
-                pending=pl.col("scored") < indicators.height,
-                excluded=pl.col("exclusion_code").is_not_null(),
+        )
+        frame = _scored(joined, areas, max_points, indicators.height, config.scoring.decimals)
+        ranked = _competition_ranks(frame, category)
+        tie_orders = _match_tie_orders(ranked, [t for t in decisions.tie_orders if t.category == category.id])
+        ranked = _certify(_apply_tie_orders(ranked, tie_orders), category, config.scoring)
+        result.append(
+            _RankedCategory(
+                category=category,
+                areas=areas,
+                max_points=max_points,
+                ranked=ranked,
+                rest=_set_aside(frame),
+                tie_orders=tie_orders,
             )
         )
-        tie_orders = [t for t in decisions.tie_orders if t.category == category.id]
-        ranked, applied, stale = _rank_category(frame, category, tie_orders, config.scoring)
-        rest = (
-            frame.filter(pl.col("pending") | pl.col("excluded"))
-            .with_columns(
-                rank=pl.lit(None, pl.Int64),
-                status=pl.when(pl.col("excluded")).then(pl.lit("excluded")).otherwise(pl.lit("pending")),
-                certified=pl.lit(False),
-                top=pl.lit(False),
-                tie=pl.lit(False),
-                borderline=pl.lit(False),
-                decided_by=pl.lit(None, pl.String),
-                grade=pl.lit(None, pl.Int64),
-                panel_reason=pl.lit(None, pl.String),
-            )
-            .sort(SCENARIO, pl.col("excluded"), "candidate_id")
-        )
-        result.append(_Category(category, areas, max_points, ranked, rest, applied, stale))
     return result
 
 
-def _rank_category(
-    frame: pl.DataFrame,
-    category: Category,
-    tie_orders: list[TieOrder],
-    scoring: Scoring,
-) -> tuple[pl.DataFrame, dict[int, dict[int, TieOrder]], dict[int, list[TieOrder]]]:
-    """Rank one category's scored, not excluded candidates within each scenario. Returns the
-    ranked rows (scenario, then rank order) and per scenario the tie orders applied (by tied
-    group) and those left stale."""
+def _exclusions(decisions: Decisions) -> pl.DataFrame:
+    """The panel's exclusions in force, one row per candidate (a later one replaces an earlier one)."""
+    excluded = {e.candidate_id: e for e in decisions.exclusions}
+    return pl.DataFrame(
+        {
+            "candidate_id": list(excluded),
+            "exclusion_code": [e.code for e in excluded.values()],
+            "exclusion_reason": [e.reason for e in excluded.values()],
+        },
+        schema={"candidate_id": pl.String, "exclusion_code": pl.String, "exclusion_reason": pl.String},
+    )
+
+
+def _scored(
+    frame: pl.DataFrame, areas: tuple[str, ...], max_points: float, indicators: int, decimals: int
+) -> pl.DataFrame:
+    """A category's candidates with their sums: total and area subtotals rounded (nothing
+    scored counts 0), the percent of ``max_points``, and whether each is pending (fewer than
+    ``indicators`` scored) or excluded."""
+    return (
+        frame.with_columns(pl.col("total", *areas).fill_null(0.0), pl.col("scored").fill_null(0))
+        .with_columns(round_half_away(pl.col("total", *areas), decimals))
+        .with_columns(percent=round_half_away(pl.col("total") / max_points * 100, decimals))
+        .with_columns(
+            pending=pl.col("scored") < indicators,
+            excluded=pl.col("exclusion_code").is_not_null(),
+        )
+    )
+
+
+def _set_aside(frame: pl.DataFrame) -> pl.DataFrame:
+    """The pending and excluded candidates, unranked, excluded ones last."""
+    return (
+        frame.filter(pl.col("pending") | pl.col("excluded"))
+        .with_columns(
+            rank=pl.lit(None, pl.Int64),
+            status=pl.when(pl.col("excluded")).then(pl.lit("excluded")).otherwise(pl.lit("pending")),
+            certified=pl.lit(False),
+            top=pl.lit(False),
+            tie=pl.lit(False),
+            borderline=pl.lit(False),
+            decided_by=pl.lit(None, pl.String),
+            grade=pl.lit(None, pl.Int64),
+            panel_reason=pl.lit(None, pl.String),
+        )
+        .sort(SCENARIO, pl.col("excluded"), "candidate_id")
+    )
+
+
+def _competition_ranks(frame: pl.DataFrame, category: Category) -> pl.DataFrame:
+    """The category's scored, not excluded candidates ranked within each scenario by the total,
+    then each tie-break area: ``rank`` (competition ranking: a tied group shares its best
+    position), ``group`` (equal on every key), ``tie`` and ``decided_by`` (the key that sets
+    the group apart from the one above)."""
     keys = ["total", *category.tie_break]
     ranked = frame.filter(~pl.col("pending") & ~pl.col("excluded")).sort(
         [SCENARIO, *keys, "candidate_id"], descending=[False] + [True] * len(keys) + [False]
     )
-    # Competition ranking over the sorted keys: a new group starts wherever any key changes
-    # (and at the start of each scenario).
+    # A new group starts wherever any key changes (and at the start of each scenario).
     first = (pl.col(SCENARIO) != pl.col(SCENARIO).shift(1)).fill_null(True)
     changed = {k: (pl.col(k) != pl.col(k).shift(1)).fill_null(True) | first for k in keys}
-    ranked = (
+    return (
         ranked.with_columns(
             position=pl.int_range(1, pl.len() + 1).over(SCENARIO),
             new_group=pl.any_horizontal(*changed.values()),
@@ -337,19 +391,23 @@ def _rank_category(
             decided_by=pl.col("separated_by").first().over("group"),
         )
     )
-    # Panel tie orders apply to a tied group whose members are exactly the ordered candidates.
+
+
+def _match_tie_orders(ranked: pl.DataFrame, tie_orders: list[TieOrder]) -> _TieOrders:
+    """Which of the category's tie orders apply in each scenario: one applies to a tied group
+    whose members are exactly the ordered candidates; a later one for the same group replaces
+    an earlier one; one that matches no group is stale."""
+    if not tie_orders:
+        return _TieOrders(applied={}, stale={})
     tied_sets: dict[int, dict[frozenset[str], int]] = {}
-    if tie_orders:
-        groups = (
-            ranked.filter(pl.col("tie"))
-            .group_by(SCENARIO, "group", maintain_order=True)
-            .agg(pl.col("candidate_id").sort())
-        )
-        for scenario, g, ids in groups.iter_rows():
-            tied_sets.setdefault(scenario, {})[frozenset(ids)] = g
+    groups = (
+        ranked.filter(pl.col("tie")).group_by(SCENARIO, "group", maintain_order=True).agg(pl.col("candidate_id").sort())
+    )
+    for row in groups.iter_rows(named=True):
+        tied_sets.setdefault(row[SCENARIO], {})[frozenset(row["candidate_id"])] = row["group"]
     applied: dict[int, dict[int, TieOrder]] = {}
     stale: dict[int, list[TieOrder]] = {}
-    for scenario in ranked[SCENARIO].unique().to_list() if tie_orders else ():
+    for scenario in ranked[SCENARIO].unique().to_list():
         here: dict[int, TieOrder] = {}
         for order in tie_orders:  # later decisions for the same group replace earlier ones
             group = tied_sets.get(scenario, {}).get(frozenset(order.order))
@@ -359,19 +417,24 @@ def _rank_category(
                 here[group] = order
         applied[scenario] = here
         stale[scenario] = [o for o in stale.get(scenario, []) if o not in here.values()]
-    rows = [
-        (g, cid, i, o.reason) for here in applied.values() for g, o in here.items() for i, cid in enumerate(o.order)
-    ]
+    return _TieOrders(applied=applied, stale=stale)
+
+
+def _apply_tie_orders(ranked: pl.DataFrame, tie_orders: _TieOrders) -> pl.DataFrame:
+    """The ranking with the panel's applied orders: each ordered candidate one place further
+    down per candidate before it in the order, ``decided_by`` "panel" (and none left on an
+    undecided tie or at rank 1), rows in (scenario, rank) order."""
     panel = pl.DataFrame(
-        {
-            "group": [r[0] for r in rows],
-            "candidate_id": [r[1] for r in rows],
-            "panel_position": [r[2] for r in rows],
-            "panel_reason": [r[3] for r in rows],
-        },
+        [
+            (group, cid, position, order.reason)
+            for here in tie_orders.applied.values()
+            for group, order in here.items()
+            for position, cid in enumerate(order.order)
+        ],
         schema={"group": pl.UInt32, "candidate_id": pl.String, "panel_position": pl.Int64, "panel_reason": pl.String},
+        orient="row",
     )
-    ranked = (
+    return (
         ranked.join(
             panel.with_columns(pl.col("group").cast(ranked.schema["group"])), on=["group", "candidate_id"], how="left"
         )
@@ -386,11 +449,17 @@ def _rank_category(
         )
         .sort(SCENARIO, "rank", "candidate_id")
     )
+
+
+def _certify(ranked: pl.DataFrame, category: Category, scoring: Scoring) -> pl.DataFrame:
+    """Status, certification, top, borderline and grade of the ranked candidates: certified
+    at or above the threshold within the cap; a tie across the cap (or at rank 1) is unresolved
+    until the panel orders it, and one across the cap leaves its members undecided."""
     cap = category.max_certified
     eligible = pl.col("percent") >= category.threshold
     size = pl.len().over(SCENARIO, "rank")  # after panel orders, only undecided ties still share a rank
     straddles = pl.lit(cap > 0) & eligible & (pl.col("rank") <= cap) & (pl.col("rank") + size - 1 > cap)
-    ranked = (
+    return (
         ranked.with_columns(
             unresolved=(size > 1) & ((pl.col("rank") == 1) | straddles),
             undecided=(size > 1) & straddles,
@@ -411,7 +480,6 @@ def _rank_category(
             grade=_grade(category),
         )
     )
-    return ranked, applied, stale
 
 
 def _within_margin(percent: pl.Expr, threshold: float, margin: float) -> pl.Expr:

@@ -630,8 +630,8 @@ class Meeting:
             f"pending: {cid} {names[cid]} (wait for its scores, or exclude it if it withdrew)" for cid in result.pending
         ]
         found += [
-            f"unresolved tie in {category}: {', '.join(group)} (record the panel's order)"
-            for category, group in result.unresolved_ties
+            f"unresolved tie in {tie.category}: {', '.join(tie.candidate_ids)} (record the panel's order)"
+            for tie in result.unresolved_ties
         ]
         return found
 
