@@ -28,6 +28,7 @@ import pwd
 import resource
 import sqlite3
 import stat
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -267,6 +268,9 @@ class Journal:
         self.writable = writable
         self.signers = signers  # an allowed-signers file: every event is signed
         self._conn: sqlite3.Connection | None = None
+        # One connection, used by one thread at a time: the console reads the session in a
+        # worker thread and writes it from the UI thread.
+        self._lock = threading.RLock()
 
     # -- opening ----------------------------------------------------------------------
     def _shared_folder(self) -> bool:
@@ -397,9 +401,10 @@ class Journal:
                 os.close(fd)
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     def __enter__(self) -> Journal:
         return self
@@ -426,6 +431,10 @@ class Journal:
         return (rows[0][0], rows[0][1]) if rows else (0, GENESIS)
 
     def _read(self, sql: str) -> list[RawRow]:
+        with self._lock:
+            return self._read_unlocked(sql)
+
+    def _read_unlocked(self, sql: str) -> list[RawRow]:
         try:
             if getattr(self, "_read_only", False):
                 self.close()  # a read-only account's connection is chosen afresh at each read
@@ -447,6 +456,19 @@ class Journal:
 
     # -- writing ----------------------------------------------------------------------
     def append(
+        self,
+        kind: str,
+        author: str,
+        payload: dict[str, Any],
+        *,
+        guard: Callable[[list[Event]], object] | None = None,
+        opening: dict[str, Any] | None = None,
+    ) -> Event:
+        """Append one event, durably, chained to the last one (``_append``), one thread at a time."""
+        with self._lock:
+            return self._append(kind, author, payload, guard=guard, opening=opening)
+
+    def _append(
         self,
         kind: str,
         author: str,

@@ -24,6 +24,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.markup import escape as escape_markup
 from textual.message import Message
 from textual.notifications import SeverityLevel
@@ -139,7 +140,7 @@ class PanelApp(App):
         super().__init__()
         self.clock = clock
         self.meeting = meeting  # writes, on the UI thread
-        self.reader = reader  # reloads, in the worker thread (its own SQLite connection)
+        self.reader = reader  # reloads, in the worker thread (its own SQLite connection); the UI thread uses meeting
         self.display_mode = display
         self.exports = exports or Path.cwd() / "exports"
         self.snapshot: Snapshot | None = None
@@ -260,7 +261,7 @@ class PanelApp(App):
             banner.update(plain(f"Something went wrong showing {what}; the meeting can go on.{where}"))
             banner.remove_class("hidden")
             self.set_timer(60, lambda: banner.add_class("hidden"))
-        except Exception:
+        except NoMatches:
             pass  # the base screen itself is gone: nothing more to show it on
 
     def _close_failed_screen(self) -> None:
@@ -818,7 +819,7 @@ class PanelApp(App):
             self.notify("Exports come only from the locked final list.", severity="warning")
             return
         try:
-            lock = self.reader.exportable()  # the journal as it is now, checked whole
+            lock = self.meeting.exportable()  # the journal as it is now, checked whole (the reader is the worker's)
             path = export(lock, fmt, self.exports, self.meeting.config.contest.id)
         except PanelError as exc:
             self.notify(str(exc), severity="error")

@@ -5,6 +5,9 @@ Textual-free, but it belongs to the console: the command line never polls.
 
 from __future__ import annotations
 
+import sqlite3
+
+from panel_tui.errors import PanelError
 from panel_tui.meeting import Meeting
 from panel_tui.session import Journal
 
@@ -40,7 +43,11 @@ class ChangeWatch:
             return (0, "")
         try:
             return journal.head()
-        except Exception:  # a database being created by another process: look again next time
+        except (
+            PanelError,
+            sqlite3.Error,
+            OSError,
+        ):  # a database being created by another process: look again next time
             return (-1, "")
 
     def poll(self) -> tuple[bool, bool]:
