@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from panel_tui.errors import PanelError, UsageError
-from panel_tui.vocabulary import ExclusionCode, ExportFormat
+from panel_tui.vocabulary import EventKind, ExclusionCode, ExportFormat, Role
 
 
 class _Parser(argparse.ArgumentParser):
@@ -279,14 +279,14 @@ def cmd_log(args: argparse.Namespace) -> int:
         p = e.payload
         if e.seq in state.untrusted:
             what = f"does not count: {state.untrusted[e.seq]}; as stored: {e.payload_text[:300]}"
-        elif e.kind == "note":
+        elif e.kind == EventKind.NOTE:
             about = p.get("candidate_id") or p.get("category") or "meeting"
             what = f"[{about}] {p['text']}"
-        elif e.kind == "focus":
+        elif e.kind == EventKind.FOCUS:
             what = p.get("candidate_id") or "(nobody)"
-        elif e.kind in ("tie_order", "exclusion"):
+        elif e.kind in (EventKind.TIE_ORDER, EventKind.EXCLUSION):
             what = decision_text(e.kind, p)
-        elif e.kind == "lock_proposed":
+        elif e.kind == EventKind.LOCK_PROPOSED:
             what = f"list digest {str(p.get('digest'))[:16]}"
         elif lock is not None and lock.confirmation is not None and e.seq == lock.confirmation.seq:
             what = f"fingerprint {lock.fingerprint}"
@@ -438,13 +438,13 @@ def _access_summary(args: argparse.Namespace, config) -> tuple[list[str], list[s
         if readable and not problem:
             ok.append(f"session {path}: {who} ({role}) can read and write it")
         elif readable:
-            (ok if role == "viewer" else warn).append(
+            (ok if role == Role.VIEWER else warn).append(
                 f"session {path}: {who} ({role}) can read it, not write it: {problem}"
             )
         else:
             warn.append(f"session {path}: {who} ({role}) cannot read it (ask for read permission; see the README)")
     elif problem:
-        (ok if role == "viewer" else warn).append(
+        (ok if role == Role.VIEWER else warn).append(
             f"session {path}: not started yet, and {who} ({role}) cannot create it: {problem}"
         )
     else:
@@ -457,7 +457,7 @@ def _access_summary(args: argparse.Namespace, config) -> tuple[list[str], list[s
 
         signers = AllowedSigners.load(config.contest.signers)
         status = signing_status(who, signers)
-        (ok if " can sign" in status or role == "viewer" else warn).append(f"signed journal: {status}")
+        (ok if " can sign" in status or role == Role.VIEWER else warn).append(f"signed journal: {status}")
         # Check that the keys listed for you are yours: a key you do not know could sign as you.
         keys = [k.fingerprint for k in signers.keys_for(who)]
         if keys:
@@ -474,7 +474,7 @@ def cmd_session_init(args: argparse.Namespace) -> int:
     from panel_tui.errors import Refused
 
     meeting = _meeting(args)
-    if meeting.role != "secretary":
+    if meeting.role != Role.SECRETARY:
         raise Refused(f"the secretary creates the session; account {meeting.who!r} is a {meeting.role}")
     path = meeting.journal.path
     existed = path.exists()

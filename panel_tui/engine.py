@@ -117,7 +117,9 @@ class Standings:
 
     @property
     def pending(self) -> list[str]:
-        return [cid for b in self.boards for cid in b.entries.filter(pl.col("status") == "pending")["candidate_id"]]
+        return [
+            cid for b in self.boards for cid in b.entries.filter(pl.col("status") == Status.PENDING)["candidate_id"]
+        ]
 
 
 def round_half_away(expr: pl.Expr, decimals: int) -> pl.Expr:
@@ -351,7 +353,7 @@ def _set_aside(frame: pl.DataFrame) -> pl.DataFrame:
         frame.filter(pl.col("pending") | pl.col("excluded"))
         .with_columns(
             rank=pl.lit(None, pl.Int64),
-            status=pl.when(pl.col("excluded")).then(pl.lit("excluded")).otherwise(pl.lit("pending")),
+            status=pl.when(pl.col("excluded")).then(pl.lit(Status.EXCLUDED)).otherwise(pl.lit(Status.PENDING)),
             certified=pl.lit(False),
             top=pl.lit(False),
             tie=pl.lit(False),
@@ -472,10 +474,10 @@ def _certify(ranked: pl.DataFrame, category: Category, scoring: Scoring) -> pl.D
         )
         .with_columns(
             status=pl.when(pl.col("undecided"))
-            .then(pl.lit("undecided"))
+            .then(pl.lit(Status.UNDECIDED))
             .when(pl.col("certified"))
-            .then(pl.lit("certified"))
-            .otherwise(pl.lit("not_certified")),
+            .then(pl.lit(Status.CERTIFIED))
+            .otherwise(pl.lit(Status.NOT_CERTIFIED)),
             borderline=_within_margin(pl.col("percent"), category.threshold, scoring.review_margin),
             grade=_grade(category),
         )

@@ -97,12 +97,12 @@ def _umask() -> int:
 
 
 def _write(receipt: LockReceipt, fmt: str, path: Path) -> None:
-    if fmt == "csv":
+    if fmt == ExportFormat.CSV:
         # UTF-8 with BOM so Excel opens Hangul names correctly.
         path.write_bytes(b"\xef\xbb\xbf" + inert_columns(_frame(receipt)).write_csv().encode("utf-8"))
-    elif fmt == "xlsx":
+    elif fmt == ExportFormat.XLSX:
         _write_xlsx(receipt, path)
-    elif fmt == "json":
+    elif fmt == ExportFormat.JSON:
         doc = {
             **receipt.final,
             "fingerprint": receipt.fingerprint,
@@ -114,7 +114,7 @@ def _write(receipt: LockReceipt, fmt: str, path: Path) -> None:
             "confirmed_at": receipt.confirmation.at if receipt.confirmation else None,
         }
         path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    elif fmt == "md":
+    elif fmt == ExportFormat.MD:
         path.write_text(markdown(receipt), encoding="utf-8")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +44,7 @@ from panel_tui.session import (
     require,
     role_of,
 )
+from panel_tui.vocabulary import EventKind, Status
 
 START = "list_at_start"  # in the session's first event: the final list as the meeting found it
 SIGNERS_AT_START = "signers_sha256_at_start"  # in the first event of a signed journal
@@ -124,11 +125,11 @@ class SessionState:
     def decisions(self) -> Decisions:
         ties, exclusions = [], []
         for e in self.counted:
-            if e.kind == "tie_order":
+            if e.kind == EventKind.TIE_ORDER:
                 ties.append(
                     TieOrder(e.payload["category"], tuple(e.payload["order"]), e.payload["reason"], e.author, e.seq)
                 )
-            elif e.kind == "exclusion":
+            elif e.kind == EventKind.EXCLUSION:
                 exclusions.append(
                     Exclusion(e.payload["candidate_id"], e.payload["code"], e.payload["reason"], e.author, e.seq)
                 )
@@ -136,12 +137,12 @@ class SessionState:
 
     @property
     def notes(self) -> tuple[Event, ...]:
-        return tuple(e for e in self.counted if e.kind == "note")
+        return tuple(e for e in self.counted if e.kind == EventKind.NOTE)
 
     @property
     def focus(self) -> str | None:
         for e in reversed(self.counted):
-            if e.kind == "focus":
+            if e.kind == EventKind.FOCUS:
                 return e.payload.get("candidate_id")
         return None
 
@@ -149,9 +150,9 @@ class SessionState:
     def proposal(self) -> Event | None:
         """The latest lock proposal, if no decision was recorded after it."""
         for e in reversed(self.counted):
-            if e.kind in ("tie_order", "exclusion"):
+            if e.kind in (EventKind.TIE_ORDER, EventKind.EXCLUSION):
                 return None
-            if e.kind == "lock_proposed":
+            if e.kind == EventKind.LOCK_PROPOSED:
                 return e
         return None
 
@@ -159,7 +160,7 @@ class SessionState:
     def lock(self) -> LockReceipt | None:
         """The confirmed lock, if any: after it the session is read-only."""
         for e in self.counted:
-            if e.kind == "lock_confirmed":
+            if e.kind == EventKind.LOCK_CONFIRMED:
                 proposal = next((p for p in self.events if p.seq == e.payload.get("proposal")), None)
                 if proposal is not None and proposal.seq in self.untrusted:
                     continue
@@ -178,7 +179,7 @@ def decision_text(kind: str, decision: Mapping[str, Any]) -> str:
     """A panel decision in words, the one wording every output uses: "tie order in service:
     S01 > S02: <reason>" or "C24 excluded (withdrawn): <reason>". ``decision`` is an event's
     payload or a final list's decision."""
-    if kind == "tie_order":
+    if kind == EventKind.TIE_ORDER:
         where = f" in {decision['category']}" if decision.get("category") else ""
         return f"tie order{where}: {' > '.join(decision['order'])}: {decision['reason']}"
     return f"{decision['candidate_id']} excluded ({decision['code']}): {decision['reason']}"
@@ -190,12 +191,12 @@ def final_list(result: Standings) -> dict[str, Any]:
     for category in doc["categories"]:
         board = result.board(category["id"])
         decisions = [
-            {"kind": "tie_order", "order": list(t.order), "reason": t.reason, "by": t.by, "event": t.seq}
+            {"kind": EventKind.TIE_ORDER, "order": list(t.order), "reason": t.reason, "by": t.by, "event": t.seq}
             for t in board.applied_tie_orders
         ]
-        excluded = board.entries.filter(pl.col("status") == "excluded")
+        excluded = board.entries.filter(pl.col("status") == Status.EXCLUDED)
         decisions += [
-            {"kind": "exclusion", "candidate_id": cid, "code": code, "reason": reason}
+            {"kind": EventKind.EXCLUSION, "candidate_id": cid, "code": code, "reason": reason}
             for cid, code, reason in excluded.select("candidate_id", "exclusion_code", "exclusion_reason").iter_rows()
         ]
         category["decisions"] = decisions
@@ -247,10 +248,10 @@ def final_standings(final: dict[str, Any], config: Config, live: Standings | Non
         orders = tuple(
             TieOrder(doc["id"], tuple(d["order"]), d["reason"], d.get("by", ""), d.get("event", 0))
             for d in decisions
-            if d["kind"] == "tie_order"
+            if d["kind"] == EventKind.TIE_ORDER
         )
         excluded = pl.DataFrame(
-            [(d["candidate_id"], d["code"], d["reason"]) for d in decisions if d["kind"] == "exclusion"],
+            [(d["candidate_id"], d["code"], d["reason"]) for d in decisions if d["kind"] == EventKind.EXCLUSION],
             schema={"candidate_id": pl.String, "exclusion_code": pl.String, "exclusion_reason": pl.String},
             orient="row",
         )
@@ -338,7 +339,7 @@ def what_changed(state: SessionState, result: Standings, data: ContestData) -> C
     entry, the list from today's files without the panel's decisions. Candidates whose rank
     moved, whose status (and so certification) changed, and the decisions recorded since."""
     counted = state.counted
-    proposals = [e for e in counted if e.kind == "lock_proposed"]
+    proposals = [e for e in counted if e.kind == EventKind.LOCK_PROPOSED]
     # The start: the list kept with the journal's first event, when that event counts (a
     # member cannot plant the meeting's starting point).
     first = counted[0] if counted and counted[0].seq == 1 and isinstance(counted[0].payload.get(START), dict) else None
@@ -373,7 +374,9 @@ def what_changed(state: SessionState, result: Standings, data: ContestData) -> C
             moved.append({**row, "rank_before": a.get("rank"), "rank_now": b.get("rank")})
         if a.get("status") != b.get("status"):
             status.append({**row, "status_before": a.get("status"), "status_now": b.get("status")})
-    decisions = tuple(e for e in counted if e.kind in ("tie_order", "exclusion") and (seq is None or e.seq > seq))
+    decisions = tuple(
+        e for e in counted if e.kind in (EventKind.TIE_ORDER, EventKind.EXCLUSION) and (seq is None or e.seq > seq)
+    )
     return Changes(since, basis, seq, tuple(moved), tuple(status), decisions)
 
 
@@ -438,13 +441,13 @@ class Meeting:
         found: dict[int, str] = {}
         for e in events:
             problem = _payload_problem(e)
-            if problem is None and e.kind != "lock_confirmed":  # (lock_problems: who confirms)
+            if problem is None and e.kind != EventKind.LOCK_CONFIRMED:  # (lock_problems: who confirms)
                 role = role_of(self.config.roles, e.author)
                 if role not in MAY[e.kind]:
                     problem = f"written by {e.author}, who is a {role} and may not record it"
             if problem:
                 found[e.seq] = problem
-        weighty = [e for e in events if e.seq not in found and e.kind in ("tie_order", "exclusion")]
+        weighty = [e for e in events if e.seq not in found and e.kind in (EventKind.TIE_ORDER, EventKind.EXCLUSION)]
         found.update(self.signature_problems(weighty))
         for seq, why in self.lock_problems([e for e in events if e.seq not in found]).items():
             found.setdefault(seq, why)
@@ -457,10 +460,10 @@ class Meeting:
         digest than the proposal's, or signed with the proposal's own key; either one's
         signature not verifying."""
         found: dict[int, str] = {}
-        lock_events = [e for e in events if e.kind in ("lock_proposed", "lock_confirmed")]
+        lock_events = [e for e in events if e.kind in (EventKind.LOCK_PROPOSED, EventKind.LOCK_CONFIRMED)]
         by_seq = {e.seq: e for e in lock_events}
         for e in lock_events:
-            if e.kind == "lock_proposed":
+            if e.kind == EventKind.LOCK_PROPOSED:
                 p = e.payload
                 if (
                     isinstance(p.get("final"), dict)
@@ -468,7 +471,7 @@ class Meeting:
                     and _digest(p["final"], p["files"]) != p.get("digest")
                 ):
                     found[e.seq] = "its list does not match its own digest"
-            elif e.kind == "lock_confirmed":
+            elif e.kind == EventKind.LOCK_CONFIRMED:
                 proposal = by_seq.get(e.payload.get("proposal", 0))  # (0: no event)
                 if proposal is None:
                     found[e.seq] = f"it confirms event {e.payload.get('proposal')}, which is not a lock proposal"
@@ -484,12 +487,12 @@ class Meeting:
                     found[e.seq] = "it is signed with the same key as the proposal: not a second pair of eyes"
         for e in lock_events:
             role = role_of(self.config.roles, e.author)
-            if e.kind == "lock_proposed" and role not in MAY["lock_proposed"]:
+            if e.kind == EventKind.LOCK_PROPOSED and role not in MAY[EventKind.LOCK_PROPOSED]:
                 found[e.seq] = f"proposed by {e.author}, who is a {role}, not a secretary"
-            if e.kind == "lock_confirmed":
+            if e.kind == EventKind.LOCK_CONFIRMED:
                 proposal = by_seq.get(e.payload.get("proposal", 0))  # (0: no event)
                 if self.config.lock.require_chair_confirmation:
-                    if role not in MAY["lock_confirmed"]:
+                    if role not in MAY[EventKind.LOCK_CONFIRMED]:
                         found[e.seq] = f"confirmed by {e.author}, who is a {role}, not a chair"
                     elif proposal is not None and proposal.author == e.author:
                         found[e.seq] = f"confirmed by {e.author}, the same login that proposed it"
@@ -506,12 +509,12 @@ class Meeting:
             except PanelError:
                 current = None
             for e in lock_events:
-                recorded = e.payload.get("files", {}).get("signers") if e.kind == "lock_proposed" else None
+                recorded = e.payload.get("files", {}).get("signers") if e.kind == EventKind.LOCK_PROPOSED else None
                 if (
                     pinned is None
                     or current != pinned
                     or (
-                        e.kind == "lock_proposed"
+                        e.kind == EventKind.LOCK_PROPOSED
                         and (not isinstance(recorded, dict) or recorded.get("sha256") != pinned)
                     )
                 ):
@@ -577,25 +580,25 @@ class Meeting:
 
     def note(self, text: str, *, candidate: str | None = None, category: str | None = None) -> Event:
         """A discussion note on a candidate, on a category, or on the meeting as a whole."""
-        require(self.config, self.who, "note")
+        require(self.config, self.who, EventKind.NOTE)
         if not text.strip():
             raise UsageError("a note needs some text")
         if candidate is not None:
             self._candidate(candidate)
         if category is not None:
             self._category(category)
-        return self._append("note", {"candidate_id": candidate, "category": category, "text": text.strip()})
+        return self._append(EventKind.NOTE, {"candidate_id": candidate, "category": category, "text": text.strip()})
 
     def focus(self, candidate: str | None) -> Event:
         """Put a candidate under discussion (None: nobody)."""
-        require(self.config, self.who, "focus")
+        require(self.config, self.who, EventKind.FOCUS)
         if candidate is not None:
             self._candidate(candidate)
-        return self._append("focus", {"candidate_id": candidate})
+        return self._append(EventKind.FOCUS, {"candidate_id": candidate})
 
     def decide_tie(self, category: str, order: list[str], reason: str) -> Event:
         """Order a group of fully tied candidates; the group must be tied now."""
-        require(self.config, self.who, "tie_order")
+        require(self.config, self.who, EventKind.TIE_ORDER)
         self._category(category)
         if not reason.strip():
             raise UsageError("a tie decision needs a reason (--reason)")
@@ -609,18 +612,18 @@ class Meeting:
                 f"{', '.join(order)} is not a group of fully tied candidates in {category} (tied groups now: {current})"
             )
         return self._append(
-            "tie_order", {"category": category, "order": order, "reason": reason.strip()}, since=state.head
+            EventKind.TIE_ORDER, {"category": category, "order": order, "reason": reason.strip()}, since=state.head
         )
 
     def exclude(self, candidate: str, code: str, reason: str) -> Event:
         """Remove a candidate from the ranking, with a reason code and text."""
-        require(self.config, self.who, "exclusion")
+        require(self.config, self.who, EventKind.EXCLUSION)
         self._candidate(candidate)
         if code not in EXCLUSION_CODES:
             raise UsageError(f"unknown reason code {code!r} (one of: {', '.join(EXCLUSION_CODES)})")
         if not reason.strip():
             raise UsageError("an exclusion needs a reason (--reason)")
-        return self._append("exclusion", {"candidate_id": candidate, "code": code, "reason": reason.strip()})
+        return self._append(EventKind.EXCLUSION, {"candidate_id": candidate, "code": code, "reason": reason.strip()})
 
     # -- the lock -----------------------------------------------------------------------
     def blockers(self, result: Standings) -> list[str]:
@@ -717,7 +720,7 @@ class Meeting:
 
     def propose_lock(self) -> LockReceipt:
         """The secretary freezes the list; it is final at once unless the chair must confirm."""
-        require(self.config, self.who, "lock_proposed")
+        require(self.config, self.who, EventKind.LOCK_PROPOSED)
         state = self.state()
         if state.lock is not None:
             raise Refused(f"the session is already locked (fingerprint {state.lock.fingerprint})")
@@ -727,11 +730,13 @@ class Meeting:
         if blockers:
             raise Refused("the lock is refused while:\n  " + "\n  ".join(blockers))
         final, files, digest = self.preview(result=result)
-        proposal = self._append("lock_proposed", {"final": final, "files": files, "digest": digest}, since=state.head)
+        proposal = self._append(
+            EventKind.LOCK_PROPOSED, {"final": final, "files": files, "digest": digest}, since=state.head
+        )
         if self.config.lock.require_chair_confirmation:
             return LockReceipt(proposal, None)
         confirmation = self.journal.append(
-            "lock_confirmed",
+            EventKind.LOCK_CONFIRMED,
             self.who,
             {"proposal": proposal.seq, "digest": digest, "chair_confirmation": False},
             guard=lambda events: self._not_locked(events, proposal.seq),
@@ -743,7 +748,7 @@ class Meeting:
         state = self.state()
         if state.lock is not None:
             raise Refused(f"the session is already locked (fingerprint {state.lock.fingerprint})")
-        require(self.config, self.who, "lock_confirmed")
+        require(self.config, self.who, EventKind.LOCK_CONFIRMED)
         proposal = state.proposal
         if proposal is None:
             raise Refused("there is no lock proposal to confirm (the secretary proposes it with `panel-tui lock`)")
@@ -756,7 +761,9 @@ class Meeting:
         if stale or digest != proposal.payload["digest"]:
             why = "; ".join(stale) or "the list or its files changed"
             raise Refused(f"the proposal by {proposal.author} is stale: {why}; the secretary must propose it again")
-        confirmation = self._append("lock_confirmed", {"proposal": proposal.seq, "digest": digest}, since=state.head)
+        confirmation = self._append(
+            EventKind.LOCK_CONFIRMED, {"proposal": proposal.seq, "digest": digest}, since=state.head
+        )
         return LockReceipt(proposal, confirmation)
 
     # -- verify -------------------------------------------------------------------------
@@ -875,25 +882,28 @@ def _payload_problem(e: Event) -> str | None:
 
     if "unreadable" in p and len(p) == 1:
         return "its payload is not a JSON object"
-    ok = {
-        "note": lambda: text("text") and text("candidate_id", optional=True) and text("category", optional=True),
-        "focus": lambda: text("candidate_id", optional=True),
-        "tie_order": lambda: (
+    checks: dict[str, Callable[[], bool]] = {  # looked up by the kind as stored, which may be any text
+        EventKind.NOTE: lambda: (
+            text("text") and text("candidate_id", optional=True) and text("category", optional=True)
+        ),
+        EventKind.FOCUS: lambda: text("candidate_id", optional=True),
+        EventKind.TIE_ORDER: lambda: (
             text("category")
             and text("reason")
             and isinstance(p.get("order"), list)
             and len(p["order"]) >= 2
             and all(isinstance(c, str) for c in p["order"])
         ),
-        "exclusion": lambda: text("candidate_id") and text("reason") and p.get("code") in EXCLUSION_CODES,
-        "lock_proposed": lambda: (
+        EventKind.EXCLUSION: lambda: text("candidate_id") and text("reason") and p.get("code") in EXCLUSION_CODES,
+        EventKind.LOCK_PROPOSED: lambda: (
             isinstance(p.get("final"), dict)
             and isinstance(p.get("files"), dict)
             and isinstance(p.get("digest"), str)
             and isinstance(p["final"].get("categories"), list)
         ),
-        "lock_confirmed": lambda: isinstance(p.get("proposal"), int) and isinstance(p.get("digest"), str),
-    }.get(e.kind)
+        EventKind.LOCK_CONFIRMED: lambda: isinstance(p.get("proposal"), int) and isinstance(p.get("digest"), str),
+    }
+    ok = checks.get(e.kind)
     if ok is None:
         return f"its kind {e.kind!r} is not one the tool writes"
     return None if ok() else f"its payload is not a well-formed {e.kind.replace('_', ' ')}"
@@ -916,7 +926,7 @@ def _not_locked(state: SessionState, since: int | None) -> None:
             f"the journal is damaged ({state.damage[0]}); nothing more can be recorded: "
             "run `panel-tui verify` and look at it with the secretary and the chair"
         )
-    confirmations = [e for e in events if e.kind == "lock_confirmed"]
+    confirmations = [e for e in events if e.kind == EventKind.LOCK_CONFIRMED]
     if state.lock is None and confirmations:
         # A confirmation that does not count (forged, or the signers file changed since) still
         # closes the session: nothing is recorded after it until someone has looked.
@@ -929,7 +939,11 @@ def _not_locked(state: SessionState, since: int | None) -> None:
     if state.lock is not None:
         raise Refused(f"the session is locked (fingerprint {state.lock.fingerprint}); nothing more can be recorded")
     if since is not None:
-        moved = [e for e in events if e.seq > since and e.kind in ("tie_order", "exclusion", "lock_proposed")]
+        moved = [
+            e
+            for e in events
+            if e.seq > since and e.kind in (EventKind.TIE_ORDER, EventKind.EXCLUSION, EventKind.LOCK_PROPOSED)
+        ]
         if moved:
             raise Refused(
                 f"the journal changed meanwhile (event {moved[0].seq}, {moved[0].kind} by {moved[0].author}); try again"

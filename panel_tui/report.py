@@ -10,8 +10,15 @@ import polars as pl
 from panel_tui.engine import Standings, entry_columns
 from panel_tui.inputs.contest import ContestData
 from panel_tui.text import inert_cell, inert_columns, one_line
+from panel_tui.vocabulary import Status
 
-MARKS = {"certified": "✔", "not_certified": " ", "undecided": "?", "pending": "…", "excluded": "✘"}
+MARKS = {
+    Status.CERTIFIED: "✔",
+    Status.NOT_CERTIFIED: " ",
+    Status.UNDECIDED: "?",
+    Status.PENDING: "…",
+    Status.EXCLUDED: "✘",
+}
 
 
 def width(text: str) -> int:
@@ -144,7 +151,7 @@ def validation_summary(data: ContestData, standings: Standings) -> tuple[list[st
     scored_n = dict(data.cells.group_by(pl.col("candidate_id").cast(pl.String)).len().iter_rows())
     for board in standings.boards:
         need = set_size[board.category.indicator_set]
-        pending = board.entries.filter(pl.col("status") == "pending")
+        pending = board.entries.filter(pl.col("status") == Status.PENDING)
         for cid in pending["candidate_id"]:
             missing = need - scored_n.get(cid, 0)
             warnings.append(
