@@ -47,6 +47,7 @@ from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import WSCloseCode, WSMsgType, web
+from rich.console import Console
 from textual import messages
 from textual.drivers.web_driver import WebDriver
 from textual_serve.app_service import AppService
@@ -254,11 +255,22 @@ class DisplayServer(Server):
         self, command: str, *, host: str, port: int, title: str, font_size: int, max_clients: int = DEFAULT_MAX_CLIENTS
     ) -> None:
         super().__init__(command, host=host, port=port, title=title)
+        # Our own page (nothing fetched from another site: the room may be offline) and plain
+        # log lines (textual-serve's are coloured for a terminal; ours go to a log or a pane).
+        self.templates_path = Path(__file__).with_name("templates")
+        self.console = Console(color_system=None, highlight=False, soft_wrap=True)
         self.font_size = font_size
         self.max_clients = max_clients
         self.loopback = is_loopback(host)
         self.services: set[DisplayService] = set()
         self.sockets: set[web.WebSocketResponse] = set()
+
+    def initialize_logging(self) -> None:
+        logging.basicConfig(
+            level=logging.DEBUG if self.debug else logging.INFO,
+            format="%(asctime)s panel-tui serve: %(message)s",
+            datefmt="%H:%M:%S",
+        )
 
     def live(self) -> int:
         """Display processes starting or running."""
@@ -287,7 +299,7 @@ class DisplayServer(Server):
             "config": {"static": {"url": f"{base}/static/"}},
             "application": {"name": self.title},
         }
-        return aiohttp_jinja2.render_template("app_index.html", request, context)
+        return aiohttp_jinja2.render_template("display.html", request, context)
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         if not same_origin(request.headers.get("Origin"), request.host, loopback_only=self.loopback):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -305,3 +306,37 @@ def test_sigterm_ends_serve_and_its_displays(serve):
             assert await gone(served)
 
     asyncio.run(scenario())
+
+
+def test_the_page_fetches_nothing_from_elsewhere_shows_the_name_as_text_and_logs_plainly(tmp_path):
+    """The room may be offline (no font from another site), the contest's name is data, and
+    the server's own lines are plain text, not a terminal's colour codes shown as pictures."""
+    shutil.copytree(DEMO / "data", tmp_path / "data")
+    config = (DEMO / "config.toml").read_text(encoding="utf-8")
+    (tmp_path / "config.toml").write_text(config.replace('name = "', 'name = "<b>R&D</b> ', 1), encoding="utf-8")
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "panel_tui", "serve", "--port", str(port)],
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            wait_for_http(f"http://127.0.0.1:{port}/")
+            import urllib.request
+
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/") as response:
+                page = response.read().decode("utf-8")
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=10)
+    assert "&lt;b&gt;R&amp;D&lt;/b&gt;" in page and "<b>R&D" not in page
+    links = [url for url in re.findall(r"""(?:href|src)=["']([^"']+)""", page) if url]
+    assert links and all(url.startswith(f"http://127.0.0.1:{port}/") for url in links), links
+    assert "googleapis" not in page
+    output = log.read_bytes().decode("utf-8")
+    assert "serving" in output.lower() or "127.0.0.1" in output, output
+    assert "\x1b" not in output and "␛" not in output, output
