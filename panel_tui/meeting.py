@@ -44,7 +44,7 @@ from panel_tui.session import (
     require,
     role_of,
 )
-from panel_tui.vocabulary import EventKind, Status
+from panel_tui.vocabulary import EventKind, Role, Status
 
 START = "list_at_start"  # in the session's first event: the final list as the meeting found it
 SIGNERS_AT_START = "signers_sha256_at_start"  # in the first event of a signed journal
@@ -526,7 +526,7 @@ class Meeting:
         return found
 
     @property
-    def role(self) -> str:
+    def role(self) -> Role:
         return role_of(self.config.roles, self.who)
 
     def data(self, *, reload: bool = False) -> ContestData:

@@ -47,21 +47,21 @@ RawRow = tuple[Any, ...]
 KINDS: tuple[str, ...] = tuple(EventKind)  # (panel_tui.vocabulary lists the words once)
 ROLES: tuple[str, ...] = tuple(Role)
 # Who may write each kind of event (the README's "The session"). Viewers only read.
-MAY = {
-    "note": ("secretary", "chair", "member"),
-    "focus": ("secretary", "chair"),
-    "tie_order": ("secretary", "chair"),
-    "exclusion": ("secretary", "chair"),
-    "lock_proposed": ("secretary",),
-    "lock_confirmed": ("chair",),
+MAY: dict[str, tuple[Role, ...]] = {
+    EventKind.NOTE: (Role.SECRETARY, Role.CHAIR, Role.MEMBER),
+    EventKind.FOCUS: (Role.SECRETARY, Role.CHAIR),
+    EventKind.TIE_ORDER: (Role.SECRETARY, Role.CHAIR),
+    EventKind.EXCLUSION: (Role.SECRETARY, Role.CHAIR),
+    EventKind.LOCK_PROPOSED: (Role.SECRETARY,),
+    EventKind.LOCK_CONFIRMED: (Role.CHAIR,),
 }
-WHAT = {
-    "note": "adding a note",
-    "focus": "moving the focus",
-    "tie_order": "recording a tie decision",
-    "exclusion": "recording an exclusion",
-    "lock_proposed": "proposing the lock",
-    "lock_confirmed": "confirming the lock",
+WHAT: dict[str, str] = {
+    EventKind.NOTE: "adding a note",
+    EventKind.FOCUS: "moving the focus",
+    EventKind.TIE_ORDER: "recording a tie decision",
+    EventKind.EXCLUSION: "recording an exclusion",
+    EventKind.LOCK_PROPOSED: "proposing the lock",
+    EventKind.LOCK_CONFIRMED: "confirming the lock",
 }
 
 _SCHEMA = """
@@ -169,14 +169,14 @@ def account() -> str:
         return f"uid:{uid}"
 
 
-def role_of(roles: Roles, who: str) -> str:
+def role_of(roles: Roles, who: str) -> Role:
     if who in roles.secretary:
-        return "secretary"
+        return Role.SECRETARY
     if who in roles.chair:
-        return "chair"
+        return Role.CHAIR
     if who in roles.members:
-        return "member"
-    return "viewer"
+        return Role.MEMBER
+    return Role.VIEWER
 
 
 def may(config: Config, who: str, kind: str) -> bool:
