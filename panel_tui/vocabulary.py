@@ -1,6 +1,10 @@
 """The panel's words, each listed once: statuses, event kinds, roles, exclusion codes, export
 formats. ``StrEnum`` members are their strings (``Status.CERTIFIED == "certified"``), so the
 journal, the JSON and the polars frames keep plain strings while the code names them.
+(polars: ``pl.lit(Status.PENDING)``, ``==`` and ``is_in`` see a ``String``, and so does a
+column given ``pl.String`` as its dtype; but a column whose dtype polars infers from members,
+in ``pl.Series``, ``pl.DataFrame`` or as ``replace_strict``'s new values, becomes a ``pl.Enum``
+of the class: give the dtype, or use ``.value``.)
 
 Nothing here imports polars or Textual: the command line builds its choices from it at once.
 """
