@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from functools import cache
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
@@ -182,3 +183,55 @@ def inert_columns(frame: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col(name).str.contains(starts)).then(pl.lit("'") + pl.col(name)).otherwise(pl.col(name)).alias(name)
         for name in text
     )
+
+
+# -- width on a terminal ------------------------------------------------------------------------
+# Hangul and other East Asian wide characters take two cells of a terminal. The console sizes
+# its columns by cells, in polars for a whole board at once; the table comes from Python's
+# own Unicode database (East Asian Width W or F), built when first needed.
+
+
+@cache
+def _wide_pattern() -> str:
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x1100, 0x40000):
+        if unicodedata.east_asian_width(chr(code)) in ("W", "F"):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return "[" + "".join(f"\\x{{{lo:x}}}-\\x{{{hi:x}}}" for lo, hi in ranges) + "]"
+
+
+def cell_width(expr: pl.Expr) -> pl.Expr:
+    """The cells a text column takes on a terminal (wide characters count two, combining marks
+    none)."""
+    return expr.str.len_chars() + expr.str.count_matches(_wide_pattern()) - expr.str.count_matches(r"\p{Mn}")
+
+
+def char_width(char: str) -> int:
+    """The cells one character takes: 2 wide, 0 a combining mark, else 1."""
+    if unicodedata.combining(char):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def text_width(text: str) -> int:
+    """The cells a text takes on a terminal."""
+    return sum(map(char_width, text))
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` in at most ``width`` cells: whole, or cut and ended with ``…``."""
+    if text_width(text) <= width:
+        return text
+    if width <= 0:
+        return ""
+    kept, used = [], 0
+    for char in text:
+        w = char_width(char)
+        if used + w > width - 1:
+            break
+        kept.append(char)
+        used += w
+    return "".join(kept).rstrip() + "…"

@@ -405,22 +405,88 @@ def test_secretary_proposes_chair_confirms_by_keys_and_the_display_turns_to_the_
     run(scenario())
 
 
-def test_resizing_the_terminal_switches_between_the_compact_and_the_wide_board(contest):
+def _names(table) -> dict[str, str]:
+    """Each candidate's name as the board shows it (without markup)."""
+    return {key: table.cell_text(key, "name") for key in row_keys(table) if key not in (LINE, REST)}
+
+
+def test_the_boards_fit_their_columns_to_the_width_and_cut_no_name_that_fits(contest):
+    """80 columns: symbols, no areas, names cut with "…" and the whole name above the board for
+    the selected row; 120: word marks and every city name whole; 160: every service name whole;
+    200: the area columns too. Resizing relays the columns, keeping the selected candidate."""
+    from panel_tui.text import text_width
+
+    candidates = pl.read_csv(contest / "data" / "candidates.csv")
+    name = dict(zip(candidates["candidate_id"], candidates["name"], strict=True))
+
     async def scenario():
         app = make_app(contest)
         async with app.run_test(size=(80, 24)) as pilot:
             await settled(pilot, app)
+            board = app.board("large_city")
+            assert board.compact and "area:A1" not in board.widths
             tab = app.query_one("#boards").get_tab("tab-3")
-            assert app.current_table.compact and str(tab.label) == "3 Smart services"
-            assert "area:A1" not in app.current_table.widths
-            await pilot.resize_terminal(200, 50)
-            await settled(pilot, app, lambda: not app.current_table.compact)
-            assert str(tab.label) == "3 Smart services (스마트서비스)"
-            assert "area:A1" in app.current_table.widths
-            assert app.current_table.cell_text("C01", "area:A1").strip() == "865.50"  # refilled
-            await pilot.resize_terminal(80, 24)
-            await settled(pilot, app, lambda: app.current_table.compact)
             assert str(tab.label) == "3 Smart services"
+            shown = _names(board)
+            cut = [cid for cid, text in shown.items() if text != name[cid]]
+            assert cut and all(
+                shown[cid].endswith("…") and text_width(shown[cid]) <= board.widths["name"] for cid in cut
+            )
+            assert all(name[cid].startswith(shown[cid][:-1]) for cid in cut)
+            board.move_cursor(row=row_keys(board).index(cut[0]))
+            await pilot.pause(0.05)
+            assert f"▸ {name[cut[0]]}" in str(app.board_info("large_city").render())
+            assert app.sub_title.endswith(": secretary") and app.title.endswith("…")  # the role whole
+            await pilot.resize_terminal(120, 35)
+            await settled(pilot, app, lambda: not app.board("large_city").compact)
+            for key, category in (("2", "small_city"), ("1", "large_city")):
+                await pilot.press(key)  # a board fits itself when it is shown
+                await settled(pilot, app, lambda category=category: not app.board(category).compact)
+                shown = _names(app.board(category))
+                assert all(text == name[cid] for cid, text in shown.items()), category
+            assert app.board("large_city").selected_candidate == cut[0]  # the same row, relaid
+            assert "▸" not in str(app.board_info("large_city").render())
+            await pilot.resize_terminal(160, 40)
+            await pilot.press("3")
+            await settled(pilot, app, lambda: all(t == name[c] for c, t in _names(app.board("service")).items()))
+            assert "=tie" in app.board("service").cell_text("S01", "marks")  # word marks
+            await pilot.press("1")
+            await pilot.resize_terminal(200, 50)
+            await settled(pilot, app, lambda: "area:A1" in app.board("large_city").widths)
+            assert str(tab.label) == "3 Smart services (스마트서비스)"
+            assert app.board("large_city").cell_text("C01", "area:A1").strip() == "865.50"  # refilled
+            await pilot.resize_terminal(80, 24)
+            await settled(pilot, app, lambda: app.board("large_city").compact)
+            assert str(tab.label) == "3 Smart services"
+
+    run(scenario())
+
+
+def test_the_cursor_rests_on_candidates_only(contest):
+    """The certification line and the pending-and-excluded rows are passed over; Home and End
+    take the cursor to the first and the last candidate."""
+
+    async def scenario():
+        app = make_app(contest)
+        async with app.run_test(size=(120, 35)) as pilot:
+            await settled(pilot, app)
+            await pilot.press("2")
+            board = app.board("small_city")
+            keys = row_keys(board)
+            line = keys.index(LINE)
+            board.move_cursor(row=line - 1)
+            await pilot.press("down")
+            assert board.selected_candidate == keys[line + 1]
+            await pilot.press("up")
+            assert board.selected_candidate == keys[line - 1]
+            await pilot.press("end")
+            assert board.selected_candidate == "C24" and keys[-2] == REST
+            await pilot.press("up")
+            assert board.selected_candidate == keys[-3]  # past the separator
+            await pilot.press("home")
+            assert board.cursor_row == 0 and board.selected_candidate == keys[0]
+            board.move_cursor(row=line)  # even when put there directly
+            assert board.selected_candidate is not None
 
     run(scenario())
 

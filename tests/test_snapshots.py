@@ -1,4 +1,4 @@
-"""Snapshot tests of the main screens at 80x24 (an SSH terminal) and 200x50 (a projector).
+"""Snapshot tests of the main screens at 80x24 (an SSH terminal), 120x35 and 200x50 (a projector).
 
 Update after a deliberate change with `pytest tests/test_snapshots.py --snapshot-update` and
 look at the SVGs in tests/__snapshots__/ before committing them.
@@ -18,6 +18,7 @@ from panel_tui.meeting import Meeting
 from panel_tui.tui.app import PanelApp
 
 DEMO = Path(__file__).resolve().parent.parent / "panel_tui" / "demo"
+SIZES = [(80, 24), (120, 35), (200, 50)]  # an SSH terminal, a laptop's, a projector's
 
 
 @pytest.fixture
@@ -47,12 +48,12 @@ async def loaded(pilot) -> None:
     await pilot.pause(0.1)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def test_leaderboard(snap_compare, app_factory, size):
     assert snap_compare(app_factory(), terminal_size=size, run_before=loaded)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def test_services_board_with_the_unresolved_tie(snap_compare, app_factory, size):
     async def run_before(pilot):
         await loaded(pilot)
@@ -62,12 +63,12 @@ def test_services_board_with_the_unresolved_tie(snap_compare, app_factory, size)
     assert snap_compare(app_factory(), terminal_size=size, run_before=run_before)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def test_display_mode(snap_compare, app_factory, size):
     assert snap_compare(app_factory(display=True), terminal_size=size, run_before=loaded)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def test_discussion(snap_compare, app_factory, size):
     async def run_before(pilot):
         await loaded(pilot)
@@ -77,7 +78,7 @@ def test_discussion(snap_compare, app_factory, size):
     assert snap_compare(app_factory(), terminal_size=size, run_before=run_before)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def test_lock_checklist(snap_compare, app_factory, size):
     async def run_before(pilot):
         await loaded(pilot)
@@ -87,7 +88,7 @@ def test_lock_checklist(snap_compare, app_factory, size):
     assert snap_compare(app_factory(), terminal_size=size, run_before=run_before)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def test_candidate_detail(snap_compare, app_factory, size):
     async def run_before(pilot):
         await loaded(pilot)
@@ -100,7 +101,7 @@ def test_candidate_detail(snap_compare, app_factory, size):
     assert snap_compare(app_factory(), terminal_size=size, run_before=run_before)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def test_stale_proposal(snap_compare, app_factory, tmp_path, size):
     """The secretary's proposal, then the scores file changed (at 10:41 local time, pinned): the
     banner says the proposal is stale and why, on the boards."""

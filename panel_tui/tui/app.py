@@ -38,7 +38,7 @@ from panel_tui import views
 from panel_tui.engine import Standings
 from panel_tui.errors import PanelError
 from panel_tui.meeting import Meeting, SessionState
-from panel_tui.text import visible
+from panel_tui.text import clip, text_width, visible
 from panel_tui.tui.leaderboard import LeaderboardTable, RefreshCost
 from panel_tui.tui.literal import markup, plain
 from panel_tui.tui.watch import ChangeWatch
@@ -161,6 +161,7 @@ class PanelApp(App):
         self._meeting_running = False  # from the first paint on, a failure no longer ends the app
         self._failed_screen: Screen | None = None
         self.show_live = False  # after the lock, `v`: the live standings instead of the locked list
+        self._infos: dict[str, Content] = {}  # each board's line above it, by category id
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -205,8 +206,8 @@ class PanelApp(App):
         role = "display (read-only)" if self.display_mode else f"{self.meeting.who}: {self.meeting.role}"
         if not self.display_mode and self.meeting.journal.write_problem():
             role += " (read-only: this account may not write the session)"
-        self.title = visible(self.meeting.config.contest.name)  # the header shows it literally
         self.sub_title = visible(role)
+        self._fit_title(self.size.width)
         # The first boards are computed here, before the first paint (the data is already
         # loaded by compose); later changes reload in a worker thread.
         # From here on a failure (even in the first boards: a journal written by hand) is a
@@ -295,16 +296,23 @@ class PanelApp(App):
                 raise event.worker.error
             self._failed(event.worker.error, event.worker.description)
 
+    def _fit_title(self, width: int) -> None:
+        """The header: the contest's name (literally) and who this is; on a narrow screen the
+        name is cut, never the account and role."""
+        name = visible(self.meeting.config.contest.name)
+        if width:
+            # Textual's header: its icon (8 cells) and the clock or its space (10) around a
+            # centred "title — subtitle".
+            name = clip(name, max(8, width - 8 - 10 - 3 - text_width(self.sub_title) - 2))
+        self.title = name
+
     def on_resize(self, event: events.Resize) -> None:
+        # (Each board fits its columns to its own width: LeaderboardTable.on_resize.)
+        self._fit_title(event.size.width)
         compact = event.size.width < COMPACT_BELOW  # (self.size may not have caught up yet)
         tabs = self.query_one("#boards", TabbedContent)
         for index, category in enumerate(self.meeting.config.categories, 1):
             tabs.get_tab(f"tab-{index}").label = self._tab_label(index, category.label, compact)
-        for table in self.query(LeaderboardTable):
-            if table.compact != compact:
-                table.set_compact(compact)
-                if self.snapshot:
-                    self._show(self.snapshot)
 
     # -- live -------------------------------------------------------------------------------
     def _poll(self) -> None:
@@ -400,8 +408,8 @@ class PanelApp(App):
                 continue  # a category the lock recorded that the config no longer has: the lock screen lists it
             table = self.board(board.category.id)
             costs.append(table.show(board, config.scoring.decimals, notes, self.fragile))
-            info = self.query_one(f"#info-{self._index(board.category.id)}", Static)
-            info.update(self._info(board))
+            self._infos[board.category.id] = self._info(board)
+            self._show_info(table)
         self.refresh_costs.append(costs)
         self._show_focus(state)
         self._show_lock(snapshot)
@@ -412,6 +420,22 @@ class PanelApp(App):
             if show_snapshot is not None:
                 show_snapshot()
         self.refresh_bindings()
+
+    @on(LeaderboardTable.RowHighlighted)
+    def _row_highlighted(self, event: LeaderboardTable.RowHighlighted) -> None:
+        if isinstance(event.data_table, LeaderboardTable):
+            self._show_info(event.data_table)
+
+    def _show_info(self, table: LeaderboardTable) -> None:
+        """The line above a board: its threshold, counts and ties, and the selected candidate's
+        whole name when the board shows it cut."""
+        info = self._infos.get(table.category_id)
+        if info is None:
+            return
+        name = table.full_name(table.selected_candidate)
+        if name is not None:
+            info = Content("  ·  ").join([info, markup("▸ [b]$name[/]", name=name)])
+        self.board_info(table.category_id).update(info)
 
     def _info(self, board) -> Content:
         cat = board.category

@@ -20,17 +20,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import polars as pl
+from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.geometry import Size
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, RowKey
 
 from panel_tui.engine import Leaderboard
-from panel_tui.tui.literal import cell, rich_bold, rich_markup
+from panel_tui.text import cell_width, clip, text_width, visible
+from panel_tui.tui.literal import cell, rich_bold, rich_escape, rich_markup, shown
 from panel_tui.tui.table_internals import TableInternals
 from panel_tui.vocabulary import Status
 
 PUBLIC_UP_TO = 200
+WORDS_FROM = 110  # columns: word marks and the whole status from here, symbols below
+MIN_NAME = 12  # cells: the name column never gets narrower
+SCROLLBAR = 2  # cells kept for the vertical scrollbar
 
 # The separator rows' keys: no candidate id can contain a control character (inputs refuses it).
 LINE = "\x00line"
@@ -63,6 +68,21 @@ class _Diff:
     added: pl.DataFrame | None = None  # the new candidate rows' cell texts, in the engine's order
 
 
+def _rule(width: int, *labels: str) -> str:
+    """A separator row's text: the longest label that fits, drawn out to ``width`` with rules."""
+    label = next((text for text in labels if text_width(text) <= width), labels[-1])
+    return clip(label, width) + "─" * max(0, width - text_width(label))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which columns a board shows and how wide its names are (``LeaderboardTable._choose_layout``)."""
+
+    words: bool  # word marks and the whole status (else symbols and a short status)
+    areas: bool  # a column per area
+    name: int  # the name column's width in cells
+
+
 @dataclass
 class RefreshCost:
     """What one refresh touched: for the benchmark and for tests of in-place updates."""
@@ -80,6 +100,12 @@ class LeaderboardTable(DataTable):
     LeaderboardTable { height: 1fr; }
     """
 
+    # Home and End take the cursor to the first and last candidate (DataTable's scroll sideways).
+    BINDINGS = [
+        Binding("home", "scroll_top", "First", show=False),
+        Binding("end", "scroll_bottom", "Last", show=False),
+    ]
+
     # Boards of up to this many rows are refreshed through DataTable's public API, larger ones
     # in place through ``TableInternals``. bench/bench_console.py measures both routes at
     # 100, 1,000 and 10,000 rows (figures in bench/README.md).
@@ -89,9 +115,16 @@ class LeaderboardTable(DataTable):
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self.category_id = category_id
         self.areas = areas
-        self.compact = compact
+        # Until the table knows its width (its first board): a guess from the terminal's.
+        self.board_layout = Layout(words=not compact, areas=not compact, name=22 if compact else 40)
+        self._last: tuple[Leaderboard, int, dict[str, int], frozenset[str]] | None = None
         self._forget()
         self._add_columns()
+
+    @property
+    def compact(self) -> bool:
+        """Symbols for the marks and a short status (a narrow screen)."""
+        return not self.board_layout.words
 
     def _forget(self) -> None:
         """Nothing on screen is known any more: the next ``show`` fills the table afresh."""
@@ -101,6 +134,7 @@ class LeaderboardTable(DataTable):
         # frames): the refresh reaches a row's key and cells by integer, not by id.
         self._slot_keys: list[RowKey] = []
         self._specials: dict[str, int] = {}  # the separator rows on screen, and their positions
+        self._separators: frozenset[int] = frozenset()  # their positions, where the cursor never rests
         self._decimals: int | None = None
 
     def clear(self, columns: bool = False) -> LeaderboardTable:
@@ -108,18 +142,32 @@ class LeaderboardTable(DataTable):
         self._forget()
         return self
 
+    def _fixed_widths(self, words: bool, areas: bool) -> dict[str, int]:
+        """Every column's width but the name's, in screen order (``name`` a placeholder)."""
+        widths = {"rank": 4, "move": 3, "id": 5, "name": 0, "total": 9, "percent": 6}
+        if areas:
+            widths.update({f"area:{a}": 8 for a in self.areas})
+        widths.update({"grade": 2, "status": 13 if words else 7, "marks": 20 if words else 8})
+        return widths
+
+    def _choose_layout(self, need: int) -> Layout:
+        """The layout for this table's width and names ``need`` cells wide: the name column
+        takes the room the other columns leave; the area columns only when every name then
+        fits whole; word marks from ``WORDS_FROM`` columns."""
+        width = self.size.width or self.app.size.width
+        need = max(need, MIN_NAME)
+        pad = 2 * self.cell_padding  # each column's padding, both sides
+        words = width >= WORDS_FROM
+        room = width - SCROLLBAR - pad  # (the name column's own padding)
+        plain = sum(w + pad for k, w in self._fixed_widths(words, False).items() if k != "name")
+        with_areas = sum(w + pad for k, w in self._fixed_widths(words, True).items() if k != "name")
+        if self.areas and room - with_areas >= need:
+            return Layout(words, True, room - with_areas)
+        return Layout(words, False, max(MIN_NAME, room - plain))
+
     def _add_columns(self) -> None:
-        self.widths = {
-            "rank": 4,
-            "move": 3,
-            "id": 4 if self.compact else 5,
-            "name": 22 if self.compact else 40,
-            "total": 9,
-            "percent": 6,
-        }
-        if not self.compact:
-            self.widths.update({f"area:{a}": 8 for a in self.areas})
-        self.widths.update({"grade": 2, "status": 7 if self.compact else 13, "marks": 8 if self.compact else 20})
+        self.widths = self._fixed_widths(self.board_layout.words, self.board_layout.areas)
+        self.widths["name"] = self.board_layout.name
         labels = {
             "rank": "Rank",
             "move": "±",
@@ -133,16 +181,38 @@ class LeaderboardTable(DataTable):
         }
         for key, width in self.widths.items():
             self.add_column(
-                labels.get(key) or cell(key.removeprefix("area:")), key=key, width=width
+                labels.get(key) or cell(clip(visible(key.removeprefix("area:")), width)), key=key, width=width
             )  # area ids are data
 
-    def set_compact(self, compact: bool) -> None:
-        """Narrow terminals (80 columns) drop the area columns; rebuilt only when the width class changes."""
-        if compact == self.compact:
-            return
-        self.compact = compact
-        self.clear(columns=True)
-        self._add_columns()
+    def on_resize(self) -> None:
+        """A new width may call for another layout: shown again (nothing else is redrawn)."""
+        if self._last is not None:
+            self.show(*self._last)
+
+    def full_name(self, candidate_id: str | None) -> str | None:
+        """The candidate's whole name when the table shows it cut (else None)."""
+        if candidate_id is None or self.on_screen is None:
+            return None
+        found = self.on_screen.filter(pl.col("candidate_id") == candidate_id)["name"]
+        if found.is_empty() or found[0] is None:
+            return None
+        name = visible(found[0])
+        return name if text_width(name) > self.board_layout.name else None
+
+    def validate_cursor_coordinate(self, value: Coordinate) -> Coordinate:
+        """The cursor rests on candidates only: a move onto a separator row goes on past it in
+        the same direction (or back, at either end)."""
+        value = super().validate_cursor_coordinate(value)
+        if value.row not in self._separators:
+            return value
+        step = 1 if value.row >= self.cursor_row else -1
+        for direction in (step, -step):
+            row = value.row + direction
+            while 0 <= row < self.row_count and row in self._separators:
+                row += direction
+            if 0 <= row < self.row_count:
+                return Coordinate(row, value.column)
+        return value
 
     @property
     def selected_candidate(self) -> str | None:
@@ -193,8 +263,19 @@ class LeaderboardTable(DataTable):
         if column == "id":  # data from the files: shown literally (literal.rich_markup)
             return rich_markup(col("candidate_id"))
         if column == "name":
-            name = col("name")
-            return pl.when(col("certified").fill_null(False)).then(rich_bold(name)).otherwise(rich_markup(name))
+            # Cut to the column, ending in "…", only where a name is wider (a Python call for
+            # those: cells are counted per character); the whole name shows below the board.
+            name, width = shown(col("name")), self.board_layout.name
+            name = (
+                pl.when(cell_width(name) > width)
+                .then(name.map_elements(lambda text: clip(text, width), return_dtype=pl.String))
+                .otherwise(name)
+            )
+            return (
+                pl.when(col("certified").fill_null(False))
+                .then(rich_bold(name, already_shown=True))
+                .otherwise(rich_escape(name))
+            )
         if column == "grade":
             return col("grade").cast(pl.String).fill_null("")
         if column == "status":
@@ -301,12 +382,20 @@ class LeaderboardTable(DataTable):
     ) -> RefreshCost:
         """Bring the table up to date with ``board``: keyed, in place, only what changed."""
         keep = self.selected_candidate
+        self._last = (board, decimals, notes, fragile)
+        need = board.entries.select(cell_width(shown(pl.col("name"))).max()).item()
+        layout = self._choose_layout(int(need or 0))
+        if layout != self.board_layout:  # another width, or longer names: the columns anew
+            self.board_layout = layout
+            self.clear(columns=True)
+            self._add_columns()
         diff = self._diff(board, decimals, notes, fragile)
         if diff.frame.height + len(diff.specials) <= self.public_up_to:
             cost = self._apply_public(diff)
         else:
             cost = self._apply_in_place(diff)
         self._specials = diff.specials
+        self._separators = frozenset(diff.specials.values())
         self._decimals = decimals
         self.on_screen = diff.frame.select("candidate_id", "_slot", "_pos", "move", *self._input_columns())
         if keep is not None and keep in self._row_keys:
@@ -327,8 +416,10 @@ class LeaderboardTable(DataTable):
         if unranked.any():
             specials[REST] = frame.height - int(unranked.cast(pl.Int64).cum_max().sum()) + 1
         threshold = board.category.threshold
-        line = f"── line {threshold:g} % ────────────" if self.compact else f"── certification line {threshold:g} % ──"
-        labels = {LINE: f"[b yellow]{line}[/]", REST: "[dim]── pending and excluded ──[/]"}
+        room = self.board_layout.name
+        line = _rule(room, f"── certification line {threshold:g} % ", f"── line {threshold:g} % ", f"{threshold:g} % ")
+        rest = _rule(room, "── pending and excluded ", "── not ranked ", "── ")
+        labels = {LINE: f"[b yellow]{line}[/]", REST: f"[dim]{rest}[/]"}
         diff = _Diff(frame=frame, specials=specials, labels={key: labels[key] for key in specials})
         new_rows = frame.height if self.on_screen is None else frame["_on"].null_count()
         if self.on_screen is not None:

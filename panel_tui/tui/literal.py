@@ -54,14 +54,26 @@ def _pictures() -> tuple[list[str], list[str]]:
     return list(table), list(table.values())
 
 
+def shown(expr: pl.Expr) -> pl.Expr:
+    """A text column with its hidden characters made visible (``panel_tui.text.visible``)."""
+    hidden, pictured = _pictures()
+    return expr.str.replace_many(hidden, pictured)
+
+
+def rich_escape(expr: pl.Expr) -> pl.Expr:
+    """A visible text column as Rich markup that shows it literally: every tag-like ``[``
+    escaped (its preceding backslashes doubled, as ``rich.markup.escape``)."""
+    return expr.str.replace_all(_RICH_TAG, r"${1}${1}\${2}")
+
+
 def rich_markup(expr: pl.Expr) -> pl.Expr:
     """A text column as Rich markup that shows it literally: hidden characters made visible,
-    every tag-like ``[`` escaped (its preceding backslashes doubled, as ``rich.markup.escape``)."""
-    hidden, shown = _pictures()
-    return expr.str.replace_many(hidden, shown).str.replace_all(_RICH_TAG, r"${1}${1}\${2}")
+    every tag-like ``[`` escaped."""
+    return rich_escape(shown(expr))
 
 
-def rich_bold(expr: pl.Expr) -> pl.Expr:
-    """``rich_markup`` wrapped in bold: trailing backslashes are doubled so that they cannot
-    escape the closing tag."""
-    return pl.format("[b]{}[/]", rich_markup(expr).str.replace(r"(\\+)$", "${1}${1}"))
+def rich_bold(expr: pl.Expr, *, already_shown: bool = False) -> pl.Expr:
+    """``rich_markup`` wrapped in bold (``already_shown``: ``expr`` went through ``shown``):
+    trailing backslashes are doubled so that they cannot escape the closing tag."""
+    markup = rich_escape(expr) if already_shown else rich_markup(expr)
+    return pl.format("[b]{}[/]", markup.str.replace(r"(\\+)$", "${1}${1}"))
