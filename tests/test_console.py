@@ -190,6 +190,56 @@ def test_display_mode_offers_no_actions_and_no_evaluator_detail(contest):
     run(scenario())
 
 
+def _toasts(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+def test_a_refused_key_always_says_why(contest):
+    """A key this console may not use is not in its footer, and pressing it answers in a toast
+    naming the role it needs, the lock's blockers, or why the display does not do it."""
+
+    async def scenario():
+        viewer = make_app(contest, who="somebody-without-a-role")
+        async with viewer.run_test(size=(120, 35)) as pilot:
+            await settled(pilot, viewer)
+            for key in ("f", "n", "x"):
+                before = len(_toasts(viewer))
+                await pilot.press(key)
+                await pilot.pause(0.05)
+                new = _toasts(viewer)[before:]
+                assert new and "needs the role" in new[-1] and "'somebody-without-a-role' is a viewer" in new[-1], key
+            await pilot.press("v")
+            await pilot.pause(0.05)
+            assert "locked list and the live standings" in _toasts(viewer)[-1]
+            await pilot.press("d")
+            await pilot.pause(0.05)
+            await pilot.press("t")
+            await pilot.pause(0.05)
+            assert "recording a tie decision needs the role" in _toasts(viewer)[-1].lower()
+            assert viewer.snapshot.state.events == ()
+        display = make_app(contest, display=True)
+        async with display.run_test(size=(120, 35)) as pilot:
+            await settled(pilot, display)
+            for key, words in (("n", "The display only shows"), ("d", "discuss from a console"), ("e", "stay off it")):
+                await pilot.press(key)
+                await pilot.pause(0.05)
+                assert words in _toasts(display)[-1], key
+        secretary = make_app(contest)
+        async with secretary.run_test(size=(120, 35)) as pilot:
+            await settled(pilot, secretary)
+            await pilot.press("l")
+            await pilot.pause(0.2)
+            await pilot.press("p")
+            await pilot.pause(0.05)
+            blocked = _toasts(secretary)[-1]
+            assert blocked.startswith("The lock is blocked:") and "C24" in blocked and "S01, S02" in blocked
+            await pilot.press("c")
+            await pilot.pause(0.05)
+            assert "confirming the lock needs the role chair" in _toasts(secretary)[-1].lower()
+
+    run(scenario())
+
+
 def test_a_viewer_is_never_offered_what_they_cannot_do(contest):
     async def scenario():
         app = make_app(contest, who="somebody-without-a-role")
@@ -731,5 +781,11 @@ def test_the_palette_go_to_commands_act(contest):
             await pilot.pause(0.3)
             assert type(app.screen).__name__ == "DiscussionScreen"
             assert app.screen.category_id == "small_city"
+            await pilot.press("escape")
+            await pilot.press("ctrl+p")  # as a person does: the palette, "help", enter
+            await pilot.pause(0.2)
+            await pilot.press(*"help", "enter")
+            await pilot.pause(0.3)
+            assert type(app.screen).__name__ == "HelpScreen"
 
     run(scenario())

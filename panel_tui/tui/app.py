@@ -126,6 +126,13 @@ class PanelApp(App):
         Binding("3", "go(2)", "Board 3", show=False),
         Binding("4", "go(3)", "Board 4", show=False),
         Binding("q", "quit", "Quit"),
+        # A key this console may not use (hidden from its footer) says why in a toast.
+        Binding("f", "refused('focus')", show=False),
+        Binding("n", "refused('note')", show=False),
+        Binding("x", "refused('exclusion')", show=False),
+        Binding("d", "refused('discussion')", show=False),
+        Binding("e", "refused('evaluators')", show=False),
+        Binding("v", "refused('live')", show=False),
     ]
 
     def __init__(
@@ -648,18 +655,45 @@ class PanelApp(App):
     def locked(self) -> bool:
         return bool(self.snapshot and self.snapshot.state.lock)
 
-    def may(self, kind: str) -> bool:
-        """Whether this instance offers an action: never in display mode, never after the lock."""
+    def refusal(self, kind: str) -> str | None:
+        """Why this console may not record ``kind`` (an event kind), in a sentence; None when it may."""
         if self.display_mode:
-            return False
-        if kind in ("note", "focus", "tie_order", "exclusion", "lock_proposed") and self.locked:
-            return False
-        from panel_tui.session import may
+            return "The display only shows the boards: record from a secretary's, chair's or member's console."
+        if kind in ("note", "focus", "tie_order", "exclusion", "lock_proposed", "lock_confirmed") and self.locked:
+            return "The final list is locked: nothing more is recorded."
+        from panel_tui.errors import Refused
+        from panel_tui.session import require
 
-        return may(self.meeting.config, self.meeting.who, kind)
+        try:
+            require(self.meeting.config, self.meeting.who, kind)
+        except Refused as exc:
+            text = str(exc)
+            return text[:1].upper() + text[1:] + "."
+        return None
+
+    def may(self, kind: str) -> bool:
+        """Whether this console offers an action: never in display mode, never after the lock."""
+        return self.refusal(kind) is None
+
+    def refuse(self, kind: str) -> bool:
+        """Say why, in a toast, when this console may not record ``kind``; True then."""
+        why = self.refusal(kind)
+        if why is not None:
+            self.notify(why, title="Not allowed", severity="warning")
+        return why is not None
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        board_actions = ("focus_candidate", "note", "exclude", "discuss", "lock", "detail", "go", "evaluators")
+        board_actions = (
+            "focus_candidate",
+            "note",
+            "exclude",
+            "discuss",
+            "lock",
+            "detail",
+            "go",
+            "evaluators",
+            "refused",
+        )
         if action in board_actions and len(self.screen_stack) > 1:
             return False  # these act on the leaderboards, not on the screen in front of them
         needs = {"focus_candidate": "focus", "note": "note", "exclude": "exclusion"}
@@ -670,7 +704,22 @@ class PanelApp(App):
         if action == "toggle_live":
             check = self.snapshot.check if self.snapshot else None
             return bool(check and check.drifted)
-        return True
+        return True  # ("refused": the same key's action was not offered, this says why)
+
+    def action_refused(self, what: str) -> None:
+        """A key whose action this console does not offer: why, in a toast."""
+        if what == "discussion":
+            self.notify("The display shows the boards only: discuss from a console.", severity="warning")
+        elif what == "evaluators":
+            self.notify("The display shows the boards only: the evaluators' scores stay off it.", severity="warning")
+        elif what == "live":
+            self.notify(
+                "v switches between the locked list and the live standings once the files changed "
+                "after the lock; they have not.",
+                severity="information",
+            )
+        else:
+            self.refuse(what)
 
     def notify(
         self,
@@ -725,23 +774,30 @@ class PanelApp(App):
         self.action_detail()
 
     def action_focus_candidate(self) -> None:
+        if self.refuse("focus"):
+            return
         cid = self.selected
         if cid and self.write(self.meeting.focus, cid):
             self.notify(f"Under discussion: {self.name_of(cid)}")
 
     def action_note(self) -> None:
+        if self.refuse("note"):
+            return
         self.write_note(self.selected, self.current_table.category_id)
 
     def action_discuss(self) -> None:
         from panel_tui.tui.screens import DiscussionScreen
 
         if self.display_mode:  # every path (key, palette, click) ends here: the display only shows
+            self.notify("The display shows the boards only: discuss from a console.", severity="warning")
             return
         self.push_screen(DiscussionScreen(self.current_table.category_id))
 
     def action_exclude(self) -> None:
         from panel_tui.tui.screens import ExcludeScreen
 
+        if self.refuse("exclusion"):
+            return
         cid = self.selected
         if not cid:
             return
@@ -758,7 +814,9 @@ class PanelApp(App):
     def action_evaluators(self) -> None:
         from panel_tui.tui.screens import EvaluatorsScreen
 
-        if self.snapshot is not None and not self.display_mode:
+        if self.display_mode:
+            self.notify("The display shows the boards only: the evaluators' scores stay off it.", severity="warning")
+        elif self.snapshot is not None:
             self.push_screen(EvaluatorsScreen())
 
     def action_lock(self) -> None:
@@ -872,6 +930,9 @@ class PanelApp(App):
             # no screenshot file on the host.
             if not (self.display_mode and command.title == "Screenshot"):
                 yield command
+        yield SystemCommand(
+            "help: keys and marks", "What each key does and what each mark on the boards means", self.action_help
+        )
         for i, category in enumerate(self.meeting.config.categories):
             yield SystemCommand(
                 f"go to: {_palette(category.label)}",

@@ -428,6 +428,9 @@ class DiscussionScreen(Screen):
         Binding("escape,q", "dismiss", "Back"),
         Binding("t", "tie", "Order the tie"),
         Binding("n", "note", "Note on the board"),
+        # Shown only when offered; otherwise the same keys say why (``action_tie``, ``action_note``).
+        Binding("t", "tie('why not')", show=False),
+        Binding("n", "note('why not')", show=False),
     ]
 
     def __init__(self, category_id: str) -> None:
@@ -503,17 +506,27 @@ class DiscussionScreen(Screen):
             self.query_one("#discussion", VerticalScroll).mount_all(widgets, before="#notes-title")
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """The footer offers ``t`` and ``n`` only when they can be used (the hidden copies of
+        the same keys answer why not)."""
+        if parameters:
+            return True
         if action == "tie":
             return self.app.may("tie_order") and self.view is not None and self.view.tie is not None
         if action == "note":
             return self.app.may("note")
         return True
 
-    def action_tie(self) -> None:
-        if self.view is not None and self.view.tie is not None:
-            self.app.order_tie(self.category_id, list(self.view.tie), then=self.dismiss)
+    def action_tie(self, *_: str) -> None:
+        if self.app.refuse("tie_order"):
+            return
+        if self.view is None or self.view.tie is None:
+            self.app.notify("This board has no unresolved tie to order.", severity="warning")
+            return
+        self.app.order_tie(self.category_id, list(self.view.tie), then=self.dismiss)
 
-    def action_note(self) -> None:
+    def action_note(self, *_: str) -> None:
+        if self.app.refuse("note"):
+            return
         self.app.write_note(None, self.category_id, then=self.dismiss)
 
 
@@ -535,6 +548,9 @@ class LockScreen(Screen[LockStep]):
         Binding("p", "press('propose', 'again')", "Propose again"),  # the same button, after a proposal
         Binding("c", "press('confirm')", "Confirm the lock"),
         Binding("e", "export_all", "Export all four formats"),
+        # Without the button, the same keys say why it is not offered.
+        Binding("p", "why_not('propose')", show=False),
+        Binding("c", "why_not('confirm')", show=False),
     ]
 
     def __init__(self) -> None:
@@ -548,7 +564,27 @@ class LockScreen(Screen[LockStep]):
             return any(b.has_class("again") == again for b in self.query(f"#{parameters[0]}"))
         if action == "export_all":
             return bool(self.query("#export-csv"))
+        if action == "why_not":
+            return not self.query(f"#{parameters[0]}")
         return True
+
+    def action_why_not(self, step: str) -> None:
+        """``p`` or ``c`` without its button: why the step is not offered now."""
+        kind = "lock_proposed" if step == "propose" else "lock_confirmed"
+        if self.app.refuse(kind):
+            return
+        checklist = self.view.checklist if self.view is not None else None
+        if checklist is None:
+            why = "The final list is locked."
+        elif step == "propose" and checklist.blockers:
+            why = "The lock is blocked: " + "; ".join(checklist.blockers) + "."
+        elif checklist.proposal is None:
+            why = "There is no proposal to confirm yet: the secretary proposes the lock first."
+        elif checklist.stale:
+            why = "The proposal is stale (" + "; ".join(checklist.proposal.stale) + "): the secretary proposes again."
+        else:
+            why = "Nothing to do now."
+        self.app.notify(why, title="Not now", severity="warning")
 
     def action_press(self, button: str, *_: str) -> None:
         for found in self.query(f"#{button}").results(Button):
