@@ -159,14 +159,13 @@ def test_two_instances_share_focus_notes_and_decisions(contest):
             await sec.pause()
             await sec.press("t")
             await sec.pause()
-            order = secretary.screen.query_one("#order")
-            order.value = "S02,S01"
+            await sec.press("alt+down")  # S01 one place down: S02 first
             secretary.screen.query_one("#reason").value = "S02 covers more districts"
             await sec.click("#save")
             await settled(shown, display, lambda: bool(display.snapshot.state.decisions.tie_orders), timeout=3)
             table = display.board("service")
             assert row_keys(table)[:2] == ["S02", "S01"]
-            assert "⚖" in table.cell_text("S01", "marks")
+            assert "⚖" in table.cell_text("S01", "marks") and "⚖" in table.cell_text("S02", "marks")
 
     run(scenario())
 

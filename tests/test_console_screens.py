@@ -213,7 +213,15 @@ def test_the_forms_only_collect_and_the_console_records(contest):
     run(scenario())
 
 
-def test_a_refused_tie_order_opens_its_form_again_with_what_was_typed(contest):
+def _toasts(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+def test_the_tie_is_ordered_with_the_keys_and_esc_goes_back_to_the_discussion(contest):
+    """The tied candidates as a list, best first: Alt+↓ moves the chosen one down; Esc and Save
+    both leave the secretary in the discussion, which shows the decision; both members of the
+    decided group carry ⚖ on the board."""
+
     async def scenario():
         from panel_tui.tui.screens import DiscussionScreen, TieOrderScreen
 
@@ -224,18 +232,61 @@ def test_a_refused_tie_order_opens_its_form_again_with_what_was_typed(contest):
             await pilot.pause(0.1)
             await pilot.press("t")
             await pilot.pause(0.1)
-            app.screen.query_one("#order").value = "S02,S99"  # not the tied group
+            assert isinstance(app.screen, TieOrderScreen) and app.screen.order == ["S01", "S02"]
+            await pilot.press("escape")
+            await pilot.pause(0.1)
+            assert isinstance(app.screen, DiscussionScreen)  # where it was opened
+            await pilot.press("t")
+            await pilot.pause(0.1)
+            await pilot.press("alt+down")  # S01 (chosen: the first) one place down
+            await pilot.pause(0.05)
+            assert app.screen.order == ["S02", "S01"]
+            lines = [str(label.render()) for label in app.screen.query("#order Label")]
+            assert lines[0].startswith("1. Smart Integrated Parking") and lines[0].endswith("(S02)")
+            await pilot.press("shift+up")  # S01, still chosen, back up
+            assert app.screen.order == ["S01", "S02"]
+            await pilot.press("down", "ctrl+up")  # choose S02, move it up
+            assert app.screen.order == ["S02", "S01"]
             app.screen.query_one("#reason").value = "S02 covers more districts"
             await pilot.click("#save")
-            await pilot.pause(0.2)
+            await settled(pilot, app, lambda: bool(app.snapshot.state.decisions.tie_orders))
+            assert isinstance(app.screen, DiscussionScreen)  # it shows the decision in place
+            assert "Tie order recorded: S02 > S01" in _toasts(app)
+            await pilot.press("escape")
+            board = app.board("service")
+            assert "⚖" in board.cell_text("S01", "marks") and "⚖" in board.cell_text("S02", "marks")
+
+    run(scenario())
+
+
+def test_a_refused_tie_order_opens_its_form_again_as_it_was(contest):
+    """The write is refused (here: the meeting says the group is no longer tied, as when the
+    scores change meanwhile): the form opens again with the order and the reason as they were."""
+
+    async def scenario():
+        from panel_tui.errors import UsageError
+        from panel_tui.tui.screens import TieOrderScreen
+
+        app = make_app(contest)
+
+        def no_longer_tied(*args, **kwargs):
+            raise UsageError("S01, S02 is not a group of fully tied candidates in service")
+
+        app.meeting.decide_tie = no_longer_tied
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settled(pilot, app)
+            await pilot.press("3", "d")
+            await pilot.pause(0.1)
+            await pilot.press("t")
+            await pilot.pause(0.1)
+            await pilot.press("alt+down")
+            app.screen.query_one("#reason").value = "S02 covers more districts"
+            await pilot.click("#save")
+            await pilot.pause(0.3)
             assert isinstance(app.screen, TieOrderScreen)  # again, as it was filled in
-            assert app.screen.query_one("#order").value == "S02,S99"
+            assert app.screen.order == ["S02", "S01"]
             assert app.screen.query_one("#reason").value == "S02 covers more districts"
             assert any(n.title == "Not recorded" for n in app._notifications)
-            app.screen.query_one("#order").value = "S02,S01"
-            await pilot.click("#save")
-            await settled(pilot, app, lambda: bool(app.snapshot.state.decisions.tie_orders))
-            assert not isinstance(app.screen, (TieOrderScreen, DiscussionScreen))  # back on the boards
-            assert any(n.message == "Tie order recorded: S02 > S01" for n in app._notifications)
+            assert app.reader.state().events == ()
 
     run(scenario())

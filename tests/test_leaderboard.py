@@ -69,7 +69,9 @@ def board(rows: list[dict], threshold: float = 70.0) -> SimpleNamespace:
         decided_by=pl.when(pl.col("rank").is_not_null()).then(pl.lit("total")),
         exclusion_code=pl.when(pl.col("status") == "excluded").then(pl.lit("C1")),
     )
-    return SimpleNamespace(entries=entries, areas=AREAS, category=SimpleNamespace(threshold=threshold))
+    return SimpleNamespace(
+        entries=entries, areas=AREAS, category=SimpleNamespace(threshold=threshold), applied_tie_orders=()
+    )
 
 
 def content(table: LeaderboardTable) -> list[tuple[str, list]]:

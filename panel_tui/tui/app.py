@@ -599,6 +599,10 @@ class PanelApp(App):
     def name_of(self, candidate_id: str) -> str:
         return views.name_of(self.shown, candidate_id) if self.snapshot else candidate_id
 
+    def category_label(self, category_id: str) -> str:
+        """The category as the config names it (its id when the config does not have it)."""
+        return next((c.label for c in self.meeting.config.categories if c.id == category_id), category_id)
+
     def lock_view(self) -> views.LockView:
         """What the lock screen shows now, for this console's account."""
         viewer = views.Viewer(

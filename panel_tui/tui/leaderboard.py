@@ -240,7 +240,7 @@ class LeaderboardTable(DataTable):
             {
                 "grade": ("grade",),
                 "status": ("status",),
-                "marks": ("top", "tie", "borderline", "decided_by", "exclusion_code", "notes", "_fragile"),
+                "marks": ("top", "tie", "borderline", "decided_by", "exclusion_code", "notes", "_fragile", "_decided"),
             }
         )
         return inputs
@@ -292,7 +292,8 @@ class LeaderboardTable(DataTable):
                 pl.when(~decided_by.is_in(["total", "panel"]) & decided_by.is_not_null()).then(
                     rich_markup(decided_by) if short else pl.format("by {}", rich_markup(decided_by))
                 ),
-                pl.when((decided_by == "panel") | col("exclusion_code").is_not_null()).then(pl.lit("⚖")),
+                # The panel decided: every member of a group it ordered, an exclusion.
+                pl.when(col("_decided") | col("exclusion_code").is_not_null()).then(pl.lit("⚖")),
                 pl.when(col("notes") > 0).then(pl.format("✎{}", col("notes"))),
                 pl.when(col("_fragile")).then(pl.lit("[b red]⚠[/]" if short else "[b red]⚠fragile[/]")),
             ],
@@ -317,7 +318,9 @@ class LeaderboardTable(DataTable):
         entries = board.entries
         # An area this table has a column for that the board lacks (a locked list from before
         # the indicators changed): an empty cell, not a failure.
-        missing = [name for name in inputs if name not in entries.columns and name not in ("notes", "_fragile")]
+        missing = [
+            name for name in inputs if name not in entries.columns and name not in ("notes", "_fragile", "_decided")
+        ]
         if missing:
             entries = entries.with_columns(pl.lit(None, pl.Float64).alias(name) for name in missing)
         frame = (
@@ -325,9 +328,12 @@ class LeaderboardTable(DataTable):
             .join(notes_frame.lazy(), on="candidate_id", how="left", maintain_order="left")
             .select(
                 "candidate_id",
-                *[name for name in inputs if name not in ("notes", "_fragile")],
+                *[name for name in inputs if name not in ("notes", "_fragile", "_decided")],
                 "notes",
                 _fragile=pl.col("candidate_id").is_in(list(fragile)),
+                _decided=pl.col("candidate_id").is_in(
+                    [cid for order in board.applied_tie_orders for cid in order.order]
+                ),
                 _pos=pl.int_range(pl.len(), dtype=pl.Int64)
                 + below.cast(pl.Int64).cum_max()
                 + unranked.cast(pl.Int64).cum_max(),

@@ -21,7 +21,20 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.coordinate import Coordinate
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Digits, Footer, Input, Label, Markdown, Select, Static, TextArea
+from textual.widgets import (
+    Button,
+    DataTable,
+    Digits,
+    Footer,
+    Input,
+    Label,
+    ListItem,
+    ListView,
+    Markdown,
+    Select,
+    Static,
+    TextArea,
+)
 from textual.widgets.button import ButtonVariant
 
 from panel_tui.engine import EXCLUSION_CODES
@@ -295,7 +308,7 @@ class Dialog(ModalScreen[ResultType]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(plain(self.title_text()))
+            yield Static(plain(self.title_text()), classes="dialog-title")  # wraps, never cut
             yield from self.fields()
             with Horizontal(classes="buttons"):
                 yield Button(self.save_label, id="save", variant=self.save_variant)
@@ -383,32 +396,55 @@ class ExcludeScreen(Dialog[ExclusionForm]):
 
 
 class TieOrderScreen(Dialog[TieOrderForm]):
-    """Record the panel's order for a fully tied group, with the reason."""
+    """Record the panel's order for a fully tied group, with the reason: the tied candidates as
+    a list, best first, reordered with the keys (↑/↓ choose one, Alt+↑/↓ or Shift+↑/↓ move it)."""
 
     save_label = "Record the order"
+
+    BINDINGS = [
+        Binding("alt+up,shift+up,ctrl+up", "move(-1)", "Move up"),
+        Binding("alt+down,shift+down,ctrl+down", "move(1)", "Move down"),
+    ]
 
     def __init__(self, category_id: str, group: list[str], form: TieOrderForm | None = None) -> None:
         super().__init__()
         self.category_id = category_id
         self.group = group
         self.form = form
+        self.order = list(form.order) if form else list(group)
 
     def title_text(self) -> str:
-        names = ", ".join(self.app.name_of(c) for c in self.group)
-        return f"Order the tie in {self.category_id}: {names}"
+        return f"Order the tie: {self.app.category_label(self.category_id)}"
 
     def fields(self) -> ComposeResult:
-        order = self.form.order if self.form else self.group
-        yield Input(value=",".join(order), placeholder="IDs, best first", id="order")
+        yield Static("Best first. ↑/↓ choose a candidate, Alt+↑/↓ (or Shift+↑/↓) move it.", classes="hint")
+        yield ListView(*(ListItem(Label(self._line(i, cid))) for i, cid in enumerate(self.order)), id="order")
         yield Input(self.form.reason if self.form else "", placeholder="Reason (required)", id="reason")
 
+    def _line(self, index: int, candidate_id: str) -> Content:
+        return plain(f"{index + 1}. {self.app.name_of(candidate_id)}")
+
+    def on_mount(self) -> None:
+        self.query_one("#order", ListView).focus()
+
+    def action_move(self, step: int) -> None:
+        """Move the chosen candidate one place up or down the order."""
+        view = self.query_one("#order", ListView)
+        here = view.index
+        if here is None or not 0 <= here + step < len(self.order):
+            return
+        there = here + step
+        self.order[here], self.order[there] = self.order[there], self.order[here]
+        for index, item in enumerate(view.query(ListItem).results(ListItem)):
+            item.query_one(Label).update(self._line(index, self.order[index]))
+        view.index = there
+
     def collect(self) -> TieOrderForm | None:
-        order = [c.strip() for c in self.query_one("#order", Input).value.split(",") if c.strip()]
         reason = self.query_one("#reason", Input).value
         if not reason.strip():
             self.app.notify("A tie decision needs a reason.", severity="warning")
             return None
-        return TieOrderForm(tuple(order), reason)
+        return TieOrderForm(tuple(self.order), reason)
 
     def refilled(self, result: TieOrderForm) -> TieOrderScreen:
         return TieOrderScreen(self.category_id, self.group, result)
@@ -522,12 +558,12 @@ class DiscussionScreen(Screen):
         if self.view is None or self.view.tie is None:
             self.app.notify("This board has no unresolved tie to order.", severity="warning")
             return
-        self.app.order_tie(self.category_id, list(self.view.tie), then=self.dismiss)
+        self.app.order_tie(self.category_id, list(self.view.tie))  # the discussion shows the order
 
     def action_note(self, *_: str) -> None:
         if self.app.refuse("note"):
             return
-        self.app.write_note(None, self.category_id, then=self.dismiss)
+        self.app.write_note(None, self.category_id)  # the discussion shows the note
 
 
 class LockScreen(Screen[LockStep]):
