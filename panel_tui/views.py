@@ -368,13 +368,13 @@ class Comparison:
 
     title: str
     candidates: tuple[str, ...]  # candidate IDs, one per column
-    headers: tuple[str, ...]  # "Name (ID)", the name cut at 24 characters
+    headers: tuple[str, ...]  # "Name (ID)", whole (the screen fits them to its width)
     rows: tuple[tuple[str, ...], ...]  # the key's label, then one value per candidate
 
     @property
     def separating(self) -> tuple[str, ...]:
         """The labels of the rows that separate the candidates."""
-        return tuple(row[0] for row in self.rows if row[0].endswith("◀ separates"))
+        return tuple(row[0] for row in self.rows if row[0].endswith(SEPARATES))
 
 
 @dataclass(frozen=True)
@@ -389,24 +389,51 @@ class DiscussionView:
     tie: tuple[str, ...] | None  # the group `t` orders: the first unresolved tie, else the first tie
 
 
-def comparison(board: Leaderboard, title: str, ids: list[str], decimals: int) -> Comparison:
-    """``ids`` of ``board`` side by side (``Comparison``)."""
+SEPARATES = "◀ separates"
+
+
+def area_labels(data: ContestData, indicator_set: str) -> dict[str, str]:
+    """Each area of an indicator set and what the contest calls it ("A1" -> its label)."""
+    frame = data.indicators.filter(pl.col("indicator_set") == indicator_set)
+    if "area_label" not in frame.columns:
+        return {}
+    pairs = frame.select("area_id", "area_label").unique(maintain_order=True).iter_rows()
+    return {area: label for area, label in pairs if label}
+
+
+def key_words(key: str, labels: Mapping[str, str]) -> str:
+    """A ranking key in the panel's words: "the total", "A1 subtotal (Experiential effect …)"."""
+    if key == "total":
+        return "the total"
+    label = labels.get(key)
+    return f"{key} subtotal ({label})" if label else f"{key} subtotal"
+
+
+def comparison(
+    board: Leaderboard, title: str, ids: list[str], decimals: int, labels: Mapping[str, str] | None = None
+) -> Comparison:
+    """``ids`` of ``board`` side by side (``Comparison``): only the key that ranks them apart
+    (the first of the total and the tie-break areas on which they differ) is marked."""
+    labels = labels or {}
     rows = {r["candidate_id"]: r for r in board.entries.iter_rows(named=True) if r["candidate_id"] in ids}
+    keys = ("total", *board.category.tie_break)
+    separating = next((k for k in keys if len({rows[c][k] for c in ids}) > 1), None)
+    names = {"rank": "Rank", "total": "Total", "percent": "Percent", "status": "Status", "decided_by": "Decided by"}
     out = []
     for key in ["rank", "total", "percent", *board.areas, "status", "decided_by"]:
         values = [rows[c][key] for c in ids]
-        separates = key in ("total", *board.category.tie_break) and len(set(values)) > 1
-        label = f"{key} ◀ separates" if separates else key
-        out.append(
-            (
-                label,
-                *(
-                    number(v, decimals) if isinstance(v, float) else ("" if v is None else str(v).replace("_", " "))
-                    for v in values
-                ),
-            )
-        )
-    headers = tuple(f"{rows[cid]['name'][:24]} ({cid})" for cid in ids)
+        label = names.get(key) or f"{key} subtotal"
+        if key == separating:
+            label = f"{label} {SEPARATES}"
+        if key == "decided_by":
+            shown = ["" if v is None else "the panel's order" if v == "panel" else key_words(v, {}) for v in values]
+        else:
+            shown = [
+                number(v, decimals) if isinstance(v, float) else ("" if v is None else str(v).replace("_", " "))
+                for v in values
+            ]
+        out.append((label, *shown))
+    headers = tuple(f"{rows[cid]['name']} ({cid})" for cid in ids)
     return Comparison(title, tuple(ids), headers, tuple(out))
 
 
@@ -417,16 +444,49 @@ def discussion_view(snapshot: Snapshot, shown: Standings, category_id: str, meet
     board = shown.board(category_id)
     config = meeting.config
     comparisons = []
+    decimals = config.scoring.decimals
+    labels = area_labels(snapshot.data, board.category.indicator_set)
     unresolved = {frozenset(g) for g in board.unresolved_ties}
-    for ids in board.tie_groups:
-        state = "unresolved: the panel must order it" if frozenset(ids) in unresolved else "tie"
-        title = f"Tie ({state}): equal on the total and every tie-break area"
-        comparisons.append(comparison(board, title, list(ids), config.scoring.decimals))
+    decided = {frozenset(o.order): o for o in board.applied_tie_orders}
+    full = {frozenset(g) for g in board.tie_groups}
+    # Every group with the same total: a full tie (equal on every key: the panel orders it), or
+    # one a tie-break area separates, named.
+    ranked = board.entries.filter(pl.col("rank").is_not_null())
+    same_total = (
+        ranked.group_by("total", maintain_order=True)
+        .agg(pl.col("candidate_id"))
+        .filter(pl.col("candidate_id").list.len() > 1)
+    )
+    for total, ids in same_total.iter_rows():
+        group = frozenset(ids)
+        if group in full:
+            if group in unresolved:
+                title = f"Tie, unresolved: equal on the total ({number(total, decimals)}) and every tie-break area; the panel must order it"
+            elif group in decided:
+                order = decided[group]
+                title = f"Tie, ordered by the panel: {' > '.join(order.order)} ({order.reason})"
+            else:
+                title = f"Tie: equal on the total ({number(total, decimals)}) and every tie-break area"
+        else:
+            key = next(
+                (
+                    k
+                    for k in board.category.tie_break
+                    if ranked.filter(pl.col("candidate_id").is_in(ids))[k].n_unique() > 1
+                ),
+                None,
+            )
+            words = key_words(key, labels) if key else "a tie-break area"
+            title = f"Equal total ({number(total, decimals)}), separated by {words}"
+        comparisons.append(comparison(board, title, list(ids), decimals, labels))
     border = board.entries.filter(pl.col("borderline"))["candidate_id"].to_list()
     if border:
         margin = config.scoring.review_margin
-        title = f"Borderline: within {margin:g} points of the {board.category.threshold:g} % line"
-        comparisons.append(comparison(board, title, border, config.scoring.decimals))
+        title = (
+            f"Borderline: within {margin:.1f} percentage point{'s' if margin != 1 else ''} "
+            f"of the {board.category.threshold:g} % line"
+        )
+        comparisons.append(comparison(board, title, border, decimals, labels))
     on_board = set(board.entries["candidate_id"].to_list())
     notes = []
     for e in snapshot.state.notes:

@@ -145,15 +145,35 @@ def test_the_discussion_puts_the_tie_and_the_borderline_candidates_side_by_side(
     view = views.discussion_view(snapshot, snapshot.standings, "service", kim)
     assert view.label == "Smart services (스마트서비스)" and view.tie == ("S01", "S02")
     tie, border = view.comparisons
-    assert tie.title == "Tie (unresolved: the panel must order it): equal on the total and every tie-break area"
+    assert tie.title == (
+        "Tie, unresolved: equal on the total (81.30) and every tie-break area; the panel must order it"
+    )
     assert tie.candidates == ("S01", "S02") and tie.separating == ()
-    assert tie.headers == ("Smart City Pass (스마트시티 패 (S01)", "Smart Integrated Parking (S02)")  # names cut at 24
-    assert tie.rows[:2] == (("rank", "1", "1"), ("total", "81.30", "81.30"))
-    assert border.title == "Borderline: within 1 points of the 70 % line"
+    assert tie.headers == (  # whole: the screen fits them to its width
+        "Smart City Pass (스마트시티 패스) (S01)",
+        "Smart Integrated Parking Information System (스마트 통합주차정보 시스템) (S02)",
+    )
+    assert tie.rows[:2] == (("Rank", "1", "1"), ("Total", "81.30", "81.30"))
+    assert border.title == "Borderline: within 1.0 percentage point of the 70 % line"
     assert border.candidates == ("S04", "S05")
-    assert border.separating == ("total ◀ separates", "A1 ◀ separates", "A3 ◀ separates")
-    assert ("status", "certified", "not certified") in border.rows  # status words without underscores
+    assert border.separating == ("Total ◀ separates",)  # only the key that ranks them apart
+    assert ("Status", "certified", "not certified") in border.rows  # status words without underscores
+    assert ("Decided by", "the total", "the total") in border.rows  # the panel's words, not a field name
     assert view.notes == ()
+
+
+def test_the_discussion_lists_a_pair_an_area_separates_naming_the_area(kim):
+    """Suwon and Gimhae have the same total; A1 ranks them: listed, with the area's name."""
+    snapshot = views.take_snapshot(kim)
+    view = views.discussion_view(snapshot, snapshot.standings, "large_city", kim)
+    pair = view.comparisons[0]
+    assert pair.candidates == ("C02", "C03")
+    assert pair.title == (
+        "Equal total (1,564.00), separated by A1 subtotal "
+        "(Smart city service and infrastructure level (스마트시티 서비스·인프라 수준))"
+    )
+    assert pair.separating == ("A1 subtotal ◀ separates",)
+    assert ("Decided by", "the total", "A1 subtotal") in pair.rows
 
 
 def test_the_discussion_lists_the_notes_on_its_board_and_the_decided_tie(kim):
@@ -167,7 +187,7 @@ def test_the_discussion_lists_the_notes_on_its_board_and_the_decided_tie(kim):
         "kim [S05]: a question for the applicant",
         "kim [board]: about the whole board",
     ]
-    assert view.comparisons[0].title.startswith("Tie (tie): ")  # decided: no longer unresolved
+    assert view.comparisons[0].title == "Tie, ordered by the panel: S02 > S01 (S02 covers more districts)"
     assert view.comparisons[0].candidates == ("S02", "S01")
     assert view.tie == ("S02", "S01")  # it can still be ordered again
     assert (

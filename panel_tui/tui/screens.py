@@ -40,6 +40,7 @@ from textual.widgets.button import ButtonVariant
 from panel_tui.engine import EXCLUSION_CODES
 from panel_tui.export import FORMATS
 from panel_tui.meeting import decision_text
+from panel_tui.text import clip, text_width
 from panel_tui.tui.app import PanelApp
 from panel_tui.tui.literal import cell, markup, plain
 from panel_tui.views import Checklist, Comparison, DiscussionView, FinalCategory, LockView, number
@@ -499,15 +500,21 @@ class DiscussionScreen(Screen):
     def _notes(view: DiscussionView) -> Content:
         return plain("\n".join(view.notes) or "(none yet)", lines=True)
 
-    @staticmethod
-    def _comparison(comparison: Comparison) -> tuple[Label, DataTable[Text]]:
+    def _comparison(self, comparison: Comparison) -> tuple[Static, DataTable[Text]]:
         table: DataTable[Text] = DataTable(cursor_type="none", classes="comparison")
         table.add_column("", key="key")
+        # Each candidate's column gets an equal share of the screen; a name longer than that
+        # ends in "…" (the board and the detail show it whole).
+        key_width = max(text_width(row[0]) for row in comparison.rows) + 2
+        share = max(14, (self.app.size.width - key_width - 4) // max(1, len(comparison.candidates)) - 2)
         for cid, header in zip(comparison.candidates, comparison.headers, strict=True):
+            suffix = f" ({cid})"  # the ID stays whole
+            if text_width(header) > share and header.endswith(suffix):
+                header = clip(header.removesuffix(suffix), max(4, share - text_width(suffix))) + suffix
             table.add_column(cell(header), key=cid)
         for row in comparison.rows:
             table.add_row(*(cell(value) for value in row))
-        return Label(plain(comparison.title), classes="section comparison-title"), table
+        return Static(plain(comparison.title), classes="section comparison-title"), table  # a title wraps
 
     def show_snapshot(self) -> None:
         """A new snapshot: the same tables with new values where their candidates are the same,
@@ -519,7 +526,7 @@ class DiscussionScreen(Screen):
         self.query_one("#discussion-title", Static).update(self._title(view))
         self.query_one("#no-comparison", Static).set_class(bool(view.comparisons), "hidden")
         self.query_one("#board-notes", Static).update(self._notes(view))
-        titles = list(self.query(".comparison-title").results(Label))
+        titles = list(self.query(".comparison-title").results(Static))
         tables = list(self.query(".comparison").results(DataTable))
         same_shape = len(old.comparisons) == len(view.comparisons) == len(tables) and all(
             (a.candidates, a.headers, len(a.rows)) == (b.candidates, b.headers, len(b.rows))
