@@ -447,12 +447,23 @@ def _access_summary(args: argparse.Namespace, config) -> tuple[list[str], list[s
         (ok if role == Role.VIEWER else warn).append(
             f"session {path}: not started yet, and {who} ({role}) cannot create it: {problem}"
         )
+    elif role == Role.SECRETARY:
+        ok.append(f"session {path}: not started yet; {who} (secretary) opens it with `panel-tui session init`")
     else:
-        ok.append(
-            f"session {path}: not started yet; {who} ({role}) can create it "
-            "(`panel-tui session init`, as the secretary)"
-        )
-    if config.contest.signers is not None:
+        ok.append(f"session {path}: not started yet; the secretary opens it (`panel-tui session init`)")
+    if path.exists() and os.access(path, os.R_OK):
+        from panel_tui.meeting import Meeting
+
+        try:
+            reader = Meeting(config, path, writable=False, who=who)
+            mismatch = reader.roles_problem(reader.journal.events())
+        except PanelError as exc:
+            mismatch = str(exc)
+        if mismatch and role != Role.VIEWER:
+            warn.append(f"session {path}: {who} cannot write with this config: {mismatch}")
+    if config.contest.signers is not None and role == Role.VIEWER:
+        ok.append(f"signed journal: {who} is a viewer here: reads and verifies, signs and writes nothing")
+    elif config.contest.signers is not None:
         from panel_tui.signing import AllowedSigners, signing_status
 
         signers = AllowedSigners.load(config.contest.signers)
@@ -491,12 +502,18 @@ def cmd_session_init(args: argparse.Namespace) -> int:
             "before the meeting, then run `panel-tui session init` again"
         )
     meeting.journal.connect()
+    opened = ""
+    if meeting.journal.head()[0] == 0:
+        # The first event (nobody under discussion yet) opens the meeting: it keeps the list
+        # as it stands, the roles and the signers file's digest for the whole meeting.
+        event = meeting.focus(None)
+        opened = f"; opened by {event.author} in event {event.seq}, which keeps the roles and the list as it stands"
     st = path.stat()
     import stat as stat_module
 
     print(
         f"session {path}: {'already there' if existed else 'created'} ({stat_module.filemode(st.st_mode)}, "
-        f"owner uid {st.st_uid})"
+        f"owner uid {st.st_uid}){opened}"
     )
     return 0
 

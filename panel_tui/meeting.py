@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from panel_tui.config import Config
+from panel_tui.config import Config, Roles
 from panel_tui.engine import (
     DECISION_COLUMNS,
     EXCLUSION_CODES,
@@ -48,6 +48,24 @@ from panel_tui.vocabulary import EventKind, Role, Status
 
 START = "list_at_start"  # in the session's first event: the final list as the meeting found it
 SIGNERS_AT_START = "signers_sha256_at_start"  # in the first event of a signed journal
+ROLES_AT_START = "roles_at_start"  # in the session's first event: who held which role then
+
+
+def _roles_payload(roles: Roles) -> dict[str, list[str]]:
+    return {"secretary": list(roles.secretary), "chair": list(roles.chair), "members": list(roles.members)}
+
+
+def pinned_roles(first: Event | None) -> Roles | None:
+    """The roles the session's first event keeps (None: an older journal, or none kept)."""
+    if first is None or first.seq != 1:
+        return None
+    kept = first.payload.get(ROLES_AT_START)
+    if not isinstance(kept, dict):
+        return None
+    lists = {key: kept.get(key, []) for key in ("secretary", "chair", "members")}
+    if not all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in lists.values()):
+        return None
+    return Roles(tuple(lists["secretary"]), tuple(lists["chair"]), tuple(lists["members"]))
 
 
 @dataclass(frozen=True)
@@ -439,10 +457,11 @@ class Meeting:
         list depends on), in a signed journal: a signature that verifies. The lock: see
         ``lock_problems``. Notes and the focus are signature-checked by ``verify`` (every event)."""
         found: dict[int, str] = {}
+        roles = self.session_roles(events)
         for e in events:
             problem = _payload_problem(e)
             if problem is None and e.kind != EventKind.LOCK_CONFIRMED:  # (lock_problems: who confirms)
-                role = role_of(self.config.roles, e.author)
+                role = role_of(roles, e.author)
                 if role not in MAY[e.kind]:
                     problem = f"written by {e.author}, who is a {role} and may not record it"
             if problem:
@@ -485,8 +504,9 @@ class Meeting:
                     and self.config.lock.require_chair_confirmation
                 ):
                     found[e.seq] = "it is signed with the same key as the proposal: not a second pair of eyes"
+        roles = self.session_roles(events)
         for e in lock_events:
-            role = role_of(self.config.roles, e.author)
+            role = role_of(roles, e.author)
             if e.kind == EventKind.LOCK_PROPOSED and role not in MAY[EventKind.LOCK_PROPOSED]:
                 found[e.seq] = f"proposed by {e.author}, who is a {role}, not a secretary"
             if e.kind == EventKind.LOCK_CONFIRMED:
@@ -525,9 +545,47 @@ class Meeting:
         found.update(self.signature_problems(lock_events))  # the first reason to give, when there is one
         return found
 
+    def session_roles(self, events: list[Event] | tuple[Event, ...]) -> Roles:
+        """Who holds which role in this session: the roles its first event kept, when that event
+        was written by a secretary (by those roles and by this config's); else this config's.
+        So a member who names themselves secretary in a config of their own changes nothing."""
+        first = events[0] if events and events[0].seq == 1 else None
+        kept = pinned_roles(first)
+        if kept is not None and first is not None:
+            author = first.author
+            if role_of(kept, author) == Role.SECRETARY and role_of(self.config.roles, author) == Role.SECRETARY:
+                return kept
+        return self.config.roles
+
     @property
     def role(self) -> Role:
         return role_of(self.config.roles, self.who)
+
+    def roles_problem(self, events: list[Event] | tuple[Event, ...]) -> str | None:
+        """Why this account may not write with this config into a session of ``events``: its
+        config's roles are not the ones the session started with, or (a signed journal) nobody
+        but a secretary opens it. None when it may."""
+        first = events[0] if events and events[0].seq == 1 else None
+        kept = pinned_roles(first)
+        if first is None:
+            if self.config.contest.signers is not None and self.role != Role.SECRETARY:
+                return (
+                    "the session is not opened yet: the secretary opens it first (panel-tui session init), "
+                    "which keeps the roles and the signers file for the whole meeting"
+                )
+            return None
+        if kept is not None and kept != self.config.roles:
+            return (
+                f"the roles in {self.config.path.name} are not the ones this session started with "
+                f"(its first event, by {first.author}: secretary {', '.join(kept.secretary) or '-'}; "
+                f"chair {', '.join(kept.chair) or '-'}; members {', '.join(kept.members) or '-'}); "
+                "a change of roles needs a new session"
+            )
+        if SIGNERS_AT_START in first.payload and self.config.contest.signers is None:
+            return (
+                f"this session is signed (its first event keeps a signers file) but {self.config.path.name} names none"
+            )
+        return None
 
     def data(self, *, reload: bool = False) -> ContestData:
         if self._data is None or reload:
@@ -553,8 +611,12 @@ class Meeting:
         opening: dict[str, Any] | None = None
         if self.journal.head()[0] == 0:
             # The session's first entry keeps the list as it stood then (the files of that
-            # moment, no decision yet): "what changed since the start of the meeting".
-            opening = {START: final_list(standings(self.data(), Decisions()))}
+            # moment, no decision yet): "what changed since the start of the meeting", and who
+            # holds which role for the whole meeting.
+            opening = {
+                START: final_list(standings(self.data(), Decisions())),
+                ROLES_AT_START: _roles_payload(self.config.roles),
+            }
             if self.config.contest.signers is not None:
                 # Who may sign is fixed when the meeting starts: a key added to the signers file
                 # later (say, a second "chair" key) makes the lock fail verify.
@@ -564,6 +626,9 @@ class Meeting:
         )
 
     def _not_locked(self, events: list[Event], since: int | None) -> None:
+        problem = self.roles_problem(events)
+        if problem is not None:
+            raise Refused(problem)
         damage = tuple(p.problem for p in chain_problems(events))
         _not_locked(SessionState(tuple(events), self.trust(events), damage), since)
 

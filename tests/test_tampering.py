@@ -17,9 +17,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from panel_tui.config import load_config
+from panel_tui.errors import Refused
 from panel_tui.meeting import Meeting
-from panel_tui.session import canonical, event_hash
+from panel_tui.session import Journal, canonical, event_hash
 
 ENV = {**os.environ, "PYTHONIOENCODING": "utf-8"}
 
@@ -72,15 +75,30 @@ def test_a_members_decision_made_with_their_own_config_does_not_count(solo: Path
         ),
         encoding="utf-8",
     )
-    Meeting(load_config(mine), db(root), who="park").exclude("C01", "disqualified", "a member decides alone")
+    # Through our API: refused before anything is written (the session keeps its roles in its
+    # first event; a config with other roles writes nothing into it).
+    with pytest.raises(Refused, match="not the ones this session started with"):
+        Meeting(load_config(mine), db(root), who="park").exclude("C01", "disqualified", "a member decides alone")
+    assert len(Journal(db(root)).events()) == 1
+    # Even the contest's own config.toml, edited after the start to make park a secretary,
+    # changes nothing: the roles the secretary opened the session with decide.
+    real = root / "config.toml"
+    real.write_text(
+        text.replace('members = ["park", "choi"]', 'members = ["choi"]').replace(
+            text[text.index("secretary = [") :].split("\n")[0], 'secretary = ["root", "park"]'
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(Refused, match="not the ones this session started with"):
+        Meeting(load_config(real), db(root), who="park").exclude("C01", "disqualified", "a member decides alone")
+    real.write_text(text, encoding="utf-8")
+    # Written by hand (no command): it does not count, and the journal says so.
+    append_raw(db(root), "exclusion", "park", {"candidate_id": "C01", "code": "disqualified", "reason": "alone"})
     doc = json.loads(cli("rank", "--format", "json", cwd=root).stdout)
     incheon = next(e for c in doc["categories"] for e in c["entries"] if e["candidate_id"] == "C01")
     assert incheon["status"] == "certified"  # not excluded
     log = cli("log", cwd=root).stdout
     assert "does not count: written by park, who is a member and may not record it" in log
-    settle(root)
-    r = cli("lock", cwd=root)
-    assert r.returncode == 3 and "the journal does not hold: event 2 does not count" in r.stderr
     r = cli("verify", cwd=root)
     assert r.returncode == 2 and "event 2 (exclusion by park) does not count" in r.stdout
 
