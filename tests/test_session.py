@@ -485,3 +485,16 @@ def test_a_reader_of_a_session_file_not_yet_given_its_table_sees_an_empty_journa
         writer.append("note", "kim", {"text": "first", "category": "service"})
     assert [e.kind for e in reader.events()] == ["note"]  # the same connection sees the table now
     reader.close()
+
+
+def test_session_init_opens_the_meeting_keeping_the_roles(solo):
+    """The secretary's `session init` writes the first event: nobody under discussion, the list
+    as it stands and the roles, which decide from then on."""
+    r = cli("session", "init", cwd=solo)
+    assert r.returncode == 0 and "opened by root in event 1" in r.stdout, r.stdout
+    (first,) = Journal(solo / "sessions" / "2022.sqlite").events()
+    assert first.kind == "focus" and first.payload["candidate_id"] is None
+    assert first.payload["roles_at_start"]["secretary"] == ["root"]
+    assert "list_at_start" in first.payload
+    r = cli("session", "init", cwd=solo)  # again: nothing more written
+    assert r.returncode == 0 and len(Journal(solo / "sessions" / "2022.sqlite").events()) == 1
