@@ -593,6 +593,15 @@ def find_signing_key(
             )
         return SigningKey(login, kf.public, "file", path=path, signers=signers.path)
 
+    if socket and listed and not os.path.exists(socket):
+        # The agent forwarded by the connection this process started from: that connection
+        # ended (a dropped ssh, then `tmux attach` from a new one), its socket with it.
+        raise Refused(
+            f"the SSH agent this program started with is gone ({socket} no longer exists: the connection "
+            "that forwarded it ended, e.g. before a `tmux attach` from a new one): quit and start panel-tui "
+            f"again from your current `ssh -A` connection; {signers.name} lists your key "
+            f"{', '.join(k.fingerprint for k in listed)}"
+        )
     example = (
         first_unlisted.line
         if first_unlisted is not None

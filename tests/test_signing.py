@@ -353,6 +353,15 @@ def test_an_agent_with_only_unlisted_keys_is_refused(keys, agent, tmp_path):
     assert f'`kim namespaces="panel-tui" {keys.pub["stranger"].line}`' in msg  # never suggests lee's key
 
 
+def test_an_agent_gone_with_its_connection_says_to_start_again(keys, tmp_path):
+    """After a dropped ssh and `tmux attach` from a new connection, the console's agent socket
+    is gone: the refusal says so (not "add your key to the signers file")."""
+    env = {"SSH_AUTH_SOCK": str(tmp_path / "agent.4242")}
+    with pytest.raises(Refused, match="the SSH agent this program started with is gone") as refused:
+        signing.find_signing_key("kim", keys.signers, home=home_with(tmp_path / "home"), environ=env)
+    assert "add the line" not in str(refused.value)
+
+
 def test_an_empty_agent_and_no_file_is_refused(keys, agent, tmp_path):
     with pytest.raises(Refused, match="the SSH agent holds no keys"):
         signing.find_signing_key("kim", keys.signers, home=home_with(tmp_path / "home"), environ=agent.env)
