@@ -18,13 +18,14 @@ text and cursor pin the behaviour, on each route.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.geometry import Size
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, RowKey
+from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
 from panel_tui.engine import Leaderboard
 from panel_tui.text import cell_width, clip, text_width, visible
@@ -118,6 +119,7 @@ class LeaderboardTable(DataTable):
         # Until the table knows its width (its first board): a guess from the terminal's.
         self.board_layout = Layout(words=not compact, areas=not compact, name=22 if compact else 40)
         self._last: tuple[Leaderboard, int, dict[str, int], frozenset[str]] | None = None
+        self._names: tuple[pl.Series, int] | None = None  # the names last measured, and the widest
         self._forget()
         self._add_columns()
 
@@ -133,6 +135,7 @@ class LeaderboardTable(DataTable):
         # Each candidate row added gets a slot, its index in these lists (``_slot`` in the
         # frames): the refresh reaches a row's key and cells by integer, not by id.
         self._slot_keys: list[RowKey] = []
+        self._slot_cells: list[dict[ColumnKey, Any]] = []  # (in place) each slot's cells as the table stores them
         self._specials: dict[str, int] = {}  # the separator rows on screen, and their positions
         self._separators: frozenset[int] = frozenset()  # their positions, where the cursor never rests
         self._decimals: int | None = None
@@ -188,6 +191,15 @@ class LeaderboardTable(DataTable):
         """A new width may call for another layout: shown again (nothing else is redrawn)."""
         if self._last is not None:
             self.show(*self._last)
+
+    def _name_need(self, names: pl.Series) -> int:
+        """The widest name in cells; counted again only when the names changed (a refresh of
+        scores leaves them as they were)."""
+        names = names.sort()  # (the boards come in rank order, which a refresh changes)
+        if self._names is None or not self._names[0].equals(names):
+            need = names.to_frame("name").select(cell_width(shown(pl.col("name"))).max()).item()
+            self._names = (names, int(need or 0))
+        return self._names[1]
 
     def full_name(self, candidate_id: str | None) -> str | None:
         """The candidate's whole name when the table shows it cut (else None)."""
@@ -389,8 +401,7 @@ class LeaderboardTable(DataTable):
         """Bring the table up to date with ``board``: keyed, in place, only what changed."""
         keep = self.selected_candidate
         self._last = (board, decimals, notes, fragile)
-        need = board.entries.select(cell_width(shown(pl.col("name"))).max()).item()
-        layout = self._choose_layout(int(need or 0))
+        layout = self._choose_layout(self._name_need(board.entries["name"]))
         if layout != self.board_layout:  # another width, or longer names: the columns anew
             self.board_layout = layout
             self.clear(columns=True)
@@ -528,13 +539,15 @@ class LeaderboardTable(DataTable):
         internals = TableInternals(self)  # every private part of DataTable, behind one adapter
         row_keys, slot_keys = self._row_keys, self._slot_keys
         column_keys = {key.value: key for key in self.columns}  # the table's own key objects
+        slot_cells = self._slot_cells  # filled here for the rows any route added since
+        slot_cells.extend(internals.cells(key) if key in self.rows else {} for key in slot_keys[len(slot_cells) :])
         if diff.gone:
             internals.remove_rows([row_keys.pop(key) for key in diff.gone])  # their slots stay empty
             cost.removed_rows = len(diff.gone)
         for column, (slots, values) in diff.writes.items():
             column_key = column_keys[column]
             for slot, value in zip(slots, values, strict=True):
-                internals.cells(slot_keys[slot])[column_key] = value
+                slot_cells[slot][column_key] = value
             cost.updated_cells += len(slots)
         name_key = column_keys["name"]
         for key, text in diff.labels.items():
