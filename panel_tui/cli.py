@@ -175,6 +175,20 @@ def _meeting(args: argparse.Namespace, *, writable: bool = True):
     return Meeting(config, Path(path) if path else default_path(config), writable=writable)
 
 
+def _reader(args: argparse.Namespace):
+    """The meeting, read-only, for a command that shows what it recorded; says so on stderr
+    when there is no session where it looked (run from elsewhere than the contest's folder,
+    the panel's decisions would be silently missing)."""
+    meeting = _meeting(args, writable=False)
+    if not meeting.journal.path.exists():
+        print(
+            f"panel-tui: note: no session at {meeting.journal.path}: nothing recorded is shown "
+            "(run from the contest's folder, or give --session PATH)",
+            file=sys.stderr,
+        )
+    return meeting
+
+
 def cmd_note(args: argparse.Namespace) -> int:
     event = _meeting(args).note(args.text, candidate=args.candidate, category=args.category)
     print(f"note recorded (event {event.seq}, by {event.author})")
@@ -248,7 +262,7 @@ def cmd_log(args: argparse.Namespace) -> int:
     from panel_tui.meeting import decision_text
     from panel_tui.text import one_line
 
-    meeting = _meeting(args, writable=False)
+    meeting = _reader(args)
     state = meeting.state()
     events = state.events
     if args.format == "json":
@@ -326,7 +340,7 @@ def run_console(args: argparse.Namespace) -> int:
 def cmd_changes(args: argparse.Namespace) -> int:
     from panel_tui.meeting import what_changed
 
-    meeting = _meeting(args, writable=False)
+    meeting = _reader(args)
     state = meeting.state()
     changes = what_changed(state, meeting.standings(state), meeting.data())
     if args.format == "json":
@@ -522,7 +536,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
     from panel_tui.engine import standings, to_json
     from panel_tui.report import csv_text, table
 
-    meeting = _meeting(args, writable=False)
+    meeting = _reader(args)
     config = meeting.config
     if args.category is not None and args.category not in {c.id for c in config.categories}:
         known = ", ".join(c.id for c in config.categories)

@@ -498,3 +498,16 @@ def test_session_init_opens_the_meeting_keeping_the_roles(solo):
     assert "list_at_start" in first.payload
     r = cli("session", "init", cwd=solo)  # again: nothing more written
     assert r.returncode == 0 and len(Journal(solo / "sessions" / "2022.sqlite").events()) == 1
+
+
+def test_a_command_run_where_there_is_no_session_says_so(solo, tmp_path):
+    """Run outside the contest's folder, `rank` and `log` find no session: they say so on stderr
+    instead of silently showing the boards without the panel's decisions."""
+    settle(solo)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for args in (("rank", "--format", "json"), ("log",), ("changes",)):
+        r = cli("--config", str(solo / "config.toml"), *args, cwd=elsewhere)
+        assert r.returncode == 0 and "no session at" in r.stderr and "--session PATH" in r.stderr, args
+    r = cli("rank", "--format", "json", cwd=solo)
+    assert "no session at" not in r.stderr
