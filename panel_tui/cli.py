@@ -349,7 +349,8 @@ def cmd_changes(args: argparse.Namespace) -> int:
     from panel_tui.text import one_line
 
     print(f"What changed since {one_line(changes.since)} ({one_line(changes.basis)}):")
-    print("\n".join(f"  {one_line(line)}" for line in changes.lines()) or "  nothing")
+    labels = {c.id: c.label for c in meeting.config.categories}
+    print("\n".join(f"  {one_line(line)}" for line in changes.lines(labels)) or "  nothing")
     return 0
 
 

@@ -324,15 +324,26 @@ class Changes:
     def empty(self) -> bool:
         return not (self.moved or self.status or self.decisions)
 
-    def lines(self) -> list[str]:
-        """One line per change, for the terminal and the console."""
+    def lines(self, labels: Mapping[str, str] | None = None) -> list[str]:
+        """One line per change, in words, for the terminal and the console: the category by its
+        label (``labels``: category id -> label), the candidate by name and ID, "not certified →
+        certified", "rank 5 → 4"."""
+        labels = labels or {}
+
+        def who(c: Mapping[str, Any]) -> str:
+            return f"{labels.get(c['category'], c['category'])}: {c['name']} ({c['candidate_id']})"
+
+        def status(value: object) -> str:
+            return "—" if value is None else str(value).replace("_", " ")
+
+        def rank(value: object) -> str:
+            return "not ranked" if value is None else f"rank {value}"
+
         out = []
         for c in self.status:
-            out.append(f"{c['category']}: {c['candidate_id']} {c['name']}: {c['status_before']} -> {c['status_now']}")
+            out.append(f"{who(c)}: {status(c['status_before'])} → {status(c['status_now'])}")
         for c in self.moved:
-            before = "-" if c["rank_before"] is None else c["rank_before"]
-            now = "-" if c["rank_now"] is None else c["rank_now"]
-            out.append(f"{c['category']}: {c['candidate_id']} {c['name']}: rank {before} -> {now}")
+            out.append(f"{who(c)}: {rank(c['rank_before'])} → {rank(c['rank_now'])}")
         for e in self.decisions:
             out.append(f"decision (event {e.seq}, {e.author}): {decision_text(e.kind, e.payload)}")
         return out

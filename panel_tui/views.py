@@ -59,6 +59,32 @@ class Snapshot:
     check: JournalCheck | None = None  # the pending proposal or the lock against the files
 
 
+def candidates_changed(before: Standings, now: Standings) -> int:
+    """How many candidates' rank, total, percent or status differ between two standings (a
+    candidate on only one of them counts too)."""
+
+    def entries(result: Standings) -> pl.DataFrame:
+        return pl.concat(
+            [b.entries.select("candidate_id", "rank", "total", "percent", "status") for b in result.boards],
+            how="vertical_relaxed",
+        )
+
+    joined = entries(before).join(entries(now), on="candidate_id", how="full", suffix="_now", coalesce=True)
+    differs = pl.any_horizontal(
+        pl.col(c).cast(pl.String).ne_missing(pl.col(f"{c}_now").cast(pl.String))
+        for c in ("rank", "total", "percent", "status")
+    )
+    return joined.filter(differs).height
+
+
+def reload_notice(files: tuple[str, ...], at: str, before: Standings, now: Standings) -> str:
+    """What every screen says when the contest's files were read again: "scores.csv reloaded
+    10:41:03: 3 candidates changed"."""
+    n = candidates_changed(before, now)
+    which = ", ".join(files) or "the contest's files"
+    return f"{which} reloaded {at}: {'no candidate' if n == 0 else n} candidate{'s' if n != 1 else ''} changed"
+
+
 def same_inputs(snapshot: Snapshot | None, data: ContestData, decisions: Decisions) -> bool:
     """Whether ``snapshot`` ranks these very files with these decisions: then its standings and
     its robustness analysis stand (a note or a new focus changes neither)."""
@@ -242,7 +268,9 @@ def signing_text(meeting: Meeting) -> str:
     return "unsigned journal: protects against accidents, not against an account on this host"
 
 
-def totals_moved(before: Standings, now: Standings, decimals: int) -> list[str]:
+def totals_moved(
+    before: Standings, now: Standings, decimals: int, labels: Mapping[str, str] | None = None
+) -> list[str]:
     """Candidates whose total or percent differs between two standings (a proposal's list and
     the files now), one line each: a change of score that moves no rank still shows."""
 
@@ -262,8 +290,9 @@ def totals_moved(before: Standings, now: Standings, decimals: int) -> list[str]:
         .join(entries(now), on=["category", "candidate_id"], how="inner", suffix="_now")
         .filter(pl.col("total").ne_missing(pl.col("total_now")) | pl.col("percent").ne_missing(pl.col("percent_now")))
     )
+    labels = labels or {}
     return [
-        f"{cat}: {cid} {name}: total {number(t, decimals)} -> {number(t_now, decimals)}"
+        f"{labels.get(cat, cat)}: {name} ({cid}): total {number(t, decimals)} → {number(t_now, decimals)}"
         for cat, cid, name, t, t_now in moved.select(
             "category", "candidate_id", "name_now", "total", "total_now"
         ).iter_rows()
@@ -326,10 +355,12 @@ def lock_view(
     event = state.proposal
     proposal = Proposal(event.author, event.seq, stale) if event is not None else None
     changes = what_changed(state, result, snapshot.data)
-    lines = changes.lines()
+    lines = changes.lines({c.id: c.label for c in meeting.config.categories})
     if event is not None and changes.since_event == event.seq:
         proposed = final_standings(event.payload["final"], meeting.config, result)
-        lines += totals_moved(proposed, result, meeting.config.scoring.decimals)
+        lines += totals_moved(
+            proposed, result, meeting.config.scoring.decimals, {c.id: c.label for c in meeting.config.categories}
+        )
     propose = None
     if viewer.may_propose and not blockers:
         propose = "Propose again" if proposal is not None else "Propose the lock"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -106,6 +107,11 @@ def test_live_scores_update_in_place_and_keep_the_cursor(contest):
             assert row_keys(table)[:6] == ["C01", "C02", "C03", "C05", "C04", LINE]  # Yongin overtook Siheung
             assert table.cell_text("C05", "move") == "▲1" and table.cell_text("C04", "move") == "▼1"
             assert table.selected_candidate == "C06"  # the viewer kept their place
+            # Every screen says it: which file, when, how many candidates changed (C05 and C04).
+            notices = [n.message for n in app._notifications if n.title == "Contest files reloaded"]
+            assert len(notices) == 1 and re.fullmatch(
+                r"scores\.csv reloaded \d\d:\d\d:\d\d: 2 candidates changed", notices[0]
+            ), notices
             # The refreshes since (the new scores; perhaps the analysis, which changes no cell here):
             # in place, no row added or removed, a few cells written.
             since = [costs[0] for costs in list(app.refresh_costs)[before:]]
@@ -368,7 +374,7 @@ def test_the_lock_screen_says_what_changed(contest):
             await pilot.press("l")
             await pilot.pause(0.2)
             changes = str(app.screen.query_one("#changes").render())
-            assert "S02" in changes and "rank 1 -> 2" in changes and "more citizens served" in changes
+            assert "S02" in changes and "rank 1 → 2" in changes and "more citizens served" in changes
             sections = [str(label.render()) for label in app.screen.query(".section")]
             assert any(s.startswith("What changed since the start of the meeting") for s in sections)
 

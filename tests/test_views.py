@@ -113,7 +113,7 @@ def test_a_proposal_whose_scores_changed_is_stale_and_cannot_be_confirmed(contes
     assert checklist.proposal.text.startswith("Proposed by kim (event 3), now stale: it can no longer be confirmed")
     assert "✘ scores.csv changed at " in checklist.proposal.text
     moved = [line for line in checklist.changes if "total" in line and "C10" in line]
-    assert moved and moved[0].startswith("large_city: C10 Ansan (안산시): total ")
+    assert moved and moved[0].startswith("Large cities (대도시): Ansan (안산시) (C10): total 1,107.00 → ")
 
 
 def test_after_the_lock_the_view_shows_the_locked_list_or_on_request_the_live_one(contest, kim, lee):
@@ -205,3 +205,14 @@ def test_a_note_reuses_the_snapshots_standings_and_check(kim):
     second = views.take_snapshot(kim, last=first)
     assert second.standings is first.standings and second.check is first.check
     assert len(second.state.notes) == 1
+
+
+def test_the_reload_notice_counts_the_candidates_that_changed(kim):
+    before = views.take_snapshot(kim)
+    assert views.candidates_changed(before.standings, before.standings) == 0
+    lower_scores(kim.config.contest.scores, "C05", "CI01")  # Yongin loses points: C05 only
+    after = views.take_snapshot(kim, reload=True, last=before)
+    n = views.candidates_changed(before.standings, after.standings)
+    assert n >= 1
+    text = views.reload_notice(("scores.csv",), "10:41:03", before.standings, after.standings)
+    assert text == f"scores.csv reloaded 10:41:03: {n} candidate{'s' if n != 1 else ''} changed"

@@ -169,6 +169,7 @@ class PanelApp(App):
         self._failed_screen: Screen | None = None
         self.show_live = False  # after the lock, `v`: the live standings instead of the locked list
         self._infos: dict[str, Content] = {}  # each board's line above it, by category id
+        self._reloading: tuple[tuple[str, ...], str] | None = None  # files seen changing, and when
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -330,6 +331,8 @@ class PanelApp(App):
             self.exit(return_code=0)
             return
         files, journal = self.change_watch.poll()
+        if files:
+            self._reloading = (self.change_watch.changed_files, time.strftime("%H:%M:%S"))
         if files or journal:
             self.reload(files)
 
@@ -367,7 +370,17 @@ class PanelApp(App):
         self.files_error = None
         self.query_one("#error-banner", Static).add_class("hidden")
         self._remember(message.snapshot.state.events)
-        self.snapshot = message.snapshot
+        previous, self.snapshot = self.snapshot, message.snapshot
+        if previous is not None and self._reloading is not None and message.snapshot.data is not previous.data:
+            # The files were read again: every screen says which, when, and how many candidates
+            # it changed (the notice goes by itself; the lock screen lists the changes).
+            files, at = self._reloading
+            self._reloading = None
+            self.notify(
+                views.reload_notice(files, at, previous.standings, message.snapshot.standings),
+                title="Contest files reloaded",
+                timeout=8,
+            )
         # Writes check decisions against the same files the boards show.
         self.meeting.use_data(message.snapshot.data)
         self._show(message.snapshot)

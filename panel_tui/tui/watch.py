@@ -26,6 +26,7 @@ class ChangeWatch:
         self.journal = Journal(meeting.journal.path, writable=False)
         self._files = self._file_marks()
         self._head = self._journal_head()
+        self.changed_files: tuple[str, ...] = ()
 
     def _file_marks(self) -> tuple[tuple[int, int, int] | None, ...]:
         marks: list[tuple[int, int, int] | None] = []
@@ -51,8 +52,14 @@ class ChangeWatch:
             return (-1, "")
 
     def poll(self) -> tuple[bool, bool]:
-        """(files changed, journal changed) since the last poll."""
+        """(files changed, journal changed) since the last poll; ``changed_files`` names the
+        files (a file name each, e.g. "scores.csv")."""
         files, head = self._file_marks(), self._journal_head()
         changed = (files != self._files, head != self._head)
+        if changed[0]:
+            paths = list(self.meeting.config.files().values())
+            self.changed_files = tuple(
+                path.name for path, was, now in zip(paths, self._files, files, strict=True) if was != now
+            )
         self._files, self._head = files, head
         return changed
