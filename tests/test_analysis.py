@@ -314,8 +314,10 @@ def test_what_changed_since_the_start_and_since_the_last_proposal(contest):
         ("C04", 4, None),
     ]
     assert [e.payload["candidate_id"] for e in since_proposal.decisions] == ["C04"]
-    lines = since_proposal.lines()
-    assert lines[0].startswith("large_city: C04 Siheung") and "certified -> excluded" in lines[0]
+    lines = since_proposal.lines({"large_city": "Large cities (대도시)"})
+    assert lines[0] == "Large cities (대도시): Siheung (시흥시) (C04): certified → excluded", lines[0]
+    assert "Large cities (대도시): Yongin (용인시) (C05): rank 5 → 4" in lines
+    assert "Large cities (대도시): Siheung (시흥시) (C04): rank 4 → not ranked" in lines
 
 
 def test_what_changed_since_the_start_counts_scores_that_arrived_during_the_meeting(contest):
