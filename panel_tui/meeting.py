@@ -343,7 +343,11 @@ class Changes:
         for c in self.status:
             out.append(f"{who(c)}: {status(c['status_before'])} → {status(c['status_now'])}")
         for c in self.moved:
-            out.append(f"{who(c)}: {rank(c['rank_before'])} → {rank(c['rank_now'])}")
+            before, now = c["rank_before"], c["rank_now"]
+            if before is not None and now is not None:
+                out.append(f"{who(c)}: rank {before} → {now}")
+            else:
+                out.append(f"{who(c)}: {rank(before)} → {rank(now)}")
         for e in self.decisions:
             out.append(f"decision (event {e.seq}, {e.author}): {decision_text(e.kind, e.payload)}")
         return out
