@@ -321,7 +321,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     lock = meeting.state().lock
     if lock is None:
         raise Refused("exports come only from the locked final list, and this session is not locked")
-    path = export(lock, args.format, args.out, meeting.config.contest.id)
+    path = export(lock, args.format, args.out, meeting.config.contest.id, decimals=meeting.config.scoring.decimals)
     print(f"wrote {path} (fingerprint {lock.fingerprint})")
     return 0
 

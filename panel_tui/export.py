@@ -52,7 +52,7 @@ def _decision_text(decision: dict[str, Any]) -> str:
     return decision_text(decision["kind"], decision)
 
 
-def export(receipt: LockReceipt, fmt: str, out_dir: Path, contest_id: str) -> Path:
+def export(receipt: LockReceipt, fmt: str, out_dir: Path, contest_id: str, *, decimals: int = 2) -> Path:
     """Write the final list in ``fmt`` into ``out_dir``; return the file written.
 
     The file is written beside its name and then moved over it: nobody ever reads half an
@@ -70,7 +70,7 @@ def export(receipt: LockReceipt, fmt: str, out_dir: Path, contest_id: str) -> Pa
     except OSError as exc:
         raise ExportError(f"{out_dir}: cannot write the export here ({exc.strerror})") from None
     try:
-        _write(receipt, fmt, Path(temporary))
+        _write(receipt, fmt, Path(temporary), decimals)
         mode = 0o666 & ~_umask()  # as a plain new file would be, not mkstemp's 0600
         if shared_folder(out_dir):
             mode |= 0o660  # a group-shared folder: the panel reads (and may replace) it, whatever the umask
@@ -96,12 +96,12 @@ def _umask() -> int:
     return 0o022
 
 
-def _write(receipt: LockReceipt, fmt: str, path: Path) -> None:
+def _write(receipt: LockReceipt, fmt: str, path: Path, decimals: int = 2) -> None:
     if fmt == ExportFormat.CSV:
         # UTF-8 with BOM so Excel opens Hangul names correctly.
         path.write_bytes(b"\xef\xbb\xbf" + inert_columns(_frame(receipt)).write_csv().encode("utf-8"))
     elif fmt == ExportFormat.XLSX:
-        _write_xlsx(receipt, path)
+        _write_xlsx(receipt, path, decimals)
     elif fmt == ExportFormat.JSON:
         doc = {
             **receipt.final,
@@ -118,7 +118,7 @@ def _write(receipt: LockReceipt, fmt: str, path: Path) -> None:
         path.write_text(markdown(receipt), encoding="utf-8")
 
 
-def _write_xlsx(receipt: LockReceipt, path: Path) -> None:
+def _write_xlsx(receipt: LockReceipt, path: Path, decimals: int = 2) -> None:
     import xlsxwriter
 
     frame = _frame(receipt)
@@ -129,7 +129,8 @@ def _write_xlsx(receipt: LockReceipt, path: Path) -> None:
         # the same bytes (xlsxwriter dates its zip entries 1980-01-01 already).
         locked = receipt.confirmation or receipt.proposal
         workbook.set_properties({"created": datetime.fromisoformat(locked.at)})
-        frame.write_excel(workbook, worksheet="Final list", autofit=True)
+        # Numbers carry the contest's decimals (polars would write three), as the list shows them.
+        frame.write_excel(workbook, worksheet="Final list", autofit=True, float_precision=decimals)
         sheet = workbook.add_worksheet("Lock")
         rows = [
             ("Contest", receipt.final["contest"]),

@@ -919,7 +919,9 @@ class PanelApp(App):
             return
         try:
             lock = self.meeting.exportable()  # the journal as it is now, checked whole (the reader is the worker's)
-            path = export(lock, fmt, self.exports, self.meeting.config.contest.id)
+            path = export(
+                lock, fmt, self.exports, self.meeting.config.contest.id, decimals=self.meeting.config.scoring.decimals
+            )
         except PanelError as exc:
             self.notify(str(exc), severity="error")
             return
