@@ -419,13 +419,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from panel_tui.engine import standings
+    import contextlib
+
+    from panel_tui.engine import Decisions, standings
     from panel_tui.report import validation_summary
+    from panel_tui.session import default_path
 
     data = _load(args)
     from panel_tui.text import one_line
 
-    checked, warnings = validation_summary(data, standings(data))
+    # The boards as the meeting has them: with the session's decisions, when there is one to
+    # read (an excluded pending candidate, an ordered tie no longer warn).
+    decisions = Decisions()
+    session = Path(args.session) if getattr(args, "session", None) else default_path(data.config)
+    if session.exists():
+        from panel_tui.meeting import Meeting
+
+        with contextlib.suppress(PanelError, OSError):  # access and trust: _access_summary, verify
+            decisions = Meeting(data.config, session, writable=False).state().decisions
+    checked, warnings = validation_summary(data, standings(data, decisions))
     access, access_warnings = _access_summary(args, data.config)
     checked += access
     warnings += access_warnings
