@@ -360,9 +360,18 @@ class PanelApp(App):
     def _rejected(self, message: InputsRejected) -> None:
         self.files_error = message.error
         banner = self.query_one("#error-banner", Static)
-        banner.update(
-            markup("⚠ $error\nShowing the last good leaderboards until the file is fixed.", error=message.error)
-        )
+        if self.display_mode:
+            # The projector names the file, not its cell: the message may quote one evaluator's
+            # score, which has no place on the shared screen (the consoles show it whole).
+            where = message.error.split(",", 1)[0].split(": ", 1)[0].strip()
+            name = Path(where).name if where else "a contest file"
+            banner.update(
+                markup("⚠ $file was refused; showing the last good leaderboards until it is fixed.", file=name)
+            )
+        else:
+            banner.update(
+                markup("⚠ $error\nShowing the last good leaderboards until the file is fixed.", error=message.error)
+            )
         banner.remove_class("hidden")
 
     @on(StandingsComputed)
