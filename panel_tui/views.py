@@ -12,6 +12,7 @@ Everything here is data, not markup: the screens show every string literally.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -418,6 +419,7 @@ class DiscussionView:
     comparisons: tuple[Comparison, ...]
     notes: tuple[str, ...]  # "10:41  kim [C05]: text", "[board]" for a note on the whole board
     tie: tuple[str, ...] | None  # the group `t` orders: the first unresolved tie, else the first tie
+    strip: PercentStrip | None = None  # the board's percents, the line, the band, who is discussed
 
 
 SEPARATES = "◀ separates"
@@ -533,4 +535,107 @@ def discussion_view(snapshot: Snapshot, shown: Standings, category_id: str, meet
         comparisons=tuple(comparisons),
         notes=tuple(notes),
         tie=tuple(groups[0]) if groups else None,
+        strip=percent_strip(board, config.scoring.review_margin, under_discussion(snapshot.state)),
     )
+
+
+def under_discussion(state: SessionState) -> str | None:
+    """The candidate the panel put under discussion (``focus``); after the lock, none."""
+    return state.focus if state.lock is None else None
+
+
+# -- the pictures ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreStrip:
+    """One indicator's scores for one candidate, as its strip in the detail shows them: every
+    evaluator's score from 0 to the indicator's maximum, the ones the trimmed mean dropped
+    marked, and the consolidated value."""
+
+    indicator_id: str
+    maximum: float
+    scores: tuple[tuple[str, float], ...]  # (evaluator, score), lowest first ("" without evaluator ids)
+    dropped: frozenset[int]  # indices into ``scores``: one lowest and one highest when trimmed
+    value: float | None  # the consolidated score
+
+    def dropped_text(self) -> str:
+        """The dropped scores as the detail's table writes them: "0.3 (E04), 1.5 (E12)"."""
+        return ", ".join(
+            f"{score:g} ({who})" if who else f"{score:g}"
+            for i, (who, score) in enumerate(self.scores)
+            if i in self.dropped
+        )
+
+
+def score_strips(data: ContestData, result: Standings, candidate_id: str) -> dict[str, ScoreStrip]:
+    """Each indicator's ``ScoreStrip`` for a candidate, by indicator id: the scores that were
+    consolidated (a declared conflict's are left out), and under the trimmed mean with enough
+    evaluators the one lowest and one highest it dropped, even when values repeat (SPEC §3.1;
+    among equal scores the first and last evaluator by id)."""
+    cells = result.cells.filter(pl.col("candidate_id").cast(pl.String) == candidate_id).with_columns(
+        pl.col("indicator_id").cast(pl.String)
+    )
+    scores = data.scores.filter(pl.col("candidate_id").cast(pl.String) == candidate_id)
+    who = pl.col("evaluator_id").cast(pl.String) if "evaluator_id" in scores.columns else pl.lit("")
+    given: dict[str, list[tuple[str, float]]] = {}
+    for iid, evaluator, score in scores.select(pl.col("indicator_id").cast(pl.String), who, "score").iter_rows():
+        given.setdefault(iid, []).append((evaluator or "", float(score)))
+    out = {}
+    for row in cells.sort("indicator_id").iter_rows(named=True):
+        iid = row["indicator_id"]
+        mine = tuple(sorted(given.get(iid, []), key=lambda ev: (ev[1], ev[0])))
+        dropped = frozenset({0, len(mine) - 1}) if row["trimmed"] and len(mine) >= 2 else frozenset()
+        out[iid] = ScoreStrip(iid, float(row["max_points"]), mine, dropped, row["value"])
+    return out
+
+
+@dataclass(frozen=True)
+class PercentMark:
+    """One ranked candidate on a board's percent strip, and why it is highlighted ("" if not)."""
+
+    candidate_id: str
+    percent: float
+    why: str = ""  # "focus": under discussion; "tie": an equal total; "borderline": near the line
+
+
+@dataclass(frozen=True)
+class PercentStrip:
+    """A board's percents for its strip: the ranked candidates, the certification line, the
+    borderline band around it, and the candidates under discussion highlighted."""
+
+    category_id: str
+    threshold: float
+    margin: float  # the borderline band: threshold ± margin
+    marks: tuple[PercentMark, ...]  # in rank order
+
+    @property
+    def band(self) -> tuple[float, float]:
+        return self.threshold - self.margin, self.threshold + self.margin
+
+    def highlighted(self, why: str) -> tuple[str, ...]:
+        """The candidate IDs highlighted for ``why``, in rank order."""
+        return tuple(m.candidate_id for m in self.marks if m.why == why)
+
+    def domain(self) -> tuple[float, float]:
+        """The strip's range in percent: the candidates and the band, widened to multiples of 5
+        (at least 10 points wide), within 0 to 100."""
+        values = [m.percent for m in self.marks] + list(self.band)
+        low = max(0.0, 5 * math.floor((min(values) - 1) / 5))
+        high = min(100.0, 5 * math.ceil((max(values) + 1) / 5))
+        if high - low < 10:
+            low, high = max(0.0, high - 10), max(high, 10.0)
+        return low, high
+
+
+def percent_strip(board: Leaderboard, margin: float, focus: str | None = None) -> PercentStrip:
+    """A board's ``PercentStrip``: its ranked candidates (pending and excluded ones have no
+    place on it), ``focus`` (the candidate under discussion) highlighted first, then those that
+    share their total with another (the discussion's ties) and the borderline ones."""
+    ranked = board.entries.filter(pl.col("rank").is_not_null() & pl.col("percent").is_not_null())
+    shared = ranked.filter(pl.col("total").is_duplicated())["candidate_id"].to_list()
+    marks = []
+    for cid, percent, borderline in ranked.select("candidate_id", "percent", "borderline").iter_rows():
+        why = "focus" if cid == focus else "tie" if cid in shared else "borderline" if borderline else ""
+        marks.append(PercentMark(str(cid), float(percent), why))
+    return PercentStrip(board.category.id, board.category.threshold, margin, tuple(marks))

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Static
 
 from panel_tui.config import load_config
 from panel_tui.meeting import Meeting
+from panel_tui.tui.charts import SCORE_WIDTH, PercentChart
 
 
 @pytest.fixture
@@ -287,5 +288,74 @@ def test_a_refused_tie_order_opens_its_form_again_as_it_was(contest):
             assert app.screen.query_one("#reason").value == "S02 covers more districts"
             assert any(n.title == "Not recorded" for n in app._notifications)
             assert app.reader.state().events == ()
+
+    run(scenario())
+
+
+# -- the pictures -------------------------------------------------------------------------------
+
+
+def test_the_detail_draws_each_indicators_scores_as_a_strip_and_the_display_does_not(contest):
+    async def scenario():
+        for display in (False, True):
+            app = make_app(contest, display=display)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await settled(pilot, app)
+                await pilot.press("3")
+                table = app.current_table
+                table.move_cursor(row=table.get_row_index("S05"))
+                await pilot.press("enter")
+                await pilot.pause(0.2)
+                indicators = app.screen.query_one("#indicators", DataTable)
+                labels = [str(c.label).strip() for c in indicators.columns.values()]
+                if display:  # the evaluators' scores stay off the projector
+                    assert "0 … Max" not in labels and not app.screen.query("#strip-legend")
+                    continue
+                assert labels[:7] == ["Indicator", "Area", "Label", "Max", "Score", "0 … Max", "n"]
+                assert "× or red: dropped by the trimmed mean" in text_of(app.screen, "#strip-legend")
+                sv01 = indicators.get_row_at(0)
+                strip = sv01[5]
+                assert str(sv01[0]) == "SV01" and len(str(strip)) == SCORE_WIDTH
+                # 0.3 and 1.1 dropped (×), seven kept around the consolidated 0.80 (highlighted)
+                assert str(strip).count("×") == 2
+                assert sum(int(c) if c.isdigit() else c == "●" for c in str(strip)) == 7
+                at = round(0.8 / 1.5 * (SCORE_WIDTH - 1))
+                assert any(span.start <= at < span.end and "on" in str(span.style) for span in strip.spans)
+
+    run(scenario())
+
+
+def test_the_discussion_and_the_display_draw_the_boards_percents_with_who_is_discussed(contest):
+    async def scenario():
+        writer = second_writer(contest)
+        console, display = make_app(contest), make_app(contest, display=True)
+        async with console.run_test(size=(80, 24)) as pilot, display.run_test(size=(80, 24)) as shown:
+            await settled(pilot, console)
+            await settled(shown, display)
+            await pilot.press("3", "d")
+            await pilot.pause(0.2)
+            screen = console.screen
+            chart = screen.query_one("#discussion-chart", PercentChart)
+            legend = text_of(screen, "#discussion-legend")
+            assert "the 70 % line" in legend and "borderline band 69–71 %" in legend
+            assert "equal total: S01, S02" in legend and "borderline: S04, S05" in legend
+            assert "under discussion" not in legend
+            strip, scale = str(chart.render()).split("\n")
+            assert len(strip) == chart.size.width > 70 and "┃" in strip and "◆" in strip
+            assert scale.startswith("50 %") and scale.endswith("85 %") and "▲ 70 % line" in scale
+            on_display = display.query_one("#chart-3", PercentChart)
+            assert on_display.strip is not None and on_display.strip.category_id == "service"
+            assert len(display.query(PercentChart)) == 3  # one above each board
+
+            writer.focus("S05")  # the panel turns to S05: highlighted in place, on both
+            await settled(pilot, console, lambda: console.snapshot.state.focus == "S05", timeout=3)
+            await settled(shown, display, lambda: display.snapshot.state.focus == "S05", timeout=3)
+            await pilot.pause(0.2)
+            await shown.pause(0.2)
+            assert console.screen is screen and screen.query_one("#discussion-chart", PercentChart) is chart
+            assert "under discussion: S05" in text_of(screen, "#discussion-legend")
+            assert "borderline: S04 " in text_of(screen, "#discussion-legend") + " "
+            assert "◉" in str(chart.render())
+            assert on_display.strip.highlighted("focus") == ("S05",)
 
     run(scenario())

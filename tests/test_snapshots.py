@@ -68,6 +68,13 @@ def test_display_mode(snap_compare, app_factory, size):
     assert snap_compare(app_factory(display=True), terminal_size=size, run_before=loaded)
 
 
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=lambda size: f"{size[0]}x{size[1]}")
+def test_display_with_a_candidate_under_discussion(snap_compare, app_factory, tmp_path, size):
+    """The projector's strip above the board: Yongin (C05, borderline) under discussion."""
+    Meeting(load_config(tmp_path / "config.toml"), tmp_path / "sessions" / "2022.sqlite", who="kim").focus("C05")
+    assert snap_compare(app_factory(display=True), terminal_size=size, run_before=loaded)
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def test_discussion(snap_compare, app_factory, size):
     async def run_before(pilot):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import polars as pl
 import pytest
 from conftest import ContestFiles, lower_scores
 
@@ -216,3 +217,66 @@ def test_the_reload_notice_counts_the_candidates_that_changed(kim):
     assert n >= 1
     text = views.reload_notice(("scores.csv",), "10:41:03", before.standings, after.standings)
     assert text == f"scores.csv reloaded 10:41:03: {n} candidate{'s' if n != 1 else ''} changed"
+
+
+# -- the pictures' data ------------------------------------------------------------------------
+
+
+def test_a_score_strip_has_every_score_the_two_the_trimmed_mean_dropped_and_the_consolidated_value(kim):
+    snapshot = views.take_snapshot(kim)
+    strips = views.score_strips(snapshot.data, snapshot.standings, "S05")
+    sv01 = strips["SV01"]
+    assert sv01.maximum == 1.5 and sv01.value == pytest.approx(0.8)
+    assert len(sv01.scores) == 9 and [s for _, s in sv01.scores] == sorted(s for _, s in sv01.scores)
+    assert sv01.dropped == frozenset({0, 8})  # one lowest, one highest
+    assert sv01.dropped_text() == "0.3 (E12), 1.1 (E02)"
+    kept = [s for i, (_, s) in enumerate(sv01.scores) if i not in sv01.dropped]
+    assert sum(kept) / len(kept) == pytest.approx(sv01.value)  # what the engine consolidated
+    assert len(strips) == snapshot.standings.cells.filter(pl.col("candidate_id") == "S05").height
+
+
+def test_a_score_strip_drops_one_of_repeated_extremes_and_none_under_the_mean(contest):
+    (contest.data / "scores.csv").write_text(
+        (contest.data / "scores.csv").read_text(encoding="utf-8").replace("S05,E02,SV01,1.1", "S05,E02,SV01,1"),
+        encoding="utf-8",
+    )  # E02 and E11 both give S05's highest SV01 score, 1.0
+    meeting = Meeting(load_config(contest.config), contest.root / "sessions" / "2022.sqlite", who="kim")
+    snapshot = views.take_snapshot(meeting)
+    sv01 = views.score_strips(snapshot.data, snapshot.standings, "S05")["SV01"]
+    assert sv01.scores[-2:] == (("E02", 1.0), ("E11", 1.0)) and sv01.dropped == frozenset({0, 8})
+    assert sv01.dropped_text() == "0.3 (E12), 1 (E11)"  # one of the two, the other kept
+    contest.config.write_text(
+        contest.config.read_text(encoding="utf-8").replace('method = "trimmed_mean"', 'method = "mean"'),
+        encoding="utf-8",
+    )
+    meeting = Meeting(load_config(contest.config), contest.root / "sessions" / "2022.sqlite", who="kim")
+    snapshot = views.take_snapshot(meeting)
+    sv01 = views.score_strips(snapshot.data, snapshot.standings, "S05")["SV01"]
+    assert sv01.dropped == frozenset() and sv01.dropped_text() == ""
+    assert sv01.value == pytest.approx(sum(s for _, s in sv01.scores) / 9)
+
+
+def test_the_percent_strip_highlights_the_focus_the_ties_and_the_borderline_candidates(kim):
+    snapshot = views.take_snapshot(kim)
+    board = snapshot.standings.board("service")
+    strip = views.percent_strip(board, 1.0)
+    assert (strip.threshold, strip.band) == (70.0, (69.0, 71.0))
+    assert [m.candidate_id for m in strip.marks] == [f"S{i:02}" for i in range(1, 11)]  # rank order
+    assert strip.highlighted("tie") == ("S01", "S02")  # equal totals
+    assert strip.highlighted("borderline") == ("S04", "S05")
+    assert strip.highlighted("focus") == ()
+    assert strip.domain() == (50.0, 85.0)  # 52.9 to 81.3 %, widened to fives
+    focused = views.percent_strip(board, 1.0, focus="S05")
+    assert focused.highlighted("focus") == ("S05",)
+    assert focused.highlighted("borderline") == ("S04",)
+    # Pending and excluded candidates have no percent on the board: not on its strip.
+    small = views.percent_strip(snapshot.standings.board("small_city"), 1.0)
+    assert "C24" not in [m.candidate_id for m in small.marks]
+
+
+def test_the_discussion_carries_its_strip_with_the_focus_until_the_lock(kim):
+    kim.focus("S05")
+    snapshot = views.take_snapshot(kim)
+    view = views.discussion_view(snapshot, snapshot.standings, "service", kim)
+    assert view.strip is not None and view.strip.highlighted("focus") == ("S05",)
+    assert views.under_discussion(snapshot.state) == "S05"

@@ -39,6 +39,7 @@ from panel_tui.engine import Standings
 from panel_tui.errors import PanelError
 from panel_tui.meeting import Meeting, SessionState
 from panel_tui.text import clip, text_width, visible
+from panel_tui.tui.charts import PercentChart
 from panel_tui.tui.leaderboard import LeaderboardTable, RefreshCost
 from panel_tui.tui.literal import markup, plain
 from panel_tui.tui.watch import ChangeWatch
@@ -188,6 +189,8 @@ class PanelApp(App):
                 # Widget ids by position: a category id comes from the config and may hold anything.
                 with TabPane(self._tab_label(index, category.label, compact), id=f"tab-{index}"):
                     yield Static("", id=f"info-{index}", classes="board-info")
+                    if self.display_mode:  # the projector: the board's percents as a strip, two lines
+                        yield PercentChart(id=f"chart-{index}")
                     areas = self._areas(category.indicator_set)
                     yield LeaderboardTable(category.id, areas, compact=compact, id=f"board-{index}")
         yield Footer()
@@ -438,6 +441,9 @@ class PanelApp(App):
             table = self.board(board.category.id)
             costs.append(table.show(board, config.scoring.decimals, notes, self.fragile))
             self._infos[board.category.id] = self._info(board)
+            if self.display_mode:
+                strip = views.percent_strip(board, config.scoring.review_margin, views.under_discussion(state))
+                self.query_one(f"#chart-{self._index(board.category.id)}", PercentChart).show(strip)
             self._show_info(table)
         self.refresh_costs.append(costs)
         self._show_focus(state)

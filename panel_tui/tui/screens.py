@@ -42,8 +42,9 @@ from panel_tui.export import FORMATS
 from panel_tui.meeting import decision_text
 from panel_tui.text import clip, text_width
 from panel_tui.tui.app import PanelApp
+from panel_tui.tui.charts import SCORE_WIDTH, PercentChart, percent_legend, score_legend, score_strip, strip_colours
 from panel_tui.tui.literal import cell, markup, plain
-from panel_tui.views import Checklist, Comparison, DiscussionView, FinalCategory, LockView, number
+from panel_tui.views import Checklist, Comparison, DiscussionView, FinalCategory, LockView, number, score_strips
 
 HELP = Path(__file__).with_name("help.md")
 
@@ -165,6 +166,9 @@ class DetailScreen(Screen):
                     "the locked list's)",
                     classes="muted",
                 )
+            if not app.display_mode:
+                trimmed = app.meeting.config.scoring.method == "trimmed_mean"
+                yield Static(plain(score_legend(trimmed)), classes="muted", id="strip-legend")
             yield DataTable(id="indicators", cursor_type="row")
             yield Label("Notes and decisions", classes="section")
             yield Static(self._journal_text(), id="history")
@@ -198,34 +202,33 @@ class DetailScreen(Screen):
         )
         labels = data.indicators.select("indicator_id", "label")
         table = self.query_one("#indicators", DataTable)
-        columns = ["Indicator", "Area", "Label", "Max", "Score", "n"]
+        # The display keeps the evaluators' scores off the projector: no strip, no spread.
+        columns = ["Indicator", "Area", "Label", "Max", "Score"]
+        if not display:
+            columns.append(f"{'0 … Max':<{SCORE_WIDTH}}")
+        columns.append("n")
         if not display:
             columns += ["Min", "Max given", "Dropped (trimmed mean)", "Evaluators"]
         table.add_columns(*columns)
-        scores = data.scores.filter(pl.col("candidate_id") == self.candidate_id).with_columns(
-            pl.col("indicator_id").cast(pl.String), pl.col("evaluator_id").cast(pl.String)
-        )
-        spread = {
-            iid: list(zip(evs, vals, strict=False))
-            for iid, evs, vals in scores.group_by("indicator_id").agg("evaluator_id", "score").iter_rows()
-        }
+        strips = score_strips(data, app.current.standings, self.candidate_id)
+        colours = strip_colours(app.theme_variables)
         rows = cells.join(labels, on="indicator_id", how="left").sort("indicator_id")
         for row in rows.iter_rows(named=True):
-            cells_out = [
+            strip = strips.get(row["indicator_id"])
+            cells_out: list[str | Text] = [
                 cell(row["indicator_id"]),
                 cell(row["area_id"]),
                 cell(row["label"] or ""),
                 number(row["max_points"], 1),
                 number(row["value"], 2),
-                str(row["n"]),
             ]
             if not display:
-                given = sorted(spread.get(row["indicator_id"], []), key=lambda ev: ev[1])
-                dropped = ""
-                if row["trimmed"] and given:
-                    low, high = given[0], given[-1]
-                    dropped = f"{low[1]:g} ({low[0]}), {high[1]:g} ({high[0]})"
-                everyone = " ".join(f"{e}:{v:g}" for e, v in sorted(given)) if data.has_evaluators else ""
+                cells_out.append(score_strip(strip, colours=colours) if strip is not None else "")
+            cells_out.append(str(row["n"]))
+            if not display:
+                given = sorted(strip.scores) if strip is not None else []
+                everyone = " ".join(f"{e}:{v:g}" for e, v in given) if data.has_evaluators else ""
+                dropped = strip.dropped_text() if strip is not None else ""
                 cells_out += [number(row["min"], 1), number(row["max"], 1), cell(dropped), cell(everyone)]
             table.add_row(*cells_out)
 
@@ -481,6 +484,8 @@ class DiscussionScreen(Screen):
         yield ScreenBanners()
         with VerticalScroll(id="discussion"):
             yield Static(self._title(view), id="discussion-title", classes="title")
+            yield PercentChart(view.strip, id="discussion-chart")
+            yield Static(self._legend(view), id="discussion-legend", classes="muted chart-legend")
             yield Static(
                 "No ties and no borderline candidates on this board.",
                 id="no-comparison",
@@ -495,6 +500,10 @@ class DiscussionScreen(Screen):
     @staticmethod
     def _title(view: DiscussionView) -> Content:
         return markup("[b]Discussion: $label[/]", label=view.label)
+
+    @staticmethod
+    def _legend(view: DiscussionView) -> Content:
+        return percent_legend(view.strip) if view.strip is not None else Content("")
 
     @staticmethod
     def _notes(view: DiscussionView) -> Content:
@@ -524,6 +533,9 @@ class DiscussionScreen(Screen):
         view = self.app.discussion_view(self.category_id)
         old, self.view = self.view, view
         self.query_one("#discussion-title", Static).update(self._title(view))
+        if view.strip is not None:
+            self.query_one("#discussion-chart", PercentChart).show(view.strip)
+        self.query_one("#discussion-legend", Static).update(self._legend(view))
         self.query_one("#no-comparison", Static).set_class(bool(view.comparisons), "hidden")
         self.query_one("#board-notes", Static).update(self._notes(view))
         titles = list(self.query(".comparison-title").results(Static))
