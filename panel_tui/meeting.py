@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pwd
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -562,15 +563,29 @@ class Meeting:
 
     def session_roles(self, events: list[Event] | tuple[Event, ...]) -> Roles:
         """Who holds which role in this session: the roles its first event kept, when that event
-        was written by a secretary (by those roles and by this config's); else this config's.
-        So a member who names themselves secretary in a config of their own changes nothing."""
+        was written by the secretary who owns the session file (``_trusted_opening``); else this
+        config's. So a member who names themselves secretary in a config of their own changes
+        nothing."""
         first = events[0] if events and events[0].seq == 1 else None
         kept = pinned_roles(first)
-        if kept is not None and first is not None:
-            author = first.author
-            if role_of(kept, author) == Role.SECRETARY and role_of(self.config.roles, author) == Role.SECRETARY:
-                return kept
+        if kept is not None and first is not None and self._trusted_opening(first, kept):
+            return kept
         return self.config.roles
+
+    def _trusted_opening(self, first: Event, kept: Roles) -> bool:
+        """The roles ``first`` keeps are the session's: its author is a secretary by them and
+        owns the session file (``session init`` makes it the secretary's; nobody else can
+        change a file's owner, whatever config they write with)."""
+        return role_of(kept, first.author) == Role.SECRETARY and first.author == self._session_owner()
+
+    def _session_owner(self) -> str | None:
+        """The login that owns the session file (None: no file, or an owner unknown here, as
+        on a machine the journal was copied to: then the config's roles count)."""
+        try:
+            uid = self.journal.path.stat().st_uid
+            return pwd.getpwuid(uid).pw_name
+        except (OSError, KeyError):
+            return None
 
     @property
     def role(self) -> Role:
@@ -582,6 +597,8 @@ class Meeting:
         but a secretary opens it. None when it may."""
         first = events[0] if events and events[0].seq == 1 else None
         kept = pinned_roles(first)
+        if kept is not None and first is not None and not self._trusted_opening(first, kept):
+            kept = None  # kept by someone who is no secretary (by them, or by this config): not the session's
         if first is None:
             if self.config.contest.signers is not None and self.role != Role.SECRETARY:
                 return (

@@ -661,7 +661,7 @@ def test_a_proposal_whose_files_changed_is_stale_on_every_screen_and_cannot_be_c
             proposal = text_of(screen.query_one("#proposal"))
             assert "now stale" in proposal and "✘ scores.csv changed at " in proposal
             changes = text_of(screen.query_one("#changes"))
-            assert "C10 Ansan (안산시): total " in changes and changes != "nothing"
+            assert "Ansan (안산시) (C10): total 1,107.00 → " in changes and changes != "nothing"
             assert not screen.query("#confirm")
             assert screen.check_action("press", ("confirm",)) is False
             events = len(chair.snapshot.state.events)

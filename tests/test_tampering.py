@@ -290,3 +290,24 @@ def test_a_note_that_cannot_be_saved_stays_in_its_editor_with_the_reason(solo: P
             assert any("No space left on device" in m and "nothing was recorded" in m for m in said), said
 
     asyncio.run(scenario())
+
+
+def test_a_member_who_writes_first_with_their_own_roles_pins_nothing(solo: Path):
+    """Before the secretary opens the session (unsigned: anyone may write first), a member's
+    first event made with a config naming them secretary keeps roles nobody trusts: the
+    secretary still writes, and the member's decision does not count."""
+    root = solo
+    text = (root / "config.toml").read_text(encoding="utf-8")
+    mine = root / "mine.toml"
+    mine.write_text(
+        text.replace('members = ["park", "choi"]', "members = []").replace(
+            text[text.index("secretary = [") :].split("\n")[0], 'secretary = ["park"]'
+        ),
+        encoding="utf-8",
+    )
+    Meeting(load_config(mine), db(root), who="park").exclude("C01", "disqualified", "a member decides alone")
+    assert cli("note", "--candidate", "C01", "the secretary writes on", cwd=root).returncode == 0
+    doc = json.loads(cli("rank", "--format", "json", cwd=root).stdout)
+    incheon = next(e for c in doc["categories"] for e in c["entries"] if e["candidate_id"] == "C01")
+    assert incheon["status"] == "certified"
+    assert "does not count: written by park, who is a member" in cli("log", cwd=root).stdout
