@@ -44,7 +44,16 @@ from panel_tui.text import clip, text_width
 from panel_tui.tui.app import PanelApp
 from panel_tui.tui.charts import SCORE_WIDTH, PercentChart, percent_legend, score_legend, score_strip, strip_colours
 from panel_tui.tui.literal import cell, markup, plain
-from panel_tui.views import Checklist, Comparison, DiscussionView, FinalCategory, LockView, number, score_strips
+from panel_tui.views import (
+    Checklist,
+    Comparison,
+    DiscussionView,
+    FinalCategory,
+    LockView,
+    key_words,
+    number,
+    score_strips,
+)
 
 HELP = Path(__file__).with_name("help.md")
 
@@ -127,9 +136,13 @@ class DetailScreen(Screen):
             yield Static(
                 plain(
                     f"rank {rank} · total {number(entry['total'], decimals)} of {board.max_points:,.0f} · "
-                    f"{number(entry['percent'], decimals)} % · status {entry['status']}"
+                    f"{number(entry['percent'], decimals)} % · {str(entry['status']).replace('_', ' ')}"
                     + (f" · grade {entry['grade']}" if entry["grade"] is not None else "")
-                    + (f" · decided by {entry['decided_by']}" if entry["decided_by"] else "")
+                    + (
+                        f" · {'ordered by the panel' if entry['decided_by'] == 'panel' else 'separated by ' + key_words(entry['decided_by'], {})}"
+                        if entry["decided_by"]
+                        else ""
+                    )
                     + (f" · {entry['evaluators']} evaluators" if entry["evaluators"] is not None else "")
                 ),
                 id="summary",
