@@ -263,11 +263,13 @@ def _robustness_text(a: dict, entry: dict, *, display: bool) -> Content:
         flipped = f"certification flips without {who}"
     else:
         flipped = "no single evaluator's absence changes its certification"
+    swing = a["leave_one_out"]["max_rank_swing"]
+    moves = "no rank moves" if not swing else f"the rank moves by up to {swing}"
     return markup(
         f"Robustness: {verdict} · rank and certification by method: $methods"
-        "\nWith one evaluator fewer: rank moves by up to $swing; $flipped",
+        "\nWith one evaluator fewer: $moves; $flipped",
         methods=" · ".join(outcome(m) for m in methods),
-        swing=a["leave_one_out"]["max_rank_swing"],
+        moves=moves,
         flipped=flipped,
     )
 
