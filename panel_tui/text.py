@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from functools import cache
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
@@ -187,26 +186,24 @@ def inert_columns(frame: pl.DataFrame) -> pl.DataFrame:
 
 # -- width on a terminal ------------------------------------------------------------------------
 # Hangul and other East Asian wide characters take two cells of a terminal. The console sizes
-# its columns by cells, in polars for a whole board at once; the table comes from Python's
-# own Unicode database (East Asian Width W or F), built when first needed.
+# its columns by cells, in polars for a whole board at once, against the wide characters its
+# texts actually use (Python's own Unicode database, East Asian Width W or F): a few hundred
+# characters to look up, not the whole table at every start.
 
 
-@cache
-def _wide_pattern() -> str:
-    ranges: list[tuple[int, int]] = []
-    for code in range(0x1100, 0x40000):
-        if unicodedata.east_asian_width(chr(code)) in ("W", "F"):
-            if ranges and ranges[-1][1] == code - 1:
-                ranges[-1] = (ranges[-1][0], code)
-            else:
-                ranges.append((code, code))
-    return "[" + "".join(f"\\x{{{lo:x}}}-\\x{{{hi:x}}}" for lo, hi in ranges) + "]"
+def wide_characters(texts: pl.Series) -> str:
+    """A regex class of the wide characters that occur in ``texts`` ("" when none does), for
+    ``cell_width`` over those texts or any of them."""
+    chars = texts.drop_nulls().str.split("").explode().drop_nulls().unique().to_list()
+    wide = sorted(c for c in chars if len(c) == 1 and unicodedata.east_asian_width(c) in ("W", "F"))
+    return "[" + "".join(f"\\x{{{ord(c):x}}}" for c in wide) + "]" if wide else ""
 
 
-def cell_width(expr: pl.Expr) -> pl.Expr:
-    """The cells a text column takes on a terminal (wide characters count two, combining marks
-    none)."""
-    return expr.str.len_chars() + expr.str.count_matches(_wide_pattern()) - expr.str.count_matches(r"\p{Mn}")
+def cell_width(expr: pl.Expr, wide: str) -> pl.Expr:
+    """The cells a text column takes on a terminal: wide characters (``wide``, from
+    ``wide_characters`` of the same texts) count two, combining marks none."""
+    width = expr.str.len_chars() - expr.str.count_matches(r"\p{Mn}")
+    return width + expr.str.count_matches(wide) if wide else width
 
 
 def char_width(char: str) -> int:

@@ -28,7 +28,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
 from panel_tui.engine import Leaderboard
-from panel_tui.text import cell_width, clip, text_width, visible
+from panel_tui.text import cell_width, clip, text_width, visible, wide_characters
 from panel_tui.tui.literal import cell, rich_bold, rich_escape, rich_markup, shown
 from panel_tui.tui.table_internals import TableInternals
 from panel_tui.vocabulary import Status
@@ -119,7 +119,8 @@ class LeaderboardTable(DataTable):
         # Until the table knows its width (its first board): a guess from the terminal's.
         self.board_layout = Layout(words=not compact, areas=not compact, name=22 if compact else 40)
         self._last: tuple[Leaderboard, int, dict[str, int], frozenset[str]] | None = None
-        self._names: tuple[pl.Series, int] | None = None  # the names last measured, and the widest
+        # The names last measured, the widest in cells, and the wide characters they use.
+        self._names: tuple[pl.Series, int, str] | None = None
         self._forget()
         self._add_columns()
 
@@ -197,8 +198,10 @@ class LeaderboardTable(DataTable):
         scores leaves them as they were)."""
         names = names.sort()  # (the boards come in rank order, which a refresh changes)
         if self._names is None or not self._names[0].equals(names):
-            need = names.to_frame("name").select(cell_width(shown(pl.col("name"))).max()).item()
-            self._names = (names, int(need or 0))
+            visible_names = names.to_frame("name").select(shown(pl.col("name")))["name"]
+            wide = wide_characters(visible_names)
+            need = visible_names.to_frame("name").select(cell_width(pl.col("name"), wide).max()).item()
+            self._names = (names, int(need or 0), wide)
         return self._names[1]
 
     def full_name(self, candidate_id: str | None) -> str | None:
@@ -278,8 +281,9 @@ class LeaderboardTable(DataTable):
             # Cut to the column, ending in "…", only where a name is wider (a Python call for
             # those: cells are counted per character); the whole name shows below the board.
             name, width = shown(col("name")), self.board_layout.name
+            wide = self._names[2] if self._names is not None else ""  # (show measures the names first)
             name = (
-                pl.when(cell_width(name) > width)
+                pl.when(cell_width(name, wide) > width)
                 .then(name.map_elements(lambda text: clip(text, width), return_dtype=pl.String))
                 .otherwise(name)
             )
