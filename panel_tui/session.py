@@ -33,12 +33,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import quote
 
 from panel_tui.config import Config, Roles
 from panel_tui.errors import PanelError, Refused
 from panel_tui.vocabulary import EventKind, Role
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 GENESIS = "0" * 64
 # One row of the events table as stored: (seq, kind, author, at, payload, prev, hash, sig). Read
@@ -260,6 +263,17 @@ def _describe(path: Path) -> str:
     return f"owner {owner}, group {group}, mode {stat.filemode(st.st_mode)}"
 
 
+def _one_thread_at_a_time(method: Callable[Concatenate[Journal, P], R]) -> Callable[Concatenate[Journal, P], R]:
+    """A journal method run under the journal's lock: its one connection is used by one thread
+    at a time (the console reads the session in a worker thread and writes it from the UI thread)."""
+
+    def locked(journal: Journal, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with journal._lock:
+            return method(journal, *args, **kwargs)
+
+    return locked
+
+
 class Journal:
     """The session's event journal. Open it, read ``events()``, ``append()`` to it."""
 
@@ -430,11 +444,8 @@ class Journal:
         rows = self._read("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
         return (rows[0][0], rows[0][1]) if rows else (0, GENESIS)
 
+    @_one_thread_at_a_time
     def _read(self, sql: str) -> list[RawRow]:
-        with self._lock:
-            return self._read_unlocked(sql)
-
-    def _read_unlocked(self, sql: str) -> list[RawRow]:
         try:
             if getattr(self, "_read_only", False):
                 self.close()  # a read-only account's connection is chosen afresh at each read
@@ -455,20 +466,8 @@ class Journal:
             raise SessionError(f"{self.path}: not a usable session database ({exc})") from None
 
     # -- writing ----------------------------------------------------------------------
+    @_one_thread_at_a_time
     def append(
-        self,
-        kind: str,
-        author: str,
-        payload: dict[str, Any],
-        *,
-        guard: Callable[[list[Event]], object] | None = None,
-        opening: dict[str, Any] | None = None,
-    ) -> Event:
-        """Append one event, durably, chained to the last one (``_append``), one thread at a time."""
-        with self._lock:
-            return self._append(kind, author, payload, guard=guard, opening=opening)
-
-    def _append(
         self,
         kind: str,
         author: str,
