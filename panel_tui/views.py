@@ -60,21 +60,25 @@ class Snapshot:
     check: JournalCheck | None = None  # the pending proposal or the lock against the files
 
 
+def all_entries(result: Standings, *columns: str) -> pl.DataFrame:
+    """Every board's entries in one frame: their category, candidate ID and ``columns``."""
+    return pl.concat(
+        [
+            b.entries.select("candidate_id", *columns).with_columns(category=pl.lit(b.category.id))
+            for b in result.boards
+        ],
+        how="vertical_relaxed",
+    )
+
+
 def candidates_changed(before: Standings, now: Standings) -> int:
     """How many candidates' rank, total, percent or status differ between two standings (a
     candidate on only one of them counts too)."""
-
-    def entries(result: Standings) -> pl.DataFrame:
-        return pl.concat(
-            [b.entries.select("candidate_id", "rank", "total", "percent", "status") for b in result.boards],
-            how="vertical_relaxed",
-        )
-
-    joined = entries(before).join(entries(now), on="candidate_id", how="full", suffix="_now", coalesce=True)
-    differs = pl.any_horizontal(
-        pl.col(c).cast(pl.String).ne_missing(pl.col(f"{c}_now").cast(pl.String))
-        for c in ("rank", "total", "percent", "status")
+    keys = ("rank", "total", "percent", "status")
+    joined = all_entries(before, *keys).join(
+        all_entries(now, *keys), on="candidate_id", how="full", suffix="_now", coalesce=True
     )
+    differs = pl.any_horizontal(pl.col(c).cast(pl.String).ne_missing(pl.col(f"{c}_now").cast(pl.String)) for c in keys)
     return joined.filter(differs).height
 
 
@@ -275,20 +279,9 @@ def totals_moved(
     """Candidates whose total or percent differs between two standings (a proposal's list and
     the files now), one line each: a change of score that moves no rank still shows."""
 
-    def entries(result: Standings) -> pl.DataFrame:
-        return pl.concat(
-            [
-                b.entries.select("candidate_id", "name", "total", "percent").with_columns(
-                    category=pl.lit(b.category.id)
-                )
-                for b in result.boards
-            ],
-            how="vertical_relaxed",
-        )
-
     moved = (
-        entries(before)
-        .join(entries(now), on=["category", "candidate_id"], how="inner", suffix="_now")
+        all_entries(before, "name", "total", "percent")
+        .join(all_entries(now, "name", "total", "percent"), on=["category", "candidate_id"], how="inner", suffix="_now")
         .filter(pl.col("total").ne_missing(pl.col("total_now")) | pl.col("percent").ne_missing(pl.col("percent_now")))
     )
     labels = labels or {}
