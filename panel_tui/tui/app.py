@@ -821,7 +821,7 @@ class PanelApp(App):
         from panel_tui.tui.screens import DiscussionScreen
 
         if self.display_mode:  # every path (key, palette, click) ends here: the display only shows
-            self.notify("The display shows the boards only: discuss from a console.", severity="warning")
+            self.action_refused("discussion")
             return
         self.push_screen(DiscussionScreen(self.current_table.category_id))
 
@@ -847,7 +847,7 @@ class PanelApp(App):
         from panel_tui.tui.screens import EvaluatorsScreen
 
         if self.display_mode:
-            self.notify("The display shows the boards only: the evaluators' scores stay off it.", severity="warning")
+            self.action_refused("evaluators")
         elif self.snapshot is not None:
             self.push_screen(EvaluatorsScreen())
 
