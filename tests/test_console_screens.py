@@ -213,6 +213,14 @@ def test_the_forms_only_collect_and_the_console_records(contest):
     run(scenario())
 
 
+async def open_tie_form(pilot) -> None:
+    """The services board, its discussion, and the form for its tie (`3`, `d`, `t`)."""
+    await pilot.press("3", "d")
+    await pilot.pause(0.1)
+    await pilot.press("t")
+    await pilot.pause(0.1)
+
+
 def _toasts(app) -> list[str]:
     return [n.message for n in app._notifications]
 
@@ -228,10 +236,7 @@ def test_the_tie_is_ordered_with_the_keys_and_esc_goes_back_to_the_discussion(co
         app = make_app(contest)
         async with app.run_test(size=(120, 40)) as pilot:
             await settled(pilot, app)
-            await pilot.press("3", "d")
-            await pilot.pause(0.1)
-            await pilot.press("t")
-            await pilot.pause(0.1)
+            await open_tie_form(pilot)
             assert isinstance(app.screen, TieOrderScreen) and app.screen.order == ["S01", "S02"]
             await pilot.press("escape")
             await pilot.pause(0.1)
@@ -275,10 +280,7 @@ def test_a_refused_tie_order_opens_its_form_again_as_it_was(contest):
         app.meeting.decide_tie = no_longer_tied
         async with app.run_test(size=(120, 40)) as pilot:
             await settled(pilot, app)
-            await pilot.press("3", "d")
-            await pilot.pause(0.1)
-            await pilot.press("t")
-            await pilot.pause(0.1)
+            await open_tie_form(pilot)
             await pilot.press("alt+down")
             app.screen.query_one("#reason").value = "S02 covers more districts"
             await pilot.click("#save")

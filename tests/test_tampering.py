@@ -63,18 +63,21 @@ def settle(root: Path) -> None:
         assert cli(*args, cwd=root).returncode == 0
 
 
+def with_roles(config: str, *, secretary: str, members: str) -> str:
+    """The demo config's text with other secretary and members lines (TOML arrays as written)."""
+    line = config[config.index("secretary = [") :].split("\n")[0]
+    return config.replace('members = ["park", "choi"]', f"members = {members}").replace(
+        line, f"secretary = {secretary}"
+    )
+
+
 def test_a_members_decision_made_with_their_own_config_does_not_count(solo: Path):
     root = solo
     assert cli("note", "--candidate", "C01", "the meeting opens", cwd=root).returncode == 0
     # A member copies the config naming themselves secretary and points it at the real session.
     mine = root / "mine.toml"
     text = (root / "config.toml").read_text(encoding="utf-8")
-    mine.write_text(
-        text.replace('members = ["park", "choi"]', "members = []").replace(
-            text[text.index("secretary = [") :].split("\n")[0], 'secretary = ["park"]'
-        ),
-        encoding="utf-8",
-    )
+    mine.write_text(with_roles(text, secretary='["park"]', members="[]"), encoding="utf-8")
     # Through our API: refused before anything is written (the session keeps its roles in its
     # first event; a config with other roles writes nothing into it).
     with pytest.raises(Refused, match="not the ones this session started with"):
@@ -83,12 +86,7 @@ def test_a_members_decision_made_with_their_own_config_does_not_count(solo: Path
     # Even the contest's own config.toml, edited after the start to make park a secretary,
     # changes nothing: the roles the secretary opened the session with decide.
     real = root / "config.toml"
-    real.write_text(
-        text.replace('members = ["park", "choi"]', 'members = ["choi"]').replace(
-            text[text.index("secretary = [") :].split("\n")[0], 'secretary = ["root", "park"]'
-        ),
-        encoding="utf-8",
-    )
+    real.write_text(with_roles(text, secretary='["root", "park"]', members='["choi"]'), encoding="utf-8")
     with pytest.raises(Refused, match="not the ones this session started with"):
         Meeting(load_config(real), db(root), who="park").exclude("C01", "disqualified", "a member decides alone")
     real.write_text(text, encoding="utf-8")
@@ -299,12 +297,7 @@ def test_a_member_who_writes_first_with_their_own_roles_pins_nothing(solo: Path)
     root = solo
     text = (root / "config.toml").read_text(encoding="utf-8")
     mine = root / "mine.toml"
-    mine.write_text(
-        text.replace('members = ["park", "choi"]', "members = []").replace(
-            text[text.index("secretary = [") :].split("\n")[0], 'secretary = ["park"]'
-        ),
-        encoding="utf-8",
-    )
+    mine.write_text(with_roles(text, secretary='["park"]', members="[]"), encoding="utf-8")
     Meeting(load_config(mine), db(root), who="park").exclude("C01", "disqualified", "a member decides alone")
     assert cli("note", "--candidate", "C01", "the secretary writes on", cwd=root).returncode == 0
     doc = json.loads(cli("rank", "--format", "json", cwd=root).stdout)
