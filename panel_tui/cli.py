@@ -168,11 +168,17 @@ def _config(args: argparse.Namespace):
 
 def _meeting(args: argparse.Namespace, *, writable: bool = True):
     from panel_tui.meeting import Meeting
-    from panel_tui.session import default_path
 
     config = _config(args)
-    path = getattr(args, "session", None)
-    return Meeting(config, Path(path) if path else default_path(config), writable=writable)
+    return Meeting(config, _session_path(args, config), writable=writable)
+
+
+def _session_path(args: argparse.Namespace, config) -> Path:
+    """The session the command works on: --session, else sessions/<contest id>.sqlite here."""
+    from panel_tui.session import default_path
+
+    given = getattr(args, "session", None)
+    return Path(given) if given else default_path(config)
 
 
 def _reader(args: argparse.Namespace):
@@ -423,7 +429,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     from panel_tui.engine import Decisions, standings
     from panel_tui.report import validation_summary
-    from panel_tui.session import default_path
 
     data = _load(args)
     from panel_tui.text import one_line
@@ -431,7 +436,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     # The boards as the meeting has them: with the session's decisions, when there is one to
     # read (an excluded pending candidate, an ordered tie no longer warn).
     decisions = Decisions()
-    session = Path(args.session) if getattr(args, "session", None) else default_path(data.config)
+    session = _session_path(args, data.config)
     if session.exists():
         from panel_tui.meeting import Meeting
 
@@ -451,10 +456,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def _access_summary(args: argparse.Namespace, config) -> tuple[list[str], list[str]]:
     """For the running account: can it read and write the session, and sign its events."""
-    from panel_tui.session import Journal, account, default_path, role_of
+    from panel_tui.session import Journal, account, role_of
 
     who = account()
-    path = Path(args.session) if getattr(args, "session", None) else default_path(config)
+    path = _session_path(args, config)
     journal = Journal(path, writable=False)
     role = role_of(config.roles, who)
     ok: list[str] = []
