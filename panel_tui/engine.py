@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from panel_tui.config import Category, Config, Scoring
-from panel_tui.inputs.cells import cell_key
+from panel_tui.inputs.cells import cell_key, evaluator_counts
 from panel_tui.inputs.contest import ContestData
 from panel_tui.vocabulary import ExclusionCode, Status
 
@@ -149,7 +149,9 @@ def consolidate(data: ContestData) -> pl.DataFrame:
     """Per (candidate, indicator): the consolidated value and which scores it dropped."""
     scoring = data.config.scoring
     cells = data.cells
-    if scoring.method == "median":
+    if scoring.method == "median" and "median" not in cells.columns:
+        # (The loader groups a median contest's cells with their medians; a variant of another
+        # method asked for its medians, the analysis, takes them from the rows here.)
         key = cell_key(data.scores.schema).alias("_cell")
         medians = data.scores.lazy().group_by(key).agg(median=pl.col("score").median())
         cells = cells.lazy().with_columns(key).join(medians, on="_cell", how="left").drop("_cell").collect()
@@ -158,21 +160,12 @@ def consolidate(data: ContestData) -> pl.DataFrame:
 
 
 def standings(data: ContestData, decisions: Decisions = Decisions()) -> Standings:
-    """Rank every category of the contest, with the panel's decisions applied."""
+    """Rank every category of the contest, with the panel's decisions applied. The evaluator
+    counts come from the cells' evaluator sets (``inputs.cells``): no second pass over the rows."""
     cells = consolidate(data)
-    rankings = _rank_scenarios(data, candidate_sums(cells), decisions, _evaluator_counts(data))
+    counts = evaluator_counts(data.cells, data.scores, data.has_evaluators)
+    rankings = _rank_scenarios(data, candidate_sums(cells), decisions, counts)
     return Standings(config=data.config, boards=tuple(_leaderboard(r) for r in rankings), cells=cells)
-
-
-def _evaluator_counts(data: ContestData) -> pl.DataFrame:
-    """Per candidate (as plain text), how many evaluators scored it; missing when the sheet names none."""
-    if data.has_evaluators:
-        evaluators = data.scores.group_by("candidate_id").agg(
-            evaluators=pl.col("evaluator_id").n_unique().cast(pl.Int64)
-        )
-    else:
-        evaluators = data.scores.group_by("candidate_id").agg(evaluators=pl.lit(None, pl.Int64).first())
-    return evaluators.with_columns(pl.col("candidate_id").cast(pl.String))
 
 
 def _leaderboard(ranking: _RankedCategory) -> Leaderboard:

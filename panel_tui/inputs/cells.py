@@ -2,6 +2,14 @@
 
 Used by the loader (``inputs.contest``) and by the analysis's variant score sheets, so that
 both group the same way.
+
+The grouping is the one pass over the raw score rows: besides each cell's n, sum, min and
+max it carries the *set* of evaluators who scored the cell, as one 64-bit word (bit ``i``:
+the evaluator whose ``Categorical`` code is ``i``). From that word come, without another
+pass over the rows, the cell's count of distinct evaluators (a score given twice shows as
+fewer bits than scores: the sum of the bits carries) and, OR-ed over a candidate's cells,
+the candidate's count of distinct evaluators (``evaluator_counts``). A sheet whose evaluator
+ids take more than 64 codes falls back to ``n_unique`` per cell and a count over the rows.
 """
 
 from __future__ import annotations
@@ -9,6 +17,10 @@ from __future__ import annotations
 import polars as pl
 
 from panel_tui.config import Config
+
+EVALUATOR_SET = "evaluator_set"  # a cell's evaluators as bits of a UInt64 (null: not available)
+_WORD = 64
+_BITS = pl.Series([1 << i for i in range(_WORD)], dtype=pl.UInt64)
 
 
 def _enum_ids(dtype: pl.DataType) -> pl.Series:
@@ -28,13 +40,66 @@ def cell_key(schema: pl.Schema) -> pl.Expr:
     ).to_physical().cast(pl.UInt32)
 
 
+def evaluator_bits(dtype: pl.DataType) -> bool:
+    """Whether a sheet's evaluators fit the one-word set: a ``Categorical`` of at most 64 codes
+    (each sheet is read with categories of its own, so its codes are 0 .. evaluators - 1)."""
+    return isinstance(dtype, pl.Categorical) and dtype.categories.to_series().len() <= _WORD
+
+
+def cell_aggregates(schema: pl.Schema, median: bool = False) -> list[pl.Expr]:
+    """What one group-by of the raw rows per cell computes (``_bit`` must have been added by
+    ``with_evaluator_bit``): n, distinct evaluators, sum, min, max and the evaluator set, and
+    the median when the contest consolidates by it."""
+    return _aggregates(schema) + ([pl.col("score").median().alias("median")] if median else [])
+
+
+def _aggregates(schema: pl.Schema) -> list[pl.Expr]:
+    if evaluator_bits(schema["evaluator_id"]):
+        word = pl.col("_bit").sum()  # equals the OR of the bits when no evaluator scored the cell twice
+        return [
+            pl.len().alias("n"),
+            word.bitwise_count_ones().cast(pl.UInt32).alias("evaluators"),
+            pl.col("score").sum().alias("sum"),
+            pl.col("score").min().alias("min"),
+            pl.col("score").max().alias("max"),
+            word.alias(EVALUATOR_SET),
+        ]
+    return [
+        pl.len().alias("n"),
+        pl.col("evaluator_id").n_unique().cast(pl.UInt32).alias("evaluators"),
+        pl.col("score").sum().alias("sum"),
+        pl.col("score").min().alias("min"),
+        pl.col("score").max().alias("max"),
+        pl.lit(None, pl.UInt64).alias(EVALUATOR_SET),
+    ]
+
+
+def with_evaluator_bit(scores: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
+    """The rows with ``_bit``, their evaluator's bit (a gather from a 64-entry table: computed
+    before the group-by, where it costs a fifth of what it costs inside the aggregation)."""
+    if evaluator_bits(schema["evaluator_id"]):
+        return scores.with_columns(_bit=pl.lit(_BITS).gather(pl.col("evaluator_id").to_physical()))
+    return scores
+
+
 def group_cells(
     config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame, scores: pl.DataFrame
 ) -> pl.DataFrame:
     """One row per scored (candidate, indicator) of a checked score sheet: n, distinct
-    evaluators, sum, min, max, with the candidate's indicator set and the indicator's area and
-    maximum. The one place scores become cells (the loader, and the analysis's variants)."""
-    candidate_dtype, indicator_dtype = scores.schema["candidate_id"], scores.schema["indicator_id"]
+    evaluators, sum, min, max, the evaluator set (``EVALUATOR_SET``), the median in a contest
+    consolidated by it, with the candidate's
+    indicator set and the indicator's area and maximum. The one place scores become cells (the
+    loader, and the analysis's variants): one group-by over the rows, planned lazily with the
+    joins on the (much smaller) cells."""
+    return cells_plan(config, candidates, indicators, scores).collect()
+
+
+def cells_plan(
+    config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame, scores: pl.DataFrame
+) -> pl.LazyFrame:
+    """``group_cells`` as a lazy plan (``.explain()`` shows its one group-by over the rows)."""
+    schema = scores.schema
+    candidate_dtype, indicator_dtype = schema["candidate_id"], schema["indicator_id"]
     sets = candidates.select(
         pl.col("candidate_id").cast(candidate_dtype),
         pl.col("category").replace_strict({c.id: c.indicator_set for c in config.categories}).alias("indicator_set"),
@@ -43,16 +108,10 @@ def group_cells(
     n_indicators = len(_enum_ids(indicator_dtype))
     candidate_ids = pl.Series(_enum_ids(candidate_dtype), dtype=candidate_dtype)
     indicator_ids = pl.Series(_enum_ids(indicator_dtype), dtype=indicator_dtype)
-    cells = (
-        scores.lazy()
-        .group_by(cell_key(scores.schema).alias("_cell"))
-        .agg(
-            n=pl.len(),
-            evaluators=pl.col("evaluator_id").n_unique(),
-            sum=pl.col("score").sum(),
-            min=pl.col("score").min(),
-            max=pl.col("score").max(),
-        )
+    return (
+        with_evaluator_bit(scores.lazy(), schema)
+        .group_by(cell_key(schema).alias("_cell"))
+        .agg(cell_aggregates(schema, median=config.scoring.method == "median"))
         .select(
             pl.lit(candidate_ids).gather(pl.col("_cell") // n_indicators).alias("candidate_id"),
             pl.lit(indicator_ids).gather(pl.col("_cell") % n_indicators).alias("indicator_id"),
@@ -60,6 +119,19 @@ def group_cells(
         )
         .join(sets.lazy(), on="candidate_id", how="left")
         .join(points.lazy(), on=["indicator_set", "indicator_id"], how="left")
-        .collect()
     )
-    return cells
+
+
+def evaluator_counts(cells: pl.DataFrame, scores: pl.DataFrame, has_evaluators: bool) -> pl.DataFrame:
+    """Per candidate (as plain text), how many distinct evaluators scored it (missing when the
+    sheet names none): the OR of its cells' evaluator sets, a pass over the cells, not the rows.
+    Only a sheet without the sets (more than 64 evaluator codes) is counted over its rows."""
+    if not has_evaluators:
+        counts = cells.group_by("candidate_id").agg(evaluators=pl.lit(None, pl.Int64).first())
+    elif EVALUATOR_SET in cells.columns and cells[EVALUATOR_SET].null_count() == 0:
+        counts = cells.group_by("candidate_id").agg(
+            evaluators=pl.col(EVALUATOR_SET).bitwise_or().bitwise_count_ones().cast(pl.Int64)
+        )
+    else:
+        counts = scores.group_by("candidate_id").agg(evaluators=pl.col("evaluator_id").n_unique().cast(pl.Int64))
+    return counts.with_columns(pl.col("candidate_id").cast(pl.String))

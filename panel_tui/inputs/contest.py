@@ -16,6 +16,7 @@ import polars as pl
 
 from panel_tui.config import Config
 from panel_tui.errors import InputError
+from panel_tui.inputs.cache import cached_table
 from panel_tui.inputs.cells import group_cells
 from panel_tui.inputs.read import Lookup, TableSpec, first_index, read_table, where
 
@@ -76,25 +77,39 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None) 
 
     ``frames`` ({"candidates": ..., "indicators": ..., "scores": ...}) stands in for the
     files: the same checks run on them, with the config's file names in the messages.
+
+    The score sheet is read once into its final types (ids as ``Enum`` of the known ids, so
+    an unknown id fails the parse itself; from the per-account cache when these bytes were
+    parsed before), then grouped into cells in one pass (``inputs.cells``): the value checks
+    (NaN, infinite, negative), the cross checks (an indicator of another set, a score above
+    its maximum, a score given twice) and the evaluator counts are all read off the cells.
+    Only when a check finds a defect are the rows searched, to name the first offending one.
     """
     frames = frames or {}
     path = config.contest.scores
     indicators = _load_indicators(config, frames.get("indicators"))
     candidates = _load_candidates(config, frames.get("candidates"))
     lookups = _id_lookups(config, candidates, indicators)
-    scores = read_table(path, SCORES, lookups, frames.get("scores"))
+    given = frames.get("scores")
+    scores = read_table(path, SCORES, lookups, given) if given is not None else cached_table(path, SCORES, lookups)
     has_evaluators = "evaluator_id" in scores.columns
     scores = _score_rows(path, scores, has_evaluators)
-    _check_score_values(path, scores)
     cells = group_cells(config, candidates, indicators, scores)
-    _check_cells(path, scores, cells, has_evaluators)
+    _check_values_and_cells(path, scores, cells, has_evaluators)
     conflicts = _load_conflicts(config, candidates, frames.get("conflicts"))
     left_out = scores.head(0).select(SCORE_KEY)
     if conflicts is not None and has_evaluators:
         # A declared conflict of interest: that evaluator's scores for that candidate do not count.
         pairs = conflicts.with_columns(
-            pl.col("candidate_id").cast(lookups["candidate_id"].dtype), pl.col("evaluator_id").cast(pl.Categorical)
+            pl.col("candidate_id").cast(lookups["candidate_id"].dtype),
+            pl.col("evaluator_id").cast(pl.String),
         )
+        # Only the evaluators this sheet names (casting another id into the sheet's own
+        # categories would add a code to them).
+        known = scores.schema["evaluator_id"]
+        if isinstance(known, pl.Categorical):
+            pairs = pairs.filter(pl.col("evaluator_id").is_in(known.categories.to_series().implode()))
+        pairs = pairs.with_columns(pl.col("evaluator_id").cast(known))
         left_out = scores.join(pairs, on=["candidate_id", "evaluator_id"], how="semi").select(SCORE_KEY)
         if left_out.height:
             scores = scores.join(pairs, on=["candidate_id", "evaluator_id"], how="anti")
@@ -136,39 +151,40 @@ def _score_rows(path: Path, scores: pl.DataFrame, has_evaluators: bool) -> pl.Da
     return scores.select("candidate_id", "evaluator_id", "indicator_id", "score")
 
 
-def _check_score_values(path: Path, scores: pl.DataFrame) -> None:
-    """Refuse a score that is not a number, infinite or negative (one pass finds whether any is)."""
-    bad = scores.select(
-        nan=pl.col("score").is_nan().any(),
-        inf=pl.col("score").is_infinite().any(),
-        negative=(pl.col("score") < 0).any(),
-    ).row(0, named=True)
-    for check, mask, problem in (
-        ("nan", pl.col("score").is_nan(), "is not a number (NaN)"),
-        ("inf", pl.col("score").is_infinite(), "is infinite"),
-        ("negative", pl.col("score") < 0, "is negative"),
-    ):
-        if bad[check]:
-            index = first_index(scores, mask)
-            raise InputError(
-                path, f"score {problem}: {scores['score'][index]!r}", where=where(path, index), column="score"
-            )
-
-
-def _check_cells(path: Path, scores: pl.DataFrame, cells: pl.DataFrame, has_evaluators: bool) -> None:
-    """Refuse what only the cells show (one pass finds whether any is there): an indicator
-    outside the candidate's set, a score above its indicator's maximum, a score given twice."""
+def _check_values_and_cells(path: Path, scores: pl.DataFrame, cells: pl.DataFrame, has_evaluators: bool) -> None:
+    """Refuse a score that is not a number, infinite or negative, then what only the cells show
+    (an indicator outside the candidate's set, a score above its indicator's maximum, a score
+    given twice), all from one pass over the cells: a NaN or an infinite score makes its
+    cell's sum NaN or infinite, a negative one its minimum negative. Only then are the rows
+    searched (``_check_score_values``), for the first offending one."""
     problems = cells.select(
+        values=(~pl.col("sum").is_finite() | (pl.col("min") < 0)).any(),
         foreign=pl.col("max_points").is_null().any(),
         above=(pl.col("max") > pl.col("max_points")).any(),
         duplicate=(pl.col("n") > pl.col("evaluators")).any() if has_evaluators else (pl.col("n") > 1).any(),
     ).row(0, named=True)
+    if problems["values"]:
+        _check_score_values(path, scores)  # raises, unless a sum overflowed (then a score is above its maximum)
     if problems["foreign"]:
         _refuse_foreign_indicator(path, scores, cells)
     if problems["above"]:
         _refuse_above_maximum(path, scores, cells)
     if problems["duplicate"]:
         _refuse_duplicate(path, scores, has_evaluators)
+
+
+def _check_score_values(path: Path, scores: pl.DataFrame) -> None:
+    """Refuse a score that is not a number, infinite or negative, naming the first such row."""
+    for mask, problem in (
+        (pl.col("score").is_nan(), "is not a number (NaN)"),
+        (pl.col("score").is_infinite(), "is infinite"),
+        (pl.col("score") < 0, "is negative"),
+    ):
+        index = scores.select(mask.arg_true().first()).item()
+        if index is not None:
+            raise InputError(
+                path, f"score {problem}: {scores['score'][index]!r}", where=where(path, index), column="score"
+            )
 
 
 def _refuse_foreign_indicator(path: Path, scores: pl.DataFrame, cells: pl.DataFrame) -> NoReturn:

@@ -76,31 +76,51 @@ def where(path: Path, index: int) -> str:
 
 
 def read_table(
-    path: Path, spec: TableSpec, lookups: dict[str, Lookup] | None = None, frame: pl.DataFrame | None = None
+    path: Path,
+    spec: TableSpec,
+    lookups: dict[str, Lookup] | None = None,
+    frame: pl.DataFrame | None = None,
+    *,
+    data: bytes | None = None,
 ) -> pl.DataFrame:
     """Read one input file into a frame with the spec's columns, typed, every cell checked.
 
     Text columns come back as ``String`` (or ``Enum`` where a lookup is given), numeric ones
-    as ``Float64``; required columns have no missing values. Given ``frame``, that frame is
-    checked as if it had been read from ``path`` (for tests and generated contests).
+    as ``Float64``, a ``categorical`` one as a ``Categorical`` of its own (codes 0, 1, ... in
+    this file's order); required columns have no missing values. Given ``frame``, that frame
+    is checked as if it had been read from ``path`` (for tests and generated contests); given
+    ``data``, the file's bytes already read (``inputs.cache``, which hashes the very bytes it
+    parses), those are parsed instead of opening the file again.
     """
     lookups = lookups or {}
     if frame is not None:
         _check_columns(path, frame.columns, spec, "the header")
         return _checked(path, _coerce(path, frame, spec, lookups), spec)
     suffix = path.suffix.lower()
+    if data is not None:
+        if suffix not in FORMATS:
+            raise InputError(path, f"unsupported file type {suffix or '(none)'!r} (expected .csv, .parquet or .xlsx)")
+        return _checked(
+            path, _coerce(path, _read_format(path, io.BytesIO(data), spec, lookups, data), spec, lookups), spec
+        )
     # Only a regular file is read: a FIFO, a device, a directory or a broken link is named
     # before anything is read. The one descriptor opened here is all the readers use.
     with open_regular(path, spec.label) as handle:
         if suffix not in FORMATS:
             raise InputError(path, f"unsupported file type {suffix or '(none)'!r} (expected .csv, .parquet or .xlsx)")
-        if suffix == ".csv":
-            frame = _read_csv(path, handle, spec, lookups)
-        elif suffix == ".parquet":
-            frame = _read_parquet(path, handle, spec)
-        else:
-            frame = _read_xlsx(path, handle, spec)
+        frame = _read_format(path, handle, spec, lookups, None)
     return _checked(path, _coerce(path, frame, spec, lookups), spec)
+
+
+def _read_format(
+    path: Path, handle: BinaryIO, spec: TableSpec, lookups: dict[str, Lookup], data: bytes | None
+) -> pl.DataFrame:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(path, handle, spec, lookups, data)
+    if suffix == ".parquet":
+        return _read_parquet(path, handle, spec, data)
+    return _read_xlsx(path, handle, spec)
 
 
 def _checked(path: Path, frame: pl.DataFrame, spec: TableSpec) -> pl.DataFrame:
@@ -158,6 +178,8 @@ def _read_bytes(path: Path, handle: BinaryIO, limit: int = -1, *, start: int | N
 
 
 def _size(handle: BinaryIO) -> int:
+    if isinstance(handle, io.BytesIO):
+        return handle.getbuffer().nbytes
     return os.fstat(handle.fileno()).st_size
 
 
@@ -223,17 +245,19 @@ def decode_text(path: Path, data: bytes) -> bytes:
             raise InputError(path, "the text is neither UTF-8 nor CP949", where=f"line {line}") from None
 
 
-def _read_csv(path: Path, handle: BinaryIO, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.DataFrame:
+def _read_csv(
+    path: Path, handle: BinaryIO, spec: TableSpec, lookups: dict[str, Lookup], data: bytes | None = None
+) -> pl.DataFrame:
     head = _read_bytes(path, handle, _HEAD)
     if b"\x00" in head:
         raise InputError(
             path, "this is a binary file, not CSV text (is it a workbook or Parquet file with a .csv name?)"
         )
-    source: BinaryIO | bytes = handle
+    source: BinaryIO | bytes = handle if data is None else data  # bytes already read: polars parses them in place
     if _cr_only(head):
         # Old Mac line endings (CR only): polars and the csv module split lines on LF, so
         # the whole file is read once and its line endings made LF.
-        source = _lf(head + _read_bytes(path, handle))
+        source = _lf(data if data is not None else head + _read_bytes(path, handle))
         head = source[:_HEAD]
     text = head[3:] if head.startswith(_BOM) else head
     first = _NON_BLANK.search(text)
@@ -253,7 +277,7 @@ def _read_csv(path: Path, handle: BinaryIO, spec: TableSpec, lookups: dict[str, 
         **{c: pl.String for c in header},
         **{c: pl.Float64 for c in spec.numeric},
     }
-    wanted.update({c: pl.Categorical for c in spec.categorical if c in wanted})
+    wanted.update({c: own_categorical() for c in spec.categorical if c in wanted})
     wanted.update({c: lookup.dtype for c, lookup in lookups.items() if c in wanted})
     if first is not None and first.start() != 0:
         raise InputError(path, "the file starts with a blank line: the header must be on line 1", where="line 1")
@@ -292,15 +316,24 @@ def _locate_malformed(path: Path, data: bytes, columns: int) -> None:
         raise InputError(path, f"malformed CSV ({exc}; an unclosed quote?)", where=f"line {start}") from None
 
 
-def _read_parquet(path: Path, handle: BinaryIO, spec: TableSpec) -> pl.DataFrame:
+def _read_parquet(path: Path, handle: BinaryIO, spec: TableSpec, data: bytes | None = None) -> pl.DataFrame:
     if _size(handle) == 0:
         raise InputError(path, "the file is empty")
+    source: BinaryIO | bytes = handle if data is None else data
     try:
-        frame = pl.read_parquet(handle)
+        # The schema first (the footer only): a wrong column is named before any data is read.
+        columns = list(pl.read_parquet_schema(source))
     except Exception as exc:  # polars' errors, OSError, and whatever a damaged footer provokes
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(path, f"not a readable Parquet file ({first})") from None
-    _check_columns(path, frame.columns, spec, "the schema")
+    _check_columns(path, columns, spec, "the schema")
+    try:
+        if not isinstance(source, bytes):
+            source.seek(0)
+        frame = pl.read_parquet(source)
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(path, f"not a readable Parquet file ({first})") from None
     if frame.height == 0:
         raise InputError(path, f"the file has no {spec.label}")
     return frame
@@ -355,8 +388,8 @@ def _coerce(path: Path, frame: pl.DataFrame, spec: TableSpec, lookups: dict[str,
                 )
             )
         elif column in spec.categorical:
-            if dtype != pl.Categorical:
-                casts.append(_as_text(frame[column]).cast(pl.Categorical))
+            if not own_categories(dtype):
+                casts.append(_as_text(frame[column]).cast(own_categorical()))
         elif dtype != pl.String:
             casts.append(_as_text(frame[column]))
     frame = frame.with_columns(casts) if casts else frame
@@ -372,6 +405,20 @@ def _coerce(path: Path, frame: pl.DataFrame, spec: TableSpec, lookups: dict[str,
             pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in text_columns
         )
     return frame
+
+
+def own_categorical() -> pl.Categorical:
+    """A ``Categorical`` with categories of its own, not the process's shared ones: its codes
+    are 0, 1, ... in the order values first appear in this one column, so a sheet's evaluators
+    fit the engine's one-word evaluator sets (``inputs.cells``), and an id refused in one file
+    does not stay in the dictionary the next file is read with."""
+    return pl.Categorical(pl.Categories.random())
+
+
+def own_categories(dtype: pl.DataType) -> bool:
+    """Whether a column is already a ``Categorical`` of its own (as read with
+    ``own_categorical``, or kept in the cache): then it is not cast again."""
+    return isinstance(dtype, pl.Categorical) and not dtype.categories.is_global()
 
 
 def _check_types(path: Path, frame: pl.DataFrame, spec: TableSpec) -> None:

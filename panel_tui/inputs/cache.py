@@ -1,0 +1,325 @@
+"""A per-account cache of parsed score sheets, so that an unchanged file is parsed once.
+
+The console, ``rank``, ``validate`` and every served tab read the same score sheet; at 10,000
+candidates parsing and checking it costs about half a second (CSV; Parquet's id casts about
+as much). ``cached_table`` parses a file once and keeps the typed, checked frame as an Arrow
+IPC file; any later read of the same bytes, by any process of the same account, loads that
+instead (bench/README.md measures both).
+
+What makes it safe:
+
+- **Keyed by the content.** The key is the SHA-256 of the very bytes that are parsed (read
+  once into memory, hashed, then parsed from that buffer: a file rewritten between the hash
+  and the parse cannot be stored under the wrong key), with their size, the reader's version,
+  polars' version, the table's spec and the known candidate and indicator ids (the ``Enum``
+  types the frame holds). A rewritten file with the same size and mtime has other bytes, so
+  another key: stale data is never served. (The mtime is not part of the key: it adds
+  nothing once the bytes are hashed, and would only make an identical copy miss.)
+- **Per account, never shared.** Entries live under ``$XDG_CACHE_HOME/panel-tui`` (else
+  ``~/.cache/panel-tui``), a folder made 0700. An entry is trusted only when the folder and
+  the file are owned by this process's effective user, are not reachable by group or others
+  (mode & 077 == 0), the file is a regular file with one link, opened without following
+  links, relative to the folder's descriptor. A group member who could write a forged entry
+  would plant wrong scores without touching the scores file; in a shared folder they could,
+  so nothing is shared: each account parses a file once. (Verifying a shared entry would need
+  the parse it saves, or a key every member holds.) Root and the account itself can write
+  the cache; both can change the scores file anyway.
+- **Written atomically**: into a temporary file of the folder (0600), renamed over the
+  entry; a reader sees an old entry, a new one or none. A damaged entry (crash, full disk)
+  fails to load and is removed: the file is parsed as if there were none.
+- **Checked on load**: the frame's columns and types must be the ones the parse gives
+  (the ``Enum`` ids equal to the known ids), else it is a miss.
+- **One parse at a time**: a process that misses holds an exclusive ``flock`` on the key's
+  lock file while it parses and writes; another process of the account asking for the same
+  bytes waits for it and then loads the entry instead of parsing too.
+- **Bounded**: one entry per scores file path (a new version replaces the old one), and at
+  most ``KEEP`` entries in all, the least recently used removed first.
+
+Small files (under ``MIN_SIZE``) are parsed every time: hashing and loading would cost
+about what parsing does. ``PANEL_TUI_CACHE=off`` turns the cache off (the benchmark's cold
+runs); any other value is ignored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import stat
+import threading
+from pathlib import Path
+from typing import BinaryIO
+
+import polars as pl
+
+from panel_tui.config import open_regular
+from panel_tui.errors import InputError
+from panel_tui.inputs.read import Lookup, TableSpec, read_table
+
+CACHE_VERSION = "1"  # bump when the reader's output changes
+MIN_SIZE = 1 << 20  # bytes: smaller files are parsed every time
+KEEP = 8  # entries kept per account
+_SUFFIX = ".arrow"
+_LOCK_SUFFIX = ".lock"
+_HINT_SUFFIX = ".stat"
+_WRITERS: list[threading.Thread] = []
+
+
+def cache_folder() -> Path | None:
+    """Where this account's entries live, or None when the cache is off."""
+    if os.environ.get("PANEL_TUI_CACHE", "").lower() == "off":
+        return None
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not base or not os.path.isabs(base):  # the XDG rule: a relative value is ignored
+        home = os.path.expanduser("~")
+        if not os.path.isabs(home):
+            return None
+        base = os.path.join(home, ".cache")
+    return Path(base) / "panel-tui"
+
+
+def cached_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.DataFrame:
+    """``read_table(path, spec, lookups)``, from the cache when these bytes were parsed before.
+
+    Two routes, both deciding by the SHA-256 of the content, never by the file's dates:
+
+    - the file's (inode, size, mtime, ctime) are those recorded when an entry was last written
+      for this path (a hint, nothing more): its content is hashed as it is read (about a fifth
+      of the parse) and, when the hash is the entry's, the entry is loaded;
+    - otherwise (or when that hash finds no entry) the file is read once into memory, hashed,
+      parsed from those very bytes, and the result stored under their hash (in a thread, while
+      the caller ranks: ``wait_for_writes`` at exit).
+    """
+    folder = cache_folder()
+    if folder is None:
+        return read_table(path, spec, lookups)
+    with open_regular(path, spec.label) as handle:
+        st = os.fstat(handle.fileno())
+        if st.st_size < MIN_SIZE:
+            return read_table(path, spec, lookups)
+        directory = _open_folder(folder)
+        if directory is None:
+            return read_table(path, spec, lookups)
+        prefix = _path_key(path)
+        try:
+            if _hint(directory, prefix) == _stat_hint(st):
+                digest = _digest(path, handle)
+                found = _load(directory, f"{prefix}-{_key(path, spec, lookups, st.st_size, digest)}", spec, lookups)
+                if found is not None:
+                    os.close(directory)
+                    return found
+            try:
+                handle.seek(0)
+                data = handle.read()
+            except OSError as exc:
+                raise InputError(path, f"cannot read the file: {exc.strerror}") from None
+            st = os.fstat(handle.fileno())
+        except BaseException:
+            os.close(directory)
+            raise
+    name = f"{prefix}-{_key(path, spec, lookups, len(data), hashlib.sha256(data).hexdigest())}"
+    lock = _lock(directory, prefix)
+    try:
+        found = _load(directory, name, spec, lookups)  # another process may have parsed it meanwhile
+        if found is not None:
+            _release(directory, lock)
+            return found
+        frame = read_table(path, spec, lookups, data=data)
+    except BaseException:
+        _release(directory, lock)
+        raise
+    del data
+    writer = threading.Thread(
+        target=_store_and_release, args=(directory, lock, name, frame, _stat_hint(st)), name="panel-tui cache"
+    )
+    writer.start()
+    _WRITERS.append(writer)
+    return frame
+
+
+def _digest(path: Path, handle: BinaryIO) -> str:
+    """The SHA-256 of a file's content, read in blocks (nothing held in memory)."""
+    digest = hashlib.sha256()
+    buffer = bytearray(1 << 20)
+    view = memoryview(buffer)
+    try:
+        while size := handle.readinto(view):  # type: ignore[attr-defined]
+            digest.update(view[:size])
+    except OSError as exc:
+        raise InputError(path, f"cannot read the file: {exc.strerror}") from None
+    return digest.hexdigest()
+
+
+def wait_for_writes() -> None:
+    """Wait until the entries being written are written (a process about to exit)."""
+    while _WRITERS:
+        _WRITERS.pop().join()
+
+
+def _stat_hint(st: os.stat_result) -> str:
+    return f"{st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}"
+
+
+def _hint(directory: int, prefix: str) -> str | None:
+    fd = _open_entry(directory, prefix + _HINT_SUFFIX)
+    if fd is None:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read(200).decode("ascii", "replace")
+
+
+def _key(path: Path, spec: TableSpec, lookups: dict[str, Lookup], size: int, digest: str) -> str:
+    key = hashlib.sha256()
+    for part in (
+        CACHE_VERSION,
+        pl.__version__,
+        path.suffix.lower(),
+        repr(spec),
+        repr(sorted((column, lookup.values) for column, lookup in lookups.items())),
+        str(size),
+        digest,
+    ):
+        key.update(part.encode("utf-8", "surrogatepass") + b"\x00")
+    return key.hexdigest()
+
+
+def _path_key(path: Path) -> str:
+    """The entries of one file share this prefix, so a new version replaces the old one."""
+    return hashlib.sha256(os.fsencode(os.path.realpath(path))).hexdigest()[:16]
+
+
+def _trusted(st: os.stat_result) -> bool:
+    return st.st_uid == os.geteuid() and st.st_mode & 0o077 == 0
+
+
+def _open_folder(folder: Path) -> int | None:
+    """The cache folder's descriptor, made if missing, or None if it is not this account's own."""
+    try:
+        os.makedirs(folder.parent, mode=0o700, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(folder, 0o700)
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    if not _trusted(os.fstat(fd)):
+        os.close(fd)
+        return None
+    return fd
+
+
+def _open_entry(directory: int, name: str) -> int | None:
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=directory)
+    except OSError:
+        return None
+    st = os.fstat(fd)
+    if not (stat.S_ISREG(st.st_mode) and st.st_nlink == 1 and _trusted(st)):
+        os.close(fd)
+        return None
+    return fd
+
+
+def _load(directory: int, name: str, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.DataFrame | None:
+    fd = _open_entry(directory, name + _SUFFIX)
+    if fd is None:
+        return None
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            frame = pl.read_ipc(handle)
+            os.utime(handle.fileno())  # recently used (the eviction's order)
+    except Exception:  # a damaged entry: parse the file instead, and drop the entry
+        with contextlib.suppress(OSError):
+            os.unlink(name + _SUFFIX, dir_fd=directory)
+        return None
+    return frame if _fits(frame, spec, lookups) else None
+
+
+def _fits(frame: pl.DataFrame, spec: TableSpec, lookups: dict[str, Lookup]) -> bool:
+    """The columns and types a parse of this spec gives, the ids typed by these very ids."""
+    schema = frame.schema
+    if not set(spec.required) <= set(schema) or (
+        not spec.keep_extra and not set(schema) <= {*spec.required, *spec.optional}
+    ):
+        return False
+    for column, dtype in schema.items():
+        if column in lookups and dtype != lookups[column].dtype:
+            return False
+        if column in spec.numeric and dtype != pl.Float64:
+            return False
+        if column in spec.categorical and not isinstance(dtype, pl.Categorical):
+            return False
+    return all(frame[column].null_count() == 0 for column in spec.required)
+
+
+def _lock(directory: int, prefix: str) -> int | None:
+    """An exclusive lock per scores file (its path key), kept as a file of the folder: never
+    removed, so that two processes never hold locks on two different files of one name. While
+    one process parses and writes a file's entry, another one asking for it waits, then loads."""
+    try:
+        fd = os.open(
+            prefix + _LOCK_SUFFIX, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=directory
+        )
+    except OSError:
+        return None  # no lock: at worst two processes parse the same file
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def _release(directory: int, lock: int | None) -> None:
+    if lock is not None:
+        os.close(lock)  # (closing the descriptor releases the flock)
+    os.close(directory)
+
+
+def _store_and_release(directory: int, lock: int | None, name: str, frame: pl.DataFrame, hint: str) -> None:
+    try:
+        _store(directory, name, frame, hint)
+    finally:
+        _release(directory, lock)
+
+
+def _store(directory: int, name: str, frame: pl.DataFrame, hint: str) -> None:
+    """Write the entry atomically, then drop older versions of the same file and the least
+    recently used entries beyond ``KEEP``. A failure (full disk) leaves no entry, no error."""
+    temporary = f".{name}.{os.getpid()}.tmp"
+    try:
+        fd = os.open(
+            temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=directory
+        )
+        with os.fdopen(fd, "wb") as handle:
+            frame.write_ipc(handle, compression="uncompressed")
+        os.replace(temporary, name + _SUFFIX, src_dir_fd=directory, dst_dir_fd=directory)
+        _write_small(directory, name.split("-", 1)[0] + _HINT_SUFFIX, hint.encode("ascii"))
+    except Exception:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary, dir_fd=directory)
+        return
+    _evict(directory, keep=name)
+
+
+def _write_small(directory: int, name: str, data: bytes) -> None:
+    temporary = f".{name}.{os.getpid()}.tmp"
+    fd = os.open(
+        temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=directory
+    )
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.replace(temporary, name, src_dir_fd=directory, dst_dir_fd=directory)
+
+
+def _evict(directory: int, keep: str) -> None:
+    prefix = keep.split("-", 1)[0] + "-"
+    entries = []
+    for entry in os.listdir(directory):
+        if not entry.endswith(_SUFFIX) or entry == keep + _SUFFIX:
+            continue
+        if entry.startswith(prefix):
+            with contextlib.suppress(OSError):
+                os.unlink(entry, dir_fd=directory)
+            continue
+        with contextlib.suppress(OSError):
+            entries.append((os.stat(entry, dir_fd=directory, follow_symlinks=False).st_mtime_ns, entry))
+    for _, entry in sorted(entries, reverse=True)[KEEP - 1 :]:
+        with contextlib.suppress(OSError):
+            os.unlink(entry, dir_fd=directory)
