@@ -1,0 +1,248 @@
+"""Issue 16.4: the per-account cache of parsed score sheets (panel_tui/inputs/cache.py).
+
+Never stale (a rewrite with the same size and mtime, even with a forged stat hint, gives the
+new scores), never trusting an entry another account could have written (owner, mode, links,
+the folder's own mode), never failing a load because of the cache (a damaged entry is parsed
+over), and a bad file refused through it exactly as without it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import polars as pl
+import pytest
+from conftest import ContestFiles
+
+from panel_tui.config import load_config
+from panel_tui.errors import InputError
+from panel_tui.inputs import cache, load_contest
+from panel_tui.inputs import read as read_module
+
+NOBODY = 65534
+
+
+@pytest.fixture
+def cached(contest: ContestFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ContestFiles:
+    """The demo contest with the cache on for any size, in a folder of this test's own."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("PANEL_TUI_CACHE", raising=False)
+    monkeypatch.setattr(cache, "MIN_SIZE", 0)
+    return contest
+
+
+def _load(files: ContestFiles):
+    data = load_contest(load_config(files.config))
+    cache.wait_for_writes()
+    return data
+
+
+def _plain(frame: pl.DataFrame) -> pl.DataFrame:
+    """A frame with its ids as text, in a fixed order (group-by output has none); an evaluator
+    set by its size (its bits follow the codes, which each parse gives in its own order)."""
+    ids = [c for c, t in frame.schema.items() if isinstance(t, (pl.Enum, pl.Categorical))]
+    frame = frame.with_columns(pl.col(ids).cast(pl.String))
+    if "evaluator_set" in frame.columns:
+        frame = frame.with_columns(pl.col("evaluator_set").bitwise_count_ones())
+    return frame.sort(frame.columns)
+
+
+def _same(a, b) -> bool:
+    """Two loaded contests hold the same score rows and cells."""
+    return _plain(a.scores).equals(_plain(b.scores)) and _plain(a.cells).equals(_plain(b.cells))
+
+
+def _parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Every score sheet parsed from now on (the cache's calls of read_table with bytes)."""
+    calls: list[Path] = []
+    original = cache.read_table
+
+    def counting(path, spec, lookups=None, frame=None, *, data=None):
+        calls.append(path)
+        return original(path, spec, lookups, frame, data=data)
+
+    monkeypatch.setattr(cache, "read_table", counting)
+    return calls
+
+
+def _entries(files: ContestFiles) -> list[Path]:
+    folder = Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui"  # (cache_folder() is None while the cache is off)
+    return sorted(folder.glob("*.arrow")) if folder.exists() else []
+
+
+def test_an_unchanged_file_is_parsed_once(cached, monkeypatch):
+    parses = _parses(monkeypatch)
+    first = _load(cached)
+    second = _load(cached)
+    assert len(parses) == 1
+    assert _same(second, first)
+    (entry,) = _entries(cached)
+    assert entry.stat().st_mode & 0o777 == 0o600 and entry.parent.stat().st_mode & 0o777 == 0o700
+
+
+def _rewrite_same_size_and_mtime(files: ContestFiles) -> None:
+    """Lower one score without changing the file's size or mtime (30.5 -> 20.5: one digit)."""
+    path = files.path("scores.csv")
+    before = path.stat()
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines[1:], start=1):
+        *head, score = line.rstrip("\n").split(",")
+        if score and score[0] in "23456789":
+            lines[i] = ",".join([*head, str(int(score[0]) - 1) + score[1:]]) + "\n"
+            break
+    path.write_text("".join(lines), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+
+
+def test_a_rewrite_with_the_same_size_and_mtime_is_never_served_stale(cached, monkeypatch):
+    old = _load(cached)
+    _rewrite_same_size_and_mtime(cached)
+    new = _load(cached)
+    monkeypatch.setenv("PANEL_TUI_CACHE", "off")
+    fresh = load_contest(load_config(cached.config))  # what a parse gives, without the cache
+    assert _same(new, fresh) and not _same(new, old)
+
+
+def test_a_matching_stat_hint_does_not_decide_the_content_does(cached, monkeypatch):
+    """Even when the recorded (inode, size, mtime, ctime) all match (a forged hint, or a write
+    within one tick of the clock), the content is hashed and a changed file parsed."""
+    _load(cached)
+    _rewrite_same_size_and_mtime(cached)
+    folder = cache.cache_folder()
+    assert folder is not None
+    (hint,) = folder.glob("*.stat")
+    hint.write_text(cache._stat_hint(os.stat(cached.path("scores.csv"))), encoding="ascii")
+    parses = _parses(monkeypatch)
+    new = _load(cached)
+    monkeypatch.setenv("PANEL_TUI_CACHE", "off")
+    assert len(parses) == 1 and _same(new, load_contest(load_config(cached.config)))
+
+
+def _forge(entry: Path) -> pl.DataFrame:
+    """Overwrite a real entry with the same frame, every score set to its maximum-ish 0.5 more."""
+    frame = pl.read_ipc(entry)
+    forged = frame.with_columns(pl.col("score") + 0.5)
+    tmp = entry.with_suffix(".forged")
+    forged.write_ipc(tmp)
+    os.replace(tmp, entry)
+    os.chmod(entry, 0o600)
+    return forged
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chown to another account needs root")
+def test_an_entry_owned_by_another_account_is_not_trusted(cached, monkeypatch):
+    honest = _load(cached)
+    (entry,) = _entries(cached)
+    _forge(entry)
+    os.chown(entry, NOBODY, -1)
+    parses = _parses(monkeypatch)
+    again = _load(cached)
+    assert len(parses) == 1 and _same(again, honest)
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o660, 0o604])
+def test_an_entry_others_could_write_or_read_is_not_trusted(cached, monkeypatch, mode):
+    honest = _load(cached)
+    (entry,) = _entries(cached)
+    _forge(entry)
+    os.chmod(entry, mode)
+    parses = _parses(monkeypatch)
+    assert _same(_load(cached), honest) and len(parses) == 1
+
+
+def test_a_folder_shared_with_the_group_is_not_used(cached, monkeypatch):
+    """A cache folder a group member could write into (mode 0770, say a shared home) is neither
+    read nor written: every load parses."""
+    folder = cache.cache_folder()
+    assert folder is not None
+    folder.mkdir(parents=True, mode=0o700)
+    os.chmod(folder, 0o770)
+    parses = _parses(monkeypatch)
+    _load(cached)
+    _load(cached)
+    assert len(parses) == 2 and not list(folder.iterdir())  # parsed each time, nothing stored
+
+
+def test_a_symbolic_link_as_entry_is_not_followed(cached, monkeypatch, tmp_path):
+    honest = _load(cached)
+    (entry,) = _entries(cached)
+    elsewhere = tmp_path / "planted.arrow"
+    os.replace(entry, elsewhere)
+    _forge(elsewhere)
+    entry.symlink_to(elsewhere)
+    parses = _parses(monkeypatch)
+    assert _same(_load(cached), honest) and len(parses) == 1
+
+
+def test_a_hard_link_to_an_entry_is_not_trusted(cached, monkeypatch, tmp_path):
+    honest = _load(cached)
+    (entry,) = _entries(cached)
+    _forge(entry)
+    os.link(entry, tmp_path / "second-name.arrow")
+    parses = _parses(monkeypatch)
+    assert _same(_load(cached), honest) and len(parses) == 1
+
+
+def test_a_damaged_entry_is_parsed_over(cached, monkeypatch):
+    honest = _load(cached)
+    (entry,) = _entries(cached)
+    entry.write_bytes(b"ARROW1\x00\x00 not really")
+    os.chmod(entry, 0o600)
+    parses = _parses(monkeypatch)
+    assert _same(_load(cached), honest) and len(parses) == 1
+    assert _same(_load(cached), honest) and len(parses) == 1  # and written again
+
+
+def test_an_entry_for_other_ids_is_not_used(cached, monkeypatch):
+    """The candidates' ids are part of the key: a candidate added to candidates.csv makes the
+    same score sheet another entry (its ids are an Enum of other categories)."""
+    _load(cached)
+    rows = cached.rows("candidates.csv")
+    cached.write_rows("candidates.csv", [*rows, ["C99", "Newcomer", rows[1][2], *rows[1][3:]]])
+    parses = _parses(monkeypatch)
+    data = _load(cached)
+    assert len(parses) == 1 and "C99" in data.scores.schema["candidate_id"].categories.to_list()
+
+
+def test_a_bad_file_is_refused_the_same_way_and_not_kept(cached, monkeypatch):
+    rows = cached.rows("scores.csv")
+    rows[5][0] = "C404"
+    cached.write_rows("scores.csv", rows)
+    with pytest.raises(InputError) as through_cache:
+        _load(cached)
+    monkeypatch.setenv("PANEL_TUI_CACHE", "off")
+    with pytest.raises(InputError) as plain:
+        _load(cached)
+    assert str(through_cache.value) == str(plain.value) and "line 6" in str(plain.value)
+    assert _entries(cached) == []
+
+
+def test_one_entry_per_file_and_a_bounded_folder(cached, monkeypatch):
+    _load(cached)
+    for score in ("1", "2", "3"):
+        rows = cached.rows("scores.csv")
+        rows[1][-1] = score
+        cached.write_rows("scores.csv", rows)
+        _load(cached)
+    assert len(_entries(cached)) == 1  # the older versions of the same file were dropped
+
+
+def test_the_cache_is_off_on_request(cached, monkeypatch):
+    monkeypatch.setenv("PANEL_TUI_CACHE", "off")
+    _load(cached)
+    assert _entries(cached) == []
+
+
+def test_the_parser_reads_the_bytes_it_was_given(contest):
+    """The cache hashes and parses one buffer: read_table(data=...) parses those bytes, not the file."""
+    from panel_tui.inputs import SCORES
+
+    path = contest.path("scores.csv")
+    data = path.read_bytes()
+    path.write_text("not,the,file\n", encoding="utf-8")
+    frame = read_module.read_table(path, SCORES, data=data)
+    assert frame.height == data.count(b"\n") - 1
