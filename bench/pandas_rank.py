@@ -2,13 +2,14 @@
 
     python bench/pandas_rank.py CONFIG
 
-Reads the contest's config.toml with tomllib, the three input files with ``pd.read_csv``,
-and prints the same JSON document as ``panel-tui rank --format json``. It is the code a
-reasonable person would write with pandas (read_csv, groupby, merge, sort), written for the
-benchmark's contest: trimmed_mean, tie-break areas, thresholds, review margin and optional
-grades. It reads CSV only, does none of panel-tui's input checks (unknown ids, duplicates,
-scores above the maximum), has no session (no panel decisions) and refuses what the
-benchmark does not use (other methods, a ``max_certified`` cap).
+Reads the contest's config.toml with tomllib, the three input files with ``pd.read_csv``
+(a Parquet score sheet with ``pd.read_parquet``, through pyarrow), and prints the same JSON
+document as ``panel-tui rank --format json``. It is the code a reasonable person would write
+with pandas (read_csv, groupby, merge, sort), written for the benchmark's contest:
+trimmed_mean, tie-break areas, thresholds, review margin and optional grades. It does none of
+panel-tui's input checks (unknown ids, duplicates, scores above the maximum), has no session
+(no panel decisions) and refuses what the benchmark does not use (other methods, a
+``max_certified`` cap).
 """
 
 from __future__ import annotations
@@ -156,7 +157,10 @@ def rank(config: dict[str, Any]) -> dict[str, Any]:
     contest, scoring = config["contest"], config["scoring"]
     decimals = scoring["decimals"]
     ids = {"candidate_id": str, "evaluator_id": str, "indicator_id": str}
-    scores = pd.read_csv(contest["scores"], dtype={**ids, "score": float})
+    if contest["scores"].suffix.lower() == ".parquet":
+        scores = pd.read_parquet(contest["scores"]).astype({**ids, "score": float})
+    else:
+        scores = pd.read_csv(contest["scores"], dtype={**ids, "score": float})
     candidates = pd.read_csv(contest["candidates"], dtype=str)
     indicators = pd.read_csv(
         contest["indicators"], dtype={"indicator_set": str, "indicator_id": str, "area_id": str, "max_points": float}
