@@ -13,7 +13,5 @@ test:  # everything, as .ci/run: OS accounts and chromium included (root for the
 test-fast:  # without the tests that create OS accounts or need a browser
 	.venv/bin/python -m pytest -m "not system and not browser"
 
-bench:  # each prints its ratios against a floor measured in the same run (bench/README.md)
-	.venv/bin/python bench/bench_rank.py
-	.venv/bin/python bench/bench_console.py
-	.venv/bin/python bench/bench_analysis.py
+bench:  # every benchmark under /tmp/bench.lock, and the table bench/README.md quotes (bench/results/run_all.md)
+	.venv/bin/python bench/run_all.py
