@@ -356,7 +356,10 @@ def cmd_changes(args: argparse.Namespace) -> int:
 
     print(f"What changed since {one_line(changes.since)} ({one_line(changes.basis)}):")
     labels = {c.id: c.label for c in meeting.config.categories}
-    print("\n".join(f"  {one_line(line)}" for line in changes.lines(labels)) or "  nothing")
+    print(
+        "\n".join(f"  {one_line(line)}" for line in changes.lines(labels, meeting.config.scoring.decimals))
+        or "  nothing"
+    )
     return 0
 
 

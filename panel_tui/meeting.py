@@ -320,15 +320,18 @@ class Changes:
     moved: tuple[dict[str, Any], ...]  # rank changed: category, candidate_id, name, rank_before, rank_now
     status: tuple[dict[str, Any], ...]  # status (certification) changed: ..., status_before, status_now
     decisions: tuple[Event, ...]  # tie orders and exclusions recorded since
+    # total or percent changed (a candidate on both lists): ..., total_before, total_now, percent_before, percent_now
+    totals: tuple[dict[str, Any], ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.moved or self.status or self.decisions)
+        return not (self.moved or self.status or self.decisions or self.totals)
 
-    def lines(self, labels: Mapping[str, str] | None = None) -> list[str]:
+    def lines(self, labels: Mapping[str, str] | None = None, decimals: int = 2) -> list[str]:
         """One line per change, in words, for the terminal and the console: the category by its
         label (``labels``: category id -> label), the candidate by name and ID, "not certified →
-        certified", "rank 5 → 4"."""
+        certified", "rank 5 → 4", "total 1,389.00 → 1,410.00" (``decimals`` places): a change of
+        score that moves no rank still shows."""
         labels = labels or {}
 
         def who(c: Mapping[str, Any]) -> str:
@@ -349,6 +352,17 @@ class Changes:
                 out.append(f"{who(c)}: rank {before} → {now}")
             else:
                 out.append(f"{who(c)}: {rank(before)} → {rank(now)}")
+
+        def number(value: object) -> str:
+            return "—" if not isinstance(value, int | float) else f"{value:,.{decimals}f}"
+
+        for c in self.totals:
+            parts = []
+            if c["total_before"] != c["total_now"]:
+                parts.append(f"total {number(c['total_before'])} → {number(c['total_now'])}")
+            if c["percent_before"] != c["percent_now"]:
+                parts.append(f"{number(c['percent_before'])} % → {number(c['percent_now'])} %")
+            out.append(f"{who(c)}: {', '.join(parts)}")
         for e in self.decisions:
             out.append(f"decision (event {e.seq}, {e.author}): {decision_text(e.kind, e.payload)}")
         return out
@@ -360,6 +374,7 @@ class Changes:
             "since_event": self.since_event,
             "status_changed": list(self.status),
             "rank_moved": list(self.moved),
+            "total_changed": list(self.totals),
             "decisions": [
                 {"event": e.seq, "kind": e.kind, "by": e.author, "at": e.at, **e.payload} for e in self.decisions
             ],
@@ -371,7 +386,7 @@ def what_changed(state: SessionState, result: Standings, data: ContestData) -> C
     set aside), or, before any proposal, against the start of the meeting: the list kept with
     the session's first entry (scores that arrived since show as changes), or, before any
     entry, the list from today's files without the panel's decisions. Candidates whose rank
-    moved, whose status (and so certification) changed, and the decisions recorded since."""
+    moved, whose status (and so certification) or total changed, and the decisions recorded since."""
     counted = state.counted
     proposals = [e for e in counted if e.kind == EventKind.LOCK_PROPOSED]
     # The start: the list kept with the journal's first event, when that event counts (a
@@ -400,7 +415,7 @@ def what_changed(state: SessionState, result: Standings, data: ContestData) -> C
 
     then, current = entries(before), entries(now)
     order = {key: i for i, key in enumerate(current)}
-    moved, status = [], []
+    moved, status, totals = [], [], []
     for key in sorted(then.keys() | current.keys(), key=lambda k: (order.get(k, len(order)), k)):
         a, b = then.get(key, {}), current.get(key, {})
         row = {"category": key[0], "candidate_id": key[1], "name": (b or a).get("name")}
@@ -408,10 +423,20 @@ def what_changed(state: SessionState, result: Standings, data: ContestData) -> C
             moved.append({**row, "rank_before": a.get("rank"), "rank_now": b.get("rank")})
         if a.get("status") != b.get("status"):
             status.append({**row, "status_before": a.get("status"), "status_now": b.get("status")})
+        if a and b and (a.get("total"), a.get("percent")) != (b.get("total"), b.get("percent")):
+            totals.append(
+                {
+                    **row,
+                    "total_before": a.get("total"),
+                    "total_now": b.get("total"),
+                    "percent_before": a.get("percent"),
+                    "percent_now": b.get("percent"),
+                }
+            )
     decisions = tuple(
         e for e in counted if e.kind in (EventKind.TIE_ORDER, EventKind.EXCLUSION) and (seq is None or e.seq > seq)
     )
-    return Changes(since, basis, seq, tuple(moved), tuple(status), decisions)
+    return Changes(since, basis, seq, tuple(moved), tuple(status), decisions, tuple(totals))
 
 
 def _digest(final: dict[str, Any], files: dict[str, dict[str, str]]) -> str:
@@ -730,7 +755,8 @@ class Meeting:
             f"pending: {cid} {names[cid]} (wait for its scores, or exclude it if it withdrew)" for cid in result.pending
         ]
         found += [
-            f"unresolved tie in {tie.category}: {', '.join(tie.candidate_ids)} (record the panel's order)"
+            f"unresolved tie in {self.config.category(tie.category).label}: {', '.join(tie.candidate_ids)} "
+            "(record the panel's order)"
             for tie in result.unresolved_ties
         ]
         return found

@@ -273,24 +273,7 @@ def signing_text(meeting: Meeting) -> str:
     return "unsigned journal: protects against accidents, not against an account on this host"
 
 
-def totals_moved(
-    before: Standings, now: Standings, decimals: int, labels: Mapping[str, str] | None = None
-) -> list[str]:
-    """Candidates whose total or percent differs between two standings (a proposal's list and
-    the files now), one line each: a change of score that moves no rank still shows."""
-
-    moved = (
-        all_entries(before, "name", "total", "percent")
-        .join(all_entries(now, "name", "total", "percent"), on=["category", "candidate_id"], how="inner", suffix="_now")
-        .filter(pl.col("total").ne_missing(pl.col("total_now")) | pl.col("percent").ne_missing(pl.col("percent_now")))
-    )
-    labels = labels or {}
-    return [
-        f"{labels.get(cat, cat)}: {name} ({cid}): total {number(t, decimals)} → {number(t_now, decimals)}"
-        for cat, cid, name, t, t_now in moved.select(
-            "category", "candidate_id", "name_now", "total", "total_now"
-        ).iter_rows()
-    ]
+METHOD_WORDS = {"mean": "mean", "median": "median", "trimmed_mean": "trimmed mean", "zscore": "z-scores"}
 
 
 def fragile_lines(result: Standings, analysis: Mapping[str, Robustness] | None) -> tuple[str, ...]:
@@ -307,7 +290,9 @@ def fragile_lines(result: Standings, analysis: Mapping[str, Robustness] | None) 
             filter(
                 None,
                 [
-                    f"certification differs under {', '.join(methods)}" if methods else "",
+                    f"certification differs under {', '.join(METHOD_WORDS.get(m, m) for m in methods)}"
+                    if methods
+                    else "",
                     f"flips without {', '.join(without)}" if without else "",
                 ],
             )
@@ -349,12 +334,7 @@ def lock_view(
     event = state.proposal
     proposal = Proposal(event.author, event.seq, stale) if event is not None else None
     changes = what_changed(state, result, snapshot.data)
-    lines = changes.lines({c.id: c.label for c in meeting.config.categories})
-    if event is not None and changes.since_event == event.seq:
-        proposed = final_standings(event.payload["final"], meeting.config, result)
-        lines += totals_moved(
-            proposed, result, meeting.config.scoring.decimals, {c.id: c.label for c in meeting.config.categories}
-        )
+    lines = changes.lines({c.id: c.label for c in meeting.config.categories}, meeting.config.scoring.decimals)
     propose = None
     if viewer.may_propose and not blockers:
         propose = "Propose again" if proposal is not None else "Propose the lock"
@@ -580,6 +560,27 @@ def score_strips(data: ContestData, result: Standings, candidate_id: str) -> dic
         mine = tuple(sorted(given.get(iid, []), key=lambda ev: (ev[1], ev[0])))
         dropped = frozenset({0, len(mine) - 1}) if row["trimmed"] and len(mine) >= 2 else frozenset()
         out[iid] = ScoreStrip(iid, float(row["max_points"]), mine, dropped, row["value"])
+    return out
+
+
+def area_strips(
+    strips: Mapping[str, ScoreStrip], area_of: Mapping[str, str], values: Mapping[str, float | None]
+) -> dict[str, ScoreStrip]:
+    """Each area's ``ScoreStrip`` from its indicators' (``score_strips``), by area id in the
+    order of ``values``: what each evaluator gave the area in all (only an evaluator who scored
+    every one of its indicators), from 0 to the area's maximum, and the area's subtotal
+    (``values``; the sum of the consolidated indicators, which a trimmed mean keeps apart from
+    any one evaluator's sum). Nothing is dropped at the level of an area. An area is left out
+    where the scores carry no evaluator ids."""
+    out = {}
+    for area, value in values.items():
+        mine = [s for iid, s in strips.items() if area_of.get(iid) == area]
+        if not mine or any(not who for s in mine for who, _ in s.scores):
+            continue
+        given = [dict(s.scores) for s in mine]
+        everyone = set(given[0]).intersection(*given[1:])
+        sums = sorted(((who, sum(g[who] for g in given)) for who in everyone), key=lambda ev: (ev[1], ev[0]))
+        out[area] = ScoreStrip(area, sum(s.maximum for s in mine), tuple(sums), frozenset(), value)
     return out
 
 

@@ -272,8 +272,9 @@ def test_candidate_detail_shows_the_spread_and_what_was_dropped(contest):
             table = app.screen.query_one("#indicators")
             assert table.row_count == 56
             first = table.get_row_at(0)
-            assert "E05" not in first[-1] and "E01:" in first[-1]
-            assert "(" in first[-2]  # the dropped lowest and highest, with who gave them
+            assert "(" in str(first[-1])  # the dropped lowest and highest, with who gave them
+            who = text_of(app.screen.query_one("#indicator-more"))  # who gave what: the selected indicator's
+            assert who.startswith(f"{first[0]} ") and "E01:" in who and "E05" not in who
             assert "population_k: 530" in str(app.screen.query(".muted").first().render())
 
     run(scenario())

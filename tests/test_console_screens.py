@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static
 from panel_tui.config import load_config
 from panel_tui.meeting import Meeting
 from panel_tui.tui.charts import SCORE_WIDTH, PercentChart
+from panel_tui.tui.screens import AREA_WIDTH
 
 
 @pytest.fixture
@@ -310,9 +311,22 @@ def test_the_detail_draws_each_indicators_scores_as_a_strip_and_the_display_does
                 await pilot.pause(0.2)
                 indicators = app.screen.query_one("#indicators", DataTable)
                 labels = [str(c.label).strip() for c in indicators.columns.values()]
+                areas = app.screen.query_one("#areas", DataTable)
+                assert areas.row_count == 3
                 if display:  # the evaluators' scores stay off the projector
                     assert "0 … Max" not in labels and not app.screen.query("#strip-legend")
+                    assert len(areas.columns) == 4 and not app.screen.query_one("#indicator-more").display
                     continue
+                # Each area: what each evaluator gave it in all, from 0 to its maximum.
+                assert len(areas.columns) == 5 and len(str(areas.get_row_at(0)[4])) == AREA_WIDTH
+                # At 80 columns the spread of the selected indicator is a line at the foot, and
+                # every column of the table fits on the screen.
+                assert sum(c.get_render_width(indicators) for c in indicators.columns.values()) <= 80 - 4
+                more = text_of(app.screen, "#indicator-more")
+                assert more.startswith("SV01 ") and "dropped by the trimmed mean: 0.3 (E12), 1.1 (E02)" in more
+                await pilot.press("down")
+                await pilot.pause()
+                assert text_of(app.screen, "#indicator-more").startswith("SV02 ")
                 assert labels[:7] == ["Indicator", "Area", "Label", "Max", "Score", "0 … Max", "n"]
                 assert "× or red: dropped by the trimmed mean" in text_of(app.screen, "#strip-legend")
                 sv01 = indicators.get_row_at(0)

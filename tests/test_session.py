@@ -516,8 +516,8 @@ def test_a_command_run_where_there_is_no_session_says_so(solo, tmp_path):
 def test_validate_counts_the_sessions_decisions(solo):
     """After the exclusion and the tie order, validate no longer warns about them."""
     r = cli("validate", cwd=solo)
-    assert "pending: C24" in r.stdout and "unresolved tie in service" in r.stdout
+    assert "pending: C24" in r.stdout and "unresolved tie in Smart services (스마트서비스)" in r.stdout
     settle(solo)
     r = cli("validate", cwd=solo)
     assert r.returncode == 0
-    assert "pending: C24" not in r.stdout and "unresolved tie in service" not in r.stdout, r.stdout
+    assert "pending: C24" not in r.stdout and "unresolved tie in Smart services (스마트서비스)" not in r.stdout, r.stdout

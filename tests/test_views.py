@@ -3,6 +3,7 @@ demo contest without any Textual app."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
@@ -52,7 +53,7 @@ def test_the_checklist_names_what_blocks_the_lock_and_offers_no_proposal(kim):
     checklist = view.checklist
     assert checklist.blockers == (
         "pending: C24 Seoul Gangseo-gu (서울 강서구) (wait for its scores, or exclude it if it withdrew)",
-        "unresolved tie in service: S01, S02 (record the panel's order)",
+        "unresolved tie in Smart services (스마트서비스): S01, S02 (record the panel's order)",
     )
     assert checklist.propose is None and not checklist.confirm  # blocked: nothing to press
     assert checklist.analysing and checklist.fragile == ()  # no analysis yet
@@ -76,7 +77,7 @@ def test_the_checklist_lists_the_fragile_outcomes_once_analysed(kim):
     assert checklist is not None and not checklist.analysing
     assert (
         "! fragile: Demand-Responsive Transit (수요응답형 교통 서비스) (S05): certification differs under median, "
-        "zscore; flips without E04, E12"
+        "z-scores; flips without E04, E12"
     ) in checklist.fragile
     assert all(line.startswith("! fragile: ") for line in checklist.fragile)
 
@@ -233,6 +234,32 @@ def test_a_score_strip_has_every_score_the_two_the_trimmed_mean_dropped_and_the_
     kept = [s for i, (_, s) in enumerate(sv01.scores) if i not in sv01.dropped]
     assert sum(kept) / len(kept) == pytest.approx(sv01.value)  # what the engine consolidated
     assert len(strips) == snapshot.standings.cells.filter(pl.col("candidate_id") == "S05").height
+
+
+def test_an_area_strip_has_each_evaluators_sum_over_the_area_and_the_subtotal(kim):
+    snapshot = views.take_snapshot(kim)
+    strips = views.score_strips(snapshot.data, snapshot.standings, "S05")
+    board = snapshot.standings.board("service")
+    entry = board.entries.filter(pl.col("candidate_id") == "S05").row(0, named=True)
+    cells = snapshot.standings.cells.filter(pl.col("candidate_id") == "S05").with_columns(
+        pl.col("indicator_id").cast(pl.String)
+    )
+    area_of = dict(cells.select("indicator_id", "area_id").iter_rows())
+    areas = views.area_strips(strips, area_of, {a: entry[a] for a in board.areas})
+    assert list(areas) == list(board.areas)
+    a1 = areas["A1"]
+    mine = [iid for iid, a in area_of.items() if a == "A1"]
+    assert a1.maximum == pytest.approx(sum(strips[i].maximum for i in mine))
+    assert a1.value == entry["A1"] and a1.dropped == frozenset()
+    # E02's sum over A1 is what E02 gave each of its indicators, added up.
+    e02 = sum(dict(strips[i].scores)["E02"] for i in mine)
+    assert dict(a1.scores)["E02"] == pytest.approx(e02)
+    assert [s for _, s in a1.scores] == sorted(s for _, s in a1.scores)
+    # An evaluator missing from one of the area's indicators has no sum: left off, not undercounted.
+    first = mine[0]
+    gone = dataclasses.replace(strips[first], scores=tuple(ev for ev in strips[first].scores if ev[0] != "E02"))
+    partial = views.area_strips({**strips, first: gone}, area_of, {"A1": entry["A1"]})
+    assert "E02" not in dict(partial["A1"].scores) and len(partial["A1"].scores) == len(a1.scores) - 1
 
 
 def test_a_score_strip_drops_one_of_repeated_extremes_and_none_under_the_mean(contest):

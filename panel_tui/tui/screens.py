@@ -42,20 +42,33 @@ from panel_tui.export import FORMATS
 from panel_tui.meeting import decision_text
 from panel_tui.text import clip, text_width
 from panel_tui.tui.app import PanelApp
-from panel_tui.tui.charts import SCORE_WIDTH, PercentChart, percent_legend, score_legend, score_strip, strip_colours
+from panel_tui.tui.charts import (
+    SCORE_WIDTH,
+    PercentChart,
+    StripColours,
+    percent_legend,
+    score_legend,
+    score_strip,
+    strip_colours,
+)
 from panel_tui.tui.literal import cell, markup, plain
 from panel_tui.views import (
+    METHOD_WORDS,
     Checklist,
     Comparison,
     DiscussionView,
     FinalCategory,
     LockView,
+    area_labels,
+    area_strips,
     key_words,
     number,
     score_strips,
 )
 
 HELP = Path(__file__).with_name("help.md")
+DETAIL_WIDE = 160  # columns: the candidate's detail shows every column of its indicators from here
+AREA_WIDTH = 32  # cells of an area's strip
 
 
 class ScreenBanners(Vertical):
@@ -167,8 +180,10 @@ class DetailScreen(Screen):
                 recused = data.conflicts.filter(pl.col("candidate_id") == cid)["evaluator_id"].to_list()
                 if recused:
                     yield Static(plain(f"Declared conflicts of interest: {', '.join(recused)}"), classes="muted")
-            areas = " · ".join(f"{a} {number(entry[a], decimals)}" for a in board.areas)
-            yield Static(plain(f"Areas: {areas}"))
+            yield Label("Areas", classes="section")
+            areas: DataTable[str | Text] = DataTable(id="areas", cursor_type="none")
+            areas.can_focus = False
+            yield areas
             robust = (app.analysis or {}).get(cid)
             if robust is not None:
                 yield Static(_robustness_text(robust, entry, display=app.display_mode), id="robustness")
@@ -185,6 +200,7 @@ class DetailScreen(Screen):
             yield DataTable(id="indicators", cursor_type="row")
             yield Label("Notes and decisions", classes="section")
             yield Static(self._journal_text(), id="history")
+        yield Static("", id="indicator-more")
         yield Footer()
 
     def _journal_text(self) -> Content:
@@ -206,32 +222,59 @@ class DetailScreen(Screen):
                 lines.append(f"{when}  {e.author} put it under discussion")
         return plain("\n".join(lines) or "(none yet)", lines=True)
 
+    wide: bool | None = None  # the indicators' table has every column (None: not filled yet)
+
     def on_mount(self) -> None:
+        self._fill(self.app.size.width)
+        self.query_one("#indicators", DataTable).focus()
+
+    def on_resize(self) -> None:
+        self._fill(self.app.size.width)
+
+    def _fill(self, width: int) -> None:
+        """The areas' and the indicators' tables for a screen ``width`` columns wide. From
+        ``DETAIL_WIDE`` columns the spread (min, max given, dropped) has columns; below, the
+        label is cut to the room left and the spread shows in a line at the foot of the screen
+        for the selected indicator, which also says who gave what."""
         app = self.app
         display = app.display_mode
+        wide = width >= DETAIL_WIDE
+        if wide == self.wide:
+            return
+        self.wide = wide
         data = app.reader.data()
-        cells = app.current.standings.cells.filter(pl.col("candidate_id") == self.candidate_id).with_columns(
+        standings = app.current.standings
+        cells = standings.cells.filter(pl.col("candidate_id").cast(pl.String) == self.candidate_id).with_columns(
             pl.col("candidate_id", "indicator_id").cast(pl.String)
         )
         labels = data.indicators.select("indicator_id", "label")
-        table = self.query_one("#indicators", DataTable)
+        rows = cells.join(labels, on="indicator_id", how="left").sort("indicator_id")
         # The display keeps the evaluators' scores off the projector: no strip, no spread.
+        self.strips = {} if display else score_strips(data, standings, self.candidate_id)
+        colours = strip_colours(app.theme_variables)
+        self._fill_areas(rows, width, colours)
+        table = self.query_one("#indicators", DataTable)
+        table.clear(columns=True)
         columns = ["Indicator", "Area", "Label", "Max", "Score"]
         if not display:
             columns.append(f"{'0 … Max':<{SCORE_WIDTH}}")
         columns.append("n")
-        if not display:
-            columns += ["Min", "Max given", "Dropped (trimmed mean)", "Evaluators"]
+        if wide and not display:
+            columns += ["Min", "Max given", "Dropped (trimmed mean)"]
+        ids = max((text_width(i) for i in rows["indicator_id"]), default=4)
+        fixed = max(ids, 9) + 4 + 5 + 6 + 2 + (0 if display else SCORE_WIDTH)
+        room = width - 4 - 2 * len(columns) - fixed  # the screen's padding and scrollbar, each column's
+        longest = max((text_width(t or "") for t in rows["label"]), default=5)
+        label_width = longest if wide else max(8, min(longest, room))
         table.add_columns(*columns)
-        strips = score_strips(data, app.current.standings, self.candidate_id)
-        colours = strip_colours(app.theme_variables)
-        rows = cells.join(labels, on="indicator_id", how="left").sort("indicator_id")
+        self.spread: dict[str, str] = {}
         for row in rows.iter_rows(named=True):
-            strip = strips.get(row["indicator_id"])
+            iid = row["indicator_id"]
+            strip = self.strips.get(iid)
             cells_out: list[str | Text] = [
-                cell(row["indicator_id"]),
+                cell(iid),
                 cell(row["area_id"]),
-                cell(row["label"] or ""),
+                cell(clip(row["label"] or "", label_width)),
                 number(row["max_points"], 1),
                 number(row["value"], 2),
             ]
@@ -242,14 +285,75 @@ class DetailScreen(Screen):
                 given = sorted(strip.scores) if strip is not None else []
                 everyone = " ".join(f"{e}:{v:g}" for e, v in given) if data.has_evaluators else ""
                 dropped = strip.dropped_text() if strip is not None else ""
-                cells_out += [number(row["min"], 1), number(row["max"], 1), cell(dropped), cell(everyone)]
-            table.add_row(*cells_out)
+                spread = [number(row["min"], 1), number(row["max"], 1), dropped, everyone]
+                if wide:
+                    cells_out += [spread[0], spread[1], cell(dropped)]
+                self.spread[iid] = " · ".join(
+                    part
+                    for part in (
+                        f"{iid} {row['label'] or ''}",
+                        "" if wide else f"min {spread[0]}, max given {spread[1]}",
+                        f"dropped by the trimmed mean: {dropped}" if dropped and not wide else "",
+                        f"evaluators {everyone}" if everyone else "",
+                    )
+                    if part
+                )
+            table.add_row(*cells_out, key=iid)
+        self._show_spread(table)
+
+    def _fill_areas(self, rows: pl.DataFrame, width: int, colours: StripColours) -> None:
+        """One row per area: its name, subtotal of its maximum and (not on the display) what
+        each evaluator gave it in all as a strip with the subtotal marked."""
+        app = self.app
+        data = app.reader.data()
+        candidate = data.candidates.filter(pl.col("candidate_id") == self.candidate_id).row(0, named=True)
+        category = app.meeting.config.category(candidate["category"])
+        board = app.shown.board(category.id)
+        entry = board.entries.filter(pl.col("candidate_id") == self.candidate_id).row(0, named=True)
+        decimals = app.meeting.config.scoring.decimals
+        names = area_labels(data, category.indicator_set)
+        maxima = dict(rows.group_by("area_id").agg(pl.col("max_points").sum()).iter_rows())
+        area_of = dict(rows.select("indicator_id", "area_id").iter_rows())
+        strips = area_strips(self.strips, area_of, {a: entry[a] for a in board.areas})
+        table = self.query_one("#areas", DataTable)
+        table.clear(columns=True)
+        columns = ["Area", "Name", "Subtotal", "of"]
+        if strips:
+            columns.append(f"{'0 … Max (each evaluator in all)':<{AREA_WIDTH}}")
+        table.add_columns(*columns)
+        room = width - 4 - 2 * len(columns) - 4 - 9 - 6 - (AREA_WIDTH if strips else 0)
+        for area in board.areas:
+            strip = strips.get(area)
+            out: list[str | Text] = [
+                cell(area),
+                cell(clip(names.get(area, ""), max(8, room))),
+                number(entry[area], decimals),
+                f"{maxima.get(area, 0):,.0f}",
+            ]
+            if strips:
+                out.append(score_strip(strip, AREA_WIDTH, colours=colours) if strip is not None else "")
+            table.add_row(*out)
+
+    @on(DataTable.RowHighlighted, "#indicators")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_spread(event.data_table)
+
+    def _show_spread(self, table: DataTable) -> None:
+        more = self.query_one("#indicator-more", Static)
+        spread = getattr(self, "spread", {})
+        if not spread or not table.row_count:
+            more.update("")
+            more.display = False
+            return
+        key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
+        more.update(plain(spread.get(str(key), "")))
+        more.display = True
 
 
 def _robustness_text(a: dict, entry: dict, *, display: bool) -> Content:
     """The candidate's robustness in two lines: rank and certification under each method, and
     with one evaluator fewer (on the display, how many evaluators, not who)."""
-    methods = {"mean": "mean", "median": "median", "trimmed_mean": "trimmed mean", "zscore": "z-scores"}
+    methods = METHOD_WORDS
 
     def outcome(m: str) -> str:
         rank, certified = a["ranks"][m], a["certified"][m]
@@ -492,6 +596,7 @@ class DiscussionScreen(Screen):
         super().__init__()
         self.category_id = category_id
         self.view: DiscussionView | None = None  # what is shown
+        self.laid_out_for = 0  # the console's width the comparisons' titles were cut for
 
     def compose(self) -> ComposeResult:
         view = self.app.discussion_view(self.category_id)
@@ -530,6 +635,7 @@ class DiscussionScreen(Screen):
         # Each candidate's column gets an equal share of the screen; a name longer than that
         # ends in "…" (the board and the detail show it whole).
         key_width = max(text_width(row[0]) for row in comparison.rows) + 2
+        self.laid_out_for = self.app.size.width
         share = max(14, (self.app.size.width - key_width - 4) // max(1, len(comparison.candidates)) - 2)
         for cid, header in zip(comparison.candidates, comparison.headers, strict=True):
             suffix = f" ({cid})"  # the ID stays whole
@@ -569,11 +675,19 @@ class DiscussionScreen(Screen):
                             table.update_cell_at(Coordinate(r, c), cell(b), update_width=True)
             return
         # Other groups (a tie decided, a candidate now borderline): new tables where the old stood.
-        for widget in (*titles, *tables):
+        self._new_comparisons(view)
+
+    def _new_comparisons(self, view: DiscussionView) -> None:
+        for widget in (*self.query(".comparison-title"), *self.query(".comparison")):
             widget.remove()
         widgets = [w for comparison in view.comparisons for w in self._comparison(comparison)]
         if widgets:
             self.query_one("#discussion", VerticalScroll).mount_all(widgets, before="#notes-title")
+
+    def on_resize(self) -> None:
+        """Another width: the names in the tables' titles get the room there is now."""
+        if self.view is not None and self.app.size.width != self.laid_out_for:
+            self._new_comparisons(self.view)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """The footer offers ``t`` and ``n`` only when they can be used (the hidden copies of
