@@ -520,4 +520,6 @@ def test_validate_counts_the_sessions_decisions(solo):
     settle(solo)
     r = cli("validate", cwd=solo)
     assert r.returncode == 0
-    assert "pending: C24" not in r.stdout and "unresolved tie in Smart services (스마트서비스)" not in r.stdout, r.stdout
+    assert "pending: C24" not in r.stdout and "unresolved tie in Smart services (스마트서비스)" not in r.stdout, (
+        r.stdout
+    )
