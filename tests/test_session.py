@@ -523,3 +523,19 @@ def test_validate_counts_the_sessions_decisions(solo):
     assert "pending: C24" not in r.stdout and "unresolved tie in Smart services (스마트서비스)" not in r.stdout, (
         r.stdout
     )
+
+
+def test_changes_lists_a_total_that_moved_no_rank(solo):
+    """A change of score that moves no rank and no status still shows: Incheon stays first and
+    certified with 0 from everyone on CI01 (30.00 points less)."""
+    from conftest import lower_scores
+
+    settle(solo)  # the session's first entry keeps the list as the meeting found it
+    lower_scores(solo / "data" / "scores.csv", "C01", "CI01")
+    doc = json.loads(cli("changes", "--format", "json", cwd=solo).stdout)
+    assert [(c["candidate_id"], c["total_before"], c["total_now"]) for c in doc["total_changed"]] == [
+        ("C01", 1728.0, 1698.0)
+    ]
+    assert "C01" not in [c["candidate_id"] for c in doc["rank_moved"] + doc["status_changed"]]
+    out = cli("changes", cwd=solo).stdout
+    assert "Large cities (대도시): Incheon (인천광역시) (C01): total 1,728.00 → 1,698.00, 86.40 % → 84.90 %" in out
