@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from panel_tui.errors import PanelError, UsageError
+from panel_tui.i18n import LANGUAGES, _, choose, set_language
 from panel_tui.vocabulary import EventKind, ExclusionCode, ExportFormat, Role
 
 
@@ -26,6 +27,12 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     # (The parents are _Parser too, as the subcommands' parser_class wants; only their arguments count.)
     common = _Parser(add_help=False)
+    common.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default=argparse.SUPPRESS,
+        help=_("the language of the screens, messages and exports (default: [contest] language, else the locale)"),
+    )
     common.add_argument(
         "--config",
         metavar="PATH",
@@ -621,6 +628,7 @@ def main(argv: list[str] | None = None) -> int:
     stdout, stderr = sys.stdout, sys.stderr
     sys.stderr = VisibleStream(stderr)
     try:
+        set_language(_language(argv))
         parser = build_parser()
         args = parser.parse_args(argv)
         if args.command is not None:  # (the console draws on the terminal itself)
@@ -628,6 +636,22 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args)
     finally:
         sys.stdout, sys.stderr = stdout, stderr
+
+
+def _language(argv: list[str] | None) -> str:
+    """The language of this run, known before the arguments are checked (so that argparse's
+    own messages and the help are in it): --lang, else the config's, else the locale's."""
+    from panel_tui.config import configured_language, find_config
+
+    early = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    early.add_argument("--lang", choices=LANGUAGES)
+    early.add_argument("--config")
+    try:
+        known, _rest = early.parse_known_args(argv)
+    except argparse.ArgumentError:  # a bad --lang: the real parser says so
+        known = argparse.Namespace(lang=None, config=None)
+    configured = None if known.lang else configured_language(find_config(known.config))
+    return choose(known.lang, configured)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from panel_tui.errors import InputError, shown_value
+from panel_tui.i18n import LANGUAGES
 from panel_tui.text import identifier_problem
 
 METHODS = ("mean", "median", "trimmed_mean")
@@ -68,6 +69,7 @@ class Contest:
     indicators: Path
     conflicts: Path | None = None  # evaluator_id, candidate_id: scores left out of consolidation
     signers: Path | None = None  # OpenSSH allowed-signers file: every journal event is signed
+    language: str | None = None  # "ko" or "en": the console's, the command line's and the exports' words
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,20 @@ def find_config(explicit: str | Path | None) -> Path:
     return local if os.path.lexists(local) else DEMO_CONFIG
 
 
+def configured_language(path: str | Path) -> str | None:
+    """The ``[contest] language`` of a config, read before anything else so that even the
+    config's own errors are in it; None when it has none or cannot be read (``load_config``
+    then says what is wrong, in the language of the locale)."""
+    try:
+        with open_regular(Path(path), "config") as handle:
+            raw = tomllib.loads(handle.read().decode("utf-8-sig"))
+    except (InputError, OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    contest = raw.get("contest")
+    language = contest.get("language") if isinstance(contest, dict) else None
+    return language if language in LANGUAGES else None
+
+
 def load_config(path: str | Path) -> Config:
     """Read and check a config.toml; raise ``InputError`` naming the file and key on any defect."""
     path = Path(path)
@@ -274,13 +290,16 @@ class _Reader:
         contest_raw = self.table(
             raw["contest"],
             "[contest]",
-            {"id", "name", "candidates", "scores", "indicators", "conflicts", "signers"},
+            {"id", "name", "candidates", "scores", "indicators", "conflicts", "signers", "language"},
             {"id", "name", "candidates", "scores", "indicators"},
         )
         # The id names files (sessions/<id>.sqlite, exports): nothing hidden in it.
         contest_id = self.check_id(self.text(contest_raw, "[contest]", "id"), "[contest]", "id")
         if any(c in contest_id for c in "/\\") or contest_id.startswith("."):
             raise self.fail("[contest] id", f"must not contain a path separator or start with '.', not {contest_id!r}")
+        language = self.text(contest_raw, "[contest]", "language") if "language" in contest_raw else None
+        if language is not None and language not in LANGUAGES:
+            raise self.fail("[contest] language", f"must be one of: {', '.join(LANGUAGES)}, not {language!r}")
         contest = Contest(
             id=contest_id,
             name=self.text(contest_raw, "[contest]", "name"),
@@ -289,6 +308,7 @@ class _Reader:
             indicators=self.path_of(contest_raw, "indicators"),
             conflicts=self.path_of(contest_raw, "conflicts") if "conflicts" in contest_raw else None,
             signers=self.path_of(contest_raw, "signers") if "signers" in contest_raw else None,
+            language=language,
         )
         return Config(
             path=Path(os.path.abspath(self.path)),
