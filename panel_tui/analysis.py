@@ -8,22 +8,15 @@ evaluator's mean deviation against the other evaluators' (sample standard deviat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Literal, TypedDict
 
 import polars as pl
 
-from panel_tui.engine import (
-    SCENARIO,
-    CandidateSums,
-    Decisions,
-    Standings,
-    candidate_sums,
-    consolidate,
-    consolidated_value,
-    outcomes,
-)
-from panel_tui.inputs.cells import cell_key, group_cells
+from panel_tui.config import Scoring
+from panel_tui.engine import SCENARIO, CandidateSums, Decisions, Standings, consolidated_value, outcomes
+from panel_tui.inputs.cells import cell_key
 from panel_tui.inputs.contest import ContestData
 
 OUTLIER_Z = 2.0
@@ -82,163 +75,470 @@ def calibration(data: ContestData, result: Standings) -> pl.DataFrame:
 
 
 # Robustness ----------------------------------------------------------------------------------
+#
+# Every variant of the contest is a scenario of one ranking pass (``engine.outcomes``): the
+# four methods (ALTERNATIVES) and leaving out each evaluator in turn. None of them regroups the
+# score sheet: every one comes from per-cell statistics, with no sort of the score rows.
+#
+# The scores are laid out as a matrix, one row per scored cell and one column per evaluator
+# (``_score_matrix``: each score placed at its (cell, evaluator) position, where the loader
+# guarantees at most one). Then everything is a column-wise expression over the cells:
+# n, sum, minimum, maximum and median, the order statistics that leaving a score out needs
+# (a sorting network over the evaluators' columns, ``_sorted_columns``), the standardised
+# scores (each evaluator's column rescaled by their own mean and spread), and what leaving
+# each evaluator out does to each cell's consolidated value (``_without_one``), summed per
+# candidate and area in one group-by of the cells.
+#
+# A panel where each evaluator scores only a few of the cells would make that matrix mostly
+# empty; then (``_dense_enough``) the same statistics come from the score rows themselves:
+# one group-by per cell into lists (order statistics), one of the standardised scores, and
+# a pass over the rows that looks each row's cell up by position (``_by_cell``) and sums
+# the changes per evaluator, candidate and area (``_long_statistics``).
+#
+# tests/reference_analysis.py computes the same by the definition (every variant's score sheet
+# re-ranked from scratch by ``engine.standings``); tests/test_analysis.py compares the two,
+# both ways, on random contests.
 
 ALTERNATIVES = ("mean", "median", "trimmed_mean", "zscore")
+_CELL = "_cell"
+MATRIX_FILL = 0.25  # the least share of the (cell, evaluator) matrix that is scored for the matrix route
 
 
-def _cells_from(data: ContestData, scores: pl.DataFrame) -> pl.DataFrame:
-    """The cells of a variant score sheet of this contest, grouped as the loader groups them."""
-    return group_cells(data.config, data.candidates, data.indicators, scores).drop("evaluators")
+def _enum_ids(dtype: pl.DataType) -> pl.Series:
+    if not isinstance(dtype, pl.Enum):
+        raise TypeError(f"an id column must be an Enum, not {dtype}")
+    return dtype.categories
+
+
+def _by_cell(data: ContestData, cells: pl.DataFrame) -> pl.DataFrame:
+    """``cells`` (a row per scored cell, keyed by ``_cell``) spread over every cell key, in key
+    order: row ``k`` holds cell ``k`` (nulls where no such cell was scored), so a score row
+    finds its cell's statistics by position (``_lookup``)."""
+    schema = data.scores.schema
+    size = len(_enum_ids(schema["candidate_id"])) * len(_enum_ids(schema["indicator_id"]))
+    keys = pl.DataFrame({_CELL: pl.int_range(size, dtype=pl.UInt32, eager=True)})
+    return keys.join(cells.with_columns(pl.col(_CELL).cast(pl.UInt32)), on=_CELL, how="left", maintain_order="left")
+
+
+def _lookup(table: pl.DataFrame, column: str) -> pl.Expr:
+    """A score row's cell's ``column`` in a ``_by_cell`` table."""
+    return pl.lit(table[column]).gather(pl.col(_CELL))
+
+
+def _keyed_cells(data: ContestData, areas: tuple[str, ...]) -> pl.DataFrame:
+    """``data.cells`` with each cell's key (``_cell``), row (``_row``), and its candidate and
+    area as one code (``_slot``: the candidate id's Enum code * len(areas) + the area's index
+    in ``areas``)."""
+    candidate = pl.col("candidate_id").to_physical().cast(pl.UInt32)
+    area = pl.col("area_id").cast(pl.Enum(areas)).to_physical().cast(pl.UInt32)
+    return data.cells.with_columns(
+        cell_key(data.cells.schema).alias(_CELL), _slot=candidate * len(areas) + area
+    ).with_row_index("_row")
+
+
+def _areas(data: ContestData) -> tuple[str, ...]:
+    return tuple(sorted(data.cells["area_id"].unique().to_list()))
+
+
+def _score_rows(data: ContestData, cells: pl.DataFrame) -> pl.LazyFrame:
+    """The score rows with their cell's key (``_cell``), row in ``cells`` (``_row``) and
+    indicator maximum (``max_points``)."""
+    table = _by_cell(data, cells.select(_CELL, "_row", "max_points"))
+    return (
+        data.scores.lazy()
+        .with_columns(cell_key(data.scores.schema).alias(_CELL))
+        .with_columns(_lookup(table, "_row"), _lookup(table, "max_points"))
+    )
+
+
+def _standardised_share(share: pl.Expr, evaluator: str) -> pl.Expr:
+    """Each score's share of its indicator's maximum as a z-score of its evaluator's shares,
+    mapped back onto the common scale (mean and sample standard deviation of every share) and
+    kept within 0..1: a lenient and a severe evaluator weigh alike. An evaluator with fewer
+    than two scores, or all equal, keeps their shares."""
+    mean_e, std_e = share.mean().over(evaluator), share.std().over(evaluator)
+    z = (share - mean_e) / std_e
+    return pl.when(std_e.is_null() | (std_e == 0)).then(share).otherwise(share.mean() + z * share.std()).clip(0.0, 1.0)
+
+
+def _standardised_score() -> pl.Expr:
+    """A score row's standardised score (``_standardised_share``) in points."""
+    return _standardised_share(pl.col("score") / pl.col("max_points"), "evaluator_id") * pl.col("max_points")
 
 
 def _standardised(data: ContestData) -> pl.DataFrame:
-    """Each evaluator's scores as z-scores of their own scoring (as a share of each indicator's
-    maximum), mapped back onto the common scale: a lenient and a severe evaluator weigh alike.
-    An evaluator with fewer than two scores, or all equal, is left as they scored."""
-    key = cell_key(data.scores.schema).alias("_cell")
-    maxima = data.cells.lazy().select(key, "max_points")
-    share = pl.col("score") / pl.col("max_points")
-    mean_e, std_e = share.mean().over("evaluator_id"), share.std().over("evaluator_id")
-    common_mean, common_std = share.mean(), share.std()
-    z = (share - mean_e) / std_e
-    adjusted = pl.when(std_e.is_null() | (std_e == 0)).then(share).otherwise(common_mean + z * common_std)
+    """The score sheet with each evaluator's scores standardised: the ``zscore`` variant's sheet."""
     return (
-        data.scores.lazy()
-        .with_columns(key)
-        .join(maxima, on="_cell", how="left")
-        .with_columns(score=adjusted.clip(0.0, 1.0) * pl.col("max_points"))
+        _score_rows(data, _keyed_cells(data, _areas(data)))
+        .with_columns(score=_standardised_score())
         .select("candidate_id", "evaluator_id", "indicator_id", "score")
         .collect()
     )
 
 
-def _method_cells(data: ContestData, method: str) -> pl.DataFrame:
-    """The contest's cells consolidated by another method (``zscore``: the configured method
-    over each evaluator's standardised scores)."""
-    if method == "zscore":
-        if not data.has_evaluators:
-            return consolidate(data)
-        scores = _standardised(data)
-        return consolidate(replace(data, scores=scores, cells=_cells_from(data, scores)))
-    config = replace(data.config, scoring=replace(data.config.scoring, method=method))
-    return consolidate(replace(data, config=config))
+def _midpoint(low: pl.Expr, high: pl.Expr) -> pl.Expr:
+    # As polars' own median interpolates, bit for bit (the engine consolidates by it).
+    return low + (high - low) * 0.5
 
 
-def _left_out(data: ContestData, first: int) -> pl.DataFrame:
-    """(evaluator_id, scenario): the scenario in which each evaluator is left out, from ``first`` on."""
-    return pl.DataFrame(
-        {"evaluator_id": list(data.evaluator_ids), SCENARIO: range(first, first + len(data.evaluator_ids))},
-        schema={"evaluator_id": pl.String, SCENARIO: pl.Int32},
-    )
-
-
-def _leave_one_out(data: ContestData, cells: pl.DataFrame, sums: CandidateSums, first: int) -> CandidateSums:
-    """Totals and subtotals with each evaluator left out in turn (scenario ``first`` + i for
-    the i-th of ``data.evaluator_ids``), from the cells rather than by regrouping the sheet
-    once per evaluator.
-
-    The sheet is sorted by (cell, score), so each cell's scores lie together, lowest first.
-    Taking one score out of its cell leaves n - 1 scores, the sum less that score, the
-    cell's lowest score as minimum unless this row is it (then the next one up), and the
-    same for the maximum; the cell is consolidated again by the configured rule
-    (``engine.consolidated_value``) and the change is subtracted from the candidate's total
-    and area subtotal. A cell whose only score goes leaves its indicator unscored."""
-    scoring = data.config.scoring
-    key = cell_key(data.scores.schema).alias("_cell")
-    score, row = pl.col("score"), pl.int_range(pl.len(), dtype=pl.Int64)
-    at_start = (pl.col("_cell") != pl.col("_cell").shift(1)).fill_null(True)
-    at_end = (pl.col("_cell") != pl.col("_cell").shift(-1)).fill_null(True)
-    start, end = pl.col("_start"), pl.col("_end")
-
-    def nth(index: pl.Expr) -> pl.Expr:  # the sheet's score at a row (kept in range: masked where unused)
-        return score.gather(index.clip(0, pl.len() - 1))
-
-    removed = (
-        data.scores.lazy()
-        .select(key, "evaluator_id", "score")
-        .sort("_cell", "score")
-        .with_columns(
-            _row=row, _start=pl.when(at_start).then(row).forward_fill(), _end=pl.when(at_end).then(row).backward_fill()
-        )
-        .with_columns(
-            n=end - start,
-            sum=score.sum().over("_cell") - score,
-            min=nth(pl.when(pl.col("_row") == start).then(start + 1).otherwise(start)),
-            max=nth(pl.when(pl.col("_row") == end).then(end - 1).otherwise(end)),
-        )
-    )
+def _order_statistics(scoring: Scoring, n: pl.Expr, nth: Callable[[pl.Expr], pl.Expr]) -> dict[str, pl.Expr]:
+    """From a cell's n sorted scores (``nth(i)``: the i-th lowest, null past the end): its
+    median, and what taking one score out needs besides n, sum, minimum and maximum: the second
+    lowest and second highest and, for the median, the scores around the middle (s[p - 1],
+    s[p], s[p + 1], with p = n // 2)."""
+    n = n.cast(pl.Int64)
+    p = n // 2
+    statistics = {
+        "median": pl.when(n % 2 == 1).then(nth(p)).otherwise(_midpoint(nth(p - 1), nth(p))),
+        "min_2": nth(pl.lit(1, pl.Int64)),
+        "max_2": nth(n - 2),
+    }
     if scoring.method == "median":
-        # The remaining m = n - 1 scores are the cell's without the one at position k: the
-        # j-th of them is the cell's j-th before k and its (j + 1)-th from k on.
-        k, m = pl.col("_row") - start, pl.col("n")
+        statistics |= {"below": nth(p - 1), "at": nth(p), "above": nth(p + 1)}
+    return statistics
 
-        def remaining(j: pl.Expr) -> pl.Expr:
-            return nth(start + j + (j >= k).cast(pl.Int64))
 
-        removed = removed.with_columns(
-            median=pl.when(m % 2 == 1)
-            .then(remaining((m - 1) // 2))
-            .otherwise((remaining(m // 2 - 1) + remaining(m // 2)) / 2)
+def _without_one(scoring: Scoring, score: pl.Expr) -> dict[str, pl.Expr]:
+    """A cell's n, sum, minimum, maximum and median with one of its scores (``score``) taken
+    out, from the cell's n, sum, min, max and ``_order_statistics``, named for
+    ``consolidated_value``.
+
+    Taking out a score equal to the lowest leaves the second lowest as the minimum (equal to
+    the lowest when it repeats); likewise for the maximum. The median of the n - 1 left, with
+    n = 2p: s[p] when the score is at most s[p - 1], else s[p - 1]; with n = 2p + 1: the
+    midpoint of s[p] and s[p + 1] when the score is below s[p], of s[p - 1] and s[p + 1] when
+    it equals s[p], else of s[p - 1] and s[p]."""
+    n = pl.col("n").cast(pl.Int64)
+    low, high = pl.col("min"), pl.col("max")
+    without = {
+        "n": n - 1,
+        "sum": pl.col("sum") - score,
+        "min": pl.when(score == low).then(pl.col("min_2")).otherwise(low),
+        "max": pl.when(score == high).then(pl.col("max_2")).otherwise(high),
+    }
+    if scoring.method == "median":
+        below, at, above = pl.col("below"), pl.col("at"), pl.col("above")
+        even = pl.when(score <= below).then(at).otherwise(below)
+        odd = (
+            pl.when(score < at)
+            .then(_midpoint(at, above))
+            .when(score == at)
+            .then(_midpoint(below, above))
+            .otherwise(_midpoint(below, at))
         )
-    scenario = _left_out(data, first)
-    changes = (
-        removed.with_columns(without=pl.when(pl.col("n") > 0).then(consolidated_value(scoring)))
-        .join(
-            cells.lazy().select(key, pl.col("candidate_id").cast(pl.String), "area_id", "value"), on="_cell", how="left"
+        without["median"] = pl.when(n % 2 == 0).then(even).otherwise(odd)
+    return without
+
+
+def _change_without(scoring: Scoring) -> dict[str, pl.Expr]:
+    """From ``_without_one``'s columns beside the cell's ``value``: how much the cell's
+    consolidated value drops (``change``) and whether it is left unscored (``lost``)."""
+    without = pl.when(pl.col("n") > 0).then(consolidated_value(scoring))
+    return {"change": pl.col("value") - without.fill_null(0.0), "lost": without.is_null()}
+
+
+# The matrix route ------------------------------------------------------------------------------
+
+
+def _dense_enough(data: ContestData, evaluators: tuple[str, ...]) -> bool:
+    """Whether the (cell, evaluator) matrix is scored enough to lay the scores out in it."""
+    return data.scores.height >= MATRIX_FILL * data.cells.height * max(len(evaluators), 1)
+
+
+def _evaluator_code(data: ContestData, evaluators: tuple[str, ...]) -> pl.Expr:
+    """A score row's evaluator as its index in ``evaluators`` (0 when the sheet names none):
+    looked up by the id's own code in a table of the sheet's codes (a sheet's evaluator ids
+    have codes of their own, 0 .. evaluators - 1, in the order read), else by casting."""
+    if not evaluators:
+        return pl.lit(0, pl.UInt64)
+    dtype = data.scores.schema["evaluator_id"]
+    if isinstance(dtype, pl.Categorical | pl.Enum):
+        codes = pl.Series(evaluators).cast(dtype).to_physical()
+        top = max(codes.to_list())
+        if top < 4 * len(evaluators) + 1024:
+            index = pl.Series(range(len(evaluators)), dtype=pl.UInt64)
+            table = pl.Series([None] * (top + 1), dtype=pl.UInt64).scatter(codes, index)
+            return pl.lit(table).gather(pl.col("evaluator_id").to_physical())
+    return pl.col("evaluator_id").cast(pl.Enum(evaluators)).to_physical().cast(pl.UInt64)
+
+
+def _comparators(width: int) -> list[list[tuple[int, int]]]:
+    """Batcher's odd-even merge sort for ``width`` inputs, as layers of disjoint comparators
+    (i, j), i < j: after all of them, input i holds the i-th lowest."""
+    layers = []
+    p = 1
+    while p < width:
+        k = p
+        while k >= 1:
+            layer = [
+                (i + j, i + j + k)
+                for j in range(k % p, width - k, 2 * k)
+                for i in range(min(k, width - j - k))
+                if (i + j) // (2 * p) == (i + j + k) // (2 * p)
+            ]
+            if layer:
+                layers.append(layer)
+            k //= 2
+        p *= 2
+    return layers
+
+
+def _sorted_columns(frame: pl.LazyFrame, columns: list[str], prefix: str) -> pl.LazyFrame:
+    """``frame`` with ``prefix`` 0, 1, ...: the values of ``columns`` in each row, lowest
+    first, the nulls (as +inf) last. A sorting network of min/max over whole columns."""
+    frame = frame.with_columns(pl.col(c).fill_null(float("inf")).alias(f"{prefix}{i}") for i, c in enumerate(columns))
+    for layer in _comparators(len(columns)):
+        frame = frame.with_columns(
+            expr
+            for i, j in layer
+            for expr in (
+                pl.min_horizontal(f"{prefix}{i}", f"{prefix}{j}").alias(f"{prefix}{i}"),
+                pl.max_horizontal(f"{prefix}{i}", f"{prefix}{j}").alias(f"{prefix}{j}"),
+            )
         )
-        .group_by("evaluator_id", "candidate_id", "area_id")
-        .agg(
-            change=(pl.col("value") - pl.col("without").fill_null(0.0)).sum(),
-            lost=pl.col("without").is_null().sum().cast(pl.UInt32),
+    return frame
+
+
+def _nth(prefix: str, width: int) -> Callable[[pl.Expr], pl.Expr]:
+    """The i-th of a row's sorted columns (``_sorted_columns``); null out of range."""
+
+    def nth(i: pl.Expr) -> pl.Expr:
+        return pl.coalesce(pl.when(i == j).then(pl.col(f"{prefix}{j}")) for j in range(width))
+
+    return nth
+
+
+def _standardised_columns(matrix: pl.DataFrame, common: dict[str, float], scores: list[str]) -> list[pl.Expr]:
+    """Each evaluator's column of the matrix as standardised scores (``_standardised_share``:
+    each evaluator's mean and spread from their column, the ``common`` ones over every score)."""
+    shares = [pl.col(column) / pl.col("max_points") for column in scores]
+    moments = matrix.select(
+        *(share.mean().alias(f"mean{j}") for j, share in enumerate(shares)),
+        *(share.std().alias(f"std{j}") for j, share in enumerate(shares)),
+    ).row(0, named=True)
+    columns = []
+    for j, share in enumerate(shares):
+        mean, std = moments[f"mean{j}"], moments[f"std{j}"]
+        if std is not None and std != 0:
+            share = pl.lit(common["mean"]) + (share - mean) / std * common["std"]
+        columns.append((share.clip(0.0, 1.0) * pl.col("max_points")).alias(f"_z{j}"))
+    return columns
+
+
+def _matrix_route(data: ContestData, cells: pl.DataFrame, evaluators: tuple[str, ...]) -> pl.DataFrame:
+    """Per candidate and area (``_per_area``), from the (cell, evaluator) matrix."""
+    scoring = data.config.scoring
+    width = max(len(evaluators), 1)
+    scores = [f"_s{j}" for j in range(width)]
+    placed = (
+        _score_rows(data, cells)
+        .select(
+            _at=pl.col("_row").cast(pl.UInt64) * width + _evaluator_code(data, evaluators),
+            score=pl.col("score"),
+            share=pl.col("score") / pl.col("max_points"),
         )
-        .join(scenario.lazy(), left_on=pl.col("evaluator_id").cast(pl.String), right_on="evaluator_id")
-        .drop("evaluator_id")
         .collect()
     )
-    per_candidate = changes.group_by(SCENARIO, "candidate_id").agg(pl.col("change").sum(), pl.col("lost").sum())
-    every = scenario.select(SCENARIO)
-    loo_totals = (
-        every.join(sums.totals.drop(SCENARIO), how="cross")
-        .join(per_candidate, on=[SCENARIO, "candidate_id"], how="left")
+    common = placed.select(mean=pl.col("share").mean(), std=pl.col("share").std()).row(0, named=True)
+    # Each score at its (cell, evaluator) place of one column, cut into the evaluators' columns.
+    empty = pl.select(pl.repeat(None, cells.height * width, dtype=pl.Float64)).to_series()
+    grid = empty.scatter(placed["_at"], placed["score"])
+    starts = pl.int_range(cells.height, dtype=pl.UInt64, eager=True) * width
+    matrix = cells.select("_slot", "n", "sum", "min", "max", "max_points").hstack(
+        [grid.gather(starts + j).alias(column) for j, column in enumerate(scores)]
+    )
+    methods = {
+        f"_m{i}": consolidated_value(replace(scoring, method=m)) for i, m in enumerate(ALTERNATIVES, 1) if m != "zscore"
+    }
+    statistics = (
+        _sorted_columns(matrix.lazy(), scores, "_o")
+        .with_columns(**_order_statistics(scoring, pl.col("n"), _nth("_o", width)))
+        .with_columns(value=consolidated_value(scoring), **methods)
+        .collect()
+    )
+    zscore = f"_m{ALTERNATIVES.index('zscore') + 1}"
+    if evaluators:
+        zs = [f"_z{j}" for j in range(width)]
+        standardised = statistics.lazy().select("n", *_standardised_columns(matrix, common, scores))
+        if scoring.method == "median":
+            standardised = _sorted_columns(standardised, zs, "_oz")
+        moments = {
+            "n": pl.col("n"),
+            "sum": pl.sum_horizontal(zs),
+            "min": pl.min_horizontal(zs),
+            "max": pl.max_horizontal(zs),
+        }
+        if scoring.method == "median":
+            moments["median"] = _order_statistics(scoring, pl.col("n"), _nth("_oz", width))["median"]
+        z_value = standardised.select(**moments).select(consolidated_value(scoring).alias(zscore)).collect()
+        statistics = statistics.hstack(z_value.get_columns())
+    else:
+        statistics = statistics.with_columns(pl.col("value").alias(zscore))
+    context = ["value", "n", "sum", "min", "max", *_order_statistics(scoring, pl.col("n"), _nth("_o", width))]
+    leaving = [
+        statistics.lazy()
+        .select(*context, score=pl.col(column))
+        .select("value", "score", **_without_one(scoring, pl.col("score")))
         .select(
-            SCENARIO,
-            "candidate_id",
-            total=pl.col("total") - pl.col("change").fill_null(0.0),
-            scored=pl.col("scored") - pl.col("lost").fill_null(0),
+            **{
+                f"{name}_{j}": pl.when(pl.col("score").is_not_null()).then(expr)
+                for name, expr in _change_without(scoring).items()
+            }
         )
+        for j, column in enumerate(scores[: len(evaluators)])
+    ]
+    changes = pl.concat(leaving, how="horizontal").collect() if leaving else pl.DataFrame()
+    return _per_area(
+        statistics.select("_slot", "value", *methods, zscore).hstack(changes.get_columns()),
+        len(evaluators),
     )
-    loo_subtotals = (
-        every.join(sums.subtotals.drop(SCENARIO), how="cross")
-        .join(changes, on=[SCENARIO, "candidate_id", "area_id"], how="left")
-        .select(SCENARIO, "candidate_id", "area_id", sub=pl.col("sub") - pl.col("change").fill_null(0.0))
+
+
+def _per_area(cells: pl.DataFrame, evaluators: int) -> pl.DataFrame:
+    """Per candidate and area (``_slot``): how many cells are scored (``scored``), the sum of each
+    method scenario's values (``sub_0``: as configured, ``sub_1`` ...: ALTERNATIVES), and for
+    the j-th evaluator what leaving them out takes off the sum (``change_j``) and how many cells
+    it leaves unscored (``lost_j``)."""
+    sums = [pl.col("value").sum().alias("sub_0")]
+    sums += [pl.col(f"_m{i}").sum().alias(f"sub_{i}") for i in range(1, len(ALTERNATIVES) + 1)]
+    sums += [pl.col(f"change_{j}").sum() for j in range(evaluators)]
+    sums += [pl.col(f"lost_{j}").sum().cast(pl.UInt32) for j in range(evaluators)]
+    return cells.group_by("_slot").agg(pl.len().alias("scored"), *sums)
+
+
+# The rows route --------------------------------------------------------------------------------
+
+
+def _rows_route(data: ContestData, cells: pl.DataFrame, evaluators: tuple[str, ...]) -> pl.DataFrame:
+    """Per candidate and area (``_per_area``), from the score rows: one group-by per cell into
+    a sorted list (order statistics), one of the standardised scores, and one pass over the
+    rows that looks up each row's cell by its row in ``cells`` (a gather) and sums what taking
+    that score out of its cell changes, per evaluator, candidate and area."""
+    scoring = data.config.scoring
+    rows = _score_rows(data, cells)
+
+    def nth(i: pl.Expr) -> pl.Expr:
+        return pl.col("_sorted").list.get(i, null_on_oob=True)
+
+    ordered = (
+        rows.group_by("_row")
+        .agg(_sorted=pl.col("score"))
+        .with_columns(pl.col("_sorted").list.sort())
+        .select("_row", **_order_statistics(scoring, pl.col("_sorted").list.len(), nth))
     )
-    return CandidateSums(totals=loo_totals, subtotals=loo_subtotals)
+    methods = {
+        f"_m{i}": consolidated_value(replace(scoring, method=m)) for i, m in enumerate(ALTERNATIVES, 1) if m != "zscore"
+    }
+    statistics = cells.lazy().join(ordered, on="_row").with_columns(value=consolidated_value(scoring), **methods)
+    zscore = f"_m{ALTERNATIVES.index('zscore') + 1}"
+    if evaluators:
+        z = pl.col("z")
+        moments = [z.len().alias("n"), z.sum().alias("sum"), z.min().alias("min"), z.max().alias("max")]
+        if scoring.method == "median":
+            moments.append(z.median().alias("median"))
+        z_values = (
+            rows.select("_row", z=_standardised_score())
+            .group_by("_row")
+            .agg(moments)
+            .select("_row", consolidated_value(scoring).alias(zscore))
+        )
+        statistics = statistics.join(z_values, on="_row")
+    else:
+        statistics = statistics.with_columns(pl.col("value").alias(zscore))
+    frame = statistics.sort("_row").collect()
+    per_area = _per_area(frame, 0)
+    if not evaluators:
+        return per_area
+    n_slots = frame.select(pl.col("_slot").max().fill_null(0) + 1).item()
+    needed = ["value", "n", "sum", "min", "max", *_order_statistics(scoring, pl.col("n"), nth)]
+    cell = {c: pl.lit(frame[c]).gather(pl.col("_row")) for c in needed}
+    slot = pl.lit(frame["_slot"].cast(pl.UInt64)).gather(pl.col("_row"))
+    changes = (
+        rows.select(_key=_evaluator_code(data, evaluators) * n_slots + slot, score=pl.col("score"), **cell)
+        .select("_key", "value", **_without_one(scoring, pl.col("score")))
+        .select("_key", **_change_without(scoring))
+        .group_by("_key")
+        .agg(pl.col("change").sum(), pl.col("lost").sum().cast(pl.UInt32))
+        .select(
+            _e=pl.col("_key") // n_slots,
+            _slot=(pl.col("_key") % n_slots).cast(pl.UInt32),
+            change=pl.col("change"),
+            lost=pl.col("lost"),
+        )
+        .group_by("_slot")
+        .agg(
+            expr
+            for j in range(len(evaluators))
+            for expr in (
+                pl.col("change").filter(pl.col("_e") == j).sum().alias(f"change_{j}"),
+                pl.col("lost").filter(pl.col("_e") == j).sum().cast(pl.UInt32).alias(f"lost_{j}"),
+            )
+        )
+        .collect()
+    )
+    return per_area.join(changes, on="_slot", how="left").fill_null(0)
+
+
+# Scenarios -------------------------------------------------------------------------------------
+
+
+def _scenario_sums(
+    data: ContestData, per_area: pl.DataFrame, areas: tuple[str, ...], evaluators: tuple[str, ...]
+) -> CandidateSums:
+    """Every scenario's totals and subtotals from ``_per_area``: scenario 0 as configured,
+    1 .. len(ALTERNATIVES) each alternative method, then one per evaluator left out (their
+    changes taken off scenario 0's sums, their lost cells off its scored count)."""
+    first = len(ALTERNATIVES) + 1
+    sub = [pl.col(f"sub_{k}") for k in range(first)] + [
+        pl.col("sub_0") - pl.col(f"change_{j}") for j in range(len(evaluators))
+    ]
+    lost = [pl.lit(0, pl.UInt32)] * first + [pl.col(f"lost_{j}") for j in range(len(evaluators))]
+    long = pl.concat(
+        [
+            per_area.select(pl.lit(k, pl.Int32).alias(SCENARIO), "_slot", sub=sub[k], scored=pl.col("scored") - lost[k])
+            for k in range(len(sub))
+        ]
+    )
+    candidate_ids = pl.lit(_enum_ids(data.cells.schema["candidate_id"]))
+    candidate = candidate_ids.gather(pl.col("_candidate")).cast(pl.String).alias("candidate_id")
+    long = long.with_columns(_candidate=pl.col("_slot") // len(areas), _area=pl.col("_slot") % len(areas))
+    totals = long.group_by(SCENARIO, "_candidate").agg(total=pl.col("sub").sum(), scored=pl.col("scored").sum())
+    return CandidateSums(
+        totals=totals.select(SCENARIO, candidate, "total", "scored"),
+        subtotals=long.select(
+            SCENARIO,
+            candidate,
+            pl.lit(pl.Series(areas, dtype=pl.String)).gather("_area").alias("area_id"),
+            "sub",
+        ),
+    )
+
+
+def _left_out(evaluators: tuple[str, ...], first: int) -> pl.DataFrame:
+    """(evaluator_id, scenario): the scenario in which each evaluator is left out, from ``first`` on."""
+    return pl.DataFrame(
+        {"evaluator_id": list(evaluators), SCENARIO: range(first, first + len(evaluators))},
+        schema={"evaluator_id": pl.String, SCENARIO: pl.Int32},
+    )
 
 
 def robustness(data: ContestData, decisions: Decisions = Decisions()) -> dict[str, Robustness]:
     """Per candidate: rank and certification under each consolidation method and under
     z-standardised evaluators; under leaving each evaluator out, the largest rank swing and who
     flips its certification; and a verdict: ``fragile`` when any of these changes whether it
-    is certified, else ``stable``.
-
-    Every variant is a scenario of one ranking pass (``engine.outcomes``); the
-    leave-one-out scenarios come from the cells (``_leave_one_out``), not from regrouping
-    the score sheet once per evaluator."""
-    cells = consolidate(data)
-    as_is = candidate_sums(cells, 0)
-    parts = [as_is]
-    for i, method in enumerate(ALTERNATIVES, 1):
-        parts.append(candidate_sums(_method_cells(data, method), i))
+    is certified, else ``stable``. (How: the comment above ALTERNATIVES.)"""
     evaluators = data.evaluator_ids
+    areas = _areas(data)
+    cells = _keyed_cells(data, areas)
+    route = _matrix_route if _dense_enough(data, evaluators) else _rows_route
+    sums = _scenario_sums(data, route(data, cells, evaluators), areas, evaluators)
     first = len(ALTERNATIVES) + 1
-    if evaluators:
-        parts.append(_leave_one_out(data, cells, as_is, first))
-    result = outcomes(data, CandidateSums.concat(parts), decisions, first + len(evaluators))
+    result = outcomes(data, sums, decisions, first + len(evaluators))
     base = result.filter(pl.col(SCENARIO) == 0).select("candidate_id", rank_now="rank", certified_now="certified")
     left_out = (
         result.filter(pl.col(SCENARIO) >= first)
         .join(base, on="candidate_id")
-        .join(_left_out(data, first), on=SCENARIO)
+        .join(_left_out(evaluators, first), on=SCENARIO)
         .sort(SCENARIO)
         .group_by("candidate_id")
         .agg(

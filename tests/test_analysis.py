@@ -255,9 +255,21 @@ def small_contests(draw):
     return data, decisions
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.fixture(params=["matrix", "rows"])
+def route(request, monkeypatch):
+    """Each of robustness's two routes to the cells' statistics: the (cell, evaluator) matrix
+    (taken when at least MATRIX_FILL of it is scored) and the score rows (otherwise)."""
+    import panel_tui.analysis
+
+    monkeypatch.setattr(panel_tui.analysis, "MATRIX_FILL", 0.0 if request.param == "matrix" else math.inf)
+    return request.param
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(small_contests())
-def test_robustness_equals_re_ranking_every_variant(contest_and_decisions):
+def test_robustness_equals_re_ranking_every_variant(route, contest_and_decisions):
     from panel_tui.analysis import robustness
 
     data, decisions = contest_and_decisions
