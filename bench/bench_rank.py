@@ -174,6 +174,39 @@ os.replace(scores + ".tmp", scores)  # as the scoring staff's tools do: a new fi
 """
 
 
+HASH_VS_PARSE = """
+import statistics, sys, time
+from pathlib import Path
+from panel_tui.config import load_config
+from panel_tui.inputs import SCORES, read_table
+from panel_tui.inputs.cache import _digest
+from panel_tui.inputs.contest import _id_lookups, _load_candidates, _load_indicators
+for config_path in sys.argv[1:]:
+    config = load_config(Path(config_path))
+    lookups = _id_lookups(config, _load_candidates(config, None), _load_indicators(config, None))
+    path = config.contest.scores
+    hashing, parsing = [], []
+    for _ in range(3):
+        start = time.perf_counter()
+        with path.open("rb") as handle:
+            _digest(path, handle)
+        hashing.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        read_table(path, SCORES, lookups)
+        parsing.append(time.perf_counter() - start)
+    h, p = statistics.median(hashing), statistics.median(parsing)
+    print(f"{path.name}: SHA-256 of the file {h:.3f} s, parsing and checking it {p:.3f} s (hash = {h / p:.2f}x the parse)")
+"""
+
+
+def hash_vs_parse(configs: list[str]) -> list[str]:
+    """The cache's premise, measured in a child process: hashing a sheet costs less than parsing it."""
+    out = subprocess.run(
+        [sys.executable, "-c", HASH_VS_PARSE, *configs], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return out.stdout.strip().splitlines()
+
+
 def rewrite(scores: Path, round_: int) -> None:
     """Change one score of the sheet's copy (another one each round), in a child process: the
     harness must not hold the sheet (its RSS would count in every later child's peak)."""
@@ -288,6 +321,7 @@ def main() -> int:
             file=sys.stderr,
             flush=True,
         )
+    hashing = hash_vs_parse(list(configs.values()))
     load_after = os.getloadavg()
     load = "load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}, after: {:.2f} {:.2f} {:.2f}".format(
         *load_before, *load_after
@@ -325,6 +359,7 @@ def main() -> int:
                 f"({'MET' if m <= MEMORY_BAR else 'NOT MET'}, <= {MEMORY_BAR}x)"
             )
     table.extend(verdicts)
+    table.extend(f"cache premise, in one process (median of 3): {line}" for line in hashing)
     table.append("JSON checks:")
     for label, equal, detail in checks:
         table.append(f"  {label}: {'equal' if equal else 'DIFFERENT'}")
@@ -354,6 +389,7 @@ def main() -> int:
         ],
         "checks": [{"label": label, "equal": equal, "detail": detail} for label, equal, detail in checks],
         "verdicts": verdicts,
+        "hash_vs_parse": hashing,
     }
     text = json.dumps(figures, indent=2) + "\n"
     (RESULTS / "results.json").write_text(text, encoding="utf-8")

@@ -134,6 +134,7 @@ def main() -> int:
         *rank_table(data),
         "",
         *[f"- {verdict}" for verdict in data["verdicts"]],
+        *[f"- cache premise (median of 3 in one process): {line}" for line in data.get("hash_vs_parse", [])],
         f"- JSON: {'every rival equal to panel-tui' if all(c['equal'] for c in data['checks']) else 'DIFFERENCES: see below'}",
         f"- {rank_load}",
         "",
