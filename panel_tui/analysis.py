@@ -92,7 +92,7 @@ def calibration(data: ContestData, result: Standings) -> pl.DataFrame:
 # A panel where each evaluator scores only a few of the cells would make that matrix mostly
 # empty; then (``_dense_enough``) the same statistics come from the score rows themselves:
 # one group-by per cell into lists (order statistics), one of the standardised scores, and
-# a pass over the rows that looks each row's cell up by position (``_by_cell``) and sums
+# a pass over the rows that looks each row's cell up by position (``_lookup``) and sums
 # the changes per evaluator, candidate and area (``_long_statistics``).
 #
 # tests/reference_analysis.py computes the same by the definition (every variant's score sheet
@@ -110,30 +110,36 @@ def _enum_ids(dtype: pl.DataType) -> pl.Series:
     return dtype.categories
 
 
-def _by_cell(data: ContestData, cells: pl.DataFrame) -> pl.DataFrame:
-    """``cells`` (a row per scored cell, keyed by ``_cell``) spread over every cell key, in key
-    order: row ``k`` holds cell ``k`` (nulls where no such cell was scored), so a score row
-    finds its cell's statistics by position (``_lookup``)."""
+def _lookup(data: ContestData, cells: pl.DataFrame, column: str) -> pl.Expr:
+    """A score row's cell's ``column`` of ``cells`` (a row per scored cell, keyed by ``_cell``):
+    the column spread over every cell key (position k holds cell k's value, null where no such
+    cell was scored), so each row finds its cell by position, a gather rather than a join."""
     schema = data.scores.schema
     size = len(_enum_ids(schema["candidate_id"])) * len(_enum_ids(schema["indicator_id"]))
-    keys = pl.DataFrame({_CELL: pl.int_range(size, dtype=pl.UInt32, eager=True)})
-    return keys.join(cells.with_columns(pl.col(_CELL).cast(pl.UInt32)), on=_CELL, how="left", maintain_order="left")
-
-
-def _lookup(table: pl.DataFrame, column: str) -> pl.Expr:
-    """A score row's cell's ``column`` in a ``_by_cell`` table."""
-    return pl.lit(table[column]).gather(pl.col(_CELL))
+    empty = pl.select(pl.repeat(None, size, dtype=cells.schema[column])).to_series()
+    return pl.lit(empty.scatter(cells[_CELL], cells[column])).gather(pl.col(_CELL)).alias(column)
 
 
 def _keyed_cells(data: ContestData, areas: tuple[str, ...]) -> pl.DataFrame:
-    """``data.cells`` with each cell's key (``_cell``), row (``_row``), and its candidate and
-    area as one code (``_slot``: the candidate id's Enum code * len(areas) + the area's index
-    in ``areas``)."""
+    """Per scored cell, in candidate and area order: its key (``_cell``), row (``_row``), its
+    candidate and area as one code (``_slot``: the candidate id's Enum code * len(areas) + the
+    area's index in ``areas``), n, sum, min, max and indicator maximum."""
     candidate = pl.col("candidate_id").to_physical().cast(pl.UInt32)
     area = pl.col("area_id").cast(pl.Enum(areas)).to_physical().cast(pl.UInt32)
-    return data.cells.with_columns(
-        cell_key(data.cells.schema).alias(_CELL), _slot=candidate * len(areas) + area
-    ).with_row_index("_row")
+    return (
+        data.cells.select(
+            cell_key(data.cells.schema).alias(_CELL),
+            (candidate * len(areas) + area).alias("_slot"),
+            "n",
+            "sum",
+            "min",
+            "max",
+            "max_points",
+        )
+        .sort("_slot", _CELL)
+        .with_row_index("_row")
+        .with_columns(pl.col("_slot").set_sorted())
+    )
 
 
 def _areas(data: ContestData) -> tuple[str, ...]:
@@ -143,11 +149,10 @@ def _areas(data: ContestData) -> tuple[str, ...]:
 def _score_rows(data: ContestData, cells: pl.DataFrame) -> pl.LazyFrame:
     """The score rows with their cell's key (``_cell``), row in ``cells`` (``_row``) and
     indicator maximum (``max_points``)."""
-    table = _by_cell(data, cells.select(_CELL, "_row", "max_points"))
     return (
         data.scores.lazy()
         .with_columns(cell_key(data.scores.schema).alias(_CELL))
-        .with_columns(_lookup(table, "_row"), _lookup(table, "max_points"))
+        .with_columns(_lookup(data, cells, "_row"), _lookup(data, cells, "max_points"))
     )
 
 
@@ -308,14 +313,16 @@ def _nth(prefix: str, width: int) -> Callable[[pl.Expr], pl.Expr]:
     return nth
 
 
-def _standardised_columns(matrix: pl.DataFrame, common: dict[str, float], scores: list[str]) -> list[pl.Expr]:
+def _standardised_columns(matrix: pl.DataFrame, scores: list[str]) -> list[pl.Expr]:
     """Each evaluator's column of the matrix as standardised scores (``_standardised_share``:
-    each evaluator's mean and spread from their column, the ``common`` ones over every score)."""
+    each evaluator's mean and spread from their column, the common ones over every score)."""
     shares = [pl.col(column) / pl.col("max_points") for column in scores]
     moments = matrix.select(
         *(share.mean().alias(f"mean{j}") for j, share in enumerate(shares)),
         *(share.std().alias(f"std{j}") for j, share in enumerate(shares)),
     ).row(0, named=True)
+    every = matrix.select(pl.concat(shares).alias("share"))
+    common = every.select(mean=pl.col("share").mean(), std=pl.col("share").std()).row(0, named=True)
     columns = []
     for j, share in enumerate(shares):
         mean, std = moments[f"mean{j}"], moments[f"std{j}"]
@@ -330,22 +337,14 @@ def _matrix_route(data: ContestData, cells: pl.DataFrame, evaluators: tuple[str,
     scoring = data.config.scoring
     width = max(len(evaluators), 1)
     scores = [f"_s{j}" for j in range(width)]
-    placed = (
-        _score_rows(data, cells)
-        .select(
-            _at=pl.col("_row").cast(pl.UInt64) * width + _evaluator_code(data, evaluators),
-            score=pl.col("score"),
-            share=pl.col("score") / pl.col("max_points"),
-        )
-        .collect()
-    )
-    common = placed.select(mean=pl.col("share").mean(), std=pl.col("share").std()).row(0, named=True)
-    # Each score at its (cell, evaluator) place of one column, cut into the evaluators' columns.
+    # Each score at its place in one column of the evaluators' columns end to end (evaluator
+    # j's score of the cell in row r at j * cells + r), then cut into the columns.
+    at = _evaluator_code(data, evaluators) * cells.height + pl.col("_row")
+    places = _score_rows(data, cells).select(at).collect().to_series()
     empty = pl.select(pl.repeat(None, cells.height * width, dtype=pl.Float64)).to_series()
-    grid = empty.scatter(placed["_at"], placed["score"])
-    starts = pl.int_range(cells.height, dtype=pl.UInt64, eager=True) * width
+    grid = empty.scatter(places, data.scores["score"])
     matrix = cells.select("_slot", "n", "sum", "min", "max", "max_points").hstack(
-        [grid.gather(starts + j).alias(column) for j, column in enumerate(scores)]
+        [grid.slice(j * cells.height, cells.height).alias(column) for j, column in enumerate(scores)]
     )
     methods = {
         f"_m{i}": consolidated_value(replace(scoring, method=m)) for i, m in enumerate(ALTERNATIVES, 1) if m != "zscore"
@@ -359,7 +358,7 @@ def _matrix_route(data: ContestData, cells: pl.DataFrame, evaluators: tuple[str,
     zscore = f"_m{ALTERNATIVES.index('zscore') + 1}"
     if evaluators:
         zs = [f"_z{j}" for j in range(width)]
-        standardised = statistics.lazy().select("n", *_standardised_columns(matrix, common, scores))
+        standardised = statistics.lazy().select("n", *_standardised_columns(matrix, scores))
         if scoring.method == "median":
             standardised = _sorted_columns(standardised, zs, "_oz")
         moments = {
@@ -403,7 +402,7 @@ def _per_area(cells: pl.DataFrame, evaluators: int) -> pl.DataFrame:
     sums += [pl.col(f"_m{i}").sum().alias(f"sub_{i}") for i in range(1, len(ALTERNATIVES) + 1)]
     sums += [pl.col(f"change_{j}").sum() for j in range(evaluators)]
     sums += [pl.col(f"lost_{j}").sum().cast(pl.UInt32) for j in range(evaluators)]
-    return cells.group_by("_slot").agg(pl.len().alias("scored"), *sums)
+    return cells.group_by(pl.col("_slot").set_sorted(), maintain_order=True).agg(pl.len().alias("scored"), *sums)
 
 
 # The rows route --------------------------------------------------------------------------------
