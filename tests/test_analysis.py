@@ -9,7 +9,7 @@ import sys
 
 import polars as pl
 import pytest
-from conftest import DEMO_PENDING_EVALUATORS, score_the_pending_candidate
+from conftest import DEMO, DEMO_PENDING_EVALUATORS, score_the_pending_candidate
 from handmade import by_evaluator, candidates, config, contest, indicators
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -381,3 +381,95 @@ def test_changes_command(solo):
     assert doc["since_event"] is None
     assert [(c["candidate_id"], c["rank_before"], c["rank_now"]) for c in doc["rank_moved"]] == [("S02", 1, 2)]
     assert [d["kind"] for d in doc["decisions"]] == ["tie_order", "exclusion"]
+
+
+# The robustness plan's parts against their definitions ------------------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.one_of(st.none(), st.integers(0, 20).map(lambda v: v / 2)), min_size=1, max_size=17)))
+def test_the_sorting_network_puts_each_row_in_order(rows):
+    """``_sorted_columns`` (Batcher's network of min/max over whole columns) against sorted():
+    each row's values lowest first, the missing ones last."""
+    from panel_tui.analysis import _sorted_columns
+
+    width = max((len(r) for r in rows), default=1)
+    frame = pl.DataFrame(
+        {f"c{j}": [r[j] if j < len(r) else None for r in rows] for j in range(width)},
+        schema={f"c{j}": pl.Float64 for j in range(width)},
+    )
+    done = _sorted_columns(frame.lazy(), frame.columns, "_o").select(f"_o{j}" for j in range(width)).collect()
+    for row, result in zip(rows, done.iter_rows(), strict=True):
+        present = sorted(v for v in row if v is not None)
+        assert list(result) == present + [math.inf] * (width - len(present))
+
+
+def _by_definition(method: str, trim: int, scores: list[float]) -> float:
+    scores = sorted(scores)
+    n = len(scores)
+    if method == "median":
+        return scores[n // 2] if n % 2 else (scores[n // 2 - 1] + scores[n // 2]) / 2
+    if method == "trimmed_mean" and n >= trim:
+        return (sum(scores) - scores[0] - scores[-1]) / (n - 2)
+    return sum(scores) / n
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["mean", "median", "trimmed_mean"]),
+    st.integers(3, 6),
+    st.lists(st.integers(0, 20).map(lambda v: v / 2), min_size=2, max_size=15),
+)
+def test_taking_one_score_out_of_a_cell_by_its_statistics(method, trim, scores):
+    """What robustness works out from a cell's n, sum, min, max and order statistics
+    (``_order_statistics``, ``_without_one``) equals consolidating the cell again without
+    that score (each score in turn; half points, so every sum is exact)."""
+    from panel_tui.analysis import _order_statistics, _without_one
+    from panel_tui.config import Scoring
+    from panel_tui.engine import consolidated_value
+
+    scoring = Scoring(method=method, trim_min_evaluators=trim, decimals=2, review_margin=1.0)
+    cell = pl.DataFrame({"scores": [scores]}).select(
+        n=pl.col("scores").list.len(),
+        sum=pl.col("scores").list.sum(),
+        min=pl.col("scores").list.min(),
+        max=pl.col("scores").list.max(),
+        sorted=pl.col("scores").list.sort(),
+    )
+
+    def nth(i: pl.Expr) -> pl.Expr:
+        return pl.col("sorted").list.get(i, null_on_oob=True)
+
+    cell = cell.with_columns(**_order_statistics(scoring, pl.col("n"), nth))
+    assert cell["median"].item() == _by_definition("median", trim, scores)
+    assert cell.select(consolidated_value(scoring)).item() == _by_definition(method, trim, scores)
+    for k, score in enumerate(scores):
+        rest = scores[:k] + scores[k + 1 :]
+        without = cell.select(**_without_one(scoring, pl.lit(score))).select(consolidated_value(scoring)).item()
+        assert without == _by_definition(method, trim, rest), (score, rest)
+
+
+def test_robustness_of_the_demo_equals_re_ranking_every_variant(route):
+    """The bundled contest (13 evaluators, a declared conflict, a pending candidate, a tie at
+    rank 1), by either route, against the definition."""
+    from panel_tui.analysis import robustness
+    from panel_tui.config import load_config
+    from panel_tui.inputs import load_contest
+
+    data = load_contest(load_config(DEMO / "config.toml"))
+    assert robustness(data) == reference_robustness(data)
+
+
+def test_robustness_of_a_consolidated_sheet_equals_re_ranking_every_variant(route):
+    """A sheet without evaluator_id (each row already a cell's score): no one to leave out;
+    every method gives the same cells."""
+    from handmade import consolidated
+
+    from panel_tui.analysis import robustness
+
+    inds = indicators(("I1", "A1", 10.0), ("I2", "A2", 10.0))
+    scores = consolidated({"X": {"I1": 7.5, "I2": 6.0}, "Y": {"I1": 7.0, "I2": 7.0}, "Z": {"I1": 9.0}})
+    data = contest(config(), candidates("X", "Y", "Z"), inds, scores)
+    result = robustness(data)
+    assert result == reference_robustness(data)
+    assert result["Z"]["ranks"] == {m: None for m in ("mean", "median", "trimmed_mean", "zscore")}  # pending
