@@ -345,9 +345,15 @@ def run_console(args: argparse.Namespace) -> int:
 
     meeting = _meeting(args)
     reader = _meeting(args, writable=False)
-    meeting.use_data(reader.data())  # bad input is reported here, before the screen is taken over
-    PanelApp(meeting, reader, display=args.display).run()
-    return 0
+    # The files are read in the console, after its first frame; should they be bad, it ends
+    # and the message is the one every command gives, with the same exit status.
+    app = PanelApp(meeting, reader, display=args.display)
+    app.run()
+    if app.startup_error is not None:
+        error, status = app.startup_error
+        print(f"panel-tui: {error}", file=sys.stderr)
+        return status
+    return app.return_code or 0
 
 
 def cmd_changes(args: argparse.Namespace) -> int:

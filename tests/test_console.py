@@ -7,6 +7,7 @@ import contextlib
 import os
 import re
 import shutil
+import threading
 from pathlib import Path
 
 import polars as pl
@@ -798,5 +799,38 @@ def test_the_palette_go_to_commands_act(contest):
             await pilot.press(*"help", "enter")
             await pilot.pause(0.3)
             assert type(app.screen).__name__ == "HelpScreen"
+
+    run(scenario())
+
+
+def test_the_frame_paints_before_the_files_are_read_and_the_boards_fill_when_they_are(contest, monkeypatch):
+    """The read runs in a worker: header, tabs and each board's line ("reading scores.csv…")
+    are up first, the board keys wait for the boards (not offered in the footer), then the
+    boards fill."""
+    from panel_tui import views
+
+    release = threading.Event()
+    take = views.take_snapshot
+
+    def slow(*args, **kwargs):
+        release.wait(10)
+        return take(*args, **kwargs)
+
+    monkeypatch.setattr(views, "take_snapshot", slow)
+
+    async def scenario():
+        app = make_app(contest)
+        async with app.run_test(size=(120, 35)) as pilot:
+            await pilot.pause(0.2)
+            assert app.snapshot is None
+            assert str(app.query_one("#info-1").render()) == "reading scores.csv…"
+            assert app.board("large_city").row_count == 0
+            assert app.check_action("discuss", ()) is False and app.check_action("lock", ()) is False
+            release.set()
+            await settled(pilot, app)
+            assert app.board("large_city").row_count > 10 and "threshold" in str(app.query_one("#info-1").render())
+            assert app.check_action("lock", ()) is True
+            labels = [str(c.label) for c in app.board("large_city").columns.values()]
+            assert "Name" in labels
 
     run(scenario())

@@ -33,3 +33,23 @@ def test_the_console_quits_when_its_terminal_hangs_up(tmp_path):
         except subprocess.TimeoutExpired:
             raise AssertionError("the console kept running on a dead terminal") from None
         assert terminal.child.returncode == 0
+
+
+def test_a_bad_scores_file_at_the_start_ends_the_console_with_the_command_lines_message(tmp_path):
+    """The console paints before it reads the files; should they be bad, it ends, and the
+    message and the exit status are the ones every command gives (file, line, column; 2)."""
+    shutil.copytree(DEMO, tmp_path / "contest")
+    scores = tmp_path / "contest" / "data" / "scores.csv"
+    lines = scores.read_text(encoding="utf-8").splitlines()
+    lines[4] = ",".join(lines[4].split(",")[:3] + ["abc"])
+    scores.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    argv = [sys.executable, "-m", "panel_tui", "--config", str(tmp_path / "contest" / "config.toml"),
+            "--session", str(tmp_path / "s.sqlite")]  # fmt: skip
+    with Terminal(argv, cwd=tmp_path, env=dict(os.environ), size=(100, 30)) as terminal:
+        try:
+            terminal.child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("the console kept running on files it could not read") from None
+        assert terminal.child.returncode == 2
+        assert terminal.wait_for(lambda screen: b"line 5, column 'score': is not a number: 'abc'" in screen)
+    assert not (tmp_path / "s.sqlite").exists()  # nothing written

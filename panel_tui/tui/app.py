@@ -95,9 +95,10 @@ class AnalysisComputed(Message):
 class InputsRejected(Message):
     """The files could not be read; the last good boards stay up."""
 
-    def __init__(self, error: str) -> None:
+    def __init__(self, error: str, status: int = 2) -> None:
         super().__init__()
         self.error = error
+        self.status = status  # the exit status, should the console not start (``PanelError.exit_status``)
 
 
 class PanelApp(App):
@@ -153,6 +154,9 @@ class PanelApp(App):
         self.exports = exports or Path.cwd() / "exports"
         self.snapshot: Snapshot | None = None
         self.files_error: str | None = None
+        self.startup_error: tuple[str, int] | None = (
+            None  # why the files could not be read at the start, the exit status
+        )
         self.change_watch = ChangeWatch(reader)  # (not `watch`: that is Textual's own App.watch)
         self.last_focus: str | None = None
         self.shown_lock: str | None = None  # the display turned to this lock's final list
@@ -191,8 +195,8 @@ class PanelApp(App):
                     yield Static("", id=f"info-{index}", classes="board-info")
                     if self.display_mode:  # the projector: the board's percents as a strip, two lines
                         yield PercentChart(id=f"chart-{index}")
-                    areas = self._areas(category.indicator_set)
-                    yield LeaderboardTable(category.id, areas, compact=compact, id=f"board-{index}")
+                    # (The area columns come with the first board: the files are read after the first frame.)
+                    yield LeaderboardTable(category.id, (), compact=compact, id=f"board-{index}")
         yield Footer()
 
     @staticmethod
@@ -203,13 +207,6 @@ class PanelApp(App):
             label = re.sub(r"\s*\([^()]*\)$", "", label) or label
         return plain(f"{index} {label}" if index <= 9 else label)
 
-    def _areas(self, indicator_set: str) -> tuple[str, ...]:
-        try:
-            ind = self.reader.data().indicators
-        except PanelError:
-            return ()
-        return tuple(ind.filter(ind["indicator_set"] == indicator_set)["area_id"].unique(maintain_order=True).to_list())
-
     def on_mount(self) -> None:
         self.register_theme(PROJECTOR)
         if self.display_mode:
@@ -219,12 +216,17 @@ class PanelApp(App):
             role += " (read-only: this account may not write the session)"
         self.sub_title = visible(role)
         self._fit_title(self.size.width)
-        # The first boards are computed here, before the first paint (the data is already
-        # loaded by compose); later changes reload in a worker thread.
+        # The frame paints at once, each board saying what is being read; the files are read
+        # and the first boards computed in a worker thread (``reload``), like every change
+        # later. Files that cannot be read then end the console with the message the command
+        # line gives (``startup_error``); once the boards are up, a bad file is a banner.
         # From here on a failure (even in the first boards: a journal written by hand) is a
         # banner, never a traceback painted on the projector.
         self._meeting_running = True
-        self._compute_now()
+        reading = markup("reading $file…", file=self.meeting.config.contest.scores.name)
+        for index in range(1, len(self.meeting.config.categories) + 1):
+            self.query_one(f"#info-{index}", Static).update(reading)
+        self.reload(False)
         # The terminal this console runs in, to notice when it is gone (see _poll).
         self._terminal = 0 if not self.is_headless and os.isatty(0) else None
         self.set_interval(POLL_SECONDS, self._poll)
@@ -344,23 +346,19 @@ class PanelApp(App):
         a note or the focus reuses the boards' numbers (``views.take_snapshot``)."""
         return views.take_snapshot(self.reader, reload=files, last=self.snapshot)
 
-    def _compute_now(self) -> None:
-        try:
-            snapshot = self._snapshot(False)
-        except PanelError as exc:
-            self._rejected(InputsRejected(str(exc)))
-            return
-        self._computed(StandingsComputed(snapshot))
-
     @work(thread=True, exclusive=True, group="reload", description="the new scores or decisions", exit_on_error=False)
     def reload(self, files: bool) -> None:
         try:
             self.post_message(StandingsComputed(self._snapshot(files)))
         except PanelError as exc:
-            self.post_message(InputsRejected(str(exc)))
+            self.post_message(InputsRejected(str(exc), exc.exit_status))
 
     @on(InputsRejected)
     def _rejected(self, message: InputsRejected) -> None:
+        if self.snapshot is None:  # nothing to show yet: the console ends, saying why (as rank would)
+            self.startup_error = (message.error, message.status)
+            self.exit(return_code=message.status)
+            return
         self.files_error = message.error
         banner = self.query_one("#error-banner", Static)
         if self.display_mode:
@@ -726,8 +724,10 @@ class PanelApp(App):
             "evaluators",
             "refused",
         )
-        if action in board_actions and len(self.screen_stack) > 1:
-            return False  # these act on the leaderboards, not on the screen in front of them
+        if action in board_actions and (len(self.screen_stack) > 1 or self.snapshot is None):
+            # These act on the leaderboards, not on the screen in front of them, and only
+            # once there are boards (the board's line says the files are being read).
+            return False
         needs = {"focus_candidate": "focus", "note": "note", "exclude": "exclusion"}
         if action in needs:
             return self.may(needs[action])

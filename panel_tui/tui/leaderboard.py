@@ -405,8 +405,10 @@ class LeaderboardTable(DataTable):
         """Bring the table up to date with ``board``: keyed, in place, only what changed."""
         keep = self.selected_candidate
         self._last = (board, decimals, notes, fragile)
+        areas_changed = board.areas != self.areas  # (the first board brings the areas)
+        self.areas = board.areas
         layout = self._choose_layout(self._name_need(board.entries["name"]))
-        if layout != self.board_layout:  # another width, or longer names: the columns anew
+        if layout != self.board_layout or areas_changed:  # another width, or longer names: the columns anew
             self.board_layout = layout
             self.clear(columns=True)
             self._add_columns()
