@@ -147,3 +147,44 @@ def test_rank_runs_no_group_by_over_the_rows_after_loading(monkeypatch):
     monkeypatch.setattr(pl.DataFrame, "group_by", spy)
     standings(data)
     assert seen and max(seen) <= data.cells.height < data.scores.height
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(sheets(), st.booleans())
+def test_a_parquet_sheet_read_in_one_streaming_plan_equals_the_checked_frame(tmp_path, sheet, integer_scores):
+    """The Parquet fast path (the ids cast while read, only where not of their type already)
+    gives what checking the same rows as a frame gives."""
+    from panel_tui.inputs import SCORES, Lookup, read_table
+
+    cands, frame, _ = sheet
+    if integer_scores:
+        frame = frame.with_columns(pl.col("score").floor().cast(pl.Int64))
+    path = tmp_path / "scores.parquet"
+    frame.write_parquet(path)
+    lookups = {
+        "candidate_id": Lookup(tuple(cands), "candidate"),
+        "indicator_id": Lookup(("I1", "I2", "I3"), "indicator"),
+    }
+    fast = read_table(path, SCORES, lookups)
+    slow = read_table(path, SCORES, lookups, frame=frame)
+    assert fast.schema["candidate_id"] == slow.schema["candidate_id"] == lookups["candidate_id"].dtype
+    assert isinstance(fast.schema["evaluator_id"], pl.Categorical)
+    as_text = [pl.col("candidate_id", "evaluator_id", "indicator_id").cast(pl.String), "score"]
+    assert fast.select(as_text).equals(slow.select(as_text))
+
+
+def test_an_unknown_id_in_parquet_is_still_named_by_its_row(tmp_path):
+    from panel_tui.inputs import SCORES, Lookup, read_table
+
+    frame = pl.DataFrame(
+        {"candidate_id": ["C0", "C9"], "evaluator_id": ["E1", "E1"], "indicator_id": ["I1", "I1"], "score": [1.0, 2.0]}
+    )
+    path = tmp_path / "scores.parquet"
+    frame.write_parquet(path)
+    lookups = {"candidate_id": Lookup(("C0",), "candidate (not in candidates.csv)")}
+    with pytest.raises(InputError) as refused:
+        read_table(path, SCORES, lookups)
+    assert refused.value.where == "row 2" and refused.value.column == "candidate_id"
+    assert "unknown candidate (not in candidates.csv): 'C9'" in str(refused.value)

@@ -134,7 +134,7 @@ def cached_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.
         target=_store_and_release, args=(directory, lock, name, frame, _stat_hint(st)), name="panel-tui cache"
     )
     writer.start()
-    _WRITERS.append(writer)
+    _WRITERS[:] = [w for w in _WRITERS if w.is_alive()] + [writer]  # (a console reloads for hours)
     return frame
 
 

@@ -119,7 +119,7 @@ def _read_format(
     if suffix == ".csv":
         return _read_csv(path, handle, spec, lookups, data)
     if suffix == ".parquet":
-        return _read_parquet(path, handle, spec, data)
+        return _read_parquet(path, handle, spec, lookups, data)
     return _read_xlsx(path, handle, spec)
 
 
@@ -316,17 +316,24 @@ def _locate_malformed(path: Path, data: bytes, columns: int) -> None:
         raise InputError(path, f"malformed CSV ({exc}; an unclosed quote?)", where=f"line {start}") from None
 
 
-def _read_parquet(path: Path, handle: BinaryIO, spec: TableSpec, data: bytes | None = None) -> pl.DataFrame:
+def _read_parquet(
+    path: Path, handle: BinaryIO, spec: TableSpec, lookups: dict[str, Lookup], data: bytes | None = None
+) -> pl.DataFrame:
     if _size(handle) == 0:
         raise InputError(path, "the file is empty")
     source: BinaryIO | bytes = handle if data is None else data
     try:
         # The schema first (the footer only): a wrong column is named before any data is read.
-        columns = list(pl.read_parquet_schema(source))
+        schema = pl.read_parquet_schema(source)
     except Exception as exc:  # polars' errors, OSError, and whatever a damaged footer provokes
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(path, f"not a readable Parquet file ({first})") from None
-    _check_columns(path, columns, spec, "the schema")
+    _check_columns(path, list(schema), spec, "the schema")
+    typed = _typed_parquet(source, schema, spec, lookups)
+    if typed is not None:
+        if typed.height == 0:
+            raise InputError(path, f"the file has no {spec.label}")
+        return typed
     try:
         if not isinstance(source, bytes):
             source.seek(0)
@@ -337,6 +344,43 @@ def _read_parquet(path: Path, handle: BinaryIO, spec: TableSpec, data: bytes | N
     if frame.height == 0:
         raise InputError(path, f"the file has no {spec.label}")
     return frame
+
+
+def _typed_parquet(
+    source: BinaryIO | bytes, schema: dict[str, pl.DataType], spec: TableSpec, lookups: dict[str, Lookup]
+) -> pl.DataFrame | None:
+    """Fast path for a Parquet file of the usual types (text ids, numeric scores): read into
+    the final types in one streaming plan, each column cast only if it is not of its type
+    already, so the 6.7 million id strings are never all held at once. None (the slow path,
+    which names the cell) when a type is unusual or a value does not convert."""
+    exprs = []
+    for column, dtype in schema.items():
+        if column in lookups:
+            wanted: pl.DataType = lookups[column].dtype
+            if dtype != wanted and dtype != pl.String:
+                return None
+        elif column in spec.numeric:
+            if not (dtype.is_float() or dtype.is_integer()):
+                return None
+            wanted = pl.Float64()
+        elif column in spec.categorical:
+            if own_categories(dtype):
+                exprs.append(pl.col(column))
+                continue
+            if dtype != pl.String:
+                return None
+            wanted = own_categorical()
+        elif dtype == pl.String:
+            wanted = pl.String()
+        else:
+            return None
+        exprs.append(pl.col(column) if dtype == wanted else pl.col(column).cast(wanted))
+    try:
+        if not isinstance(source, bytes):
+            source.seek(0)
+        return pl.scan_parquet(source).select(exprs).collect(engine="streaming")
+    except Exception:  # an unknown id, a damaged page: the slow path says which
+        return None
 
 
 def _read_xlsx(path: Path, handle: BinaryIO, spec: TableSpec) -> pl.DataFrame:
