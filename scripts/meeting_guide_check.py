@@ -20,6 +20,13 @@ drift from what works:
   the group panel              PREFIXpanel
   ssh -A kim@host 'cmd'        ssh -tt -A -p PORT -o StrictHostKeyChecking=no
                                -o UserKnownHostsFile=/dev/null -i KEY PREFIXkim@127.0.0.1 'cmd'
+  scp ... kim@host:...         scp -P PORT (the same options) ... PREFIXkim@127.0.0.1:...
+  ssh -L 8000:127.0.0.1:8000   ssh -L FREE1:127.0.0.1:FREE2, and serve's command gets --port FREE2
+  http://localhost:8000        http://localhost:FREE1 (two free ports: 8000 may be taken here)
+
+The commands the guide gives inside its text (``locale charmap``, the tmux lines, the scp
+lines, ...) are looked up in the guide before they run, with the same substitutions: a FAIL says
+"the README no longer says ..." when the guide changed.
 
 Before running the substituted blocks the script refuses any absolute path in them outside ROOT,
 the repository and /dev/null, /usr/bin/python3 (a new line in the guide naming a system path
@@ -28,7 +35,8 @@ needs a substitution here first).
 What the guide leaves to the administrator and the secretary, done here by root:
   - an sshd of its own on 127.0.0.1, a free port, its own config and host key (ListenAddress
     127.0.0.1, PasswordAuthentication no, AllowAgentForwarding yes, UsePAM no, AcceptEnv LANG
-    LC_*); openssh-server is installed with apt only when /usr/sbin/sshd is missing;
+    LC_*, Subsystem sftp internal-sftp: scp needs it); openssh-server, openssh-client and tmux
+    are installed with apt only when missing;
   - ``usermod -p '*'`` on each account (useradd leaves the password locked, which sshd refuses
     for key logins too when UsePAM is off), and each person's ed25519 key, generated as root in
     ROOT/keys, in their ~/.ssh/authorized_keys and in an ssh-agent of their own (``ssh -A``);
@@ -36,19 +44,38 @@ What the guide leaves to the administrator and the secretary, done here by root:
     "signers.txt"`` under [contest], signers.txt filled in (owner and mode kept as the guide set
     them).
 
+The laptops are the script's own tmux server (ROOT/laptop/tmux.sock; a window 160x50, TERM
+xterm-256color, LANG C.UTF-8), each window a terminal in which a person runs the guide's ssh, so
+that what they see is read with ``tmux capture-pane -p`` and keys are typed with ``send-keys``.
+
 Then, each over SSH as the person the guide names: ``session init`` (secretary), ``validate``
 (everyone: the secretary, chair and member can read, write and sign; the projector is a viewer
-that reads), a note (member), focus (secretary), the projector reads (``rank``, ``log``) but a
+that reads); ``locale charmap`` says UTF-8; the secretary's console started as step 3 says, in
+tmux (``cd /srv/panel && tmux new -A -s panel 'panel-tui; read line'``) over ``ssh -tt -A``: its
+screen shows the boards, "PREFIXkim: secretary" and the secretary's keys, on the laptop and in
+the account's own tmux; the projector's ``panel-tui --display`` over ``ssh -tt`` (step 4): the
+boards, "display (read-only)", none of the secretary's keys; a note by the member shows on the
+running console (C01 ✎1) and a focus by the secretary on both screens, each timed; a new scores
+file (step 5: scp from the laptop beside the old one, chmod 644, mv over it) says "scores.csv
+reloaded" on both; the connection dropped (the laptop's terminal closed) leaves the tmux session,
+``tmux attach -t panel`` brings the console back, ``q`` quits it and ``read line`` keeps the
+window until Enter, the same line starts it again and its ``f`` records a focus (signed through
+the new connection's agent) that the display shows; the display quits with ``q``; ``panel-tui
+serve`` in tmux as the projector (step 4) through ``ssh -L``: the page answers on the laptop's
+port, its files from the same address and no external font, and Ctrl+C ends serve, its tmux
+session and the connection; the projector reads (``rank``, ``log``) but a
 write is refused (exit 3) and it cannot open the session file for writing itself, a member's
 own config naming them secretary writes nothing (exit 3, "not the ones this session started
 with"), the lock refused while C24 is pending and S01/S02 tied, the secretary's ``decide tie``
 and ``decide exclude``, ``lock`` (secretary), ``confirm-lock`` (chair), ``export --format md --out
-exports`` (secretary), ``verify --fingerprint FP`` (projector).
+exports`` (secretary), the guide's ``scp 'kim@host:/srv/panel/exports/*' .`` on the secretary's
+laptop (the same bytes), ``verify --fingerprint FP`` (projector).
 
-``--keep`` leaves the accounts, group, sshd and ROOT for inspection (it prints how to remove
-them); otherwise all of them go at the end, also after a failure. The throwaway accounts carry
-the comment "meeting_guide_check throwaway": a later run removes such leftovers, and refuses to
-touch an existing account without it.
+``--keep`` leaves the accounts, group, sshd, the laptops' tmux and ROOT for inspection (it prints
+how to remove them); otherwise all of them go at the end, also after a failure (with every
+process of the throwaway accounts: their tmux servers, a console a failed step left running).
+The throwaway accounts carry the comment "meeting_guide_check throwaway": a later run removes
+such leftovers, and refuses to touch an existing account without it.
 """
 
 from __future__ import annotations
@@ -68,6 +95,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -104,6 +133,7 @@ class Check:
         self.port = 0
         self.made_run_sshd = False
         self.section = ""
+        self.windows: set[str] = set()  # the laptops' terminals opened
 
     # -- output ------------------------------------------------------------------------------
 
@@ -190,17 +220,24 @@ class Check:
             raise Abort(what)
         return out
 
-    def ssh(self, user: str, command: str) -> tuple[int, str]:
-        key = self.root / "keys" / user
-        argv = [
-            "ssh", "-tt", "-A", "-p", str(self.port),
+    def options(self, user: str, port: str = "-p") -> list[str]:
+        """The options every connection here adds to the guide's ``ssh``/``scp`` (``port``: scp's -P)."""
+        return [
+            port, str(self.port),
             "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
             "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "LogLevel=ERROR", "-o", "SendEnv=LANG",
-            "-i", str(key), f"{user}@127.0.0.1", command,
+            "-i", str(self.root / "keys" / user),
         ]  # fmt: skip
+
+    def env(self, user: str) -> dict[str, str]:
+        """The laptop's environment for ``user``: their agent, a UTF-8 locale."""
         env = {**os.environ, "SSH_AUTH_SOCK": self.agents[user][1], "LANG": "C.UTF-8"}
         env.pop("LC_ALL", None)
-        run = subprocess.run(argv, capture_output=True, env=env, stdin=subprocess.DEVNULL, timeout=TIMEOUT)
+        return env
+
+    def ssh(self, user: str, command: str) -> tuple[int, str]:
+        argv = ["ssh", "-tt", "-A", *self.options(user), f"{user}@127.0.0.1", command]
+        run = subprocess.run(argv, capture_output=True, env=self.env(user), stdin=subprocess.DEVNULL, timeout=TIMEOUT)
         out = (run.stdout + run.stderr).decode("utf-8", errors="replace").replace("\r\n", "\n")
         return run.returncode, out
 
@@ -238,6 +275,94 @@ class Check:
             self.ok(what)
         return out
 
+    # -- the laptops' terminals -----------------------------------------------------------------
+
+    def tmux(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """The laptops' terminal emulator: a tmux server of the script's own (ROOT/laptop/tmux.sock,
+        not root's), each window 160x50, UTF-8; a window whose ssh ended stays (remain-on-exit),
+        so that its last words can be read."""
+        env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "LC_ALL")}
+        env["LANG"] = "C.UTF-8"
+        conf = self.laptop / "tmux.conf"
+        if not conf.exists():
+            conf.write_text("set -g remain-on-exit on\n", encoding="utf-8")
+        argv = ["tmux", "-u", "-f", str(conf), "-S", str(self.laptop / "tmux.sock"), *args]
+        return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=30)
+
+    def terminal(self, name: str, user: str, remote: str, *extra: str) -> None:
+        """A terminal on ``user``'s laptop (TERM=xterm-256color) in which they run
+        ``ssh -tt -A [extra] user@127.0.0.1 remote``."""
+        argv = ["env", f"SSH_AUTH_SOCK={self.agents[user][1]}", "TERM=xterm-256color"]
+        argv += ["ssh", "-tt", "-A", *self.options(user), *extra, f"{user}@127.0.0.1", remote]
+        self.tmux("kill-session", "-t", name)  # a window of that name whose ssh ended
+        # (the window says how ssh ended: tmux's own pane_dead_status now and then stays empty)
+        command = shlex.join(argv) + '; echo "[ssh ended: $?]"'
+        made = self.tmux("new-session", "-d", "-s", name, "-x", "160", "-y", "50", command)
+        if made.returncode != 0:
+            self.fail(f"could not open the laptop's terminal {name}", shlex.join(argv), made.stderr)
+        self.windows.add(name)
+
+    def screen(self, name: str, history: int = 0) -> str:
+        """What terminal ``name`` shows (with ``history`` lines scrolled off above it)."""
+        return self.tmux("capture-pane", "-p", "-S", str(-history), "-t", name).stdout
+
+    def expect_screen(
+        self,
+        name: str,
+        what: str,
+        says: tuple[str, ...] = (),
+        absent: tuple[str, ...] = (),
+        match: str | None = None,
+        timeout: float = 20.0,
+    ) -> bool:
+        """OK when terminal ``name`` shows every piece of ``says`` (and ``match``, a regular
+        expression) and none of ``absent`` within ``timeout`` seconds (the time taken is printed)."""
+        if name not in self.windows:
+            self.fail(f"{what}: the terminal {name} was never opened")
+            return False
+        start = time.monotonic()
+        while True:
+            screen = self.screen(name)
+            missing = [s for s in says if s not in screen] + ([match] if match and not re.search(match, screen) else [])
+            extra = [s for s in absent if s in screen]
+            took = time.monotonic() - start
+            if not missing and not extra:
+                self.ok(f"{what} ({took:.1f} s)")
+                return True
+            if took > timeout:
+                why = "lacks " + ", ".join(map(repr, missing)) if missing else "has " + ", ".join(map(repr, extra))
+                self.fail(f"{what}: after {timeout:.0f} s the screen {why}", f"tmux capture-pane -p -t {name}", screen)
+                return False
+            time.sleep(0.2)
+
+    def expect_end(self, name: str, what: str, timeout: float = 20.0) -> bool:
+        """OK when the ssh in terminal ``name`` ends with exit status 0 within ``timeout`` s."""
+        start = time.monotonic()
+        while True:
+            screen = self.screen(name, history=10)  # (the line can scroll off, the pane's end below it)
+            ended = re.search(r"\[ssh ended: (\d+)\]", screen)
+            if ended and ended.group(1) == "0":
+                self.ok(f"{what} ({time.monotonic() - start:.1f} s)")
+                return True
+            if ended or time.monotonic() - start > timeout:
+                end = f"exit {ended.group(1)}" if ended else f"still running after {timeout:.0f} s"
+                self.fail(f"{what}: the connection did not end with exit 0 ({end})", "", screen)
+                return False
+            time.sleep(0.2)
+
+    def from_laptop(self, user: str, literal: str, what: str, folder: Path) -> bool:
+        """The guide's ``scp`` line, run as written on ``user``'s laptop (in ``folder``), after the
+        substitutions (user@host -> user@127.0.0.1, -P PORT and the key)."""
+        command = re.sub(r"(?<=@)host(?=:)", "127.0.0.1", self.substitute(literal))
+        argv = shlex.split(command)  # as a shell would: the quotes go, a quoted * stays for the remote side
+        argv[1:1] = self.options(user, "-P")
+        run = subprocess.run(argv, cwd=folder, env=self.env(user), capture_output=True, text=True, timeout=TIMEOUT)
+        if run.returncode != 0:
+            self.fail(f"{what} (exit {run.returncode})", f"cd {folder} && {shlex.join(argv)}", run.stdout + run.stderr)
+            return False
+        self.ok(what)
+        return True
+
     # -- set-up ------------------------------------------------------------------------------
 
     def exists(self, name: str) -> bool:
@@ -269,13 +394,13 @@ class Check:
     def ensure_sshd(self) -> None:
         missing = [
             pkg
-            for pkg, path in (("openssh-server", SSHD), ("openssh-client", "/usr/bin/ssh"))
+            for pkg, path in (("openssh-server", SSHD), ("openssh-client", "/usr/bin/ssh"), ("tmux", "/usr/bin/tmux"))
             if not Path(path).exists()
         ]
         if not missing:
             return
         print(
-            f"{SSHD if 'openssh-server' in missing else 'ssh'} is missing: installing {' '.join(missing)} with apt-get",
+            f"{' and '.join(missing)} missing: installing with apt-get",
             flush=True,
         )
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
@@ -311,6 +436,8 @@ class Check:
         os.chmod(self.root / "usr" / "local", 0o755)
         os.chmod(self.root / "usr" / "local" / "bin", 0o755)
         self.srv = self.root / "srv" / "panel"
+        self.laptop = self.root / "laptop"  # the laptops' side: their terminals, the files they scp
+        self.laptop.mkdir(mode=0o700)
 
     def keys_and_logins(self) -> None:
         keys = self.root / "keys"
@@ -361,6 +488,7 @@ class Check:
             "AllowAgentForwarding yes\n"
             "UsePAM no\n"
             "AcceptEnv LANG LC_*\n"
+            "Subsystem sftp internal-sftp\n"  # as every distribution's sshd_config: scp runs over SFTP
             f"AllowUsers {' '.join(self.names.values())}\n"
             f"SetEnv PATH={path}\n",
             encoding="utf-8",
@@ -444,10 +572,20 @@ class Check:
                 "validate by the projector: a viewer that reads",
                 says=(f"{proj} (viewer) can read it, not write it", f"{proj} is a viewer here"),
             )
+        self.consoles()
         if self.says("panel-tui note [--candidate ID", where="readme"):
             self.step(member, "panel-tui note --candidate C01 'checked the evidence'", "a note by the member")
+            self.expect_screen(
+                "kim", "the member's note shows on the secretary's running console (C01 ✎1)", match=r"C01 .*✎1"
+            )
         if self.says("panel-tui focus --candidate ID", where="readme"):
             self.step(sec, "panel-tui focus --candidate C24", "focus by the secretary")
+            shown = ("Under discussion: Seoul Gangseo-gu (서울 강서구)",)
+            self.expect_screen("display", "the focus shows on the projector's running display", says=shown)
+            self.expect_screen("kim", "the focus shows on the secretary's running console", says=shown)
+        self.new_scores()
+        self.reconnect()
+        self.serve()
         self.step(proj, "panel-tui rank", "the projector reads: rank", says=("S01",))
         self.step(proj, "panel-tui log", "the projector reads: log", says=("checked the evidence",))
         self.step(proj, "panel-tui note 'from the projector'", "a write by the projector is refused", status=3)
@@ -492,6 +630,7 @@ class Check:
             self.step(sec, "panel-tui export --format md --out exports", "export by the secretary", says=("wrote",))
             if not list((self.srv / "exports").glob("*.md")):
                 self.fail("the export is not in the shared exports folder", "", "")
+            self.fetch_exports()
         if not found:
             self.fail("no fingerprint from confirm-lock: verify not run")
         elif self.says("cd /srv/panel && panel-tui verify --fingerprint XXXX-XXXX-XXXX-XXXX"):
@@ -501,6 +640,240 @@ class Check:
                 "verify --fingerprint by the projector",
                 says=("verified: everything holds",),
             )
+
+    BOARD = "Incheon (인천광역시)"  # the first row of the demo's first board
+    CONSOLE = "cd /srv/panel && tmux new -A -s panel 'panel-tui; read line'"
+
+    def consoles(self) -> None:
+        """Steps 3 and 4 in the laptops' terminals: the secretary's console in tmux over ssh -tt -A,
+        the projector's display over ssh -tt."""
+        sec, proj = self.secretary, self.projector
+        if self.says("locale charmap"):
+            self.step(sec, "locale charmap", "step 3: the secretary's session speaks UTF-8", says=("UTF-8",))
+        if self.says("ssh -A kim@host") and self.says(self.CONSOLE):
+            self.terminal("kim", sec, self.substitute(self.CONSOLE))
+            seen = (self.BOARD, f"{sec}: secretary")
+            if self.expect_screen(
+                "kim",
+                "step 3: the secretary's console in tmux over ssh -tt -A: the boards, the header "
+                f"'{sec}: secretary', the secretary's keys",
+                says=(*seen, "f Focus", "n Note", "x Exclude"),
+            ):
+                self.step(
+                    sec,
+                    f"tmux capture-pane -p -t {self.substitute('panel')}",
+                    "step 3: the same screen in the secretary's own tmux session (tmux capture-pane -p)",
+                    says=seen,
+                )
+        if self.says("ssh projector@host") and self.says("cd /srv/panel && panel-tui --display"):
+            self.terminal("display", proj, self.substitute("cd /srv/panel && panel-tui --display"))
+            self.expect_screen(
+                "display",
+                "step 4: the projector's display over ssh -tt: the boards, 'display (read-only)', no secretary's keys",
+                says=(self.BOARD, "display (read-only)"),
+                absent=("f Focus", "n Note", "x Exclude", "d Discuss", f"{proj}:"),
+            )
+
+    def new_scores(self) -> None:
+        """Step 5: a new scores file arrives mid-meeting, from the secretary's laptop."""
+        upload = "scp scores.csv kim@host:/srv/panel/data/scores.csv.new"
+        replace = "cd /srv/panel && chmod 644 data/scores.csv.new && mv data/scores.csv.new data/scores.csv"
+        if not (self.says(upload) and self.says(replace)):
+            return
+        folder = self.laptop / "kim"
+        folder.mkdir(exist_ok=True)
+        # The late scores: C10's one point lower (neither the tie nor the pending candidate moves),
+        # in a file only its owner may read, as a download often is: scp keeps that mode.
+        lines = (DEMO / "data" / "scores.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+        late = [
+            f"{row[0]},{row[1]},{row[2]},{float(row[3]) - 1:g}\n"
+            if (row := line.rstrip("\n").split(","))[0] == "C10"
+            else line
+            for line in lines
+        ]
+        new = folder / "scores.csv"
+        new.write_text("".join(late), encoding="utf-8")
+        os.chmod(new, 0o600)
+        if not self.from_laptop(
+            self.secretary, upload, "step 5: the new scores file copied beside the old one (scp)", folder
+        ):
+            return
+        self.step(
+            self.secretary,
+            self.substitute(replace),
+            "step 5: ... made readable and moved over the old one",
+            in_folder=False,
+        )
+        if (self.srv / "data" / "scores.csv").read_bytes() != new.read_bytes():
+            self.fail("step 5: data/scores.csv is not the new file")
+        for name, whose in (("kim", "the secretary's console"), ("display", "the projector's display")):
+            self.expect_screen(
+                name, f"step 5: {whose} says 'scores.csv reloaded'", says=("scores.csv reloaded",), absent=("refused",)
+            )
+
+    def reconnect(self) -> None:
+        """Steps 3 and 6: the secretary's connection drops; reattach, quit, start again, and the
+        console records through the new connection's agent; then both consoles quit."""
+        sec, session = self.secretary, self.substitute("panel")
+        if "kim" not in self.windows:
+            return
+        self.tmux("kill-session", "-t", "kim")  # the laptop's terminal closes: ssh and the connection go
+        self.detached(
+            sec, session, "step 3: a dropped connection only detaches: the secretary's tmux session is still there"
+        )
+        if self.says("`ssh -A` again and `tmux attach -t panel`"):
+            self.terminal("kim", sec, self.substitute("tmux attach -t panel"))
+            self.expect_screen(
+                "kim", "step 3: ssh -A again and tmux attach -t panel: the console is back", says=(self.BOARD,)
+            )
+        self.quit_console("step 3: ")
+        if self.says("start it again with the same `cd /srv/panel && tmux new ...` line") and self.says(self.CONSOLE):
+            self.terminal("kim", sec, self.substitute(self.CONSOLE))
+            if self.expect_screen("kim", "step 3: the console started again", says=(self.BOARD, f"{sec}: secretary")):
+                self.tmux("send-keys", "-t", "kim", "f")
+                shown = (f"Under discussion: {self.BOARD}",)
+                self.expect_screen(
+                    "display",
+                    "step 5: f in the restarted console records the focus (signed through the new agent); "
+                    "the projector's display shows it",
+                    says=shown,
+                )
+            self.quit_console("")
+        if "display" in self.windows:
+            self.tmux("send-keys", "-t", "display", "q")
+            self.expect_end("display", "the projector's display quits with q; its connection ends")
+
+    def detached(self, user: str, session: str, what: str) -> None:
+        """OK when ``user``'s tmux ``session`` is there with no client: the laptop's went with the
+        connection."""
+        none = f'[ -z "$(tmux list-clients -t {session})" ]'
+        self.step(
+            user,
+            f"for i in 1 2 3 4 5 6 7 8 9 10; do {none} && break; sleep 0.2; done; tmux has-session -t {session} && {none}",
+            what,
+        )
+
+    def quit_console(self, step: str) -> None:
+        """q, then Enter for the ``read line``: the console, its tmux session, the connection end."""
+        sec, session = self.secretary, self.substitute("panel")
+        self.tmux("send-keys", "-t", "kim", "q")
+        if self.expect_screen("kim", f"{step}q quits the secretary's console", absent=(self.BOARD,)):
+            self.step(
+                sec,
+                f"tmux has-session -t {session}",
+                f"{step}... and `read line` keeps its window open until Enter (the tmux session is still there)",
+            )
+        self.tmux("send-keys", "-t", "kim", "Enter")
+        self.expect_end("kim", f"{step}Enter closes the secretary's tmux session; the connection ends")
+
+    def serve(self) -> None:
+        """Step 4, in a browser: ``panel-tui serve`` in tmux from the projector's account, the page
+        through the ssh tunnel, then Ctrl+C."""
+        tunnel, command = (
+            "ssh -L 8000:127.0.0.1:8000 projector@host",
+            "cd /srv/panel && tmux new -A -s serve 'panel-tui serve --font-size 24'",
+        )
+        if not (self.says(tunnel) and self.says(command) and self.says("open `http://localhost:8000` on the laptop")):
+            return
+        with socket.socket() as a, socket.socket() as b:  # the laptop's end and serve's, both free
+            a.bind(("127.0.0.1", 0))
+            b.bind(("127.0.0.1", 0))
+            here, there = a.getsockname()[1], b.getsockname()[1]
+        remote = self.substitute(command).replace("panel-tui serve", f"panel-tui serve --port {there}")
+        self.terminal("serve", self.projector, remote, "-L", f"{here}:127.0.0.1:{there}")
+        base = f"http://localhost:{here}"
+        page, took, error = self.fetch_page(f"{base}/")
+        if not page:
+            self.fail(
+                f"step 4: no page at {base}/ through the tunnel within 30 s ({error})", remote, self.screen("serve")
+            )
+        else:
+            urls = re.findall(r"""\b(?:https?|wss?)://[^\s"'<>)]+""", page)
+            foreign = [u for u in urls if not re.match(rf"(?:https?|wss?)://localhost:{here}/", u)]
+            linked = [urllib.parse.urljoin(f"{base}/", u) for u in re.findall(r'(?:href|src)="([^"]+)"', page)]
+            fonts = []
+            for url in linked:
+                body, _, error = self.fetch_page(url, wait=0)
+                fonts += [f"{url}: {error}"] if error else []
+                fonts += re.findall(r"""fonts\.googleapis|fonts\.gstatic|url\(\s*['"]?(?:https?:)?//[^)]*""", body)
+            if (
+                "<title>2022 Smart City and Smart Service Certification</title>" not in page
+                or 'data-font-size="24"' not in page
+                or foreign
+                or fonts
+                or not linked
+            ):
+                self.fail(
+                    "step 4: the page through the tunnel: its title, font size 24, its files from the same "
+                    "address, no external font",
+                    f"curl {base}/",
+                    page + "\nforeign: " + " ".join(foreign) + "\nfonts or errors: " + " ".join(fonts),
+                )
+            else:
+                self.ok(
+                    f"step 4: panel-tui serve in tmux as the projector: {base}/ answers through the ssh tunnel "
+                    f"({took:.1f} s), font size 24, its {len(linked)} files from the same address, no external font"
+                )
+        # The projector laptop's connection drops: serve goes on in tmux; the same two lines again
+        # reattach and the page answers through the new tunnel.
+        self.tmux("kill-session", "-t", "serve")
+        self.detached(self.projector, "serve", "step 4: the connection dropped: serve's tmux session is still there")
+        page, _, error = self.fetch_page(f"http://127.0.0.1:{there}/", wait=2)
+        if not page:
+            self.fail(f"step 4: serve did not survive the dropped connection ({error})")
+        else:
+            self.ok("step 4: ... and serve still answers on its port")
+        self.terminal("serve", self.projector, remote, "-L", f"{here}:127.0.0.1:{there}")
+        page, took, error = self.fetch_page(f"{base}/")
+        if (
+            self.expect_screen(
+                "serve", "step 4: ssh -L and the same tmux line again: reattached to serve", says=(f":{there}",)
+            )
+            and page
+        ):
+            self.ok(f"step 4: ... and the page answers through the new tunnel ({took:.1f} s)")
+        elif not page:
+            self.fail(f"step 4: no page through the new tunnel ({error})")
+        self.tmux("send-keys", "-t", "serve", "C-c")
+        if self.expect_end("serve", "step 4: Ctrl+C stops serve; its tmux session and the connection end"):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", there)) == 0:
+                    self.fail(f"step 4: something still listens on serve's port {there}")
+
+    @staticmethod
+    def fetch_page(url: str, wait: float = 30) -> tuple[str, float, str]:
+        """(the text at ``url``, the seconds it took to answer, the last error), asking again for
+        up to ``wait`` seconds."""
+        start, error = time.monotonic(), ""
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as answer:
+                    return answer.read().decode("utf-8", errors="replace"), time.monotonic() - start, ""
+            except (OSError, ValueError) as exc:
+                error = str(exc)
+            if time.monotonic() - start >= wait:
+                return "", time.monotonic() - start, error
+            time.sleep(0.3)
+
+    def fetch_exports(self) -> None:
+        """Step 8: the secretary fetches the exports to their laptop with the guide's scp."""
+        fetch = "scp 'kim@host:/srv/panel/exports/*' ."
+        if not self.says(fetch):
+            return
+        folder = self.laptop / "exports"
+        folder.mkdir()
+        if not self.from_laptop(self.secretary, fetch, "step 8: the exports fetched with scp", folder):
+            return
+        made = sorted(p.name for p in (self.srv / "exports").iterdir())
+        same = [
+            n
+            for n in made
+            if (folder / n).is_file() and (folder / n).read_bytes() == (self.srv / "exports" / n).read_bytes()
+        ]
+        if not made or same != made:
+            self.fail(f"step 8: the fetched files differ: on the host {made}, the same on the laptop {same}")
+        else:
+            self.ok(f"step 8: ... the same bytes as on the host ({', '.join(made)})")
 
     # -- clean-up ----------------------------------------------------------------------------
 
@@ -512,6 +885,20 @@ class Check:
             time.sleep(0.25)  # a session's processes still ending
         print(f"warning: userdel -r {name}: {gone.stderr.strip()}", file=sys.stderr)
 
+    def end_processes(self, name: str) -> None:
+        """What this run started as the throwaway account (its tmux servers, a console or serve
+        a failed step left running): each process of that account, by its id."""
+        uid = pwd.getpwnam(name).pw_uid
+        for sig, wait in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 0.0)):
+            pids = [int(d.name) for d in Path("/proc").iterdir() if d.name.isdigit() and _owner(d) == uid]
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+            deadline = time.monotonic() + wait
+            while pids and time.monotonic() < deadline:
+                pids = [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+                time.sleep(0.1)
+
     def cleanup(self) -> None:
         if self.keep:
             users = " ".join(self.names.values())
@@ -521,12 +908,16 @@ class Check:
                 f"{' '.join(str(pid) for pid, _ in self.agents.values())}.\n"
                 f"ssh as one: SSH_AUTH_SOCK={self.root}/keys/USER.agent ssh -A -p {self.port} -o UserKnownHostsFile=/dev/null "
                 f"-i {self.root}/keys/USER USER@127.0.0.1\n"
-                f"remove them: kill {self.sshd.pid if self.sshd else ''} "
+                f"the laptops' terminals: tmux -S {self.laptop}/tmux.sock ls (attach -t NAME to look)\n"
+                f"remove them: tmux -S {self.laptop}/tmux.sock kill-server; "
+                f"for u in {users}; do pkill -u $u; done; kill {self.sshd.pid if self.sshd else ''} "
                 f"{' '.join(str(pid) for pid, _ in self.agents.values())}; "
                 f"for u in {users}; do userdel -r $u; done; groupdel {self.group}; rm -rf {self.root}",
                 flush=True,
             )
             return
+        if self.windows:
+            self.tmux("kill-server")  # the laptops' terminals: their ssh connections end
         if self.sshd is not None:
             self.sshd.terminate()
             try:
@@ -538,6 +929,7 @@ class Check:
                 os.kill(pid, signal.SIGTERM)
         for name in self.names.values():
             if self.exists(name) and pwd.getpwnam(name).pw_gecos == MARK:
+                self.end_processes(name)
                 self.remove_user(name)
         with contextlib.suppress(KeyError):
             grp.getgrnam(self.group)
@@ -550,6 +942,13 @@ class Check:
         if self.made_run_sshd:
             with contextlib.suppress(OSError):
                 os.rmdir("/run/sshd")
+
+
+def _owner(proc: Path) -> int | None:
+    try:
+        return proc.stat().st_uid
+    except OSError:
+        return None
 
 
 def main() -> int:
