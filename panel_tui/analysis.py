@@ -136,7 +136,7 @@ def _keyed_cells(data: ContestData, areas: tuple[str, ...]) -> pl.DataFrame:
             "max",
             "max_points",
         )
-        .sort("_slot", _CELL)
+        .sort(pl.col("_slot").cast(pl.UInt64) * (1 << 32) + pl.col(_CELL))
         .with_row_index("_row")
         .with_columns(pl.col("_slot").set_sorted())
     )
