@@ -374,16 +374,13 @@ def _matrix_route(data: ContestData, cells: pl.DataFrame, evaluators: tuple[str,
     else:
         statistics = statistics.with_columns(pl.col("value").alias(zscore))
     context = ["value", "n", "sum", "min", "max", *_order_statistics(scoring, pl.col("n"), _nth("_o", width))]
+    # Only a cell with a single score can be left unscored: without any, ``lost`` is all false.
+    outcome = {k: v for k, v in _change_without(scoring).items() if k != "lost" or cells["n"].min() == 1}
     leaving = [
         statistics.lazy()
         .select(*context, score=pl.col(column))
         .select("value", "score", **_without_one(scoring, pl.col("score")))
-        .select(
-            **{
-                f"{name}_{j}": pl.when(pl.col("score").is_not_null()).then(expr)
-                for name, expr in _change_without(scoring).items()
-            }
-        )
+        .select(**{f"{name}_{j}": pl.when(pl.col("score").is_not_null()).then(expr) for name, expr in outcome.items()})
         for j, column in enumerate(scores[: len(evaluators)])
     ]
     changes = pl.concat(leaving, how="horizontal").collect() if leaving else pl.DataFrame()
@@ -397,11 +394,11 @@ def _per_area(cells: pl.DataFrame, evaluators: int) -> pl.DataFrame:
     """Per candidate and area (``_slot``): how many cells are scored (``scored``), the sum of each
     method scenario's values (``sub_0``: as configured, ``sub_1`` ...: ALTERNATIVES), and for
     the j-th evaluator what leaving them out takes off the sum (``change_j``) and how many cells
-    it leaves unscored (``lost_j``)."""
+    it leaves unscored (``lost_j``, absent when no cell has a single score)."""
     sums = [pl.col("value").sum().alias("sub_0")]
     sums += [pl.col(f"_m{i}").sum().alias(f"sub_{i}") for i in range(1, len(ALTERNATIVES) + 1)]
     sums += [pl.col(f"change_{j}").sum() for j in range(evaluators)]
-    sums += [pl.col(f"lost_{j}").sum().cast(pl.UInt32) for j in range(evaluators)]
+    sums += [pl.col(f"lost_{j}").sum().cast(pl.UInt32) for j in range(evaluators) if f"lost_{j}" in cells.columns]
     return cells.group_by(pl.col("_slot").set_sorted(), maintain_order=True).agg(pl.len().alias("scored"), *sums)
 
 
@@ -486,29 +483,33 @@ def _scenario_sums(
 ) -> CandidateSums:
     """Every scenario's totals and subtotals from ``_per_area``: scenario 0 as configured,
     1 .. len(ALTERNATIVES) each alternative method, then one per evaluator left out (their
-    changes taken off scenario 0's sums, their lost cells off its scored count)."""
+    changes taken off scenario 0's sums, their lost cells off its scored count). Each
+    scenario is a select of the same per-area (per-candidate) rows, put end to end without
+    copying the ids."""
     first = len(ALTERNATIVES) + 1
-    sub = [pl.col(f"sub_{k}") for k in range(first)] + [
-        pl.col("sub_0") - pl.col(f"change_{j}") for j in range(len(evaluators))
-    ]
-    lost = [pl.lit(0, pl.UInt32)] * first + [pl.col(f"lost_{j}") for j in range(len(evaluators))]
-    long = pl.concat(
-        [
-            per_area.select(pl.lit(k, pl.Int32).alias(SCENARIO), "_slot", sub=sub[k], scored=pl.col("scored") - lost[k])
-            for k in range(len(sub))
-        ]
-    )
+    changes = [f"change_{j}" for j in range(len(evaluators))]
+    losses = [f"lost_{j}" if f"lost_{j}" in per_area.columns else None for j in range(len(evaluators))]
     candidate_ids = pl.lit(_enum_ids(data.cells.schema["candidate_id"]))
-    candidate = candidate_ids.gather(pl.col("_candidate")).cast(pl.String).alias("candidate_id")
-    long = long.with_columns(_candidate=pl.col("_slot") // len(areas), _area=pl.col("_slot") % len(areas))
-    totals = long.group_by(SCENARIO, "_candidate").agg(total=pl.col("sub").sum(), scored=pl.col("scored").sum())
+    by_area = per_area.with_columns(
+        candidate_id=candidate_ids.gather(pl.col("_slot") // len(areas)).cast(pl.String),
+        area_id=pl.lit(pl.Series(areas, dtype=pl.String)).gather(pl.col("_slot") % len(areas)),
+    )
+    by_candidate = (
+        by_area.group_by(pl.col("_slot") // len(areas), maintain_order=True)
+        .agg(pl.col("candidate_id").first(), pl.exclude("_slot", "candidate_id", "area_id").sum())
+        .drop("_slot")
+    )
+    sub = [pl.col(f"sub_{k}") for k in range(first)] + [pl.col("sub_0") - pl.col(c) for c in changes]
+    scored = [pl.col("scored")] * first + [pl.col("scored") - (pl.col(c) if c else 0) for c in losses]
+    scenario = [pl.lit(k, pl.Int32).alias(SCENARIO) for k in range(len(sub))]
     return CandidateSums(
-        totals=totals.select(SCENARIO, candidate, "total", "scored"),
-        subtotals=long.select(
-            SCENARIO,
-            candidate,
-            pl.lit(pl.Series(areas, dtype=pl.String)).gather("_area").alias("area_id"),
-            "sub",
+        totals=pl.concat(
+            [by_candidate.select(scenario[k], "candidate_id", total=sub[k], scored=scored[k]) for k in range(len(sub))],
+            rechunk=False,
+        ),
+        subtotals=pl.concat(
+            [by_area.select(scenario[k], "candidate_id", "area_id", sub=sub[k]) for k in range(len(sub))],
+            rechunk=False,
         ),
     )
 
