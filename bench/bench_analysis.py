@@ -1,6 +1,6 @@
 """The robustness analysis against the plain rank, in the same run.
 
-    python bench/bench_analysis.py [--rounds 3] [--no-definition]
+    python bench/bench_analysis.py [--rounds 3] [--no-definition] [--compare-with REV]
 
 For the bundled demo and for the 10,000-candidate bench data (bench/data, made by
 make_data.py if missing):
@@ -14,7 +14,9 @@ make_data.py if missing):
    variant score sheet 17 times), alternating; median seconds, the ratios to `standings`, and
    whether the fast analysis equals the definition. Also the 10,000-candidate contest with its
    score rows shuffled (the bench sheet comes in cell order, which favours any grouping): the
-   robustness must not depend on the order, and its time should not either.
+   robustness must not depend on the order, and its time should not either. With
+   ``--compare-with REV``, also panel_tui/analysis.py as it was at that git revision (the
+   same contest, the same run), and whether it gives the same result.
 
 The load average is printed before and after: on a busy machine the wall times stretch, the
 CPU times much less.
@@ -23,11 +25,13 @@ CPU times much less.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -57,6 +61,20 @@ def clock(function):
     return time.perf_counter() - t0, result
 
 
+def analysis_at(rev: str):
+    """panel_tui/analysis.py as it was at git revision ``rev``, imported as a module of its own."""
+    source = subprocess.run(
+        ["git", "show", f"{rev}:panel_tui/analysis.py"], check=True, capture_output=True, text=True, cwd=ROOT
+    ).stdout
+    path = Path(tempfile.mkdtemp()) / "analysis_at_rev.py"
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("analysis_at_rev", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def load() -> str:
     return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -65,6 +83,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-definition", action="store_true", help="skip re-ranking by the definition (slow)")
+    parser.add_argument("--compare-with", metavar="REV", help="also time panel_tui/analysis.py as at this git revision")
     args = parser.parse_args()
     if not (HERE / "data" / "config.toml").exists():
         subprocess.run([sys.executable, str(HERE / "make_data.py")], check=True)
@@ -95,6 +114,7 @@ def main() -> None:
     from panel_tui.engine import standings
     from panel_tui.inputs import load_contest
 
+    earlier = analysis_at(args.compare_with) if args.compare_with else None
     print("\n2. In one process, the contest loaded once (median seconds; ratio to standings):")
     print(f"   {'contest':<36} {'standings':>10} {'robustness':>18} {'by definition':>20}  equal")
     loaded = {name: load_contest(load_config(config)) for name, config in contests.items()}
@@ -103,11 +123,15 @@ def main() -> None:
     loaded["10,000 x 12, score rows shuffled"] = shuffled
     for name, data in loaded.items():
         definition = not args.no_definition and name != "10,000 x 12, score rows shuffled"
-        plain, fast, slow, equal = [], [], [], True
+        plain, fast, slow, before, equal, same = [], [], [], [], True, True
         for _ in range(args.rounds):
             plain.append(clock(lambda: standings(data))[0])  # noqa: B023 (called at once)
             seconds, mine = clock(lambda: robustness(data))  # noqa: B023
             fast.append(seconds)
+            if earlier is not None:
+                seconds, theirs = clock(lambda: earlier.robustness(data))  # noqa: B023
+                before.append(seconds)
+                same = same and mine == theirs
             if definition:
                 seconds, theirs = clock(lambda: reference_robustness(data))  # noqa: B023
                 slow.append(seconds)
@@ -124,6 +148,13 @@ def main() -> None:
         elif data is shuffled:
             verdict += " (as in cell order)"
         print(f"   {name:<36} {p:>9.3f}s {f:>8.3f}s {f / p:>6.1f}x {by_definition}  {verdict}", flush=True)
+        if before:
+            b = statistics.median(before)
+            print(
+                f"   {'':<36} at {args.compare_with}: robustness {b:.3f}s ({b / p:.1f}x standings,"
+                f" {b / f:.1f}x the time of the current one), same result: {'yes' if same else 'NO'}",
+                flush=True,
+            )
     print(f"\nAt the end: {load()}")
 
 
