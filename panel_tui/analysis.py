@@ -78,26 +78,27 @@ def calibration(data: ContestData, result: Standings) -> pl.DataFrame:
 #
 # Every variant of the contest is a scenario of one ranking pass (``engine.outcomes``): the
 # four methods (ALTERNATIVES) and leaving out each evaluator in turn. None of them regroups the
-# score sheet: every one comes from per-cell statistics, with no sort of the score rows.
+# score sheet, and nothing sorts its rows: every scenario's sums come from statistics of the
+# cells (``_per_area``, then ``_scenario_sums``).
 #
-# The scores are laid out as a matrix, one row per scored cell and one column per evaluator
-# (``_score_matrix``: each score placed at its (cell, evaluator) position, where the loader
-# guarantees at most one). Then everything is a column-wise expression over the cells:
-# n, sum, minimum, maximum and median, the order statistics that leaving a score out needs
-# (a sorting network over the evaluators' columns, ``_sorted_columns``), the standardised
-# scores (each evaluator's column rescaled by their own mean and spread), and what leaving
-# each evaluator out does to each cell's consolidated value (``_without_one``), summed per
-# candidate and area in one group-by of the cells.
+# The matrix route (``_matrix_route``): the scores laid out as a matrix, a row per scored cell
+# and a column per evaluator, each score placed at its (cell, evaluator) position (the loader
+# allows one score per pair). Then everything is column-wise over the cells: the median and
+# the order statistics that taking a score out needs (a sorting network over the evaluators'
+# columns, ``_sorted_columns``), the standardised scores (each evaluator's column rescaled by
+# their own mean and spread, ``_standardised_columns``), and what leaving each evaluator out
+# does to each cell's consolidated value (``_without_one``), summed per candidate and area in
+# one group-by of the cells, which are in candidate and area order.
 #
 # A panel where each evaluator scores only a few of the cells would make that matrix mostly
-# empty; then (``_dense_enough``) the same statistics come from the score rows themselves:
-# one group-by per cell into lists (order statistics), one of the standardised scores, and
-# a pass over the rows that looks each row's cell up by position (``_lookup``) and sums
-# the changes per evaluator, candidate and area (``_long_statistics``).
+# empty (``_dense_enough``); then the rows route (``_rows_route``) gets the same from the
+# score rows: one group-by per cell into lists (order statistics), one of the standardised
+# scores, and a pass over the rows that finds each row's cell by position (``_lookup``) and
+# sums the changes per evaluator, candidate and area.
 #
 # tests/reference_analysis.py computes the same by the definition (every variant's score sheet
-# re-ranked from scratch by ``engine.standings``); tests/test_analysis.py compares the two,
-# both ways, on random contests.
+# re-ranked from scratch by ``engine.standings``); tests/test_analysis.py compares the two, by
+# each route, on random contests, and the plan's parts with their definitions.
 
 ALTERNATIVES = ("mean", "median", "trimmed_mean", "zscore")
 _CELL = "_cell"

@@ -1,7 +1,10 @@
 """The robustness analysis by its definition, kept as the tests' oracle: every variant is the
 whole contest re-ranked by ``engine.standings`` from a variant score sheet (slow: 17 full
-rankings). ``panel_tui.analysis.robustness`` computes the same from the cells in one ranking
-pass; tests/test_analysis.py checks that the two agree on random contests."""
+rankings): the sheet with another method, without one evaluator's rows, or standardised
+(``analysis._standardised``: the definition, windows over each evaluator's rows).
+``panel_tui.analysis.robustness`` computes the same from statistics of the cells, without
+regrouping or sorting the rows, in one ranking pass; tests/test_analysis.py checks that the
+two agree on random contests, by each of its routes."""
 
 from __future__ import annotations
 
