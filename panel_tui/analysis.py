@@ -256,16 +256,16 @@ def _evaluator_code(data: ContestData, evaluators: tuple[str, ...]) -> pl.Expr:
     looked up by the id's own code in a table of the sheet's codes (a sheet's evaluator ids
     have codes of their own, 0 .. evaluators - 1, in the order read), else by casting."""
     if not evaluators:
-        return pl.lit(0, pl.UInt64)
+        return pl.lit(0, pl.UInt32)
     dtype = data.scores.schema["evaluator_id"]
     if isinstance(dtype, pl.Categorical | pl.Enum):
         codes = pl.Series(evaluators).cast(dtype).to_physical()
         top = max(codes.to_list())
         if top < 4 * len(evaluators) + 1024:
-            index = pl.Series(range(len(evaluators)), dtype=pl.UInt64)
-            table = pl.Series([None] * (top + 1), dtype=pl.UInt64).scatter(codes, index)
+            index = pl.Series(range(len(evaluators)), dtype=pl.UInt32)
+            table = pl.Series([None] * (top + 1), dtype=pl.UInt32).scatter(codes, index)
             return pl.lit(table).gather(pl.col("evaluator_id").to_physical())
-    return pl.col("evaluator_id").cast(pl.Enum(evaluators)).to_physical().cast(pl.UInt64)
+    return pl.col("evaluator_id").cast(pl.Enum(evaluators)).to_physical().cast(pl.UInt32)
 
 
 def _comparators(width: int) -> list[list[tuple[int, int]]]:
@@ -344,6 +344,7 @@ def _matrix_route(data: ContestData, cells: pl.DataFrame, evaluators: tuple[str,
     places = _score_rows(data, cells).select(at).collect().to_series()
     empty = pl.select(pl.repeat(None, cells.height * width, dtype=pl.Float64)).to_series()
     grid = empty.scatter(places, data.scores["score"])
+    del places
     matrix = cells.select("_slot", "n", "sum", "min", "max", "max_points").hstack(
         [grid.slice(j * cells.height, cells.height).alias(column) for j, column in enumerate(scores)]
     )
@@ -451,7 +452,9 @@ def _rows_route(data: ContestData, cells: pl.DataFrame, evaluators: tuple[str, .
     cell = {c: pl.lit(frame[c]).gather(pl.col("_row")) for c in needed}
     slot = pl.lit(frame["_slot"].cast(pl.UInt64)).gather(pl.col("_row"))
     changes = (
-        rows.select(_key=_evaluator_code(data, evaluators) * n_slots + slot, score=pl.col("score"), **cell)
+        rows.select(
+            _key=_evaluator_code(data, evaluators).cast(pl.UInt64) * n_slots + slot, score=pl.col("score"), **cell
+        )
         .select("_key", "value", **_without_one(scoring, pl.col("score")))
         .select("_key", **_change_without(scoring))
         .group_by("_key")
