@@ -17,6 +17,9 @@ make_data.py if missing):
    robustness must not depend on the order, and its time should not either. With
    ``--compare-with REV``, also panel_tui/analysis.py as it was at that git revision (the
    same contest, the same run), and whether it gives the same result.
+3. Where robustness's time goes at 10,000 candidates: wall and CPU seconds of its steps (the
+   cells keyed, the route to per-area statistics, the scenarios' sums, the engine's ranking of
+   every scenario, and the rest), median of rounds.
 
 The load average is printed before and after: on a busy machine the wall times stretch, the
 CPU times much less.
@@ -155,7 +158,57 @@ def main() -> None:
                 f" {b / f:.1f}x the time of the current one), same result: {'yes' if same else 'NO'}",
                 flush=True,
             )
+    steps(big, args.rounds)
     print(f"\nAt the end: {load()}")
+
+
+def steps(data, rounds: int) -> None:
+    """Part 3: robustness's steps timed by wrapping the functions it calls."""
+    import panel_tui.analysis as analysis
+
+    names = ["_keyed_cells", "_matrix_route", "_rows_route", "_scenario_sums", "outcomes"]
+    spent: dict[str, list[tuple[float, float]]] = {name: [] for name in [*names, "robustness"]}
+    originals = {name: getattr(analysis, name) for name in names}
+
+    def timed_step(name, function):
+        def step(*args, **kwargs):
+            t0, c0 = time.perf_counter(), time.process_time()
+            result = function(*args, **kwargs)
+            spent[name].append((time.perf_counter() - t0, time.process_time() - c0))
+            return result
+
+        return step
+
+    for name in names:
+        setattr(analysis, name, timed_step(name, originals[name]))
+    try:
+        for _ in range(rounds):
+            t0, c0 = time.perf_counter(), time.process_time()
+            analysis.robustness(data)
+            spent["robustness"].append((time.perf_counter() - t0, time.process_time() - c0))
+    finally:
+        for name in names:
+            setattr(analysis, name, originals[name])
+    print("\n3. robustness at 10,000 candidates x 12 evaluators, step by step (median of rounds):")
+    print(f"   {'step':<40} {'wall':>8} {'CPU':>8}")
+    total_wall = statistics.median(w for w, _ in spent["robustness"])
+    total_cpu = statistics.median(c for _, c in spent["robustness"])
+    labels = {
+        "_keyed_cells": "cells keyed, in candidate and area order",
+        "_matrix_route": "per-area statistics, the matrix route",
+        "_rows_route": "per-area statistics, the rows route",
+        "_scenario_sums": "every scenario's sums",
+        "outcomes": "engine.outcomes: every scenario ranked",
+    }
+    rest_wall, rest_cpu = total_wall, total_cpu
+    for name in names:
+        if spent[name]:
+            wall = statistics.median(w for w, _ in spent[name])
+            cpu = statistics.median(c for _, c in spent[name])
+            rest_wall, rest_cpu = rest_wall - wall, rest_cpu - cpu
+            print(f"   {labels[name]:<40} {wall:>7.3f}s {cpu:>7.3f}s")
+    print(f"   {'the rest (evaluator ids, verdicts)':<40} {rest_wall:>7.3f}s {rest_cpu:>7.3f}s")
+    print(f"   {'robustness':<40} {total_wall:>7.3f}s {total_cpu:>7.3f}s")
 
 
 if __name__ == "__main__":
