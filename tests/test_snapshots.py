@@ -1,5 +1,8 @@
 """Snapshot tests of the main screens at 80x24 (an SSH terminal), 120x35 and 200x50 (a projector).
 
+The Korean console (issue 15) is snapshotted at 80x24 and 200x50 (``*_ko``): Hangul takes two
+cells, and nothing may overflow or misalign.
+
 Update after a deliberate change with `pytest tests/test_snapshots.py --snapshot-update` and
 look at the SVGs in tests/__snapshots__/ before committing them.
 """
@@ -13,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from panel_tui import i18n
 from panel_tui.config import load_config
 from panel_tui.meeting import Meeting
 from panel_tui.tui.app import PanelApp
@@ -124,3 +128,59 @@ def test_stale_proposal(snap_compare, app_factory, tmp_path, size):
     at = time.mktime((2022, 9, 14, 10, 41, 0, 0, 0, -1))
     os.utime(scores, (at, at))
     assert snap_compare(app_factory(), terminal_size=size, run_before=loaded)
+
+
+# -- the Korean console ----------------------------------------------------------------------
+
+KO_SIZES = [(80, 24), (200, 50)]
+
+
+@pytest.fixture
+def korean():
+    """The console in Korean for one test (the language is set before the app is built)."""
+    i18n.set_language("ko")
+    try:
+        yield
+    finally:
+        i18n.set_language("en")
+
+
+async def open_discussion(pilot) -> None:
+    await loaded(pilot)
+    await pilot.press("3", "d")
+    await pilot.pause(0.2)
+
+
+async def open_lock(pilot) -> None:
+    await loaded(pilot)
+    await pilot.press("l")
+    await pilot.pause(0.2)
+
+
+async def open_detail(pilot) -> None:
+    await loaded(pilot)
+    await pilot.press("3")
+    table = pilot.app.current_table
+    table.move_cursor(row=table.get_row_index("S05"))
+    await pilot.press("enter")
+    await pilot.pause(0.2)
+
+
+@pytest.mark.parametrize("size", KO_SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_leaderboard_ko(snap_compare, app_factory, korean, size):
+    assert snap_compare(app_factory(), terminal_size=size, run_before=loaded)
+
+
+@pytest.mark.parametrize("size", KO_SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_candidate_detail_ko(snap_compare, app_factory, korean, size):
+    assert snap_compare(app_factory(), terminal_size=size, run_before=open_detail)
+
+
+@pytest.mark.parametrize("size", KO_SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_discussion_ko(snap_compare, app_factory, korean, size):
+    assert snap_compare(app_factory(), terminal_size=size, run_before=open_discussion)
+
+
+@pytest.mark.parametrize("size", KO_SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_lock_checklist_ko(snap_compare, app_factory, korean, size):
+    assert snap_compare(app_factory(), terminal_size=size, run_before=open_lock)

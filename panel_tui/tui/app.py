@@ -37,11 +37,13 @@ from textual.worker import Worker, WorkerState
 from panel_tui import views
 from panel_tui.engine import Standings
 from panel_tui.errors import PanelError
+from panel_tui.i18n import N_, _, language
 from panel_tui.meeting import Meeting, SessionState
 from panel_tui.text import clip, text_width, visible
 from panel_tui.tui.charts import PercentChart
 from panel_tui.tui.leaderboard import LeaderboardTable, RefreshCost
 from panel_tui.tui.literal import markup, plain
+from panel_tui.tui.translated import TranslatedBindings, role_word, system_command
 from panel_tui.tui.watch import ChangeWatch
 
 # The snapshot the console shows, and what its reload reuses, are Textual-free (panel_tui.views).
@@ -70,6 +72,14 @@ PROJECTOR = Theme(
     error="#FF4040",
     dark=True,
 )
+LEADERBOARDS = N_("the leaderboards")  # what the boards are called when one fails to show
+# The actions the palette runs, in a refusal ("Not available here: …").
+ACTION_WORDS = {
+    "go": N_("a leaderboard"),
+    "lock": N_("the lock"),
+    "discuss": N_("the discussion"),
+    "evaluators": N_("the evaluator calibration"),
+}
 COMPACT_BELOW = 150  # columns: narrower terminals get the compact leaderboard (no area columns)
 POLL_SECONDS = 0.25
 
@@ -101,7 +111,7 @@ class InputsRejected(Message):
         self.status = status  # the exit status, should the console not start (``PanelError.exit_status``)
 
 
-class PanelApp(App):
+class PanelApp(TranslatedBindings, App):
     """The console. ``display=True`` is the read-only projector instance.
 
     It never dies of one bad value: an exception in a handler, a screen, a render or a worker
@@ -115,19 +125,20 @@ class PanelApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "panel_tui"
     BINDINGS = [
-        Binding("f1", "help", "Help"),
-        Binding("f", "focus_candidate", "Focus"),
-        Binding("n", "note", "Note"),
-        Binding("d", "discuss", "Discuss"),
-        Binding("x", "exclude", "Exclude"),
-        Binding("l", "lock", "Lock"),
-        Binding("v", "toggle_live", "Locked/live"),
-        Binding("e", "evaluators", "Evaluators", show=False),
-        Binding("1", "go(0)", "Board 1", show=False),
-        Binding("2", "go(1)", "Board 2", show=False),
-        Binding("3", "go(2)", "Board 3", show=False),
-        Binding("4", "go(3)", "Board 4", show=False),
-        Binding("q", "quit", "Quit"),
+        # (N_: the descriptions are translated when the console is made, TranslatedBindings.)
+        Binding("f1", "help", N_("Help")),
+        Binding("f", "focus_candidate", N_("Focus")),
+        Binding("n", "note", N_("Note")),
+        Binding("d", "discuss", N_("Discuss")),
+        Binding("x", "exclude", N_("Exclude")),
+        Binding("l", "lock", N_("Lock")),
+        Binding("v", "toggle_live", N_("Locked/live")),
+        Binding("e", "evaluators", N_("Evaluators"), show=False),
+        Binding("1", "go(0)", N_("Board 1"), show=False),
+        Binding("2", "go(1)", N_("Board 2"), show=False),
+        Binding("3", "go(2)", N_("Board 3"), show=False),
+        Binding("4", "go(3)", N_("Board 4"), show=False),
+        Binding("q", "quit", N_("Quit")),
         # A key this console may not use (hidden from its footer) says why in a toast.
         Binding("f", "refused('focus')", show=False),
         Binding("n", "refused('note')", show=False),
@@ -201,19 +212,27 @@ class PanelApp(App):
 
     @staticmethod
     def _tab_label(index: int, label: str, compact: bool) -> Content:
-        """The key that shows the board, then its label; on a narrow screen without a trailing
-        parenthesis (the demo's Korean names), so that every tab fits in 80 columns."""
+        """The key that shows the board, then its label; on a narrow screen only one of a label
+        and its trailing parenthesis (the demo's "Large cities (대도시)"), so that every tab fits
+        in 80 columns: the Korean name in a Korean console, else the words before it."""
         if compact:
-            label = re.sub(r"\s*\([^()]*\)$", "", label) or label
+            found = re.fullmatch(r"(.*?)\s*\(([^()]*)\)", label)
+            if found and language() == "ko" and re.search(r"[\uac00-\ud7a3]", found[2]):
+                label = found[2]
+            elif found:
+                label = found[1] or label
         return plain(f"{index} {label}" if index <= 9 else label)
 
     def on_mount(self) -> None:
         self.register_theme(PROJECTOR)
         if self.display_mode:
             self.theme = "projector"
-        role = "display (read-only)" if self.display_mode else f"{self.meeting.who}: {self.meeting.role}"
-        if not self.display_mode and self.meeting.journal.write_problem():
-            role += " (read-only: this account may not write the session)"
+        if self.display_mode:
+            role = _("display (read-only)")
+        else:
+            role = f"{self.meeting.who}: {role_word(self.meeting.role)}"
+            if self.meeting.journal.write_problem():
+                role = _("{role} (read-only: this account may not write the session)").format(role=role)
         self.sub_title = visible(role)
         self._fit_title(self.size.width)
         # The frame paints at once, each board saying what is being read; the files are read
@@ -223,7 +242,7 @@ class PanelApp(App):
         # From here on a failure (even in the first boards: a journal written by hand) is a
         # banner, never a traceback painted on the projector.
         self._meeting_running = True
-        reading = markup("reading $file…", file=self.meeting.config.contest.scores.name)
+        reading = plain(_("reading {file}…").format(file=self.meeting.config.contest.scores.name))
         for index in range(1, len(self.meeting.config.categories) + 1):
             self.query_one(f"#info-{index}", Static).update(reading)
         self.reload(False)
@@ -247,7 +266,7 @@ class PanelApp(App):
         """Something went wrong while showing ``what``: log it, close the screen that failed,
         say so in a banner; the boards and the session stay as they were."""
         if what is None:
-            what = getattr(self.screen, "what", "the leaderboards")
+            what = getattr(self.screen, "what", LEADERBOARDS)
         log = self.failure_log()
         try:
             # Never blocks (a FIFO planted in a shared folder), never follows a link, and only
@@ -260,9 +279,9 @@ class PanelApp(App):
             with os.fdopen(fd, "a", encoding="utf-8") as out:
                 out.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} showing {what}\n")
                 out.write("".join(traceback.format_exception(error)))
-            where = f" Details: {log}"
+            where = " " + _("Details: {log}").format(log=log)
         except OSError as exc:
-            where = f" (the details could not be written to {log}: {exc.strerror})"
+            where = " " + _("(the details could not be written to {log}: {error})").format(log=log, error=exc.strerror)
         closing = len(self.screen_stack) > 1 and what == getattr(self.screen, "what", None)
         if closing and self._failed_screen is self.screen:
             return  # the same screen failing again on its way out (its mount after its compose): logged
@@ -272,7 +291,9 @@ class PanelApp(App):
             self.call_later(self._close_failed_screen)
         try:
             banner = self.query_one("#failure-banner", Static)
-            banner.update(plain(f"Something went wrong showing {what}; the meeting can go on.{where}"))
+            banner.update(
+                plain(_("Something went wrong showing {what}; the meeting can go on.").format(what=_(what)) + where)
+            )
             banner.remove_class("hidden")
             self.set_timer(60, lambda: banner.add_class("hidden"))
         except NoMatches:
@@ -346,7 +367,9 @@ class PanelApp(App):
         a note or the focus reuses the boards' numbers (``views.take_snapshot``)."""
         return views.take_snapshot(self.reader, reload=files, last=self.snapshot)
 
-    @work(thread=True, exclusive=True, group="reload", description="the new scores or decisions", exit_on_error=False)
+    @work(
+        thread=True, exclusive=True, group="reload", description=N_("the new scores or decisions"), exit_on_error=False
+    )
     def reload(self, files: bool) -> None:
         try:
             self.post_message(StandingsComputed(self._snapshot(files)))
@@ -365,13 +388,18 @@ class PanelApp(App):
             # The projector names the file, not its cell: the message may quote one evaluator's
             # score, which has no place on the shared screen (the consoles show it whole).
             where = message.error.split(",", 1)[0].split(": ", 1)[0].strip()
-            name = Path(where).name if where else "a contest file"
+            name = Path(where).name if where else _("a contest file")
             banner.update(
-                markup("⚠ $file was refused; showing the last good leaderboards until it is fixed.", file=name)
+                plain(
+                    _("⚠ {file} was refused; showing the last good leaderboards until it is fixed.").format(file=name)
+                )
             )
         else:
             banner.update(
-                markup("⚠ $error\nShowing the last good leaderboards until the file is fixed.", error=message.error)
+                plain(
+                    "⚠ " + message.error + "\n" + _("Showing the last good leaderboards until the file is fixed."),
+                    lines=True,
+                )
             )
         banner.remove_class("hidden")
 
@@ -388,7 +416,7 @@ class PanelApp(App):
             self._reloading = None
             self.notify(
                 views.reload_notice(files, at, previous.standings, message.snapshot.standings),
-                title="Contest files reloaded",
+                title=_("Contest files reloaded"),
                 timeout=8,
             )
         # Writes check decisions against the same files the boards show.
@@ -402,7 +430,9 @@ class PanelApp(App):
             self.analysing = snapshot
             self.analyse(snapshot)
 
-    @work(thread=True, exclusive=True, group="analysis", description="how robust each outcome is", exit_on_error=False)
+    @work(
+        thread=True, exclusive=True, group="analysis", description=N_("how robust each outcome is"), exit_on_error=False
+    )
     def analyse(self, snapshot: Snapshot) -> None:
         from panel_tui.analysis import robustness
 
@@ -474,15 +504,20 @@ class PanelApp(App):
         cat = board.category
         certified = board.entries.filter(board.entries["status"] == "certified").height
         parts = [
-            plain(f"threshold {cat.threshold:g} % of {board.max_points:,.0f} points"),
-            plain(f"certified {certified}"),
+            plain(
+                _("threshold {threshold} % of {points} points").format(
+                    threshold=f"{cat.threshold:g}", points=f"{board.max_points:,.0f}"
+                )
+            ),
+            plain(_("certified {n}").format(n=certified)),
         ]
         if cat.max_certified:
-            parts.append(plain(f"cap {cat.max_certified}"))
+            parts.append(plain(_("cap {n}").format(n=cat.max_certified)))
         for group in board.unresolved_ties:
-            parts.append(markup("[b yellow]unresolved tie: $ids[/]", ids=", ".join(group)))
+            parts.append(markup("[b yellow]$text[/]", text=_("unresolved tie: {ids}").format(ids=", ".join(group))))
         for order in board.stale_tie_orders:
-            parts.append(markup("[b red]tie order $ids no longer matches the scores[/]", ids=", ".join(order.order)))
+            text = _("tie order {ids} no longer matches the scores").format(ids=", ".join(order.order))
+            parts.append(markup("[b red]$text[/]", text=text))
         return Content("  ·  ").join(parts)
 
     def _show_focus(self, state: SessionState) -> None:
@@ -491,7 +526,7 @@ class PanelApp(App):
         if focus is None or state.lock is not None:  # after the lock nothing is under discussion
             banner.add_class("hidden")
         else:
-            banner.update(markup("Under discussion: $name", name=self.name_of(focus)))
+            banner.update(plain(_("Under discussion: {name}").format(name=self.name_of(focus))))
             banner.remove_class("hidden")
         if focus != self.last_focus:
             self.last_focus = focus
@@ -526,7 +561,11 @@ class PanelApp(App):
         now = {e.seq: e.hash for e in events}
         for seq, seen in self._seen.items():
             if now.get(seq) != seen:
-                what = f"event {seq}, which this console had seen, was {'removed' if seq not in now else 'rewritten'}"
+                what = (
+                    _("event {seq}, which this console had seen, was removed")
+                    if seq not in now
+                    else _("event {seq}, which this console had seen, was rewritten")
+                ).format(seq=seq)
                 if what not in self.lost:
                     self.lost.append(what)
         for seq, digest in now.items():
@@ -541,10 +580,15 @@ class PanelApp(App):
             trouble = [
                 *self.lost,
                 *state.damage,
-                *(f"event {seq} does not count: {why}" for seq, why in state.untrusted.items()),
+                *(
+                    _("event {seq} does not count: {why}").format(seq=seq, why=why)
+                    for seq, why in state.untrusted.items()
+                ),
             ]
             if trouble:
-                text = markup("⚠ The journal does not hold: $what; run panel-tui verify", what="; ".join(trouble[:3]))
+                text = plain(
+                    _("⚠ The journal does not hold: {what}; run panel-tui verify").format(what="; ".join(trouble[:3]))
+                )
                 red = text if red is None else Content("\n").join([text, red])
         return title, red
 
@@ -561,27 +605,32 @@ class PanelApp(App):
             if proposal is None:
                 return None, None
             if check is not None and check.stale:
-                return markup(
-                    "⚠ Proposal by $who is stale: $why; the secretary must propose it again",
-                    who=proposal.author,
-                    why="; ".join(check.stale),
+                return plain(
+                    _("⚠ Proposal by {who} is stale: {why}; the secretary must propose it again").format(
+                        who=proposal.author, why="; ".join(check.stale)
+                    )
                 ), None
-            return markup("Lock proposed by $who: waiting for the chair's confirmation", who=proposal.author), None
-        title = markup(
-            "FINAL LIST LOCKED · proposed by $who" + (", confirmed by $chair" if lock.confirmation else ""),
-            who=lock.proposal.author,
-            chair=lock.confirmation.author if lock.confirmation else "",
-        )
+            return plain(
+                _("Lock proposed by {who}: waiting for the chair's confirmation").format(who=proposal.author)
+            ), None
+        if lock.confirmation:
+            title = plain(
+                _("FINAL LIST LOCKED · proposed by {who}, confirmed by {chair}").format(
+                    who=lock.proposal.author, chair=lock.confirmation.author
+                )
+            )
+        else:
+            title = plain(_("FINAL LIST LOCKED · proposed by {who}").format(who=lock.proposal.author))
         if check is None or not check.drifted:
             return title, None
-        changed = "; ".join(check.drift) or "none of its files"
+        changed = "; ".join(check.drift) or _("none of its files")
         if not check.differs:
-            shown = "The live standings still give the locked list (v shows them)."
+            shown = _("The live standings still give the locked list (v shows them).")
         elif self.show_live:
-            shown = "Showing the LIVE standings, not the locked list; press v for the locked list."
+            shown = _("Showing the LIVE standings, not the locked list; press v for the locked list.")
         else:
-            shown = "The live standings differ from the locked list; press v to view them."
-        return title, markup("⚠ The files changed since the lock: $changed. $shown", changed=changed, shown=shown)
+            shown = _("The live standings differ from the locked list; press v to view them.")
+        return title, plain(_("⚠ The files changed since the lock: {changed}.").format(changed=changed) + " " + shown)
 
     def action_toggle_live(self) -> None:
         """``v``: the boards between the locked list and the live standings (only while the
@@ -688,9 +737,9 @@ class PanelApp(App):
     def refusal(self, kind: str) -> str | None:
         """Why this console may not record ``kind`` (an event kind), in a sentence; None when it may."""
         if self.display_mode:
-            return "The display only shows the boards: record from a secretary's, chair's or member's console."
+            return _("The display only shows the boards: record from a secretary's, chair's or member's console.")
         if kind in ("note", "focus", "tie_order", "exclusion", "lock_proposed", "lock_confirmed") and self.locked:
-            return "The final list is locked: nothing more is recorded."
+            return _("The final list is locked: nothing more is recorded.")
         from panel_tui.errors import Refused
         from panel_tui.session import require
 
@@ -698,7 +747,7 @@ class PanelApp(App):
             require(self.meeting.config, self.meeting.who, kind)
         except Refused as exc:
             text = str(exc)
-            return text[:1].upper() + text[1:] + "."
+            return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
         return None
 
     def may(self, kind: str) -> bool:
@@ -709,7 +758,7 @@ class PanelApp(App):
         """Say why, in a toast, when this console may not record ``kind``; True then."""
         why = self.refusal(kind)
         if why is not None:
-            self.notify(why, title="Not allowed", severity="warning")
+            self.notify(why, title=_("Not allowed"), severity="warning")
         return why is not None
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
@@ -741,13 +790,15 @@ class PanelApp(App):
     def action_refused(self, what: str) -> None:
         """A key whose action this console does not offer: why, in a toast."""
         if what == "discussion":
-            self.notify("The display shows the boards only: discuss from a console.", severity="warning")
+            self.notify(_("The display shows the boards only: discuss from a console."), severity="warning")
         elif what == "evaluators":
-            self.notify("The display shows the boards only: the evaluators' scores stay off it.", severity="warning")
+            self.notify(_("The display shows the boards only: the evaluators' scores stay off it."), severity="warning")
         elif what == "live":
             self.notify(
-                "v switches between the locked list and the live standings once the files changed "
-                "after the lock; they have not.",
+                _(
+                    "v switches between the locked list and the live standings once the files changed "
+                    "after the lock; they have not."
+                ),
                 severity="information",
             )
         else:
@@ -773,7 +824,7 @@ class PanelApp(App):
         try:
             what(*args, **kwargs)
         except PanelError as exc:
-            self.notify(str(exc), title="Not recorded", severity="error", timeout=8)
+            self.notify(str(exc), title=_("Not recorded"), severity="error", timeout=8)
             return False
         self.reload(False)
         return True
@@ -810,7 +861,7 @@ class PanelApp(App):
             return
         cid = self.selected
         if cid and self.write(self.meeting.focus, cid):
-            self.notify(f"Under discussion: {self.name_of(cid)}")
+            self.notify(_("Under discussion: {name}").format(name=self.name_of(cid)))
 
     def action_note(self) -> None:
         if self.refuse("note"):
@@ -838,7 +889,7 @@ class PanelApp(App):
         def record(form: ExclusionForm) -> bool:
             if not self.write(self.meeting.exclude, cid, form.code, form.reason):
                 return False
-            self.notify(f"{name} excluded ({form.code}).")
+            self.notify(_("{name} excluded ({code}).").format(name=name, code=form.code))
             return True
 
         self.ask(ExcludeScreen(cid, name), record)
@@ -883,7 +934,7 @@ class PanelApp(App):
         def record(text: str) -> bool:
             if not self.write(self.meeting.note, text, **about):
                 return False
-            self.notify("Note recorded.")
+            self.notify(_("Note recorded."))
             return True
 
         name = self.name_of(candidate_id) if candidate_id else None
@@ -896,7 +947,7 @@ class PanelApp(App):
         def record(form: TieOrderForm) -> bool:
             if not self.write(self.meeting.decide_tie, category_id, list(form.order), form.reason):
                 return False
-            self.notify(f"Tie order recorded: {' > '.join(form.order)}")
+            self.notify(_("Tie order recorded: {order}").format(order=" > ".join(form.order)))
             return True
 
         self.ask(TieOrderScreen(category_id, group), record, then)
@@ -911,12 +962,12 @@ class PanelApp(App):
     def _lock_step(self, step: LockStep | None) -> None:
         if step == "propose":
             if self.write(self.meeting.propose_lock):
-                self.notify("Lock proposed.")
+                self.notify(_("Lock proposed."))
             else:
                 self.open_lock()
         elif step == "confirm":
             if self.write(self.meeting.confirm_lock):
-                self.notify("The final list is locked.")
+                self.notify(_("The final list is locked."))
             else:
                 self.open_lock()
 
@@ -926,11 +977,11 @@ class PanelApp(App):
         lock = self.snapshot.state.lock if self.snapshot else None
         if self.display_mode:
             self.notify(
-                "The display writes no files: export from a secretary's or chair's console.", severity="warning"
+                _("The display writes no files: export from a secretary's or chair's console."), severity="warning"
             )
             return
         if lock is None:
-            self.notify("Exports come only from the locked final list.", severity="warning")
+            self.notify(_("Exports come only from the locked final list."), severity="warning")
             return
         try:
             lock = self.meeting.exportable()  # the journal as it is now, checked whole (the reader is the worker's)
@@ -940,7 +991,16 @@ class PanelApp(App):
         except PanelError as exc:
             self.notify(str(exc), severity="error")
             return
-        self.notify(f"Wrote {path}", title=f"Export ({lock.fingerprint})")
+        self.notify(
+            _("Wrote {path}").format(path=path), title=_("Export ({fingerprint})").format(fingerprint=lock.fingerprint)
+        )
+
+    def action_command_palette(self) -> None:
+        """The command palette, its prompt in the panel's language."""
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=_("Search for commands…")))
 
     def _palette_action(self, action: str, *parameters: object) -> None:
         """A palette command goes back to the boards (closing the views in front of them, not a
@@ -948,7 +1008,7 @@ class PanelApp(App):
         from panel_tui.tui.screens import Dialog
 
         if any(isinstance(screen, Dialog) for screen in self.screen_stack):
-            self.notify("Save or cancel the form first.", severity="warning")
+            self.notify(_("Save or cancel the form first."), severity="warning")
             return
         while len(self.screen_stack) > 1:
             self.pop_screen()
@@ -956,37 +1016,40 @@ class PanelApp(App):
             # run_action is a coroutine: run it from the message loop (called bare, it never ran)
             self.call_later(self.run_action, f"{action}({', '.join(map(repr, parameters))})" if parameters else action)
         else:
-            self.notify(f"Not available here: {action.replace('_', ' ')}", severity="warning")
+            what = _(ACTION_WORDS.get(action, action.replace("_", " ")))
+            self.notify(_("Not available here: {action}").format(action=what), severity="warning")
 
     def get_system_commands(self, screen: Screen):
         for command in super().get_system_commands(screen):
             # Textual's own: the display keeps the harmless ones (theme, keys, quit) and writes
             # no screenshot file on the host.
             if not (self.display_mode and command.title == "Screenshot"):
-                yield command
+                yield system_command(command)  # (in the panel's language)
         yield SystemCommand(
-            "help: keys and marks", "What each key does and what each mark on the boards means", self.action_help
+            _("help: keys and marks"),
+            _("What each key does and what each mark on the boards means"),
+            self.action_help,
         )
         for i, category in enumerate(self.meeting.config.categories):
             yield SystemCommand(
-                f"go to: {_palette(category.label)}",
-                f"Show the {_palette(category.id)} leaderboard",
+                _("go to: {board}").format(board=_palette(category.label)),
+                _("Show the {category} leaderboard").format(category=_palette(category.id)),
                 lambda i=i: self._palette_action("go", i),
             )
         yield SystemCommand(
-            "go to: lock and final list",
-            "The lock checklist, preview and fingerprint",
+            _("go to: lock and final list"),
+            _("The lock checklist, preview and fingerprint"),
             lambda: self._palette_action("lock"),
         )
         if not self.display_mode:
             yield SystemCommand(
-                "go to: discussion",
-                "Ties and borderline candidates of this board",
+                _("go to: discussion"),
+                _("Ties and borderline candidates of this board"),
                 lambda: self._palette_action("discuss"),
             )
             yield SystemCommand(
-                "go to: evaluator calibration",
-                "Each evaluator's deviation from the consolidated scores; outliers",
+                _("go to: evaluator calibration"),
+                _("Each evaluator's deviation from the consolidated scores; outliers"),
                 lambda: self._palette_action("evaluators"),
             )
         if self.locked and not self.display_mode:
@@ -995,14 +1058,14 @@ class PanelApp(App):
             for fmt in FORMATS:
                 label = {"md": "Markdown"}.get(fmt, fmt.upper())
                 yield SystemCommand(
-                    f"export: final list as {label}",
-                    f"Write the locked list into {_palette(self.exports)}",
+                    _("export: final list as {format}").format(format=label),
+                    _("Write the locked list into {folder}").format(folder=_palette(self.exports)),
                     lambda fmt=fmt: self.export(fmt),
                 )
         if not self.display_mode:
             yield SystemCommand(
-                "theme: projector (high contrast)",
-                "Black and white for a projector",
+                _("theme: projector (high contrast)"),
+                _("Black and white for a projector"),
                 lambda: setattr(self, "theme", "projector"),
             )
 

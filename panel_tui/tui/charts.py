@@ -17,6 +17,8 @@ from textual.color import Color, ColorParseError
 from textual.content import Content
 from textual.widget import Widget
 
+from panel_tui.i18n import N_, _
+from panel_tui.text import text_width
 from panel_tui.tui.literal import plain
 from panel_tui.views import PercentStrip, ScoreStrip
 
@@ -72,7 +74,7 @@ def score_strip(strip: ScoreStrip, width: int = SCORE_WIDTH, colours: StripColou
     the consolidated value on a background of its colour (``┃`` where no score is)."""
     kept = [0] * width
     dropped = [0] * width
-    for i, (_, score) in enumerate(strip.scores):
+    for i, (_evaluator, score) in enumerate(strip.scores):
         at = column(score, 0.0, strip.maximum, width)
         if i in strip.dropped:
             dropped[at] += 1
@@ -95,8 +97,11 @@ def score_strip(strip: ScoreStrip, width: int = SCORE_WIDTH, colours: StripColou
 
 def score_legend(trimmed: bool) -> str:
     """What a score strip's marks mean (``trimmed``: the contest drops scores)."""
-    dropped = "; × or red: dropped by the trimmed mean" if trimmed else ""
-    return f"Strips from 0 to Max: ● a score, 2–9 that many{dropped}; highlighted: the consolidated score"
+    parts = [_("Strips from 0 to Max: ● a score, 2–9 that many")]
+    if trimmed:
+        parts.append(_("× or red: dropped by the trimmed mean"))
+    parts.append(_("highlighted: the consolidated score"))
+    return "; ".join(parts)
 
 
 # -- a board's percents (the discussion, the display) ---------------------------------------
@@ -141,36 +146,35 @@ def _scale(strip: PercentStrip, low: float, high: float, width: int, line_at: in
     """The strip's scale: its ends in percent and the line under its cell (``▲ 70 % line``,
     or ``70 % line ▲`` when it would run off the right end)."""
     left, right = f"{low:g} %", f"{high:g} %"
-    line = f"▲ {strip.threshold:g} % line"
-    start = line_at
-    if start + len(line) > width - len(right) - 1:
-        line = f"{strip.threshold:g} % line ▲"
-        start = line_at - len(line) + 1
+    words = _("{percent} % line").format(percent=f"{strip.threshold:g}")
+    line = f"▲ {words}"
+    # (In cells, not characters: the line's words may be Hangul, two cells each.)
+    start, size = line_at, text_width(line)
+    if start + size > width - len(right) - 1:
+        line = f"{words} ▲"
+        start = line_at - size + 1
     start = max(start, len(left) + 1)
-    chars = [" "] * width
-    for at, char in enumerate(left):
-        chars[at] = char
-    for at, char in enumerate(right):
-        chars[width - len(right) + at] = char
-    text = "".join(chars)
-    if start + len(line) <= width - len(right) - 1:
-        text = text[:start] + line + text[start + len(line) :]
+    if start + size <= width - len(right) - 1:
         return Content.assemble(
-            (text[:start], "$text-muted"), (line, "bold $error"), (text[start + len(line) :], "$text-muted")
+            (left + " " * (start - len(left)), "$text-muted"),
+            (line, "bold $error"),
+            (" " * (width - len(right) - start - size) + right, "$text-muted"),
         )
-    return Content.styled(text, "$text-muted")
+    return Content.styled(left + " " * max(1, width - len(left) - len(right)) + right, "$text-muted")
 
 
 def percent_legend(strip: PercentStrip) -> Content:
     """What the highlights stand for, naming the candidates: "◉ under discussion: S05 ·
     ◆ tie: S01, S02 · ◆ borderline (69–71 %): S04"."""
     low, high = strip.band
-    parts = [Content.styled("┃", "bold $error") + plain(f" the {strip.threshold:g} % line")]
-    parts.append(Content.styled("─", f"$text-muted {BAND}") + plain(f" borderline band {low:g}–{high:g} %"))
-    for why, words in (("focus", "under discussion"), ("tie", "equal total"), ("borderline", "borderline")):
+    line = _("the {percent} % line").format(percent=f"{strip.threshold:g}")
+    parts = [Content.styled("┃", "bold $error") + plain(" " + line)]
+    band = _("borderline band {low}–{high} %").format(low=f"{low:g}", high=f"{high:g}")
+    parts.append(Content.styled("─", f"$text-muted {BAND}") + plain(" " + band))
+    for why, words in (("focus", N_("under discussion")), ("tie", N_("equal total")), ("borderline", N_("borderline"))):
         ids = strip.highlighted(why)
         if ids:
-            parts.append(Content.styled(MARKS[why], STYLES[why]) + plain(f" {words}: {', '.join(ids)}"))
+            parts.append(Content.styled(MARKS[why], STYLES[why]) + plain(f" {_(words)}: {', '.join(ids)}"))
     return Content(" · ").join(parts)
 
 

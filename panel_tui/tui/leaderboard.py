@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
+from rich.markup import escape as escape_rich
 from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.geometry import Size
@@ -28,9 +29,11 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
 from panel_tui.engine import Leaderboard
+from panel_tui.i18n import N_, _
 from panel_tui.text import cell_width, clip, text_width, visible, wide_characters
 from panel_tui.tui.literal import cell, rich_bold, rich_escape, rich_markup, shown
 from panel_tui.tui.table_internals import TableInternals
+from panel_tui.tui.translated import TranslatedBindings, status_word
 from panel_tui.vocabulary import Status
 
 PUBLIC_UP_TO = 200
@@ -41,20 +44,42 @@ SCROLLBAR = 2  # cells kept for the vertical scrollbar
 # The separator rows' keys: no candidate id can contain a control character (inputs refuses it).
 LINE = "\x00line"
 REST = "\x00rest"
-STATUS = {
-    Status.CERTIFIED: "[b green]✔ certified[/]",
-    Status.NOT_CERTIFIED: "[dim]not certified[/]",
-    Status.UNDECIDED: "[b yellow]? undecided[/]",
-    Status.PENDING: "[i cyan]… pending[/]",
-    Status.EXCLUDED: "[red]✘ excluded[/]",
+# A status as the board shows it (Rich markup around the word, translated where it is shown).
+STATUS_STYLE = {
+    Status.CERTIFIED: ("[b green]✔ ", "[/]"),
+    Status.NOT_CERTIFIED: ("[dim]", "[/]"),
+    Status.UNDECIDED: ("[b yellow]? ", "[/]"),
+    Status.PENDING: ("[i cyan]… ", "[/]"),
+    Status.EXCLUDED: ("[red]✘ ", "[/]"),
 }
-COMPACT_STATUS = {
-    Status.CERTIFIED: "[b green]✔ cert[/]",
-    Status.NOT_CERTIFIED: "[dim]–[/]",
-    Status.UNDECIDED: "[b yellow]? undec[/]",
-    Status.PENDING: "[i cyan]… pend[/]",
-    Status.EXCLUDED: "[red]✘ excl[/]",
+# Below WORDS_FROM columns, in 7 cells (not certified: a dash).
+COMPACT_STATUS_WORDS = {
+    Status.CERTIFIED: N_("cert"),
+    Status.NOT_CERTIFIED: "–",
+    Status.UNDECIDED: N_("undec"),
+    Status.PENDING: N_("pend"),
+    Status.EXCLUDED: N_("excl"),
 }
+# The columns' headings (an area's is its id, from the files).
+HEADINGS = {
+    "rank": N_("Rank"),
+    "move": "±",
+    "id": N_("ID"),
+    "name": N_("Name"),
+    "total": N_("Total"),
+    "percent": "%",
+    "grade": N_("Gr"),
+    "status": N_("Status"),
+    "marks": N_("Marks"),
+}
+
+
+def status_cells(compact: bool) -> dict[str, str]:
+    """Each status as a board's cell shows it, in the panel's language."""
+    return {
+        status: before + escape_rich(_(COMPACT_STATUS_WORDS[status]) if compact else status_word(status)) + after
+        for status, (before, after) in STATUS_STYLE.items()
+    }
 
 
 @dataclass
@@ -94,7 +119,7 @@ class RefreshCost:
     moved_rows: int = 0
 
 
-class LeaderboardTable(DataTable):
+class LeaderboardTable(TranslatedBindings, DataTable):
     """The table of one category; ``show(board, ...)`` brings it up to date in place."""
 
     DEFAULT_CSS = """
@@ -103,8 +128,8 @@ class LeaderboardTable(DataTable):
 
     # Home and End take the cursor to the first and last candidate (DataTable's scroll sideways).
     BINDINGS = [
-        Binding("home", "scroll_top", "First", show=False),
-        Binding("end", "scroll_bottom", "Last", show=False),
+        Binding("home", "scroll_top", N_("First"), show=False),
+        Binding("end", "scroll_bottom", N_("Last"), show=False),
     ]
 
     # Boards of up to this many rows are refreshed through DataTable's public API, larger ones
@@ -148,11 +173,14 @@ class LeaderboardTable(DataTable):
 
     def _fixed_widths(self, words: bool, areas: bool) -> dict[str, int]:
         """Every column's width but the name's, in screen order (``name`` a placeholder)."""
-        widths = {"rank": 4, "move": 3, "id": 5, "name": 0, "total": 9, "percent": 6}
+        widths = {"rank": 4, "move": max(3, text_width(_("new"))), "id": 5, "name": 0, "total": 9, "percent": 6}
         if areas:
             widths.update({f"area:{a}": 8 for a in self.areas})
         widths.update({"grade": 2, "status": 13 if words else 7, "marks": 20 if words else 8})
-        return widths
+        # A heading is never cut: its column is as wide as its words (Hangul takes two cells).
+        return {
+            key: max(width, text_width(_(HEADINGS[key]))) if key in HEADINGS else width for key, width in widths.items()
+        }
 
     def _choose_layout(self, need: int) -> Layout:
         """The layout for this table's width and names ``need`` cells wide: the name column
@@ -172,17 +200,7 @@ class LeaderboardTable(DataTable):
     def _add_columns(self) -> None:
         self.widths = self._fixed_widths(self.board_layout.words, self.board_layout.areas)
         self.widths["name"] = self.board_layout.name
-        labels = {
-            "rank": "Rank",
-            "move": "±",
-            "id": "ID",
-            "name": "Name",
-            "total": "Total",
-            "percent": "%",
-            "grade": "Gr",
-            "status": "Status",
-            "marks": "Marks",
-        }
+        labels = {key: _(heading) for key, heading in HEADINGS.items()}
         for key, width in self.widths.items():
             self.add_column(
                 labels.get(key) or cell(clip(visible(key.removeprefix("area:")), width)), key=key, width=width
@@ -295,23 +313,34 @@ class LeaderboardTable(DataTable):
         if column == "grade":
             return col("grade").cast(pl.String).fill_null("")
         if column == "status":
-            return col("status").replace_strict(COMPACT_STATUS if self.compact else STATUS)
+            return col("status").replace_strict(status_cells(self.compact))
         # Marks: words on a wide screen; at 80 columns (8 cells) the symbols alone, so that
-        # every mark of a row fits ("★=≈A1⚖✎2⚠").
+        # every mark of a row fits ("★=≈A1⚖✎2⚠"). The symbols stay in every language.
         short = self.compact
+
+        def word(symbol: str, message: str) -> pl.Expr:
+            return pl.lit(symbol if short else symbol + escape_rich(_(message)))
+
         decided_by = col("decided_by")
+        by_before, _area, by_after = _("by {area}").partition("{area}")
         return pl.concat_str(
             [
-                pl.when(col("top")).then(pl.lit("★" if short else "★top")),
-                pl.when(col("tie")).then(pl.lit("=" if short else "=tie")),
-                pl.when(col("borderline")).then(pl.lit("≈" if short else "≈line")),
+                pl.when(col("top")).then(word("★", N_("top"))),
+                pl.when(col("tie")).then(word("=", N_("tie"))),
+                pl.when(col("borderline")).then(word("≈", N_("line"))),
                 pl.when(~decided_by.is_in(["total", "panel"]) & decided_by.is_not_null()).then(
-                    rich_markup(decided_by) if short else pl.format("by {}", rich_markup(decided_by))
+                    rich_markup(decided_by)
+                    if short
+                    else pl.concat_str(
+                        [pl.lit(escape_rich(by_before)), rich_markup(decided_by), pl.lit(escape_rich(by_after))]
+                    )
                 ),
                 # The panel decided: every member of a group it ordered, an exclusion.
                 pl.when(col("_decided") | col("exclusion_code").is_not_null()).then(pl.lit("⚖")),
                 pl.when(col("notes") > 0).then(pl.format("✎{}", col("notes"))),
-                pl.when(col("_fragile")).then(pl.lit("[b red]⚠[/]" if short else "[b red]⚠fragile[/]")),
+                pl.when(col("_fragile")).then(
+                    pl.lit("[b red]⚠[/]" if short else "[b red]⚠" + escape_rich(_("fragile")) + "[/]")
+                ),
             ],
             separator="" if short else " ",
             ignore_nulls=True,
@@ -382,7 +411,7 @@ class LeaderboardTable(DataTable):
             pl.when(pl.lit(fresh))
             .then(pl.lit(""))
             .when(pl.col("_on").is_null() | (rank.is_not_null() & was.is_null()))
-            .then(pl.lit("[b]new[/]"))  # or newly ranked
+            .then(pl.lit("[b]" + escape_rich(_("new")) + "[/]"))  # or newly ranked
             .when(rank.is_not_null() & was.is_not_null() & (rank < was))
             .then(pl.format("[b green]▲{}[/]", was - rank))
             .when(rank.is_not_null() & was.is_not_null() & (rank > was))
@@ -440,9 +469,15 @@ class LeaderboardTable(DataTable):
             specials[REST] = frame.height - int(unranked.cast(pl.Int64).cum_max().sum()) + 1
         threshold = board.category.threshold
         room = self.board_layout.name
-        line = _rule(room, f"── certification line {threshold:g} % ", f"── line {threshold:g} % ", f"{threshold:g} % ")
-        rest = _rule(room, "── pending and excluded ", "── not ranked ", "── ")
-        labels = {LINE: f"[b yellow]{line}[/]", REST: f"[dim]{rest}[/]"}
+        percent = f"{threshold:g}"
+        line = _rule(
+            room,
+            "── " + _("certification line {percent} %").format(percent=percent) + " ",
+            "── " + _("line {percent} %").format(percent=percent) + " ",
+            f"{percent} % ",
+        )
+        rest = _rule(room, "── " + _("pending and excluded") + " ", "── " + _("not ranked") + " ", "── ")
+        labels = {LINE: f"[b yellow]{escape_rich(line)}[/]", REST: f"[dim]{escape_rich(rest)}[/]"}
         diff = _Diff(frame=frame, specials=specials, labels={key: labels[key] for key in specials})
         new_rows = frame.height if self.on_screen is None else frame["_on"].null_count()
         if self.on_screen is not None:

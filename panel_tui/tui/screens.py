@@ -39,6 +39,7 @@ from textual.widgets.button import ButtonVariant
 
 from panel_tui.engine import EXCLUSION_CODES
 from panel_tui.export import FORMATS
+from panel_tui.i18n import N_, _, language, ngettext
 from panel_tui.meeting import decision_text
 from panel_tui.text import clip, text_width
 from panel_tui.tui.app import PanelApp
@@ -52,6 +53,7 @@ from panel_tui.tui.charts import (
     strip_colours,
 )
 from panel_tui.tui.literal import cell, markup, plain
+from panel_tui.tui.translated import TranslatedBindings, exclusion_word, status_word
 from panel_tui.views import (
     METHOD_WORDS,
     Checklist,
@@ -66,7 +68,7 @@ from panel_tui.views import (
     score_strips,
 )
 
-HELP = Path(__file__).with_name("help.md")
+HELP = Path(__file__).with_name("help.md")  # in English; help.<language>.md beside it in another
 DETAIL_WIDE = 160  # columns: the candidate's detail shows every column of its indicators from here
 AREA_WIDTH = 32  # cells of an area's strip
 
@@ -100,27 +102,33 @@ class ScreenBanners(Vertical):
             widget.set_class(text is None, "hidden")
 
 
-class HelpScreen(ModalScreen):
-    """F1: the keys and what each mark means, from help.md beside this file."""
+def help_file(lang: str) -> Path:
+    """The help in the panel's language: help.ko.md for Korean, help.md for English."""
+    translated = HELP.with_name(f"help.{lang}.md")
+    return translated if lang != "en" and translated.exists() else HELP
 
-    what = "the help"
 
-    BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
+class HelpScreen(TranslatedBindings, ModalScreen):
+    """F1: the keys and what each mark means, from help.md (help.ko.md in Korean) beside this file."""
+
+    what = N_("the help")
+
+    BINDINGS = [Binding("escape,f1,q", "dismiss", N_("Close"))]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
-            yield Markdown(HELP.read_text(encoding="utf-8"))
+            yield Markdown(help_file(language()).read_text(encoding="utf-8"))
         yield Footer()
 
 
-class DetailScreen(Screen):
+class DetailScreen(TranslatedBindings, Screen):
     """A candidate's areas and indicators, the evaluators' spread, extra columns, notes and decisions."""
 
     app = getters.app(PanelApp)
 
-    what = "the candidate's detail"
+    what = N_("the candidate's detail")
 
-    BINDINGS = [Binding("escape,q", "dismiss", "Back")]
+    BINDINGS = [Binding("escape,q", "dismiss", N_("Back"))]
 
     def __init__(self, candidate_id: str) -> None:
         super().__init__()
@@ -146,20 +154,24 @@ class DetailScreen(Screen):
                 markup("[b]$name[/]  ($cid, $label)", name=entry["name"], cid=cid, label=category.label),
                 classes="title",
             )
-            yield Static(
-                plain(
-                    f"rank {rank} · total {number(entry['total'], decimals)} of {board.max_points:,.0f} · "
-                    f"{number(entry['percent'], decimals)} % · {str(entry['status']).replace('_', ' ')}"
-                    + (f" · grade {entry['grade']}" if entry["grade"] is not None else "")
-                    + (
-                        f" · {'ordered by the panel' if entry['decided_by'] == 'panel' else 'separated by ' + key_words(entry['decided_by'], {})}"
-                        if entry["decided_by"]
-                        else ""
-                    )
-                    + (f" · {entry['evaluators']} evaluators" if entry["evaluators"] is not None else "")
+            summary = [
+                _("rank {rank}").format(rank=rank),
+                _("total {total} of {points}").format(
+                    total=number(entry["total"], decimals), points=f"{board.max_points:,.0f}"
                 ),
-                id="summary",
-            )
+                f"{number(entry['percent'], decimals)} %",
+                status_word(str(entry["status"])),
+            ]
+            if entry["grade"] is not None:
+                summary.append(_("grade {grade}").format(grade=entry["grade"]))
+            if entry["decided_by"] == "panel":
+                summary.append(_("ordered by the panel"))
+            elif entry["decided_by"]:
+                summary.append(_("separated by {key}").format(key=key_words(entry["decided_by"], {})))
+            if entry["evaluators"] is not None:
+                n = entry["evaluators"]
+                summary.append(ngettext("{n} evaluator", "{n} evaluators", n).format(n=n))
+            yield Static(plain(" · ".join(summary)), id="summary")
             extras = [f"{c}: {candidate[c]}" for c in data.extra_columns if candidate[c] not in (None, "")]
             if extras:
                 yield Static(plain(" · ".join(extras)), classes="muted")
@@ -167,38 +179,44 @@ class DetailScreen(Screen):
                 mine = data.left_out.filter(pl.col("candidate_id") == cid)
                 if mine.height:
                     who = ", ".join(
-                        f"{e} ({n} scores)"
+                        ngettext("{evaluator} ({n} score)", "{evaluator} ({n} scores)", n).format(evaluator=e, n=n)
                         for e, n in mine.group_by(pl.col("evaluator_id").cast(pl.String))
                         .len()
                         .sort("evaluator_id")
                         .iter_rows()
                     )
                     yield Static(
-                        plain(f"Left out of consolidation, declared conflict of interest: {who}"), classes="muted"
+                        plain(_("Left out of consolidation, declared conflict of interest: {who}").format(who=who)),
+                        classes="muted",
                     )
             if data.conflicts is not None:
                 recused = data.conflicts.filter(pl.col("candidate_id") == cid)["evaluator_id"].to_list()
                 if recused:
-                    yield Static(plain(f"Declared conflicts of interest: {', '.join(recused)}"), classes="muted")
-            yield Label("Areas", classes="section")
+                    yield Static(
+                        plain(_("Declared conflicts of interest: {who}").format(who=", ".join(recused))),
+                        classes="muted",
+                    )
+            yield Label(_("Areas"), classes="section")
             areas: DataTable[str | Text] = DataTable(id="areas", cursor_type="none")
             areas.can_focus = False
             yield areas
             robust = (app.analysis or {}).get(cid)
             if robust is not None:
                 yield Static(_robustness_text(robust, entry, display=app.display_mode), id="robustness")
-            yield Label("Indicators", classes="section")
+            yield Label(_("Indicators"), classes="section")
             if drifted:
                 yield Static(
-                    "(from the files as they are now, which changed since the lock; the totals above are "
-                    "the locked list's)",
+                    _(
+                        "(from the files as they are now, which changed since the lock; the totals above are "
+                        "the locked list's)"
+                    ),
                     classes="muted",
                 )
             if not app.display_mode:
                 trimmed = app.meeting.config.scoring.method == "trimmed_mean"
                 yield Static(plain(score_legend(trimmed)), classes="muted", id="strip-legend")
             yield DataTable(id="indicators", cursor_type="row")
-            yield Label("Notes and decisions", classes="section")
+            yield Label(_("Notes and decisions"), classes="section")
             yield Static(self._journal_text(), id="history")
         yield Static("", id="indicator-more")
         yield Footer()
@@ -219,8 +237,8 @@ class DetailScreen(Screen):
             ):
                 lines.append(f"{when}  {e.author}: {decision_text(e.kind, p)}")
             elif e.kind == "focus" and p.get("candidate_id") == cid:
-                lines.append(f"{when}  {e.author} put it under discussion")
-        return plain("\n".join(lines) or "(none yet)", lines=True)
+                lines.append(f"{when}  " + _("{author} put it under discussion").format(author=e.author))
+        return plain("\n".join(lines) or _("(none yet)"), lines=True)
 
     wide: bool | None = None  # the indicators' table has every column (None: not filled yet)
 
@@ -255,12 +273,12 @@ class DetailScreen(Screen):
         self._fill_areas(rows, width, colours)
         table = self.query_one("#indicators", DataTable)
         table.clear(columns=True)
-        columns = ["Indicator", "Area", "Label", "Max", "Score"]
+        columns = [_("Indicator"), _("Area"), _("Label"), _("Max"), _("Score")]
         if not display:
-            columns.append(f"{'0 … Max':<{SCORE_WIDTH}}")
-        columns.append("n")
+            columns.append(_pad(_("0 … Max"), SCORE_WIDTH))
+        columns.append(_("n"))
         if wide and not display:
-            columns += ["Min", "Max given", "Dropped (trimmed mean)"]
+            columns += [_("Min"), _("Max given"), _("Dropped (trimmed mean)")]
         ids = max((text_width(i) for i in rows["indicator_id"]), default=4)
         fixed = max(ids, 9) + 4 + 5 + 6 + 2 + (0 if display else SCORE_WIDTH)
         room = width - 4 - 2 * len(columns) - fixed  # the screen's padding and scrollbar, each column's
@@ -292,9 +310,11 @@ class DetailScreen(Screen):
                     part
                     for part in (
                         f"{iid} {row['label'] or ''}",
-                        "" if wide else f"min {spread[0]}, max given {spread[1]}",
-                        f"dropped by the trimmed mean: {dropped}" if dropped and not wide else "",
-                        f"evaluators {everyone}" if everyone else "",
+                        "" if wide else _("min {min}, max given {max}").format(min=spread[0], max=spread[1]),
+                        _("dropped by the trimmed mean: {dropped}").format(dropped=dropped)
+                        if dropped and not wide
+                        else "",
+                        _("evaluators {scores}").format(scores=everyone) if everyone else "",
                     )
                     if part
                 )
@@ -317,9 +337,9 @@ class DetailScreen(Screen):
         strips = area_strips(self.strips, area_of, {a: entry[a] for a in board.areas})
         table = self.query_one("#areas", DataTable)
         table.clear(columns=True)
-        columns = ["Area", "Name", "Subtotal", "of"]
+        columns = [_("Area"), _("Name"), _("Subtotal"), _("of")]
         if strips:
-            columns.append(f"{'0 … Max (each evaluator in all)':<{AREA_WIDTH}}")
+            columns.append(_pad(_("0 … Max (each evaluator in all)"), AREA_WIDTH))
         table.add_columns(*columns)
         room = width - 4 - 2 * len(columns) - 4 - 9 - 6 - (AREA_WIDTH if strips else 0)
         for area in board.areas:
@@ -358,24 +378,26 @@ def _robustness_text(a: dict, entry: dict, *, display: bool) -> Content:
     def outcome(m: str) -> str:
         rank, certified = a["ranks"][m], a["certified"][m]
         mark = "✔" if certified else ("?" if certified is None else "✘")
-        return f"{methods[m]} {'–' if rank is None else rank} {mark}"
+        return f"{_(methods[m])} {'–' if rank is None else rank} {mark}"
 
-    verdict = "[b]⚠ fragile[/]" if a["verdict"] == "fragile" else "stable"  # our markup; the rest is data
+    verdict = markup("[b]$word[/]", word="⚠ " + _("fragile")) if a["verdict"] == "fragile" else plain(_("stable"))
     flips = a["leave_one_out"]["certification_flips_without"]
     if flips:
-        who = f"{len(flips)} evaluator{'s' if len(flips) != 1 else ''}" if display else ", ".join(flips)
-        flipped = f"certification flips without {who}"
+        n = len(flips)
+        who = ngettext("{n} evaluator", "{n} evaluators", n).format(n=n) if display else ", ".join(flips)
+        flipped = _("certification flips without {who}").format(who=who)
     else:
-        flipped = "no single evaluator's absence changes its certification"
+        flipped = _("no single evaluator's absence changes its certification")
     swing = a["leave_one_out"]["max_rank_swing"]
-    moves = "no rank moves" if not swing else f"the rank moves by up to {swing}"
-    return markup(
-        f"Robustness: {verdict} · rank and certification by method: $methods"
-        "\nWith one evaluator fewer: $moves; $flipped",
-        methods=" · ".join(outcome(m) for m in methods),
-        moves=moves,
-        flipped=flipped,
-    )
+    moves = _("no rank moves") if not swing else _("the rank moves by up to {n}").format(n=swing)
+    by_method = _("rank and certification by method: {methods}").format(methods=" · ".join(outcome(m) for m in methods))
+    fewer = _("With one evaluator fewer: {moves}; {flipped}").format(moves=moves, flipped=flipped)
+    return Content.assemble(plain(_("Robustness:") + " "), verdict, plain(" · " + by_method + "\n" + fewer, lines=True))
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` filled out with spaces to ``width`` cells (Hangul takes two)."""
+    return text + " " * max(0, width - text_width(text))
 
 
 ResultType = TypeVar("ResultType")
@@ -400,7 +422,7 @@ class TieOrderForm:
 LockStep = Literal["propose", "confirm"]  # what the lock screen's buttons ask the console to record
 
 
-class Dialog(ModalScreen[ResultType]):
+class Dialog(TranslatedBindings, ModalScreen[ResultType]):
     """A small form over the boards: a title, its fields, Save and Cancel (Esc).
 
     It only collects: Save dismisses it with what was filled in (``collect``), Cancel with
@@ -409,10 +431,10 @@ class Dialog(ModalScreen[ResultType]):
 
     app = getters.app(PanelApp)
 
-    what = "a form"
+    what = N_("a form")
 
-    BINDINGS = [Binding("escape", "dismiss", "Cancel")]
-    save_label = "Save"
+    BINDINGS = [Binding("escape", "dismiss", N_("Cancel"))]
+    save_label = N_("Save")  # (translated where the button is made)
     save_variant: ButtonVariant = "primary"
 
     def title_text(self) -> str:
@@ -434,8 +456,8 @@ class Dialog(ModalScreen[ResultType]):
             yield Static(plain(self.title_text()), classes="dialog-title")  # wraps, never cut
             yield from self.fields()
             with Horizontal(classes="buttons"):
-                yield Button(self.save_label, id="save", variant=self.save_variant)
-                yield Button("Cancel", id="cancel")
+                yield Button(_(self.save_label), id="save", variant=self.save_variant)
+                yield Button(_("Cancel"), id="cancel")
         yield Footer()
 
     @on(Button.Pressed, "#cancel")
@@ -453,8 +475,8 @@ class Dialog(ModalScreen[ResultType]):
 class NoteScreen(Dialog[str]):
     """Write a discussion note on the selected candidate, or on the board's category: returns its text."""
 
-    BINDINGS = [Binding("escape", "dismiss", "Cancel"), Binding("ctrl+s", "save", "Save")]
-    save_label = "Save (ctrl+s)"
+    BINDINGS = [Binding("escape", "dismiss", N_("Cancel")), Binding("ctrl+s", "save", N_("Save"))]
+    save_label = N_("Save (ctrl+s)")
 
     def __init__(self, candidate_id: str | None, name: str | None, category_id: str, text: str = "") -> None:
         super().__init__()
@@ -464,7 +486,9 @@ class NoteScreen(Dialog[str]):
         self.text = text
 
     def title_text(self) -> str:
-        return f"Note on {self.label or f'the {self.category_id} board'}"
+        if self.label:
+            return _("Note on {name}").format(name=self.label)
+        return _("Note on the {category} board").format(category=self.category_id)
 
     def fields(self) -> ComposeResult:
         yield TextArea(self.text, id="note-text")
@@ -478,7 +502,7 @@ class NoteScreen(Dialog[str]):
     def collect(self) -> str | None:
         text = self.query_one(TextArea).text
         if not text.strip():
-            self.app.notify("A note needs some text.", severity="warning")
+            self.app.notify(_("A note needs some text."), severity="warning")
             return None
         return text
 
@@ -489,7 +513,7 @@ class NoteScreen(Dialog[str]):
 class ExcludeScreen(Dialog[ExclusionForm]):
     """Exclude a candidate: a reason code and a reason, both required."""
 
-    save_label = "Exclude"
+    save_label = N_("Exclude")
     save_variant = "error"
 
     def __init__(self, candidate_id: str, name: str, form: ExclusionForm | None = None) -> None:
@@ -499,18 +523,19 @@ class ExcludeScreen(Dialog[ExclusionForm]):
         self.form = form
 
     def title_text(self) -> str:
-        return f"Exclude {self.label} from the ranking"
+        return _("Exclude {name} from the ranking").format(name=self.label)
 
     def fields(self) -> ComposeResult:
         code = self.form.code if self.form else Select.NULL
-        yield Select([(c, c) for c in EXCLUSION_CODES], prompt="Reason code", id="code", value=code)
-        yield Input(self.form.reason if self.form else "", placeholder="Reason (required)", id="reason")
+        choices = [(exclusion_word(c), c) for c in EXCLUSION_CODES]
+        yield Select(choices, prompt=_("Reason code"), id="code", value=code)
+        yield Input(self.form.reason if self.form else "", placeholder=_("Reason (required)"), id="reason")
 
     def collect(self) -> ExclusionForm | None:
         code = self.query_one("#code", Select).value
         reason = self.query_one("#reason", Input).value
         if code == Select.NULL or not reason.strip():  # (NULL: no code chosen; Textual 8 has no Select.BLANK)
-            self.app.notify("Choose a reason code and write the reason.", severity="warning")
+            self.app.notify(_("Choose a reason code and write the reason."), severity="warning")
             return None
         return ExclusionForm(str(code), reason)
 
@@ -522,11 +547,11 @@ class TieOrderScreen(Dialog[TieOrderForm]):
     """Record the panel's order for a fully tied group, with the reason: the tied candidates as
     a list, best first, reordered with the keys (↑/↓ choose one, Alt+↑/↓ or Shift+↑/↓ move it)."""
 
-    save_label = "Record the order"
+    save_label = N_("Record the order")
 
     BINDINGS = [
-        Binding("alt+up,shift+up,ctrl+up", "move(-1)", "Move up"),
-        Binding("alt+down,shift+down,ctrl+down", "move(1)", "Move down"),
+        Binding("alt+up,shift+up,ctrl+up", "move(-1)", N_("Move up")),
+        Binding("alt+down,shift+down,ctrl+down", "move(1)", N_("Move down")),
     ]
 
     def __init__(self, category_id: str, group: list[str], form: TieOrderForm | None = None) -> None:
@@ -537,12 +562,12 @@ class TieOrderScreen(Dialog[TieOrderForm]):
         self.order = list(form.order) if form else list(group)
 
     def title_text(self) -> str:
-        return f"Order the tie: {self.app.category_label(self.category_id)}"
+        return _("Order the tie: {board}").format(board=self.app.category_label(self.category_id))
 
     def fields(self) -> ComposeResult:
-        yield Static("Best first. ↑/↓ choose a candidate, Alt+↑/↓ (or Shift+↑/↓) move it.", classes="hint")
+        yield Static(_("Best first. ↑/↓ choose a candidate, Alt+↑/↓ (or Shift+↑/↓) move it."), classes="hint")
         yield ListView(*(ListItem(Label(self._line(i, cid))) for i, cid in enumerate(self.order)), id="order")
-        yield Input(self.form.reason if self.form else "", placeholder="Reason (required)", id="reason")
+        yield Input(self.form.reason if self.form else "", placeholder=_("Reason (required)"), id="reason")
 
     def _line(self, index: int, candidate_id: str) -> Content:
         return plain(f"{index + 1}. {self.app.name_of(candidate_id)}")
@@ -565,7 +590,7 @@ class TieOrderScreen(Dialog[TieOrderForm]):
     def collect(self) -> TieOrderForm | None:
         reason = self.query_one("#reason", Input).value
         if not reason.strip():
-            self.app.notify("A tie decision needs a reason.", severity="warning")
+            self.app.notify(_("A tie decision needs a reason."), severity="warning")
             return None
         return TieOrderForm(tuple(self.order), reason)
 
@@ -573,7 +598,7 @@ class TieOrderScreen(Dialog[TieOrderForm]):
         return TieOrderScreen(self.category_id, self.group, result)
 
 
-class DiscussionScreen(Screen):
+class DiscussionScreen(TranslatedBindings, Screen):
     """A board's ties and borderline candidates side by side, with the keys that separate them.
 
     Built from ``views.DiscussionView``; a new snapshot updates it in place (``show_snapshot``):
@@ -581,12 +606,12 @@ class DiscussionScreen(Screen):
 
     app = getters.app(PanelApp)
 
-    what = "the discussion"
+    what = N_("the discussion")
 
     BINDINGS = [
-        Binding("escape,q", "dismiss", "Back"),
-        Binding("t", "tie", "Order the tie"),
-        Binding("n", "note", "Note on the board"),
+        Binding("escape,q", "dismiss", N_("Back")),
+        Binding("t", "tie", N_("Order the tie")),
+        Binding("n", "note", N_("Note on the board")),
         # Shown only when offered; otherwise the same keys say why (``action_tie``, ``action_note``).
         Binding("t", "tie('why not')", show=False),
         Binding("n", "note('why not')", show=False),
@@ -607,19 +632,19 @@ class DiscussionScreen(Screen):
             yield PercentChart(view.strip, id="discussion-chart")
             yield Static(self._legend(view), id="discussion-legend", classes="muted chart-legend")
             yield Static(
-                "No ties and no borderline candidates on this board.",
+                _("No ties and no borderline candidates on this board."),
                 id="no-comparison",
                 classes="hidden" if view.comparisons else "",
             )
             for comparison in view.comparisons:
                 yield from self._comparison(comparison)
-            yield Label("Notes on this board", classes="section", id="notes-title")
+            yield Label(_("Notes on this board"), classes="section", id="notes-title")
             yield Static(self._notes(view), id="board-notes")
         yield Footer()
 
     @staticmethod
     def _title(view: DiscussionView) -> Content:
-        return markup("[b]Discussion: $label[/]", label=view.label)
+        return markup("[b]$title[/]", title=_("Discussion: {board}").format(board=view.label))
 
     @staticmethod
     def _legend(view: DiscussionView) -> Content:
@@ -627,7 +652,7 @@ class DiscussionScreen(Screen):
 
     @staticmethod
     def _notes(view: DiscussionView) -> Content:
-        return plain("\n".join(view.notes) or "(none yet)", lines=True)
+        return plain("\n".join(view.notes) or _("(none yet)"), lines=True)
 
     def _comparison(self, comparison: Comparison) -> tuple[Static, DataTable[Text]]:
         table: DataTable[Text] = DataTable(cursor_type="none", classes="comparison")
@@ -700,21 +725,21 @@ class DiscussionScreen(Screen):
             return self.app.may("note")
         return True
 
-    def action_tie(self, *_: str) -> None:
+    def action_tie(self, *_why: str) -> None:
         if self.app.refuse("tie_order"):
             return
         if self.view is None or self.view.tie is None:
-            self.app.notify("This board has no unresolved tie to order.", severity="warning")
+            self.app.notify(_("This board has no unresolved tie to order."), severity="warning")
             return
         self.app.order_tie(self.category_id, list(self.view.tie))  # the discussion shows the order
 
-    def action_note(self, *_: str) -> None:
+    def action_note(self, *_why: str) -> None:
         if self.app.refuse("note"):
             return
         self.app.write_note(None, self.category_id)  # the discussion shows the note
 
 
-class LockScreen(Screen[LockStep]):
+class LockScreen(TranslatedBindings, Screen[LockStep]):
     """What blocks the lock, a preview of the final list, proposal, confirmation, fingerprint, export.
 
     Built from ``views.LockView``; a new snapshot updates it in place (``show_snapshot``), the
@@ -724,14 +749,14 @@ class LockScreen(Screen[LockStep]):
 
     app = getters.app(PanelApp)
 
-    what = "the lock and the final list"
+    what = N_("the lock and the final list")
 
     BINDINGS = [
-        Binding("escape,q", "dismiss", "Back"),
-        Binding("p", "press('propose')", "Propose the lock"),
-        Binding("p", "press('propose', 'again')", "Propose again"),  # the same button, after a proposal
-        Binding("c", "press('confirm')", "Confirm the lock"),
-        Binding("e", "export_all", "Export all four formats"),
+        Binding("escape,q", "dismiss", N_("Back")),
+        Binding("p", "press('propose')", N_("Propose the lock")),
+        Binding("p", "press('propose', 'again')", N_("Propose again")),  # the same button, after a proposal
+        Binding("c", "press('confirm')", N_("Confirm the lock")),
+        Binding("e", "export_all", N_("Export all four formats")),
         # Without the button, the same keys say why it is not offered.
         Binding("p", "why_not('propose')", show=False),
         Binding("c", "why_not('confirm')", show=False),
@@ -759,18 +784,20 @@ class LockScreen(Screen[LockStep]):
             return
         checklist = self.view.checklist if self.view is not None else None
         if checklist is None:
-            why = "The final list is locked."
+            why = _("The final list is locked.")
         elif step == "propose" and checklist.blockers:
-            why = "The lock is blocked: " + "; ".join(checklist.blockers) + "."
+            why = _("The lock is blocked: {blockers}.").format(blockers="; ".join(checklist.blockers))
         elif checklist.proposal is None:
-            why = "There is no proposal to confirm yet: the secretary proposes the lock first."
+            why = _("There is no proposal to confirm yet: the secretary proposes the lock first.")
         elif checklist.stale:
-            why = "The proposal is stale (" + "; ".join(checklist.proposal.stale) + "): the secretary proposes again."
+            why = _("The proposal is stale ({why}): the secretary proposes again.").format(
+                why="; ".join(checklist.proposal.stale)
+            )
         else:
-            why = "Nothing to do now."
-        self.app.notify(why, title="Not now", severity="warning")
+            why = _("Nothing to do now.")
+        self.app.notify(why, title=_("Not now"), severity="warning")
 
-    def action_press(self, button: str, *_: str) -> None:
+    def action_press(self, button: str, *_again: str) -> None:
         for found in self.query(f"#{button}").results(Button):
             found.press()
 
@@ -792,7 +819,7 @@ class LockScreen(Screen[LockStep]):
         yield ScreenBanners(title=view.locked is None)
         with VerticalScroll(id="lock"):
             if view.locked is not None:
-                yield Static("[b]The final list is locked[/]", classes="title")
+                yield Static(markup("[b]$title[/]", title=_("The final list is locked")), classes="title")
                 yield Digits(view.locked.fingerprint, id="lock-digits")
                 yield static("lock-who")
                 yield static("signing", "muted")
@@ -801,12 +828,12 @@ class LockScreen(Screen[LockStep]):
                 if view.locked.exports:  # the shared screen takes no actions
                     with Horizontal(classes="buttons"):
                         for fmt in FORMATS:
-                            yield Button(f"Export {fmt.upper()}", id=f"export-{fmt}")
+                            yield Button(_("Export {format}").format(format=fmt.upper()), id=f"export-{fmt}")
             elif view.checklist is not None:
                 checklist = view.checklist
-                yield Static("[b]Lock the final list[/]", classes="title")
+                yield Static(markup("[b]$title[/]", title=_("Lock the final list")), classes="title")
                 yield static("signing", "muted")
-                yield Label("Checklist", classes="section")
+                yield Label(_("Checklist"), classes="section")
                 yield static("blockers")
                 yield static("stale-orders")
                 yield static("fragile")
@@ -862,20 +889,20 @@ class LockScreen(Screen[LockStep]):
             texts |= {
                 "blockers": plain("\n".join(f"✘ {b}" for b in blockers), lines=True)
                 if blockers
-                else "✔ no pending candidate\n✔ no unresolved tie",
+                else "✔ " + _("no pending candidate") + "\n✔ " + _("no unresolved tie"),
                 "stale-orders": plain("\n".join(checklist.stale_tie_orders), lines=True)
                 if checklist.stale_tie_orders
                 else None,
                 "fragile": plain(
-                    "\n".join(fragile) + "\n(for the panel to look at; the lock is not blocked)", lines=True
+                    "\n".join(fragile) + "\n" + _("(for the panel to look at; the lock is not blocked)"), lines=True
                 )
                 if fragile
                 else None,
-                "analysing": "(robustness analysis running…)" if checklist.analysing and not fragile else None,
+                "analysing": _("(robustness analysis running…)") if checklist.analysing and not fragile else None,
                 "proposal": plain(proposal.text, lines=True) if proposal is not None else None,
                 "changes-since": plain(checklist.changes_since),
                 "changes-basis": plain(checklist.changes_basis),
-                "changes": plain("\n".join(checklist.changes) or "nothing", lines=True),
+                "changes": plain("\n".join(checklist.changes) or _("nothing"), lines=True),
             }
         return texts
 
@@ -891,9 +918,9 @@ class LockScreen(Screen[LockStep]):
     def _buttons(checklist: Checklist) -> Iterator[Button]:
         if checklist.propose is not None:
             again = "again" if checklist.propose_again else ""
-            yield Button(checklist.propose, id="propose", variant="warning", classes=again)
+            yield Button(_(checklist.propose), id="propose", variant="warning", classes=again)
         if checklist.confirm:
-            yield Button("Confirm the lock", id="confirm", variant="error")
+            yield Button(_("Confirm the lock"), id="confirm", variant="error")
 
     def _show_buttons(self, checklist: Checklist) -> None:
         """The proposal's and the confirmation's buttons, there only when offered (the keys
@@ -914,7 +941,8 @@ class LockScreen(Screen[LockStep]):
     def _final(final: tuple[FinalCategory, ...]) -> Content:
         lines = []
         for category in final:
-            lines.append(markup("[b]$label[/]: $n certified", label=category.label, n=category.certified))
+            certified = ngettext("{n} certified", "{n} certified", category.certified).format(n=category.certified)
+            lines.append(markup("[b]$label[/]: $certified", label=category.label, certified=certified))
             lines.extend(plain(line) for line in category.lines)
         return Content("\n").join(lines)
 
@@ -932,26 +960,30 @@ class LockScreen(Screen[LockStep]):
             self.app.export(event.button.id.removeprefix("export-"))
 
 
-class EvaluatorsScreen(Screen):
+class EvaluatorsScreen(TranslatedBindings, Screen):
     """Evaluator calibration: each evaluator's mean deviation from the consolidated scores,
     overall and per area, in percentage points of the indicators' maxima, and the outliers."""
 
     app = getters.app(PanelApp)
 
-    what = "the evaluator calibration"
+    what = N_("the evaluator calibration")
 
-    BINDINGS = [Binding("escape,q", "dismiss", "Back")]
+    BINDINGS = [Binding("escape,q", "dismiss", N_("Back"))]
 
     def compose(self) -> ComposeResult:
         from panel_tui.analysis import OUTLIER_Z
 
         yield ScreenBanners()
         with VerticalScroll(id="evaluators"):
-            yield Static("[b]Evaluator calibration[/]", classes="title")
+            yield Static(markup("[b]$title[/]", title=_("Evaluator calibration")), classes="title")
             yield Static(
-                "Mean deviation of each evaluator's scores from the consolidated score, in percentage points of "
-                f"each indicator's maximum (+ lenient, - severe); ⚠ outlier when |z| > {OUTLIER_Z:g} against the "
-                "other evaluators.",
+                plain(
+                    _(
+                        "Mean deviation of each evaluator's scores from the consolidated score, in percentage points "
+                        "of each indicator's maximum (+ lenient, - severe); ⚠ outlier when |z| > {z} against the "
+                        "other evaluators."
+                    ).format(z=f"{OUTLIER_Z:g}")
+                ),
                 classes="muted",
             )
             yield DataTable(id="calibration", cursor_type="row", zebra_stripes=True)
@@ -959,10 +991,10 @@ class EvaluatorsScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#outliers", Static).update("(computing…)")
+        self.query_one("#outliers", Static).update(_("(computing…)"))
         self.calibrate()
 
-    @work(thread=True, exclusive=True, description="the evaluator calibration", exit_on_error=False)
+    @work(thread=True, exclusive=True, description=N_("the evaluator calibration"), exit_on_error=False)
     def calibrate(self) -> None:
         from panel_tui.analysis import calibration
 
@@ -977,11 +1009,11 @@ class EvaluatorsScreen(Screen):
         out = self.query_one("#calibration", DataTable)
         note = self.query_one("#outliers", Static)
         if table.is_empty():
-            note.update("The score sheet has no evaluator_id column: there is nothing to calibrate.")
+            note.update(_("The score sheet has no evaluator_id column: there is nothing to calibrate."))
             return
         areas = [c for c in table.columns if c.startswith("deviation_")]
         out.add_columns(
-            "Evaluator", "Scores", "Mean (pp)", *(cell(c.removeprefix("deviation_")) for c in areas), "z", ""
+            _("Evaluator"), _("Scores"), _("Mean (pp)"), *(cell(c.removeprefix("deviation_")) for c in areas), "z", ""
         )
         for row in table.iter_rows(named=True):
             out.add_row(
@@ -990,11 +1022,11 @@ class EvaluatorsScreen(Screen):
                 _signed(row["mean_deviation"]),
                 *(_signed(row[c]) for c in areas),
                 _signed(row["z"]),
-                "⚠ outlier" if row["outlier"] else "",
+                "⚠ " + _("outlier") if row["outlier"] else "",
                 key=row["evaluator_id"],
             )
         flagged = table.filter(pl.col("outlier"))["evaluator_id"].to_list()
-        note.update(plain(f"Outliers: {', '.join(flagged)}" if flagged else "No outlier."))
+        note.update(plain(_("Outliers: {who}").format(who=", ".join(flagged)) if flagged else _("No outlier.")))
 
 
 def _signed(value) -> str:

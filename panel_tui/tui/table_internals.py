@@ -17,6 +17,10 @@ Textual 8.2 (``textual>=8.2,<8.3`` in pyproject.toml, pinned for them):
 
 ``missing()`` names any of them that an upgraded Textual lacks; a test calls it, so an upgrade
 fails with one clear message instead of a wrong board.
+
+Beside them, one more internal, reached by ``panel_tui.tui.translated`` (its own ``missing()``,
+tested the same way): ``DOMNode._bindings`` (a ``BindingsMap``; its ``key_to_bindings``, key ->
+[Binding]), each instance's copy of its class's bindings, whose descriptions it translates.
 """
 
 from __future__ import annotations

@@ -1,0 +1,122 @@
+"""A Korean console: its keys, palette, help, boards and screens in the panel's language (issue
+15), and the Textual internal the key descriptions are translated through."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_console import make_app, run, settled
+from textual.app import App
+from textual.widgets import Markdown, Static
+
+from panel_tui import i18n
+from panel_tui.text import text_width
+from panel_tui.tui.charts import _scale
+from panel_tui.tui.leaderboard import HEADINGS, LeaderboardTable
+from panel_tui.tui.screens import HELP, help_file
+from panel_tui.views import PercentStrip
+
+
+@pytest.fixture
+def korean():
+    """The console in Korean for one test, English again after it."""
+    i18n.set_language("ko")
+    try:
+        yield
+    finally:
+        i18n.set_language("en")
+
+
+@pytest.fixture
+def contest(solo: Path) -> Path:
+    return solo
+
+
+def test_the_binding_internals_the_translation_uses_are_all_there():
+    """One clear message when an upgraded Textual no longer keeps each node's bindings in
+    ``_bindings.key_to_bindings`` (panel_tui/tui/translated.py translates them there)."""
+    import textual
+
+    from panel_tui.tui.translated import missing
+
+    class One(App):
+        def compose(self):
+            yield LeaderboardTable("large_city", ("A1",), id="t")
+
+    async def check() -> list[str]:
+        app = One()
+        async with app.run_test():
+            return missing(app) + missing(app.query_one(LeaderboardTable))
+
+    gone = run_value(check())
+    assert gone == [], (
+        f"Textual {textual.__version__} lacks the bindings the console translates (panel_tui/tui/translated.py): "
+        f"{', '.join(gone)}; keep textual pinned to 8.2 or adapt it"
+    )
+
+
+def run_value(coro):
+    import asyncio
+
+    return asyncio.run(coro)
+
+
+def test_the_korean_consoles_keys_palette_and_help_are_korean(contest, korean):
+    async def scenario():
+        app = make_app(contest)
+        async with app.run_test(size=(120, 35)) as pilot:
+            await settled(pilot, app)
+            keys = app.screen.active_bindings
+            assert keys["f1"].binding.description == "도움말"
+            assert keys["l"].binding.description == "확정"
+            assert keys["ctrl+p"].binding.description == "명령"
+            titles = [command.title for command in app.get_system_commands(app.screen)]
+            assert "도움말: 키와 표시" in titles and "테마" in titles and "종료" in titles
+            assert "이동: 최종 명단 확정" in titles
+            assert not any(title in titles for title in ("Theme", "Quit", "help: keys and marks"))
+            board = app.current_table
+            assert [str(column.label) for column in board.columns.values()][:3] == ["순위", "±", "ID"]
+            assert board.cell_text("C01", "status") == "✔ 인증"
+            for key, heading in HEADINGS.items():
+                assert board.columns[key].width >= text_width(i18n._(heading)), key  # (Hangul: 2 cells)
+            assert "인증 기준" in str(app.board_info("large_city").render())
+            assert "간사" in app.sub_title  # this account's role
+            await pilot.press("f1")
+            await pilot.pause(0.2)
+            source = app.screen.query_one(Markdown).source
+            assert source.splitlines()[0] == "# panel_tui: 키와 표시"
+            await pilot.press("escape", "l")
+            await pilot.pause(0.2)
+            assert "최종 명단 확정" in str(app.screen.query(Static).first().render()) or any(
+                "최종 명단 확정" in str(widget.render()) for widget in app.screen.query(Static)
+            )
+            assert app.screen.active_bindings["escape"].binding.description == "뒤로"
+
+    run(scenario())
+
+
+def test_the_english_console_stays_english(contest):
+    async def scenario():
+        app = make_app(contest)
+        async with app.run_test(size=(120, 35)) as pilot:
+            await settled(pilot, app)
+            assert app.screen.active_bindings["f1"].binding.description == "Help"
+            assert app.current_table.cell_text("C01", "status") == "✔ certified"
+
+    run(scenario())
+
+
+def test_the_help_is_read_in_the_panels_language():
+    assert help_file("en") == HELP
+    assert help_file("ko").name == "help.ko.md"
+    assert help_file("ko").read_text(encoding="utf-8").startswith("# panel_tui: 키와 표시")
+
+
+def test_the_strips_scale_fits_its_width_in_korean(korean):
+    """Hangul takes two cells: the percent strip's scale ("▲ 70% 기준선") is exactly as wide as
+    the strip wherever the line falls."""
+    strip = PercentStrip(category_id="large_city", threshold=70.0, margin=2.0, marks=())
+    for width in (20, 40, 80, 150):
+        for at in (0, width // 2, width - 1):
+            assert text_width(_scale(strip, 40.0, 100.0, width, at).plain) == width
