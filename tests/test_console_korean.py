@@ -120,3 +120,23 @@ def test_the_strips_scale_fits_its_width_in_korean(korean):
     for width in (20, 40, 80, 150):
         for at in (0, width // 2, width - 1):
             assert text_width(_scale(strip, 40.0, 100.0, width, at).plain) == width
+
+
+def test_the_korean_help_keeps_up_with_the_english():
+    """help.ko.md has a row for every row of help.md's tables, and names the same keys: a key
+    added to the English help and not to the Korean fails here."""
+    import re
+
+    def tables(path: Path) -> list[list[str]]:
+        found: list[list[str]] = [[]]
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("|") and not line.startswith("| ---"):
+                found[-1].append(line.split("|")[1])
+            elif found[-1]:
+                found.append([])
+        return [table for table in found if table]
+
+    english, korean = tables(HELP), tables(help_file("ko"))
+    assert [len(t) for t in english] == [len(t) for t in korean]
+    keys = [[re.findall(r"`([^`]+)`", first) for first in table[1:]] for table in (english[0], korean[0])]
+    assert keys[0] == keys[1]

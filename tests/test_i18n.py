@@ -82,3 +82,30 @@ def test_lang_and_the_locale_reach_the_command_line(tmp_path):
     assert "언어" in help_of("--lang", "ko")
     assert "언어" in help_of(lang="ko_KR.UTF-8")
     assert "언어" not in help_of("--lang", "en", lang="ko_KR.UTF-8")
+
+
+def test_every_translation_keeps_its_messages_placeholders():
+    """A translation that drops, renames or adds a placeholder (``{name}`` for ``str.format``,
+    ``$name`` for a markup template, ``%(name)s``) would fail, or show a hole, only when that
+    message is shown: each catalogue's translations name exactly their message's placeholders."""
+    import re
+
+    from babel.messages.pofile import read_po
+
+    names = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Za-z_][A-Za-z0-9_]*|%\([A-Za-z_]+\)[sd]")
+    wrong = []
+    for path in sorted((ROOT / "panel_tui" / "locale").glob("*/LC_MESSAGES/*.po")):
+        with path.open("rb") as handle:
+            catalog = read_po(handle)
+        for message in catalog:
+            if not message.id or not message.string:
+                continue
+            ids = message.id if isinstance(message.id, tuple) else (message.id,)
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            wanted = set(names.findall(ids[-1]))  # (the plural names them all)
+            wrong += [
+                f"{path.relative_to(ROOT)}: {ids[0]!r} -> {s!r}"
+                for s in strings
+                if s and set(names.findall(s)) != wanted
+            ]
+    assert not wrong, "\n".join(wrong)
