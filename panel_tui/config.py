@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from panel_tui.errors import InputError, shown_value
-from panel_tui.i18n import LANGUAGES
+from panel_tui.i18n import LANGUAGES, N_, _
 from panel_tui.text import identifier_problem
 
 METHODS = ("mean", "median", "trimmed_mean")
@@ -106,19 +106,35 @@ class Config:
 
 
 _KINDS = (
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a named pipe (FIFO)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, N_("a directory")),
+    (stat.S_ISFIFO, N_("a named pipe (FIFO)")),
+    (stat.S_ISCHR, N_("a character device")),
+    (stat.S_ISBLK, N_("a block device")),
+    (stat.S_ISSOCK, N_("a socket")),
 )
+# A file's role ("scores", "config": ``open_regular``'s ``what``) in the panel's language.
+FILE_WORDS = {
+    "config": N_("config"),
+    "candidates": N_("candidates"),
+    "indicators": N_("indicators"),
+    "scores": N_("scores"),
+    "conflicts": N_("conflicts"),
+    "signers": N_("signers"),
+    "contest": N_("contest"),
+    "CSV": N_("CSV"),
+}
 
 
 def _kind(mode: int) -> str:
     for test, name in _KINDS:
         if test(mode):
-            return name
-    return "not a regular file"
+            return _(name)
+    return _("not a regular file")
+
+
+def file_words(what: str) -> str:
+    """A file's role as people read it: "scores" (Korean: 점수)."""
+    return _(FILE_WORDS[what]) if what in FILE_WORDS else what
 
 
 def open_regular(path: Path, what: str) -> BinaryIO:
@@ -128,39 +144,48 @@ def open_regular(path: Path, what: str) -> BinaryIO:
     is opened; the file is then opened without blocking and checked again by its descriptor,
     so a file swapped for a FIFO in between is refused too, never read. ``what`` names the
     file's role ("scores", "config")."""
+    role = file_words(what)
     try:
         st = os.stat(path)
     except FileNotFoundError:
         if os.path.islink(path):
             raise InputError(
-                path, f"is a dangling symbolic link (to '{shown_value(os.readlink(path))}'), not a {what} file"
+                path,
+                _("is a dangling symbolic link (to '{target}'), not a {what} file").format(
+                    target=shown_value(os.readlink(path)), what=role
+                ),
             ) from None
-        raise InputError(path, f"{what} file not found") from None
+        raise InputError(path, _("{what} file not found").format(what=role)) from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise InputError(path, f"is a loop of symbolic links, not a {what} file") from None
+            raise InputError(path, _("is a loop of symbolic links, not a {what} file").format(what=role)) from None
         if exc.errno == errno.ENOTDIR:
-            raise InputError(path, f"{what} file not found (a part of its path is not a folder)") from None
-        raise InputError(path, f"cannot read the {what} file ({exc.strerror})") from None
+            raise InputError(
+                path, _("{what} file not found (a part of its path is not a folder)").format(what=role)
+            ) from None
+        raise InputError(path, _("cannot read the {what} file ({why})").format(what=role, why=exc.strerror)) from None
     except ValueError:  # an embedded NUL in the name
-        raise InputError(path, f"not a valid file name for the {what} file") from None
+        raise InputError(path, _("not a valid file name for the {what} file").format(what=role)) from None
     if stat.S_ISDIR(st.st_mode):
-        raise InputError(path, f"is a directory, not a {what} file")
+        raise InputError(path, _("is a directory, not a {what} file").format(what=role))
     if not stat.S_ISREG(st.st_mode):
-        raise InputError(path, f"is {_kind(st.st_mode)}, not a regular file: only regular files are read")
+        raise InputError(
+            path, _("is {kind}, not a regular file: only regular files are read").format(kind=_kind(st.st_mode))
+        )
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except PermissionError:
-        raise InputError(path, f"cannot read the {what} file: permission denied") from None
+        raise InputError(path, _("cannot read the {what} file: permission denied").format(what=role)) from None
     except OSError as exc:
-        raise InputError(path, f"cannot read the {what} file ({exc.strerror})") from None
+        raise InputError(path, _("cannot read the {what} file ({why})").format(what=role, why=exc.strerror)) from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise InputError(
                 path,
-                f"changed while being opened: it is now {_kind(st.st_mode)}, "
-                "not a regular file: only regular files are read",
+                _(
+                    "changed while being opened: it is now {kind}, not a regular file: only regular files are read"
+                ).format(kind=_kind(st.st_mode)),
             )
         return os.fdopen(fd, "rb")
     except BaseException:
@@ -201,18 +226,24 @@ def load_config(path: str | Path) -> Config:
         try:
             raw_bytes = handle.read()
         except OSError as exc:
-            raise InputError(path, f"cannot read the config file ({exc.strerror})") from None
+            raise InputError(
+                path, _("cannot read the {what} file ({why})").format(what=file_words("config"), why=exc.strerror)
+            ) from None
     if not raw_bytes.strip():
-        raise InputError(path, "the config file is empty")
+        raise InputError(path, _("the config file is empty"))
     try:
         text = raw_bytes.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError(path, "the config file is not UTF-8 text") from None
+        raise InputError(path, _("the config file is not UTF-8 text")) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(path, f"invalid TOML: {exc}") from None
+        raise InputError(path, _("invalid TOML: {why}").format(why=exc)) from None
     return _Reader(path).config(raw)
+
+
+# The [roles] keys in words (a login listed under two of them).
+ROLE_KEYS = {"secretary": N_("secretary"), "chair": N_("chair"), "members": N_("members")}
 
 
 class _Reader:
@@ -226,46 +257,53 @@ class _Reader:
 
     def table(self, raw: Any, name: str, allowed: set[str], required: set[str]) -> dict[str, Any]:
         if not isinstance(raw, dict):
-            raise self.fail(name, "must be a table")
+            raise self.fail(name, _("must be a table"))
         unknown = sorted(set(raw) - allowed)
         if unknown:
-            raise self.fail(f"{name} {unknown[0]}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+            raise self.fail(
+                f"{name} {unknown[0]}", _("unknown key (allowed: {keys})").format(keys=", ".join(sorted(allowed)))
+            )
         missing = sorted(required - set(raw))
         if missing:
-            raise self.fail(f"{name} {missing[0]}", "required key is missing")
+            raise self.fail(f"{name} {missing[0]}", _("required key is missing"))
         return raw
 
     def text(self, raw: dict[str, Any], table: str, key: str, default: str | None = None) -> str:
         value = raw.get(key, default)
         if not isinstance(value, str) or not value.strip():
-            raise self.fail(f"{table} {key}", f"must be a non-empty string, not {value!r}")
+            raise self.fail(f"{table} {key}", _("must be a non-empty string, not {value}").format(value=repr(value)))
         return value
 
     def number(self, raw: dict[str, Any], table: str, key: str, default: float, lo: float, hi: float) -> float:
         value = raw.get(key, default)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-            raise self.fail(f"{table} {key}", f"must be a number, not {value!r}")
+            raise self.fail(f"{table} {key}", _("must be a number, not {value}").format(value=repr(value)))
         if not lo <= value <= hi:
-            raise self.fail(f"{table} {key}", f"must be between {lo:g} and {hi:g}, not {value:g}")
+            raise self.fail(
+                f"{table} {key}",
+                _("must be between {lo} and {hi}, not {value}").format(lo=f"{lo:g}", hi=f"{hi:g}", value=f"{value:g}"),
+            )
         return float(value)
 
     def integer(self, raw: dict[str, Any], table: str, key: str, default: int, lo: int, hi: int) -> int:
         value = raw.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(f"{table} {key}", f"must be a whole number, not {value!r}")
+            raise self.fail(f"{table} {key}", _("must be a whole number, not {value}").format(value=repr(value)))
         if not lo <= value <= hi:
-            raise self.fail(f"{table} {key}", f"must be between {lo} and {hi}, not {value}")
+            raise self.fail(
+                f"{table} {key}", _("must be between {lo} and {hi}, not {value}").format(lo=lo, hi=hi, value=value)
+            )
         return value
 
     def names(self, raw: dict[str, Any], table: str, key: str, *, ids: bool = False) -> tuple[str, ...]:
         value = raw.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise self.fail(f"{table} {key}", "must be a list of non-empty strings")
+            raise self.fail(f"{table} {key}", _("must be a list of non-empty strings"))
         if ids:
             for v in value:
                 self.check_id(v, table, key)
         if len(set(value)) != len(value):
-            raise self.fail(f"{table} {key}", "lists the same name twice")
+            raise self.fail(f"{table} {key}", _("lists the same name twice"))
         return tuple(value)
 
     def identifier(self, raw: dict[str, Any], table: str, key: str) -> str:
@@ -275,7 +313,9 @@ class _Reader:
         """An id the data files must match exactly: no hidden characters, no stray spaces."""
         problem = identifier_problem(value)
         if problem:
-            raise self.fail(f"{table} {key}", f"the id '{shown_value(value)}' has {problem}")
+            raise self.fail(
+                f"{table} {key}", _("the id '{id}' has {problem}").format(id=shown_value(value), problem=problem)
+            )
         return value
 
     def path_of(self, raw: dict[str, Any], key: str) -> Path:
@@ -285,7 +325,7 @@ class _Reader:
 
     def config(self, raw: dict[str, Any]) -> Config:
         self.table(
-            raw, "the top level", {"contest", "scoring", "categories", "roles", "lock"}, {"contest", "categories"}
+            raw, _("the top level"), {"contest", "scoring", "categories", "roles", "lock"}, {"contest", "categories"}
         )
         contest_raw = self.table(
             raw["contest"],
@@ -296,10 +336,16 @@ class _Reader:
         # The id names files (sessions/<id>.sqlite, exports): nothing hidden in it.
         contest_id = self.check_id(self.text(contest_raw, "[contest]", "id"), "[contest]", "id")
         if any(c in contest_id for c in "/\\") or contest_id.startswith("."):
-            raise self.fail("[contest] id", f"must not contain a path separator or start with '.', not {contest_id!r}")
+            raise self.fail(
+                "[contest] id",
+                _("must not contain a path separator or start with '.', not {id}").format(id=repr(contest_id)),
+            )
         language = self.text(contest_raw, "[contest]", "language") if "language" in contest_raw else None
         if language is not None and language not in LANGUAGES:
-            raise self.fail("[contest] language", f"must be one of: {', '.join(LANGUAGES)}, not {language!r}")
+            raise self.fail(
+                "[contest] language",
+                _("must be one of: {choices}, not {value}").format(choices=", ".join(LANGUAGES), value=repr(language)),
+            )
         contest = Contest(
             id=contest_id,
             name=self.text(contest_raw, "[contest]", "name"),
@@ -324,7 +370,12 @@ class _Reader:
         raw = self.table(raw, t, {"method", "trim_min_evaluators", "decimals", "review_margin"}, set())
         method = self.text(raw, t, "method", Scoring.method)
         if method not in METHODS:
-            raise self.fail(f"{t} method", f"unknown method {method!r} (expected one of: {', '.join(METHODS)})")
+            raise self.fail(
+                f"{t} method",
+                _("unknown method {method} (expected one of: {methods})").format(
+                    method=repr(method), methods=", ".join(METHODS)
+                ),
+            )
         return Scoring(
             method=method,
             # Dropping a highest and a lowest needs at least three scores to leave one.
@@ -335,7 +386,7 @@ class _Reader:
 
     def categories(self, raw: Any) -> tuple[Category, ...]:
         if not isinstance(raw, list) or not raw:
-            raise self.fail("[[categories]]", "at least one [[categories]] table is required")
+            raise self.fail("[[categories]]", _("at least one [[categories]] table is required"))
         seen: set[str] = set()
         result = []
         for i, item in enumerate(raw, start=1):
@@ -348,7 +399,7 @@ class _Reader:
             )
             cid = self.identifier(item, t, "id")
             if cid in seen:
-                raise self.fail(f"{t} id", f"category id {cid!r} is used twice")
+                raise self.fail(f"{t} id", _("category id {id} is used twice").format(id=repr(cid)))
             seen.add(cid)
             t = f"[[categories]] '{shown_value(cid)}'"
             result.append(
@@ -367,7 +418,7 @@ class _Reader:
     def grades(self, raw: Any, t: str) -> tuple[GradeBand, ...]:
         key = f"{t} grades"
         if not isinstance(raw, list):
-            raise self.fail(key, "must be a list of { grade = N, min = P } tables")
+            raise self.fail(key, _("must be a list of { grade = N, min = P } tables"))
         bands = []
         for band in raw:
             band = self.table(band, key, {"grade", "min"}, {"grade", "min"})
@@ -378,9 +429,9 @@ class _Reader:
                 )
             )
         if len({b.grade for b in bands}) != len(bands):
-            raise self.fail(key, "the same grade appears twice")
+            raise self.fail(key, _("the same grade appears twice"))
         if len({b.min for b in bands}) != len(bands):
-            raise self.fail(key, "two grades have the same min")
+            raise self.fail(key, _("two grades have the same min"))
         return tuple(sorted(bands, key=lambda b: b.min, reverse=True))
 
     def roles(self, raw: Any) -> Roles:
@@ -394,12 +445,19 @@ class _Reader:
         for a, b in (("secretary", "chair"), ("secretary", "members"), ("chair", "members")):
             both = set(getattr(roles, a)) & set(getattr(roles, b))
             if both:
-                raise self.fail(t, f"{sorted(both)[0]!r} is listed as both {a} and {b}")
+                raise self.fail(
+                    t,
+                    _("{name} is listed as both {role} and {other}").format(
+                        name=repr(sorted(both)[0]), role=_(ROLE_KEYS[a]), other=_(ROLE_KEYS[b])
+                    ),
+                )
         return roles
 
     def lock(self, raw: Any) -> LockPolicy:
         raw = self.table(raw, "[lock]", {"require_chair_confirmation"}, set())
         value = raw.get("require_chair_confirmation", True)
         if not isinstance(value, bool):
-            raise self.fail("[lock] require_chair_confirmation", f"must be true or false, not {value!r}")
+            raise self.fail(
+                "[lock] require_chair_confirmation", _("must be true or false, not {value}").format(value=repr(value))
+            )
         return LockPolicy(require_chair_confirmation=value)

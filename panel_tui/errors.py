@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+from panel_tui.i18n import _
 from panel_tui.text import visible
 
 
@@ -58,11 +60,30 @@ class InputError(PanelError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        parts = [p for p in (self.file, self.where) if p]
+        parts = [p for p in (self.file, location(self.where)) if p]
         if self.column is not None:
-            parts.append(f"column '{shown_value(self.column)}'")
+            parts.append(_("column '{column}'").format(column=shown_value(self.column)))
         prefix = ", ".join(parts)
         return f"{prefix}: {self.message}" if prefix else self.message
+
+
+_WHERE = re.compile(r"(line|row|key) (.+)", re.DOTALL)
+
+
+def location(where: str | None) -> str | None:
+    """A bad input's ``where`` ("line 14", "row 14", "key [scoring] method") in the current
+    language; a location of another form as it is."""
+    if where is None:
+        return None
+    found = _WHERE.fullmatch(where)
+    if found is None:
+        return where
+    kind, at = found.groups()
+    if kind == "line":
+        return _("line {line}").format(line=at)
+    if kind == "row":
+        return _("row {row}").format(row=at)
+    return _("key {key}").format(key=at)
 
 
 class UsageError(PanelError):

@@ -22,7 +22,9 @@ import polars as pl
 
 from panel_tui.engine import ENTRY_FIELDS
 from panel_tui.errors import PanelError
+from panel_tui.i18n import _, ngettext
 from panel_tui.meeting import LockReceipt, decision_text
+from panel_tui.report import method_name, readable
 from panel_tui.session import shared_folder
 from panel_tui.text import inert_columns, markdown_text
 from panel_tui.vocabulary import ExportFormat
@@ -68,7 +70,9 @@ def export(receipt: LockReceipt, fmt: str, out_dir: Path, contest_id: str, *, de
         fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=out_dir)
         os.close(fd)
     except OSError as exc:
-        raise ExportError(f"{out_dir}: cannot write the export here ({exc.strerror})") from None
+        raise ExportError(
+            _("{folder}: cannot write the export here ({why})").format(folder=out_dir, why=exc.strerror)
+        ) from None
     try:
         _write(receipt, fmt, Path(temporary), decimals)
         mode = 0o666 & ~_umask()  # as a plain new file would be, not mkstemp's 0600
@@ -77,7 +81,7 @@ def export(receipt: LockReceipt, fmt: str, out_dir: Path, contest_id: str, *, de
         os.chmod(temporary, mode)
         os.replace(temporary, path)
     except OSError as exc:
-        raise ExportError(f"{path}: cannot write the export ({exc.strerror})") from None
+        raise ExportError(_("{path}: cannot write the export ({why})").format(path=path, why=exc.strerror)) from None
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
@@ -99,7 +103,7 @@ def _umask() -> int:
 def _write(receipt: LockReceipt, fmt: str, path: Path, decimals: int = 2) -> None:
     if fmt == ExportFormat.CSV:
         # UTF-8 with BOM so Excel opens Hangul names correctly.
-        path.write_bytes(b"\xef\xbb\xbf" + inert_columns(_frame(receipt)).write_csv().encode("utf-8"))
+        path.write_bytes(b"\xef\xbb\xbf" + inert_columns(readable(_frame(receipt))).write_csv().encode("utf-8"))
     elif fmt == ExportFormat.XLSX:
         _write_xlsx(receipt, path, decimals)
     elif fmt == ExportFormat.JSON:
@@ -121,7 +125,7 @@ def _write(receipt: LockReceipt, fmt: str, path: Path, decimals: int = 2) -> Non
 def _write_xlsx(receipt: LockReceipt, path: Path, decimals: int = 2) -> None:
     import xlsxwriter
 
-    frame = _frame(receipt)
+    frame = readable(_frame(receipt))
     # Every text is a string cell: never a formula (``=HYPERLINK(…)``), a link or a number.
     inert = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
     with xlsxwriter.Workbook(str(path), inert) as workbook:
@@ -130,19 +134,25 @@ def _write_xlsx(receipt: LockReceipt, path: Path, decimals: int = 2) -> None:
         locked = receipt.confirmation or receipt.proposal
         workbook.set_properties({"created": datetime.fromisoformat(locked.at)})
         # Numbers carry the contest's decimals (polars would write three), as the list shows them.
-        frame.write_excel(workbook, worksheet="Final list", autofit=True, float_precision=decimals)
-        sheet = workbook.add_worksheet("Lock")
+        frame.write_excel(workbook, worksheet=_("Final list"), autofit=True, float_precision=decimals)
+        sheet = workbook.add_worksheet(_("Lock"))
+        at = _("{who} at {when}")
         rows = [
-            ("Contest", receipt.final["contest"]),
-            ("Fingerprint", receipt.fingerprint),
-            ("Lock digest (SHA-256)", receipt.digest),
-            ("Proposed by", f"{receipt.proposal.author} at {receipt.proposal.at}"),
+            (_("Contest"), receipt.final["contest"]),
+            (_("Fingerprint"), receipt.fingerprint),
+            (_("Lock digest (SHA-256)"), receipt.digest),
+            (_("Proposed by"), at.format(who=receipt.proposal.author, when=receipt.proposal.at)),
             (
-                "Confirmed by",
-                f"{receipt.confirmation.author} at {receipt.confirmation.at}" if receipt.confirmation else "",
+                _("Confirmed by"),
+                at.format(who=receipt.confirmation.author, when=receipt.confirmation.at)
+                if receipt.confirmation
+                else "",
             ),
         ]
-        rows += [(f"{name} file", f"{f['path']} sha256 {f['sha256']}") for name, f in receipt.files.items()]
+        rows += [
+            (_("{name} file").format(name=name), f"{f['path']} sha256 {f['sha256']}")
+            for name, f in receipt.files.items()
+        ]
         rows += [(c["id"], _decision_text(d)) for c in receipt.final["categories"] for d in c["decisions"]]
         for i, (key, value) in enumerate(rows):
             sheet.write_string(i, 0, key)
@@ -155,8 +165,12 @@ def markdown(receipt: LockReceipt) -> str:
     """The final list ready for an announcement, per category."""
     final = receipt.final
     md = markdown_text  # every text from the files and the journal
-    lines = [f"# Final certification list: contest {md(final['contest'])}", ""]
-    lines.append(f"Locked list, fingerprint **{receipt.fingerprint}** (consolidation: {final['method']}).")
+    lines = [_("# Final certification list: contest {contest}").format(contest=md(final["contest"])), ""]
+    lines.append(
+        _("Locked list, fingerprint **{fingerprint}** (consolidation: {method}).").format(
+            fingerprint=receipt.fingerprint, method=method_name(final["method"])
+        )
+    )
     lines.append("")
     for category in final["categories"]:
         entries = category["entries"]
@@ -164,30 +178,46 @@ def markdown(receipt: LockReceipt) -> str:
         lines.append(f"## {md(category['label'])}")
         lines.append("")
         lines.append(
-            f"Threshold {category['threshold']:g} % of {category['max_points']:,.2f} points. "
-            f"Certified: {len(certified)} of {len(entries)}."
+            _("Threshold {threshold} % of {points} points.").format(
+                threshold=f"{category['threshold']:g}", points=f"{category['max_points']:,.2f}"
+            )
+            + " "
+            + ngettext("Certified: {n} of {total}.", "Certified: {n} of {total}.", len(certified)).format(
+                n=len(certified), total=len(entries)
+            )
         )
         top = [e for e in entries if e["top"]]
         if top:
-            lines.append(f"Highest evaluation: **{md(top[0]['name'])}**.")
+            lines.append(_("Highest evaluation: **{name}**.").format(name=md(top[0]["name"])))
         lines.append("")
-        lines.append("| Rank | Candidate | Total | % | Grade |")
+        rank, candidate, total, grade = _("Rank"), _("Candidate"), _("Total"), _("Grade")
+        lines.append(f"| {rank} | {candidate} | {total} | % | {grade} |")
         lines.append("| ---: | --- | ---: | ---: | ---: |")
         for e in certified:
             grade = "" if e["grade"] is None else str(e["grade"])
             lines.append(f"| {e['rank']} | {md(e['name'])} | {e['total']:,.2f} | {e['percent']:.2f} | {grade} |")
         if not certified:
-            lines.append("| | (none) | | | |")
+            lines.append("| | " + _("(none)") + " | | | |")
         if category["decisions"]:
             lines.append("")
-            lines.append("Panel decisions:")
+            lines.append(_("Panel decisions:"))
             lines.extend(f"- {md(_decision_text(d))}" for d in category["decisions"])
         lines.append("")
     confirmed = (
-        f", confirmed by {md(receipt.confirmation.author)} at {receipt.confirmation.at}" if receipt.confirmation else ""
+        _(", confirmed by {chair} at {when}").format(
+            chair=md(receipt.confirmation.author), when=receipt.confirmation.at
+        )
+        if receipt.confirmation
+        else ""
     )
     lines.append(
-        f"Proposed by {md(receipt.proposal.author)} at {receipt.proposal.at}{confirmed}. "
-        f"Fingerprint {receipt.fingerprint}; lock digest `{receipt.digest}`."
+        _("Proposed by {proposer} at {when}{confirmed}.").format(
+            proposer=md(receipt.proposal.author), when=receipt.proposal.at, confirmed=confirmed
+        )
+        + " "
+        + _("Fingerprint {fingerprint}; lock digest `{digest}`.").format(
+            fingerprint=receipt.fingerprint, digest=receipt.digest
+        )
     )
+
     return "\n".join(lines) + "\n"

@@ -32,6 +32,7 @@ from panel_tui.engine import (
     to_json,
 )
 from panel_tui.errors import PanelError, Refused, UsageError
+from panel_tui.i18n import N_, _
 from panel_tui.inputs.contest import ContestData, load_contest
 from panel_tui.inputs.read import file_digest
 from panel_tui.session import (
@@ -45,8 +46,16 @@ from panel_tui.session import (
     require,
     role_of,
 )
-from panel_tui.vocabulary import EventKind, Role, Status
+from panel_tui.vocabulary import EventKind, Role, Status, event_words, exclusion_words, role_words, status_words
 
+# What a refusal says when the journal does not hold, by what was refused.
+REFUSED = {
+    "the lock": N_("the lock is refused: the journal does not hold: {problems} (run `panel-tui verify`)"),
+    "the confirmation": N_(
+        "the confirmation is refused: the journal does not hold: {problems} (run `panel-tui verify`)"
+    ),
+    "the export": N_("the export is refused: the journal does not hold: {problems} (run `panel-tui verify`)"),
+}
 START = "list_at_start"  # in the session's first event: the final list as the meeting found it
 SIGNERS_AT_START = "signers_sha256_at_start"  # in the first event of a signed journal
 ROLES_AT_START = "roles_at_start"  # in the session's first event: who held which role then
@@ -185,7 +194,9 @@ class SessionState:
                     continue
                 if proposal is None or "digest" not in proposal.payload:
                     # Only a tampered journal gets here; verify names the broken chain.
-                    raise SessionError(f"the journal's lock (event {e.seq}) has no proposal: run `panel-tui verify`")
+                    raise SessionError(
+                        _("the journal's lock (event {seq}) has no proposal: run `panel-tui verify`").format(seq=e.seq)
+                    )
                 return LockReceipt(proposal, e)
         return None
 
@@ -199,9 +210,15 @@ def decision_text(kind: str, decision: Mapping[str, Any]) -> str:
     S01 > S02: <reason>" or "C24 excluded (withdrawn): <reason>". ``decision`` is an event's
     payload or a final list's decision."""
     if kind == EventKind.TIE_ORDER:
-        where = f" in {decision['category']}" if decision.get("category") else ""
-        return f"tie order{where}: {' > '.join(decision['order'])}: {decision['reason']}"
-    return f"{decision['candidate_id']} excluded ({decision['code']}): {decision['reason']}"
+        order = " > ".join(decision["order"])
+        if decision.get("category"):
+            return _("tie order in {category}: {order}: {reason}").format(
+                category=decision["category"], order=order, reason=decision["reason"]
+            )
+        return _("tie order: {order}: {reason}").format(order=order, reason=decision["reason"])
+    return _("{candidate} excluded ({code}): {reason}").format(
+        candidate=decision["candidate_id"], code=exclusion_words(decision["code"]), reason=decision["reason"]
+    )
 
 
 def final_list(result: Standings) -> dict[str, Any]:
@@ -338,10 +355,10 @@ class Changes:
             return f"{labels.get(c['category'], c['category'])}: {c['name']} ({c['candidate_id']})"
 
         def status(value: object) -> str:
-            return "—" if value is None else str(value).replace("_", " ")
+            return "—" if value is None else status_words(value).replace("_", " ")
 
         def rank(value: object) -> str:
-            return "not ranked" if value is None else f"rank {value}"
+            return _("not ranked") if value is None else _("rank {rank}").format(rank=value)
 
         out = []
         for c in self.status:
@@ -349,7 +366,7 @@ class Changes:
         for c in self.moved:
             before, now = c["rank_before"], c["rank_now"]
             if before is not None and now is not None:
-                out.append(f"{who(c)}: rank {before} → {now}")
+                out.append(f"{who(c)}: " + _("rank {before} → {now}").format(before=before, now=now))
             else:
                 out.append(f"{who(c)}: {rank(before)} → {rank(now)}")
 
@@ -359,12 +376,18 @@ class Changes:
         for c in self.totals:
             parts = []
             if c["total_before"] != c["total_now"]:
-                parts.append(f"total {number(c['total_before'])} → {number(c['total_now'])}")
+                parts.append(
+                    _("total {before} → {now}").format(before=number(c["total_before"]), now=number(c["total_now"]))
+                )
             if c["percent_before"] != c["percent_now"]:
                 parts.append(f"{number(c['percent_before'])} % → {number(c['percent_now'])} %")
             out.append(f"{who(c)}: {', '.join(parts)}")
         for e in self.decisions:
-            out.append(f"decision (event {e.seq}, {e.author}): {decision_text(e.kind, e.payload)}")
+            out.append(
+                _("decision (event {seq}, {author}): {decision}").format(
+                    seq=e.seq, author=e.author, decision=decision_text(e.kind, e.payload)
+                )
+            )
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -395,19 +418,20 @@ def what_changed(state: SessionState, result: Standings, data: ContestData) -> C
     if proposals:
         last = proposals[-1]
         before, seq = last.payload["final"], last.seq
-        since = f"the lock proposal (event {seq})"
-        basis = f"the list {last.author} proposed at {last.at[:16].replace('T', ' ')} UTC"
+        since = _("the lock proposal (event {seq})").format(seq=seq)
+        basis = _("the list {author} proposed at {when} UTC").format(
+            author=last.author, when=last.at[:16].replace("T", " ")
+        )
     elif first is not None:
         before, seq = first.payload[START], None
-        since = "the start of the meeting"
-        basis = (
-            f"the list as the session's first entry found it, {first.author} at "
-            f"{first.at[:16].replace('T', ' ')} UTC, before any panel decision"
-        )
+        since = _("the start of the meeting")
+        basis = _(
+            "the list as the session's first entry found it, {author} at {when} UTC, before any panel decision"
+        ).format(author=first.author, when=first.at[:16].replace("T", " "))
     else:
         before, seq = final_list(standings(data, Decisions())), None
-        since = "the start of the meeting"
-        basis = "the list from the current files before any panel decision"
+        since = _("the start of the meeting")
+        basis = _("the list from the current files before any panel decision")
     now = final_list(result)
 
     def entries(doc: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -504,7 +528,9 @@ class Meeting:
             if problem is None and e.kind != EventKind.LOCK_CONFIRMED:  # (lock_problems: who confirms)
                 role = role_of(roles, e.author)
                 if role not in MAY[e.kind]:
-                    problem = f"written by {e.author}, who is a {role} and may not record it"
+                    problem = _("written by {author}, who is a {role} and may not record it").format(
+                        author=e.author, role=role_words(role)
+                    )
             if problem:
                 found[e.seq] = problem
         weighty = [e for e in events if e.seq not in found and e.kind in (EventKind.TIE_ORDER, EventKind.EXCLUSION)]
@@ -530,13 +556,17 @@ class Meeting:
                     and isinstance(p.get("files"), dict)
                     and _digest(p["final"], p["files"]) != p.get("digest")
                 ):
-                    found[e.seq] = "its list does not match its own digest"
+                    found[e.seq] = _("its list does not match its own digest")
             elif e.kind == EventKind.LOCK_CONFIRMED:
                 proposal = by_seq.get(e.payload.get("proposal", 0))  # (0: no event)
                 if proposal is None:
-                    found[e.seq] = f"it confirms event {e.payload.get('proposal')}, which is not a lock proposal"
+                    found[e.seq] = _("it confirms event {seq}, which is not a lock proposal").format(
+                        seq=e.payload.get("proposal")
+                    )
                 elif e.payload.get("digest") != proposal.payload.get("digest"):
-                    found[e.seq] = f"it confirms another list than the one event {proposal.seq} proposed"
+                    found[e.seq] = _("it confirms another list than the one event {seq} proposed").format(
+                        seq=proposal.seq
+                    )
                 elif (
                     self.signed
                     and e.sig
@@ -544,21 +574,29 @@ class Meeting:
                     and _signing_key(e.sig) == _signing_key(proposal.sig)
                     and self.config.lock.require_chair_confirmation
                 ):
-                    found[e.seq] = "it is signed with the same key as the proposal: not a second pair of eyes"
+                    found[e.seq] = _("it is signed with the same key as the proposal: not a second pair of eyes")
         roles = self.session_roles(events)
         for e in lock_events:
             role = role_of(roles, e.author)
             if e.kind == EventKind.LOCK_PROPOSED and role not in MAY[EventKind.LOCK_PROPOSED]:
-                found[e.seq] = f"proposed by {e.author}, who is a {role}, not a secretary"
+                found[e.seq] = _("proposed by {author}, who is a {role}, not a secretary").format(
+                    author=e.author, role=role_words(role)
+                )
             if e.kind == EventKind.LOCK_CONFIRMED:
                 proposal = by_seq.get(e.payload.get("proposal", 0))  # (0: no event)
                 if self.config.lock.require_chair_confirmation:
                     if role not in MAY[EventKind.LOCK_CONFIRMED]:
-                        found[e.seq] = f"confirmed by {e.author}, who is a {role}, not a chair"
+                        found[e.seq] = _("confirmed by {author}, who is a {role}, not a chair").format(
+                            author=e.author, role=role_words(role)
+                        )
                     elif proposal is not None and proposal.author == e.author:
-                        found[e.seq] = f"confirmed by {e.author}, the same login that proposed it"
+                        found[e.seq] = _("confirmed by {author}, the same login that proposed it").format(
+                            author=e.author
+                        )
                 elif proposal is not None and proposal.author != e.author:
-                    found[e.seq] = f"made final by {e.author}, not by its proposer {proposal.author}"
+                    found[e.seq] = _("made final by {author}, not by its proposer {proposer}").format(
+                        author=e.author, proposer=proposal.author
+                    )
         signers = self.config.contest.signers
         if signers is not None and lock_events:  # (self.signed)
             # Who may sign is fixed when the meeting starts (its first event keeps the signers
@@ -579,7 +617,7 @@ class Meeting:
                         and (not isinstance(recorded, dict) or recorded.get("sha256") != pinned)
                     )
                 ):
-                    found[e.seq] = (
+                    found[e.seq] = _(
                         "the signers file is not the one the meeting started with (keys were added or "
                         "changed during the meeting; a new list of keys needs a new session)"
                     )
@@ -626,21 +664,26 @@ class Meeting:
             kept = None  # kept by someone who is no secretary (by them, or by this config): not the session's
         if first is None:
             if self.config.contest.signers is not None and self.role != Role.SECRETARY:
-                return (
+                return _(
                     "the session is not opened yet: the secretary opens it first (panel-tui session init), "
                     "which keeps the roles and the signers file for the whole meeting"
                 )
             return None
         if kept is not None and kept != self.config.roles:
-            return (
-                f"the roles in {self.config.path.name} are not the ones this session started with "
-                f"(its first event, by {first.author}: secretary {', '.join(kept.secretary) or '-'}; "
-                f"chair {', '.join(kept.chair) or '-'}; members {', '.join(kept.members) or '-'}); "
+            return _(
+                "the roles in {config} are not the ones this session started with "
+                "(its first event, by {author}: secretary {secretary}; chair {chair}; members {members}); "
                 "a change of roles needs a new session"
+            ).format(
+                config=self.config.path.name,
+                author=first.author,
+                secretary=", ".join(kept.secretary) or "-",
+                chair=", ".join(kept.chair) or "-",
+                members=", ".join(kept.members) or "-",
             )
         if SIGNERS_AT_START in first.payload and self.config.contest.signers is None:
-            return (
-                f"this session is signed (its first event keeps a signers file) but {self.config.path.name} names none"
+            return _("this session is signed (its first event keeps a signers file) but {config} names none").format(
+                config=self.config.path.name
             )
         return None
 
@@ -692,19 +735,27 @@ class Meeting:
     def _candidate(self, candidate_id: str) -> dict[str, Any]:
         match = self.data().candidates.filter(pl.col("candidate_id") == candidate_id)
         if match.height == 0:
-            raise UsageError(f"unknown candidate {candidate_id!r} (not in {self.config.contest.candidates.name})")
+            raise UsageError(
+                _("unknown candidate {candidate} (not in {file})").format(
+                    candidate=repr(candidate_id), file=self.config.contest.candidates.name
+                )
+            )
         return match.row(0, named=True)
 
     def _category(self, category_id: str) -> None:
         if category_id not in {c.id for c in self.config.categories}:
             known = ", ".join(c.id for c in self.config.categories)
-            raise UsageError(f"unknown category {category_id!r} (the config has: {known})")
+            raise UsageError(
+                _("unknown category {category} (the config has: {known})").format(
+                    category=repr(category_id), known=known
+                )
+            )
 
     def note(self, text: str, *, candidate: str | None = None, category: str | None = None) -> Event:
         """A discussion note on a candidate, on a category, or on the meeting as a whole."""
         require(self.config, self.who, EventKind.NOTE)
         if not text.strip():
-            raise UsageError("a note needs some text")
+            raise UsageError(_("a note needs some text"))
         if candidate is not None:
             self._candidate(candidate)
         if category is not None:
@@ -723,15 +774,17 @@ class Meeting:
         require(self.config, self.who, EventKind.TIE_ORDER)
         self._category(category)
         if not reason.strip():
-            raise UsageError("a tie decision needs a reason (--reason)")
+            raise UsageError(_("a tie decision needs a reason (--reason)"))
         if len(set(order)) != len(order) or len(order) < 2:
-            raise UsageError("--order lists two or more different candidates, best first")
+            raise UsageError(_("--order lists two or more different candidates, best first"))
         state = self.state()
         groups = self.standings(state).board(category).tie_groups
         if set(order) not in [set(g) for g in groups]:
-            current = "; ".join(", ".join(sorted(g)) for g in groups) or "none"
+            current = "; ".join(", ".join(sorted(g)) for g in groups) or _("none")
             raise UsageError(
-                f"{', '.join(order)} is not a group of fully tied candidates in {category} (tied groups now: {current})"
+                _("{order} is not a group of fully tied candidates in {category} (tied groups now: {current})").format(
+                    order=", ".join(order), category=category, current=current
+                )
             )
         return self._append(
             EventKind.TIE_ORDER, {"category": category, "order": order, "reason": reason.strip()}, since=state.head
@@ -742,9 +795,13 @@ class Meeting:
         require(self.config, self.who, EventKind.EXCLUSION)
         self._candidate(candidate)
         if code not in EXCLUSION_CODES:
-            raise UsageError(f"unknown reason code {code!r} (one of: {', '.join(EXCLUSION_CODES)})")
+            raise UsageError(
+                _("unknown reason code {code} (one of: {codes})").format(
+                    code=repr(code), codes=", ".join(EXCLUSION_CODES)
+                )
+            )
         if not reason.strip():
-            raise UsageError("an exclusion needs a reason (--reason)")
+            raise UsageError(_("an exclusion needs a reason (--reason)"))
         return self._append(EventKind.EXCLUSION, {"candidate_id": candidate, "code": code, "reason": reason.strip()})
 
     # -- the lock -----------------------------------------------------------------------
@@ -752,11 +809,15 @@ class Meeting:
         """What stops the lock now: pending candidates and unresolved ties, named."""
         names = dict(self.data().candidates.select("candidate_id", "name").iter_rows())
         found = [
-            f"pending: {cid} {names[cid]} (wait for its scores, or exclude it if it withdrew)" for cid in result.pending
+            _("pending: {id} {name} (wait for its scores, or exclude it if it withdrew)").format(
+                id=cid, name=names[cid]
+            )
+            for cid in result.pending
         ]
         found += [
-            f"unresolved tie in {self.config.category(tie.category).label}: {', '.join(tie.candidate_ids)} "
-            "(record the panel's order)"
+            _("unresolved tie in {category}: {candidates} (record the panel's order)").format(
+                category=self.config.category(tie.category).label, candidates=", ".join(tie.candidate_ids)
+            )
             for tie in result.unresolved_ties
         ]
         return found
@@ -773,23 +834,23 @@ class Meeting:
         now = self.config.files()
         for name in [*now, *(n for n in recorded if n not in now)]:
             if name not in now:
-                found.append((name, "it is no longer named by the contest"))
+                found.append((name, _("it is no longer named by the contest")))
                 continue
             path = now[name]
             if name not in recorded:
-                found.append((name, f"{path.name} was added to the contest"))
+                found.append((name, _("{file} was added to the contest").format(file=path.name)))
                 continue
             try:
                 same = file_digest(path) == recorded[name]["sha256"]
             except PanelError as exc:
-                found.append((name, f"{path.name} cannot be read ({exc})"))
+                found.append((name, _("{file} cannot be read ({why})").format(file=path.name, why=exc)))
                 continue
             if not same:
                 try:
                     when = datetime.fromtimestamp(os.stat(path).st_mtime).strftime("%H:%M")
-                    found.append((name, f"{path.name} changed at {when}"))
+                    found.append((name, _("{file} changed at {when}").format(file=path.name, when=when)))
                 except OSError:
-                    found.append((name, f"{path.name} changed"))
+                    found.append((name, _("{file} changed").format(file=path.name)))
         return found
 
     def proposal_problems(self, state: SessionState, result: Standings) -> list[str]:
@@ -800,7 +861,7 @@ class Meeting:
             return []
         found = [what for _, what in self.changed_files(proposal.payload.get("files", {}))]
         if not found and final_list(result) != proposal.payload.get("final"):
-            found.append("the final list the files give now differs from the proposed one")
+            found.append(_("the final list the files give now differs from the proposed one"))
         return found
 
     def preview(
@@ -816,20 +877,20 @@ class Meeting:
         count, and in a signed journal any event (notes and focus too) whose signature does not
         verify. The lock, its confirmation and the exports are refused while there is any."""
         found = list(state.damage)
-        found += [f"event {seq} does not count: {why}" for seq, why in state.untrusted.items()]
+        found += [
+            _("event {seq} does not count: {why}").format(seq=seq, why=why) for seq, why in state.untrusted.items()
+        ]
         for seq, why in self.signature_problems(state.events).items():
             if seq not in state.untrusted:
-                found.append(f"event {seq}: signature refused: {why}")
+                found.append(_("event {seq}: signature refused: {why}").format(seq=seq, why=why))
         return found
 
     def _refuse_if_tampered(self, state: SessionState, what: str) -> None:
+        """``what``: "the lock", "the confirmation" or "the export" (``REFUSED``)."""
         problems = self.journal_problems(state)
         if problems:
             raise Refused(
-                f"{what} is refused: the journal does not hold: "
-                + "; ".join(problems[:5])
-                + ("; …" if len(problems) > 5 else "")
-                + " (run `panel-tui verify`)"
+                _(REFUSED[what]).format(problems="; ".join(problems[:5]) + ("; …" if len(problems) > 5 else ""))
             )
 
     def exportable(self) -> LockReceipt:
@@ -837,7 +898,7 @@ class Meeting:
         state = self.state()
         lock = state.lock
         if lock is None:
-            raise Refused("exports come only from the locked final list, and this session is not locked")
+            raise Refused(_("exports come only from the locked final list, and this session is not locked"))
         self._refuse_if_tampered(state, "the export")
         return lock
 
@@ -846,12 +907,16 @@ class Meeting:
         require(self.config, self.who, EventKind.LOCK_PROPOSED)
         state = self.state()
         if state.lock is not None:
-            raise Refused(f"the session is already locked (fingerprint {state.lock.fingerprint})")
+            raise Refused(
+                _("the session is already locked (fingerprint {fingerprint})").format(
+                    fingerprint=state.lock.fingerprint
+                )
+            )
         self._refuse_if_tampered(state, "the lock")
         result = self.standings(state)
         blockers = self.blockers(result)
         if blockers:
-            raise Refused("the lock is refused while:\n  " + "\n  ".join(blockers))
+            raise Refused(_("the lock is refused while:") + "\n  " + "\n  ".join(blockers))
         final, files, digest = self.preview(result=result)
         proposal = self._append(
             EventKind.LOCK_PROPOSED, {"final": final, "files": files, "digest": digest}, since=state.head
@@ -870,20 +935,29 @@ class Meeting:
         """The chair, a second account, confirms the proposed list unchanged."""
         state = self.state()
         if state.lock is not None:
-            raise Refused(f"the session is already locked (fingerprint {state.lock.fingerprint})")
+            raise Refused(
+                _("the session is already locked (fingerprint {fingerprint})").format(
+                    fingerprint=state.lock.fingerprint
+                )
+            )
         require(self.config, self.who, EventKind.LOCK_CONFIRMED)
         proposal = state.proposal
         if proposal is None:
-            raise Refused("there is no lock proposal to confirm (the secretary proposes it with `panel-tui lock`)")
+            raise Refused(_("there is no lock proposal to confirm (the secretary proposes it with `panel-tui lock`)"))
         self._refuse_if_tampered(state, "the confirmation")
         if proposal.author == self.who:
-            raise Refused("the lock must be confirmed by a different account from the one that proposed it")
+            raise Refused(_("the lock must be confirmed by a different account from the one that proposed it"))
         result = self.standings(state)
         stale = self.proposal_problems(state, result)
-        _, _, digest = self.preview(state, result)
+        digest = self.preview(state, result)[2]
         if stale or digest != proposal.payload["digest"]:
-            why = "; ".join(stale) or "the list or its files changed"
-            raise Refused(f"the proposal by {proposal.author} is stale: {why}; the secretary must propose it again")
+            why = "; ".join(stale) or _("the list or its files changed")
+            raise Refused(
+                _("the proposal by {author} is stale: {why}; the secretary must propose it again").format(
+                    author=proposal.author, why=why
+                )
+            )
+
         confirmation = self._append(
             EventKind.LOCK_CONFIRMED, {"proposal": proposal.seq, "digest": digest}, since=state.head
         )
@@ -903,30 +977,42 @@ class Meeting:
         report = Verification()
         path = self.journal.path
         if not path.exists():
-            report.add(False, f"no session journal at {path}: nothing recorded, or the file was moved or deleted")
+            report.add(
+                False,
+                _("no session journal at {path}: nothing recorded, or the file was moved or deleted").format(path=path),
+            )
             return report
         events = self.journal.events()
         problems = chain_problems(events)
         for p in problems:
             report.add(False, p.problem)
         if not problems:
-            report.add(True, f"journal: {len(events)} events, hash chain intact")
+            report.add(True, _("journal: {n} events, hash chain intact").format(n=len(events)))
         signers = self.config.contest.signers
         if signers is not None:  # (self.signed)
             bad = self.signature_problems(events)
             for e in events:
                 if e.seq in bad:
-                    report.add(False, f"event {e.seq} ({e.kind} by {e.author}): signature refused: {bad[e.seq]}")
+                    report.add(
+                        False,
+                        _("event {seq} ({kind} by {author}): signature refused: {why}").format(
+                            seq=e.seq, kind=event_words(e.kind), author=e.author, why=bad[e.seq]
+                        ),
+                    )
             if not bad:
                 report.add(
                     True,
-                    f"signatures: all {len(events)} events signed by keys {signers.name} lists for their authors",
+                    _("signatures: all {n} events signed by keys {signers} lists for their authors").format(
+                        n=len(events), signers=signers.name
+                    ),
                 )
         else:
             report.add(
                 True,
-                "unsigned journal: protects against accidents, not against an account on this host "
-                "(set [contest] signers to sign every event)",
+                _(
+                    "unsigned journal: protects against accidents, not against an account on this host "
+                    "(set [contest] signers to sign every event)"
+                ),
             )
         signature_refused = self.signature_problems(events) if self.signed else {}
         untrusted = self.trust(events)
@@ -934,7 +1020,12 @@ class Meeting:
         for seq, why in untrusted.items():
             if seq not in signature_refused:  # (named above)
                 e = by_seq[seq]
-                report.add(False, f"event {seq} ({e.kind} by {e.author}) does not count: {why}")
+                report.add(
+                    False,
+                    _("event {seq} ({kind} by {author}) does not count: {why}").format(
+                        seq=seq, kind=event_words(e.kind), author=e.author, why=why
+                    ),
+                )
         state = SessionState(tuple(events), untrusted, tuple(p.problem for p in problems))
         try:
             lock = state.lock
@@ -944,47 +1035,68 @@ class Meeting:
         if expected_fingerprint is not None:
             wanted = expected_fingerprint.strip().upper()
             if not events:
-                report.add(False, f"the journal is empty, but the list was announced locked with fingerprint {wanted}")
+                report.add(
+                    False,
+                    _("the journal is empty, but the list was announced locked with fingerprint {fingerprint}").format(
+                        fingerprint=wanted
+                    ),
+                )
             elif lock is None:
-                report.add(False, f"no lock in this session, but the list was locked with fingerprint {wanted}")
+                report.add(
+                    False,
+                    _("no lock in this session, but the list was locked with fingerprint {fingerprint}").format(
+                        fingerprint=wanted
+                    ),
+                )
             elif lock.fingerprint != wanted:
-                report.add(False, f"the session's lock has fingerprint {lock.fingerprint}, not {wanted}")
+                report.add(
+                    False,
+                    _("the session's lock has fingerprint {fingerprint}, not {wanted}").format(
+                        fingerprint=lock.fingerprint, wanted=wanted
+                    ),
+                )
             else:
-                report.add(True, f"the lock's fingerprint is {wanted}, as expected")
+                report.add(True, _("the lock's fingerprint is {fingerprint}, as expected").format(fingerprint=wanted))
         if lock is None:
-            report.add(True, "the session is not locked: no final list to check")
+            report.add(True, _("the session is not locked: no final list to check"))
             return report
         # (state.lock gives confirmed locks only; a proposal alone would lock nothing, so say so)
         confirmation = lock.confirmation
         who = (
-            f"confirmed by {confirmation.author} (event {confirmation.seq})"
+            _("confirmed by {author} (event {seq})").format(author=confirmation.author, seq=confirmation.seq)
             if confirmation is not None
-            else "not confirmed"
+            else _("not confirmed")
         )
         report.add(
             confirmation is not None,
-            f"locked: proposed by {lock.proposal.author} (event {lock.proposal.seq}), {who}; "
-            f"fingerprint {lock.fingerprint}",
+            _("locked: proposed by {author} (event {seq}), {confirmed}; fingerprint {fingerprint}").format(
+                author=lock.proposal.author, seq=lock.proposal.seq, confirmed=who, fingerprint=lock.fingerprint
+            ),
         )
         if _digest(lock.final, lock.files) != lock.digest:
-            report.add(False, "the lock's stored list does not match its own digest")
+            report.add(False, _("the lock's stored list does not match its own digest"))
         changed = self.changed_files(lock.files)
         for name, what in changed:
-            report.add(False, f"{name} file changed since the lock: {what}")
+            report.add(False, _("{name} file changed since the lock: {what}").format(name=name, what=what))
         if not changed:
             names = ", ".join(Path(f["path"]).name for f in lock.files.values())
-            report.add(True, f"every file the contest names is as locked: {names}")
+            report.add(True, _("every file the contest names is as locked: {files}").format(files=names))
         before = SessionState(tuple(e for e in state.events if e.seq < lock.proposal.seq), untrusted)
         try:
             recomputed = final_list(self.standings(before))
         except PanelError as exc:
-            report.add(False, f"cannot recompute the final list: {exc}")
+            report.add(False, _("cannot recompute the final list: {why}").format(why=exc))
             return report
         differences = _differences(lock.final, recomputed)
         if differences:
-            report.add(False, "the recomputed final list differs from the locked one: " + "; ".join(differences[:10]))
+            report.add(
+                False,
+                _("the recomputed final list differs from the locked one: {differences}").format(
+                    differences="; ".join(differences[:10])
+                ),
+            )
         else:
-            report.add(True, "the final list recomputed from the files and the journal matches the lock")
+            report.add(True, _("the final list recomputed from the files and the journal matches the lock"))
         return report
 
 
@@ -1004,7 +1116,7 @@ def _payload_problem(e: Event) -> str | None:
         return (optional and value is None) or (isinstance(value, str) and bool(value.strip()))
 
     if "unreadable" in p and len(p) == 1:
-        return "its payload is not a JSON object"
+        return _("its payload is not a JSON object")
     checks: dict[str, Callable[[], bool]] = {  # looked up by the kind as stored, which may be any text
         EventKind.NOTE: lambda: (
             text("text") and text("candidate_id", optional=True) and text("category", optional=True)
@@ -1028,8 +1140,12 @@ def _payload_problem(e: Event) -> str | None:
     }
     ok = checks.get(e.kind)
     if ok is None:
-        return f"its kind {e.kind!r} is not one the tool writes"
-    return None if ok() else f"its payload is not a well-formed {e.kind.replace('_', ' ')}"
+        return _("its kind {kind} is not one the tool writes").format(kind=repr(e.kind))
+    return (
+        None
+        if ok()
+        else _("its payload is not a well-formed {kind}").format(kind=event_words(e.kind).replace("_", " "))
+    )
 
 
 def _signing_key(signature: str) -> str | None:
@@ -1046,8 +1162,10 @@ def _not_locked(state: SessionState, since: int | None) -> None:
     events = state.events
     if state.damage:
         raise Refused(
-            f"the journal is damaged ({state.damage[0]}); nothing more can be recorded: "
-            "run `panel-tui verify` and look at it with the secretary and the chair"
+            _(
+                "the journal is damaged ({problem}); nothing more can be recorded: "
+                "run `panel-tui verify` and look at it with the secretary and the chair"
+            ).format(problem=state.damage[0])
         )
     confirmations = [e for e in events if e.kind == EventKind.LOCK_CONFIRMED]
     if state.lock is None and confirmations:
@@ -1055,12 +1173,17 @@ def _not_locked(state: SessionState, since: int | None) -> None:
         # closes the session: nothing is recorded after it until someone has looked.
         e = confirmations[0]
         raise Refused(
-            f"the session holds a lock confirmation (event {e.seq} by {e.author}) that does not count "
-            f"({state.untrusted.get(e.seq, 'see verify')}); nothing more can be recorded: run "
-            "`panel-tui verify`"
+            _(
+                "the session holds a lock confirmation (event {seq} by {author}) that does not count "
+                "({why}); nothing more can be recorded: run `panel-tui verify`"
+            ).format(seq=e.seq, author=e.author, why=state.untrusted.get(e.seq) or _("see verify"))
         )
     if state.lock is not None:
-        raise Refused(f"the session is locked (fingerprint {state.lock.fingerprint}); nothing more can be recorded")
+        raise Refused(
+            _("the session is locked (fingerprint {fingerprint}); nothing more can be recorded").format(
+                fingerprint=state.lock.fingerprint
+            )
+        )
     if since is not None:
         moved = [
             e
@@ -1069,7 +1192,9 @@ def _not_locked(state: SessionState, since: int | None) -> None:
         ]
         if moved:
             raise Refused(
-                f"the journal changed meanwhile (event {moved[0].seq}, {moved[0].kind} by {moved[0].author}); try again"
+                _("the journal changed meanwhile (event {seq}, {kind} by {author}); try again").format(
+                    seq=moved[0].seq, kind=event_words(moved[0].kind), author=moved[0].author
+                )
             )
 
 
@@ -1080,11 +1205,16 @@ def _differences(locked: dict[str, Any], now: dict[str, Any]) -> list[str]:
     for key in sorted(then_entries.keys() | now_entries.keys()):
         a, b = then_entries.get(key), now_entries.get(key)
         if a is None or b is None:
-            found.append(f"{key[1]} {'added' if a is None else 'missing'}")
+            found.append(
+                _("{candidate} added").format(candidate=key[1])
+                if a is None
+                else _("{candidate} missing").format(candidate=key[1])
+            )
             continue
         for field_name in a:
             if a[field_name] != b.get(field_name):
                 found.append(f"{key[1]} {field_name} {a[field_name]} -> {b.get(field_name)}")
     if not found and canonical(locked) != canonical(now):
-        found.append("the decisions or category details differ")
+        found.append(_("the decisions or category details differ"))
+
     return found

@@ -54,6 +54,8 @@ from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 from yarl import URL
 
+from panel_tui.i18n import _, ngettext
+
 log = logging.getLogger("textual-serve")
 
 CHILD_GRACE = 0.8  # seconds a child gives Textual to shut down once told to go, then exits anyway
@@ -70,13 +72,15 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def display_command(config: Path, session: Path) -> str:
-    """The command each browser tab runs: this interpreter, the display, absolute paths."""
+def display_command(config: Path, session: Path, language: str | None = None) -> str:
+    """The command each browser tab runs: this interpreter, the display, absolute paths, and
+    the language ``serve`` runs in (its ``--lang``, the contest's or the locale's)."""
     return shlex.join(
         [
             sys.executable,
             "-m",
             "panel_tui",
+            *(["--lang", language] if language else []),
             "--config",
             str(config.resolve()),
             "--session",
@@ -108,7 +112,11 @@ def same_origin(origin: str | None, host: str | None, *, loopback_only: bool = F
 
 
 def full_message(count: int) -> str:
-    return f"The display is full: {count} tabs are open; close one, then reload this page."
+    return ngettext(
+        "The display is full: {n} tab is open; close one, then reload this page.",
+        "The display is full: {n} tabs are open; close one, then reload this page.",
+        count,
+    ).format(n=count)
 
 
 # --- the child: one display process per tab ----------------------------------------------
@@ -228,7 +236,7 @@ class DisplayService(AppService):
                 self._stdin.close()  # end of input: the child leaves even before it reads "quit"
             if not await _exited(process, KILL_AFTER):
                 # (usual for a tab closed while its display was starting: it reads nothing yet)
-                log.info("display process %s did not exit in %.1f s: killed", process.pid, KILL_AFTER)
+                log.info(_("display process %s did not exit in %.1f s: killed"), process.pid, KILL_AFTER)
                 with contextlib.suppress(ProcessLookupError):
                     process.kill()
                 await _exited(process, 5.0)
@@ -303,14 +311,17 @@ class DisplayServer(Server):
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         if not same_origin(request.headers.get("Origin"), request.host, loopback_only=self.loopback):
-            log.warning("refused a WebSocket from origin %r (host %r)", request.headers.get("Origin"), request.host)
-            raise web.HTTPForbidden(text="panel-tui serve: only its own page may connect\n")
+            log.warning(_("refused a WebSocket from origin %r (host %r)"), request.headers.get("Origin"), request.host)
+            raise web.HTTPForbidden(text="panel-tui serve: " + _("only its own page may connect") + "\n")
         websocket = web.WebSocketResponse(heartbeat=15)
         if self.full():
             message = full_message(self.live())
             await websocket.prepare(request)
             await websocket.send_bytes(f"\r\n  {message}\r\n".encode())
-            await websocket.close(code=WSCloseCode.TRY_AGAIN_LATER, message=message.encode())
+            # (a close frame's reason holds at most 123 bytes: Hangul takes three each)
+            reason = message.encode()[:123].decode("utf-8", "ignore").encode()
+            await websocket.close(code=WSCloseCode.TRY_AGAIN_LATER, message=reason)
+
             return websocket
         service = DisplayService(
             self.command,
@@ -331,7 +342,7 @@ class DisplayServer(Server):
         except asyncio.CancelledError:
             raise
         except Exception as error:  # (a tab that went away mid-handshake, mostly)
-            log.info("display websocket ended: %r", error)
+            log.info(_("display websocket ended: %r"), error)
         finally:
             self.sockets.discard(websocket)
             try:

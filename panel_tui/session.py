@@ -38,7 +38,8 @@ from urllib.parse import quote
 
 from panel_tui.config import Config, Roles
 from panel_tui.errors import PanelError, Refused
-from panel_tui.vocabulary import EventKind, Role
+from panel_tui.i18n import N_, _
+from panel_tui.vocabulary import EventKind, Role, event_words, role_words
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -59,13 +60,13 @@ MAY: dict[str, tuple[Role, ...]] = {
     EventKind.LOCK_CONFIRMED: (Role.CHAIR,),
 }
 WHAT: dict[str, str] = {
-    EventKind.NOTE: "adding a note",
-    EventKind.FOCUS: "moving the focus",
-    EventKind.TIE_ORDER: "recording a tie decision",
-    EventKind.EXCLUSION: "recording an exclusion",
-    EventKind.LOCK_PROPOSED: "proposing the lock",
-    EventKind.LOCK_CONFIRMED: "confirming the lock",
-}
+    EventKind.NOTE: N_("adding a note"),
+    EventKind.FOCUS: N_("moving the focus"),
+    EventKind.TIE_ORDER: N_("recording a tie decision"),
+    EventKind.EXCLUSION: N_("recording an exclusion"),
+    EventKind.LOCK_PROPOSED: N_("proposing the lock"),
+    EventKind.LOCK_CONFIRMED: N_("confirming the lock"),
+}  # (translated where shown)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -125,14 +126,19 @@ def _os_reason(path: Path) -> str:
                 sizes.append(os.stat(f"{path}{suffix}").st_size)
         if any(size + (1 << 16) >= soft for size in sizes) or soft < (1 << 20):
             reasons.append(
-                f"{os.strerror(errno.EFBIG)}: this process may write files of at most {soft} bytes "
-                "(the file size limit, ulimit -f)"
+                _(
+                    "{error}: this process may write files of at most {size} bytes (the file size limit, ulimit -f)"
+                ).format(error=os.strerror(errno.EFBIG), size=soft)
             )
     try:
         fs = os.statvfs(path.parent)
         free = fs.f_bavail * fs.f_frsize
         if free < (1 << 20):
-            reasons.append(f"{os.strerror(errno.ENOSPC)} ({free} bytes free in {path.parent})")
+            reasons.append(
+                _("{error} ({free} bytes free in {folder})").format(
+                    error=os.strerror(errno.ENOSPC), free=free, folder=path.parent
+                )
+            )
     except OSError:
         pass
     return "; ".join(reasons)
@@ -143,7 +149,9 @@ def write_failure(path: Path, exc: BaseException) -> SessionWriteError:
     said = exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc)
     found = _os_reason(path)
     reason = f"{said} ({found})" if found and found.lower() not in said.lower() else said
-    return SessionWriteError(f"{path}: cannot write the session: {reason}; nothing was recorded")
+    return SessionWriteError(
+        _("{path}: cannot write the session: {why}; nothing was recorded").format(path=path, why=reason)
+    )
 
 
 @dataclass(frozen=True)
@@ -190,8 +198,12 @@ def require(config: Config, who: str, kind: str) -> None:
     """Refuse (exit 3) unless ``who`` has a role that may write ``kind``."""
     role = role_of(config.roles, who)
     if role not in MAY[kind]:
-        needed = " or ".join(MAY[kind])
-        raise Refused(f"{WHAT[kind]} needs the role {needed}; account {who!r} is a {role} in this contest")
+        needed = _(" or ").join(role_words(r) for r in MAY[kind])
+        raise Refused(
+            _("{what} needs the role {needed}; account {who} is a {role} in this contest").format(
+                what=_(WHAT[kind]), needed=needed, who=repr(who), role=role_words(role)
+            )
+        )
 
 
 def shared_folder(folder: Path) -> bool:
@@ -231,18 +243,22 @@ def refuse_link(path: Path) -> None:
     except FileNotFoundError:
         return
     except OSError as exc:
-        raise SessionError(f"{path}: cannot look at the session file ({exc.strerror})") from None
+        raise SessionError(
+            _("{path}: cannot look at the session file ({why})").format(path=path, why=exc.strerror)
+        ) from None
     if stat.S_ISLNK(st.st_mode):
         try:
             owner = pwd.getpwuid(st.st_uid).pw_name
         except KeyError:
             owner = f"uid {st.st_uid}"
         raise SessionError(
-            f"{path}: the session file is a symbolic link (to {os.readlink(path)}), made by {owner}; "
-            f"refusing to open it: {owner} or an administrator must remove the link"
+            _(
+                "{path}: the session file is a symbolic link (to {target}), made by {owner}; "
+                "refusing to open it: {owner} or an administrator must remove the link"
+            ).format(path=path, target=os.readlink(path), owner=owner)
         )
     if not stat.S_ISREG(st.st_mode):
-        raise SessionError(f"{path}: the session file is not a regular file")
+        raise SessionError(_("{path}: the session file is not a regular file").format(path=path))
 
 
 def default_path(config: Config) -> Path:
@@ -260,7 +276,9 @@ def _describe(path: Path) -> str:
         group = grp.getgrgid(st.st_gid).gr_name
     except KeyError:
         group = str(st.st_gid)
-    return f"owner {owner}, group {group}, mode {stat.filemode(st.st_mode)}"
+    return _("owner {owner}, group {group}, mode {mode}").format(
+        owner=owner, group=group, mode=stat.filemode(st.st_mode)
+    )
 
 
 def _one_thread_at_a_time(method: Callable[Concatenate[Journal, P], R]) -> Callable[Concatenate[Journal, P], R]:
@@ -298,16 +316,16 @@ class Journal:
         for suffix in ("", "-wal", "-shm"):
             f = Path(f"{self.path}{suffix}")
             if f.exists() and not os.access(f, os.W_OK):
-                return (
-                    f"{f}: account {who!r} may read but not write this session file ({_describe(f)}); "
-                    f"writing needs write permission: put the account in the file's group"
-                )
+                return _(
+                    "{file}: account {who} may read but not write this session file ({described}); "
+                    "writing needs write permission: put the account in the file's group"
+                ).format(file=f, who=repr(who), described=_describe(f))
         missing = [s for s in ("-wal", "-shm") if not Path(f"{self.path}{s}").exists()]
         if (missing or not self.path.exists()) and folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
-            return (
-                f"{folder}: account {who!r} cannot create files in the sessions folder ({_describe(folder)}); "
+            return _(
+                "{folder}: account {who} cannot create files in the sessions folder ({described}); "
                 "writing needs write permission on the folder (see the README: a group-shared folder)"
-            )
+            ).format(folder=folder, who=repr(who), described=_describe(folder))
         return None
 
     def _check_writable(self) -> None:
@@ -322,7 +340,9 @@ class Journal:
             try:
                 folder.mkdir(parents=True)
             except OSError as exc:
-                raise SessionError(f"{folder}: cannot create the sessions folder ({exc.strerror})") from None
+                raise SessionError(
+                    _("{folder}: cannot create the sessions folder ({why})").format(folder=folder, why=exc.strerror)
+                ) from None
         self._check_writable()
         if not self.path.exists() and self._shared_folder():
             # In a group-shared folder the session must be writable by the group, whatever
@@ -347,11 +367,15 @@ class Journal:
         if self.writable:
             self._create()
         elif not self.path.exists():
-            raise SessionError(f"{self.path}: no session yet (nothing has been recorded for this contest)")
+            raise SessionError(
+                _("{path}: no session yet (nothing has been recorded for this contest)").format(path=self.path)
+            )
         elif not os.access(self.path, os.R_OK):
             raise SessionError(
-                f"{self.path}: account {account()!r} cannot read this session ({_describe(self.path)}); "
-                "reading needs read permission (see the README: who reads the session)"
+                _(
+                    "{path}: account {who} cannot read this session ({described}); "
+                    "reading needs read permission (see the README: who reads the session)"
+                ).format(path=self.path, who=repr(account()), described=_describe(self.path))
             )
         conn = None
         try:
@@ -371,7 +395,9 @@ class Journal:
                 conn.close()  # SQLite tidies its -wal and -shm files when it can
             if _is_write_failure(exc):
                 raise write_failure(self.path, exc) from None
-            raise SessionError(f"{self.path}: not a usable session database ({exc})") from None
+            raise SessionError(
+                _("{path}: not a usable session database ({why})").format(path=self.path, why=exc)
+            ) from None
         self._conn = conn
         return conn
 
@@ -459,11 +485,15 @@ class Journal:
             if _is_write_failure(exc):
                 found = _os_reason(self.path)
                 raise SessionError(
-                    f"{self.path}: cannot read the session ({exc}{': ' + found if found else ''})"
+                    _("{path}: cannot read the session ({why})").format(
+                        path=self.path, why=f"{exc}{': ' + found if found else ''}"
+                    )
                 ) from None
-            raise SessionError(f"{self.path}: cannot read the session ({exc})") from None
+            raise SessionError(_("{path}: cannot read the session ({why})").format(path=self.path, why=exc)) from None
         except sqlite3.DatabaseError as exc:
-            raise SessionError(f"{self.path}: not a usable session database ({exc})") from None
+            raise SessionError(
+                _("{path}: not a usable session database ({why})").format(path=self.path, why=exc)
+            ) from None
 
     # -- writing ----------------------------------------------------------------------
     @_one_thread_at_a_time
@@ -496,7 +526,7 @@ class Journal:
         except sqlite3.OperationalError as exc:
             if _is_write_failure(exc):
                 raise write_failure(self.path, exc) from None
-            raise SessionError(f"{self.path}: cannot write the session ({exc})") from None
+            raise SessionError(_("{path}: cannot write the session ({why})").format(path=self.path, why=exc)) from None
         try:
             if guard is not None:
                 guard(self.events())
@@ -527,7 +557,9 @@ class Journal:
                 self.close()  # the next write opens afresh; SQLite tidies its sidecars when it can
                 raise write_failure(self.path, exc) from None
             if isinstance(exc, sqlite3.Error):
-                raise SessionError(f"{self.path}: cannot write the session ({exc})") from None
+                raise SessionError(
+                    _("{path}: cannot write the session ({why})").format(path=self.path, why=exc)
+                ) from None
             raise
         self._share_sidecars()
         return Event(seq, kind, author, at, payload, prev, digest, sig, payload_text)
@@ -569,7 +601,10 @@ def chain_problems(events: Sequence[Event]) -> list[ChainProblem]:
         if seq != expected:
             problems.append(
                 ChainProblem(
-                    expected, f"event {expected} is missing: the journal jumps from event {expected - 1} to {seq}"
+                    expected,
+                    _("event {seq} is missing: the journal jumps from event {before} to {after}").format(
+                        seq=expected, before=expected - 1, after=seq
+                    ),
                 )
             )
             expected = seq
@@ -577,13 +612,19 @@ def chain_problems(events: Sequence[Event]) -> list[ChainProblem]:
             problems.append(
                 ChainProblem(
                     seq,
-                    f"event {seq} ({kind} by {author}) does not follow event {seq - 1}: removed, inserted or reordered events",
+                    _(
+                        "event {seq} ({kind} by {author}) does not follow event {before}: "
+                        "removed, inserted or reordered events"
+                    ).format(seq=seq, kind=event_words(kind), author=author, before=seq - 1),
                 )
             )
         if event_hash(stored_prev, seq, kind, author, at, payload_text) != digest:
             problems.append(
                 ChainProblem(
-                    seq, f"event {seq} ({kind} by {author} at {at}) was edited: its content no longer matches its hash"
+                    seq,
+                    _(
+                        "event {seq} ({kind} by {author} at {at}) was edited: its content no longer matches its hash"
+                    ).format(seq=seq, kind=event_words(kind), author=author, at=at),
                 )
             )
         elif at_before is not None and str(at) < at_before:
@@ -592,8 +633,10 @@ def chain_problems(events: Sequence[Event]) -> list[ChainProblem]:
             problems.append(
                 ChainProblem(
                     seq,
-                    f"event {seq} ({kind} by {author}) is dated {at}, before the event "
-                    f"it follows ({at_before}): backdated",
+                    _(
+                        "event {seq} ({kind} by {author}) is dated {at}, before the event it follows ({before}): "
+                        "backdated"
+                    ).format(seq=seq, kind=event_words(kind), author=author, at=at, before=at_before),
                 )
             )
         at_before = str(at)

@@ -42,6 +42,7 @@ from pathlib import Path
 
 from panel_tui.config import open_regular
 from panel_tui.errors import InputError, PanelError, Refused
+from panel_tui.i18n import _
 from panel_tui.text import one_line
 
 NAMESPACE = "panel-tui"
@@ -77,11 +78,11 @@ def _strings(blob: bytes, offset: int = 0) -> Iterator[bytes]:
     """Yield the SSH ``string`` fields of ``blob`` from ``offset`` (uint32 length + bytes)."""
     while offset < len(blob):
         if offset + 4 > len(blob):
-            raise ValueError("truncated length")
+            raise ValueError(_("truncated length"))
         (n,) = struct.unpack(">I", blob[offset : offset + 4])
         offset += 4
         if offset + n > len(blob):
-            raise ValueError("truncated field")
+            raise ValueError(_("truncated field"))
         yield blob[offset : offset + n]
         offset += n
 
@@ -103,7 +104,7 @@ class PublicKey:
         """``type base64 [comment]`` as in a ``.pub`` file or ``ssh-add -L``; ValueError if not."""
         parts = text.strip().split(None, 2)
         if len(parts) < 2:
-            raise ValueError("expected a key type and a base64 key")
+            raise ValueError(_("expected a key type and a base64 key"))
         return cls.from_parts(parts[0], parts[1], parts[2] if len(parts) > 2 else "")
 
     @classmethod
@@ -112,9 +113,9 @@ class PublicKey:
             raw = base64.b64decode(b64, validate=True)
             inner = _first_string(raw).decode("ascii")
         except (binascii.Error, ValueError, StopIteration, UnicodeDecodeError):
-            raise ValueError(f"the {kind} key is not valid base64 key data") from None
+            raise ValueError(_("the {kind} key is not valid base64 key data").format(kind=kind)) from None
         if inner != kind:
-            raise ValueError(f"the key data is a {inner} key, not {kind}")
+            raise ValueError(_("the key data is a {inner} key, not {kind}").format(inner=inner, kind=kind))
         return cls(kind, base64.b64encode(raw).decode("ascii"), comment)
 
     @classmethod
@@ -164,25 +165,25 @@ def read_signature(armored: str) -> Signature:
     """Parse an armored SSH SIGNATURE (PROTOCOL.sshsig); ValueError naming what is wrong."""
     text = armored.strip()
     if not text.startswith(_ARMOR_BEGIN) or not text.endswith(_ARMOR_END):
-        raise ValueError("not an armored SSH SIGNATURE")
+        raise ValueError(_("not an armored SSH SIGNATURE"))
     body = "".join(text[len(_ARMOR_BEGIN) : -len(_ARMOR_END)].split())
     try:
         raw = base64.b64decode(body, validate=True)
     except (binascii.Error, ValueError):
-        raise ValueError("the signature's armor is not valid base64") from None
+        raise ValueError(_("the signature's armor is not valid base64")) from None
     if raw[:6] != b"SSHSIG" or len(raw) < 10:
-        raise ValueError("the signature lacks the SSHSIG header")
+        raise ValueError(_("the signature lacks the SSHSIG header"))
     (version,) = struct.unpack(">I", raw[6:10])
     if version != 1:
         raise ValueError(f"unknown SSHSIG version {version}")
     try:
         fields = list(_strings(raw, 10))
         if len(fields) != 5:
-            raise ValueError("wrong number of fields")
+            raise ValueError(_("wrong number of fields"))
         pub, namespace, _reserved, hash_alg, _sig = fields
         return Signature(PublicKey.from_blob(pub), namespace.decode("utf-8"), hash_alg.decode("ascii"))
     except (ValueError, StopIteration, UnicodeDecodeError) as exc:
-        raise ValueError(f"the signature is malformed ({exc})") from None
+        raise ValueError(_("the signature is malformed ({exc})").format(exc=exc)) from None
 
 
 # -- the allowed-signers file -----------------------------------------------------------------
@@ -210,7 +211,7 @@ def _parse_time(value: str) -> datetime:
     digits = value[:-1] if utc else value
     formats = {8: "%Y%m%d", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}
     if not digits.isdigit() or len(digits) not in formats:
-        raise ValueError(f"timestamp {value!r} is not YYYYMMDD[Z] or YYYYMMDDHHMM[SS][Z]")
+        raise ValueError(_("timestamp {value!r} is not YYYYMMDD[Z] or YYYYMMDDHHMM[SS][Z]").format(value=value))
     when = datetime.strptime(digits, formats[len(digits)])
     return when.replace(tzinfo=UTC) if utc else when.astimezone()
 
@@ -227,7 +228,7 @@ def _split_token(text: str) -> tuple[str, str]:
             quoted = not quoted
         i += 1
     if quoted:
-        raise ValueError("unterminated double quote")
+        raise ValueError(_("unterminated double quote"))
     return text[:i], text[i:].lstrip(" \t")
 
 
@@ -237,18 +238,22 @@ def _parse_options(text: str) -> dict[str, str | bool]:
     while rest:
         m = re.match(r"([A-Za-z-]+)", rest)
         if not m:
-            raise ValueError(f"cannot read the options {text!r}")
+            raise ValueError(_("cannot read the options {text!r}").format(text=text))
         name = m.group(1).lower()
         rest = rest[m.end() :]
         if name not in _OPTIONS:
-            raise ValueError(f"unknown option {m.group(1)!r} (ssh-keygen knows {', '.join(_OPTIONS)})")
+            raise ValueError(
+                _("unknown option {value!r} (ssh-keygen knows {value2})").format(
+                    value=m.group(1), value2=", ".join(_OPTIONS)
+                )
+            )
         if name in options:
-            raise ValueError(f"option {name!r} given twice")
+            raise ValueError(_("option {name!r} given twice").format(name=name))
         if name == "cert-authority":
             options[name] = True
         else:
             if not rest.startswith('="'):
-                raise ValueError(f'option {name!r} needs a quoted value: {name}="..."')
+                raise ValueError(_('option {name!r} needs a quoted value: {name}="..."').format(name=name))
             value, i = [], 2
             while i < len(rest) and rest[i] != '"':
                 if rest[i] == "\\" and rest[i + 1 : i + 2] == '"':
@@ -256,15 +261,15 @@ def _parse_options(text: str) -> dict[str, str | bool]:
                 value.append(rest[i])
                 i += 1
             if i >= len(rest):
-                raise ValueError(f"option {name!r}: unterminated double quote")
+                raise ValueError(_("option {name!r}: unterminated double quote").format(name=name))
             options[name] = "".join(value)
             rest = rest[i + 1 :]
         if rest.startswith(","):
             rest = rest[1:]
             if not rest:
-                raise ValueError("the options end with a comma")
+                raise ValueError(_("the options end with a comma"))
         elif rest:
-            raise ValueError(f"cannot read the options {text!r} (options are separated by commas)")
+            raise ValueError(_("cannot read the options {text!r} (options are separated by commas)").format(text=text))
     return options
 
 
@@ -297,7 +302,7 @@ def _parse_line(number: int, text: str) -> SignerEntry:
     if principals.startswith('"') and principals.endswith('"') and len(principals) >= 2:
         principals = principals[1:-1]
     if not principals or not rest:
-        raise ValueError("expected: login[,login...] [options] keytype base64-key")
+        raise ValueError(_("expected: login[,login...] [options] keytype base64-key"))
     options: dict[str, str | bool] = {}
     parts = rest.split(None, 2)
     if parts[0] not in KEY_TYPES:
@@ -305,11 +310,15 @@ def _parse_line(number: int, text: str) -> SignerEntry:
         options = _parse_options(opts)
         parts = rest.split(None, 2)
         if not parts:
-            raise ValueError("the key is missing after the options")
+            raise ValueError(_("the key is missing after the options"))
     if parts[0] not in KEY_TYPES:
-        raise ValueError(f"unknown key type {parts[0]!r} (expected one of {', '.join(sorted(KEY_TYPES))})")
+        raise ValueError(
+            _("unknown key type {value!r} (expected one of {value2})").format(
+                value=parts[0], value2=", ".join(sorted(KEY_TYPES))
+            )
+        )
     if len(parts) < 2:
-        raise ValueError(f"the {parts[0]} key's base64 data is missing")
+        raise ValueError(_("the {value} key's base64 data is missing").format(value=parts[0]))
     key = PublicKey.from_parts(parts[0], parts[1], parts[2] if len(parts) > 2 else "")
 
     def when(name: str) -> datetime | None:
@@ -347,9 +356,11 @@ class AllowedSigners:
             try:
                 text = handle.read().decode("utf-8")
             except UnicodeDecodeError:
-                raise InputError(path, "the signers file is not UTF-8 text") from None
+                raise InputError(path, _("the signers file is not UTF-8 text")) from None
             except OSError as exc:
-                raise InputError(path, f"cannot read the signers file ({exc.strerror})") from None
+                raise InputError(
+                    path, _("cannot read the signers file ({exc_strerror})").format(exc_strerror=exc.strerror)
+                ) from None
         return cls.parse(text, path)
 
     @classmethod
@@ -362,7 +373,9 @@ class AllowedSigners:
             try:
                 entries.append(_parse_line(number, line))
             except ValueError as exc:
-                raise InputError(path, f"not an allowed-signers line: {exc}", where=f"line {number}") from None
+                raise InputError(
+                    path, _("not an allowed-signers line: {exc}").format(exc=exc), where=f"line {number}"
+                ) from None
         return cls(Path(path), tuple(entries))
 
     def keys_for(self, login: str, *, namespace: str = NAMESPACE, at: datetime | None = None) -> list[PublicKey]:
@@ -412,8 +425,10 @@ class SigningKey:
         return self.public.fingerprint
 
     def describe(self) -> str:
-        where = "in the SSH agent" if self.source == "agent" else f"in {self.path}"
-        return f"key {self.fingerprint} ({self.public.type}) {where}"
+        where = _("in the SSH agent") if self.source == "agent" else _("in {path}").format(path=self.path)
+        return _("key {fingerprint} ({type}) {where}").format(
+            fingerprint=self.fingerprint, type=self.public.type, where=where
+        )
 
 
 def home_of_process() -> Path:
@@ -425,8 +440,9 @@ def _ssh_keygen() -> str:
     found = shutil.which("ssh-keygen")
     if found is None:
         raise SigningUnavailable(
-            "ssh-keygen (OpenSSH) is not installed: it is needed to sign and check the journal "
-            "(Debian/Ubuntu: `apt install openssh-client`)"
+            _(
+                "ssh-keygen (OpenSSH) is not installed: it is needed to sign and check the journal (Debian/Ubuntu: `apt install openssh-client`)"
+            )
         )
     return found
 
@@ -447,7 +463,7 @@ def agent_keys(socket: str, *, environ: Mapping[str, str] | None = None) -> tupl
     could not be asked (unreachable, not answering)."""
     ssh_add = shutil.which("ssh-add")
     if ssh_add is None:
-        return [], "ssh-add is not installed"
+        return [], _("ssh-add is not installed")
     try:
         r = subprocess.run(
             [ssh_add, "-L"],
@@ -459,12 +475,14 @@ def agent_keys(socket: str, *, environ: Mapping[str, str] | None = None) -> tupl
             start_new_session=True,
         )
     except subprocess.TimeoutExpired:
-        return [], f"the SSH agent at {socket} did not answer within {AGENT_TIMEOUT:.0f} s"
+        return [], _("the SSH agent at {socket} did not answer within {AGENT_TIMEOUT:.0f} s").format(
+            socket=socket, AGENT_TIMEOUT=AGENT_TIMEOUT
+        )
     if r.returncode == 1:
         return [], None  # "The agent has no identities."
     if r.returncode != 0:
-        why = (r.stderr.strip().splitlines() or ["no answer"])[-1]
-        return [], f"cannot reach the SSH agent at {socket} ({why})"
+        why = (r.stderr.strip().splitlines() or [_("no answer")])[-1]
+        return [], _("cannot reach the SSH agent at {socket} ({why})").format(socket=socket, why=why)
     keys = []
     for line in r.stdout.splitlines():
         try:
@@ -492,7 +510,9 @@ def read_key_file(path: Path) -> KeyFile:
     try:
         text = path.read_text(encoding="ascii", errors="replace")
     except OSError as exc:
-        return KeyFile(path, None, False, f"cannot read {path} ({exc.strerror})")
+        return KeyFile(
+            path, None, False, _("cannot read {path} ({exc_strerror})").format(path=path, exc_strerror=exc.strerror)
+        )
     public: PublicKey | None = None
     encrypted: bool | None = None
     begin, end = "-----BEGIN OPENSSH PRIVATE KEY-----", "-----END OPENSSH PRIVATE KEY-----"
@@ -508,7 +528,7 @@ def read_key_file(path: Path) -> KeyFile:
             encrypted = cipher != b"none"
             public = PublicKey.from_blob(_first_string(raw[offset:]))
         except (binascii.Error, ValueError, StopIteration, UnicodeDecodeError):
-            return KeyFile(path, None, False, f"{path} is not a readable OpenSSH private key")
+            return KeyFile(path, None, False, _("{path} is not a readable OpenSSH private key").format(path=path))
     else:
         encrypted = "ENCRYPTED" in text
     pub = Path(f"{path}.pub")
@@ -520,11 +540,18 @@ def read_key_file(path: Path) -> KeyFile:
         if public is None:
             public = from_pub
         elif from_pub is not None and from_pub != public:
-            return KeyFile(path, public, bool(encrypted), f"{pub} does not belong to {path}")
+            return KeyFile(
+                path, public, bool(encrypted), _("{pub} does not belong to {path}").format(pub=pub, path=path)
+            )
         if public is not None and from_pub is not None:  # (then from_pub is the same key)
             public = PublicKey(public.type, public.blob, from_pub.comment)
     if public is None:
-        return KeyFile(path, None, bool(encrypted), f"{path} has no readable public key ({pub} is missing)")
+        return KeyFile(
+            path,
+            None,
+            bool(encrypted),
+            _("{path} has no readable public key ({pub} is missing)").format(path=path, pub=pub),
+        )
     return KeyFile(path, public, bool(encrypted))
 
 
@@ -550,7 +577,7 @@ def find_signing_key(
     def note_unlisted(key: PublicKey, where: str) -> None:
         nonlocal first_unlisted
         owners = [one_line(p) for p in signers.principals_of(key)]
-        whose = f", listed for {' and '.join(owners)}" if owners else ""
+        whose = _(", listed for {value}").format(value=" and ".join(owners)) if owners else ""
         unlisted.append(f"{key.fingerprint} ({where}{whose})")
         if first_unlisted is None and not owners:
             first_unlisted = key
@@ -562,13 +589,13 @@ def find_signing_key(
             if key in listed:
                 return SigningKey(login, key, "agent", agent=socket, signers=signers.path)
         for key in keys:
-            note_unlisted(key, "in the SSH agent")
+            note_unlisted(key, _("in the SSH agent"))
         if problem:
             notes.append(problem)
         elif not keys:
-            notes.append("the SSH agent holds no keys")
+            notes.append(_("the SSH agent holds no keys"))
     else:
-        notes.append("no SSH agent (SSH_AUTH_SOCK is not set)")
+        notes.append(_("no SSH agent (SSH_AUTH_SOCK is not set)"))
 
     folder = (home if home is not None else home_of_process()) / ".ssh"
     for name in KEY_FILES:
@@ -586,10 +613,9 @@ def find_signing_key(
             continue
         if kf.encrypted:
             raise Refused(
-                f"{path} (key {kf.public.fingerprint}, listed for {login} in {signers.name}) is protected by a "
-                "passphrase and panel-tui never asks for one: load it into your SSH agent "
-                f"(`eval $(ssh-agent)` then `ssh-add {path}`), or connect with `ssh -A` from a machine "
-                "whose agent holds a listed key"
+                _(
+                    "{path} (key {kf_public_fingerprint}, listed for {login} in {signers_name}) is protected by a passphrase and panel-tui never asks for one: load it into your SSH agent (`eval $(ssh-agent)` then `ssh-add {path}`), or connect with `ssh -A` from a machine whose agent holds a listed key"
+                ).format(path=path, kf_public_fingerprint=kf.public.fingerprint, login=login, signers_name=signers.name)
             )
         return SigningKey(login, kf.public, "file", path=path, signers=signers.path)
 
@@ -597,32 +623,38 @@ def find_signing_key(
         # The agent forwarded by the connection this process started from: that connection
         # ended (a dropped ssh, then `tmux attach` from a new one), its socket with it.
         raise Refused(
-            f"the SSH agent this program started with is gone ({socket} no longer exists: the connection "
-            "that forwarded it ended, e.g. before a `tmux attach` from a new one): quit and start panel-tui "
-            f"again from your current `ssh -A` connection; {signers.name} lists your key "
-            f"{', '.join(k.fingerprint for k in listed)}"
+            _(
+                "the SSH agent this program started with is gone ({socket} no longer exists: the connection that forwarded it ended, e.g. before a `tmux attach` from a new one): quit and start panel-tui again from your current `ssh -A` connection; {signers_name} lists your key {value}"
+            ).format(socket=socket, signers_name=signers.name, value=", ".join(k.fingerprint for k in listed))
         )
     example = (
         first_unlisted.line
         if first_unlisted is not None
-        else "<your public key, e.g. the line in ~/.ssh/id_ed25519.pub>"
+        else _("<your public key, e.g. the line in ~/.ssh/id_ed25519.pub>")
     )
     lines = [
-        f"no usable SSH key listed for {login} in {signers.name} to sign with: add the line "
-        f'`{login} namespaces="{namespace}" {example}` to {signers.path} (whoever keeps the signers file), '
-        f"or use a listed key: load it into your SSH agent (`ssh-add`), connect with `ssh -A` from a "
-        f"machine whose agent holds it, or put it in {folder / KEY_FILES[0]}"
+        _(
+            'no usable SSH key listed for {login} in {signers_name} to sign with: add the line `{login} namespaces="{namespace}" {example}` to {signers_path} (whoever keeps the signers file), or use a listed key: load it into your SSH agent (`ssh-add`), connect with `ssh -A` from a machine whose agent holds it, or put it in {value}'
+        ).format(
+            login=login,
+            signers_name=signers.name,
+            namespace=namespace,
+            example=example,
+            signers_path=signers.path,
+            value=folder / KEY_FILES[0],
+        )
     ]
     if unlisted:
-        lines.append(f"keys found but not listed for {login}: {'; '.join(unlisted)}")
+        lines.append(_("keys found but not listed for {login}: {value}").format(login=login, value="; ".join(unlisted)))
     if notes:
         lines.append("; ".join(notes))
     if not listed:
-        lines.append(f"{signers.name} lists no key at all for {login}")
+        lines.append(_("{signers_name} lists no key at all for {login}").format(signers_name=signers.name, login=login))
     else:
         lines.append(
-            f"{signers.name} lists for {login} {', '.join(k.fingerprint for k in listed)}, which is neither in "
-            "the SSH agent nor in the key file"
+            _("{signers_name} lists for {login} {value}, which is neither in the SSH agent nor in the key file").format(
+                signers_name=signers.name, login=login, value=", ".join(k.fingerprint for k in listed)
+            )
         )
     raise Refused(". ".join(lines))
 
@@ -635,13 +667,26 @@ def signing_status(
     environ: Mapping[str, str] | None = None,
 ) -> str:
     """One sentence for ``validate``: whether ``login`` can sign, with which key, or what to do.
-    It starts with "<login> can sign" or "<login> cannot sign"."""
+    It starts with "<login> can sign" or "<login> cannot sign" (in English)."""
+    return signing_check(login, signers, home=home, environ=environ)[1]
+
+
+def signing_check(
+    login: str,
+    signers: AllowedSigners | Path | str,
+    *,
+    home: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[bool, str]:
+    """Whether ``login`` can sign, and ``signing_status``'s sentence."""
     signers = _signers(signers)
     try:
         key = find_signing_key(login, signers, home=home, environ=environ)
     except Refused as exc:
-        return f"{login} cannot sign events: {exc}"
-    return f"{login} can sign events: {key.describe()}, listed in {signers.name}"
+        return False, _("{login} cannot sign events: {why}").format(login=login, why=exc)
+    return True, _("{login} can sign events: {key}, listed in {signers}").format(
+        login=login, key=key.describe(), signers=signers.name
+    )
 
 
 # -- signing and verifying --------------------------------------------------------------------
@@ -692,17 +737,28 @@ def sign(data: bytes, key: SigningKey, *, namespace: str = NAMESPACE, environ: M
             )
         except subprocess.TimeoutExpired:
             raise Refused(
-                f"signing with {key.describe()} took longer than {SIGN_TIMEOUT:.0f} s (a hardware key waiting "
-                "for a touch?); nothing was recorded"
+                _(
+                    "signing with {value} took longer than {SIGN_TIMEOUT:.0f} s (a hardware key waiting for a touch?); nothing was recorded"
+                ).format(value=key.describe(), SIGN_TIMEOUT=SIGN_TIMEOUT)
             ) from None
         sigfile = Path(f"{message}.sig")
         if r.returncode != 0 or not sigfile.exists():
-            why = one_line(_last_line(r.stderr, f"ssh-keygen exit status {r.returncode}"))
-            raise Refused(f"{key.login} could not sign with {key.describe()} ({why}); nothing was recorded")
+            why = one_line(
+                _last_line(r.stderr, _("ssh-keygen exit status {r_returncode}").format(r_returncode=r.returncode))
+            )
+            raise Refused(
+                _("{key_login} could not sign with {value} ({why}); nothing was recorded").format(
+                    key_login=key.login, value=key.describe(), why=why
+                )
+            )
         armored = sigfile.read_text(encoding="ascii")
     made = read_signature(armored)
     if made.key != key.public:  # pragma: no cover - ssh-keygen signs with the key it was given
-        raise Refused(f"ssh-keygen signed with {made.key.fingerprint}, not {key.fingerprint}; nothing was recorded")
+        raise Refused(
+            _("ssh-keygen signed with {made_key_fingerprint}, not {key_fingerprint}; nothing was recorded").format(
+                made_key_fingerprint=made.key.fingerprint, key_fingerprint=key.fingerprint
+            )
+        )
     return armored
 
 
@@ -717,17 +773,21 @@ def _precheck(
 ) -> tuple[Signature | None, str | None]:
     """What is wrong with the signature without running ssh-keygen, or None."""
     if signature is None or not signature.strip():
-        return None, "the event carries no signature"
+        return None, _("the event carries no signature")
     try:
         sig = read_signature(signature)
     except ValueError as exc:
-        return None, f"the signature is unreadable: {exc}"
+        return None, _("the signature is unreadable: {exc}").format(exc=exc)
     if sig.namespace != namespace:
-        return sig, f"the signature is for the namespace '{one_line(sig.namespace)}', not '{namespace}'"
+        return sig, _("the signature is for the namespace '{value}', not '{namespace}'").format(
+            value=one_line(sig.namespace), namespace=namespace
+        )
     if not sig.key.is_certificate and not signers.lists(login, sig.key, namespace=namespace, at=at):
         owners = [one_line(p) for p in signers.principals_of(sig.key)]
-        whose = f" (it is listed for {' and '.join(owners)})" if owners else ""
-        return sig, f"it was signed by key {sig.key.fingerprint}, which {signers.name} does not list for {login}{whose}"
+        whose = _(" (it is listed for {value})").format(value=" and ".join(owners)) if owners else ""
+        return sig, _(
+            "it was signed by key {sig_key_fingerprint}, which {signers_name} does not list for {login}{whose}"
+        ).format(sig_key_fingerprint=sig.key.fingerprint, signers_name=signers.name, login=login, whose=whose)
     return sig, None
 
 
@@ -752,15 +812,20 @@ def _run_verify(
             args, input=data, env=_env(None, None), capture_output=True, timeout=VERIFY_TIMEOUT, start_new_session=True
         )
     except subprocess.TimeoutExpired:
-        return False, f"ssh-keygen did not answer within {VERIFY_TIMEOUT:.0f} s"
+        return False, _("ssh-keygen did not answer within {VERIFY_TIMEOUT:.0f} s").format(VERIFY_TIMEOUT=VERIFY_TIMEOUT)
     finally:
         sigfile.unlink(missing_ok=True)
     if r.returncode == 0:
         return True, one_line(_last_line(r.stdout.decode("utf-8", "replace"), "good signature"))
-    detail = one_line(_last_line(r.stderr.decode("utf-8", "replace"), f"ssh-keygen exit status {r.returncode}"))
+    detail = one_line(
+        _last_line(
+            r.stderr.decode("utf-8", "replace"),
+            _("ssh-keygen exit status {r_returncode}").format(r_returncode=r.returncode),
+        )
+    )
     if "incorrect signature" in detail:
-        return False, "the signature does not match the event's bytes: the event was changed after it was signed"
-    return False, f"ssh-keygen -Y verify rejects it ({detail})"
+        return False, _("the signature does not match the event's bytes: the event was changed after it was signed")
+    return False, _("ssh-keygen -Y verify rejects it ({detail})").format(detail=detail)
 
 
 def verify(

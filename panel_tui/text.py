@@ -19,6 +19,8 @@ import unicodedata
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
+from panel_tui.i18n import _
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -106,7 +108,8 @@ def hidden_character(text: str) -> str | None:
     if found is None:
         return None
     char = found.group()
-    return f"U+{ord(char):04X} ({unicodedata.name(char, 'a control character')})"
+    name = unicodedata.name(char, "") or _("a control character")
+    return f"U+{ord(char):04X} ({name})"
 
 
 def identifier_problem(text: str) -> str | None:
@@ -114,10 +117,11 @@ def identifier_problem(text: str) -> str | None:
     id), or None: ids are compared and shown exactly, so one that looks like another, or like
     nothing, is refused at the door."""
     if text != text.strip():
-        return "leading or trailing spaces"
+        return _("leading or trailing spaces")
     hidden = hidden_character(text)
     if hidden:
-        return f"an invisible or control character {hidden}"
+        return _("an invisible or control character {character}").format(character=hidden)
+
     return None
 
 

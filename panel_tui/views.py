@@ -21,8 +21,11 @@ import polars as pl
 
 from panel_tui.analysis import Robustness
 from panel_tui.engine import Decisions, Leaderboard, Standings, standings
+from panel_tui.i18n import N_, _, ngettext
 from panel_tui.inputs import ContestData
 from panel_tui.meeting import Meeting, SessionState, decision_text, final_list, final_standings, what_changed
+from panel_tui.vocabulary import METHOD_WORDS as METHOD_WORDS  # (the console's; N_ marks: translate with _)
+from panel_tui.vocabulary import status_words
 
 ANALYSE_UP_TO = 20_000_000  # score rows: beyond this the robustness analysis is `rank --analysis` only
 # (10,000 candidates x 12 evaluators, 6.7 million rows, take about 2.5 s in its worker: bench/README.md)
@@ -86,8 +89,12 @@ def reload_notice(files: tuple[str, ...], at: str, before: Standings, now: Stand
     """What every screen says when the contest's files were read again: "scores.csv reloaded
     10:41:03: 3 candidates changed"."""
     n = candidates_changed(before, now)
-    which = ", ".join(files) or "the contest's files"
-    return f"{which} reloaded {at}: {'no candidate' if n == 0 else n} candidate{'s' if n != 1 else ''} changed"
+    which = ", ".join(files) or _("the contest's files")
+    if n == 0:
+        return _("{files} reloaded {at}: no candidate changed").format(files=which, at=at)
+    return ngettext(
+        "{files} reloaded {at}: {n} candidate changed", "{files} reloaded {at}: {n} candidates changed", n
+    ).format(files=which, at=at, n=n)
 
 
 def same_inputs(snapshot: Snapshot | None, data: ContestData, decisions: Decisions) -> bool:
@@ -197,11 +204,13 @@ class Proposal:
     @property
     def text(self) -> str:
         if self.stale:
-            return (
-                f"Proposed by {self.author} (event {self.seq}), now stale: it can no longer be confirmed; "
-                "the secretary must propose it again.\n" + "\n".join(f"✘ {why}" for why in self.stale)
-            )
-        return f"Proposed by {self.author} (event {self.seq}); waiting for a chair to confirm."
+            return _(
+                "Proposed by {author} (event {seq}), now stale: it can no longer be confirmed; "
+                "the secretary must propose it again."
+            ).format(author=self.author, seq=self.seq) + "".join(f"\n✘ {why}" for why in self.stale)
+        return _("Proposed by {author} (event {seq}); waiting for a chair to confirm.").format(
+            author=self.author, seq=self.seq
+        )
 
 
 @dataclass(frozen=True)
@@ -256,8 +265,9 @@ def final_categories(final: Mapping[str, Any]) -> tuple[FinalCategory, ...]:
     out = []
     for category in final["categories"]:
         certified = [e for e in category["entries"] if e["certified"]]
+        top = "  ★ " + _("top")
         lines = [
-            f"  {e['rank']:>3}. {e['name']}  {e['total']:,.2f}  {e['percent']:.2f} %{'  ★ top' if e['top'] else ''}"
+            f"  {e['rank']:>3}. {e['name']}  {e['total']:,.2f}  {e['percent']:.2f} %{top if e['top'] else ''}"
             for e in certified
         ]
         lines += [f"  ⚖ {decision_text(d['kind'], d)}" for d in category.get("decisions", [])]
@@ -269,11 +279,10 @@ def signing_text(meeting: Meeting) -> str:
     """Whether the journal is signed, and so what it protects against (the README's "The session")."""
     signers = meeting.config.contest.signers
     if meeting.signed and signers is not None:
-        return f"signed journal: every event signed with its author's SSH key, checked against {signers.name}"
-    return "unsigned journal: protects against accidents, not against an account on this host"
-
-
-METHOD_WORDS = {"mean": "mean", "median": "median", "trimmed_mean": "trimmed mean", "zscore": "z-scores"}
+        return _("signed journal: every event signed with its author's SSH key, checked against {signers}").format(
+            signers=signers.name
+        )
+    return _("unsigned journal: protects against accidents, not against an account on this host")
 
 
 def fragile_lines(result: Standings, analysis: Mapping[str, Robustness] | None) -> tuple[str, ...]:
@@ -290,14 +299,16 @@ def fragile_lines(result: Standings, analysis: Mapping[str, Robustness] | None) 
             filter(
                 None,
                 [
-                    f"certification differs under {', '.join(METHOD_WORDS.get(m, m) for m in methods)}"
+                    _("certification differs under {methods}").format(
+                        methods=", ".join(_(METHOD_WORDS[m]) if m in METHOD_WORDS else m for m in methods)
+                    )
                     if methods
                     else "",
-                    f"flips without {', '.join(without)}" if without else "",
+                    _("flips without {evaluators}").format(evaluators=", ".join(without)) if without else "",
                 ],
             )
         )
-        lines.append(f"! fragile: {name_of(result, cid)}: {why}")
+        lines.append(_("! fragile: {candidate}: {why}").format(candidate=name_of(result, cid), why=why))
     return tuple(lines)
 
 
@@ -316,13 +327,15 @@ def lock_view(
     if lock is not None:
         drifted = check is not None and check.drifted
         live = drifted and viewer.show_live
-        who = f"proposed by {lock.proposal.author} at {lock.proposal.at[:19]}"
+        who = _("proposed by {author} at {when}").format(author=lock.proposal.author, when=lock.proposal.at[:19])
         if lock.confirmation:
-            who += f", confirmed by {lock.confirmation.author} at {lock.confirmation.at[:19]}"
+            who += _(", confirmed by {author} at {when}").format(
+                author=lock.confirmation.author, when=lock.confirmation.at[:19]
+            )
         if live:
-            title = "LIVE standings from the files now, NOT the locked list (v: locked list)"
+            title = _("LIVE standings from the files now, NOT the locked list (v: locked list)")
         else:
-            title = "The locked final list" + (" (v: the live standings)" if drifted else "")
+            title = _("The locked final list") + (_(" (v: the live standings)") if drifted else "")
         return LockView(
             signing=signing,
             list_title=title,
@@ -337,26 +350,26 @@ def lock_view(
     lines = changes.lines({c.id: c.label for c in meeting.config.categories}, meeting.config.scoring.decimals)
     propose = None
     if viewer.may_propose and not blockers:
-        propose = "Propose again" if proposal is not None else "Propose the lock"
+        propose = _("Propose again") if proposal is not None else _("Propose the lock")
     checklist = Checklist(
         blockers=blockers,
         stale_tie_orders=tuple(
-            f"! tie order {', '.join(o.order)} no longer matches a tie; not applied"
+            _("! tie order {order} no longer matches a tie; not applied").format(order=", ".join(o.order))
             for b in result.boards
             for o in b.stale_tie_orders
         ),
         fragile=fragile_lines(result, analysis),
         analysing=analysis is None and snapshot.data.scores.height <= ANALYSE_UP_TO,
         proposal=proposal,
-        changes_since=f"What changed since {changes.since}",
-        changes_basis=f"against {changes.basis}",
+        changes_since=_("What changed since {since}").format(since=changes.since),
+        changes_basis=_("against {basis}").format(basis=changes.basis),
         changes=tuple(lines),
         propose=propose,
         confirm=viewer.may_confirm and proposal is not None and not stale and not viewer.display,
     )
     return LockView(
         signing=signing,
-        list_title="Preview of the final list",
+        list_title=_("Preview of the final list"),
         final=final_categories(final_list(result)),
         checklist=checklist,
     )
@@ -379,7 +392,7 @@ class Comparison:
     @property
     def separating(self) -> tuple[str, ...]:
         """The labels of the rows that separate the candidates."""
-        return tuple(row[0] for row in self.rows if row[0].endswith(SEPARATES))
+        return tuple(row[0] for row in self.rows if row[0].endswith(_(SEPARATES)))
 
 
 @dataclass(frozen=True)
@@ -395,7 +408,7 @@ class DiscussionView:
     strip: PercentStrip | None = None  # the board's percents, the line, the band, who is discussed
 
 
-SEPARATES = "◀ separates"
+SEPARATES = N_("◀ separates")  # (translated where shown: ``_(SEPARATES)``)
 
 
 def area_labels(data: ContestData, indicator_set: str) -> dict[str, str]:
@@ -410,9 +423,11 @@ def area_labels(data: ContestData, indicator_set: str) -> dict[str, str]:
 def key_words(key: str, labels: Mapping[str, str]) -> str:
     """A ranking key in the panel's words: "the total", "A1 subtotal (Experiential effect …)"."""
     if key == "total":
-        return "the total"
+        return _("the total")
     label = labels.get(key)
-    return f"{key} subtotal ({label})" if label else f"{key} subtotal"
+    if label:
+        return _("{area} subtotal ({label})").format(area=key, label=label)
+    return _("{area} subtotal").format(area=key)
 
 
 def comparison(
@@ -424,15 +439,23 @@ def comparison(
     rows = {r["candidate_id"]: r for r in board.entries.iter_rows(named=True) if r["candidate_id"] in ids}
     keys = ("total", *board.category.tie_break)
     separating = next((k for k in keys if len({rows[c][k] for c in ids}) > 1), None)
-    names = {"rank": "Rank", "total": "Total", "percent": "Percent", "status": "Status", "decided_by": "Decided by"}
+    names = {
+        "rank": _("Rank"),
+        "total": _("Total"),
+        "percent": _("Percent"),
+        "status": _("Status"),
+        "decided_by": _("Decided by"),
+    }
     out = []
     for key in ["rank", "total", "percent", *board.areas, "status", "decided_by"]:
         values = [rows[c][key] for c in ids]
-        label = names.get(key) or f"{key} subtotal"
+        label = names.get(key) or _("{area} subtotal").format(area=key)
         if key == separating:
-            label = f"{label} {SEPARATES}"
+            label = f"{label} {_(SEPARATES)}"
         if key == "decided_by":
-            shown = ["" if v is None else "the panel's order" if v == "panel" else key_words(v, {}) for v in values]
+            shown = ["" if v is None else _("the panel's order") if v == "panel" else key_words(v, {}) for v in values]
+        elif key == "status":
+            shown = [status_words(v).replace("_", " ") for v in values]
         else:
             shown = [
                 number(v, decimals) if isinstance(v, float) else ("" if v is None else str(v).replace("_", " "))
@@ -467,12 +490,18 @@ def discussion_view(snapshot: Snapshot, shown: Standings, category_id: str, meet
         group = frozenset(ids)
         if group in full:
             if group in unresolved:
-                title = f"Tie, unresolved: equal on the total ({number(total, decimals)}) and every tie-break area; the panel must order it"
+                title = _(
+                    "Tie, unresolved: equal on the total ({total}) and every tie-break area; the panel must order it"
+                ).format(total=number(total, decimals))
             elif group in decided:
                 order = decided[group]
-                title = f"Tie, ordered by the panel: {' > '.join(order.order)} ({order.reason})"
+                title = _("Tie, ordered by the panel: {order} ({reason})").format(
+                    order=" > ".join(order.order), reason=order.reason
+                )
             else:
-                title = f"Tie: equal on the total ({number(total, decimals)}) and every tie-break area"
+                title = _("Tie: equal on the total ({total}) and every tie-break area").format(
+                    total=number(total, decimals)
+                )
         else:
             key = next(
                 (
@@ -482,23 +511,25 @@ def discussion_view(snapshot: Snapshot, shown: Standings, category_id: str, meet
                 ),
                 None,
             )
-            words = key_words(key, labels) if key else "a tie-break area"
-            title = f"Equal total ({number(total, decimals)}), separated by {words}"
+            words = key_words(key, labels) if key else _("a tie-break area")
+            title = _("Equal total ({total}), separated by {key}").format(total=number(total, decimals), key=words)
         comparisons.append(comparison(board, title, list(ids), decimals, labels))
     border = board.entries.filter(pl.col("borderline"))["candidate_id"].to_list()
     if border:
         margin = config.scoring.review_margin
         title = (
-            f"Borderline: within {margin:.1f} percentage point{'s' if margin != 1 else ''} "
-            f"of the {board.category.threshold:g} % line"
-        )
+            _("Borderline: within {margin} percentage point of the {threshold} % line")
+            if margin == 1
+            else _("Borderline: within {margin} percentage points of the {threshold} % line")
+        ).format(margin=f"{margin:.1f}", threshold=f"{board.category.threshold:g}")
         comparisons.append(comparison(board, title, border, decimals, labels))
     on_board = set(board.entries["candidate_id"].to_list())
     notes = []
     for e in snapshot.state.notes:
         p = e.payload
         if p.get("category") == category_id or p.get("candidate_id") in on_board:
-            about = p.get("candidate_id") or "board"
+            about = p.get("candidate_id") or _("board")
+
             notes.append(f"{e.at[11:16]}  {e.author} [{about}]: {p['text']}")
     live = snapshot.standings.board(category_id)
     groups = live.unresolved_ties or live.tie_groups

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from panel_tui.i18n import N_, _
+
 
 class Status(StrEnum):
     """A candidate's place in the final list."""
@@ -60,3 +62,76 @@ class ExportFormat(StrEnum):
     XLSX = "xlsx"
     JSON = "json"
     MD = "md"
+
+
+# -- the words a person reads for them -----------------------------------------------------------
+# The values above are identifiers (the journal, the JSON, the frames keep them); these are what
+# the screens, the command line and the exports show, in the panel's language. The English of
+# a status or an event kind is its identifier, as the command line has always printed it (a
+# screen that wants "not certified" replaces the underscore); the Korean is words.
+
+STATUS_WORDS: dict[str, str] = {
+    Status.CERTIFIED: N_("certified"),
+    Status.NOT_CERTIFIED: N_("not_certified"),
+    Status.UNDECIDED: N_("undecided"),
+    Status.PENDING: N_("pending"),
+    Status.EXCLUDED: N_("excluded"),
+}
+ROLE_WORDS: dict[str, str] = {
+    Role.SECRETARY: N_("secretary"),
+    Role.CHAIR: N_("chair"),
+    Role.MEMBER: N_("member"),
+    Role.VIEWER: N_("viewer"),
+}
+EXCLUSION_WORDS: dict[str, str] = {
+    ExclusionCode.WITHDRAWN: N_("withdrawn"),
+    ExclusionCode.INELIGIBLE: N_("ineligible"),
+    ExclusionCode.DISQUALIFIED: N_("disqualified"),
+    ExclusionCode.OTHER: N_("other"),
+}
+EVENT_WORDS: dict[str, str] = {
+    EventKind.NOTE: N_("note"),
+    EventKind.FOCUS: N_("focus"),
+    EventKind.TIE_ORDER: N_("tie_order"),
+    EventKind.EXCLUSION: N_("exclusion"),
+    EventKind.LOCK_PROPOSED: N_("lock_proposed"),
+    EventKind.LOCK_CONFIRMED: N_("lock_confirmed"),
+}
+METHOD_WORDS: dict[str, str] = {
+    "mean": N_("mean"),
+    "median": N_("median"),
+    "trimmed_mean": N_("trimmed mean"),
+    "zscore": N_("z-scores"),
+}
+
+
+def _words(table: dict[str, str], value: object) -> str:
+    """``value`` in the panel's words, from ``table``; a value it does not know (data from a
+    hand-edited journal) as it is."""
+    text = "" if value is None else str(value)
+    return _(table[text]) if text in table else text
+
+
+def status_words(status: object) -> str:
+    """A status as people read it: "certified", "not_certified" (Korean: 인증, 미인증)."""
+    return _words(STATUS_WORDS, status)
+
+
+def role_words(role: object) -> str:
+    """A role as people read it: "secretary" (간사), "chair" (위원장)."""
+    return _words(ROLE_WORDS, role)
+
+
+def exclusion_words(code: object) -> str:
+    """An exclusion's reason code as people read it: "withdrawn" (자진 철회)."""
+    return _words(EXCLUSION_WORDS, code)
+
+
+def event_words(kind: object) -> str:
+    """A journal event's kind as people read it: "tie_order" (Korean: 동점 순위 결정)."""
+    return _words(EVENT_WORDS, kind)
+
+
+def method_words(method: object) -> str:
+    """A consolidation method as people read it: "trimmed mean" (절사평균)."""
+    return _words(METHOD_WORDS, method)
