@@ -10,7 +10,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from panel_tui.errors import PanelError, UsageError
 from panel_tui.i18n import LANGUAGES, _, choose, ngettext, set_language
@@ -25,7 +25,29 @@ def _pad(text: str, columns: int, *, right: bool = False) -> str:
     return fill + text if right else text + fill
 
 
+class _Help(argparse.HelpFormatter):
+    """argparse's help, wrapped by terminal cells: a line of Hangul takes twice its length on
+    the screen, which argparse's wrapping (``textwrap``, by characters) does not know. It
+    overrides ``_split_lines``, the hook argparse's own ``RawTextHelpFormatter`` overrides."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        lines: list[str] = []
+        line = ""
+        for word in text.split():
+            longer = f"{line} {word}" if line else word
+            if line and text_width(longer) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = longer
+        return [*lines, line] if line else lines
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Help)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:  # argparse exits 2 too; this keeps our prefix
         self.print_usage(sys.stderr)
         print(f"panel-tui: {message}", file=sys.stderr)

@@ -283,7 +283,7 @@ def validation_summary(data: ContestData, standings: Standings) -> tuple[list[st
         for group in board.unresolved_ties:
             warnings.append(
                 _("unresolved tie in {category}: {candidates} (the panel must order them before the lock)").format(
-                    category=board.category.id, candidates=", ".join(group)
+                    category=board.category.label, candidates=", ".join(group)
                 )
             )
     declared = set()

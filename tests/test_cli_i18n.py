@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import copy_demo, run_batch, solo  # noqa: F401  (solo: a fixture)
+from conftest import copy_demo, run_batch
 
 from panel_tui.text import text_width
 
@@ -142,7 +143,7 @@ def test_validate_in_korean(contest):
     assert r.returncode == 0, r.stderr
     assert "정상  설정:" in r.stdout and "종합 방식 절사평균" in r.stdout
     assert "경고  대기: C24" in r.stdout and "지표 56개 중 4개에 아직 점수가 없습니다" in r.stdout
-    assert "경고  service 부문의 미결 동점: S01, S02" in r.stdout
+    assert "경고  Smart services (스마트서비스) 부문의 미결 동점: S01, S02" in r.stdout
     assert r.stdout.rstrip().endswith("유효: 경고 3건")
     assert not {"warning", "pending", "valid", "indicators"} & english_words(r.stdout)
 
@@ -150,7 +151,7 @@ def test_validate_in_korean(contest):
 # -- the meeting: decisions, the journal, what changed, the lock, the exports -----------------
 
 
-def test_a_meeting_on_the_command_line_in_korean(solo):  # noqa: F811
+def test_a_meeting_on_the_command_line_in_korean(solo):
     tie, exclude = settle(solo, "--lang", "ko")
     assert tie.returncode == 0 and "service 부문의 동점 순위를 기록했습니다: S01 > S02 (기록" in tie.stdout
     assert exclude.returncode == 0 and "C24 후보를 제외했습니다 (자진 철회)" in exclude.stdout
@@ -252,6 +253,23 @@ def test_argparses_own_words_are_korean_too(tmp_path):
     assert "이 후보에 대한 메모" in help_text
     english = cli("--lang", "en", "rank", "--format", "xml", cwd=tmp_path).stderr
     assert english.startswith("usage: ") and "invalid choice: 'xml'" in english
+
+
+def test_the_help_in_korean_fits_the_terminal_by_cells(tmp_path):
+    """argparse wraps help by characters; ours by cells, so that Hangul fits 80 columns."""
+    env = {**os.environ, "COLUMNS": "80"}
+    for command in ([], ["rank"], ["serve"], ["decide", "tie"]):
+        r = subprocess.run(
+            [sys.executable, "-m", "panel_tui", "--lang", "ko", *command, "--help"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert r.returncode == 0 and HANGUL.search(r.stdout)
+        too_wide = [line for line in r.stdout.splitlines() if text_width(line) > 80]
+        assert not too_wide, too_wide
 
 
 def test_argparse_still_reads_its_words_through_the_module_globals_we_point_at_our_catalogue():
