@@ -692,6 +692,12 @@ class Meeting:
             self._data = load_contest(self.config)
         return self._data
 
+    def _parse_afresh(self) -> None:
+        """The files parsed now, not from the cache of parsed sheets: what the lock, its
+        confirmation and ``verify`` record or check must rest on the files alone (a damaged
+        cache entry of this account's own must never reach a public list)."""
+        self._data = load_contest(self.config, fresh=True)
+
     def use_data(self, data: ContestData) -> None:
         """Share contest data another ``Meeting`` on the same files already loaded."""
         self._data = data
@@ -913,6 +919,7 @@ class Meeting:
                 )
             )
         self._refuse_if_tampered(state, "the lock")
+        self._parse_afresh()
         result = self.standings(state)
         blockers = self.blockers(result)
         if blockers:
@@ -947,6 +954,7 @@ class Meeting:
         self._refuse_if_tampered(state, "the confirmation")
         if proposal.author == self.who:
             raise Refused(_("the lock must be confirmed by a different account from the one that proposed it"))
+        self._parse_afresh()
         result = self.standings(state)
         stale = self.proposal_problems(state, result)
         digest = self.preview(state, result)[2]
@@ -1083,6 +1091,7 @@ class Meeting:
             report.add(True, _("every file the contest names is as locked: {files}").format(files=names))
         before = SessionState(tuple(e for e in state.events if e.seq < lock.proposal.seq), untrusted)
         try:
+            self._parse_afresh()
             recomputed = final_list(self.standings(before))
         except PanelError as exc:
             report.add(False, _("cannot recompute the final list: {why}").format(why=exc))

@@ -246,3 +246,131 @@ def test_the_parser_reads_the_bytes_it_was_given(contest):
     path.write_text("not,the,file\n", encoding="utf-8")
     frame = read_module.read_table(path, SCORES, data=data)
     assert frame.height == data.count(b"\n") - 1
+
+
+# -- what a security review of the cache found (a damaged entry of the account's own, a
+# -- stopped process, a newer reader, writers killed mid-write), each held here
+
+
+def test_an_entry_with_one_byte_changed_is_never_used(cached, monkeypatch):
+    """Arrow IPC has no checksum of its own: a flipped byte in a score loaded without error
+    and gave a wrong total, every run. Each entry's SHA-256 is kept beside it and checked
+    before the bytes are parsed; a mismatch drops the entry and parses the file."""
+    first = _load(cached)
+    (entry,) = _entries(cached)
+    data = bytearray(entry.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    entry.write_bytes(bytes(data))
+    parses = _parses(monkeypatch)
+    again = _load(cached)
+    assert len(parses) == 1 and _same(again, first)
+    (rewritten,) = _entries(cached)  # parsed again and stored afresh
+    assert rewritten.read_bytes() != bytes(data)
+
+
+def test_an_entry_polars_cannot_read_is_dropped_even_with_its_checksum(cached, monkeypatch):
+    """Damaged bytes that hash right (written so on purpose, as a bug might): polars raises,
+    or even panics (a BaseException), on some; either way the file is parsed instead."""
+    import hashlib
+
+    first = _load(cached)
+    (entry,) = _entries(cached)
+    garbage = b"ARROW1\x00\x00" + bytes(range(256)) * 4
+    entry.write_bytes(garbage)
+    entry.with_suffix(".sha256").write_bytes(hashlib.sha256(garbage).hexdigest().encode("ascii"))
+    parses = _parses(monkeypatch)
+    assert _same(_load(cached), first) and len(parses) == 1
+
+
+def test_a_process_holding_the_lock_does_not_stop_another_for_long(cached, monkeypatch):
+    """A process stopped while it parses (Ctrl+Z) holds the file's lock; another one waits
+    ``LOCK_WAIT`` seconds at most, then parses the file itself."""
+    import subprocess
+    import sys
+    import time
+
+    monkeypatch.setattr(cache, "LOCK_WAIT", 0.3)
+    first = _load(cached)
+    for entry in _entries(cached):
+        entry.unlink()
+    (lock,) = (Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui").glob("*.lock")
+    # Another process holds the lock, as a stopped console would.
+    code = (
+        f"import fcntl, os, time; fd = os.open({str(lock)!r}, os.O_RDWR); fcntl.flock(fd, fcntl.LOCK_EX); "
+        "print('held', flush=True); time.sleep(30)"
+    )
+    other = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout is not None and other.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        assert _same(_load(cached), first)
+        assert time.monotonic() - started < 5
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_another_version_of_the_reader_never_meets_this_ones_entries(cached, monkeypatch):
+    """The reader's own code is part of the key: a fix to what it accepts must not be
+    bypassed by an entry an older reader stored (two installs on one host share the folder)."""
+    _load(cached)
+    monkeypatch.setattr(cache, "READER", "another reader")
+    parses = _parses(monkeypatch)
+    _load(cached)
+    assert len(parses) == 1
+
+
+def test_temporary_files_of_killed_writers_and_orphaned_checksums_are_removed(cached):
+    import time
+
+    _load(cached)
+    folder = Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui"
+    left = folder / ".abc-def.12345.tmp"
+    left.write_bytes(b"half an entry")
+    old = time.time() - 3600
+    os.utime(left, (old, old))
+    fresh = folder / ".abc-def.12346.tmp"  # (a writer at work now: kept)
+    fresh.write_bytes(b"being written")
+    orphan = folder / "0123456789abcdef-00.sha256"
+    orphan.write_bytes(b"00")
+    (cached.data / "scores.csv").write_text(
+        (cached.data / "scores.csv").read_text(encoding="utf-8") + "\n", encoding="utf-8"
+    )  # another version of the file: a store, and with it the clean-up
+    _load(cached)
+    assert not left.exists() and not orphan.exists() and fresh.exists()
+    assert len(_entries(cached)) == 1 and len(list(folder.glob("*.sha256"))) == 1
+
+
+def test_the_lock_its_confirmation_and_verify_parse_the_files_not_the_cache(cached, monkeypatch):
+    """What becomes public rests on the files alone: should the cache ever give a wrong frame
+    (here: every score of C01 lowered), the lock, the chair's confirmation and verify still
+    parse the sheet itself, and verify finds the lock true to the files."""
+    from panel_tui.inputs import contest as contest_module
+    from panel_tui.meeting import Meeting
+
+    config = load_config(cached.config)
+    truth = load_contest(config, fresh=True)
+    original = contest_module.cached_table
+
+    def wrong(path, spec, lookups):
+        frame = original(path, spec, lookups)
+        return frame.with_columns(
+            pl.when(pl.col("candidate_id").cast(pl.String) == "C01")
+            .then(pl.col("score") * 0.5)
+            .otherwise(pl.col("score"))
+            .alias("score")
+        )
+
+    monkeypatch.setattr(contest_module, "cached_table", wrong)
+    session = cached.root / "sessions" / "2022.sqlite"
+    kim = Meeting(config, session, who="kim")
+    assert not _same(kim.data(), truth)  # the cache's wrong frame is what a plain load gets
+    kim.exclude("C24", "withdrawn", "withdrew")
+    kim.decide_tie("service", ["S01", "S02"], "more citizens served")
+    receipt = kim.propose_lock()
+    final = receipt.proposal.payload["final"]
+    c01 = next(e for c in final["categories"] for e in c["entries"] if e["candidate_id"] == "C01")
+    assert c01["total"] == 1728.0  # the file's, not the cache's
+    lee = Meeting(config, session, who="lee")
+    lee.confirm_lock()
+    assert lee.verify().ok

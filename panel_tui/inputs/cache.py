@@ -24,16 +24,25 @@ What makes it safe:
   so nothing is shared: each account parses a file once. (Verifying a shared entry would need
   the parse it saves, or a key every member holds.) Root and the account itself can write
   the cache; both can change the scores file anyway.
-- **Written atomically**: into a temporary file of the folder (0600), renamed over the
-  entry; a reader sees an old entry, a new one or none. A damaged entry (crash, full disk)
-  fails to load and is removed: the file is parsed as if there were none.
+- **Written atomically and checked**: into a temporary file of the folder (0600), synced,
+  renamed over the entry; a reader sees an old entry, a new one or none. The SHA-256 of the
+  entry's bytes is kept beside it and checked before they are parsed (Arrow IPC has no
+  checksum: one flipped byte loaded and changed a score); a damaged entry, or one polars
+  cannot read (it may even panic), is removed and the file parsed as if there were none.
+- **The reader's own code is in the key** (``READER``): an entry a different reader made is
+  never used, so a fix to a check cannot be bypassed by an older entry.
+- **Never for what becomes public**: the lock, its confirmation and ``verify`` parse the
+  files themselves (``load_contest(fresh=True)``); the cache serves the boards, ``rank`` and
+  the display.
 - **Checked on load**: the frame's columns and types must be the ones the parse gives
   (the ``Enum`` ids equal to the known ids), else it is a miss.
 - **One parse at a time**: a process that misses holds an exclusive ``flock`` on the key's
   lock file while it parses and writes; another process of the account asking for the same
-  bytes waits for it and then loads the entry instead of parsing too.
+  bytes waits for it (``LOCK_WAIT`` seconds at most: the holder may be stopped) and then loads
+  the entry instead of parsing too.
 - **Bounded**: one entry per scores file path (a new version replaces the old one), and at
-  most ``KEEP`` entries in all, the least recently used removed first.
+  most ``KEEP`` entries in all, the least recently used removed first; the temporary files of
+  writers that were killed go too.
 
 Small files (under ``MIN_SIZE``) are parsed every time: hashing and loading would cost
 about what parsing does. ``PANEL_TUI_CACHE=off`` turns the cache off (the benchmark's cold
@@ -48,6 +57,7 @@ import hashlib
 import os
 import stat
 import threading
+import time
 from pathlib import Path
 from typing import BinaryIO
 
@@ -57,13 +67,31 @@ from panel_tui.config import open_regular
 from panel_tui.errors import InputError
 from panel_tui.inputs.read import Lookup, TableSpec, read_table
 
-CACHE_VERSION = "1"  # bump when the reader's output changes
+CACHE_VERSION = "2"  # the entry's layout (a checksum beside each entry since 2)
+# The reader's own code is part of every key: a fix to what it accepts or how it types a column
+# must never meet an entry an older reader made (two installs on one host share the folder).
+_READER_FILES = ("read.py", "formulas.py", "cache.py")
+LOCK_WAIT = 5.0  # seconds a process waits for another one parsing the same file, then parses itself
 MIN_SIZE = 1 << 20  # bytes: smaller files are parsed every time
 KEEP = 8  # entries kept per account
 _SUFFIX = ".arrow"
 _LOCK_SUFFIX = ".lock"
 _HINT_SUFFIX = ".stat"
+_SUM_SUFFIX = ".sha256"
 _WRITERS: list[threading.Thread] = []
+
+
+def _reader_digest() -> str:
+    digest = hashlib.sha256()
+    here = Path(__file__).parent
+    for name in _READER_FILES:
+        with contextlib.suppress(OSError):
+            digest.update((here / name).read_bytes())
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+READER = _reader_digest()
 
 
 def cache_folder() -> Path | None:
@@ -162,17 +190,15 @@ def _stat_hint(st: os.stat_result) -> str:
 
 
 def _hint(directory: int, prefix: str) -> str | None:
-    fd = _open_entry(directory, prefix + _HINT_SUFFIX)
-    if fd is None:
-        return None
-    with os.fdopen(fd, "rb") as handle:
-        return handle.read(200).decode("ascii", "replace")
+    data = _read_small(directory, prefix + _HINT_SUFFIX)
+    return None if data is None else data.decode("ascii", "replace")
 
 
 def _key(path: Path, spec: TableSpec, lookups: dict[str, Lookup], size: int, digest: str) -> str:
     key = hashlib.sha256()
     for part in (
         CACHE_VERSION,
+        READER,
         pl.__version__,
         path.suffix.lower(),
         repr(spec),
@@ -221,18 +247,40 @@ def _open_entry(directory: int, name: str) -> int | None:
 
 
 def _load(directory: int, name: str, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.DataFrame | None:
+    """The entry's frame, or None. Its bytes must hash to the checksum written beside it when
+    it was stored (Arrow IPC has none: one flipped byte could change a score and still load),
+    and only then are they parsed; any entry that fails is dropped (the file is parsed)."""
     fd = _open_entry(directory, name + _SUFFIX)
     if fd is None:
         return None
+    expected = _read_small(directory, name + _SUM_SUFFIX)
     try:
         with os.fdopen(fd, "rb") as handle:
-            frame = pl.read_ipc(handle)
+            data = handle.read()
+            if expected is None or hashlib.sha256(data).hexdigest().encode("ascii") != expected:
+                raise ValueError("checksum")
+            frame = pl.read_ipc(data)
             os.utime(handle.fileno())  # recently used (the eviction's order)
-    except Exception:  # a damaged entry: parse the file instead, and drop the entry
-        with contextlib.suppress(OSError):
-            os.unlink(name + _SUFFIX, dir_fd=directory)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # damaged (polars may even panic on it): parse the file instead, and drop the entry
+        _drop(directory, name)
         return None
     return frame if _fits(frame, spec, lookups) else None
+
+
+def _drop(directory: int, name: str) -> None:
+    for suffix in (_SUFFIX, _SUM_SUFFIX):
+        with contextlib.suppress(OSError):
+            os.unlink(name + suffix, dir_fd=directory)
+
+
+def _read_small(directory: int, name: str) -> bytes | None:
+    fd = _open_entry(directory, name)
+    if fd is None:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read(200)
 
 
 def _fits(frame: pl.DataFrame, spec: TableSpec, lookups: dict[str, Lookup]) -> bool:
@@ -262,8 +310,21 @@ def _lock(directory: int, prefix: str) -> int | None:
         )
     except OSError:
         return None  # no lock: at worst two processes parse the same file
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    return fd
+    # Not for ever: a process stopped while it holds the lock (Ctrl+Z in a tmux window) must
+    # not stop this one; after LOCK_WAIT seconds it parses the file itself.
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
+        except OSError:  # a filesystem without flock
+            break
+    os.close(fd)
+    return None
 
 
 def _release(directory: int, lock: int | None) -> None:
@@ -288,7 +349,11 @@ def _store(directory: int, name: str, frame: pl.DataFrame, hint: str) -> None:
             temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=directory
         )
         with os.fdopen(fd, "wb") as handle:
-            frame.write_ipc(handle, compression="uncompressed")
+            hashing = _Hashing(handle)
+            frame.write_ipc(hashing, compression="uncompressed")  # type: ignore[call-overload]
+            handle.flush()
+            os.fsync(handle.fileno())  # (on disk before its name is: a crash leaves no half entry)
+        _write_small(directory, name + _SUM_SUFFIX, hashing.digest.hexdigest().encode("ascii"))
         os.replace(temporary, name + _SUFFIX, src_dir_fd=directory, dst_dir_fd=directory)
         _write_small(directory, name.split("-", 1)[0] + _HINT_SUFFIX, hint.encode("ascii"))
     except Exception:
@@ -296,6 +361,21 @@ def _store(directory: int, name: str, frame: pl.DataFrame, hint: str) -> None:
             os.unlink(temporary, dir_fd=directory)
         return
     _evict(directory, keep=name)
+
+
+class _Hashing:
+    """A file that hashes what is written to it (the entry's checksum, in the same pass)."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.digest = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        return self.handle.write(data)
+
+    def flush(self) -> None:
+        self.handle.flush()
 
 
 def _write_small(directory: int, name: str, data: bytes) -> None:
@@ -309,17 +389,41 @@ def _write_small(directory: int, name: str, data: bytes) -> None:
 
 
 def _evict(directory: int, keep: str) -> None:
+    """Drop the older versions of ``keep``'s file, the least recently used entries beyond
+    ``KEEP``, the temporary files of writers that were killed (older than a minute), and the
+    checksums and hints of entries no longer there."""
     prefix = keep.split("-", 1)[0] + "-"
+    names = os.listdir(directory)
     entries = []
-    for entry in os.listdir(directory):
+    for entry in names:
         if not entry.endswith(_SUFFIX) or entry == keep + _SUFFIX:
             continue
         if entry.startswith(prefix):
-            with contextlib.suppress(OSError):
-                os.unlink(entry, dir_fd=directory)
+            _drop(directory, entry.removesuffix(_SUFFIX))
             continue
         with contextlib.suppress(OSError):
             entries.append((os.stat(entry, dir_fd=directory, follow_symlinks=False).st_mtime_ns, entry))
     for _, entry in sorted(entries, reverse=True)[KEEP - 1 :]:
-        with contextlib.suppress(OSError):
-            os.unlink(entry, dir_fd=directory)
+        _drop(directory, entry.removesuffix(_SUFFIX))
+    left = {n.removesuffix(_SUFFIX) for n in os.listdir(directory) if n.endswith(_SUFFIX)}
+    files = {n.split("-", 1)[0] for n in left}
+    now = time.time()
+    for entry in names:
+        stale = (
+            (entry.endswith(".tmp") and entry.startswith("."))
+            and _older(directory, entry, now - 60)
+            or entry.endswith(_SUM_SUFFIX)
+            and entry.removesuffix(_SUM_SUFFIX) not in left
+            or entry.endswith(_HINT_SUFFIX)
+            and entry.removesuffix(_HINT_SUFFIX) not in files
+        )
+        if stale:
+            with contextlib.suppress(OSError):
+                os.unlink(entry, dir_fd=directory)
+
+
+def _older(directory: int, name: str, than: float) -> bool:
+    try:
+        return os.stat(name, dir_fd=directory, follow_symlinks=False).st_mtime < than
+    except OSError:
+        return False

@@ -72,7 +72,7 @@ class ContestData:
         return tuple(self.scores["evaluator_id"].unique().sort().to_list())
 
 
-def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None) -> ContestData:
+def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None, *, fresh: bool = False) -> ContestData:
     """Load and cross-check candidates, indicators and scores; raise ``InputError`` on any defect.
 
     ``frames`` ({"candidates": ..., "indicators": ..., "scores": ...}) stands in for the
@@ -84,6 +84,9 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None) 
     (NaN, infinite, negative), the cross checks (an indicator of another set, a score above
     its maximum, a score given twice) and the evaluator counts are all read off the cells.
     Only when a check finds a defect are the rows searched, to name the first offending one.
+
+    ``fresh``: the sheet is parsed, whatever the cache holds (the lock, its confirmation and
+    ``verify``, which must rest on the file alone).
     """
     frames = frames or {}
     path = config.contest.scores
@@ -91,7 +94,10 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None) 
     candidates = _load_candidates(config, frames.get("candidates"))
     lookups = _id_lookups(config, candidates, indicators)
     given = frames.get("scores")
-    scores = read_table(path, SCORES, lookups, given) if given is not None else cached_table(path, SCORES, lookups)
+    if given is not None or fresh:
+        scores = read_table(path, SCORES, lookups, given)
+    else:
+        scores = cached_table(path, SCORES, lookups)
     has_evaluators = "evaluator_id" in scores.columns
     scores = _score_rows(path, scores, has_evaluators)
     cells = group_cells(config, candidates, indicators, scores)
