@@ -114,7 +114,7 @@ def test_the_help_is_read_in_the_panels_language():
 
 
 def test_the_strips_scale_fits_its_width_in_korean(korean):
-    """Hangul takes two cells: the percent strip's scale ("▲ 70% 기준선") is exactly as wide as
+    """Hangul takes two cells: the percent strip's scale ("▲ 인증선 70 %") is exactly as wide as
     the strip wherever the line falls."""
     strip = PercentStrip(category_id="large_city", threshold=70.0, margin=2.0, marks=())
     for width in (20, 40, 80, 150):
