@@ -9,6 +9,8 @@ route) and more than 64 (the fallback), and read the plan polars runs.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 import pytest
 from handmade import candidates, config, contest, indicators
@@ -188,3 +190,36 @@ def test_an_unknown_id_in_parquet_is_still_named_by_its_row(tmp_path):
         read_table(path, SCORES, lookups)
     assert refused.value.where == "row 2" and refused.value.column == "candidate_id"
     assert "unknown candidate (not in candidates.csv): 'C9'" in str(refused.value)
+
+
+@SETTINGS
+@given(sheets(), st.data())
+def test_declared_conflicts_regroup_only_the_candidates_they_touch(sheet, data):
+    """With declared conflicts, only the touched candidates' cells are grouped again: the
+    cells equal grouping the whole sheet without the conflicted scores."""
+    from panel_tui.inputs import group_cells
+
+    cands, frame, method = sheet
+    evaluators = sorted(frame["evaluator_id"].unique().to_list())
+    pairs = data.draw(
+        st.lists(st.tuples(st.sampled_from(evaluators), st.sampled_from(cands)), min_size=1, max_size=4, unique=True)
+    )
+    conflicts = pl.DataFrame(pairs, schema=["evaluator_id", "candidate_id"], orient="row")
+    cfg = config(method=method, trim_min_evaluators=4, conflicts=True)
+    loaded = contest(cfg, candidates(*cands), INDS, frame, conflicts)
+    kept = frame.join(conflicts, on=["candidate_id", "evaluator_id"], how="anti")
+    if kept.is_empty():
+        return
+    plain = contest(replace(cfg, contest=replace(cfg.contest, conflicts=None)), candidates(*cands), INDS, kept)
+    expected = group_cells(plain.config, plain.candidates, plain.indicators, plain.scores).drop("evaluators")
+
+    def plain_cells(cells: pl.DataFrame) -> pl.DataFrame:
+        return (
+            cells.with_columns(
+                pl.col("candidate_id", "indicator_id").cast(pl.String), pl.col(EVALUATOR_SET).bitwise_count_ones()
+            )
+            .select(sorted(cells.columns))
+            .sort("candidate_id", "indicator_id")
+        )
+
+    assert plain_cells(loaded.cells).equals(plain_cells(expected))

@@ -119,7 +119,12 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None, 
         left_out = scores.join(pairs, on=["candidate_id", "evaluator_id"], how="semi").select(SCORE_KEY)
         if left_out.height:
             scores = scores.join(pairs, on=["candidate_id", "evaluator_id"], how="anti")
-            cells = group_cells(config, candidates, indicators, scores)
+            # Only the cells of the candidates who lost scores are grouped again, from their rows.
+            affected = left_out["candidate_id"].unique().implode()
+            regrouped = group_cells(
+                config, candidates, indicators, scores.filter(pl.col("candidate_id").is_in(affected))
+            )
+            cells = pl.concat([cells.filter(~pl.col("candidate_id").is_in(affected)), regrouped.select(cells.columns)])
     return ContestData(
         config=config,
         candidates=candidates,
