@@ -288,3 +288,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if {"panel", "tiny_disk"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.system)
+
+
+@pytest.fixture
+def korean():
+    """Korean for one test (the console's language is set before the app is built), English
+    again after it."""
+    from panel_tui import i18n
+
+    i18n.set_language("ko")
+    try:
+        yield
+    finally:
+        i18n.set_language("en")

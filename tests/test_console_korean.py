@@ -19,16 +19,6 @@ from panel_tui.views import PercentStrip
 
 
 @pytest.fixture
-def korean():
-    """The console in Korean for one test, English again after it."""
-    i18n.set_language("ko")
-    try:
-        yield
-    finally:
-        i18n.set_language("en")
-
-
-@pytest.fixture
 def contest(solo: Path) -> Path:
     return solo
 

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from panel_tui import i18n
 from panel_tui.config import load_config
 from panel_tui.meeting import Meeting
 from panel_tui.tui.app import PanelApp
@@ -133,16 +132,6 @@ def test_stale_proposal(snap_compare, app_factory, tmp_path, size):
 # -- the Korean console ----------------------------------------------------------------------
 
 KO_SIZES = [(80, 24), (200, 50)]
-
-
-@pytest.fixture
-def korean():
-    """The console in Korean for one test (the language is set before the app is built)."""
-    i18n.set_language("ko")
-    try:
-        yield
-    finally:
-        i18n.set_language("en")
 
 
 async def open_discussion(pilot) -> None:

@@ -55,7 +55,6 @@ from panel_tui.tui.charts import (
 from panel_tui.tui.literal import cell, markup, plain
 from panel_tui.tui.translated import TranslatedBindings, exclusion_word, status_word
 from panel_tui.views import (
-    METHOD_WORDS,
     Checklist,
     Comparison,
     DiscussionView,
@@ -67,6 +66,7 @@ from panel_tui.views import (
     number,
     score_strips,
 )
+from panel_tui.vocabulary import METHOD_WORDS, method_words
 
 HELP = Path(__file__).with_name("help.md")  # in English; help.<language>.md beside it in another
 DETAIL_WIDE = 160  # columns: the candidate's detail shows every column of its indicators from here
@@ -373,12 +373,11 @@ class DetailScreen(TranslatedBindings, Screen):
 def _robustness_text(a: dict, entry: dict, *, display: bool) -> Content:
     """The candidate's robustness in two lines: rank and certification under each method, and
     with one evaluator fewer (on the display, how many evaluators, not who)."""
-    methods = METHOD_WORDS
 
     def outcome(m: str) -> str:
         rank, certified = a["ranks"][m], a["certified"][m]
         mark = "✔" if certified else ("?" if certified is None else "✘")
-        return f"{_(methods[m])} {'–' if rank is None else rank} {mark}"
+        return f"{method_words(m)} {'–' if rank is None else rank} {mark}"
 
     verdict = markup("[b]$word[/]", word="⚠ " + _("fragile")) if a["verdict"] == "fragile" else plain(_("stable"))
     flips = a["leave_one_out"]["certification_flips_without"]
@@ -390,7 +389,9 @@ def _robustness_text(a: dict, entry: dict, *, display: bool) -> Content:
         flipped = _("no single evaluator's absence changes its certification")
     swing = a["leave_one_out"]["max_rank_swing"]
     moves = _("no rank moves") if not swing else _("the rank moves by up to {n}").format(n=swing)
-    by_method = _("rank and certification by method: {methods}").format(methods=" · ".join(outcome(m) for m in methods))
+    by_method = _("rank and certification by method: {methods}").format(
+        methods=" · ".join(outcome(m) for m in METHOD_WORDS)
+    )
     fewer = _("With one evaluator fewer: {moves}; {flipped}").format(moves=moves, flipped=flipped)
     return Content.assemble(plain(_("Robustness:") + " "), verdict, plain(" · " + by_method + "\n" + fewer, lines=True))
 

@@ -1,5 +1,6 @@
 """The console's words that are made before the language is known: key descriptions, Textual's own
-palette commands, the panel's roles and the candidates' statuses.
+palette commands; the panel's roles, the candidates' statuses and the exclusion codes as a screen
+writes them (the words themselves are the core's, ``panel_tui.vocabulary``).
 
 A class's ``BINDINGS`` are read when the class is made (at import), before ``--lang`` is; the
 words are marked there with ``N_`` and translated here when a widget is made. Textual 8.2 copies
@@ -19,7 +20,7 @@ from textual.app import SystemCommand
 from textual.dom import DOMNode
 
 from panel_tui.i18n import N_, _
-from panel_tui.vocabulary import ExclusionCode, Role, Status
+from panel_tui.vocabulary import exclusion_words, role_words, status_words
 
 ATTRIBUTES = ("_bindings", "_bindings.key_to_bindings")
 
@@ -42,33 +43,16 @@ TEXTUAL_WORDS = (
     N_("Save an SVG 'screenshot' of the current screen"),
 )
 
-# The consolidation methods (panel_tui.views.METHOD_WORDS), as the candidate's detail names them.
-METHOD_WORDS = (N_("mean"), N_("median"), N_("trimmed mean"), N_("z-scores"))
-
-ROLE_WORDS: dict[str, str] = {
-    Role.SECRETARY: N_("secretary"),
-    Role.CHAIR: N_("chair"),
-    Role.MEMBER: N_("member"),
-    Role.VIEWER: N_("viewer"),
-}
-
-STATUS_WORDS: dict[str, str] = {
-    Status.CERTIFIED: N_("certified"),
-    Status.NOT_CERTIFIED: N_("not certified"),
-    Status.UNDECIDED: N_("undecided"),
-    Status.PENDING: N_("pending"),
-    Status.EXCLUDED: N_("excluded"),
-}
-
 
 def role_word(role: str) -> str:
-    """A role in the panel's language (secretary: 간사)."""
-    return _(ROLE_WORDS.get(role, role))
+    """A role in the panel's language (secretary: 간사): ``vocabulary.role_words``."""
+    return role_words(role)
 
 
 def status_word(status: str) -> str:
-    """A candidate's status in the panel's language (certified: 인증)."""
-    return _(STATUS_WORDS.get(status, status.replace("_", " ")))
+    """A candidate's status in the panel's language (certified: 인증), as a screen writes it:
+    ``vocabulary.status_words`` without the identifier's underscore ("not certified")."""
+    return status_words(status).replace("_", " ")
 
 
 def translate_bindings(node: DOMNode) -> None:
@@ -108,15 +92,7 @@ def missing(node: DOMNode) -> list[str]:
     return [] if isinstance(getattr(bindings, "key_to_bindings", None), dict) else ["_bindings.key_to_bindings"]
 
 
-EXCLUSION_WORDS: dict[str, str] = {
-    ExclusionCode.WITHDRAWN: N_("withdrawn"),
-    ExclusionCode.INELIGIBLE: N_("ineligible"),
-    ExclusionCode.DISQUALIFIED: N_("disqualified"),
-    ExclusionCode.OTHER: N_("other"),
-}
-
-
 def exclusion_word(code: str) -> str:
     """An exclusion's reason code in the panel's language, the code beside it: "철회 (withdrawn)"."""
-    word = _(EXCLUSION_WORDS.get(code, code))
+    word = exclusion_words(code)
     return code if word == code else f"{word} ({code})"
