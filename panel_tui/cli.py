@@ -339,7 +339,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_log(args: argparse.Namespace) -> int:
     from panel_tui.meeting import decision_text
-    from panel_tui.text import clip, one_line
+    from panel_tui.text import one_line
 
     meeting = _reader(args)
     state = meeting.state()
@@ -389,7 +389,7 @@ def cmd_log(args: argparse.Namespace) -> int:
             what = _("does not count: {why}").format(why=state.untrusted.get(e.seq) or _("not the lock"))
         # One event, one line: a newline in a note cannot forge the next entry. The author and
         # the kind in columns by terminal cells (Hangul takes two).
-        author = _pad(clip(one_line(e.author), 12), 12)
+        author = _pad(one_line(e.author), 12)
         kind = _pad(event_words(e.kind), 15)
         print(f"{e.seq:>5}  {e.at[:19].replace('T', ' ')}Z  {author} {kind} {one_line(what)}")
     for line in state.damage:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import polars as pl
 import pytest
 from conftest import copy_demo, run_batch
 
@@ -188,14 +189,15 @@ def test_a_meeting_on_the_command_line_in_korean(solo):
     assert verify.returncode == 0 and "검증 완료: 모든 항목이 일치합니다" in verify.stdout
     assert all(line.startswith(("정상  ", "검증 완료")) for line in verify.stdout.splitlines()), verify.stdout
 
-    md, csv_ko, csv_en = run_batch(
+    md, csv_ko, csv_en, xlsx = run_batch(
         [
             (["--lang", "ko", "export", "--format", "md", "--out", "ko"], solo),
             (["--lang", "ko", "export", "--format", "csv", "--out", "ko"], solo),
             (["--lang", "en", "export", "--format", "csv", "--out", "en"], solo),
+            (["--lang", "ko", "export", "--format", "xlsx", "--out", "ko"], solo),
         ]
     )
-    assert md.returncode == csv_ko.returncode == csv_en.returncode == 0, md.stderr
+    assert md.returncode == csv_ko.returncode == csv_en.returncode == xlsx.returncode == 0, md.stderr
     assert "지문" in md.stdout.decode() and "파일을 썼습니다" in md.stdout.decode()
     text = (solo / "ko" / "final-list-2022.md").read_text(encoding="utf-8")
     assert text.startswith("# 최종 인증 명단: 2022\n")
@@ -205,6 +207,11 @@ def test_a_meeting_on_the_command_line_in_korean(solo):
     header_ko, first_ko = (solo / "ko" / "final-list-2022.csv").read_text(encoding="utf-8-sig").splitlines()[:2]
     assert header_ko.startswith("부문,부문명,순위,후보 ID,이름,총점,득점률(%),등급,결과,인증,")
     assert header_ko.endswith(",A1 영역,A2 영역,A3 영역,지문") and ",인증," in first_ko
+    sheet = pl.read_excel(solo / "ko" / "final-list-2022.xlsx", sheet_name="최종 명단")
+    assert sheet.columns[:9] == ["부문", "부문명", "순위", "후보 ID", "이름", "총점", "득점률(%)", "등급", "결과"]
+    assert set(sheet["결과"]) <= {"인증", "미인증", "제외"} and "인증" in set(sheet["결과"])
+    lock_sheet = pl.read_excel(solo / "ko" / "final-list-2022.xlsx", sheet_name="확정", has_header=False)
+    assert {"인증 심사", "지문", "제안자", "승인자"} <= set(lock_sheet[:, 0])
     header_en = (solo / "en" / "final-list-2022.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert header_en.startswith("category,category_label,rank,candidate_id,name,total,percent,grade,status,")
     assert header_en.endswith(",area_A1,area_A2,area_A3,fingerprint")
