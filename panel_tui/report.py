@@ -53,7 +53,12 @@ HEADINGS: dict[str, str] = {
 
 # The consolidation method as the table and ``validate`` name it: its id in English (as the
 # config writes it), words in Korean.
-METHOD_NAMES: dict[str, str] = {"mean": N_("mean"), "median": N_("median"), "trimmed_mean": N_("trimmed_mean")}
+METHOD_NAMES: dict[str, str] = {
+    "mean": N_("mean"),
+    "median": N_("median"),
+    "trimmed_mean": N_("trimmed_mean"),
+    "zscore": N_("zscore"),  # (the robustness analysis's standardised scores)
+}
 
 
 def method_name(method: str) -> str:
