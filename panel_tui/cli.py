@@ -408,7 +408,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     lock = meeting.state().lock
     if lock is None:
         raise Refused(_("exports come only from the locked final list, and this session is not locked"))
-    path = export(lock, args.format, args.out, meeting.config.contest.id, decimals=meeting.config.scoring.decimals)
+    path = export(
+        lock,
+        args.format,
+        args.out,
+        meeting.config.contest.id,
+        decimals=meeting.config.scoring.decimals,
+        meeting=meeting,
+    )
     print(_("wrote {path} (fingerprint {fingerprint})").format(path=path, fingerprint=lock.fingerprint))
     return 0
 

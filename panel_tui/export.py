@@ -23,13 +23,21 @@ import polars as pl
 from panel_tui.engine import ENTRY_FIELDS
 from panel_tui.errors import PanelError
 from panel_tui.i18n import _, ngettext
-from panel_tui.meeting import LockReceipt, decision_text
+from panel_tui.meeting import LockReceipt, Meeting, decision_text
 from panel_tui.report import method_name, readable
 from panel_tui.session import shared_folder
 from panel_tui.text import inert_columns, markdown_text
 from panel_tui.vocabulary import ExportFormat
 
 FORMATS: tuple[str, ...] = tuple(ExportFormat)
+MINUTES: tuple[str, ...] = (ExportFormat.MINUTES_MD, ExportFormat.MINUTES_HTML, ExportFormat.MINUTES_PDF)
+
+
+def file_name(fmt: str, contest_id: str) -> str:
+    """The export's file name: final-list-2022.csv, or minutes-2022.pdf for the minutes."""
+    if fmt in MINUTES:
+        return f"minutes-{contest_id}.{fmt.removeprefix('minutes-')}"
+    return f"final-list-{contest_id}.{fmt}"
 
 
 class ExportError(PanelError):
@@ -54,8 +62,17 @@ def _decision_text(decision: dict[str, Any]) -> str:
     return decision_text(decision["kind"], decision)
 
 
-def export(receipt: LockReceipt, fmt: str, out_dir: Path, contest_id: str, *, decimals: int = 2) -> Path:
-    """Write the final list in ``fmt`` into ``out_dir``; return the file written.
+def export(
+    receipt: LockReceipt,
+    fmt: str,
+    out_dir: Path,
+    contest_id: str,
+    *,
+    decimals: int = 2,
+    meeting: Meeting | None = None,
+) -> Path:
+    """Write the final list in ``fmt`` into ``out_dir``; return the file written. The minutes
+    (``MINUTES``) are written from the whole journal: they need the ``meeting``.
 
     The file is written beside its name and then moved over it: nobody ever reads half an
     export, and in a group-shared folder any member can replace a colleague's earlier export
@@ -64,7 +81,11 @@ def export(receipt: LockReceipt, fmt: str, out_dir: Path, contest_id: str, *, de
     """
     if fmt not in FORMATS:
         raise ValueError(fmt)
-    path = out_dir / f"final-list-{contest_id}.{fmt}"
+    if fmt in MINUTES:
+        from panel_tui.minutes import require_meeting
+
+        require_meeting(meeting)
+    path = out_dir / file_name(fmt, contest_id)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=out_dir)
@@ -74,7 +95,12 @@ def export(receipt: LockReceipt, fmt: str, out_dir: Path, contest_id: str, *, de
             _("{folder}: cannot write the export here ({why})").format(folder=out_dir, why=exc.strerror)
         ) from None
     try:
-        _write(receipt, fmt, Path(temporary), decimals)
+        if fmt in MINUTES:
+            from panel_tui.minutes import write
+
+            write(require_meeting(meeting), fmt, Path(temporary))
+        else:
+            _write(receipt, fmt, Path(temporary), decimals)
         mode = 0o666 & ~_umask()  # as a plain new file would be, not mkstemp's 0600
         if shared_folder(out_dir):
             mode |= 0o660  # a group-shared folder: the panel reads (and may replace) it, whatever the umask

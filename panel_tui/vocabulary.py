@@ -56,12 +56,15 @@ class ExclusionCode(StrEnum):
 
 
 class ExportFormat(StrEnum):
-    """The formats the locked list is exported in."""
+    """The formats the locked list is exported in, and the minutes of the meeting."""
 
     CSV = "csv"
     XLSX = "xlsx"
     JSON = "json"
     MD = "md"
+    MINUTES_MD = "minutes-md"  # the minutes of the meeting (panel_tui.minutes)
+    MINUTES_HTML = "minutes-html"
+    MINUTES_PDF = "minutes-pdf"
 
 
 # -- the words a person reads for them -----------------------------------------------------------

@@ -986,7 +986,12 @@ class PanelApp(TranslatedBindings, App):
         try:
             lock = self.meeting.exportable()  # the journal as it is now, checked whole (the reader is the worker's)
             path = export(
-                lock, fmt, self.exports, self.meeting.config.contest.id, decimals=self.meeting.config.scoring.decimals
+                lock,
+                fmt,
+                self.exports,
+                self.meeting.config.contest.id,
+                decimals=self.meeting.config.scoring.decimals,
+                meeting=self.meeting,  # (the minutes are written from the whole journal)
             )
         except PanelError as exc:
             self.notify(str(exc), severity="error")
