@@ -448,3 +448,33 @@ def test_without_a_cjk_font_no_pdf_and_exit_2_naming_the_package(
     err = capsys.readouterr().err
     assert status == 2 and "fonts-noto-cjk" in err and "Traceback" not in err
     assert not list((tmp_path / "out").glob("*.pdf")) and not list((tmp_path / "out").glob(".*"))
+
+
+def test_the_lock_screen_offers_the_minutes_after_the_lock(demo: ContestFiles, tmp_path: Path):
+    """The secretary's lock screen, once locked, has a button per minutes format; the minutes it
+    writes are the command line's, byte for byte."""
+    import asyncio
+
+    from test_console import make_app, settled
+
+    from panel_tui.tui.screens import LockScreen
+
+    root = tmp_path / "contest"
+    shutil.copytree(demo.root, root, ignore=shutil.ignore_patterns("exports"))
+    expected = write(ContestFiles(root), "minutes-md", tmp_path / "cli").read_bytes()
+
+    async def scenario() -> None:
+        app = make_app(root, who="kim")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settled(pilot, app, lambda: app.snapshot is not None and app.snapshot.state.lock is not None)
+            await pilot.press("l")
+            await pilot.pause()
+            assert isinstance(app.screen, LockScreen)
+            ids = {button.id for button in app.screen.query("Button")}
+            assert {"export-minutes-md", "export-minutes-html", "export-minutes-pdf"} <= ids
+            app.screen.query_one("#export-minutes-md").focus()
+            await pilot.press("enter")
+            await pilot.pause()
+
+    asyncio.run(scenario())
+    assert (root / "exports" / "minutes-2022.md").read_bytes() == expected
