@@ -263,22 +263,31 @@ def _overview(f: _Facts) -> list[Block]:
     ]
 
 
+def _recorded(kind: str, n: int) -> str:
+    """How many events of a kind an account recorded, in words: "3 notes"."""
+    if kind == EventKind.NOTE:
+        return ngettext("{n} note", "{n} notes", n).format(n=n)
+    if kind == EventKind.FOCUS:
+        return ngettext("{n} change of focus", "{n} changes of focus", n).format(n=n)
+    if kind == EventKind.TIE_ORDER:
+        return ngettext("{n} tie decision", "{n} tie decisions", n).format(n=n)
+    if kind == EventKind.EXCLUSION:
+        return ngettext("{n} exclusion", "{n} exclusions", n).format(n=n)
+    if kind == EventKind.LOCK_PROPOSED:
+        return ngettext("{n} lock proposal", "{n} lock proposals", n).format(n=n)
+    if kind == EventKind.LOCK_CONFIRMED:
+        return ngettext("{n} lock confirmation", "{n} lock confirmations", n).format(n=n)
+    return f"{kind} {n}"
+
+
 def _participants(f: _Facts) -> list[Block]:
     counts: dict[str, dict[str, int]] = {}
     for e in f.state.counted:
         counts.setdefault(e.author, {}).setdefault(e.kind, 0)
         counts[e.author][e.kind] += 1
-    kinds: dict[str, str] = {
-        EventKind.NOTE: N_("notes"),
-        EventKind.FOCUS: N_("focus changes"),
-        EventKind.TIE_ORDER: N_("tie decisions"),
-        EventKind.EXCLUSION: N_("exclusions"),
-        EventKind.LOCK_PROPOSED: N_("lock proposals"),
-        EventKind.LOCK_CONFIRMED: N_("lock confirmations"),
-    }
     rows = []
     for account in sorted(counts):
-        what = ", ".join(f"{_(kinds[k])} {n}" for k, n in counts[account].items() if k in kinds)
+        what = ", ".join(_recorded(k, n) for k, n in counts[account].items())
         rows.append((account, f.role(account), str(sum(counts[account].values())), what))
     return [
         Heading(2, _("Participants")),
@@ -328,7 +337,7 @@ def _final_lists(f: _Facts) -> list[Block]:
             line_after = -1
         blocks.append(
             Table(
-                (_("Rank"), _("ID"), _("Candidate"), _("Total"), _("%"), _("Grade"), _("Status")),
+                (_("Rank"), _("ID"), _("Candidate"), _("Total"), _("Percent"), _("Grade"), _("Status")),
                 "rllrrrl",
                 tuple(rows),
                 line_after=line_after,

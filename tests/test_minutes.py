@@ -243,6 +243,9 @@ def test_the_minutes_are_the_same_bytes_for_the_same_journal_and_files(demo: Con
     for fmt, data in first.items():
         assert write(demo, fmt, tmp_path / "two").read_bytes() == data, fmt
         assert write(elsewhere, fmt, tmp_path / "three").read_bytes() == data, f"{fmt} in another folder"
+    if _font():  # the PDF too: typst is stamped with the lock's time
+        pdf = write(demo, "minutes-pdf", tmp_path / "one").read_bytes()
+        assert write(elsewhere, "minutes-pdf", tmp_path / "two").read_bytes() == pdf
 
 
 # -- hostile text -----------------------------------------------------------------------------
