@@ -13,6 +13,10 @@ They are built once as a document of plain blocks (``Minutes``), in the current 
 ``minutes_pdf``. Every text, ours and the data's alike, is escaped by the renderer: a name or
 a note is never Markdown, HTML or typst markup. Nothing depends on the time of writing: the
 same journal and files give the same bytes.
+
+Its messages are the ``minutes`` catalogue's (minutes.po). Every catalogue is looked up in turn
+(core, console, minutes), so a message the others leave untranslated on purpose (the
+leaderboard's bare "%") must not be one of ours: the minutes say "Percent".
 """
 
 from __future__ import annotations
