@@ -757,7 +757,7 @@ class LockScreen(TranslatedBindings, Screen[LockStep]):
         Binding("p", "press('propose')", N_("Propose the lock")),
         Binding("p", "press('propose', 'again')", N_("Propose again")),  # the same button, after a proposal
         Binding("c", "press('confirm')", N_("Confirm the lock")),
-        Binding("e", "export_all", N_("Export all four formats")),
+        Binding("e", "export_all", N_("Export every format (the list and the minutes)")),
         # Without the button, the same keys say why it is not offered.
         Binding("p", "why_not('propose')", show=False),
         Binding("c", "why_not('confirm')", show=False),
