@@ -24,6 +24,7 @@ import polars as pl
 import pytest
 from hostile import CONTEST_NAME, HOSTILE, RAW, make_hostile_contest
 from pseudo_terminal import Terminal
+from test_console import settled
 
 from panel_tui.text import visible
 
@@ -298,7 +299,7 @@ def test_a_failure_keeps_the_console_up_with_a_banner_and_a_log(tmp_path: Path, 
 
     async def scenario() -> None:
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause(0.3)
+            await settled(pilot, app)  # (the files are read in a worker, after the first frame)
             monkeypatch.setattr(screens.DetailScreen, "compose", broken_compose)
             await pilot.press("enter")
             await pilot.pause(0.5)

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_console import settled
 
 from panel_tui.config import load_config
 from panel_tui.errors import Refused
@@ -135,7 +136,7 @@ def test_a_malformed_event_crashes_nothing(solo: Path):
             clock=False,
         )
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause(0.5)
+            await settled(pilot, app)  # (the files are read in a worker, after the first frame)
             assert app.failures == []
             red = str(app.journal_banners()[1])
             assert "The journal does not hold: event 2 does not count" in red
@@ -221,7 +222,7 @@ def test_a_console_names_events_it_saw_disappear(solo: Path):
     async def scenario() -> None:
         app = PanelApp(Meeting(config, db(root)), Meeting(config, db(root), writable=False), clock=False)
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause(0.5)
+            await settled(pilot, app)  # (the files are read in a worker, after the first frame)
             assert len(app.snapshot.state.events) == 2
             conn = sqlite3.connect(db(root))
             conn.execute("DROP TRIGGER events_no_delete")
@@ -248,7 +249,7 @@ def test_the_failure_log_never_blocks_on_a_planted_fifo(solo: Path):
     async def scenario() -> None:
         app = PanelApp(Meeting(config, db(root)), Meeting(config, db(root), writable=False), clock=False)
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause(0.3)
+            await settled(pilot, app)  # (the files are read in a worker, after the first frame)
             os.mkfifo(app.failure_log())
             app._failed(RuntimeError("boom"), "a test")  # returns at once, says it could not write
             await pilot.pause(0.1)
@@ -268,7 +269,7 @@ def test_a_note_that_cannot_be_saved_stays_in_its_editor_with_the_reason(solo: P
     async def scenario() -> None:
         app = PanelApp(Meeting(config, db(root)), Meeting(config, db(root), writable=False), clock=False)
         async with app.run_test(size=(120, 40)) as pilot:
-            await pilot.pause(0.3)
+            await settled(pilot, app)  # (the files are read in a worker, after the first frame)
 
             def full(*args, **kwargs):
                 raise SessionWriteError(
