@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from panel_tui.i18n import _
+from panel_tui.i18n import N_, _
 from panel_tui.text import visible
 
 
@@ -67,6 +67,8 @@ class InputError(PanelError):
         return f"{prefix}: {self.message}" if prefix else self.message
 
 
+# The places of a file that are not a line, a row or a key (``inputs.read``).
+_PLACES = {"the header": N_("the header"), "the schema": N_("the schema")}
 _WHERE = re.compile(r"(line|row|key) (.+)", re.DOTALL)
 
 
@@ -75,6 +77,8 @@ def location(where: str | None) -> str | None:
     language; a location of another form as it is."""
     if where is None:
         return None
+    if where in _PLACES:
+        return _(_PLACES[where])
     found = _WHERE.fullmatch(where)
     if found is None:
         return where

@@ -240,6 +240,19 @@ def test_bad_input_names_the_file_line_and_column_in_korean(contest):
     assert "config.toml, 키 [scoring] method: 알 수 없는 점수 종합 방식 'average'" in err, err
 
 
+def test_a_bad_score_cell_is_refused_wholly_in_korean(contest):
+    """The inputs' own messages (inputs/read.py), not only the place, are Korean."""
+    contest.set_cell("scores.csv", 3, "score", "많음")
+    r = cli("--lang", "ko", "validate", cwd=contest.root)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "scores.csv, 3번째 줄, 열 'score': 숫자가 아닙니다: '많음'" in r.stderr, r.stderr
+    message = r.stderr.split("scores.csv", 1)[1].replace("'score'", "")
+    assert not english_words(message), r.stderr
+    english = cli("--lang", "en", "validate", cwd=contest.root)
+    assert english.returncode == 2
+    assert "scores.csv, line 3, column 'score': is not a number: '많음'" in english.stderr, english.stderr
+
+
 # -- argparse's own words -----------------------------------------------------------------------
 
 

@@ -65,6 +65,7 @@ import polars as pl
 
 from panel_tui.config import open_regular
 from panel_tui.errors import InputError
+from panel_tui.i18n import _
 from panel_tui.inputs.read import Lookup, TableSpec, read_table
 
 CACHE_VERSION = "2"  # the entry's layout (a checksum beside each entry since 2)
@@ -141,7 +142,7 @@ def cached_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.
                 handle.seek(0)
                 data = handle.read()
             except OSError as exc:
-                raise InputError(path, f"cannot read the file: {exc.strerror}") from None
+                raise InputError(path, _("cannot read the file: {why}").format(why=exc.strerror)) from None
             st = os.fstat(handle.fileno())
         except BaseException:
             os.close(directory)
@@ -175,7 +176,7 @@ def _digest(path: Path, handle: BinaryIO) -> str:
         while size := handle.readinto(view):  # type: ignore[attr-defined]
             digest.update(view[:size])
     except OSError as exc:
-        raise InputError(path, f"cannot read the file: {exc.strerror}") from None
+        raise InputError(path, _("cannot read the file: {why}").format(why=exc.strerror)) from None
     return digest.hexdigest()
 
 
@@ -403,7 +404,7 @@ def _evict(directory: int, keep: str) -> None:
             continue
         with contextlib.suppress(OSError):
             entries.append((os.stat(entry, dir_fd=directory, follow_symlinks=False).st_mtime_ns, entry))
-    for _, entry in sorted(entries, reverse=True)[KEEP - 1 :]:
+    for _mtime, entry in sorted(entries, reverse=True)[KEEP - 1 :]:
         _drop(directory, entry.removesuffix(_SUFFIX))
     left = {n.removesuffix(_SUFFIX) for n in os.listdir(directory) if n.endswith(_SUFFIX)}
     files = {n.split("-", 1)[0] for n in left}

@@ -15,7 +15,8 @@ from typing import Any, NoReturn
 import polars as pl
 
 from panel_tui.config import Config
-from panel_tui.errors import InputError
+from panel_tui.errors import InputError, location
+from panel_tui.i18n import _
 from panel_tui.inputs.cache import cached_table
 from panel_tui.inputs.cells import group_cells
 from panel_tui.inputs.read import Lookup, TableSpec, first_index, read_table, where
@@ -142,11 +143,12 @@ def _id_lookups(config: Config, candidates: pl.DataFrame, indicators: pl.DataFra
     files = config.contest
     return {
         "candidate_id": Lookup(
-            tuple(candidates["candidate_id"].to_list()), f"candidate (not in {files.candidates.name})"
+            tuple(candidates["candidate_id"].to_list()),
+            _("candidate (not in {file})").format(file=files.candidates.name),
         ),
         "indicator_id": Lookup(
             tuple(indicators["indicator_id"].unique(maintain_order=True).to_list()),
-            f"indicator (not in {files.indicators.name})",
+            _("indicator (not in {file})").format(file=files.indicators.name),
         ),
     }
 
@@ -156,7 +158,7 @@ def _score_rows(path: Path, scores: pl.DataFrame, has_evaluators: bool) -> pl.Da
     missing, in a sheet that names no evaluators)."""
     if has_evaluators and scores["evaluator_id"].null_count():
         index = scores["evaluator_id"].is_null().arg_true()[0]
-        raise InputError(path, "missing value", where=where(path, index), column="evaluator_id")
+        raise InputError(path, _("missing value"), where=where(path, index), column="evaluator_id")
     if not has_evaluators:
         scores = scores.with_columns(evaluator_id=pl.lit(None, pl.String))
     return scores.select("candidate_id", "evaluator_id", "indicator_id", "score")
@@ -187,14 +189,17 @@ def _check_values_and_cells(path: Path, scores: pl.DataFrame, cells: pl.DataFram
 def _check_score_values(path: Path, scores: pl.DataFrame) -> None:
     """Refuse a score that is not a number, infinite or negative, naming the first such row."""
     for mask, problem in (
-        (pl.col("score").is_nan(), "is not a number (NaN)"),
-        (pl.col("score").is_infinite(), "is infinite"),
-        (pl.col("score") < 0, "is negative"),
+        (pl.col("score").is_nan(), _("score is not a number (NaN): {value}")),
+        (pl.col("score").is_infinite(), _("score is infinite: {value}")),
+        (pl.col("score") < 0, _("score is negative: {value}")),
     ):
         index = scores.select(mask.arg_true().first()).item()
         if index is not None:
             raise InputError(
-                path, f"score {problem}: {scores['score'][index]!r}", where=where(path, index), column="score"
+                path,
+                problem.format(value=repr(scores["score"][index])),
+                where=where(path, index),
+                column="score",
             )
 
 
@@ -203,8 +208,9 @@ def _refuse_foreign_indicator(path: Path, scores: pl.DataFrame, cells: pl.DataFr
     index = first_index(scores, _at(cell))
     raise InputError(
         path,
-        f"indicator {cell['indicator_id']!r} is not in the {cell['indicator_set']!r} set of candidate "
-        f"{cell['candidate_id']!r}",
+        _("indicator {indicator} is not in the {set} set of candidate {candidate}").format(
+            indicator=repr(cell["indicator_id"]), set=repr(cell["indicator_set"]), candidate=repr(cell["candidate_id"])
+        ),
         where=where(path, index),
         column="indicator_id",
     )
@@ -215,8 +221,9 @@ def _refuse_above_maximum(path: Path, scores: pl.DataFrame, cells: pl.DataFrame)
     index = first_index(scores, _at(cell) & (pl.col("score") > cell["max_points"]))
     raise InputError(
         path,
-        f"score {scores['score'][index]:g} is above the maximum {cell['max_points']:g} of indicator "
-        f"{cell['indicator_id']!r}",
+        _("score {score} is above the maximum {maximum} of indicator {indicator}").format(
+            score=f"{scores['score'][index]:g}", maximum=f"{cell['max_points']:g}", indicator=repr(cell["indicator_id"])
+        ),
         where=where(path, index),
         column="score",
     )
@@ -228,11 +235,24 @@ def _refuse_duplicate(path: Path, scores: pl.DataFrame, has_evaluators: bool) ->
     indexed = scores.with_row_index("_i")
     second = indexed.filter(~pl.struct(keys).is_first_distinct()).row(0, named=True)
     first = indexed.filter(pl.all_horizontal(pl.col(k).eq_missing(second[k]) for k in keys)).row(0, named=True)
-    who = f" by evaluator {first['evaluator_id']!r}" if has_evaluators else ""
+    first_at = location(where(path, first["_i"]))
+    if has_evaluators:
+        message = _(
+            "duplicate score of candidate {candidate} by evaluator {evaluator} on indicator {indicator} "
+            "(first at {first})"
+        ).format(
+            candidate=repr(first["candidate_id"]),
+            evaluator=repr(first["evaluator_id"]),
+            indicator=repr(first["indicator_id"]),
+            first=first_at,
+        )
+    else:
+        message = _("duplicate score of candidate {candidate} on indicator {indicator} (first at {first})").format(
+            candidate=repr(first["candidate_id"]), indicator=repr(first["indicator_id"]), first=first_at
+        )
     raise InputError(
         path,
-        f"duplicate score of candidate {first['candidate_id']!r}{who} on indicator {first['indicator_id']!r} "
-        f"(first at {where(path, first['_i'])})",
+        message,
         where=where(path, second["_i"]),
     )
 
@@ -252,7 +272,7 @@ def _load_indicators(config: Config, given: pl.DataFrame | None) -> pl.DataFrame
     if bad is not None:
         raise InputError(
             path,
-            f"max_points must be a positive number, not {frame['max_points'][bad]!r}",
+            _("max_points must be a positive number, not {value}").format(value=repr(frame["max_points"][bad])),
             where=where(path, bad),
             column="max_points",
         )
@@ -262,7 +282,9 @@ def _load_indicators(config: Config, given: pl.DataFrame | None) -> pl.DataFrame
     if dup is not None:
         raise InputError(
             path,
-            f"indicator {frame['indicator_id'][dup]!r} appears twice in set {frame['indicator_set'][dup]!r}",
+            _("indicator {indicator} appears twice in set {set}").format(
+                indicator=repr(frame["indicator_id"][dup]), set=repr(frame["indicator_set"][dup])
+            ),
             where=where(path, dup),
             column="indicator_id",
         )
@@ -273,7 +295,9 @@ def _load_indicators(config: Config, given: pl.DataFrame | None) -> pl.DataFrame
         mixed = split.row(0, named=True)
         raise InputError(
             path,
-            f"area {mixed['area_id']!r} of set {mixed['indicator_set']!r} has different area_label values",
+            _("area {area} of set {set} has different area_label values").format(
+                area=repr(mixed["area_id"]), set=repr(mixed["indicator_set"])
+            ),
             column="area_label",
         )
     sets = set(frame["indicator_set"].to_list())
@@ -281,7 +305,9 @@ def _load_indicators(config: Config, given: pl.DataFrame | None) -> pl.DataFrame
         if category.indicator_set not in sets:
             raise InputError(
                 config.path,
-                f"indicator_set {category.indicator_set!r} has no indicators in {path.name}",
+                _("indicator_set {set} has no indicators in {file}").format(
+                    set=repr(category.indicator_set), file=path.name
+                ),
                 where=f"key [[categories]] {category.id!r} indicator_set",
             )
         set_areas = set(frame.filter(pl.col("indicator_set") == category.indicator_set)["area_id"].to_list())
@@ -289,8 +315,9 @@ def _load_indicators(config: Config, given: pl.DataFrame | None) -> pl.DataFrame
             if area not in set_areas:
                 raise InputError(
                     config.path,
-                    f"tie-break area {area!r} is not an area of set {category.indicator_set!r} "
-                    f"(its areas: {', '.join(sorted(set_areas))})",
+                    _("tie-break area {area} is not an area of set {set} (its areas: {areas})").format(
+                        area=repr(area), set=repr(category.indicator_set), areas=", ".join(sorted(set_areas))
+                    ),
                     where=f"key [[categories]] {category.id!r} tie_break",
                 )
     return frame.select("indicator_set", "indicator_id", "area_id", "max_points", "label", "area_label")
@@ -306,7 +333,9 @@ def _load_conflicts(config: Config, candidates: pl.DataFrame, given: pl.DataFram
     if unknown is not None:
         raise InputError(
             path,
-            f"unknown candidate {frame['candidate_id'][unknown]!r} (not in {config.contest.candidates.name})",
+            _("unknown candidate {candidate} (not in {file})").format(
+                candidate=repr(frame["candidate_id"][unknown]), file=config.contest.candidates.name
+            ),
             where=where(path, unknown),
             column="candidate_id",
         )
@@ -320,7 +349,7 @@ def _load_candidates(config: Config, given: pl.DataFrame | None) -> pl.DataFrame
     if dup is not None:
         raise InputError(
             path,
-            f"candidate {frame['candidate_id'][dup]!r} appears twice",
+            _("candidate {candidate} appears twice").format(candidate=repr(frame["candidate_id"][dup])),
             where=where(path, dup),
             column="candidate_id",
         )
@@ -329,7 +358,9 @@ def _load_candidates(config: Config, given: pl.DataFrame | None) -> pl.DataFrame
     if unknown is not None:
         raise InputError(
             path,
-            f"unknown category {frame['category'][unknown]!r} (the config has: {', '.join(known)})",
+            _("unknown category {category} (the config has: {known})").format(
+                category=repr(frame["category"][unknown]), known=", ".join(known)
+            ),
             where=where(path, unknown),
             column="category",
         )

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from panel_tui.errors import InputError, shown_value
+from panel_tui.i18n import _
 
 _XML_TAG = rb"<(?:[\w.-]+:)?"
 _FORMULA = re.compile(_XML_TAG + rb"f[\s>/]")
@@ -92,16 +93,21 @@ def check_formulas(path: Path, data: bytes, columns: list[str]) -> None:
         ref = _REF.search(cell.group(1))
         letters, row = (ref.group(1).decode(), int(ref.group(2))) if ref else ("?", None)
         index = _column_number(letters.encode()) - first_column if ref else -1
-        why = (
-            "has no stored value"
-            if value is None or not value.group(1).strip()
-            else "has a stored value that was never calculated (the workbook was written by a program that does "
-            "not calculate formulas and asks to be recalculated when opened)"
-        )
+        if value is None or not value.group(1).strip():
+            message = _(
+                "cell {cell} of sheet '{sheet}' is a formula that has no stored value: open the workbook in "
+                "Excel or LibreOffice and save it, or paste the values instead of the formulas"
+            )
+        else:
+            message = _(
+                "cell {cell} of sheet '{sheet}' is a formula that has a stored value that was never calculated "
+                "(the workbook was written by a program that does not calculate formulas and asks to be "
+                "recalculated when opened): open the workbook in Excel or LibreOffice and save it, or paste the "
+                "values instead of the formulas"
+            )
         raise InputError(
             path,
-            f"cell {letters}{row or ''} of sheet '{shown_value(sheet.name)}' is a formula that {why}: open the workbook in "
-            "Excel or LibreOffice and save it, or paste the values instead of the formulas",
+            message.format(cell=f"{letters}{row or ''}", sheet=shown_value(sheet.name)),
             where=f"row {row}" if row else None,
             column=columns[index] if 0 <= index < len(columns) else None,
         )

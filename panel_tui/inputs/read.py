@@ -24,8 +24,9 @@ from typing import BinaryIO
 
 import polars as pl
 
-from panel_tui.config import open_regular
+from panel_tui.config import file_words, open_regular
 from panel_tui.errors import InputError, shown_value
+from panel_tui.i18n import _
 from panel_tui.inputs.formulas import check_formulas
 from panel_tui.text import POLARS_PATTERN, identifier_problem
 
@@ -99,7 +100,12 @@ def read_table(
     suffix = path.suffix.lower()
     if data is not None:
         if suffix not in FORMATS:
-            raise InputError(path, f"unsupported file type {suffix or '(none)'!r} (expected .csv, .parquet or .xlsx)")
+            raise InputError(
+                path,
+                _("unsupported file type {suffix} (expected .csv, .parquet or .xlsx)").format(
+                    suffix=repr(suffix or "(none)")
+                ),
+            )
         return _checked(
             path, _coerce(path, _read_format(path, io.BytesIO(data), spec, lookups, data), spec, lookups), spec
         )
@@ -107,7 +113,12 @@ def read_table(
     # before anything is read. The one descriptor opened here is all the readers use.
     with open_regular(path, spec.label) as handle:
         if suffix not in FORMATS:
-            raise InputError(path, f"unsupported file type {suffix or '(none)'!r} (expected .csv, .parquet or .xlsx)")
+            raise InputError(
+                path,
+                _("unsupported file type {suffix} (expected .csv, .parquet or .xlsx)").format(
+                    suffix=repr(suffix or "(none)")
+                ),
+            )
         frame = _read_format(path, handle, spec, lookups, None)
     return _checked(path, _coerce(path, frame, spec, lookups), spec)
 
@@ -134,11 +145,11 @@ def _checked(path: Path, frame: pl.DataFrame, spec: TableSpec) -> pl.DataFrame:
             blank = blank.head(frame.height)
             if blank.any():
                 index = blank.arg_true()[0]
-                raise InputError(path, "blank line inside the data (remove it)", where=where(path, index))
+                raise InputError(path, _("blank line inside the data (remove it)"), where=where(path, index))
     for column in spec.required:
         if frame[column].null_count():
             index = frame[column].is_null().arg_true()[0]
-            raise InputError(path, "missing value", where=where(path, index), column=column)
+            raise InputError(path, _("missing value"), where=where(path, index), column=column)
     return frame
 
 
@@ -146,15 +157,17 @@ def _check_columns(path: Path, columns: list[str], spec: TableSpec, where_header
     seen = set()
     for name in columns:
         if not name:
-            raise InputError(path, "a column has no name in the header", where=where_header)
+            raise InputError(path, _("a column has no name in the header"), where=where_header)
         if name in seen:
-            raise InputError(path, "the header names this column twice", where=where_header, column=name)
+            raise InputError(path, _("the header names this column twice"), where=where_header, column=name)
         seen.add(name)
     for name in spec.required:
         if name not in seen:
             raise InputError(
                 path,
-                f"required column is missing (the header has: {', '.join(map(shown_value, columns))})",
+                _("required column is missing (the header has: {columns})").format(
+                    columns=", ".join(map(shown_value, columns))
+                ),
                 where=where_header,
                 column=name,
             )
@@ -164,7 +177,12 @@ def _check_columns(path: Path, columns: list[str], spec: TableSpec, where_header
             if name not in known:
                 allowed = ", ".join(spec.required + spec.optional)
                 raise InputError(
-                    path, f"unexpected column (a {spec.label} file has: {allowed})", where=where_header, column=name
+                    path,
+                    _("unexpected column (a {what} file has: {allowed})").format(
+                        what=file_words(spec.label), allowed=allowed
+                    ),
+                    where=where_header,
+                    column=name,
                 )
 
 
@@ -174,7 +192,7 @@ def _read_bytes(path: Path, handle: BinaryIO, limit: int = -1, *, start: int | N
             handle.seek(start)
         return handle.read(limit)
     except OSError as exc:
-        raise InputError(path, f"cannot read the file: {exc.strerror}") from None
+        raise InputError(path, _("cannot read the file: {why}").format(why=exc.strerror)) from None
 
 
 def _size(handle: BinaryIO) -> int:
@@ -225,7 +243,7 @@ def decode_text(path: Path, data: bytes) -> bytes:
     """Return the file's text as UTF-8 bytes, whether it was UTF-8, UTF-8 with BOM or CP949."""
     if b"\x00" in data[:65536]:
         raise InputError(
-            path, "this is a binary file, not CSV text (is it a workbook or Parquet file with a .csv name?)"
+            path, _("this is a binary file, not CSV text (is it a workbook or Parquet file with a .csv name?)")
         )
     if data.startswith(_BOM):
         data = data[3:]
@@ -242,7 +260,7 @@ def decode_text(path: Path, data: bytes) -> bytes:
             # a UTF-8 file fails CP949 at its first UTF-8 sequence that CP949 lacks.
             at = max(utf8_error.start, cp949_error.start)
             line = data[:at].count(b"\n") + 1
-            raise InputError(path, "the text is neither UTF-8 nor CP949", where=f"line {line}") from None
+            raise InputError(path, _("the text is neither UTF-8 nor CP949"), where=f"line {line}") from None
 
 
 def _read_csv(
@@ -251,7 +269,7 @@ def _read_csv(
     head = _read_bytes(path, handle, _HEAD)
     if b"\x00" in head:
         raise InputError(
-            path, "this is a binary file, not CSV text (is it a workbook or Parquet file with a .csv name?)"
+            path, _("this is a binary file, not CSV text (is it a workbook or Parquet file with a .csv name?)")
         )
     source: BinaryIO | bytes = handle if data is None else data  # bytes already read: polars parses them in place
     if _cr_only(head):
@@ -262,7 +280,7 @@ def _read_csv(
     text = head[3:] if head.startswith(_BOM) else head
     first = _NON_BLANK.search(text)
     if first is None and len(head) < _HEAD:
-        raise InputError(path, "the file is empty")
+        raise InputError(path, _("the file is empty"))
     end_of_header = text.find(b"\n", first.start() if first else 0)
     header_bytes = text[first.start() if first else 0 : end_of_header if end_of_header >= 0 else None]
     try:
@@ -272,7 +290,7 @@ def _read_csv(
     header = [name.strip() for name in next(csv.reader([header_line.rstrip("\r")]))]
     _check_columns(path, header, spec, "line 1")
     if len(head) < _HEAD and (end_of_header < 0 or _NON_BLANK.search(text, end_of_header) is None):
-        raise InputError(path, f"the file has a header but no {spec.label}")
+        raise InputError(path, _("the file has a header but no {what}").format(what=file_words(spec.label)))
     wanted: dict[str, pl.DataType | type[pl.DataType]] = {
         **{c: pl.String for c in header},
         **{c: pl.Float64 for c in spec.numeric},
@@ -280,7 +298,7 @@ def _read_csv(
     wanted.update({c: own_categorical() for c in spec.categorical if c in wanted})
     wanted.update({c: lookup.dtype for c, lookup in lookups.items() if c in wanted})
     if first is not None and first.start() != 0:
-        raise InputError(path, "the file starts with a blank line: the header must be on line 1", where="line 1")
+        raise InputError(path, _("the file starts with a blank line: the header must be on line 1"), where="line 1")
     if first is not None:
         try:
             # Fast path: polars reads the file itself (UTF-8, BOM or not), straight into the
@@ -298,7 +316,7 @@ def _read_csv(
     except pl.exceptions.PolarsError as exc:
         _locate_malformed(path, data, len(header))
         first_line = str(exc).strip().splitlines()[0]
-        raise InputError(path, f"not a well-formed CSV file: {first_line}") from None
+        raise InputError(path, _("not a well-formed CSV file: {why}").format(why=first_line)) from None
 
 
 def _locate_malformed(path: Path, data: bytes, columns: int) -> None:
@@ -309,30 +327,36 @@ def _locate_malformed(path: Path, data: bytes, columns: int) -> None:
         for record in reader:
             if record and len(record) != columns:
                 raise InputError(
-                    path, f"this row has {len(record)} fields, the header has {columns}", where=f"line {start}"
+                    path,
+                    _("this row has {fields} fields, the header has {columns}").format(
+                        fields=len(record), columns=columns
+                    ),
+                    where=f"line {start}",
                 )
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise InputError(path, f"malformed CSV ({exc}; an unclosed quote?)", where=f"line {start}") from None
+        raise InputError(
+            path, _("malformed CSV ({why}; an unclosed quote?)").format(why=exc), where=f"line {start}"
+        ) from None
 
 
 def _read_parquet(
     path: Path, handle: BinaryIO, spec: TableSpec, lookups: dict[str, Lookup], data: bytes | None = None
 ) -> pl.DataFrame:
     if _size(handle) == 0:
-        raise InputError(path, "the file is empty")
+        raise InputError(path, _("the file is empty"))
     source: BinaryIO | bytes = handle if data is None else data
     try:
         # The schema first (the footer only): a wrong column is named before any data is read.
         schema = pl.read_parquet_schema(source)
     except Exception as exc:  # polars' errors, OSError, and whatever a damaged footer provokes
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(path, f"not a readable Parquet file ({first})") from None
+        raise InputError(path, _("not a readable Parquet file ({why})").format(why=first)) from None
     _check_columns(path, list(schema), spec, "the schema")
     typed = _typed_parquet(source, schema, spec, lookups)
     if typed is not None:
         if typed.height == 0:
-            raise InputError(path, f"the file has no {spec.label}")
+            raise InputError(path, _("the file has no {what}").format(what=file_words(spec.label)))
         return typed
     try:
         if not isinstance(source, bytes):
@@ -340,9 +364,9 @@ def _read_parquet(
         frame = pl.read_parquet(source)
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(path, f"not a readable Parquet file ({first})") from None
+        raise InputError(path, _("not a readable Parquet file ({why})").format(why=first)) from None
     if frame.height == 0:
-        raise InputError(path, f"the file has no {spec.label}")
+        raise InputError(path, _("the file has no {what}").format(what=file_words(spec.label)))
     return frame
 
 
@@ -385,22 +409,22 @@ def _typed_parquet(
 
 def _read_xlsx(path: Path, handle: BinaryIO, spec: TableSpec) -> pl.DataFrame:
     if _size(handle) == 0:
-        raise InputError(path, "the file is empty")
+        raise InputError(path, _("the file is empty"))
     data = _read_bytes(path, handle)
     try:
         # Every cell as text: ids such as 007 keep their zeros; numbers are checked in _coerce.
         frame = pl.read_excel(data, engine="calamine", infer_schema_length=0, drop_empty_rows=False)
     except pl.exceptions.NoDataError:
-        raise InputError(path, "the workbook's first sheet is empty") from None
+        raise InputError(path, _("the workbook's first sheet is empty")) from None
     except IndexError:  # fastexcel, on a workbook that lists no sheet
-        raise InputError(path, "the workbook has no sheet") from None
+        raise InputError(path, _("the workbook has no sheet")) from None
     except Exception as exc:  # fastexcel raises its own hierarchy, not polars'
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(path, f"not a readable XLSX workbook ({first})") from None
+        raise InputError(path, _("not a readable XLSX workbook ({why})").format(why=first)) from None
     frame = frame.rename({c: c.strip() for c in frame.columns})
     _check_columns(path, frame.columns, spec, "row 1")
     if frame.height == 0:
-        raise InputError(path, f"the workbook has a header but no {spec.label}")
+        raise InputError(path, _("the workbook has a header but no {what}").format(what=file_words(spec.label)))
     check_formulas(path, data, frame.columns)
     return frame
 
@@ -416,7 +440,7 @@ def _coerce(path: Path, frame: pl.DataFrame, spec: TableSpec, lookups: dict[str,
         if column in spec.numeric:
             if dtype == pl.Float64:
                 continue
-            casts.append(_cast_checked(path, frame, column, pl.Float64, "is not a number"))
+            casts.append(_cast_checked(path, frame, column, pl.Float64, _("is not a number")))
         elif column in lookups:
             if dtype == lookups[column].dtype:
                 continue  # every value is a known id, and the known ids were checked
@@ -427,7 +451,7 @@ def _coerce(path: Path, frame: pl.DataFrame, spec: TableSpec, lookups: dict[str,
                     frame.with_columns(text),
                     column,
                     lookups[column].dtype,
-                    f"unknown {lookups[column].what}",
+                    _("unknown {what}").format(what=lookups[column].what),
                     ids=True,
                 )
             )
@@ -472,10 +496,12 @@ def _check_types(path: Path, frame: pl.DataFrame, spec: TableSpec) -> None:
     for column, dtype in frame.schema.items():
         ours = column in spec.required or column in spec.optional
         if dtype.is_nested() or dtype in (pl.Binary, pl.Object) or (ours and dtype.is_temporal()):
-            kind = "numbers" if column in spec.numeric else "text or whole numbers" if ours else "text or numbers"
+            kind = (
+                _("numbers") if column in spec.numeric else _("text or whole numbers") if ours else _("text or numbers")
+            )
             raise InputError(
                 path,
-                f"the column holds values of type {dtype}; it must hold {kind}",
+                _("the column holds values of type {dtype}; it must hold {kind}").format(dtype=dtype, kind=kind),
                 where="the schema" if path.suffix.lower() == ".parquet" else None,
                 column=column,
             )
@@ -512,7 +538,10 @@ def _check_ids(path: Path, frame: pl.DataFrame, columns: list[str]) -> None:
         if first is not None:
             index, value, problem = first
             raise InputError(
-                path, f"the id '{shown_value(value)}' has {problem}", where=where(path, index), column=column
+                path,
+                _("the id '{value}' has {problem}").format(value=shown_value(value), problem=problem),
+                where=where(path, index),
+                column=column,
             )
 
 
@@ -553,7 +582,9 @@ def _cast_checked(
         value = source[index]
         if ids and isinstance(value, str) and identifier_problem(value):
             # 'C01' followed by a zero-width space is not an unknown candidate: it looks like C01.
-            problem = f"the id '{shown_value(value)}' has {identifier_problem(value)}"
+            problem = _("the id '{value}' has {problem}").format(
+                value=shown_value(value), problem=identifier_problem(value)
+            )
             raise InputError(path, problem, where=where(path, index), column=column)
         shown = f"'{shown_value(value)}'" if isinstance(value, str) else repr(value)
         raise InputError(path, f"{problem}: {shown}", where=where(path, index), column=column)
@@ -575,5 +606,5 @@ def file_digest(path: Path) -> str:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
         except OSError as exc:
-            raise InputError(path, f"cannot read the file ({exc.strerror})") from None
+            raise InputError(path, _("cannot read the file ({why})").format(why=exc.strerror)) from None
     return digest.hexdigest()
