@@ -34,7 +34,7 @@ from panel_tui.i18n import N_, _, language, ngettext
 from panel_tui.meeting import START, LockReceipt, Meeting, SessionState
 from panel_tui.session import Event, role_of
 from panel_tui.text import visible
-from panel_tui.vocabulary import EventKind, Status
+from panel_tui.vocabulary import EventKind, Status, role_words, status_words
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -104,19 +104,6 @@ class Minutes:
 
 # -- words -----------------------------------------------------------------------------------
 
-ROLE_WORDS: dict[str, str] = {
-    "secretary": N_("secretary"),
-    "chair": N_("chair"),
-    "member": N_("member"),
-    "viewer": N_("viewer"),
-}
-STATUS_WORDS: dict[str, str] = {
-    Status.CERTIFIED: N_("certified"),
-    Status.NOT_CERTIFIED: N_("not certified"),
-    Status.UNDECIDED: N_("undecided"),
-    Status.PENDING: N_("pending"),
-    Status.EXCLUDED: N_("excluded"),
-}
 CODE_WORDS: dict[str, str] = {
     "withdrawn": N_("withdrawn"),
     "ineligible": N_("ineligible"),
@@ -137,6 +124,12 @@ METHOD_WORDS: dict[str, str] = {
     "trimmed_mean": N_("trimmed mean (highest and lowest score dropped)"),
     "zscore": N_("z-standardised evaluators"),
 }
+
+
+def _status(status: object) -> str:
+    """A status in words (the core's, ``vocabulary.status_words``, without the identifier's
+    underscore: "not certified"); "—" for none."""
+    return "—" if status is None else status_words(status).replace("_", " ")
 
 
 def _word(words: Mapping[str, str], key: object) -> str:
@@ -177,7 +170,7 @@ class _Facts:
 
     def role(self, account: str) -> str:
         roles = self.meeting.session_roles(self.state.events)
-        return _word(ROLE_WORDS, role_of(roles, account))
+        return role_words(role_of(roles, account))
 
     def who(self, account: str) -> str:
         return _("{account} ({role})").format(account=account, role=self.role(account))
@@ -332,7 +325,7 @@ def _final_lists(f: _Facts) -> list[Block]:
                     number(e["total"], d),
                     number(e["percent"], d),
                     grade,
-                    _word(STATUS_WORDS, e["status"]),
+                    _status(e["status"]),
                 )
             )
             if e["certified"]:
@@ -510,8 +503,8 @@ def _score_changes(f: _Facts) -> list[Block]:
                 number(e["total"], d),
                 number(a["percent"], d),
                 number(e["percent"], d),
-                _word(STATUS_WORDS, a["status"]),
-                _word(STATUS_WORDS, e["status"]),
+                _status(a["status"]),
+                _status(e["status"]),
             )
         )
     files = ", ".join(
@@ -590,7 +583,7 @@ def _fragile(f: _Facts) -> list[Block]:
                 (
                     category["label"],
                     f.candidate(e["candidate_id"]),
-                    _word(STATUS_WORDS, e["status"]),
+                    _status(e["status"]),
                     ", ".join(_word(METHOD_WORDS, m) for m in methods) or "—",
                     ", ".join(without) or "—",
                 )

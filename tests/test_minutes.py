@@ -173,7 +173,7 @@ def test_the_markdown_minutes_match_the_journal(demo: ContestFiles, tmp_path: Pa
         assert f"### {md(category['label'])}\n" in final
         lines = []
         for e in category["entries"]:
-            status = _(minutes.STATUS_WORDS[e["status"]])
+            status = minutes._status(e["status"])
             grade = "" if e["grade"] is None else str(e["grade"])
             rank = "" if e["rank"] is None else str(e["rank"])
             cells = (rank, e["candidate_id"], e["name"], f"{e['total']:,.2f}", f"{e['percent']:.2f}", grade, status)
