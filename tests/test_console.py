@@ -834,3 +834,22 @@ def test_the_frame_paints_before_the_files_are_read_and_the_boards_fill_when_the
             assert "Name" in labels
 
     run(scenario())
+
+
+def test_a_result_arriving_while_the_console_closes_is_dropped(contest):
+    """A reload or the analysis that finishes while the console quits (its boards already
+    removed) has nowhere to go: dropped, not a failure (seen once in CI, at a test's end)."""
+    from panel_tui.tui.app import AnalysisComputed, StandingsComputed
+
+    async def scenario():
+        app = make_app(contest)
+        async with app.run_test(size=(120, 35)) as pilot:
+            await settled(pilot, app)
+            snapshot = app.snapshot
+            await app.query_one("#boards").remove()  # as the shutdown does, first
+            app.post_message(StandingsComputed(snapshot))
+            app.post_message(AnalysisComputed(snapshot, {}))
+            await pilot.pause(0.2)
+            assert app.snapshot is snapshot and app.failures == []
+
+    run(scenario())

@@ -378,6 +378,8 @@ class PanelApp(TranslatedBindings, App):
 
     @on(InputsRejected)
     def _rejected(self, message: InputsRejected) -> None:
+        if self._closing_down():
+            return
         if self.snapshot is None:  # nothing to show yet: the console ends, saying why (as rank would)
             self.startup_error = (message.error, message.status)
             self.exit(return_code=message.status)
@@ -405,6 +407,8 @@ class PanelApp(TranslatedBindings, App):
 
     @on(StandingsComputed)
     def _computed(self, message: StandingsComputed) -> None:
+        if self._closing_down():
+            return
         self.files_error = None
         self.query_one("#error-banner", Static).add_class("hidden")
         self._remember(message.snapshot.state.events)
@@ -441,11 +445,18 @@ class PanelApp(TranslatedBindings, App):
 
     @on(AnalysisComputed)
     def _analysed(self, message: AnalysisComputed) -> None:
+        if self._closing_down():
+            return
         current = self.current  # (an analysis starts only from a snapshot shown)
         if not same_inputs(message.snapshot, current.data, current.state.decisions):
             return  # computed for files or decisions no longer shown; the newer one is on its way
         self.analysis = message.analysis
         self._show(current)
+
+    def _closing_down(self) -> bool:
+        """The console is closing and its boards are already gone: a worker's result that
+        arrives now (a reload, the analysis) has nowhere to go and is dropped."""
+        return not self.query("#boards")
 
     @property
     def fragile(self) -> frozenset[str]:
