@@ -24,8 +24,7 @@ from panel_tui.engine import Decisions, Leaderboard, Standings, standings
 from panel_tui.i18n import N_, _, ngettext
 from panel_tui.inputs import ContestData
 from panel_tui.meeting import Meeting, SessionState, decision_text, final_list, final_standings, what_changed
-from panel_tui.vocabulary import METHOD_WORDS as METHOD_WORDS  # (the console's; N_ marks: translate with _)
-from panel_tui.vocabulary import status_words
+from panel_tui.vocabulary import method_words, status_words
 
 ANALYSE_UP_TO = 20_000_000  # score rows: beyond this the robustness analysis is `rank --analysis` only
 # (10,000 candidates x 12 evaluators, 6.7 million rows, take about 2.5 s in its worker: bench/README.md)
@@ -300,7 +299,7 @@ def fragile_lines(result: Standings, analysis: Mapping[str, Robustness] | None) 
                 None,
                 [
                     _("certification differs under {methods}").format(
-                        methods=", ".join(_(METHOD_WORDS[m]) if m in METHOD_WORDS else m for m in methods)
+                        methods=", ".join(method_words(m) for m in methods)
                     )
                     if methods
                     else "",
