@@ -212,7 +212,9 @@ def _load(args: argparse.Namespace):
 def _config(args: argparse.Namespace):
     from panel_tui.config import find_config, load_config
 
-    return load_config(find_config(getattr(args, "config", None)))
+    # The contest's own words (names, labels) in the language of the messages, where its files
+    # give them in it.
+    return load_config(find_config(getattr(args, "config", None))).in_language(current_language())
 
 
 def _meeting(args: argparse.Namespace, *, writable: bool = True):

@@ -11,9 +11,11 @@ import errno
 import os
 import stat
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from panel_tui.errors import InputError, shown_value
 from panel_tui.i18n import LANGUAGES, N_, _
@@ -38,6 +40,14 @@ class Category:
     tie_break: tuple[str, ...] = ()
     max_certified: int = 0
     grades: tuple[GradeBand, ...] = ()  # highest ``min`` first
+    translations: tuple[tuple[str, str], ...] = ()  # (language, label): config.toml's ``label_<language>``
+    written_label: str | None = None  # ``label`` as config.toml has it, when ``label`` is a translation
+
+    @property
+    def label_as_written(self) -> str:
+        """The label as config.toml's ``label`` gives it, whatever language it is shown in (what
+        JSON and the lock record, so that they are the same in every language)."""
+        return self.written_label or self.label
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,21 @@ class Contest:
     conflicts: Path | None = None  # evaluator_id, candidate_id: scores left out of consolidation
     signers: Path | None = None  # OpenSSH allowed-signers file: every journal event is signed
     language: str | None = None  # "ko" or "en": the console's, the command line's and the exports' words
+    translations: tuple[tuple[str, str], ...] = ()  # (language, name): ``name_<language>``
+    timezone: str | None = None  # an IANA name ("Asia/Seoul"): the time zone people read times in; else UTC
+
+    def time(self, at: str, *, date: bool = True, seconds: bool = False) -> str:
+        """A journal time (UTC, ISO 8601: what the journal keeps) as the people in the room read it,
+        in the contest's time zone and naming it: "2022-09-14 19:41 KST" (else "... UTC")."""
+        try:
+            moment = datetime.fromisoformat(at)
+        except ValueError:
+            return at
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        local = moment.astimezone(ZoneInfo(self.timezone) if self.timezone else UTC)
+        shown = local.strftime(("%Y-%m-%d " if date else "") + ("%H:%M:%S" if seconds else "%H:%M"))
+        return f"{shown} {local.tzname() or ''}".rstrip()
 
 
 @dataclass(frozen=True)
@@ -82,6 +107,32 @@ class Config:
     categories: tuple[Category, ...]
     roles: Roles = field(default_factory=Roles)
     lock: LockPolicy = field(default_factory=LockPolicy)
+    # Headings of candidates.csv's further columns in the candidate's detail: (column, language
+    # or "" for ``[columns]``'s own key, heading).
+    headings: tuple[tuple[str, str, str], ...] = ()
+    shown_in: str | None = None  # the language ``in_language`` chose for the contest's own words
+
+    def in_language(self, language: str) -> Config:
+        """This contest with its own words (the contest's name, the categories' labels, and
+        through ``load_contest`` the candidates' names, the indicators' and areas' labels and
+        the detail's further columns) in ``language`` wherever the files give them in it
+        (``name_ko``, ``label_ko``, ...), else as written. What JSON and the lock record stays
+        as written: the same list, the same digest, in every language."""
+        name = dict(self.contest.translations).get(language)
+        categories = tuple(
+            replace(c, label=dict(c.translations)[language], written_label=c.label)
+            if language in dict(c.translations)
+            else c
+            for c in self.categories
+        )
+        contest = replace(self.contest, name=name) if name else self.contest
+        return replace(self, contest=contest, categories=categories, shown_in=language)
+
+    def heading(self, column: str) -> str:
+        """A further column of candidates.csv as the detail heads it: ``[columns]`` in the
+        language shown, else as ``[columns]`` writes it, else the column's own name."""
+        found = {lang: text for col, lang, text in self.headings if col == column}
+        return found.get(self.shown_in or "", found.get("", column))
 
     def files(self) -> dict[str, Path]:
         """Every file the contest names, by role: the one list the lock's digests, the
@@ -325,12 +376,16 @@ class _Reader:
 
     def config(self, raw: dict[str, Any]) -> Config:
         self.table(
-            raw, _("the top level"), {"contest", "scoring", "categories", "roles", "lock"}, {"contest", "categories"}
+            raw,
+            _("the top level"),
+            {"contest", "scoring", "categories", "roles", "lock", "columns"},
+            {"contest", "categories"},
         )
         contest_raw = self.table(
             raw["contest"],
             "[contest]",
-            {"id", "name", "candidates", "scores", "indicators", "conflicts", "signers", "language"},
+            {"id", "name", "candidates", "scores", "indicators", "conflicts", "signers", "language", "timezone"}
+            | {f"name_{lang}" for lang in LANGUAGES},
             {"id", "name", "candidates", "scores", "indicators"},
         )
         # The id names files (sessions/<id>.sqlite, exports): nothing hidden in it.
@@ -355,6 +410,8 @@ class _Reader:
             conflicts=self.path_of(contest_raw, "conflicts") if "conflicts" in contest_raw else None,
             signers=self.path_of(contest_raw, "signers") if "signers" in contest_raw else None,
             language=language,
+            translations=self.translations(contest_raw, "[contest]", "name"),
+            timezone=self.timezone(contest_raw),
         )
         return Config(
             path=Path(os.path.abspath(self.path)),
@@ -363,7 +420,39 @@ class _Reader:
             categories=self.categories(raw["categories"]),
             roles=self.roles(raw.get("roles", {})),
             lock=self.lock(raw.get("lock", {})),
+            headings=self.headings(raw.get("columns", {})),
         )
+
+    def timezone(self, raw: dict[str, Any]) -> str | None:
+        if "timezone" not in raw:
+            return None
+        name = self.text(raw, "[contest]", "timezone")
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise self.fail(
+                "[contest] timezone",
+                _("unknown time zone {name} (an IANA name such as Asia/Seoul)").format(name=repr(name)),
+            ) from None
+        return name
+
+    def translations(self, raw: dict[str, Any], table: str, key: str) -> tuple[tuple[str, str], ...]:
+        """``key_<language>`` (``name_ko``, ``label_en``): ``key`` in that language."""
+        return tuple((lang, self.text(raw, table, f"{key}_{lang}")) for lang in LANGUAGES if f"{key}_{lang}" in raw)
+
+    def headings(self, raw: Any) -> tuple[tuple[str, str, str], ...]:
+        """``[columns]``: ``region = "Region"``, ``region_ko = "지역"``: the detail's heading of a
+        further column of candidates.csv, as written and in each language."""
+        t = "[columns]"
+        if not isinstance(raw, dict):
+            raise self.fail(t, _("must be a table"))
+        found = []
+        for key in raw:
+            column, _sep, lang = key.rpartition("_")
+            if not (column and lang in LANGUAGES):
+                column, lang = key, ""
+            found.append((self.check_id(column, t, key), lang, self.text(raw, t, key)))
+        return tuple(found)
 
     def scoring(self, raw: Any) -> Scoring:
         t = "[scoring]"
@@ -394,7 +483,8 @@ class _Reader:
             item = self.table(
                 item,
                 t,
-                {"id", "label", "indicator_set", "threshold", "tie_break", "max_certified", "grades"},
+                {"id", "label", "indicator_set", "threshold", "tie_break", "max_certified", "grades"}
+                | {f"label_{lang}" for lang in LANGUAGES},
                 {"id", "label", "indicator_set", "threshold"},
             )
             cid = self.identifier(item, t, "id")
@@ -411,6 +501,7 @@ class _Reader:
                     tie_break=self.names(item, t, "tie_break", ids=True),
                     max_certified=self.integer(item, t, "max_certified", 0, 0, 10**9),
                     grades=self.grades(item.get("grades", []), t),
+                    translations=self.translations(item, t, "label"),
                 )
             )
         return tuple(result)

@@ -104,6 +104,9 @@ class Standings:
     config: Config
     boards: tuple[Leaderboard, ...]
     cells: pl.DataFrame = field(repr=False)  # consolidated value per (candidate, indicator)
+    # candidate_id, name as candidates.csv's ``name`` has it, when the boards show the names in
+    # another language (``ContestData.in_language``): JSON and the lock record these.
+    written_names: pl.DataFrame | None = field(default=None, repr=False)
 
     def board(self, category_id: str) -> Leaderboard:
         for board in self.boards:
@@ -166,7 +169,12 @@ def standings(data: ContestData, decisions: Decisions = Decisions()) -> Standing
     cells = consolidate(data)
     counts = evaluator_counts(data.cells, data.scores, data.has_evaluators)
     rankings = _rank_scenarios(data, candidate_sums(cells), decisions, counts)
-    return Standings(config=data.config, boards=tuple(_leaderboard(r) for r in rankings), cells=cells)
+    return Standings(
+        config=data.config,
+        boards=tuple(_leaderboard(r) for r in rankings),
+        cells=cells,
+        written_names=data.written_names,
+    )
 
 
 def _leaderboard(ranking: _RankedCategory) -> Leaderboard:
@@ -508,15 +516,19 @@ def to_json(standings: Standings, *, locked: bool = False, category: str | None 
             continue
         # Polars writes the entries' JSON (the areas a struct: a nested object), Python reads it
         # back: a third of the cost of building 10,000 dicts row by row, the same values and types.
+        # Names and labels as the files write them, whatever language the boards show them in.
+        shown = board.entries
+        if standings.written_names is not None:
+            shown = shown.update(standings.written_names, on="candidate_id", how="left")
         entries = json.loads(
-            board.entries.select(
+            shown.select(
                 *ENTRY_FIELDS[:at], pl.struct(list(board.areas)).alias("areas"), *ENTRY_FIELDS[at:]
             ).write_json()
         )
         result.append(
             {
                 "id": board.category.id,
-                "label": board.category.label,
+                "label": board.category.label_as_written,
                 "threshold": board.category.threshold,
                 "max_points": board.max_points,
                 "unresolved_ties": [list(group) for group in board.unresolved_ties],

@@ -46,9 +46,9 @@ class ExportError(PanelError):
     exit_status = 2
 
 
-def _frame(receipt: LockReceipt) -> pl.DataFrame:
+def _frame(receipt: LockReceipt, final: dict[str, Any]) -> pl.DataFrame:
     rows = []
-    for category in receipt.final["categories"]:
+    for category in final["categories"]:
         for entry in category["entries"]:
             row = {"category": category["id"], "category_label": category["label"]}
             row.update({f: entry[f] for f in ENTRY_FIELDS})
@@ -58,8 +58,8 @@ def _frame(receipt: LockReceipt) -> pl.DataFrame:
     return pl.DataFrame(rows, infer_schema_length=None)
 
 
-def _decision_text(decision: dict[str, Any]) -> str:
-    return decision_text(decision["kind"], decision)
+def _decision_text(decision: dict[str, Any], labels: dict[str, str] | None = None) -> str:
+    return decision_text(decision["kind"], decision, labels)
 
 
 def export(
@@ -100,7 +100,9 @@ def export(
 
             write(require_meeting(meeting), fmt, Path(temporary))
         else:
-            _write(receipt, fmt, Path(temporary), decimals)
+            # Names and labels in the language shown; JSON as the lock recorded them.
+            shown = meeting.final_shown(receipt) if meeting is not None else receipt.final
+            _write(receipt, fmt, Path(temporary), decimals, shown)
         mode = 0o666 & ~_umask()  # as a plain new file would be, not mkstemp's 0600
         if shared_folder(out_dir):
             mode |= 0o660  # a group-shared folder: the panel reads (and may replace) it, whatever the umask
@@ -126,12 +128,12 @@ def _umask() -> int:
     return 0o022
 
 
-def _write(receipt: LockReceipt, fmt: str, path: Path, decimals: int = 2) -> None:
+def _write(receipt: LockReceipt, fmt: str, path: Path, decimals: int, shown: dict[str, Any]) -> None:
     if fmt == ExportFormat.CSV:
         # UTF-8 with BOM so Excel opens Hangul names correctly.
-        path.write_bytes(b"\xef\xbb\xbf" + inert_columns(readable(_frame(receipt))).write_csv().encode("utf-8"))
+        path.write_bytes(b"\xef\xbb\xbf" + inert_columns(readable(_frame(receipt, shown))).write_csv().encode("utf-8"))
     elif fmt == ExportFormat.XLSX:
-        _write_xlsx(receipt, path, decimals)
+        _write_xlsx(receipt, path, decimals, shown)
     elif fmt == ExportFormat.JSON:
         doc = {
             **receipt.final,
@@ -145,13 +147,13 @@ def _write(receipt: LockReceipt, fmt: str, path: Path, decimals: int = 2) -> Non
         }
         path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     elif fmt == ExportFormat.MD:
-        path.write_text(markdown(receipt), encoding="utf-8")
+        path.write_text(markdown(receipt, shown), encoding="utf-8")
 
 
-def _write_xlsx(receipt: LockReceipt, path: Path, decimals: int = 2) -> None:
+def _write_xlsx(receipt: LockReceipt, path: Path, decimals: int, shown: dict[str, Any]) -> None:
     import xlsxwriter
 
-    frame = readable(_frame(receipt))
+    frame = readable(_frame(receipt, shown))
     # Every text is a string cell: never a formula (``=HYPERLINK(…)``), a link or a number.
     inert = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
     with xlsxwriter.Workbook(str(path), inert) as workbook:
@@ -187,9 +189,10 @@ def _write_xlsx(receipt: LockReceipt, path: Path, decimals: int = 2) -> None:
         sheet.set_column(1, 1, 90)
 
 
-def markdown(receipt: LockReceipt) -> str:
-    """The final list ready for an announcement, per category."""
-    final = receipt.final
+def markdown(receipt: LockReceipt, final: dict[str, Any] | None = None) -> str:
+    """The final list ready for an announcement, per category (``final``: the lock's list with
+    its words in the language shown, ``Meeting.final_shown``)."""
+    final = final or receipt.final
     md = markdown_text  # every text from the files and the journal
     lines = [_("# Final certification list: contest {contest}").format(contest=md(final["contest"])), ""]
     lines.append(
@@ -227,7 +230,9 @@ def markdown(receipt: LockReceipt) -> str:
         if category["decisions"]:
             lines.append("")
             lines.append(_("Panel decisions:"))
-            lines.extend(f"- {md(_decision_text(d))}" for d in category["decisions"])
+            lines.extend(
+                f"- {md(_decision_text(d, {category['id']: category['label']}))}" for d in category["decisions"]
+            )
         lines.append("")
     confirmed = (
         _(", confirmed by {chair} at {when}").format(

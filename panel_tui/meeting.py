@@ -205,15 +205,16 @@ class SessionState:
         return self.events[-1].seq if self.events else 0
 
 
-def decision_text(kind: str, decision: Mapping[str, Any]) -> str:
+def decision_text(kind: str, decision: Mapping[str, Any], labels: Mapping[str, str] | None = None) -> str:
     """A panel decision in words, the one wording every output uses: "tie order in service:
     S01 > S02: <reason>" or "C24 excluded (withdrawn): <reason>". ``decision`` is an event's
-    payload or a final list's decision."""
+    payload or a final list's decision; ``labels`` (category id -> label) names the category."""
     if kind == EventKind.TIE_ORDER:
         order = " > ".join(decision["order"])
         if decision.get("category"):
+            category = decision["category"]
             return _("tie order in {category}: {order}: {reason}").format(
-                category=decision["category"], order=order, reason=decision["reason"]
+                category=(labels or {}).get(category, category), order=order, reason=decision["reason"]
             )
         return _("tie order: {order}: {reason}").format(order=order, reason=decision["reason"])
     return _("{candidate} excluded ({code}): {reason}").format(
@@ -239,6 +240,28 @@ def final_list(result: Standings) -> dict[str, Any]:
     return doc
 
 
+def final_in_words(final: dict[str, Any], config: Config, data: ContestData | None) -> dict[str, Any]:
+    """A final list (a lock's, which keeps the names and labels as the files write them) with
+    the categories' labels of ``config`` and the candidates' names of ``data`` in the language
+    they are shown in (``Config.in_language``): what exports and screens print. A name or a
+    category they do not know keeps its recorded words."""
+    labels = {c.id: c.label for c in config.categories}
+    names = dict(data.candidates.select("candidate_id", "name").iter_rows()) if data is not None else {}
+    if not names and all(labels.get(c["id"], c["label"]) == c["label"] for c in final["categories"]):
+        return final
+    return {
+        **final,
+        "categories": [
+            {
+                **c,
+                "label": labels.get(c["id"], c["label"]),
+                "entries": [{**e, "name": names.get(e["candidate_id"], e["name"])} for e in c["entries"]],
+            }
+            for c in final["categories"]
+        ],
+    }
+
+
 def final_standings(final: dict[str, Any], config: Config, live: Standings | None = None) -> Standings:
     """The boards a final list records (a lock's or a proposal's), as the engine's standings,
     so that after the lock the console shows the locked list itself, not what today's files
@@ -249,17 +272,25 @@ def final_standings(final: dict[str, Any], config: Config, live: Standings | Non
 
     known = {c.id: c for c in config.categories}
     live_areas = {b.category.id: b.areas for b in live.boards} if live is not None else {}
+    # The names as ``live`` shows them (another language than the one the lock recorded them in).
+    shown_names: dict[str, str] = {}
+    if live is not None and live.written_names is not None:
+        for b in live.boards:
+            shown_names.update(b.entries.select("candidate_id", "name").iter_rows())
     boards = []
+    written = []
     for doc in final["categories"]:
         configured = known.get(doc["id"])
         category = Category(
             doc["id"],
-            doc["label"],
+            # (in the language shown, while the config labels it as the lock recorded)
+            configured.label if configured and configured.label_as_written == doc["label"] else doc["label"],
             configured.indicator_set if configured else "",
             doc["threshold"],
             configured.tie_break if configured else (),
             configured.max_certified if configured else 0,
             configured.grades if configured else (),
+            written_label=doc["label"],
         )
         recorded = sorted({a for e in doc["entries"] for a in e["areas"]})  # (stored with sorted keys)
         first = [a for a in live_areas.get(doc["id"], ()) if a in recorded]
@@ -295,9 +326,14 @@ def final_standings(final: dict[str, Any], config: Config, live: Standings | Non
             {"candidate_id": [list(o.order) for o in orders], "panel_reason": [o.reason for o in orders]},
             schema={"candidate_id": pl.List(pl.String), "panel_reason": pl.String},
         ).explode("candidate_id")
+        recorded_entries = pl.DataFrame(doc["entries"], schema=schema)
+        written.append(recorded_entries.select("candidate_id", "name"))
+        if shown_names:
+            recorded_entries = recorded_entries.with_columns(
+                name=pl.col("candidate_id").replace_strict(shown_names, default=pl.col("name"), return_dtype=pl.String)
+            )
         entries = (
-            pl.DataFrame(doc["entries"], schema=schema)
-            .unnest("areas")
+            recorded_entries.unnest("areas")
             .join(excluded, on="candidate_id", how="left", maintain_order="left")
             .join(reasons.unique("candidate_id", keep="last"), on="candidate_id", how="left", maintain_order="left")
             .select(*entry_columns(areas), *DECISION_COLUMNS)
@@ -324,7 +360,12 @@ def final_standings(final: dict[str, Any], config: Config, live: Standings | Non
             )
         )
     cells = live.cells if live is not None else pl.DataFrame(schema={"candidate_id": pl.String})
-    return Standings(config=config, boards=tuple(boards), cells=cells)
+    return Standings(
+        config=config,
+        boards=tuple(boards),
+        cells=cells,
+        written_names=pl.concat(written) if shown_names and written else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -339,6 +380,8 @@ class Changes:
     decisions: tuple[Event, ...]  # tie orders and exclusions recorded since
     # total or percent changed (a candidate on both lists): ..., total_before, total_now, percent_before, percent_now
     totals: tuple[dict[str, Any], ...] = ()
+    # candidate_id -> name in the language shown, where that is not the name as written (JSON's)
+    names: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -352,7 +395,8 @@ class Changes:
         labels = labels or {}
 
         def who(c: Mapping[str, Any]) -> str:
-            return f"{labels.get(c['category'], c['category'])}: {c['name']} ({c['candidate_id']})"
+            name = self.names.get(c["candidate_id"], c["name"])
+            return f"{labels.get(c['category'], c['category'])}: {name} ({c['candidate_id']})"
 
         def status(value: object) -> str:
             return "—" if value is None else status_words(value).replace("_", " ")
@@ -385,7 +429,7 @@ class Changes:
         for e in self.decisions:
             out.append(
                 _("decision (event {seq}, {author}): {decision}").format(
-                    seq=e.seq, author=e.author, decision=decision_text(e.kind, e.payload)
+                    seq=e.seq, author=e.author, decision=decision_text(e.kind, e.payload, labels)
                 )
             )
         return out
@@ -419,15 +463,15 @@ def what_changed(state: SessionState, result: Standings, data: ContestData) -> C
         last = proposals[-1]
         before, seq = last.payload["final"], last.seq
         since = _("the lock proposal (event {seq})").format(seq=seq)
-        basis = _("the list {author} proposed at {when} UTC").format(
-            author=last.author, when=last.at[:16].replace("T", " ")
+        basis = _("the list {author} proposed at {when}").format(
+            author=last.author, when=data.config.contest.time(last.at)
         )
     elif first is not None:
         before, seq = first.payload[START], None
         since = _("the start of the meeting")
         basis = _(
-            "the list as the session's first entry found it, {author} at {when} UTC, before any panel decision"
-        ).format(author=first.author, when=first.at[:16].replace("T", " "))
+            "the list as the session's first entry found it, {author} at {when}, before any panel decision"
+        ).format(author=first.author, when=data.config.contest.time(first.at))
     else:
         before, seq = final_list(standings(data, Decisions())), None
         since = _("the start of the meeting")
@@ -460,7 +504,12 @@ def what_changed(state: SessionState, result: Standings, data: ContestData) -> C
     decisions = tuple(
         e for e in counted if e.kind in (EventKind.TIE_ORDER, EventKind.EXCLUSION) and (seq is None or e.seq > seq)
     )
-    return Changes(since, basis, seq, tuple(moved), tuple(status), decisions, tuple(totals))
+    shown = (
+        {cid: name for b in result.boards for cid, name in b.entries.select("candidate_id", "name").iter_rows()}
+        if result.written_names is not None
+        else {}
+    )
+    return Changes(since, basis, seq, tuple(moved), tuple(status), decisions, tuple(totals), shown)
 
 
 def _digest(final: dict[str, Any], files: dict[str, dict[str, str]]) -> str:
@@ -827,6 +876,21 @@ class Meeting:
             for tie in result.unresolved_ties
         ]
         return found
+
+    def final_shown(self, lock: LockReceipt) -> dict[str, Any]:
+        """The lock's final list with names and labels in the language shown (``final_in_words``),
+        taken from the files only while the config and the candidates are as locked: else, or
+        when the files cannot be read, as the lock recorded them."""
+        if self.config.shown_in is None:
+            return lock.final
+        drifted = {name for name, _what in self.changed_files(lock.files)}
+        if drifted & {"config", "candidates"}:
+            return lock.final
+        try:
+            data: ContestData | None = self.data()
+        except PanelError:
+            data = None
+        return final_in_words(lock.final, self.config, data)
 
     def files(self) -> dict[str, dict[str, str]]:
         """Every file the contest names, with its SHA-256 (what the lock records)."""

@@ -29,6 +29,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+from panel_tui.config import Contest
 from panel_tui.errors import PanelError, Refused
 from panel_tui.i18n import N_, _, language, ngettext
 from panel_tui.meeting import START, LockReceipt, Meeting, SessionState
@@ -139,14 +140,14 @@ def _word(words: Mapping[str, str], key: object) -> str:
 
 
 def _code_words(code: str) -> str:
-    """An exclusion's reason code in words, with the code itself when the words differ."""
-    word = _word(CODE_WORDS, code)
-    return word if word == code else f"{word} ({code})"
+    """An exclusion's reason code in words, in the panel's language ("자진 철회" for withdrawn)."""
+    return _word(CODE_WORDS, code)
 
 
-def when(at: str) -> str:
-    """A journal time as people read it: "2022-09-14 10:41 UTC" (the journal keeps UTC)."""
-    return f"{at[:10]} {at[11:16]} UTC" if len(at) >= 16 else at
+def when(at: str, contest: Contest) -> str:
+    """A journal time as people read it, in the contest's time zone: "2022-09-14 19:41 KST"
+    (``Contest.time``; the journal keeps UTC)."""
+    return contest.time(at)
 
 
 def number(value: object, decimals: int) -> str:
@@ -167,6 +168,7 @@ class _Facts:
     category_of: dict[str, str]  # candidate_id -> category id
     area_labels: dict[tuple[str, str], str]  # (category id, area id) -> label
     decimals: int
+    final: dict[str, Any]  # the locked list, its names and labels in the language shown
 
     def role(self, account: str) -> str:
         roles = self.meeting.session_roles(self.state.events)
@@ -179,6 +181,9 @@ class _Facts:
         name = self.names.get(candidate_id)
         return f"{name} ({candidate_id})" if name else candidate_id
 
+    def when(self, at: str) -> str:
+        return when(at, self.meeting.config.contest)
+
     def event(self, seq: object) -> Event | None:
         return next((e for e in self.state.events if e.seq == seq), None)
 
@@ -188,7 +193,8 @@ def _facts(meeting: Meeting) -> _Facts:
     state = meeting.state()
     names: dict[str, str] = {}
     category_of: dict[str, str] = {}
-    for category in lock.final["categories"]:
+    final = meeting.final_shown(lock)
+    for category in final["categories"]:
         for e in category["entries"]:
             names[e["candidate_id"]] = e["name"]
             category_of[e["candidate_id"]] = category["id"]
@@ -204,7 +210,7 @@ def _facts(meeting: Meeting) -> _Facts:
                     labels.setdefault((category.id, area), label)
     except PanelError:  # the files may be unreadable since the lock: the minutes come from the lock
         pass
-    return _Facts(meeting, lock, state, names, category_of, labels, meeting.config.scoring.decimals)
+    return _Facts(meeting, lock, state, names, category_of, labels, meeting.config.scoring.decimals, final)
 
 
 def build(meeting: Meeting) -> Minutes:
@@ -238,12 +244,13 @@ def _overview(f: _Facts) -> list[Block]:
     events = f.state.events
     contest = f.meeting.config.contest
     first, last = events[0].at, (f.lock.confirmation or f.lock.proposal).at
-    dates = first[:10] if first[:10] == last[:10] else f"{first[:10]} – {last[:10]}"
+    day, last_day = f.when(first)[:10], f.when(last)[:10]  # (the days in the contest's time zone)
+    dates = day if day == last_day else f"{day} – {last_day}"
     rows = [
         (_("Contest"), f"{contest.name} ({contest.id})"),
         (_("Date of the meeting"), dates),
-        (_("First entry in the journal"), when(first)),
-        (_("Final list locked"), when(last)),
+        (_("First entry in the journal"), f.when(first)),
+        (_("Final list locked"), f.when(last)),
         (_("Consolidation of the evaluators' scores"), _word(METHOD_WORDS, f.lock.final["method"])),
         (_("Fingerprint of the locked list"), f.lock.fingerprint),
     ]
@@ -252,8 +259,8 @@ def _overview(f: _Facts) -> list[Block]:
             runs(
                 _(
                     "These minutes are written from the meeting's journal ({events} entries) and the contest's "
-                    "files, as locked. Times are in UTC, as the journal keeps them."
-                ).format(events=len(events))
+                    "files, as locked. Times are in {zone}."
+                ).format(events=len(events), zone=contest.timezone or "UTC")
             )
         ),
         Table((_("Item"), _("Record")), "ll", tuple(rows)),
@@ -296,7 +303,7 @@ def _participants(f: _Facts) -> list[Block]:
 def _final_lists(f: _Facts) -> list[Block]:
     d = f.decimals
     blocks: list[Block] = [Heading(2, _("Final certification list"))]
-    for category in f.lock.final["categories"]:
+    for category in f.final["categories"]:
         entries = category["entries"]
         certified = [e for e in entries if e["certified"]]
         blocks.append(Heading(3, category["label"]))
@@ -347,14 +354,14 @@ def _final_lists(f: _Facts) -> list[Block]:
 def _ties(f: _Facts) -> list[Block]:
     d = f.decimals
     items: list[tuple[Run, ...]] = []
-    for category in f.lock.final["categories"]:
+    for category in f.final["categories"]:
         ranked = [e for e in category["entries"] if e["rank"] is not None]
         panel = [x for x in category.get("decisions", []) if x["kind"] == EventKind.TIE_ORDER]
         decided_by_panel = {c for x in panel for c in x["order"]}
         for x in panel:
             event = f.event(x.get("event"))
             by = f.who(event.author if event else x.get("by", ""))
-            at = when(event.at) if event else "—"
+            at = f.when(event.at) if event else "—"
             order = " > ".join(f.candidate(c) for c in x["order"])
             items.append(
                 runs(
@@ -412,7 +419,7 @@ def _ties(f: _Facts) -> list[Block]:
 def _exclusions(f: _Facts) -> list[Block]:
     events = {e.payload.get("candidate_id"): e for e in f.state.counted if e.kind == EventKind.EXCLUSION}
     rows = []
-    for category in f.lock.final["categories"]:
+    for category in f.final["categories"]:
         for x in category.get("decisions", []):
             if x["kind"] != EventKind.EXCLUSION:
                 continue
@@ -424,7 +431,7 @@ def _exclusions(f: _Facts) -> list[Block]:
                     _code_words(x["code"]),
                     x["reason"],
                     f.who(event.author) if event else "—",
-                    when(event.at) if event else "—",
+                    f.when(event.at) if event else "—",
                 )
             )
     blocks: list[Block] = [Heading(2, _("Exclusions"))]
@@ -444,7 +451,7 @@ def _notes(f: _Facts) -> list[Block]:
         blocks.append(Paragraph(runs(_("No note was written."))))
         return blocks
     order = {cid: i for i, cid in enumerate(f.names)}
-    labels = {c["id"]: c["label"] for c in f.lock.final["categories"]}
+    labels = {c["id"]: c["label"] for c in f.final["categories"]}
     groups: dict[tuple[int, int, str], list[Event]] = {}
     for e in notes:
         cid, cat = e.payload.get("candidate_id"), e.payload.get("category")
@@ -465,7 +472,7 @@ def _notes(f: _Facts) -> list[Block]:
             title = _("The meeting as a whole")
         blocks.append(Heading(3, title))
         items = tuple(
-            runs(strong(f"{when(e.at)}, {f.who(e.author)}: "), e.payload.get("text", ""))
+            runs(strong(f"{f.when(e.at)}, {f.who(e.author)}: "), e.payload.get("text", ""))
             for e in sorted(groups[key], key=lambda e: e.seq)
         )
         blocks.append(Items(items))
@@ -516,7 +523,7 @@ def _score_changes(f: _Facts) -> list[Block]:
                 _(
                     "The list as the journal's first entry found it ({who}, {at}), before any decision of the panel, "
                     "against the locked list. The scores file as locked: {files}."
-                ).format(who=first.author if first else "—", at=when(first.at) if first else "—", files=files or "—")
+                ).format(who=first.author if first else "—", at=f.when(first.at) if first else "—", files=files or "—")
             )
         )
     )
@@ -571,7 +578,7 @@ def _fragile(f: _Facts) -> list[Block]:
 
     analysis = robustness(f.meeting.data(), f.state.decisions)
     rows = []
-    for category in f.lock.final["categories"]:
+    for category in f.final["categories"]:
         for e in category["entries"]:
             a = analysis.get(e["candidate_id"])
             if a is None or a["verdict"] != "fragile" or e["status"] == Status.EXCLUDED:
@@ -620,16 +627,16 @@ def _fragile(f: _Facts) -> list[Block]:
 def _the_lock(f: _Facts) -> list[Block]:
     lock = f.lock
     proposal, confirmation = lock.proposal, lock.confirmation
-    rows = [(_("Proposed by"), f"{f.who(proposal.author)}, {when(proposal.at)}")]
+    rows = [(_("Proposed by"), f"{f.who(proposal.author)}, {f.when(proposal.at)}")]
     if confirmation is not None and confirmation.payload.get("chair_confirmation") is False:
         rows.append(
             (
                 _("Confirmed by"),
-                _("not required by the contest: final when proposed ({at})").format(at=when(confirmation.at)),
+                _("not required by the contest: final when proposed ({at})").format(at=f.when(confirmation.at)),
             )
         )
     elif confirmation is not None:
-        rows.append((_("Confirmed by"), f"{f.who(confirmation.author)}, {when(confirmation.at)}"))
+        rows.append((_("Confirmed by"), f"{f.who(confirmation.author)}, {f.when(confirmation.at)}"))
     rows.append((_("Fingerprint"), lock.fingerprint))
     rows.append((_("Lock digest (SHA-256)"), lock.digest))
     signers = f.meeting.config.contest.signers

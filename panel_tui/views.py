@@ -23,7 +23,15 @@ from panel_tui.analysis import Robustness
 from panel_tui.engine import Decisions, Leaderboard, Standings, standings
 from panel_tui.i18n import N_, _, ngettext
 from panel_tui.inputs import ContestData
-from panel_tui.meeting import Meeting, SessionState, decision_text, final_list, final_standings, what_changed
+from panel_tui.meeting import (
+    Meeting,
+    SessionState,
+    decision_text,
+    final_in_words,
+    final_list,
+    final_standings,
+    what_changed,
+)
 from panel_tui.vocabulary import method_words, status_words
 
 ANALYSE_UP_TO = 20_000_000  # score rows: beyond this the robustness analysis is `rank --analysis` only
@@ -269,7 +277,8 @@ def final_categories(final: Mapping[str, Any]) -> tuple[FinalCategory, ...]:
             f"  {e['rank']:>3}. {e['name']}  {e['total']:,.2f}  {e['percent']:.2f} %{top if e['top'] else ''}"
             for e in certified
         ]
-        lines += [f"  ⚖ {decision_text(d['kind'], d)}" for d in category.get("decisions", [])]
+        labels = {category["id"]: category["label"]}
+        lines += [f"  ⚖ {decision_text(d['kind'], d, labels)}" for d in category.get("decisions", [])]
         out.append(FinalCategory(category["label"], len(certified), tuple(lines)))
     return tuple(out)
 
@@ -326,10 +335,13 @@ def lock_view(
     if lock is not None:
         drifted = check is not None and check.drifted
         live = drifted and viewer.show_live
-        who = _("proposed by {author} at {when}").format(author=lock.proposal.author, when=lock.proposal.at[:19])
+        time = meeting.config.contest.time
+        who = _("proposed by {author} at {when}").format(
+            author=lock.proposal.author, when=time(lock.proposal.at, seconds=True)
+        )
         if lock.confirmation:
             who += _(", confirmed by {author} at {when}").format(
-                author=lock.confirmation.author, when=lock.confirmation.at[:19]
+                author=lock.confirmation.author, when=time(lock.confirmation.at, seconds=True)
             )
         if live:
             title = _("LIVE standings from the files now, NOT the locked list (v: locked list)")
@@ -338,7 +350,13 @@ def lock_view(
         return LockView(
             signing=signing,
             list_title=title,
-            final=final_categories(final_list(result) if live else lock.final),
+            final=final_categories(
+                final_in_words(final_list(result), meeting.config, snapshot.data)
+                if live
+                else lock.final
+                if drifted
+                else final_in_words(lock.final, meeting.config, snapshot.data)
+            ),
             locked=Locked(lock.fingerprint, who, live=live, drifted=drifted, exports=not viewer.display),
         )
     blockers = tuple(meeting.blockers(result))
@@ -369,7 +387,7 @@ def lock_view(
     return LockView(
         signing=signing,
         list_title=_("Preview of the final list"),
-        final=final_categories(final_list(result)),
+        final=final_categories(final_in_words(final_list(result), meeting.config, snapshot.data)),
         checklist=checklist,
     )
 
@@ -529,7 +547,7 @@ def discussion_view(snapshot: Snapshot, shown: Standings, category_id: str, meet
         if p.get("category") == category_id or p.get("candidate_id") in on_board:
             about = p.get("candidate_id") or _("board")
 
-            notes.append(f"{e.at[11:16]}  {e.author} [{about}]: {p['text']}")
+            notes.append(f"{snapshot.data.config.contest.time(e.at, date=False)}  {e.author} [{about}]: {p['text']}")
     live = snapshot.standings.board(category_id)
     groups = live.unresolved_ties or live.tie_groups
     return DiscussionView(

@@ -114,6 +114,98 @@ SERVICE_TOPICS = {
     "A2": "Technology and function",
     "A3": "Regional spread",
 }
+# The same words in Korean (the files' ``label_ko``, ``name_ko``, ...: a Korean panel reads no English).
+CITY_TOPICS_KO = {
+    "A1": [
+        "통합운영센터",
+        "스마트 교통",
+        "스마트 주차",
+        "대중교통 정보",
+        "방범 CCTV",
+        "재난 예방",
+        "환경 모니터링",
+        "대기질",
+        "에너지 관리",
+        "물 관리",
+        "스마트 가로등",
+        "공공 와이파이",
+        "IoT 네트워크",
+        "도시 데이터 허브",
+        "공공데이터 개방",
+        "디지털 트윈",
+        "복지 서비스",
+        "보건의료",
+        "스마트 관광",
+        "스마트 교육",
+        "시민 앱",
+        "사회적 약자 안전",
+        "스마트 폐기물",
+        "수요응답형 이동",
+        "인프라 보안",
+        "서비스 연계성",
+        "인프라 보급률",
+        "서비스 이용률",
+    ],
+    "A2": [
+        "스마트도시 조례",
+        "스마트도시 계획",
+        "전담 조직",
+        "예산",
+        "거버넌스 위원회",
+        "민관 협력",
+        "리빙랩",
+        "시범 사업",
+        "성과 관리",
+        "개인정보 보호",
+        "표준 도입",
+        "혁신 조달",
+        "지역 간 협력",
+        "외부 재원 확보",
+        "서비스 모니터링",
+        "지속가능성 계획",
+    ],
+    "A3": [
+        "시민 참여",
+        "시민 제안 채택",
+        "디지털 역량 교육",
+        "공무원 교육",
+        "스마트도시 전문 인력",
+        "혁신 수상 실적",
+        "창업 지원",
+        "연구 협력",
+        "시민 데이터 활용",
+        "고령층 포용",
+        "환류 체계",
+        "시민 만족도",
+    ],
+}
+SERVICE_TOPICS_KO = {"A1": "체감효과", "A2": "기술·기능", "A3": "지역 확산"}
+REGIONS_KO = {
+    "Incheon": "인천",
+    "Gyeonggi": "경기",
+    "Gyeongnam": "경남",
+    "Chungbuk": "충북",
+    "Chungnam": "충남",
+    "Jeonbuk": "전북",
+    "Jeonnam": "전남",
+    "Daegu": "대구",
+    "Gangwon": "강원",
+    "Seoul": "서울",
+    "Jeju": "제주",
+    "Bucheon": "부천시",
+    "": "",
+}
+APPLICANTS_KO = {
+    "Data Alliance and three partner companies": "데이터얼라이언스 외 협력사 3곳",
+    "Applicant company (name not in the announcement)": "신청 기업 (공고문에 이름 없음)",
+    "Synthetic demo applicant": "데모용 가상 신청자",
+}
+
+
+def korean(bilingual: str) -> str:
+    """The Korean in "English (한국어)"."""
+    return bilingual[bilingual.rindex("(") + 1 : -1]
+
 
 # (id, name, category, target percent, population in thousands, region)
 CITIES = [
@@ -254,24 +346,43 @@ def main(out: Path = OUT) -> None:
             for k, maximum in enumerate(points):
                 n += 1
                 if set_id == "city":
-                    label = f"{CITY_TOPICS[area][k]}"
+                    label, label_ko = CITY_TOPICS[area][k], CITY_TOPICS_KO[area][k]
                     iid = f"CI{n:02d}"
                 else:
-                    label = f"{SERVICE_TOPICS[area]} {k + 1}"
+                    label, label_ko = f"{SERVICE_TOPICS[area]} {k + 1}", f"{SERVICE_TOPICS_KO[area]} {k + 1}"
                     iid = f"SV{n:02d}"
-                indicator_rows.append((set_id, iid, area, f"{maximum:g}", label, area_label))
+                indicator_rows.append(
+                    (set_id, iid, area, f"{maximum:g}", label, area_label, label_ko, korean(area_label))
+                )
     with (out / "indicators.csv").open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(["indicator_set", "indicator_id", "area_id", "max_points", "label", "area_label"])
+        w.writerow(
+            [
+                "indicator_set",
+                "indicator_id",
+                "area_id",
+                "max_points",
+                "label",
+                "area_label",
+                "label_ko",
+                "area_label_ko",
+            ]
+        )
         w.writerows(indicator_rows)
 
     with (out / "candidates.csv").open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(["candidate_id", "name", "category", "population_k", "region", "applicant", "partner"])
+        w.writerow(
+            ["candidate_id", "name", "category", "population_k", "region", "applicant", "partner"]
+            + ["name_ko", "region_ko", "applicant_ko", "partner_ko"]
+        )
         for cid, name, category, _, population, region in CITIES:
-            w.writerow([cid, name, category, population, region, "", ""])
+            w.writerow([cid, name, category, population, region, "", "", korean(name), REGIONS_KO[region], "", ""])
         for cid, name, _, applicant, partner in SERVICES:
-            w.writerow([cid, name, "service", "", "", applicant, partner])
+            w.writerow(
+                [cid, name, "service", "", "", applicant, partner]
+                + [korean(name), "", APPLICANTS_KO[applicant], REGIONS_KO[partner]]
+            )
 
     candidates = [(cid, "city", pct) for cid, _, _, pct, _, _ in CITIES] + [
         (cid, "service", pct) for cid, _, pct, _, _ in SERVICES

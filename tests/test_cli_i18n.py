@@ -144,7 +144,7 @@ def test_validate_in_korean(contest):
     assert r.returncode == 0, r.stderr
     assert "정상  설정:" in r.stdout and "종합 방식 절사평균" in r.stdout
     assert "경고  대기: C24" in r.stdout and "지표 56개 중 4개에 아직 점수가 없습니다" in r.stdout
-    assert "경고  Smart services (스마트서비스) 부문의 미결 동점: S01, S02" in r.stdout
+    assert "경고  스마트서비스 부문의 미결 동점: S01, S02" in r.stdout
     assert r.stdout.rstrip().endswith("유효: 경고 3건")
     assert not {"warning", "pending", "valid", "indicators"} & english_words(r.stdout)
 
@@ -179,14 +179,19 @@ def test_a_meeting_on_the_command_line_in_korean(solo):
     assert changes.returncode == 0
     assert changes_text.startswith("회의 시작 이후 바뀐 내용 (세션의 첫 기록 당시 명단과 비교 (")
     assert "(C24): 대기 → 제외" in changes_text and "(S02): 순위 1위 → 2위" in changes_text
+    # the candidates and categories by their Korean names (candidates.csv's name_ko, config's label_ko)
+    assert "중소도시: 서울 강서구 (C24): 대기 → 제외" in changes_text
     assert "  결정 (기록 1, " in changes_text
     assert not {"since", "decision", "rank", "event"} & english_words(changes_text)
 
     lock = cli("--lang", "ko", "lock", cwd=solo)
     assert lock.returncode == 0, lock.stderr
     assert "최종 명단이 확정되었습니다" in lock.stdout and "지문  " in lock.stdout
-    verify = cli("--lang", "ko", "verify", cwd=solo)
+    verify, verify_en = run_batch([(["--lang", "ko", "verify"], solo), (["--lang", "en", "verify"], solo)])
+    verify = subprocess.CompletedProcess(verify.args, verify.returncode, verify.stdout.decode(), verify.stderr.decode())
     assert verify.returncode == 0 and "검증 완료: 모든 항목이 일치합니다" in verify.stdout
+    # Locked in Korean, verified in English: the lock records the names as the files write them.
+    assert verify_en.returncode == 0, verify_en.stdout
     assert all(line.startswith(("정상  ", "검증 완료")) for line in verify.stdout.splitlines()), verify.stdout
 
     md, csv_ko, csv_en, xlsx = run_batch(
@@ -204,7 +209,9 @@ def test_a_meeting_on_the_command_line_in_korean(solo):
     assert "| 순위 | 후보 | 총점 | % | 등급 |" in text and "위원회 결정:" in text and "최고 평가: **" in text
     assert "(점수 종합 방식: 절사평균)" in text
     assert not {"rank", "candidate", "total", "threshold", "certified", "proposed"} & english_words(text.lower())
+    assert "| 1 | 인천광역시 | 1,728.00 |" in text and "## 대도시" in text and "Incheon" not in text
     header_ko, first_ko = (solo / "ko" / "final-list-2022.csv").read_text(encoding="utf-8-sig").splitlines()[:2]
+    assert first_ko.startswith("large_city,대도시,1,C01,인천광역시,")
     assert header_ko.startswith("부문,부문명,순위,후보 ID,이름,총점,득점률(%),등급,결과,인증,")
     assert header_ko.endswith(",A1 영역,A2 영역,A3 영역,지문") and ",인증," in first_ko
     sheet = pl.read_excel(solo / "ko" / "final-list-2022.xlsx", sheet_name="최종 명단")
@@ -212,7 +219,8 @@ def test_a_meeting_on_the_command_line_in_korean(solo):
     assert set(sheet["결과"]) <= {"인증", "미인증", "제외"} and "인증" in set(sheet["결과"])
     lock_sheet = pl.read_excel(solo / "ko" / "final-list-2022.xlsx", sheet_name="확정", has_header=False)
     assert {"인증 심사", "지문", "제안자", "승인자"} <= set(lock_sheet[:, 0])
-    header_en = (solo / "en" / "final-list-2022.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    header_en, first_en = (solo / "en" / "final-list-2022.csv").read_text(encoding="utf-8-sig").splitlines()[:2]
+    assert first_en.startswith("large_city,Large cities (대도시),1,C01,Incheon (인천광역시),")
     assert header_en.startswith("category,category_label,rank,candidate_id,name,total,percent,grade,status,")
     assert header_en.endswith(",area_A1,area_A2,area_A3,fingerprint")
 

@@ -17,6 +17,7 @@ from textual.worker import WorkerCancelled
 
 from panel_tui.config import load_config
 from panel_tui.engine import standings
+from panel_tui.i18n import language
 from panel_tui.inputs import load_contest
 from panel_tui.meeting import Meeting
 from panel_tui.tui.app import PanelApp
@@ -31,7 +32,7 @@ def contest(solo: Path) -> Path:
 
 
 def make_app(root: Path, *, display: bool = False, who: str | None = None) -> PanelApp:
-    config = load_config(root / "config.toml")
+    config = load_config(root / "config.toml").in_language(language())  # as the command line loads it
     session = root / "sessions" / "2022.sqlite"
     meeting = Meeting(config, session, who=who)
     reader = Meeting(config, session, writable=False, who=who)
@@ -276,7 +277,7 @@ def test_candidate_detail_shows_the_spread_and_what_was_dropped(contest):
             assert "(" in str(first[-1])  # the dropped lowest and highest, with who gave them
             who = text_of(app.screen.query_one("#indicator-more"))  # who gave what: the selected indicator's
             assert who.startswith(f"{first[0]} ") and "E01:" in who and "E05" not in who
-            assert "population_k: 530" in str(app.screen.query(".muted").first().render())
+            assert "Population (thousands): 530 · Region: Gyeonggi" in str(app.screen.query(".muted").first().render())
 
     run(scenario())
 

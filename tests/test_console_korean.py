@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from test_console import make_app, run, settled
 from textual.app import App
+from textual.command import CommandList
 from textual.widgets import Markdown, Static
 
 from panel_tui import i18n
@@ -65,6 +66,15 @@ def test_the_korean_consoles_keys_palette_and_help_are_korean(contest, korean):
             assert "도움말: 키와 표시" in titles and "테마" in titles and "종료" in titles
             assert "이동: 최종 명단 확정" in titles
             assert not any(title in titles for title in ("Theme", "Quit", "help: keys and marks"))
+            # The palette, even where nothing matches.
+            await pilot.press("ctrl+p")
+            await pilot.pause(0.2)
+            await pilot.press(*"zzqqx")
+            await pilot.pause(1.0)
+            shown = [str(o.prompt.renderable) for o in app.screen.query_one(CommandList).options]
+            assert shown == ["일치하는 명령이 없습니다"], shown
+            await pilot.press("escape")
+            await pilot.pause(0.1)
             board = app.current_table
             assert [str(column.label) for column in board.columns.values()][:3] == ["순위", "±", "ID"]
             assert board.cell_text("C01", "status") == "✔ 인증"
@@ -130,3 +140,41 @@ def test_the_korean_help_keeps_up_with_the_english():
     assert [len(t) for t in english] == [len(t) for t in korean]
     keys = [[re.findall(r"`([^`]+)`", first) for first in table[1:]] for table in (english[0], korean[0])]
     assert keys[0] == keys[1]
+
+
+def test_every_key_of_textuals_own_widgets_on_our_screens_is_translated(korean):
+    """The keys panel (palette: 키) lists the focused widget's keys: Textual's tables, text
+    fields, tabs and palette describe theirs in English, and ``translated.TEXTUAL_KEYS`` gives each
+    to the catalogue. A Textual upgrade that adds one fails here, naming it."""
+    from textual.command import CommandInput, CommandPalette
+    from textual.screen import ModalScreen, Screen
+    from textual.widgets import Button, DataTable, Input, Markdown, MarkdownViewer, OptionList, TabbedContent, TextArea
+    from textual.widgets._tabbed_content import ContentTabs
+
+    from panel_tui.tui.app import PanelApp
+
+    used = [DataTable, Input, TextArea, Button, TabbedContent, ContentTabs, Markdown, MarkdownViewer, OptionList]
+    used += [Screen, ModalScreen, PanelApp, CommandPalette, CommandInput, CommandList]
+    untranslated = set()
+    for cls in used:
+        for klass in cls.__mro__:
+            for binding in klass.__dict__.get("BINDINGS", []):
+                if not isinstance(binding, tuple | list):
+                    for text in (binding.description, binding.tooltip):
+                        if text and i18n._(text) == text:
+                            untranslated.add(f"{cls.__name__}: {text}")
+    assert not untranslated, sorted(untranslated)
+
+
+def test_the_focused_tables_keys_are_described_in_korean(contest, korean):
+    async def scenario():
+        app = make_app(contest)
+        async with app.run_test(size=(120, 35)) as pilot:
+            await settled(pilot, app)
+            app.current_table.focus()
+            await pilot.pause(0.1)
+            keys = app.current_table._bindings.key_to_bindings
+            assert keys["up"][0].description == "커서 위로" and keys["enter"][0].description != "Select"
+            assert app.screen.active_bindings["tab"].binding.description == "다음 항목"
+
+    run(scenario())

@@ -49,7 +49,9 @@ needs_font = pytest.mark.skipif(not _font(), reason="no CJK font (Debian's fonts
 
 
 def meeting_as(contest: ContestFiles, who: str) -> Meeting:
-    return Meeting(load_config(contest.config), contest.root / "sessions" / "2022.sqlite", who=who)
+    """``who``'s meeting, the contest's own words in the current language (as the command line loads it)."""
+    config = load_config(contest.config).in_language(i18n.language())
+    return Meeting(config, contest.root / "sessions" / "2022.sqlite", who=who)
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +141,17 @@ def test_the_markdown_minutes_match_the_journal(demo: ContestFiles, tmp_path: Pa
     lock = state.lock
     assert lock is not None
     journal = state.events
+    zone = meeting.config.contest  # its time zone: Asia/Seoul
+    assert minutes.when(journal[0].at, zone).endswith(" KST")
+    assert md(_("Times are in {zone}.").format(zone="Asia/Seoul")) in text or "Asia/Seoul" in text
     words = {"kim": _("secretary"), "lee": _("chair"), "park": _("member")}
+    # Names and labels in the panel's language (the files' name_ko, label_ko, ...): the lock keeps them as written.
+    shown = meeting.final_shown(lock)
+    names = {e["candidate_id"]: e["name"] for c in shown["categories"] for e in c["entries"]}
+    if lang == "ko":
+        assert names["C05"] == "용인시" and shown["categories"][0]["label"] == "대도시"
+    else:
+        assert shown == lock.final
     sections = [
         _("Participants"),
         _("Final certification list"),
@@ -160,7 +172,10 @@ def test_the_markdown_minutes_match_the_journal(demo: ContestFiles, tmp_path: Pa
 
     # the contest and its date
     assert text.startswith(f"# {md(_('Minutes of the panel meeting'))}\n")
-    assert f"**{md('2022 Smart City and Smart Service Certification (2022)')}**" in text
+    contest_name = (
+        "2022년 스마트도시·스마트서비스 인증" if lang == "ko" else "2022 Smart City and Smart Service Certification"
+    )
+    assert f"**{md(contest_name + ' (2022)')}**" in text
     assert row(_("Date of the meeting"), journal[0].at[:10]) in text
     assert row(_("Fingerprint of the locked list"), lock.fingerprint) in text
     # who took part: every author, with the role and the count of entries
@@ -169,7 +184,7 @@ def test_the_markdown_minutes_match_the_journal(demo: ContestFiles, tmp_path: Pa
         assert f"| {who} | {md(words[who])} | {count} |" in section(_("Participants"))
     # the final list: every entry of every category, the certification line after the last certified
     final = section(_("Final certification list"))
-    for category in lock.final["categories"]:
+    for category in shown["categories"]:
         assert f"### {md(category['label'])}\n" in final
         lines = []
         for e in category["entries"]:
@@ -183,37 +198,42 @@ def test_the_markdown_minutes_match_the_journal(demo: ContestFiles, tmp_path: Pa
         marker = f"— {_('certification line {threshold} %').format(threshold='70')} —"
         block = final[final.index(f"### {md(category['label'])}") :]
         assert block.index(lines[last]) < block.index(md(marker)) < block.index(lines[last + 1])
-    assert row("", "C24", "Seoul Gangseo-gu (서울 강서구)", "1,337.50", "66.88", "", _("excluded")) in final
+    assert row("", "C24", names["C24"], "1,337.50", "66.88", "", _("excluded")) in final
     # the ties: the panel's order (reason, who, when) and the area that separated equal totals
     ties = section(_("Ties and how they were decided"))
     decision = next(e for e in journal if e.kind == EventKind.TIE_ORDER)
     assert md("more citizens served (vote 6-3)") in ties
     assert md(f"kim ({words['kim']})" if lang == "en" else f"kim({words['kim']})") in ties
-    assert minutes.when(decision.at) in ties
+    assert minutes.when(decision.at, zone) in ties
     assert ties.index("S01") < ties.index("S02")
-    assert md("A1 (Smart city service and infrastructure level (스마트시티 서비스·인프라 수준))") in ties
+    area = (
+        "스마트시티 서비스·인프라 수준"
+        if lang == "ko"
+        else "Smart city service and infrastructure level (스마트시티 서비스·인프라 수준)"
+    )
+    assert md(f"A1 ({area})") in ties
     assert "800.00" in ties and "795.50" in ties and "C02" in ties and "C03" in ties
     # the exclusion: code, reason, who, when
     exclusion = next(e for e in journal if e.kind == EventKind.EXCLUSION)
     excluded = section(_("Exclusions"))
-    assert md("withdrawal letter of 12 Sept") in excluded and minutes.when(exclusion.at) in excluded
+    assert md("withdrawal letter of 12 Sept") in excluded and minutes.when(exclusion.at, zone) in excluded
     assert md(_("withdrawn")) in excluded and "C24" in excluded
     # the notes: per candidate, in time order, each with its author and time
     notes = section(_("Notes of the discussion"))
     for e in journal:
         if e.kind == EventKind.NOTE:
             assert md(e.payload["text"]) in notes, e.payload["text"]
-            assert minutes.when(e.at) in notes
-    c05 = notes[notes.index("### " + md("Yongin (용인시) (C05)")) :]
+            assert minutes.when(e.at, zone) in notes
+    c05 = notes[notes.index("### " + md(f"{names['C05']} (C05)")) :]
     c05 = c05[: c05.index("\n### ")] if "\n### " in c05 else c05
     texts = [e.payload["text"] for e in journal if e.kind == EventKind.NOTE and e.payload.get("candidate_id") == "C05"]
     assert [c05.index(md(t)) for t in texts] == sorted(c05.index(md(t)) for t in texts)
     assert len(texts) == 3
     # the scores that changed during the meeting: Incheon's late CI01, and nothing else
     changed = section(_("Scores that changed during the meeting"))
-    assert row(
-        "Incheon (인천광역시) (C01)", "1,728.00", "1,698.00", "86.40", "84.90", _("certified"), _("certified")
-    ) in (changed)
+    assert row(f"{names['C01']} (C01)", "1,728.00", "1,698.00", "86.40", "84.90", _("certified"), _("certified")) in (
+        changed
+    )
     assert "C24" not in changed and "C02" not in changed
     # the fragile outcomes: exactly the analysis' fragile candidates
     fragile = section(_("Fragile outcomes (robustness analysis)"))
@@ -224,7 +244,7 @@ def test_the_markdown_minutes_match_the_journal(demo: ContestFiles, tmp_path: Pa
     # the lock: proposer, confirmer, times, fingerprint, unsigned, and how to verify it
     locked = section(_("The lock"))
     assert lock.confirmation is not None
-    assert minutes.when(lock.proposal.at) in locked and minutes.when(lock.confirmation.at) in locked
+    assert minutes.when(lock.proposal.at, zone) in locked and minutes.when(lock.confirmation.at, zone) in locked
     assert lock.fingerprint in locked and lock.digest in locked
     assert md(_("Journal")) in locked and "SHA-256" in locked
     assert f"`panel-tui verify --fingerprint {lock.fingerprint}`" in locked
@@ -233,6 +253,16 @@ def test_the_markdown_minutes_match_the_journal(demo: ContestFiles, tmp_path: Pa
         for word in ("심사위원회 회의록", "참석자", "간사", "위원장", "동점", "인증", "제외", "서명", "지문"):
             assert word in text, word
         assert "Participants" not in text and "The lock" not in text and "certified |" not in text
+        # the contest's own words too: no English name or label of the demo
+        for english in (
+            "Incheon (",
+            "Yongin (",
+            "Large cities",
+            "Smart services",
+            "Smart City and",
+            "infrastructure level",
+        ):
+            assert english not in text, english
 
 
 def test_the_minutes_are_the_same_bytes_for_the_same_journal_and_files(demo: ContestFiles, tmp_path: Path):

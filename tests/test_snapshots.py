@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from panel_tui.config import load_config
+from panel_tui.i18n import language
 from panel_tui.meeting import Meeting
 from panel_tui.tui.app import PanelApp
 
@@ -30,7 +31,8 @@ def app_factory(tmp_path: Path):
     shutil.copy(DEMO / "config.toml", tmp_path / "config.toml")
 
     def make(display: bool = False) -> PanelApp:
-        config = load_config(tmp_path / "config.toml")
+        # The contest's own words in the console's language, as the command line loads them.
+        config = load_config(tmp_path / "config.toml").in_language(language())
         session = tmp_path / "sessions" / "2022.sqlite"
         return PanelApp(
             Meeting(config, session, who="kim"),

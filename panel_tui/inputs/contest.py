@@ -8,7 +8,7 @@ twice) and groups the scores into cells (``inputs.cells``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -16,7 +16,7 @@ import polars as pl
 
 from panel_tui.config import Config
 from panel_tui.errors import InputError, location
-from panel_tui.i18n import _
+from panel_tui.i18n import LANGUAGES, _
 from panel_tui.inputs.cache import cached_table
 from panel_tui.inputs.cells import group_cells
 from panel_tui.inputs.read import Lookup, TableSpec, first_index, read_table, where
@@ -28,7 +28,7 @@ CANDIDATES = TableSpec(
 INDICATORS = TableSpec(
     "indicators",
     ("indicator_set", "indicator_id", "area_id", "max_points"),
-    optional=("label", "area_label"),
+    optional=("label", "area_label", *(f"{c}_{lang}" for c in ("label", "area_label") for lang in LANGUAGES)),
     numeric=("max_points",),
     ids=("indicator_set", "indicator_id", "area_id"),
 )
@@ -61,16 +61,57 @@ class ContestData:
     has_evaluators: bool
     conflicts: pl.DataFrame | None = None  # declared (evaluator_id, candidate_id) pairs
     left_out: pl.DataFrame | None = None  # the scores those conflicts took out of consolidation
+    # candidate_id, name as candidates.csv's ``name`` has it, when ``name`` is a translation
+    # (``in_language``): what JSON and the lock record.
+    written_names: pl.DataFrame | None = None
 
     @property
     def extra_columns(self) -> tuple[str, ...]:
-        return tuple(c for c in self.candidates.columns if c not in CANDIDATES.required)
+        """candidates.csv's further columns, the detail shows (a translation of a column,
+        ``region_ko``, is not one of them: it is shown instead of ``region`` in Korean)."""
+        columns = self.candidates.columns
+        return tuple(c for c in columns if c not in CANDIDATES.required and translated(c, columns) is None)
+
+    def in_language(self, language: str) -> ContestData:
+        """The contest's own words in ``language`` where the files give them in it: each text
+        column ``X`` of candidates.csv (``name`` included) and indicators.csv (``label``,
+        ``area_label``) with a column ``X_<language>`` shows that column's value where it has one.
+        ``written_names`` keeps the names as written, for JSON and the lock."""
+        candidates = _in_language(self.candidates, language)
+        indicators = _in_language(self.indicators, language)
+        changed = candidates["name"].ne_missing(self.candidates["name"]).any()
+        return replace(
+            self,
+            candidates=candidates,
+            indicators=indicators,
+            written_names=self.candidates.select("candidate_id", "name") if changed else self.written_names,
+        )
 
     @property
     def evaluator_ids(self) -> tuple[str, ...]:
         if not self.has_evaluators:
             return ()
         return tuple(self.scores["evaluator_id"].unique().sort().to_list())
+
+
+def translated(column: str, columns: list[str]) -> str | None:
+    """The column ``column`` translates (``region`` for ``region_ko``), if it is a translation of
+    one of ``columns``."""
+    base, _sep, lang = column.rpartition("_")
+    return base if lang in LANGUAGES and base in columns else None
+
+
+def _in_language(frame: pl.DataFrame, language: str) -> pl.DataFrame:
+    """Each column with a translation into ``language`` replaced by it where it is not empty."""
+    shown = [
+        pl.when(pl.col(f"{c}_{language}").cast(pl.String).str.strip_chars() != "")
+        .then(pl.col(f"{c}_{language}").cast(pl.String))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in frame.columns
+        if f"{c}_{language}" in frame.columns and frame.schema[c] == pl.String
+    ]
+    return frame.with_columns(shown) if shown else frame
 
 
 def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None, *, fresh: bool = False) -> ContestData:
@@ -126,7 +167,7 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None, 
                 config, candidates, indicators, scores.filter(pl.col("candidate_id").is_in(affected))
             )
             cells = pl.concat([cells.filter(~pl.col("candidate_id").is_in(affected)), regrouped.select(cells.columns)])
-    return ContestData(
+    data = ContestData(
         config=config,
         candidates=candidates,
         indicators=indicators,
@@ -136,6 +177,7 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None, 
         conflicts=conflicts,
         left_out=left_out,
     )
+    return data.in_language(config.shown_in) if config.shown_in else data
 
 
 def _id_lookups(config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame) -> dict[str, Lookup]:
@@ -320,7 +362,7 @@ def _load_indicators(config: Config, given: pl.DataFrame | None) -> pl.DataFrame
                     ),
                     where=f"key [[categories]] {category.id!r} tie_break",
                 )
-    return frame.select("indicator_set", "indicator_id", "area_id", "max_points", "label", "area_label")
+    return frame.select("indicator_set", "indicator_id", "area_id", "max_points", *INDICATORS.optional)
 
 
 def _load_conflicts(config: Config, candidates: pl.DataFrame, given: pl.DataFrame | None) -> pl.DataFrame | None:

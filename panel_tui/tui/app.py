@@ -43,11 +43,12 @@ from panel_tui.text import clip, text_width, visible
 from panel_tui.tui.charts import PercentChart
 from panel_tui.tui.leaderboard import LeaderboardTable, RefreshCost
 from panel_tui.tui.literal import markup, plain
-from panel_tui.tui.translated import TranslatedBindings, role_word, system_command
+from panel_tui.tui.translated import TranslatedBindings, role_word, system_command, translate_bindings
 from panel_tui.tui.watch import ChangeWatch
 
 # The snapshot the console shows, and what its reload reuses, are Textual-free (panel_tui.views).
 from panel_tui.views import ANALYSE_UP_TO, JournalCheck, Snapshot, same_inputs
+from panel_tui.vocabulary import exclusion_words
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -140,12 +141,12 @@ class PanelApp(TranslatedBindings, App):
         Binding("4", "go(3)", N_("Board 4"), show=False),
         Binding("q", "quit", N_("Quit")),
         # A key this console may not use (hidden from its footer) says why in a toast.
-        Binding("f", "refused('focus')", show=False),
-        Binding("n", "refused('note')", show=False),
-        Binding("x", "refused('exclusion')", show=False),
-        Binding("d", "refused('discussion')", show=False),
-        Binding("e", "refused('evaluators')", show=False),
-        Binding("v", "refused('live')", show=False),
+        Binding("f", "refused('focus')", N_("Focus"), show=False),
+        Binding("n", "refused('note')", N_("Note"), show=False),
+        Binding("x", "refused('exclusion')", N_("Exclude"), show=False),
+        Binding("d", "refused('discussion')", N_("Discuss"), show=False),
+        Binding("e", "refused('evaluators')", N_("Evaluators"), show=False),
+        Binding("v", "refused('live')", N_("Locked/live"), show=False),
     ]
 
     def __init__(
@@ -405,6 +406,13 @@ class PanelApp(TranslatedBindings, App):
             )
         banner.remove_class("hidden")
 
+    @on(events.DescendantFocus)
+    def _translate_the_focused(self, event: events.DescendantFocus) -> None:
+        """Textual's own widgets (a table, a form's text field, the palette's input) and what holds
+        them: their key descriptions in the panel's language, as the keys panel lists them."""
+        for node in event.widget.ancestors_with_self:
+            translate_bindings(node)
+
     @on(StandingsComputed)
     def _computed(self, message: StandingsComputed) -> None:
         if self._closing_down():
@@ -425,7 +433,12 @@ class PanelApp(TranslatedBindings, App):
             )
         # Writes check decisions against the same files the boards show.
         self.meeting.use_data(message.snapshot.data)
-        self._show(message.snapshot)
+        try:
+            self._show(message.snapshot)
+        except NoMatches:
+            if self._closing_down():  # (closed while the boards were being filled)
+                return
+            raise
         snapshot = message.snapshot
         if snapshot.data.scores.height <= ANALYSE_UP_TO and not same_inputs(
             self.analysing, snapshot.data, snapshot.state.decisions
@@ -456,7 +469,8 @@ class PanelApp(TranslatedBindings, App):
     def _closing_down(self) -> bool:
         """The console is closing and its boards are already gone: a worker's result that
         arrives now (a reload, the analysis) has nowhere to go and is dropped."""
-        return not self.query("#boards")
+        # (Textual removes the widgets one by one: any of those the boards are shown in may go first.)
+        return not all(self.query(f"#{name}") for name in ("boards", "banners", "focus-banner", "error-banner"))
 
     @property
     def fragile(self) -> frozenset[str]:
@@ -900,7 +914,7 @@ class PanelApp(TranslatedBindings, App):
         def record(form: ExclusionForm) -> bool:
             if not self.write(self.meeting.exclude, cid, form.code, form.reason):
                 return False
-            self.notify(_("{name} excluded ({code}).").format(name=name, code=form.code))
+            self.notify(_("{name} excluded ({code}).").format(name=name, code=exclusion_words(form.code)))
             return True
 
         self.ask(ExcludeScreen(cid, name), record)
@@ -1013,10 +1027,10 @@ class PanelApp(TranslatedBindings, App):
 
     def action_command_palette(self) -> None:
         """The command palette, its prompt in the panel's language."""
-        from textual.command import CommandPalette
+        from panel_tui.tui.translated import Palette
 
-        if self.use_command_palette and not CommandPalette.is_open(self):
-            self.push_screen(CommandPalette(id="--command-palette", placeholder=_("Search for commands…")))
+        if self.use_command_palette and not Palette.is_open(self):
+            self.push_screen(Palette(id="--command-palette", placeholder=_("Search for commands…")))
 
     def _palette_action(self, action: str, *parameters: object) -> None:
         """A palette command goes back to the boards (closing the views in front of them, not a

@@ -72,6 +72,13 @@ HELP = Path(__file__).with_name("help.md")  # in English; help.<language>.md bes
 DETAIL_WIDE = 160  # columns: the candidate's detail shows every column of its indicators from here
 AREA_WIDTH = 32  # cells of an area's strip
 
+# The lock screen's export buttons: the minutes by their name, the lists by their format.
+FORMAT_WORDS = {
+    "minutes-md": N_("minutes (Markdown)"),
+    "minutes-html": N_("minutes (HTML)"),
+    "minutes-pdf": N_("minutes (PDF)"),
+}
+
 
 class ScreenBanners(Vertical):
     """The boards' lock title and drift banner, on a screen in front of them: a stale
@@ -172,7 +179,11 @@ class DetailScreen(TranslatedBindings, Screen):
                 n = entry["evaluators"]
                 summary.append(ngettext("{n} evaluator", "{n} evaluators", n).format(n=n))
             yield Static(plain(" · ".join(summary)), id="summary")
-            extras = [f"{c}: {candidate[c]}" for c in data.extra_columns if candidate[c] not in (None, "")]
+            extras = [
+                f"{data.config.heading(c)}: {candidate[c]}"
+                for c in data.extra_columns
+                if candidate[c] not in (None, "")
+            ]
             if extras:
                 yield Static(plain(" · ".join(extras)), classes="muted")
             if data.left_out is not None and data.left_out.height:
@@ -226,7 +237,7 @@ class DetailScreen(TranslatedBindings, Screen):
         lines = []
         for e in self.app.current.state.counted:
             p = e.payload
-            when = e.at[:16].replace("T", " ")
+            when = self.app.meeting.config.contest.time(e.at)
             if e.kind == "note" and p.get("candidate_id") == cid:
                 lines.append(f"{when}  {e.author}: {p['text']}")
             elif (
@@ -235,7 +246,8 @@ class DetailScreen(TranslatedBindings, Screen):
                 or e.kind == "tie_order"
                 and cid in p.get("order", [])
             ):
-                lines.append(f"{when}  {e.author}: {decision_text(e.kind, p)}")
+                labels = {c.id: c.label for c in self.app.meeting.config.categories}
+                lines.append(f"{when}  {e.author}: {decision_text(e.kind, p, labels)}")
             elif e.kind == "focus" and p.get("candidate_id") == cid:
                 lines.append(f"{when}  " + _("{author} put it under discussion").format(author=e.author))
         return plain("\n".join(lines) or _("(none yet)"), lines=True)
@@ -829,7 +841,8 @@ class LockScreen(TranslatedBindings, Screen[LockStep]):
                 if view.locked.exports:  # the shared screen takes no actions
                     with Horizontal(classes="buttons"):
                         for fmt in FORMATS:
-                            yield Button(_("Export {format}").format(format=fmt.upper()), id=f"export-{fmt}")
+                            what = _(FORMAT_WORDS[fmt]) if fmt in FORMAT_WORDS else fmt.upper()
+                            yield Button(_("Export {format}").format(format=what), id=f"export-{fmt}")
             elif view.checklist is not None:
                 checklist = view.checklist
                 yield Static(markup("[b]$title[/]", title=_("Lock the final list")), classes="title")

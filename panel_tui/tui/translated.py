@@ -16,13 +16,25 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from rich.align import Align
+from rich.text import Text
 from textual.app import SystemCommand
+from textual.command import CommandList, CommandPalette
 from textual.dom import DOMNode
+from textual.widgets.option_list import Option
 
 from panel_tui.i18n import N_, _
 from panel_tui.vocabulary import exclusion_words, role_words, status_words
 
 ATTRIBUTES = ("_bindings", "_bindings.key_to_bindings")
+# CommandPalette's own, for its "No matches found" (``Palette``).
+PALETTE_ATTRIBUTES = (
+    "_start_no_matches_countdown",
+    "_stop_no_matches_countdown",
+    "_NO_MATCHES",
+    "_NO_MATCHES_COUNTDOWN",
+    "_list_visible",
+)
 
 # Textual's own words on our screens: the palette's key in the footer and its system commands.
 TEXTUAL_WORDS = (
@@ -41,6 +53,100 @@ TEXTUAL_WORDS = (
     N_("Maximize the focused widget"),
     N_("Screenshot"),
     N_("Save an SVG 'screenshot' of the current screen"),
+)
+
+# The key descriptions of Textual's own widgets on our screens (the tables, the forms' text
+# fields, the tabs, the palette), as its keys panel lists them; ``test_console_korean`` fails
+# when a widget we use has one this list lacks.
+TEXTUAL_KEYS = (
+    N_("Bottom"),
+    N_("Copy"),
+    N_("Copy selected text"),
+    N_("Cursor down"),
+    N_("Cursor down select"),
+    N_("Cursor left"),
+    N_("Cursor left select"),
+    N_("Cursor left word select"),
+    N_("Cursor line end"),
+    N_("Cursor line end select"),
+    N_("Cursor line start"),
+    N_("Cursor line start select"),
+    N_("Cursor page down"),
+    N_("Cursor page up"),
+    N_("Cursor right"),
+    N_("Cursor right select"),
+    N_("Cursor right word select"),
+    N_("Cursor up"),
+    N_("Cursor up select"),
+    N_("Cursor word left"),
+    N_("Cursor word right"),
+    N_("Cut"),
+    N_("Cut selected text"),
+    N_("Delete all to the left"),
+    N_("Delete all to the right"),
+    N_("Delete character left"),
+    N_("Delete character right"),
+    N_("Delete left to start of word"),
+    N_("Delete line"),
+    N_("Delete right to start of word"),
+    N_("Delete to line end"),
+    N_("Delete to line start"),
+    N_("Down"),
+    N_("End"),
+    N_("Exit the command palette"),
+    N_("First"),
+    N_("Focus Next"),
+    N_("Focus Previous"),
+    N_("Go to bottom"),
+    N_("Go to end"),
+    N_("Go to start"),
+    N_("Go to top"),
+    N_("Home"),
+    N_("Last"),
+    N_("Move cursor left"),
+    N_("Move cursor left a word"),
+    N_("Move cursor left a word and select"),
+    N_("Move cursor left and select"),
+    N_("Move cursor right a word"),
+    N_("Move cursor right a word and select"),
+    N_("Move cursor right and select"),
+    N_("Move cursor right or accept the completion suggestion"),
+    N_("Next command"),
+    N_("Next option"),
+    N_("Next page"),
+    N_("Next tab"),
+    N_("Page Down"),
+    N_("Page Left"),
+    N_("Page Right"),
+    N_("Page Up"),
+    N_("Page down"),
+    N_("Page up"),
+    N_("Paste"),
+    N_("Paste text from the clipboard"),
+    N_("Press button"),
+    N_("Previous command"),
+    N_("Previous option"),
+    N_("Previous page"),
+    N_("Previous tab"),
+    N_("Quit the app and return to the command prompt."),
+    N_("Redo"),
+    N_("Scroll Down"),
+    N_("Scroll End"),
+    N_("Scroll Home"),
+    N_("Scroll Left"),
+    N_("Scroll Right"),
+    N_("Scroll Up"),
+    N_("Select"),
+    N_("Select all"),
+    N_("Select line"),
+    N_("Select line end"),
+    N_("Select line start"),
+    N_("Show menu"),
+    N_("Submit"),
+    N_("Toggle"),
+    N_("Top"),
+    N_("Undo"),
+    N_("Up"),
 )
 
 
@@ -84,8 +190,30 @@ def system_command(command: SystemCommand) -> SystemCommand:
     return command._replace(title=_(command.title), help=_(command.help))
 
 
+class Palette(CommandPalette):
+    """Textual's command palette, its "No matches found" in the panel's language.
+
+    HACK (Textual 8.2, CommandPalette._start_no_matches_countdown): Textual writes those words
+    in a timer callback made inside that method; the countdown is started again here with ours.
+    ``missing`` names what an upgrade removed (``PALETTE_ATTRIBUTES``)."""
+
+    def _start_no_matches_countdown(self, search_value: str) -> None:
+        super()._start_no_matches_countdown(search_value)
+        if search_value:
+            self._stop_no_matches_countdown()
+            self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, self._no_matches)
+
+    def _no_matches(self) -> None:
+        found = Option(Align.center(Text(_("No matches found"), style="not bold")), disabled=True, id=self._NO_MATCHES)
+        self.query_one(CommandList).add_option(found)
+        self._list_visible = True
+
+
 def missing(node: DOMNode) -> list[str]:
     """The internals this module relies on that ``node`` lacks (an upgraded Textual)."""
+    gone = [f"CommandPalette.{name}" for name in PALETTE_ATTRIBUTES if not hasattr(CommandPalette, name)]
+    if gone:
+        return gone
     bindings = getattr(node, "_bindings", None)
     if bindings is None:
         return ["_bindings"]
@@ -93,6 +221,6 @@ def missing(node: DOMNode) -> list[str]:
 
 
 def exclusion_word(code: str) -> str:
-    """An exclusion's reason code in the panel's language, the code beside it: "철회 (withdrawn)"."""
-    word = exclusion_words(code)
-    return code if word == code else f"{word} ({code})"
+    """An exclusion's reason code as the form offers it, in the panel's language: "자진 철회" for
+    withdrawn (the code itself is the command line's, ``decide exclude --code``)."""
+    return exclusion_words(code)
