@@ -69,21 +69,19 @@ asyncio.run(main())
 # app (header, a 30-row table, footer) painted once.
 FIRST_FRAME = """
 import sys, time
-from pathlib import Path
-from panel_tui.cli import main
 sys.argv = ["panel-tui", "--config", sys.argv[1], "--session", sys.argv[2]]
-from panel_tui import cli
+from panel_tui.cli import main
 import panel_tui.tui.app as app_module
-made = []
-class Headless(app_module.PanelApp):
-    def run(self, *args, **kwargs):
-        import asyncio
-        async def first():
-            async with self.run_test(size=(200, 50)) as pilot:
-                await pilot.pause(0)
-                print(f"{time.time():.6f} {self.snapshot is None}")
-        asyncio.run(first())
-app_module.PanelApp = Headless
+
+def headless(self, *args, **kwargs):  # the console as `panel-tui` starts it, headless, until its first frame
+    import asyncio
+    async def first():
+        async with self.run_test(size=(200, 50)) as pilot:
+            await pilot.pause(0)
+            print(f"{time.time():.6f} {self.snapshot is None}")
+    asyncio.run(first())
+
+app_module.PanelApp.run = headless
 main()
 """
 MINIMAL_APP = """
