@@ -15,26 +15,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from panel_tui.config import Config, Roles
-from panel_tui.engine import (
-    DECISION_COLUMNS,
-    EXCLUSION_CODES,
-    Decisions,
-    Exclusion,
-    Standings,
-    TieOrder,
-    entry_columns,
-    standings,
-    to_json,
-)
 from panel_tui.errors import PanelError, Refused, UsageError
 from panel_tui.i18n import N_, _
-from panel_tui.inputs.contest import ContestData, load_contest
-from panel_tui.inputs.read import file_digest
+from panel_tui.lazy import lazy
 from panel_tui.session import (
     MAY,
     Event,
@@ -47,6 +33,20 @@ from panel_tui.session import (
     role_of,
 )
 from panel_tui.vocabulary import EventKind, Role, Status, event_words, exclusion_words, role_words, status_words
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from panel_tui import engine
+    from panel_tui.engine import Decisions, Standings
+    from panel_tui.inputs import contest as contest_inputs
+    from panel_tui.inputs import read as read_inputs
+    from panel_tui.inputs.contest import ContestData
+else:  # imported when first used: a console paints its first frame without them (panel_tui.lazy)
+    pl = lazy("polars")
+    engine = lazy("panel_tui.engine")
+    contest_inputs = lazy("panel_tui.inputs.contest")
+    read_inputs = lazy("panel_tui.inputs.read")
 
 # What a refusal says when the journal does not hold, by what was refused.
 REFUSED = {
@@ -155,13 +155,15 @@ class SessionState:
         for e in self.counted:
             if e.kind == EventKind.TIE_ORDER:
                 ties.append(
-                    TieOrder(e.payload["category"], tuple(e.payload["order"]), e.payload["reason"], e.author, e.seq)
+                    engine.TieOrder(
+                        e.payload["category"], tuple(e.payload["order"]), e.payload["reason"], e.author, e.seq
+                    )
                 )
             elif e.kind == EventKind.EXCLUSION:
                 exclusions.append(
-                    Exclusion(e.payload["candidate_id"], e.payload["code"], e.payload["reason"], e.author, e.seq)
+                    engine.Exclusion(e.payload["candidate_id"], e.payload["code"], e.payload["reason"], e.author, e.seq)
                 )
-        return Decisions(tie_orders=tuple(ties), exclusions=tuple(exclusions))
+        return engine.Decisions(tie_orders=tuple(ties), exclusions=tuple(exclusions))
 
     @property
     def notes(self) -> tuple[Event, ...]:
@@ -224,7 +226,7 @@ def decision_text(kind: str, decision: Mapping[str, Any], labels: Mapping[str, s
 
 def final_list(result: Standings) -> dict[str, Any]:
     """The list the lock freezes: the ranked entries with their decisions and reasons."""
-    doc = to_json(result, locked=True)
+    doc = engine.to_json(result, locked=True)
     for category in doc["categories"]:
         board = result.board(category["id"])
         decisions = [
@@ -313,7 +315,7 @@ def final_standings(final: dict[str, Any], config: Config, live: Standings | Non
         }
         decisions = doc.get("decisions", [])
         orders = tuple(
-            TieOrder(doc["id"], tuple(d["order"]), d["reason"], d.get("by", ""), d.get("event", 0))
+            engine.TieOrder(doc["id"], tuple(d["order"]), d["reason"], d.get("by", ""), d.get("event", 0))
             for d in decisions
             if d["kind"] == EventKind.TIE_ORDER
         )
@@ -336,7 +338,7 @@ def final_standings(final: dict[str, Any], config: Config, live: Standings | Non
             recorded_entries.unnest("areas")
             .join(excluded, on="candidate_id", how="left", maintain_order="left")
             .join(reasons.unique("candidate_id", keep="last"), on="candidate_id", how="left", maintain_order="left")
-            .select(*entry_columns(areas), *DECISION_COLUMNS)
+            .select(*engine.entry_columns(areas), *engine.DECISION_COLUMNS)
         )
         # Every group equal on all keys: the panel's ordered ones and those left sharing a rank.
         shared = (
@@ -360,7 +362,7 @@ def final_standings(final: dict[str, Any], config: Config, live: Standings | Non
             )
         )
     cells = live.cells if live is not None else pl.DataFrame(schema={"candidate_id": pl.String})
-    return Standings(
+    return engine.Standings(
         config=config,
         boards=tuple(boards),
         cells=cells,
@@ -473,7 +475,7 @@ def what_changed(state: SessionState, result: Standings, data: ContestData) -> C
             "the list as the session's first entry found it, {author} at {when}, before any panel decision"
         ).format(author=first.author, when=data.config.contest.time(first.at))
     else:
-        before, seq = final_list(standings(data, Decisions())), None
+        before, seq = final_list(engine.standings(data, engine.Decisions())), None
         since = _("the start of the meeting")
         basis = _("the list from the current files before any panel decision")
     now = final_list(result)
@@ -653,7 +655,7 @@ class Meeting:
             first = events[0] if events and events[0].seq == 1 else None
             pinned = first.payload.get(SIGNERS_AT_START) if first is not None else None
             try:
-                current = file_digest(signers)
+                current = read_inputs.file_digest(signers)
             except PanelError:
                 current = None
             for e in lock_events:
@@ -738,14 +740,14 @@ class Meeting:
 
     def data(self, *, reload: bool = False) -> ContestData:
         if self._data is None or reload:
-            self._data = load_contest(self.config)
+            self._data = contest_inputs.load_contest(self.config)
         return self._data
 
     def _parse_afresh(self) -> None:
         """The files parsed now, not from the cache of parsed sheets: what the lock, its
         confirmation and ``verify`` record or check must rest on the files alone (a damaged
         cache entry of this account's own must never reach a public list)."""
-        self._data = load_contest(self.config, fresh=True)
+        self._data = contest_inputs.load_contest(self.config, fresh=True)
 
     def use_data(self, data: ContestData) -> None:
         """Share contest data another ``Meeting`` on the same files already loaded."""
@@ -758,7 +760,7 @@ class Meeting:
 
     def standings(self, state: SessionState | None = None) -> Standings:
         state = state or self.state()
-        return standings(self.data(), state.decisions)
+        return engine.standings(self.data(), state.decisions)
 
     # -- writing ----------------------------------------------------------------------
     def _append(self, kind: str, payload: dict[str, Any], *, since: int | None = None) -> Event:
@@ -769,13 +771,13 @@ class Meeting:
             # moment, no decision yet): "what changed since the start of the meeting", and who
             # holds which role for the whole meeting.
             opening = {
-                START: final_list(standings(self.data(), Decisions())),
+                START: final_list(engine.standings(self.data(), engine.Decisions())),
                 ROLES_AT_START: _roles_payload(self.config.roles),
             }
             if self.config.contest.signers is not None:
                 # Who may sign is fixed when the meeting starts: a key added to the signers file
                 # later (say, a second "chair" key) makes the lock fail verify.
-                opening[SIGNERS_AT_START] = file_digest(self.config.contest.signers)
+                opening[SIGNERS_AT_START] = read_inputs.file_digest(self.config.contest.signers)
         return self.journal.append(
             kind, self.who, payload, guard=lambda events: self._not_locked(events, since), opening=opening
         )
@@ -849,10 +851,10 @@ class Meeting:
         """Remove a candidate from the ranking, with a reason code and text."""
         require(self.config, self.who, EventKind.EXCLUSION)
         self._candidate(candidate)
-        if code not in EXCLUSION_CODES:
+        if code not in engine.EXCLUSION_CODES:
             raise UsageError(
                 _("unknown reason code {code} (one of: {codes})").format(
-                    code=repr(code), codes=", ".join(EXCLUSION_CODES)
+                    code=repr(code), codes=", ".join(engine.EXCLUSION_CODES)
                 )
             )
         if not reason.strip():
@@ -894,7 +896,10 @@ class Meeting:
 
     def files(self) -> dict[str, dict[str, str]]:
         """Every file the contest names, with its SHA-256 (what the lock records)."""
-        return {name: {"path": str(path), "sha256": file_digest(path)} for name, path in self.config.files().items()}
+        return {
+            name: {"path": str(path), "sha256": read_inputs.file_digest(path)}
+            for name, path in self.config.files().items()
+        }
 
     def changed_files(self, recorded: dict[str, dict[str, str]]) -> list[tuple[str, str]]:
         """The contest's files that differ from ``recorded`` (a proposal's or the lock's), each
@@ -911,7 +916,7 @@ class Meeting:
                 found.append((name, _("{file} was added to the contest").format(file=path.name)))
                 continue
             try:
-                same = file_digest(path) == recorded[name]["sha256"]
+                same = read_inputs.file_digest(path) == recorded[name]["sha256"]
             except PanelError as exc:
                 found.append((name, _("{file} cannot be read ({why})").format(file=path.name, why=exc)))
                 continue
@@ -1202,7 +1207,9 @@ def _payload_problem(e: Event) -> str | None:
             and len(p["order"]) >= 2
             and all(isinstance(c, str) for c in p["order"])
         ),
-        EventKind.EXCLUSION: lambda: text("candidate_id") and text("reason") and p.get("code") in EXCLUSION_CODES,
+        EventKind.EXCLUSION: lambda: (
+            text("candidate_id") and text("reason") and p.get("code") in engine.EXCLUSION_CODES
+        ),
         EventKind.LOCK_PROPOSED: lambda: (
             isinstance(p.get("final"), dict)
             and isinstance(p.get("files"), dict)

@@ -28,3 +28,29 @@ def test_core_imports_no_textual():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "TEXTUAL []" in out
+
+
+def test_the_consoles_first_frame_needs_no_polars(tmp_path):
+    """The console paints its first frame (header, tabs, empty boards saying what is being read)
+    before it reads a file, and before it imports polars or the engine: their imports alone
+    would cost a third of that frame (issue 16; ``panel_tui.lazy``). The read worker starts
+    once the frame is on the screen."""
+    code = (
+        "import sys, asyncio\n"
+        "from panel_tui.cli import main\n"
+        "import panel_tui.tui.app as app_module\n"
+        "def headless(self, *args, **kwargs):\n"
+        "    async def first():\n"
+        "        async with self.run_test(size=(80, 24)) as pilot:\n"
+        "            print('BEFORE', self.snapshot is None, 'polars' in sys.modules)\n"
+        "            for _ in range(400):\n"
+        "                if self.snapshot is not None: break\n"
+        "                await pilot.pause(0.01)\n"
+        "            print('AFTER', self.snapshot is not None, 'polars' in sys.modules)\n"
+        "    asyncio.run(first())\n"
+        "app_module.PanelApp.run = headless\n"
+        f"main(['--session', {str(tmp_path / 's.sqlite')!r}])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert "BEFORE True False" in out.stdout, out.stdout + out.stderr
+    assert "AFTER True True" in out.stdout, out.stdout + out.stderr

@@ -34,28 +34,37 @@ from textual.widgets import Digits, Footer, Header, Static, TabbedContent, TabPa
 from textual.widgets.data_table import RowDoesNotExist
 from textual.worker import Worker, WorkerState
 
-from panel_tui import views
-from panel_tui.engine import Standings
 from panel_tui.errors import PanelError
 from panel_tui.i18n import N_, _, language
-from panel_tui.meeting import Meeting, SessionState
 from panel_tui.text import clip, text_width, visible
 from panel_tui.tui.charts import PercentChart
 from panel_tui.tui.leaderboard import LeaderboardTable, RefreshCost
 from panel_tui.tui.literal import markup, plain
 from panel_tui.tui.translated import TranslatedBindings, role_word, system_command, translate_bindings
 from panel_tui.tui.watch import ChangeWatch
-
-# The snapshot the console shows, and what its reload reuses, are Textual-free (panel_tui.views).
-from panel_tui.views import ANALYSE_UP_TO, JournalCheck, Snapshot, same_inputs
 from panel_tui.vocabulary import exclusion_words
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from panel_tui import views
+    from panel_tui.engine import Standings
+    from panel_tui.meeting import Meeting, SessionState
     from panel_tui.tui.screens import Dialog, ExclusionForm, LockStep, TieOrderForm
 
-__all__ = ["ANALYSE_UP_TO", "JournalCheck", "PanelApp", "Snapshot", "run"]
+    # The snapshot the console shows, and what its reload reuses, are Textual-free (panel_tui.views).
+    from panel_tui.views import Snapshot
+
+__all__ = ["PanelApp", "run"]
+
+
+def _views():
+    """``panel_tui.views``, imported when the first boards are computed, in the reading worker:
+    the first frame needs neither it nor polars (issue 16: the frame paints at once)."""
+    from panel_tui import views
+
+    return views
+
 
 ResultType = TypeVar("ResultType")
 
@@ -246,7 +255,9 @@ class PanelApp(TranslatedBindings, App):
         reading = plain(_("reading {file}…").format(file=self.meeting.config.contest.scores.name))
         for index in range(1, len(self.meeting.config.categories) + 1):
             self.query_one(f"#info-{index}", Static).update(reading)
-        self.reload(False)
+        # The read starts once that frame is on the screen: its imports (polars, the engine)
+        # would otherwise hold the interpreter while the frame is being drawn.
+        self.call_after_refresh(self.reload, False)
         # The terminal this console runs in, to notice when it is gone (see _poll).
         self._terminal = 0 if not self.is_headless and os.isatty(0) else None
         self.set_interval(POLL_SECONDS, self._poll)
@@ -366,7 +377,7 @@ class PanelApp(TranslatedBindings, App):
     def _snapshot(self, files: bool) -> Snapshot:
         """Standings from the files (re-read when they changed) and the journal as it is now;
         a note or the focus reuses the boards' numbers (``views.take_snapshot``)."""
-        return views.take_snapshot(self.reader, reload=files, last=self.snapshot)
+        return _views().take_snapshot(self.reader, reload=files, last=self.snapshot)
 
     @work(
         thread=True, exclusive=True, group="reload", description=N_("the new scores or decisions"), exit_on_error=False
@@ -427,7 +438,7 @@ class PanelApp(TranslatedBindings, App):
             files, at = self._reloading
             self._reloading = None
             self.notify(
-                views.reload_notice(files, at, previous.standings, message.snapshot.standings),
+                _views().reload_notice(files, at, previous.standings, message.snapshot.standings),
                 title=_("Contest files reloaded"),
                 timeout=8,
             )
@@ -440,7 +451,8 @@ class PanelApp(TranslatedBindings, App):
                 return
             raise
         snapshot = message.snapshot
-        if snapshot.data.scores.height <= ANALYSE_UP_TO and not same_inputs(
+        v = _views()
+        if snapshot.data.scores.height <= v.ANALYSE_UP_TO and not v.same_inputs(
             self.analysing, snapshot.data, snapshot.state.decisions
         ):
             # Only new files or new decisions change the analysis (not notes or the focus).
@@ -461,7 +473,7 @@ class PanelApp(TranslatedBindings, App):
         if self._closing_down():
             return
         current = self.current  # (an analysis starts only from a snapshot shown)
-        if not same_inputs(message.snapshot, current.data, current.state.decisions):
+        if not _views().same_inputs(message.snapshot, current.data, current.state.decisions):
             return  # computed for files or decisions no longer shown; the newer one is on its way
         self.analysis = message.analysis
         self._show(current)
@@ -495,7 +507,8 @@ class PanelApp(TranslatedBindings, App):
             costs.append(table.show(board, config.scoring.decimals, notes, self.fragile))
             self._infos[board.category.id] = self._info(board)
             if self.display_mode:
-                strip = views.percent_strip(board, config.scoring.review_margin, views.under_discussion(state))
+                v = _views()
+                strip = v.percent_strip(board, config.scoring.review_margin, v.under_discussion(state))
                 self.query_one(f"#chart-{self._index(board.category.id)}", PercentChart).show(strip)
             self._show_info(table)
         self.refresh_costs.append(costs)
@@ -697,7 +710,7 @@ class PanelApp(TranslatedBindings, App):
 
     # -- helpers ----------------------------------------------------------------------------
     def name_of(self, candidate_id: str) -> str:
-        return views.name_of(self.shown, candidate_id) if self.snapshot else candidate_id
+        return _views().name_of(self.shown, candidate_id) if self.snapshot else candidate_id
 
     def category_label(self, category_id: str) -> str:
         """The category as the config names it (its id when the config does not have it)."""
@@ -705,17 +718,18 @@ class PanelApp(TranslatedBindings, App):
 
     def lock_view(self) -> views.LockView:
         """What the lock screen shows now, for this console's account."""
-        viewer = views.Viewer(
+        v = _views()
+        viewer = v.Viewer(
             may_propose=self.may("lock_proposed"),
             may_confirm=self.may("lock_confirmed"),
             display=self.display_mode,
             show_live=self.show_live,
         )
-        return views.lock_view(self.current, self.meeting, self.analysis, viewer)
+        return v.lock_view(self.current, self.meeting, self.analysis, viewer)
 
     def discussion_view(self, category_id: str) -> views.DiscussionView:
         """What the discussion of a board shows now."""
-        return views.discussion_view(self.current, self.shown, category_id, self.meeting)
+        return _views().discussion_view(self.current, self.shown, category_id, self.meeting)
 
     def category_of(self, candidate_id: str) -> str | None:
         if self.snapshot:
@@ -1027,7 +1041,7 @@ class PanelApp(TranslatedBindings, App):
 
     def action_command_palette(self) -> None:
         """The command palette, its prompt in the panel's language."""
-        from panel_tui.tui.translated import Palette
+        from panel_tui.tui.palette import Palette
 
         if self.use_command_palette and not Palette.is_open(self):
             self.push_screen(Palette(id="--command-palette", placeholder=_("Search for commands…")))

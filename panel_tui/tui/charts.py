@@ -11,6 +11,7 @@ a legend come from the files and go through ``literal.plain``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.color import Color, ColorParseError
@@ -20,7 +21,9 @@ from textual.widget import Widget
 from panel_tui.i18n import N_, _
 from panel_tui.text import text_width
 from panel_tui.tui.literal import plain
-from panel_tui.views import PercentStrip, ScoreStrip
+
+if TYPE_CHECKING:
+    from panel_tui.views import PercentStrip, ScoreStrip
 
 SCORE_WIDTH = 16  # cells of an indicator's strip in the detail's table
 

@@ -18,9 +18,8 @@ text and cursor pin the behaviour, on each route.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
 from rich.markup import escape as escape_rich
 from textual.binding import Binding
 from textual.coordinate import Coordinate
@@ -28,13 +27,20 @@ from textual.geometry import Size
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
-from panel_tui.engine import Leaderboard
 from panel_tui.i18n import N_, _
+from panel_tui.lazy import lazy
 from panel_tui.text import cell_width, clip, text_width, visible, wide_characters
 from panel_tui.tui.literal import cell, rich_bold, rich_escape, rich_markup, shown
 from panel_tui.tui.table_internals import TableInternals
 from panel_tui.tui.translated import TranslatedBindings, status_word
 from panel_tui.vocabulary import Status
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from panel_tui.engine import Leaderboard
+else:
+    pl = lazy("polars")  # (the console's first frame comes before polars: panel_tui.lazy)
 
 PUBLIC_UP_TO = 200
 WORDS_FROM = 110  # columns: word marks and the whole status from here, symbols below

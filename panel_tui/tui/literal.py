@@ -20,12 +20,18 @@ so no escape sequence from a file reaches the terminal.
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
-import polars as pl
 from rich.text import Text
 from textual.content import Content
 
+from panel_tui.lazy import lazy
 from panel_tui.text import pictures, visible
+
+if TYPE_CHECKING:
+    import polars as pl
+else:
+    pl = lazy("polars")  # (the console's first frame comes before polars: panel_tui.lazy)
 
 # Rich's markup tags (rich.markup.RE_TAGS): an opening bracket followed by one of these
 # starts a tag, unless an odd number of backslashes precedes it.

@@ -6,10 +6,13 @@ Textual-free, but it belongs to the console: the command line never polls.
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
 
 from panel_tui.errors import PanelError
-from panel_tui.meeting import Meeting
 from panel_tui.session import Journal
+
+if TYPE_CHECKING:
+    from panel_tui.meeting import Meeting
 
 
 class ChangeWatch:
