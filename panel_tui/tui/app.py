@@ -452,8 +452,12 @@ class PanelApp(TranslatedBindings, App):
             raise
         snapshot = message.snapshot
         v = _views()
-        if snapshot.data.scores.height <= v.ANALYSE_UP_TO and not v.same_inputs(
-            self.analysing, snapshot.data, snapshot.state.decisions
+        # The shared screen shows no evaluator-level detail, and so no fragile marks (they say what
+        # one evaluator fewer would change): the display, each served tab, runs no analysis.
+        if (
+            not self.display_mode
+            and snapshot.data.scores.height <= v.ANALYSE_UP_TO
+            and not v.same_inputs(self.analysing, snapshot.data, snapshot.state.decisions)
         ):
             # Only new files or new decisions change the analysis (not notes or the focus).
             self.analysing = snapshot
