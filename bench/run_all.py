@@ -24,6 +24,7 @@ import argparse
 import fcntl
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -101,6 +102,58 @@ def rank_table(data: dict) -> list[str]:
     return rows
 
 
+def _seconds(pattern: str, text: str) -> list[float]:
+    found = re.search(pattern, text)
+    return [float(x) for x in found.groups()] if found else []
+
+
+def console_table(console: str, analysis: str, bare_csv: float) -> list[str]:
+    """The issue's rows for the console, a served tab and the analysis, read off the outputs of
+    bench_console.py and bench_analysis.py (a dash where a figure is missing)."""
+    rows = ["| work | panel-tui | floor | ratio, target |", "| --- | --- | --- | --- |"]
+
+    def frame(label: str, pattern: str) -> None:
+        got = _seconds(pattern, console)
+        if len(got) >= 2:
+            ratio = got[0] / got[1]
+            memory = f"; {got[2]:.0f} MiB once its boards are up" if len(got) > 2 else ""
+            rows.append(
+                f"| {label} | {got[0]:.3f} s{memory} | minimal Textual app {got[1]:.3f} s "
+                f"| {ratio:.2f}x, {'met' if ratio <= 1.3 else 'NOT MET'} (<= 1.3x) |"
+            )
+        else:
+            rows.append(f"| {label} | - | - | - |")
+
+    number = r"([\d.]+)"
+    frame(
+        "first frame of the console, demo",
+        rf"demo \(34 candidates\): +{number} s, minimal app +{number} s = [\d.]+x.*?; {number} MiB",
+    )
+    frame(
+        "first frame of the console, 10,000 candidates",
+        rf"first frame, 10,000 candidates: +{number} s, minimal app +{number} s = [\d.]+x.*?; {number} MiB",
+    )
+    frame(
+        "a served tab (`--display`): first frame, memory",
+        rf"a served tab, demo: +{number} s, minimal app +{number} s = [\d.]+x.*?; {number} MiB",
+    )
+    live = _seconds(rf"10,000 candidates x 12 +{number} s +{number} s", console)
+    if live:
+        ratio = live[1] / bare_csv
+        rows.append(
+            f"| scores.csv rewritten → on the console's board, 10,000 candidates | {live[1]:.3f} s "
+            f"| `polars.read_csv` {bare_csv:.2f} s | {ratio:.2f}x, {'met' if ratio <= 1.3 else 'NOT MET'} (<= 1.3x) |"
+        )
+    whole = _seconds(rf"10,000 candidates x 12 evaluators +{number}s [\d.]+cpu +{number}s", analysis)
+    if whole:
+        ratio = whole[1] / whole[0]
+        rows.append(
+            f"| `rank --analysis`, 10,000 candidates | {whole[1]:.2f} s | `rank` {whole[0]:.2f} s "
+            f"| {ratio:.2f}x, {'met' if ratio <= 1.5 else 'NOT MET'} (<= 1.5x) |"
+        )
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="rounds of bench_rank.py (default 5)")
@@ -143,6 +196,14 @@ def main() -> int:
         "```",
         rank_out.rstrip(),
         "```",
+    ]
+    bare_csv = next(c["median"] for c in data["commands"] if c["name"] == "floor: polars.read_csv")
+    outputs = {script: out for script, out, _around in others}
+    lines += [
+        "",
+        "## The console, a served tab and the analysis (from the outputs below)",
+        "",
+        *console_table(outputs.get("bench_console.py", ""), outputs.get("bench_analysis.py", ""), bare_csv),
     ]
     for script, out, around in others:
         lines += ["", f"## {script} ({around})", "", "```", out.rstrip(), "```"]
