@@ -268,10 +268,14 @@ def cmd_focus(args: argparse.Namespace) -> int:
 
 def cmd_decide_tie(args: argparse.Namespace) -> int:
     order = [c.strip() for c in args.order.split(",") if c.strip()]
-    event = _meeting(args).decide_tie(args.category, order, args.reason)
+    meeting = _meeting(args)
+    event = meeting.decide_tie(args.category, order, args.reason)
     print(
         _("tie order recorded for {category}: {order} (event {seq}, by {author})").format(
-            category=args.category, order=" > ".join(order), seq=event.seq, author=event.author
+            category=meeting.config.category(args.category).label,
+            order=" > ".join(order),
+            seq=event.seq,
+            author=event.author,
         )
     )
     return 0
@@ -382,7 +386,7 @@ def cmd_log(args: argparse.Namespace) -> int:
         elif e.kind == EventKind.FOCUS:
             what = p.get("candidate_id") or _("(nobody)")
         elif e.kind in (EventKind.TIE_ORDER, EventKind.EXCLUSION):
-            what = decision_text(e.kind, p)
+            what = decision_text(e.kind, p, {c.id: c.label for c in meeting.config.categories})
         elif e.kind == EventKind.LOCK_PROPOSED:
             what = _("list digest {digest}").format(digest=str(p.get("digest"))[:16])
         elif lock is not None and lock.confirmation is not None and e.seq == lock.confirmation.seq:

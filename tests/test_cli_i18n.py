@@ -154,7 +154,7 @@ def test_validate_in_korean(contest):
 
 def test_a_meeting_on_the_command_line_in_korean(solo):
     tie, exclude = settle(solo, "--lang", "ko")
-    assert tie.returncode == 0 and "service 부문의 동점 순위를 기록했습니다: S01 > S02 (기록" in tie.stdout
+    assert tie.returncode == 0 and "스마트서비스 부문의 동점 순위를 기록했습니다: S01 > S02 (기록" in tie.stdout
     assert exclude.returncode == 0 and "C24 후보를 제외했습니다 (자진 철회)" in exclude.stdout
     note = cli("--lang", "ko", "note", "--candidate", "C05", "심사위원 E05 회피", cwd=solo)
     assert note.returncode == 0 and "메모를 기록했습니다" in note.stdout
@@ -162,7 +162,7 @@ def test_a_meeting_on_the_command_line_in_korean(solo):
     log, changes = run_batch([(["--lang", "ko", "log"], solo), (["--lang", "ko", "changes"], solo)])
     log_text = log.stdout.decode()
     assert log.returncode == 0 and "동점 순위 결정" in log_text and "제외" in log_text and "메모" in log_text
-    assert "service 부문 동점 순위: S01 > S02: 시민 만족도" in log_text
+    assert "스마트서비스 부문 동점 순위: S01 > S02: 시민 만족도" in log_text
     assert "C24 제외 (자진 철회): 9월 12일 공문" in log_text
     assert "[C05] 심사위원 E05 회피" in log_text
     assert not {"tie_order", "exclusion", "note"} & english_words(log_text)
