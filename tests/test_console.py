@@ -854,19 +854,3 @@ def test_a_result_arriving_while_the_console_closes_is_dropped(contest):
             assert app.snapshot is snapshot and app.failures == []
 
     run(scenario())
-
-
-def test_the_display_runs_no_robustness_analysis(contest):
-    """The shared screen shows no evaluator-level detail, so no fragile marks (what one
-    evaluator fewer would change): the display, and each served tab, never computes them."""
-
-    async def scenario():
-        app = make_app(contest, display=True)
-        async with app.run_test(size=(120, 35)) as pilot:
-            await settled(pilot, app)
-            await pilot.pause(0.5)
-            await app.workers.wait_for_complete()
-            assert app.analysis is None and app.analysing is None
-            assert not any(w.group == "analysis" for w in app.workers)
-
-    run(scenario())

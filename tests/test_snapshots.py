@@ -48,7 +48,7 @@ async def loaded(pilot) -> None:
     for _ in range(200):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause(0.05)
-        if pilot.app.snapshot is not None and (pilot.app.analysis is not None or pilot.app.display_mode):
+        if pilot.app.snapshot is not None and pilot.app.analysis is not None:
             break  # the boards and their robustness badges: what a person sees a second later
     await pilot.pause(0.1)
 

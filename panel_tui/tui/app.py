@@ -452,12 +452,8 @@ class PanelApp(TranslatedBindings, App):
             raise
         snapshot = message.snapshot
         v = _views()
-        # The shared screen shows no evaluator-level detail, and so no fragile marks (they say what
-        # one evaluator fewer would change): the display, each served tab, runs no analysis.
-        if (
-            not self.display_mode
-            and snapshot.data.scores.height <= v.ANALYSE_UP_TO
-            and not v.same_inputs(self.analysing, snapshot.data, snapshot.state.decisions)
+        if snapshot.data.scores.height <= v.ANALYSE_UP_TO and not v.same_inputs(
+            self.analysing, snapshot.data, snapshot.state.decisions
         ):
             # Only new files or new decisions change the analysis (not notes or the focus).
             self.analysing = snapshot
