@@ -386,7 +386,7 @@ def cmd_log(args: argparse.Namespace) -> int:
         elif e.kind == EventKind.FOCUS:
             what = p.get("candidate_id") or _("(nobody)")
         elif e.kind in (EventKind.TIE_ORDER, EventKind.EXCLUSION):
-            what = decision_text(e.kind, p, {c.id: c.label for c in meeting.config.categories})
+            what = decision_text(e.kind, p, meeting.config.labels)
         elif e.kind == EventKind.LOCK_PROPOSED:
             what = _("list digest {digest}").format(digest=str(p.get("digest"))[:16])
         elif lock is not None and lock.confirmation is not None and e.seq == lock.confirmation.seq:
@@ -457,7 +457,7 @@ def cmd_changes(args: argparse.Namespace) -> int:
     print(
         _("What changed since {since} ({basis}):").format(since=one_line(changes.since), basis=one_line(changes.basis))
     )
-    labels = {c.id: c.label for c in meeting.config.categories}
+    labels = meeting.config.labels
     print(
         "\n".join(f"  {one_line(line)}" for line in changes.lines(labels, meeting.config.scoring.decimals))
         or "  " + _("nothing")

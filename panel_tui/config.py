@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from panel_tui.errors import InputError, shown_value
-from panel_tui.i18n import LANGUAGES, N_, _
+from panel_tui.i18n import LANGUAGES, N_, _, translation_of
 from panel_tui.text import identifier_problem
 
 METHODS = ("mean", "median", "trimmed_mean")
@@ -118,15 +118,20 @@ class Config:
         the detail's further columns) in ``language`` wherever the files give them in it
         (``name_ko``, ``label_ko``, ...), else as written. What JSON and the lock record stays
         as written: the same list, the same digest, in every language."""
+
+        def shown(category: Category) -> Category:
+            label = dict(category.translations).get(language)
+            return replace(category, label=label, written_label=category.label) if label else category
+
         name = dict(self.contest.translations).get(language)
-        categories = tuple(
-            replace(c, label=dict(c.translations)[language], written_label=c.label)
-            if language in dict(c.translations)
-            else c
-            for c in self.categories
-        )
         contest = replace(self.contest, name=name) if name else self.contest
+        categories = tuple(shown(c) for c in self.categories)
         return replace(self, contest=contest, categories=categories, shown_in=language)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Each category's label (in the language shown), by its id."""
+        return {c.id: c.label for c in self.categories}
 
     def heading(self, column: str) -> str:
         """A further column of candidates.csv as the detail heads it: ``[columns]`` in the
@@ -448,9 +453,7 @@ class _Reader:
             raise self.fail(t, _("must be a table"))
         found = []
         for key in raw:
-            column, _sep, lang = key.rpartition("_")
-            if not (column and lang in LANGUAGES):
-                column, lang = key, ""
+            column, lang = translation_of(key)
             found.append((self.check_id(column, t, key), lang, self.text(raw, t, key)))
         return tuple(found)
 

@@ -108,6 +108,13 @@ class Standings:
     # another language (``ContestData.in_language``): JSON and the lock record these.
     written_names: pl.DataFrame | None = field(default=None, repr=False)
 
+    def shown_names(self) -> dict[str, str]:
+        """candidate_id -> name as the boards show it, where that is not the name as written
+        (empty when the boards show the names as written)."""
+        if self.written_names is None:
+            return {}
+        return {cid: name for b in self.boards for cid, name in b.entries.select("candidate_id", "name").iter_rows()}
+
     def board(self, category_id: str) -> Leaderboard:
         for board in self.boards:
             if board.category.id == category_id:

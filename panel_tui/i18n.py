@@ -66,6 +66,13 @@ def choose(asked: str | None, configured: str | None, environ: dict[str, str] | 
     return asked or configured or from_environment(environ) or "en"
 
 
+def translation_of(name: str) -> tuple[str, str]:
+    """A name of the contest's files split as a translation: ("region", "ko") for
+    ``region_ko``; (``name``, "") when it does not end in one of our languages."""
+    base, _sep, lang = name.rpartition("_")
+    return (base, lang) if base and lang in LANGUAGES else (name, "")
+
+
 def _(message: str) -> str:
     """``message`` in the current language."""
     return _translations.gettext(message)

@@ -247,7 +247,7 @@ def final_in_words(final: dict[str, Any], config: Config, data: ContestData | No
     the categories' labels of ``config`` and the candidates' names of ``data`` in the language
     they are shown in (``Config.in_language``): what exports and screens print. A name or a
     category they do not know keeps its recorded words."""
-    labels = {c.id: c.label for c in config.categories}
+    labels = config.labels
     names = dict(data.candidates.select("candidate_id", "name").iter_rows()) if data is not None else {}
     if not names and all(labels.get(c["id"], c["label"]) == c["label"] for c in final["categories"]):
         return final
@@ -275,10 +275,7 @@ def final_standings(final: dict[str, Any], config: Config, live: Standings | Non
     known = {c.id: c for c in config.categories}
     live_areas = {b.category.id: b.areas for b in live.boards} if live is not None else {}
     # The names as ``live`` shows them (another language than the one the lock recorded them in).
-    shown_names: dict[str, str] = {}
-    if live is not None and live.written_names is not None:
-        for b in live.boards:
-            shown_names.update(b.entries.select("candidate_id", "name").iter_rows())
+    shown_names = live.shown_names() if live is not None else {}
     boards = []
     written = []
     for doc in final["categories"]:
@@ -506,12 +503,7 @@ def what_changed(state: SessionState, result: Standings, data: ContestData) -> C
     decisions = tuple(
         e for e in counted if e.kind in (EventKind.TIE_ORDER, EventKind.EXCLUSION) and (seq is None or e.seq > seq)
     )
-    shown = (
-        {cid: name for b in result.boards for cid, name in b.entries.select("candidate_id", "name").iter_rows()}
-        if result.written_names is not None
-        else {}
-    )
-    return Changes(since, basis, seq, tuple(moved), tuple(status), decisions, tuple(totals), shown)
+    return Changes(since, basis, seq, tuple(moved), tuple(status), decisions, tuple(totals), result.shown_names())
 
 
 def _digest(final: dict[str, Any], files: dict[str, dict[str, str]]) -> str:

@@ -29,7 +29,6 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from panel_tui.config import Contest
 from panel_tui.errors import PanelError, Refused
 from panel_tui.i18n import N_, _, language, ngettext
 from panel_tui.meeting import START, LockReceipt, Meeting, SessionState
@@ -144,12 +143,6 @@ def _code_words(code: str) -> str:
     return _word(CODE_WORDS, code)
 
 
-def when(at: str, contest: Contest) -> str:
-    """A journal time as people read it, in the contest's time zone: "2022-09-14 19:41 KST"
-    (``Contest.time``; the journal keeps UTC)."""
-    return contest.time(at)
-
-
 def number(value: object, decimals: int) -> str:
     return f"{value:,.{decimals}f}" if isinstance(value, int | float) else "—"
 
@@ -182,7 +175,8 @@ class _Facts:
         return f"{name} ({candidate_id})" if name else candidate_id
 
     def when(self, at: str) -> str:
-        return when(at, self.meeting.config.contest)
+        """A journal time as people read it, in the contest's time zone: "2022-09-14 19:41 KST"."""
+        return self.meeting.config.contest.time(at)
 
     def event(self, seq: object) -> Event | None:
         return next((e for e in self.state.events if e.seq == seq), None)

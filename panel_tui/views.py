@@ -345,18 +345,15 @@ def lock_view(
             )
         if live:
             title = _("LIVE standings from the files now, NOT the locked list (v: locked list)")
+            final = final_in_words(final_list(result), meeting.config, snapshot.data)
         else:
             title = _("The locked final list") + (_(" (v: the live standings)") if drifted else "")
+            # (the files' words only while they are the locked files)
+            final = lock.final if drifted else final_in_words(lock.final, meeting.config, snapshot.data)
         return LockView(
             signing=signing,
             list_title=title,
-            final=final_categories(
-                final_in_words(final_list(result), meeting.config, snapshot.data)
-                if live
-                else lock.final
-                if drifted
-                else final_in_words(lock.final, meeting.config, snapshot.data)
-            ),
+            final=final_categories(final),
             locked=Locked(lock.fingerprint, who, live=live, drifted=drifted, exports=not viewer.display),
         )
     blockers = tuple(meeting.blockers(result))
@@ -364,7 +361,7 @@ def lock_view(
     event = state.proposal
     proposal = Proposal(event.author, event.seq, stale) if event is not None else None
     changes = what_changed(state, result, snapshot.data)
-    lines = changes.lines({c.id: c.label for c in meeting.config.categories}, meeting.config.scoring.decimals)
+    lines = changes.lines(meeting.config.labels, meeting.config.scoring.decimals)
     propose = None
     if viewer.may_propose and not blockers:
         propose = _("Propose again") if proposal is not None else _("Propose the lock")

@@ -142,7 +142,7 @@ def test_the_markdown_minutes_match_the_journal(demo: ContestFiles, tmp_path: Pa
     assert lock is not None
     journal = state.events
     zone = meeting.config.contest  # its time zone: Asia/Seoul
-    assert minutes.when(journal[0].at, zone).endswith(" KST")
+    assert zone.time(journal[0].at).endswith(" KST")
     assert md(_("Times are in {zone}.").format(zone="Asia/Seoul")) in text or "Asia/Seoul" in text
     words = {"kim": _("secretary"), "lee": _("chair"), "park": _("member")}
     # Names and labels in the panel's language (the files' name_ko, label_ko, ...): the lock keeps them as written.
@@ -204,7 +204,7 @@ def test_the_markdown_minutes_match_the_journal(demo: ContestFiles, tmp_path: Pa
     decision = next(e for e in journal if e.kind == EventKind.TIE_ORDER)
     assert md("more citizens served (vote 6-3)") in ties
     assert md(f"kim ({words['kim']})" if lang == "en" else f"kim({words['kim']})") in ties
-    assert minutes.when(decision.at, zone) in ties
+    assert zone.time(decision.at) in ties
     assert ties.index("S01") < ties.index("S02")
     area = (
         "스마트시티 서비스·인프라 수준"
@@ -216,14 +216,14 @@ def test_the_markdown_minutes_match_the_journal(demo: ContestFiles, tmp_path: Pa
     # the exclusion: code, reason, who, when
     exclusion = next(e for e in journal if e.kind == EventKind.EXCLUSION)
     excluded = section(_("Exclusions"))
-    assert md("withdrawal letter of 12 Sept") in excluded and minutes.when(exclusion.at, zone) in excluded
+    assert md("withdrawal letter of 12 Sept") in excluded and zone.time(exclusion.at) in excluded
     assert md(_("withdrawn")) in excluded and "C24" in excluded
     # the notes: per candidate, in time order, each with its author and time
     notes = section(_("Notes of the discussion"))
     for e in journal:
         if e.kind == EventKind.NOTE:
             assert md(e.payload["text"]) in notes, e.payload["text"]
-            assert minutes.when(e.at, zone) in notes
+            assert zone.time(e.at) in notes
     c05 = notes[notes.index("### " + md(f"{names['C05']} (C05)")) :]
     c05 = c05[: c05.index("\n### ")] if "\n### " in c05 else c05
     texts = [e.payload["text"] for e in journal if e.kind == EventKind.NOTE and e.payload.get("candidate_id") == "C05"]
@@ -244,7 +244,7 @@ def test_the_markdown_minutes_match_the_journal(demo: ContestFiles, tmp_path: Pa
     # the lock: proposer, confirmer, times, fingerprint, unsigned, and how to verify it
     locked = section(_("The lock"))
     assert lock.confirmation is not None
-    assert minutes.when(lock.proposal.at, zone) in locked and minutes.when(lock.confirmation.at, zone) in locked
+    assert zone.time(lock.proposal.at) in locked and zone.time(lock.confirmation.at) in locked
     assert lock.fingerprint in locked and lock.digest in locked
     assert md(_("Journal")) in locked and "SHA-256" in locked
     assert f"`panel-tui verify --fingerprint {lock.fingerprint}`" in locked

@@ -16,7 +16,7 @@ import polars as pl
 
 from panel_tui.config import Config
 from panel_tui.errors import InputError, location
-from panel_tui.i18n import LANGUAGES, _
+from panel_tui.i18n import LANGUAGES, _, translation_of
 from panel_tui.inputs.cache import cached_table
 from panel_tui.inputs.cells import group_cells
 from panel_tui.inputs.read import Lookup, TableSpec, first_index, read_table, where
@@ -97,8 +97,8 @@ class ContestData:
 def translated(column: str, columns: list[str]) -> str | None:
     """The column ``column`` translates (``region`` for ``region_ko``), if it is a translation of
     one of ``columns``."""
-    base, _sep, lang = column.rpartition("_")
-    return base if lang in LANGUAGES and base in columns else None
+    base, lang = translation_of(column)
+    return base if lang and base in columns else None
 
 
 def _in_language(frame: pl.DataFrame, language: str) -> pl.DataFrame:

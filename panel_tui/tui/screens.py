@@ -53,7 +53,7 @@ from panel_tui.tui.charts import (
     strip_colours,
 )
 from panel_tui.tui.literal import cell, markup, plain
-from panel_tui.tui.translated import TranslatedBindings, exclusion_word, status_word
+from panel_tui.tui.translated import TranslatedBindings, status_word
 from panel_tui.views import (
     Checklist,
     Comparison,
@@ -66,7 +66,7 @@ from panel_tui.views import (
     number,
     score_strips,
 )
-from panel_tui.vocabulary import METHOD_WORDS, method_words
+from panel_tui.vocabulary import METHOD_WORDS, exclusion_words, method_words
 
 HELP = Path(__file__).with_name("help.md")  # in English; help.<language>.md beside it in another
 DETAIL_WIDE = 160  # columns: the candidate's detail shows every column of its indicators from here
@@ -235,9 +235,10 @@ class DetailScreen(TranslatedBindings, Screen):
     def _journal_text(self) -> Content:
         cid = self.candidate_id
         lines = []
+        config = self.app.meeting.config
         for e in self.app.current.state.counted:
             p = e.payload
-            when = self.app.meeting.config.contest.time(e.at)
+            when = config.contest.time(e.at)
             if e.kind == "note" and p.get("candidate_id") == cid:
                 lines.append(f"{when}  {e.author}: {p['text']}")
             elif (
@@ -246,8 +247,7 @@ class DetailScreen(TranslatedBindings, Screen):
                 or e.kind == "tie_order"
                 and cid in p.get("order", [])
             ):
-                labels = {c.id: c.label for c in self.app.meeting.config.categories}
-                lines.append(f"{when}  {e.author}: {decision_text(e.kind, p, labels)}")
+                lines.append(f"{when}  {e.author}: {decision_text(e.kind, p, config.labels)}")
             elif e.kind == "focus" and p.get("candidate_id") == cid:
                 lines.append(f"{when}  " + _("{author} put it under discussion").format(author=e.author))
         return plain("\n".join(lines) or _("(none yet)"), lines=True)
@@ -540,7 +540,7 @@ class ExcludeScreen(Dialog[ExclusionForm]):
 
     def fields(self) -> ComposeResult:
         code = self.form.code if self.form else Select.NULL
-        choices = [(exclusion_word(c), c) for c in EXCLUSION_CODES]
+        choices = [(exclusion_words(c), c) for c in EXCLUSION_CODES]
         yield Select(choices, prompt=_("Reason code"), id="code", value=code)
         yield Input(self.form.reason if self.form else "", placeholder=_("Reason (required)"), id="reason")
 

@@ -1,5 +1,5 @@
 """The console's words that are made before the language is known: key descriptions, Textual's own
-palette commands; the panel's roles, the candidates' statuses and the exclusion codes as a screen
+palette commands; the panel's roles and the candidates' statuses as a screen
 writes them (the words themselves are the core's, ``panel_tui.vocabulary``).
 
 A class's ``BINDINGS`` are read when the class is made (at import), before ``--lang`` is; the
@@ -20,7 +20,7 @@ from textual.app import SystemCommand
 from textual.dom import DOMNode
 
 from panel_tui.i18n import N_, _
-from panel_tui.vocabulary import exclusion_words, role_words, status_words
+from panel_tui.vocabulary import role_words, status_words
 
 ATTRIBUTES = ("_bindings", "_bindings.key_to_bindings")
 # CommandPalette's own, for its "No matches found" (``Palette``).
@@ -197,9 +197,3 @@ def missing(node: DOMNode) -> list[str]:
     if bindings is None:
         return ["_bindings"]
     return [] if isinstance(getattr(bindings, "key_to_bindings", None), dict) else ["_bindings.key_to_bindings"]
-
-
-def exclusion_word(code: str) -> str:
-    """An exclusion's reason code as the form offers it, in the panel's language: "자진 철회" for
-    withdrawn (the code itself is the command line's, ``decide exclude --code``)."""
-    return exclusion_words(code)
