@@ -5,7 +5,9 @@
                               gone ones dropped; translations kept), then compile
     scripts/i18n.py compile   every .po to its .mo (both are committed)
     scripts/i18n.py check     exit 1, naming them, when a message of the code has no translation
-                              (or a fuzzy one) or a .mo differs from its .po (tests/test_i18n.py)
+                              (or a fuzzy one) or a .mo holds other messages than its .po
+                              (tests/test_i18n.py; compared message by message: Babel releases
+                              write the same messages in different bytes)
 
 One gettext domain per part of the package (``panel_tui.i18n.DOMAINS``), so that the people who
 translate the console and the minutes keep to their own file: ``domain_of`` says which file a
@@ -22,7 +24,7 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,6 +90,21 @@ def mo_bytes(catalog: Catalog) -> bytes:
     return out.getvalue()
 
 
+def compiled(mo: Path, catalog: Catalog) -> bool:
+    """Whether the committed ``mo`` holds exactly the messages ``catalog`` compiles to (each id,
+    context and translation; not the bytes, which differ between Babel releases)."""
+    if not mo.exists():
+        return False
+
+    def plain(text: object) -> object:  # (a plural message's forms come as a list)
+        return tuple(text) if isinstance(text, list | tuple) else text
+
+    def messages(data: bytes) -> dict[tuple[object, object], object]:
+        return {(plain(m.id), m.context): plain(m.string) for m in read_mo(io.BytesIO(data)) if m.id}
+
+    return messages(mo.read_bytes()) == messages(mo_bytes(catalog))
+
+
 def po_bytes(catalog: Catalog) -> bytes:
     out = io.BytesIO()
     write_po(out, catalog, width=100, omit_header=False, sort_output=False, sort_by_file=True, include_lineno=False)
@@ -136,7 +153,7 @@ def problems() -> list[str]:
                 elif have.fuzzy or not (all(have.string) if isinstance(have.string, tuple) else have.string):
                     found.append(f"{path.relative_to(ROOT)}: not translated {message.id!r} ({where})")
             mo = path.with_suffix(".mo")
-            if path.exists() and (not mo.exists() or mo.read_bytes() != mo_bytes(catalog)):
+            if path.exists() and not compiled(mo, catalog):
                 found.append(f"{mo.relative_to(ROOT)}: not compiled from {path.name} (scripts/i18n.py compile)")
     for domain in FOREIGN:
         for language in TRANSLATED:
@@ -148,7 +165,7 @@ def problems() -> list[str]:
                 ):
                     found.append(f"{path.relative_to(ROOT)}: not translated {message.id!r}")
             mo = path.with_suffix(".mo")
-            if not mo.exists() or mo.read_bytes() != mo_bytes(catalog):
+            if not compiled(mo, catalog):
                 found.append(f"{mo.relative_to(ROOT)}: not compiled from {path.name} (scripts/i18n.py compile)")
     return found
 
