@@ -709,7 +709,7 @@ def cmd_session_init(args: argparse.Namespace) -> int:
 
 
 def cmd_rank(args: argparse.Namespace) -> int:
-    from panel_tui.engine import standings, to_json
+    from panel_tui.engine import standings, to_json, to_json_text
     from panel_tui.report import csv_text, method_name, table
 
     meeting = _reader(args)
@@ -745,14 +745,15 @@ def cmd_rank(args: argparse.Namespace) -> int:
         from panel_tui.analysis import robustness
 
         analysis = robustness(meeting.data(), state.decisions)
-    if args.format == "json":
+    if args.format == "json" and analysis is None:
+        sys.stdout.write(to_json_text(result, locked=locked, category=args.category) + "\n")
+    elif args.format == "json" and analysis is not None:
         doc = to_json(result, locked=locked, category=args.category)
-        if analysis is not None:
-            for category in doc["categories"]:
-                for entry in category["entries"]:
-                    entry["analysis"] = analysis[entry["candidate_id"]]
+        for category in doc["categories"]:
+            for entry in category["entries"]:
+                entry["analysis"] = analysis[entry["candidate_id"]]
         # dumps, then one write: json.dump's many small writes cost seconds at 10,000 entries.
-        sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n")
     elif args.format == "csv":
         sys.stdout.write(csv_text(result, category=args.category))
     else:
