@@ -287,7 +287,7 @@ def live_latency(config_path: Path, who: str, rounds: int) -> tuple[float, float
                 t0 = time.perf_counter()
                 writer.note(f"bench {i}", candidate=cid)
                 while f"✎{i + 1}" not in table.cell_text(cid, "marks"):
-                    await pilot.pause(0.002)
+                    await pilot.pause(0.02)
                 journal_times.append(time.perf_counter() - t0)
                 await pilot.pause(0.5)  # let the analysis that follows settle
                 # The scoring staff save a corrected sheet (written beside it, then moved over it).
@@ -297,7 +297,7 @@ def live_latency(config_path: Path, who: str, rounds: int) -> tuple[float, float
                 t0 = time.perf_counter()
                 os.replace(temporary, scores_path)
                 while table.cell_text(cid, "total") == before:
-                    await pilot.pause(0.002)
+                    await pilot.pause(0.02)
                 file_times.append(time.perf_counter() - t0)
                 await pilot.pause(0.5)
 

@@ -16,7 +16,7 @@ import polars as pl
 
 from panel_tui.config import Scoring
 from panel_tui.engine import SCENARIO, CandidateSums, Decisions, Standings, consolidated_value, outcomes
-from panel_tui.inputs.cells import cell_key
+from panel_tui.inputs.cells import EVALUATOR_SET, cell_key, evaluator_bits
 from panel_tui.inputs.contest import ContestData
 
 OUTLIER_Z = 2.0
@@ -530,8 +530,20 @@ def robustness(data: ContestData, decisions: Decisions = Decisions()) -> dict[st
     """Per candidate: rank and certification under each consolidation method and under
     z-standardised evaluators; under leaving each evaluator out, the largest rank swing and who
     flips its certification; and a verdict: ``fragile`` when any of these changes whether it
-    is certified, else ``stable``. (How: the comment above ALTERNATIVES.)"""
-    evaluators = data.evaluator_ids
+    is certified, else ``stable``. (How: the comment above ALTERNATIVES.) ``robustness_table``
+    as Python values."""
+    table = robustness_table(data, decisions)
+    return dict(zip(table["candidate_id"].to_list(), table[ANALYSIS].to_list(), strict=True))
+
+
+ANALYSIS = "analysis"
+
+
+def robustness_table(data: ContestData, decisions: Decisions = Decisions()) -> pl.DataFrame:
+    """``robustness`` as a frame: ``candidate_id`` and ``analysis``, a struct with the fields
+    of ``Robustness`` (polars writes it as ``rank --format json`` prints it, nothing built per
+    candidate in Python)."""
+    evaluators = _evaluator_ids(data)
     areas = _areas(data)
     cells = _keyed_cells(data, areas)
     route = _matrix_route if _dense_enough(data, evaluators) else _rows_route
@@ -546,25 +558,49 @@ def robustness(data: ContestData, decisions: Decisions = Decisions()) -> dict[st
         .sort(SCENARIO)
         .group_by("candidate_id")
         .agg(
-            swing=(pl.col("rank") - pl.col("rank_now")).abs().max().fill_null(0),
+            swing=(pl.col("rank") - pl.col("rank_now")).abs().max(),
             flips=pl.col("evaluator_id").filter(pl.col("certified").ne_missing(pl.col("certified_now"))),
         )
     )
+    scenario = {name: pl.col(SCENARIO) == k for k, name in enumerate(ALTERNATIVES, 1)}
     by_method = (
         result.filter(pl.col(SCENARIO).is_between(1, len(ALTERNATIVES)))
-        .sort(SCENARIO)
-        .group_by("candidate_id", maintain_order=True)
-        .agg(pl.col("rank"), pl.col("certified"))
+        .group_by("candidate_id")
+        .agg(
+            *(pl.col("rank").filter(at).first().alias(f"rank_{name}") for name, at in scenario.items()),
+            *(pl.col("certified").filter(at).first().alias(f"certified_{name}") for name, at in scenario.items()),
+        )
     )
-    rows = base.join(by_method, on="candidate_id", how="left").join(left_out, on="candidate_id", how="left")
-    analysis: dict[str, Robustness] = {}
-    for row in rows.iter_rows(named=True):
-        flips = row["flips"] or []
-        changed = any(c != row["certified_now"] for c in row["certified"]) or bool(flips)
-        analysis[row["candidate_id"]] = {
-            "ranks": dict(zip(ALTERNATIVES, row["rank"], strict=False)),
-            "certified": dict(zip(ALTERNATIVES, row["certified"], strict=False)),
-            "leave_one_out": {"max_rank_swing": row["swing"] or 0, "certification_flips_without": flips},
-            "verdict": "fragile" if changed else "stable",
-        }
-    return analysis
+    flips = pl.col("flips").fill_null(pl.lit([], pl.List(pl.String)))
+    changed = pl.any_horizontal(
+        pl.col(f"certified_{name}").ne_missing(pl.col("certified_now")) for name in ALTERNATIVES
+    ) | (flips.list.len() > 0)
+    return (
+        base.join(by_method, on="candidate_id", how="left", maintain_order="left")
+        .join(left_out, on="candidate_id", how="left", maintain_order="left")
+        .select(
+            "candidate_id",
+            pl.struct(
+                ranks=pl.struct(pl.col(f"rank_{name}").alias(name) for name in ALTERNATIVES),
+                certified=pl.struct(pl.col(f"certified_{name}").alias(name) for name in ALTERNATIVES),
+                leave_one_out=pl.struct(max_rank_swing=pl.col("swing").fill_null(0), certification_flips_without=flips),
+                verdict=pl.when(changed).then(pl.lit("fragile")).otherwise(pl.lit("stable")),
+            ).alias(ANALYSIS),
+        )
+    )
+
+
+def _evaluator_ids(data: ContestData) -> tuple[str, ...]:
+    """The sheet's evaluators, sorted (``ContestData.evaluator_ids``), read off the cells'
+    evaluator sets (``inputs.cells``: bit i, the evaluator of code i) rather than the rows."""
+    dtype = data.scores.schema["evaluator_id"]
+    if not (
+        data.has_evaluators
+        and isinstance(dtype, pl.Categorical)
+        and evaluator_bits(dtype)
+        and data.cells[EVALUATOR_SET].null_count() == 0
+    ):
+        return data.evaluator_ids
+    word = data.cells.select(pl.col(EVALUATOR_SET).bitwise_or()).item() or 0
+    codes = dtype.categories.to_series()
+    return tuple(sorted(codes[i] for i in range(codes.len()) if word >> i & 1))

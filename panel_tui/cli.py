@@ -709,7 +709,7 @@ def cmd_session_init(args: argparse.Namespace) -> int:
 
 
 def cmd_rank(args: argparse.Namespace) -> int:
-    from panel_tui.engine import standings, to_json, to_json_text
+    from panel_tui.engine import standings, to_json_text
     from panel_tui.report import csv_text, method_name, table
 
     meeting = _reader(args)
@@ -742,24 +742,21 @@ def cmd_rank(args: argparse.Namespace) -> int:
             )
     analysis = None
     if args.analysis:
-        from panel_tui.analysis import robustness
+        from panel_tui.analysis import ANALYSIS, robustness_table
 
-        analysis = robustness(meeting.data(), state.decisions)
-    if args.format == "json" and analysis is None:
-        sys.stdout.write(to_json_text(result, locked=locked, category=args.category) + "\n")
-    elif args.format == "json" and analysis is not None:
-        doc = to_json(result, locked=locked, category=args.category)
-        for category in doc["categories"]:
-            for entry in category["entries"]:
-                entry["analysis"] = analysis[entry["candidate_id"]]
-        # dumps, then one write: json.dump's many small writes cost seconds at 10,000 entries.
-        sys.stdout.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n")
+        analysis = robustness_table(meeting.data(), state.decisions)
+    if args.format == "json":
+        sys.stdout.write(to_json_text(result, locked=locked, category=args.category, extra=analysis) + "\n")
     elif args.format == "csv":
         sys.stdout.write(csv_text(result, category=args.category))
     else:
         sys.stdout.write(table(result, category=args.category, locked=locked))
     if analysis is not None and args.format != "json":
-        fragile = {cid: a for cid, a in analysis.items() if a["verdict"] == "fragile"}
+        fragile = {
+            cid: a
+            for cid, a in zip(analysis["candidate_id"].to_list(), analysis[ANALYSIS].to_list(), strict=True)
+            if a["verdict"] == "fragile"
+        }
         print(
             "\n"
             + ngettext(

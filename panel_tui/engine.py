@@ -519,11 +519,15 @@ def to_json(standings: Standings, *, locked: bool = False, category: str | None 
     return doc
 
 
-def to_json_text(standings: Standings, *, locked: bool = False, category: str | None = None) -> str:
+def to_json_text(
+    standings: Standings, *, locked: bool = False, category: str | None = None, extra: pl.DataFrame | None = None
+) -> str:
     """The ``rank --format json`` document, exactly as the README's "The command line" shows
     it, as compact JSON text. Polars writes each board's entries (the areas a struct: a nested
     object), straight into the text: no Python dict is built per entry, and none is encoded
-    again (at 10,000 entries that was a tenth of the command's time)."""
+    again (at 10,000 entries that was a tenth of the command's time). ``extra``: further
+    fields of every entry (``candidate_id`` and the fields, e.g. ``analysis.robustness_table``),
+    after the entry's own."""
     config = standings.config
     at = ENTRY_FIELDS.index("percent") + 1  # the area subtotals go after the percent
     parts = []
@@ -534,9 +538,11 @@ def to_json_text(standings: Standings, *, locked: bool = False, category: str | 
         shown = board.entries
         if standings.written_names is not None:
             shown = shown.update(standings.written_names, on="candidate_id", how="left")
-        entries = shown.select(
-            *ENTRY_FIELDS[:at], pl.struct(list(board.areas)).alias("areas"), *ENTRY_FIELDS[at:]
-        ).write_json()
+        fields = [*ENTRY_FIELDS[:at], pl.struct(list(board.areas)).alias("areas"), *ENTRY_FIELDS[at:]]
+        if extra is not None:
+            shown = shown.join(extra, on="candidate_id", how="left", maintain_order="left")
+            fields += [c for c in extra.columns if c != "candidate_id"]
+        entries = shown.select(fields).write_json()
         head = _compact(
             {
                 "id": board.category.id,

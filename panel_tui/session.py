@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import grp
 import hashlib
 import json
@@ -231,6 +232,7 @@ def signed_bytes(prev: str, seq: int, kind: str, author: str, at: str, payload_t
     return canonical([prev, seq, kind, author, at, payload_text]).encode("utf-8")
 
 
+@functools.lru_cache(maxsize=4096)  # (a pure function: the chain is checked at every read)
 def event_hash(prev: str, seq: int, kind: str, author: str, at: str, payload_text: str) -> str:
     return hashlib.sha256(signed_bytes(prev, seq, kind, author, at, payload_text)).hexdigest()
 
@@ -303,6 +305,11 @@ class Journal:
         # One connection, used by one thread at a time: the console reads the session in a
         # worker thread and writes it from the UI thread.
         self._lock = threading.RLock()
+        # The events of the last read, by their rows as stored: a row read again, byte for byte
+        # the same, is not parsed again (the session's first event keeps the whole list, a few
+        # megabytes at 10,000 candidates, and every note has the console read every event).
+        # Shared between reads: an event's payload is never changed.
+        self._parsed: dict[RawRow, Event] = {}
 
     # -- opening ----------------------------------------------------------------------
     def _shared_folder(self) -> bool:
@@ -457,7 +464,11 @@ class Journal:
         """Every event in journal order, as stored (verify checks them; this does not)."""
         if not self.writable and not self.path.exists():
             return []
-        return [_event(row) for row in self.raw_rows()]
+        rows = self.raw_rows()
+        parsed = self._parsed
+        events = [parsed.get(row) or _event(row) for row in rows]
+        self._parsed = dict(zip(rows, events, strict=True))
+        return events
 
     def raw_rows(self) -> list[RawRow]:
         """(seq, kind, author, at, payload, prev, hash, sig) of every event, as stored."""

@@ -23,6 +23,7 @@ from panel_tui.analysis import Robustness
 from panel_tui.engine import Decisions, Leaderboard, Standings, standings
 from panel_tui.i18n import N_, _, ngettext
 from panel_tui.inputs import ContestData
+from panel_tui.inputs.cache import writes_afterwards
 from panel_tui.meeting import (
     Meeting,
     SessionState,
@@ -112,14 +113,16 @@ def same_inputs(snapshot: Snapshot | None, data: ContestData, decisions: Decisio
 
 def take_snapshot(meeting: Meeting, *, reload: bool = False, last: Snapshot | None = None) -> Snapshot:
     """Standings from the meeting's files (re-read with ``reload``) and its journal as it is
-    now; what ``last`` computed from the same files and decisions is reused."""
-    data = meeting.data(reload=reload)
-    state = meeting.state()
-    result = (
-        last.standings
-        if last is not None and same_inputs(last, data, state.decisions)
-        else standings(data, state.decisions)
-    )
+    now; what ``last`` computed from the same files and decisions is reused. A sheet parsed
+    afresh has its cache entry written once the standings are computed, not beside them."""
+    with writes_afterwards():
+        data = meeting.data(reload=reload)
+        state = meeting.state()
+        result = (
+            last.standings
+            if last is not None and same_inputs(last, data, state.decisions)
+            else standings(data, state.decisions)
+        )
     return Snapshot(result, state, data, journal_check(meeting, state, result, data, last))
 
 
