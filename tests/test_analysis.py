@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference_analysis import reference_robustness
 
-from panel_tui.analysis import calibration
+from panel_tui.analysis import calibration, robustness
 from panel_tui.engine import standings
 
 TWO = indicators(("I1", "A1", 10.0), ("I2", "A2", 10.0))
@@ -203,6 +203,30 @@ def test_rank_analysis_on_the_demo(tmp_path):
     # the severe evaluator E12 keeps Demand-Responsive Transit (S05) below the line
     assert "E12" in entries["S05"]["analysis"]["leave_one_out"]["certification_flips_without"]
     assert entries["S05"]["analysis"]["verdict"] == "fragile"
+    # Polars writes the analysis into the JSON (analysis.robustness_table): the same values,
+    # for every entry, as robustness gives.
+    from panel_tui.config import load_config
+    from panel_tui.inputs import load_contest
+
+    expected = robustness(load_contest(load_config(DEMO / "config.toml")))
+    assert {cid: e["analysis"] for cid, e in entries.items()} == expected
+
+
+def test_the_evaluators_left_out_come_from_the_cells_as_from_the_rows():
+    """The analysis reads the sheet's evaluators off the cells' evaluator sets: the same ids,
+    sorted, as the rows give, also when a conflict takes all of one evaluator's scores out."""
+    import polars as pl
+
+    from panel_tui.analysis import _evaluator_ids
+
+    inds = indicators(("I1", "A1", 10.0))
+    scores = by_evaluator({("X", "I1"): [9, 7, 6, 5, 1], ("Y", "I1"): [9, 7, 6, 5, 1]})
+    everyone = contest(config(tie_break=("A1",)), candidates("X", "Y"), inds, scores)
+    assert _evaluator_ids(everyone) == everyone.evaluator_ids == ("E1", "E2", "E3", "E4", "E5")
+    only_x = scores.filter(~((pl.col("evaluator_id") == "E1") & (pl.col("candidate_id") == "Y")))
+    conflicts = pl.DataFrame({"evaluator_id": ["E1"], "candidate_id": ["X"]})
+    data = contest(config(tie_break=("A1",), conflicts=True), candidates("X", "Y"), inds, only_x, conflicts)
+    assert _evaluator_ids(data) == data.evaluator_ids == ("E2", "E3", "E4", "E5")
 
 
 # The fast robustness against its definition ---------------------------------------------

@@ -374,3 +374,46 @@ def test_the_lock_its_confirmation_and_verify_parse_the_files_not_the_cache(cach
     lee = Meeting(config, session, who="lee")
     lee.confirm_lock()
     assert lee.verify().ok
+
+
+def test_a_process_that_waited_for_anothers_parse_loads_its_entry(cached, monkeypatch):
+    """Two processes see the same new sheet: one parses it under the file's lock; the other,
+    having waited for that lock, loads the entry the first stored (found by the file's hint,
+    then checked by the hash of its own bytes) instead of parsing the sheet a second time."""
+    first = _load(cached)
+    for entry in _entries(cached):
+        entry.unlink()
+    parses = _parses(monkeypatch)
+    real_lock, real_table = cache._lock, cache.cached_table
+
+    def lock_after_another_parse(directory, prefix):
+        # While this one waits for the lock, "another process" parses the sheet and stores it.
+        monkeypatch.setattr(cache, "_lock", real_lock)
+        real_table(cached.path("scores.csv"), *other_args)
+        cache.wait_for_writes()
+        return real_lock(directory, prefix)
+
+    def remember_args(path, spec, lookups):
+        other_args[:] = [spec, lookups]
+        return real_table(path, spec, lookups)
+
+    other_args: list = []
+    monkeypatch.setattr(cache, "_lock", lock_after_another_parse)
+    monkeypatch.setattr("panel_tui.inputs.contest.cached_table", remember_args)
+    assert _same(_load(cached), first)
+    assert len(parses) == 1  # only "the other process" parsed
+
+
+def test_an_entry_is_written_once_the_block_that_read_it_ends(cached):
+    """``writes_afterwards``: the console computes its boards before the entry is written."""
+    import threading
+
+    with cache.writes_afterwards():
+        first = load_contest(load_config(cached.config))
+        writers = [t for t in threading.enumerate() if t.name == "panel-tui cache"]
+        assert writers and not _entries(cached)
+        writers[0].join(0.3)
+        assert writers[0].is_alive() and not _entries(cached)  # still waiting for the block
+    cache.wait_for_writes()
+    assert len(_entries(cached)) == 1
+    assert _same(_load(cached), first)

@@ -539,3 +539,24 @@ def test_changes_lists_a_total_that_moved_no_rank(solo):
     assert "C01" not in [c["candidate_id"] for c in doc["rank_moved"] + doc["status_changed"]]
     out = cli("changes", cwd=solo).stdout
     assert "Large cities (대도시): Incheon (인천광역시) (C01): total 1,728.00 → 1,698.00, 86.40 % → 84.90 %" in out
+
+
+def test_a_row_rewritten_in_place_is_read_again_not_served_from_the_last_read(tmp_path):
+    """Journal.events reuses the events of rows read byte for byte the same (the first event
+    holds the whole list); a row someone rewrote behind our back is parsed again, and the
+    chain check names it."""
+    from panel_tui.session import chain_problems
+
+    path = tmp_path / "s.sqlite"
+    with Journal(path) as writer:
+        writer.append("note", ME, {"candidate_id": "C04", "text": "more citizens"})
+        writer.append("note", ME, {"candidate_id": "C05", "text": "second"})
+    reader = Journal(path, writable=False)
+    first = reader.events()
+    assert reader.events()[0] is first[0]  # the same rows: the same events, not parsed again
+    tamper(path, """UPDATE events SET payload = replace(payload, 'more citizens', 'fewer citizens') WHERE seq = 1""")
+    again = reader.events()
+    assert again[0] is not first[0] and again[0].payload["text"] == "fewer citizens"
+    assert again[1] is first[1]
+    assert [p.seq for p in chain_problems(again)] == [1]
+    reader.close()
