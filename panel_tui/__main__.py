@@ -1,3 +1,3 @@
-from panel_tui.cli import main
+from panel_tui.cli import program
 
-raise SystemExit(main())
+program()

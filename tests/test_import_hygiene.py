@@ -54,3 +54,38 @@ def test_the_consoles_first_frame_needs_no_polars(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert "BEFORE True False" in out.stdout, out.stdout + out.stderr
     assert "AFTER True True" in out.stdout, out.stdout + out.stderr
+
+
+def test_a_command_ends_with_its_output_whole_and_its_cache_entry_written(tmp_path):
+    """``panel-tui`` ends a command with os._exit (cli.program): what it printed is all there,
+    through a pipe too, and the cache entry it was writing is written."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    demo = Path(__file__).resolve().parent.parent / "panel_tui" / "demo"
+    shutil.copytree(demo, tmp_path / "demo")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "xdg"), "PANEL_TUI_CACHE": ""}
+    code = (  # every sheet cached, and its entry written slowly (after the command's output)
+        "import time, panel_tui.inputs.cache as c; c.MIN_SIZE = 0; store = c._store\n"
+        "def slow(*args):\n    time.sleep(1); store(*args)\n"
+        "c._store = slow\nfrom panel_tui.cli import program; program()"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, "rank", "--format", "json"],
+        cwd=tmp_path / "demo",
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert sum(len(c["entries"]) for c in doc["categories"]) == 34
+    assert len(list((tmp_path / "xdg" / "panel-tui").glob("*.arrow"))) == 1
+    refused = subprocess.run(
+        [sys.executable, "-m", "panel_tui", "rank", "--category", "nope"], cwd=tmp_path / "demo", capture_output=True
+    )
+    assert refused.returncode == 2 and b"nope" in refused.stderr
