@@ -101,6 +101,7 @@ def calibration(data: ContestData, result: Standings) -> pl.DataFrame:
 # each route, on random contests, and the plan's parts with their definitions.
 
 ALTERNATIVES = ("mean", "median", "trimmed_mean", "zscore")
+ANALYSIS = "analysis"  # robustness_table's column: each candidate's Robustness, as a struct
 _CELL = "_cell"
 MATRIX_FILL = 0.25  # the least share of the (cell, evaluator) matrix that is scored for the matrix route
 
@@ -534,9 +535,6 @@ def robustness(data: ContestData, decisions: Decisions = Decisions()) -> dict[st
     as Python values."""
     table = robustness_table(data, decisions)
     return dict(zip(table["candidate_id"].to_list(), table[ANALYSIS].to_list(), strict=True))
-
-
-ANALYSIS = "analysis"
 
 
 def robustness_table(data: ContestData, decisions: Decisions = Decisions()) -> pl.DataFrame:

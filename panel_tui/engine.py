@@ -218,14 +218,6 @@ class CandidateSums:
     totals: pl.DataFrame  # scenario, candidate_id, total, scored (how many indicators are scored)
     subtotals: pl.DataFrame  # scenario, candidate_id, area_id, sub
 
-    @staticmethod
-    def concat(parts: Sequence[CandidateSums]) -> CandidateSums:
-        """The scenarios of several sums as one (each part tagged with its own scenarios)."""
-        return CandidateSums(
-            totals=pl.concat([p.totals for p in parts], how="vertical_relaxed"),
-            subtotals=pl.concat([p.subtotals for p in parts], how="vertical_relaxed"),
-        )
-
 
 def candidate_sums(cells: pl.DataFrame, scenario: int = 0) -> CandidateSums:
     """From consolidated cells: per candidate its total and how many indicators are scored,
