@@ -269,10 +269,21 @@ def live_latency(config_path: Path, who: str, rounds: int) -> tuple[float, float
     original = pl.read_csv(scores_path)
     journal_times, file_times = [], []
 
+    async def idle(pilot) -> None:
+        """Until the console has finished what the last change started (the analysis that
+        follows new scores, the cache entry written for the next reader): a sheet arrives at a
+        console at rest, minutes after the one before, not while it still works on that one."""
+        from panel_tui.inputs import cache
+
+        await pilot.pause(0.1)
+        while any(w.is_running for w in app.workers) or any(t.is_alive() for t in cache._WRITERS):
+            await pilot.pause(0.05)
+
     async def main():
         async with app.run_test(size=(200, 50)) as pilot:
             while app.snapshot is None:
                 await pilot.pause(0.01)
+            await idle(pilot)
             table = app.current_table
             cid = table.coordinate_to_cell_key((0, 0)).row_key.value  # the board's first candidate
             first = original.filter(pl.col("candidate_id") == cid)["indicator_id"][0]
@@ -289,7 +300,7 @@ def live_latency(config_path: Path, who: str, rounds: int) -> tuple[float, float
                 while f"✎{i + 1}" not in table.cell_text(cid, "marks"):
                     await pilot.pause(0.02)
                 journal_times.append(time.perf_counter() - t0)
-                await pilot.pause(0.5)  # let the analysis that follows settle
+                await idle(pilot)
                 # The scoring staff save a corrected sheet (written beside it, then moved over it).
                 before = table.cell_text(cid, "total")
                 temporary = scores_path.with_name("scores.next.csv")
@@ -299,7 +310,7 @@ def live_latency(config_path: Path, who: str, rounds: int) -> tuple[float, float
                 while table.cell_text(cid, "total") == before:
                     await pilot.pause(0.02)
                 file_times.append(time.perf_counter() - t0)
-                await pilot.pause(0.5)
+                await idle(pilot)
 
     asyncio.run(main())
     original.write_csv(scores_path)
