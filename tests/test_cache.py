@@ -417,3 +417,13 @@ def test_an_entry_is_written_once_the_block_that_read_it_ends(cached):
     cache.wait_for_writes()
     assert len(_entries(cached)) == 1
     assert _same(_load(cached), first)
+
+
+def test_a_parquet_sheet_is_read_every_time_not_cached(cached, monkeypatch):
+    """Parquet is typed already: loading an entry would cost what reading it does."""
+    frame = pl.read_csv(cached.path("scores.csv"))
+    frame.write_parquet(cached.path("scores.parquet"))
+    config = cached.config.read_text(encoding="utf-8").replace("scores.csv", "scores.parquet")
+    cached.config.write_text(config, encoding="utf-8")
+    first = _load(cached)
+    assert _same(_load(cached), first) and not _entries(cached)

@@ -44,8 +44,8 @@ What makes it safe:
   most ``KEEP`` entries in all, the least recently used removed first; the temporary files of
   writers that were killed go too.
 
-Small files (under ``MIN_SIZE``) are parsed every time: hashing and loading would cost
-about what parsing does. ``PANEL_TUI_CACHE=off`` turns the cache off (the benchmark's cold
+Small files (under ``MIN_SIZE``) and Parquet files are parsed every time: hashing and
+loading would cost about what parsing does. ``PANEL_TUI_CACHE=off`` turns the cache off (the benchmark's cold
 runs); any other value is ignored.
 """
 
@@ -75,6 +75,9 @@ CACHE_VERSION = "2"  # the entry's layout (a checksum beside each entry since 2)
 _READER_FILES = ("read.py", "formulas.py", "cache.py")
 LOCK_WAIT = 5.0  # seconds a process waits for another one parsing the same file, then parses itself
 MIN_SIZE = 1 << 20  # bytes: smaller files are parsed every time
+# Parquet holds typed columns already: reading one into its final types costs what loading an
+# entry does (0.22 s each at 10,000 candidates, bench/README.md), so it is read every time.
+UNCACHED = (".parquet",)
 KEEP = 8  # entries kept per account
 _SUFFIX = ".arrow"
 _LOCK_SUFFIX = ".lock"
@@ -125,7 +128,7 @@ def cached_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.
       that entry is loaded instead, if it holds these bytes.
     """
     folder = cache_folder()
-    if folder is None:
+    if folder is None or path.suffix.lower() in UNCACHED:
         return read_table(path, spec, lookups)
     with open_regular(path, spec.label) as handle:
         st = os.fstat(handle.fileno())
