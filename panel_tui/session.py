@@ -171,6 +171,12 @@ class Event:
     def signed_bytes(self) -> bytes:
         return signed_bytes(self.prev, self.seq, self.kind, self.author, self.at, self.payload_text)
 
+    @functools.cached_property
+    def chained_hash(self) -> str:
+        """``event_hash`` of the event as stored (computed once: ``Journal.events`` hands out
+        the same event for a row read again unchanged, and the chain is checked at every read)."""
+        return event_hash(self.prev, self.seq, self.kind, self.author, self.at, self.payload_text)
+
 
 def account() -> str:
     """The login name of the process's effective uid: the only source of identity."""
@@ -232,7 +238,6 @@ def signed_bytes(prev: str, seq: int, kind: str, author: str, at: str, payload_t
     return canonical([prev, seq, kind, author, at, payload_text]).encode("utf-8")
 
 
-@functools.lru_cache(maxsize=4096)  # (a pure function: the chain is checked at every read)
 def event_hash(prev: str, seq: int, kind: str, author: str, at: str, payload_text: str) -> str:
     return hashlib.sha256(signed_bytes(prev, seq, kind, author, at, payload_text)).hexdigest()
 
@@ -606,9 +611,7 @@ def chain_problems(events: Sequence[Event]) -> list[ChainProblem]:
     expected = 1
     at_before: str | None = None
     for e in events:
-        seq, kind, author, at, payload_text, stored_prev, digest = (
-            e.seq, e.kind, e.author, e.at, e.payload_text, e.prev, e.hash
-        )  # fmt: skip
+        seq, kind, author, at, stored_prev, digest = e.seq, e.kind, e.author, e.at, e.prev, e.hash
         if seq != expected:
             problems.append(
                 ChainProblem(
@@ -629,7 +632,7 @@ def chain_problems(events: Sequence[Event]) -> list[ChainProblem]:
                     ).format(seq=seq, kind=event_words(kind), author=author, before=seq - 1),
                 )
             )
-        if event_hash(stored_prev, seq, kind, author, at, payload_text) != digest:
+        if e.chained_hash != digest:
             problems.append(
                 ChainProblem(
                     seq,
