@@ -782,8 +782,9 @@ def cmd_rank(args: argparse.Namespace) -> int:
 
 def program() -> NoReturn:
     """The ``panel-tui`` program (and ``python -m panel_tui``): ``main``; after a command (not
-    the console), the process then ends at once, its output flushed and any cache entry it
-    was writing written: the frames it holds (a few hundred megabytes at 10,000 candidates)
+    the console), the process then ends at once, its output flushed, any cache entry it was
+    writing written and its session closed (SQLite checkpoints the -wal into the session
+    file and removes its sidecars, which a copy of the file relies on): the frames it holds (a few hundred megabytes at 10,000 candidates)
     are left to the OS rather than freed one by one, which took 60 ms of every ``rank``."""
     code = main()
     if not _COMMAND_RAN:
@@ -791,6 +792,9 @@ def program() -> NoReturn:
     cache = sys.modules.get("panel_tui.inputs.cache")
     if cache is not None:
         cache.wait_for_writes()
+    session = sys.modules.get("panel_tui.session")
+    if session is not None:
+        session.close_journals()  # (the -wal checkpointed into the session file, as at a normal exit)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe (`rank | head`), a closed stream
             stream.flush()

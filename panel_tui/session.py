@@ -30,6 +30,7 @@ import resource
 import sqlite3
 import stat
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -153,6 +154,14 @@ def write_failure(path: Path, exc: BaseException) -> SessionWriteError:
     return SessionWriteError(
         _("{path}: cannot write the session: {why}; nothing was recorded").format(path=path, why=reason)
     )
+
+
+def close_journals() -> None:
+    """Close every journal this process has open: SQLite then checkpoints the ``-wal`` into the
+    main file and removes its sidecars, as at any close (a process about to end with
+    ``os._exit``, ``cli.program``, which skips the closing a normal exit does)."""
+    for journal in list(_OPEN):
+        journal.close()
 
 
 @dataclass(frozen=True)
@@ -299,6 +308,9 @@ def _one_thread_at_a_time(method: Callable[Concatenate[Journal, P], R]) -> Calla
     return locked
 
 
+_OPEN: weakref.WeakSet[Journal] = weakref.WeakSet()  # journals with a connection (close_journals)
+
+
 class Journal:
     """The session's event journal. Open it, read ``events()``, ``append()`` to it."""
 
@@ -411,6 +423,7 @@ class Journal:
                 _("{path}: not a usable session database ({why})").format(path=self.path, why=exc)
             ) from None
         self._conn = conn
+        _OPEN.add(self)
         return conn
 
     def _read_only_connection(self) -> sqlite3.Connection:
@@ -457,6 +470,14 @@ class Journal:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+    def __del__(self) -> None:
+        # A journal let go of closes its connection at once (SQLite's connection and its
+        # statement cache hold each other: left to the garbage collector, it stays open, and
+        # a process ending with os._exit would leave the -wal unmerged beside the session).
+        conn = getattr(self, "_conn", None)
+        if conn is not None:
+            conn.close()
 
     def __enter__(self) -> Journal:
         return self

@@ -560,3 +560,17 @@ def test_a_row_rewritten_in_place_is_read_again_not_served_from_the_last_read(tm
     assert again[1] is first[1]
     assert [p.seq for p in chain_problems(again)] == [1]
     reader.close()
+
+
+def test_a_command_leaves_the_session_whole_in_its_file(solo):
+    """A command ends with os._exit (cli.program): its session is closed first, so SQLite has
+    merged the -wal into the session file and removed its sidecars, as at a normal exit (a
+    copy of the .sqlite file alone holds every event)."""
+    assert cli("note", "--candidate", "C04", "first", cwd=solo).returncode == 0
+    assert cli("rank", cwd=solo).returncode == 0
+    folder = solo / "sessions"
+    assert sorted(p.name for p in folder.iterdir()) == ["2022.sqlite"]
+    copy = solo / "copy.sqlite"
+    shutil.copyfile(folder / "2022.sqlite", copy)
+    with Journal(copy, writable=False) as journal:
+        assert [e.payload["text"] for e in journal.events()] == ["first"]
