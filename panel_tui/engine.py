@@ -514,8 +514,8 @@ def to_json(standings: Standings, *, locked: bool = False, category: str | None 
 def to_json_text(
     standings: Standings, *, locked: bool = False, category: str | None = None, extra: pl.DataFrame | None = None
 ) -> str:
-    """The ``rank --format json`` document, exactly as the README's "The command line" shows
-    it, as compact JSON text. Polars writes each board's entries (the areas a struct: a nested
+    """The ``rank --format json`` document (the fields the README's "The command line" shows,
+    in that order), as compact JSON text. Polars writes each board's entries (the areas a struct: a nested
     object), straight into the text: no Python dict is built per entry, and none is encoded
     again (at 10,000 entries that was a tenth of the command's time). ``extra``: further
     fields of every entry (``candidate_id`` and the fields, e.g. ``analysis.robustness_table``),
