@@ -97,29 +97,55 @@ def group_cells(
 def cells_plan(
     config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame, scores: pl.DataFrame
 ) -> pl.LazyFrame:
-    """``group_cells`` as a lazy plan (``.explain()`` shows its one group-by over the rows)."""
+    """``group_cells`` as a lazy plan (``.explain()`` shows its one group-by over the rows).
+    Each cell's candidate, indicator, indicator set, area and maximum come from its key by
+    position (a gather from small tables indexed by the ids' codes), not by joins."""
     schema = scores.schema
     candidate_dtype, indicator_dtype = schema["candidate_id"], schema["indicator_id"]
-    sets = candidates.select(
-        pl.col("candidate_id").cast(candidate_dtype),
-        pl.col("category").replace_strict({c.id: c.indicator_set for c in config.categories}).alias("indicator_set"),
+    candidate_ids, indicator_ids = _enum_ids(candidate_dtype), _enum_ids(indicator_dtype)
+    n_indicators = len(indicator_ids)
+    # The indicator sets by code (0, 1, ...), each candidate's by its id's code, and each
+    # (set, indicator) pair's area and maximum at set code * n_indicators + indicator code.
+    set_ids = sorted(set(indicators["indicator_set"].to_list()) | {c.indicator_set for c in config.categories})
+    set_code = {set_id: code for code, set_id in enumerate(set_ids)}
+    category_set = {c.id: set_code[c.indicator_set] for c in config.categories}
+    by_candidate = candidates.select(
+        pl.col("candidate_id").cast(candidate_dtype).to_physical().alias("code"),
+        pl.col("category").replace_strict(category_set, return_dtype=pl.UInt32).alias("set"),
     )
-    points = indicators.select("indicator_set", pl.col("indicator_id").cast(indicator_dtype), "area_id", "max_points")
-    n_indicators = len(_enum_ids(indicator_dtype))
-    candidate_ids = pl.Series(_enum_ids(candidate_dtype), dtype=candidate_dtype)
-    indicator_ids = pl.Series(_enum_ids(indicator_dtype), dtype=indicator_dtype)
+    candidate_set = _table(len(candidate_ids), pl.UInt32, by_candidate["code"], by_candidate["set"])
+    pairs = indicators.select(
+        (
+            pl.col("indicator_set").replace_strict(set_code, return_dtype=pl.UInt32) * n_indicators
+            + pl.col("indicator_id").cast(indicator_dtype).to_physical().cast(pl.UInt32)
+        ).alias("pair"),
+        "area_id",
+        "max_points",
+    )
+    size = len(set_ids) * n_indicators
+    area = _table(size, pl.String, pairs["pair"], pairs["area_id"])
+    maximum = _table(size, pl.Float64, pairs["pair"], pairs["max_points"])
+    candidate, indicator = pl.col("_cell") // n_indicators, pl.col("_cell") % n_indicators
+    cell_set = pl.lit(candidate_set).gather(candidate)
+    pair = cell_set * n_indicators + indicator
     return (
         with_evaluator_bit(scores.lazy(), schema)
         .group_by(cell_key(schema).alias("_cell"))
         .agg(cell_aggregates(schema, median=config.scoring.method == "median"))
         .select(
-            pl.lit(candidate_ids).gather(pl.col("_cell") // n_indicators).alias("candidate_id"),
-            pl.lit(indicator_ids).gather(pl.col("_cell") % n_indicators).alias("indicator_id"),
+            pl.lit(pl.Series(candidate_ids, dtype=candidate_dtype)).gather(candidate).alias("candidate_id"),
+            pl.lit(pl.Series(indicator_ids, dtype=indicator_dtype)).gather(indicator).alias("indicator_id"),
             pl.exclude("_cell"),
+            pl.lit(pl.Series(set_ids, dtype=pl.String)).gather(cell_set).alias("indicator_set"),
+            pl.lit(area).gather(pair).alias("area_id"),
+            pl.lit(maximum).gather(pair).alias("max_points"),
         )
-        .join(sets.lazy(), on="candidate_id", how="left")
-        .join(points.lazy(), on=["indicator_set", "indicator_id"], how="left")
     )
+
+
+def _table(size: int, dtype: type[pl.DataType], at: pl.Series, values: pl.Series) -> pl.Series:
+    """A series of ``size`` nulls with ``values`` placed at the positions ``at``."""
+    return pl.Series([None] * size, dtype=dtype).scatter(at, values.cast(dtype))
 
 
 def evaluator_counts(cells: pl.DataFrame, scores: pl.DataFrame, has_evaluators: bool) -> pl.DataFrame:
