@@ -158,12 +158,17 @@ def cached_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.
     try:
         if _hint(directory, prefix) == _stat_hint(st):
             # Another process stored an entry for the file as it is now while this one waited
-            # for the lock (it was parsing the same new file): load it, if it holds these bytes.
+            # for the lock (it was parsing the same new file): load it, if it holds these
+            # bytes. Loading needs no lock (an entry is renamed into place whole), so it is
+            # let go at once: the other processes waiting for it load at the same time.
+            _unlock(lock)
+            lock = None
             digest = hashlib.sha256(data).hexdigest()
             found = _load(directory, f"{prefix}-{_key(path, spec, lookups, len(data), digest)}", spec, lookups)
             if found is not None:
                 _release(directory, lock)
                 return found
+            lock = _lock(directory, prefix)
             frame = read_table(path, spec, lookups, data=data)
         else:
             frame, digest = _parsed_and_hashed(path, spec, lookups, data)
@@ -377,9 +382,13 @@ def _lock(directory: int, prefix: str) -> int | None:
     return None
 
 
-def _release(directory: int, lock: int | None) -> None:
+def _unlock(lock: int | None) -> None:
     if lock is not None:
         os.close(lock)  # (closing the descriptor releases the flock)
+
+
+def _release(directory: int, lock: int | None) -> None:
+    _unlock(lock)
     os.close(directory)
 
 
