@@ -196,7 +196,6 @@ class PanelApp(TranslatedBindings, App):
         self.show_live = False  # after the lock, `v`: the live standings instead of the locked list
         self._infos: dict[str, Content] = {}  # each board's line above it, by category id
         self._reloading: tuple[tuple[str, ...], str] | None = None  # files seen changing, and when
-        self._reload_seconds = 0.0  # how long the last reload took (the analysis waits as long)
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -384,11 +383,8 @@ class PanelApp(TranslatedBindings, App):
         thread=True, exclusive=True, group="reload", description=N_("the new scores or decisions"), exit_on_error=False
     )
     def reload(self, files: bool) -> None:
-        started = time.monotonic()
         try:
-            snapshot = self._snapshot(files)
-            self._reload_seconds = time.monotonic() - started
-            self.post_message(StandingsComputed(snapshot))
+            self.post_message(StandingsComputed(self._snapshot(files)))
         except PanelError as exc:
             self.post_message(InputsRejected(str(exc), exc.exit_status))
 
@@ -460,16 +456,7 @@ class PanelApp(TranslatedBindings, App):
             self.analysing, snapshot.data, snapshot.state.decisions
         ):
             # Only new files or new decisions change the analysis (not notes or the focus).
-            # It starts as long after the boards as they took to compute: the other screens
-            # (served tabs, the other consoles) reload the same change meanwhile, and on a
-            # small machine an analysis beside them holds their boards back (10,000
-            # candidates, two cores, three served tabs: the slowest board 3.7 s after the
-            # change with the analysis at once, 3.2 s with it waiting).
             self.analysing = snapshot
-            self.set_timer(min(self._reload_seconds, 2.0), lambda: self._analyse_if_shown(snapshot))
-
-    def _analyse_if_shown(self, snapshot: Snapshot) -> None:
-        if self.analysing is snapshot and not self._closing_down():
             self.analyse(snapshot)
 
     @work(
