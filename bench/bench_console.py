@@ -253,6 +253,17 @@ def refresh_costs(
     return results
 
 
+def lowered_sheet(original: pl.DataFrame, cid: str) -> pl.DataFrame:
+    """The score sheet with candidate ``cid``'s first indicator lowered by 0.5 from every
+    evaluator (a correction arrives): that candidate's total on the board changes."""
+    first = original.filter(pl.col("candidate_id") == cid)["indicator_id"][0]
+    return original.with_columns(
+        score=pl.when((pl.col("candidate_id") == cid) & (pl.col("indicator_id") == first) & (pl.col("score") >= 0.5))
+        .then(pl.col("score") - 0.5)
+        .otherwise(pl.col("score"))
+    )
+
+
 def live_latency(config_path: Path, who: str, rounds: int) -> tuple[float, float]:
     """(median seconds from a note committed to the journal by another process's Meeting until
     the board shows its mark, median seconds from a scores file replaced on disk until the board
@@ -286,14 +297,7 @@ def live_latency(config_path: Path, who: str, rounds: int) -> tuple[float, float
             await idle(pilot)
             table = app.current_table
             cid = table.coordinate_to_cell_key((0, 0)).row_key.value  # the board's first candidate
-            first = original.filter(pl.col("candidate_id") == cid)["indicator_id"][0]
-            lowered = original.with_columns(
-                score=pl.when(
-                    (pl.col("candidate_id") == cid) & (pl.col("indicator_id") == first) & (pl.col("score") >= 0.5)
-                )
-                .then(pl.col("score") - 0.5)
-                .otherwise(pl.col("score"))
-            )
+            lowered = lowered_sheet(original, cid)
             for i in range(rounds):
                 t0 = time.perf_counter()
                 writer.note(f"bench {i}", candidate=cid)
@@ -361,17 +365,13 @@ def every_screen(config_path: Path, screens: int, rounds: int) -> tuple[float, f
         for _ in range(screens)
     ]
     try:
-        cid = [p.stdout.readline().split()[1] for p in procs if p.stdout][0]
-        scores_path = config_path.parent / "scores.csv"
+        ready = [p.stdout.readline().split() for p in procs if p.stdout]  # every tab's READY and first row
+        cid = ready[0][1]
+        from panel_tui.config import load_config
+
+        scores_path = load_config(config_path).contest.scores
         original = pl.read_csv(scores_path)
-        first = original.filter(pl.col("candidate_id") == cid)["indicator_id"][0]
-        lowered = original.with_columns(
-            score=pl.when(
-                (pl.col("candidate_id") == cid) & (pl.col("indicator_id") == first) & (pl.col("score") >= 0.5)
-            )
-            .then(pl.col("score") - 0.5)
-            .otherwise(pl.col("score"))
-        )
+        lowered = lowered_sheet(original, cid)
         slowest, fastest = [], []
         for i in range(rounds):
             time.sleep(3)

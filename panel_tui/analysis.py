@@ -16,7 +16,7 @@ import polars as pl
 
 from panel_tui.config import Scoring
 from panel_tui.engine import SCENARIO, CandidateSums, Decisions, Standings, consolidated_value, outcomes
-from panel_tui.inputs.cells import EVALUATOR_SET, cell_key, evaluator_bits
+from panel_tui.inputs.cells import EVALUATOR_SET, cell_key, enum_ids, evaluator_bits, scattered
 from panel_tui.inputs.contest import ContestData
 
 OUTLIER_Z = 2.0
@@ -106,20 +106,14 @@ _CELL = "_cell"
 MATRIX_FILL = 0.25  # the least share of the (cell, evaluator) matrix that is scored for the matrix route
 
 
-def _enum_ids(dtype: pl.DataType) -> pl.Series:
-    if not isinstance(dtype, pl.Enum):
-        raise TypeError(f"an id column must be an Enum, not {dtype}")
-    return dtype.categories
-
-
 def _lookup(data: ContestData, cells: pl.DataFrame, column: str) -> pl.Expr:
     """A score row's cell's ``column`` of ``cells`` (a row per scored cell, keyed by ``_cell``):
     the column spread over every cell key (position k holds cell k's value, null where no such
     cell was scored), so each row finds its cell by position, a gather rather than a join."""
     schema = data.scores.schema
-    size = len(_enum_ids(schema["candidate_id"])) * len(_enum_ids(schema["indicator_id"]))
-    empty = pl.select(pl.repeat(None, size, dtype=cells.schema[column])).to_series()
-    return pl.lit(empty.scatter(cells[_CELL], cells[column])).gather(pl.col(_CELL)).alias(column)
+    size = len(enum_ids(schema["candidate_id"])) * len(enum_ids(schema["indicator_id"]))
+    table = scattered(size, cells.schema[column], cells[_CELL], cells[column])
+    return pl.lit(table).gather(pl.col(_CELL)).alias(column)
 
 
 def _keyed_cells(data: ContestData, areas: tuple[str, ...]) -> pl.DataFrame:
@@ -264,7 +258,7 @@ def _evaluator_code(data: ContestData, evaluators: tuple[str, ...]) -> pl.Expr:
         top = max(codes.to_list())
         if top < 4 * len(evaluators) + 1024:
             index = pl.Series(range(len(evaluators)), dtype=pl.UInt32)
-            table = pl.Series([None] * (top + 1), dtype=pl.UInt32).scatter(codes, index)
+            table = scattered(top + 1, pl.UInt32, codes, index)
             return pl.lit(table).gather(pl.col("evaluator_id").to_physical())
     return pl.col("evaluator_id").cast(pl.Enum(evaluators)).to_physical().cast(pl.UInt32)
 
@@ -343,8 +337,7 @@ def _matrix_route(data: ContestData, cells: pl.DataFrame, evaluators: tuple[str,
     # j's score of the cell in row r at j * cells + r), then cut into the columns.
     at = _evaluator_code(data, evaluators) * cells.height + pl.col("_row")
     places = _score_rows(data, cells).select(at).collect().to_series()
-    empty = pl.select(pl.repeat(None, cells.height * width, dtype=pl.Float64)).to_series()
-    grid = empty.scatter(places, data.scores["score"])
+    grid = scattered(cells.height * width, pl.Float64, places, data.scores["score"])
     del places
     matrix = cells.select("_slot", "n", "sum", "min", "max", "max_points").hstack(
         [grid.slice(j * cells.height, cells.height).alias(column) for j, column in enumerate(scores)]
@@ -494,7 +487,7 @@ def _scenario_sums(
     first = len(ALTERNATIVES) + 1
     changes = [f"change_{j}" for j in range(len(evaluators))]
     losses = [f"lost_{j}" if f"lost_{j}" in per_area.columns else None for j in range(len(evaluators))]
-    candidate_ids = pl.lit(_enum_ids(data.cells.schema["candidate_id"]))
+    candidate_ids = pl.lit(enum_ids(data.cells.schema["candidate_id"]))
     by_area = per_area.with_columns(
         candidate_id=candidate_ids.gather(pl.col("_slot") // len(areas)).cast(pl.String),
         area_id=pl.lit(pl.Series(areas, dtype=pl.String)).gather(pl.col("_slot") % len(areas)),

@@ -23,7 +23,7 @@ _WORD = 64
 _BITS = pl.Series([1 << i for i in range(_WORD)], dtype=pl.UInt64)
 
 
-def _enum_ids(dtype: pl.DataType) -> pl.Series:
+def enum_ids(dtype: pl.DataType) -> pl.Series:
     """The ids of a checked table's id column (an ``Enum``: ``Lookup.dtype``), in code order."""
     if not isinstance(dtype, pl.Enum):
         raise TypeError(f"an id column must be an Enum, not {dtype}")
@@ -34,7 +34,7 @@ def cell_key(schema: pl.Schema) -> pl.Expr:
     """One integer per (candidate, indicator) from the two ids' Enum codes (of a frame with
     this schema): grouping or joining 6.7 million rows by one integer is a third cheaper than
     by the pair. ``key // n`` and ``key % n`` (n: the indicator Enum's size) give the codes back."""
-    n_indicators = len(_enum_ids(schema["indicator_id"]))
+    n_indicators = len(enum_ids(schema["indicator_id"]))
     return pl.col("candidate_id").to_physical().cast(pl.UInt32) * n_indicators + pl.col(
         "indicator_id"
     ).to_physical().cast(pl.UInt32)
@@ -102,7 +102,7 @@ def cells_plan(
     position (a gather from small tables indexed by the ids' codes), not by joins."""
     schema = scores.schema
     candidate_dtype, indicator_dtype = schema["candidate_id"], schema["indicator_id"]
-    candidate_ids, indicator_ids = _enum_ids(candidate_dtype), _enum_ids(indicator_dtype)
+    candidate_ids, indicator_ids = enum_ids(candidate_dtype), enum_ids(indicator_dtype)
     n_indicators = len(indicator_ids)
     # The indicator sets by code (0, 1, ...), each candidate's by its id's code, and each
     # (set, indicator) pair's area and maximum at set code * n_indicators + indicator code.
@@ -113,7 +113,7 @@ def cells_plan(
         pl.col("candidate_id").cast(candidate_dtype).to_physical().alias("code"),
         pl.col("category").replace_strict(category_set, return_dtype=pl.UInt32).alias("set"),
     )
-    candidate_set = _table(len(candidate_ids), pl.UInt32, by_candidate["code"], by_candidate["set"])
+    candidate_set = scattered(len(candidate_ids), pl.UInt32, by_candidate["code"], by_candidate["set"])
     pairs = indicators.select(
         (
             pl.col("indicator_set").replace_strict(set_code, return_dtype=pl.UInt32) * n_indicators
@@ -123,8 +123,8 @@ def cells_plan(
         "max_points",
     )
     size = len(set_ids) * n_indicators
-    area = _table(size, pl.String, pairs["pair"], pairs["area_id"])
-    maximum = _table(size, pl.Float64, pairs["pair"], pairs["max_points"])
+    area = scattered(size, pl.String, pairs["pair"], pairs["area_id"])
+    maximum = scattered(size, pl.Float64, pairs["pair"], pairs["max_points"])
     candidate, indicator = pl.col("_cell") // n_indicators, pl.col("_cell") % n_indicators
     cell_set = pl.lit(candidate_set).gather(candidate)
     pair = cell_set * n_indicators + indicator
@@ -143,9 +143,10 @@ def cells_plan(
     )
 
 
-def _table(size: int, dtype: type[pl.DataType], at: pl.Series, values: pl.Series) -> pl.Series:
-    """A series of ``size`` nulls with ``values`` placed at the positions ``at``."""
-    return pl.Series([None] * size, dtype=dtype).scatter(at, values.cast(dtype))
+def scattered(size: int, dtype: pl.DataType | type[pl.DataType], at: pl.Series, values: pl.Series) -> pl.Series:
+    """A series of ``size`` nulls with ``values`` placed at the positions ``at``: a table to
+    look values up in by position (``pl.lit(table).gather(...)``), not by a join."""
+    return pl.select(pl.repeat(None, size, dtype=dtype)).to_series().scatter(at, values.cast(dtype))
 
 
 def evaluator_counts(cells: pl.DataFrame, scores: pl.DataFrame, has_evaluators: bool) -> pl.DataFrame:
