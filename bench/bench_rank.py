@@ -200,6 +200,55 @@ for config_path in sys.argv[1:]:
 """
 
 
+# Where `rank`'s time goes, in a fresh process per format (as `rank` runs: nothing warm), each
+# step once: the imports, the small files, the typed read of the score sheet, the cells, the
+# standings and the JSON text.
+STEPS = """
+import os, sys, time
+os.environ["PANEL_TUI_CACHE"] = "off"
+t = [time.perf_counter()]
+from pathlib import Path
+from panel_tui.config import load_config
+from panel_tui.engine import standings, to_json_text
+from panel_tui.inputs import SCORES, read_table
+from panel_tui.inputs.cells import group_cells
+from panel_tui.inputs.contest import ContestData, _id_lookups, _load_candidates, _load_indicators, _score_rows
+t.append(time.perf_counter())
+config = load_config(Path(sys.argv[1]))
+indicators, candidates = _load_indicators(config, None), _load_candidates(config, None)
+lookups = _id_lookups(config, candidates, indicators)
+t.append(time.perf_counter())
+path = config.contest.scores
+scores = _score_rows(path, read_table(path, SCORES, lookups), True)
+t.append(time.perf_counter())
+cells = group_cells(config, candidates, indicators, scores)
+t.append(time.perf_counter())
+data = ContestData(config, candidates, indicators, scores, cells.drop("evaluators"), True)
+result = standings(data)
+t.append(time.perf_counter())
+to_json_text(result)
+t.append(time.perf_counter())
+names = ("imports (polars and ours)", "config and small files", "typed read of the sheet", "cells", "standings", "JSON")
+print(path.name + ": " + ", ".join(f"{n} {b - a:.3f} s" for n, a, b in zip(names, t, t[1:])))
+"""
+
+
+def steps(configs: list[str], rounds: int = 3) -> list[str]:
+    """Where `rank`'s time goes (``STEPS``), each format in ``rounds`` fresh processes; the round
+    with the median total is printed."""
+    lines = []
+    for config in configs:
+        runs = []
+        for _ in range(rounds):
+            out = subprocess.run(
+                [sys.executable, "-c", STEPS, config], cwd=ROOT, capture_output=True, text=True, check=True
+            )
+            line = out.stdout.strip()
+            runs.append((sum(float(part.split()[-2]) for part in line.split(": ", 1)[1].split(", ")), line))
+        lines.append(sorted(runs)[len(runs) // 2][1])
+    return lines
+
+
 def hash_vs_parse(configs: list[str]) -> list[str]:
     """The cache's premise, measured in a child process: hashing a sheet costs less than parsing it."""
     out = subprocess.run(
@@ -327,6 +376,7 @@ def main() -> int:
             flush=True,
         )
     hashing = hash_vs_parse(list(configs.values()))
+    split = steps(list(configs.values()))
     load_after = os.getloadavg()
     load = "load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}, after: {:.2f} {:.2f} {:.2f}".format(
         *load_before, *load_after
@@ -365,6 +415,7 @@ def main() -> int:
             )
     table.extend(verdicts)
     table.extend(f"cache premise, in one process (median of 3): {line}" for line in hashing)
+    table.extend(f"where rank's time goes, a fresh process (the median of 3): {line}" for line in split)
     table.append("JSON checks:")
     for label, equal, detail in checks:
         table.append(f"  {label}: {'equal' if equal else 'DIFFERENT'}")
@@ -395,6 +446,7 @@ def main() -> int:
         "checks": [{"label": label, "equal": equal, "detail": detail} for label, equal, detail in checks],
         "verdicts": verdicts,
         "hash_vs_parse": hashing,
+        "steps": split,
     }
     text = json.dumps(figures, indent=2) + "\n"
     (RESULTS / "results.json").write_text(text, encoding="utf-8")
