@@ -15,7 +15,17 @@ from typing import Literal, TypedDict
 import polars as pl
 
 from panel_tui.config import Scoring
-from panel_tui.engine import SCENARIO, CandidateSums, Decisions, Standings, consolidated_value, outcomes
+from panel_tui.engine import (
+    SCENARIO,
+    CandidateSums,
+    Decisions,
+    Standings,
+    area_slot,
+    consolidated_value,
+    contest_areas,
+    outcomes,
+    spread_sums,
+)
 from panel_tui.inputs.cells import EVALUATOR_SET, cell_key, enum_ids, evaluator_bits, scattered
 from panel_tui.inputs.contest import ContestData
 
@@ -120,12 +130,10 @@ def _keyed_cells(data: ContestData, areas: tuple[str, ...]) -> pl.DataFrame:
     """Per scored cell, in candidate and area order: its key (``_cell``), row (``_row``), its
     candidate and area as one code (``_slot``: the candidate id's Enum code * len(areas) + the
     area's index in ``areas``), n, sum, min, max and indicator maximum."""
-    candidate = pl.col("candidate_id").to_physical().cast(pl.UInt32)
-    area = pl.col("area_id").cast(pl.Enum(areas)).to_physical().cast(pl.UInt32)
     return (
         data.cells.select(
             cell_key(data.cells.schema).alias(_CELL),
-            (candidate * len(areas) + area).alias("_slot"),
+            area_slot(len(areas), areas).alias("_slot"),
             "n",
             "sum",
             "min",
@@ -139,7 +147,7 @@ def _keyed_cells(data: ContestData, areas: tuple[str, ...]) -> pl.DataFrame:
 
 
 def _areas(data: ContestData) -> tuple[str, ...]:
-    return tuple(sorted(data.cells["area_id"].unique().to_list()))
+    return contest_areas(data)
 
 
 def _score_rows(data: ContestData, cells: pl.DataFrame) -> pl.LazyFrame:
@@ -479,37 +487,28 @@ def _rows_route(data: ContestData, cells: pl.DataFrame, evaluators: tuple[str, .
 def _scenario_sums(
     data: ContestData, per_area: pl.DataFrame, areas: tuple[str, ...], evaluators: tuple[str, ...]
 ) -> CandidateSums:
-    """Every scenario's totals and subtotals from ``_per_area``: scenario 0 as configured,
-    1 .. len(ALTERNATIVES) each alternative method, then one per evaluator left out (their
-    changes taken off scenario 0's sums, their lost cells off its scored count). Each
-    scenario is a select of the same per-area (per-candidate) rows, put end to end without
-    copying the ids."""
+    """Every scenario's sums from ``_per_area``: scenario 0 as configured, 1 ..
+    len(ALTERNATIVES) each alternative method, then one per evaluator left out (their changes
+    taken off scenario 0's subtotals, their lost cells off its scored count). Each scenario's
+    per-area columns are laid out per candidate by ``engine.spread_sums``, as the ranking's own."""
     first = len(ALTERNATIVES) + 1
     changes = [f"change_{j}" for j in range(len(evaluators))]
     losses = [f"lost_{j}" if f"lost_{j}" in per_area.columns else None for j in range(len(evaluators))]
-    candidate_ids = pl.lit(enum_ids(data.cells.schema["candidate_id"]))
-    by_area = per_area.with_columns(
-        candidate_id=candidate_ids.gather(pl.col("_slot") // len(areas)).cast(pl.String),
-        area_id=pl.lit(pl.Series(areas, dtype=pl.String)).gather(pl.col("_slot") % len(areas)),
-    )
-    by_candidate = (
-        by_area.group_by(pl.col("_slot") // len(areas), maintain_order=True)
-        .agg(pl.col("candidate_id").first(), pl.exclude("_slot", "candidate_id", "area_id").sum())
-        .drop("_slot")
-    )
     sub = [pl.col(f"sub_{k}") for k in range(first)] + [pl.col("sub_0") - pl.col(c) for c in changes]
     scored = [pl.col("scored")] * first + [pl.col("scored") - (pl.col(c) if c else 0) for c in losses]
-    scenario = [pl.lit(k, pl.Int32).alias(SCENARIO) for k in range(len(sub))]
-    return CandidateSums(
-        totals=pl.concat(
-            [by_candidate.select(scenario[k], "candidate_id", total=sub[k], scored=scored[k]) for k in range(len(sub))],
-            rechunk=False,
-        ),
-        subtotals=pl.concat(
-            [by_area.select(scenario[k], "candidate_id", "area_id", sub=sub[k]) for k in range(len(sub))],
-            rechunk=False,
-        ),
+    per_slot = per_area.select(
+        "_slot",
+        *(expr.alias(f"_sub{k}") for k, expr in enumerate(sub)),
+        *(expr.alias(f"_scored{k}") for k, expr in enumerate(scored)),
     )
+    candidate_ids = enum_ids(data.cells.schema["candidate_id"])
+    frames = [
+        spread_sums(per_slot, len(candidate_ids), len(areas), f"_sub{k}", f"_scored{k}").select(
+            pl.lit(k, pl.Int32).alias(SCENARIO), pl.all()
+        )
+        for k in range(len(sub))
+    ]
+    return CandidateSums(frame=pl.concat(frames), areas=areas, candidate_ids=candidate_ids)
 
 
 def _left_out(evaluators: tuple[str, ...], first: int) -> pl.DataFrame:

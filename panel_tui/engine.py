@@ -19,19 +19,12 @@ from typing import Any
 import polars as pl
 
 from panel_tui.config import Category, Config, Scoring
-from panel_tui.inputs.cells import cell_key, evaluator_counts
+from panel_tui.inputs.cells import EVALUATOR_SET, cell_key, enum_ids, evaluator_counts, scattered
 from panel_tui.inputs.contest import ContestData
-from panel_tui.vocabulary import ExclusionCode, Status
+from panel_tui.vocabulary import DECISION_COLUMNS, ENTRY_FIELDS, ExclusionCode, Status
 
 EXCLUSION_CODES: tuple[str, ...] = tuple(ExclusionCode)  # (panel_tui.vocabulary lists the words once)
 STATUSES: tuple[str, ...] = tuple(Status)
-# An entry's fields, in order: the final list's and the JSON document's (which puts ``areas``,
-# the area subtotals, after ``percent``), the exports' and the boards' columns.
-ENTRY_FIELDS = (
-    "rank", "candidate_id", "name", "total", "percent", "grade", "status", "certified", "top", "tie",
-    "borderline", "decided_by", "evaluators",
-)  # fmt: skip
-DECISION_COLUMNS = ("exclusion_code", "exclusion_reason", "panel_reason")  # a board's, beside the entry's
 
 
 def entry_columns(areas: Sequence[str]) -> list[str]:
@@ -174,8 +167,7 @@ def standings(data: ContestData, decisions: Decisions = Decisions()) -> Standing
     """Rank every category of the contest, with the panel's decisions applied. The evaluator
     counts come from the cells' evaluator sets (``inputs.cells``): no second pass over the rows."""
     cells = consolidate(data)
-    counts = evaluator_counts(data.cells, data.scores, data.has_evaluators)
-    rankings = _rank_scenarios(data, candidate_sums(cells), decisions, counts)
+    rankings = _rank_scenarios(data, candidate_sums(data, cells), decisions)
     return Standings(
         config=data.config,
         boards=tuple(_leaderboard(r) for r in rankings),
@@ -186,10 +178,18 @@ def standings(data: ContestData, decisions: Decisions = Decisions()) -> Standing
 
 def _leaderboard(ranking: _RankedCategory) -> Leaderboard:
     """A category's board from its ranking (scenario 0 of ``_rank_scenarios``, the only one ``standings`` asks for)."""
+    # The area columns take their ids as names only now (``area_column``), from the columns
+    # of the board: the loader refused an area id that is one of them (``BOARD_COLUMNS``).
+    areas = [pl.col(column).alias(area) for column, area in zip(ranking.area_columns, ranking.areas, strict=True)]
     columns = [*entry_columns(ranking.areas), *DECISION_COLUMNS]
-    entries = pl.concat(
-        [ranking.ranked.select(columns), ranking.rest.select(columns)], how="vertical_relaxed"
-    ).with_columns(pl.col("rank").cast(pl.Int64), pl.col("grade").cast(pl.Int64))
+    entries = (
+        pl.concat(
+            [frame.select(*ENTRY_FIELDS, *DECISION_COLUMNS, *areas) for frame in (ranking.ranked, ranking.rest)],
+            how="vertical_relaxed",
+        )
+        .select(columns)
+        .with_columns(pl.col("rank").cast(pl.Int64), pl.col("grade").cast(pl.Int64))
+    )
     return Leaderboard(
         category=ranking.category,
         max_points=ranking.max_points,
@@ -209,33 +209,106 @@ def _groups(ranked: pl.DataFrame, flag: str, by: str) -> tuple[tuple[str, ...], 
 
 
 SCENARIO = "scenario"
+CANDIDATE = "candidate"  # a candidate id's Enum code (``inputs.cells.enum_ids`` gives the ids back)
+
+
+def area_column(index: int) -> str:
+    """The engine's own name for the subtotal column of ``CandidateSums.areas[index]``. An area
+    id is any text, even the name of a column the engine works with ("group", "pending"):
+    it names a column only on the finished board (``_leaderboard``), where the loader has
+    refused the board's own column names (``vocabulary.BOARD_COLUMNS``)."""
+    return f"#area{index}"
+
+
+def contest_areas(data: ContestData) -> tuple[str, ...]:
+    """Every area of the contest's indicators, sorted: the areas ``CandidateSums`` sums."""
+    return tuple(sorted(data.indicators["area_id"].unique().to_list()))
 
 
 @dataclass(frozen=True)
 class CandidateSums:
-    """Consolidated cells summed per candidate, in one or more scenarios (``candidate_sums``)."""
+    """Consolidated cells summed per candidate, in one or more scenarios: a row per scenario
+    and candidate of the contest (scored or not): ``scenario``, ``candidate`` (its id's Enum
+    code), ``total``, ``scored`` (how many indicators are scored), ``evaluators`` (distinct
+    evaluators, null where unknown) and the subtotal of ``areas[i]`` in ``area_column(i)``
+    (null: no indicator of that area scored)."""
 
-    totals: pl.DataFrame  # scenario, candidate_id, total, scored (how many indicators are scored)
-    subtotals: pl.DataFrame  # scenario, candidate_id, area_id, sub
+    frame: pl.DataFrame
+    areas: tuple[str, ...]
+    candidate_ids: pl.Series  # the ids by code (the Enum's categories)
 
 
-def candidate_sums(cells: pl.DataFrame, scenario: int = 0) -> CandidateSums:
-    """From consolidated cells: per candidate its total and how many indicators are scored,
-    and per (candidate, area) its subtotal; ids as plain text, tagged with ``scenario``. One
-    group-by over the cells, per (candidate, area); the totals are summed from the subtotals."""
-    tag = pl.lit(scenario, pl.Int32).alias(SCENARIO)
-    per_area = cells.lazy().group_by("candidate_id", "area_id").agg(sub=pl.col("value").sum(), scored=pl.len())
-    totals = per_area.group_by("candidate_id").agg(
-        total=pl.col("sub").sum(), scored=pl.col("scored").sum().cast(pl.UInt32)
+def area_slot(n_areas: int, areas: tuple[str, ...]) -> pl.Expr:
+    """A cell's candidate and area as one integer: the candidate id's Enum code * ``n_areas``
+    + the area's index in ``areas`` (cells with ``candidate_id`` an Enum, ``area_id`` text)."""
+    candidate = pl.col("candidate_id").to_physical().cast(pl.UInt32)
+    return candidate * n_areas + pl.col("area_id").cast(pl.Enum(areas)).to_physical().cast(pl.UInt32)
+
+
+def spread_sums(
+    per_slot: pl.DataFrame, n_candidates: int, n_areas: int, sub: str, scored: str, evaluator_set: str | None = None
+) -> pl.DataFrame:
+    """One scenario's row per candidate (``candidate``, ``total``, ``scored``, ``evaluators``
+    and the area columns) from per-slot sums (``_slot``: ``area_slot``; the columns ``sub``,
+    ``scored`` and, when given, the evaluator set as bits): each column laid out over every
+    slot and read back area by area (gathers, not a pivot and joins)."""
+    size = n_candidates * n_areas
+    at = [pl.col(CANDIDATE) * n_areas + i for i in range(n_areas)]
+
+    def column(name: str, dtype: pl.DataType | type[pl.DataType]) -> list[pl.Expr]:
+        table = pl.lit(scattered(size, dtype, per_slot["_slot"], per_slot[name]))
+        return [table.gather(where) for where in at]
+
+    subs = [expr.alias(area_column(i)) for i, expr in enumerate(column(sub, pl.Float64))]
+    counts = column(scored, pl.UInt32)
+    if evaluator_set is None:
+        evaluators = pl.lit(None, pl.Int64)
+    else:
+        bits = [expr.fill_null(0) for expr in column(evaluator_set, pl.UInt64)]
+        word = bits[0]
+        for more in bits[1:]:
+            word = word | more
+        evaluators = word.bitwise_count_ones().cast(pl.Int64)
+    return (
+        pl.select(pl.int_range(n_candidates, dtype=pl.UInt32).alias(CANDIDATE))
+        .with_columns(*subs, _scored=pl.sum_horizontal(counts), _any=pl.any_horizontal(c.is_not_null() for c in counts))
+        .select(
+            CANDIDATE,
+            pl.when("_any").then(pl.sum_horizontal(area_column(i) for i in range(n_areas))).alias("total"),
+            pl.when("_any").then(pl.col("_scored").cast(pl.UInt32)).alias("scored"),
+            pl.when("_any").then(evaluators).alias("evaluators"),
+            *(area_column(i) for i in range(n_areas)),
+        )
     )
-    text_id = pl.col("candidate_id").cast(pl.String)
-    totals_frame, subtotals_frame = pl.collect_all(
-        [
-            totals.select(tag, text_id, "total", "scored"),
-            per_area.select(tag, text_id, "area_id", "sub"),
-        ]
+
+
+def candidate_sums(data: ContestData, cells: pl.DataFrame) -> CandidateSums:
+    """From consolidated cells: per candidate its total, how many indicators are scored, how
+    many distinct evaluators scored it (the OR of its cells' evaluator sets, ``inputs.cells``)
+    and its area subtotals: one group-by over the cells, per (candidate, area), laid out per
+    candidate by ``spread_sums``. Scenario 0."""
+    areas = contest_areas(data)
+    candidate_ids = enum_ids(cells.schema["candidate_id"])
+    sets = data.has_evaluators and EVALUATOR_SET in cells.columns and cells[EVALUATOR_SET].null_count() == 0
+    per_slot = (
+        cells.lazy()
+        .group_by(area_slot(len(areas), areas).alias("_slot"))
+        .agg(
+            sub=pl.col("value").sum(),
+            scored=pl.len(),
+            **({EVALUATOR_SET: pl.col(EVALUATOR_SET).bitwise_or()} if sets else {}),
+        )
+        .collect()
     )
-    return CandidateSums(totals=totals_frame, subtotals=subtotals_frame)
+    frame = spread_sums(per_slot, len(candidate_ids), len(areas), "sub", "scored", EVALUATOR_SET if sets else None)
+    if data.has_evaluators and not sets:  # (more than 64 evaluator codes: counted over the rows)
+        counts = evaluator_counts(cells, data.scores, True)
+        codes = counts["candidate_id"].cast(cells.schema["candidate_id"]).to_physical()
+        table = scattered(len(candidate_ids), pl.Int64, codes, counts["evaluators"])
+        frame = frame.with_columns(evaluators=pl.lit(table).gather(pl.col(CANDIDATE)))
+    return CandidateSums(
+        frame=frame.select(pl.lit(0, pl.Int32).alias(SCENARIO), pl.all()), areas=areas, candidate_ids=candidate_ids
+    )
 
 
 @dataclass(frozen=True)
@@ -252,6 +325,7 @@ class _RankedCategory:
 
     category: Category
     areas: tuple[str, ...]
+    area_columns: tuple[str, ...]  # each area's subtotal column in ``ranked`` and ``rest`` (``area_column``)
     max_points: float
     ranked: pl.DataFrame  # scenario, then rank order
     rest: pl.DataFrame  # pending and excluded
@@ -270,51 +344,58 @@ def outcomes(
     (the robustness analysis's variants): each is ranked by the same rules and decisions as
     ``standings``, in one pass. Returns (scenario, candidate_id, rank, certified)."""
     frames = []
-    for ranking in _rank_scenarios(data, sums, decisions, None, scenarios):
+    for ranking in _rank_scenarios(data, sums, decisions):
         for frame in (ranking.ranked, ranking.rest):
             frames.append(frame.select(SCENARIO, "candidate_id", pl.col("rank").cast(pl.Int64), "certified"))
     return pl.concat(frames, how="vertical_relaxed")
 
 
-def _rank_scenarios(
-    data: ContestData,
-    sums: CandidateSums,
-    decisions: Decisions,
-    evaluators: pl.DataFrame | None = None,
-    scenarios: int = 1,
-) -> list[_RankedCategory]:
+def _rank_scenarios(data: ContestData, sums: CandidateSums, decisions: Decisions) -> list[_RankedCategory]:
     """Per category: its areas and maximum, the ranked candidates and the rest (pending,
-    excluded) of every scenario, and the panel's tie orders applied and stale per scenario."""
+    excluded) of every scenario of ``sums``, and the panel's tie orders applied and stale per
+    scenario. A category's rows are its members' rows of ``sums`` (a gather by the ids'
+    codes), with their ids and names by code: no joins but the exclusions'."""
     config = data.config
     exclusions = _exclusions(decisions)
-    if evaluators is None:
-        evaluators = pl.DataFrame(schema={"candidate_id": pl.String, "evaluators": pl.Int64})
-    scenario_ids = pl.DataFrame({SCENARIO: range(scenarios)}, schema={SCENARIO: pl.Int32})
+    n_candidates = len(sums.candidate_ids)
+    members = data.candidates.select(
+        "category", "name", code=pl.col("candidate_id").cast(pl.Enum(sums.candidate_ids)).to_physical()
+    )
+    names = scattered(n_candidates, pl.String, members["code"], members["name"])
+    area_index = {area: i for i, area in enumerate(sums.areas)}
+    candidate = pl.col(CANDIDATE)
     result = []
     for category in config.categories:
         indicators = data.indicators.filter(pl.col("indicator_set") == category.indicator_set)
         areas = tuple(indicators["area_id"].unique(maintain_order=True).to_list())
+        columns = tuple(area_column(area_index[area]) for area in areas)
         # fsum and a final snap: 28 x (1000/28) is 2000, not 1999.9999999999986.
         max_points = round(math.fsum(indicators["max_points"].to_list()), 9)
-        members = data.candidates.filter(pl.col("category") == category.id).select("candidate_id", "name")
-        per_area = sums.subtotals.join(members.select("candidate_id"), on="candidate_id", how="semi").pivot(
-            on="area_id", index=[SCENARIO, "candidate_id"], values="sub", on_columns=list(areas)
-        )
+        codes = members.filter(pl.col("category") == category.id)["code"]
+        member = scattered(n_candidates, pl.Boolean, codes, pl.Series([True] * len(codes))).fill_null(False)
         joined = (
-            scenario_ids.join(members, how="cross")
-            .join(sums.totals, on=[SCENARIO, "candidate_id"], how="left")
-            .join(per_area, on=[SCENARIO, "candidate_id"], how="left")
-            .join(evaluators, on="candidate_id", how="left")
+            sums.frame.filter(pl.lit(member).gather(candidate))
+            .select(
+                SCENARIO,
+                pl.lit(sums.candidate_ids.cast(pl.String)).gather(candidate).alias("candidate_id"),
+                pl.lit(names).gather(candidate).alias("name"),
+                "total",
+                "scored",
+                "evaluators",
+                *columns,
+            )
             .join(exclusions, on="candidate_id", how="left")
         )
-        frame = _scored(joined, areas, max_points, indicators.height, config.scoring.decimals)
-        ranked = _competition_ranks(frame, category)
+        frame = _scored(joined, columns, max_points, indicators.height, config.scoring.decimals)
+        tie_break = {area_column(area_index[area]): area for area in category.tie_break}
+        ranked = _competition_ranks(frame, tie_break)
         tie_orders = _match_tie_orders(ranked, [t for t in decisions.tie_orders if t.category == category.id])
         ranked = _certify(_apply_tie_orders(ranked, tie_orders), category, config.scoring)
         result.append(
             _RankedCategory(
                 category=category,
                 areas=areas,
+                area_columns=columns,
                 max_points=max_points,
                 ranked=ranked,
                 rest=_set_aside(frame),
@@ -373,12 +454,14 @@ def _set_aside(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _competition_ranks(frame: pl.DataFrame, category: Category) -> pl.DataFrame:
+def _competition_ranks(frame: pl.DataFrame, tie_break: dict[str, str]) -> pl.DataFrame:
     """The category's scored, not excluded candidates ranked within each scenario by the total,
-    then each tie-break area: ``rank`` (competition ranking: a tied group shares its best
-    position), ``group`` (equal on every key), ``tie`` and ``decided_by`` (the key that sets
-    the group apart from the one above)."""
-    keys = ["total", *category.tie_break]
+    then each tie-break area (``tie_break``: its column, its id, in order): ``rank``
+    (competition ranking: a tied group shares its best position), ``group`` (equal on every
+    key), ``tie`` and ``decided_by`` (the key that sets the group apart from the one above:
+    "total" or the area's id)."""
+    keys = ["total", *tie_break]
+    said = {"total": "total", **tie_break}
     ranked = frame.filter(~pl.col("pending") & ~pl.col("excluded")).sort(
         [SCENARIO, *keys, "candidate_id"], descending=[False] + [True] * len(keys) + [False]
     )
@@ -389,7 +472,7 @@ def _competition_ranks(frame: pl.DataFrame, category: Category) -> pl.DataFrame:
         ranked.with_columns(
             position=pl.int_range(1, pl.len() + 1).over(SCENARIO),
             new_group=pl.any_horizontal(*changed.values()),
-            separated_by=pl.coalesce(pl.when(changed[k]).then(pl.lit(k)) for k in keys),
+            separated_by=pl.coalesce(pl.when(changed[k]).then(pl.lit(said[k], pl.String)) for k in keys),
         )
         .with_columns(group=pl.col("new_group").cum_sum())
         .with_columns(

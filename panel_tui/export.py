@@ -20,14 +20,13 @@ from typing import Any
 
 import polars as pl
 
-from panel_tui.engine import ENTRY_FIELDS
 from panel_tui.errors import PanelError
 from panel_tui.i18n import _, ngettext
 from panel_tui.meeting import LockReceipt, Meeting, decision_text
 from panel_tui.report import method_name, readable
 from panel_tui.session import shared_folder
 from panel_tui.text import inert_columns, markdown_text
-from panel_tui.vocabulary import ExportFormat
+from panel_tui.vocabulary import ENTRY_FIELDS, ExportFormat
 
 FORMATS: tuple[str, ...] = tuple(ExportFormat)
 MINUTES: tuple[str, ...] = (ExportFormat.MINUTES_MD, ExportFormat.MINUTES_HTML, ExportFormat.MINUTES_PDF)

@@ -32,7 +32,16 @@ from panel_tui.session import (
     require,
     role_of,
 )
-from panel_tui.vocabulary import EventKind, Role, Status, event_words, exclusion_words, role_words, status_words
+from panel_tui.vocabulary import (
+    DECISION_COLUMNS,
+    EventKind,
+    Role,
+    Status,
+    event_words,
+    exclusion_words,
+    role_words,
+    status_words,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -335,7 +344,7 @@ def final_standings(final: dict[str, Any], config: Config, live: Standings | Non
             recorded_entries.unnest("areas")
             .join(excluded, on="candidate_id", how="left", maintain_order="left")
             .join(reasons.unique("candidate_id", keep="last"), on="candidate_id", how="left", maintain_order="left")
-            .select(*engine.entry_columns(areas), *engine.DECISION_COLUMNS)
+            .select(*engine.entry_columns(areas), *DECISION_COLUMNS)
         )
         # Every group equal on all keys: the panel's ordered ones and those left sharing a rank.
         shared = (

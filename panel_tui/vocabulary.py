@@ -15,6 +15,20 @@ from enum import StrEnum
 
 from panel_tui.i18n import N_, _
 
+# An entry's fields, in order: the final list's and the JSON document's (which puts ``areas``,
+# the area subtotals, after ``percent``), the exports' and the boards' columns.
+ENTRY_FIELDS = (
+    "rank", "candidate_id", "name", "total", "percent", "grade", "status", "certified", "top", "tie",
+    "borderline", "decided_by", "evaluators",
+)  # fmt: skip
+DECISION_COLUMNS = ("exclusion_code", "exclusion_reason", "panel_reason")  # a board's, beside the entry's
+# The names of a board's columns besides its areas (whose subtotal columns are named by their
+# ids), and of the columns the command line, the exports and the console put beside them: an
+# area id must be none of them (the loader refuses it, naming the row of indicators.csv).
+BOARD_COLUMNS = frozenset(
+    (*ENTRY_FIELDS, *DECISION_COLUMNS, "areas", "category", "analysis", "notes", "_fragile", "_decided")
+)
+
 
 class Status(StrEnum):
     """A candidate's place in the final list."""

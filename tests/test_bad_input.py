@@ -82,6 +82,9 @@ CELLS = [
     ("missing name in candidates", CANDIDATES, 30, "name", "", False),
     ("non-numeric max_points", INDICATORS, 9, "max_points", "ten", False),
     ("missing max_points", INDICATORS, 100, "max_points", "", False),
+    # An area id names its subtotal's column on the board: one of the board's own is refused.
+    ("area id named like a board column", INDICATORS, 9, "area_id", "rank", True),
+    ("area id named like a column beside the board", INDICATORS, 30, "area_id", "notes", False),
 ]
 
 

@@ -86,6 +86,31 @@ def test_totals_area_subtotals_and_percent_are_rounded():
     assert x["percent"] == 30.0  # 9 / 30 * 100
 
 
+def test_an_area_may_take_the_name_of_a_column_the_engine_works_with():
+    # The engine names its area columns itself (engine.area_column): an area called "group",
+    # "pending" or "scenario" ranks, breaks ties and shows its subtotal as one called A1.
+    scores = by_evaluator(
+        {
+            **{("X", i): [8, 8, 8] for i in ("I1", "I2", "I3")},
+            **{("Y", i): v for i, v in (("I1", [9, 9, 9]), ("I2", [7, 7, 7]), ("I3", [8, 8, 8]))},
+            **{("Z", i): v for i, v in (("I1", [7, 7, 7]), ("I2", [9, 9, 9]), ("I3", [8, 8, 8]))},
+        }
+    )
+    names = ("group", "pending", "scenario")
+    plain = rank(config(tie_break=("A1", "A2")), candidates("X", "Y", "Z"), THREE_AREAS, scores)
+    odd_areas = THREE_AREAS.with_columns(pl.col("area_id").replace(dict(zip(("A1", "A2", "A3"), names, strict=True))))
+    odd = rank(config(tie_break=names[:2]), candidates("X", "Y", "Z"), odd_areas, scores)
+    assert odd.boards[0].areas == names
+    renamed = odd.boards[0].entries.rename(dict(zip(names, ("A1", "A2", "A3"), strict=True)))
+    assert renamed.drop("decided_by").equals(plain.boards[0].entries.drop("decided_by"))
+    said = dict(zip(names, ("A1", "A2", "A3"), strict=True))
+    assert [said.get(d, d) for d in renamed["decided_by"]] == plain.boards[0].entries["decided_by"].to_list()
+    assert rows(odd)["Y"]["group"] == 9.0 and rows(odd)["Z"]["decided_by"] == "group"  # Y first by "group"
+
+
+THREE_AREAS = indicators(("I1", "A1", 10.0), ("I2", "A2", 10.0), ("I3", "A3", 10.0))
+
+
 def test_threshold_compares_rounded_percent():
     # 6,999.5 of 10,000 is 69.995 % -> 70.00 %: certified.
     inds = indicators(("I1", "A1", 10000.0))

@@ -20,6 +20,7 @@ from panel_tui.i18n import LANGUAGES, _, translation_of
 from panel_tui.inputs.cache import cached_table
 from panel_tui.inputs.cells import group_cells
 from panel_tui.inputs.read import Lookup, TableSpec, first_index, read_table, where
+from panel_tui.vocabulary import BOARD_COLUMNS
 
 # What each of the contest's files holds.
 CANDIDATES = TableSpec(
@@ -310,6 +311,16 @@ def _load_indicators(config: Config, given: pl.DataFrame | None) -> pl.DataFrame
     for column in INDICATORS.optional:
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.String).alias(column))
+    taken = frame.select(pl.col("area_id").is_in(sorted(BOARD_COLUMNS)).arg_true().first()).item()
+    if taken is not None:
+        raise InputError(
+            path,
+            _(
+                "area id {area} is the name of one of the board's own columns ({names}); give the area another id"
+            ).format(area=repr(frame["area_id"][taken]), names=", ".join(sorted(BOARD_COLUMNS))),
+            where=where(path, taken),
+            column="area_id",
+        )
     bad = frame.select((~pl.col("max_points").is_finite() | (pl.col("max_points") <= 0)).arg_true().first()).item()
     if bad is not None:
         raise InputError(
