@@ -69,11 +69,12 @@ def calibration(data: ContestData, result: Standings) -> pl.DataFrame:
     )
     overall = deviations.group_by("evaluator_id").agg(scores=pl.len(), mean_deviation=pl.col("deviation").mean())
     areas = sorted(deviations["area_id"].unique().to_list())
+    # (The pivot's index under a name no area id is: an area may be called "evaluator_id".)
     per_area = (
-        deviations.group_by("evaluator_id", "area_id")
+        deviations.group_by(pl.col("evaluator_id").alias("#evaluator"), "area_id")
         .agg(pl.col("deviation").mean())
-        .pivot(on="area_id", index="evaluator_id", values="deviation", on_columns=areas)
-        .rename({a: f"deviation_{a}" for a in areas})
+        .pivot(on="area_id", index="#evaluator", values="deviation", on_columns=areas)
+        .select(pl.col("#evaluator").alias("evaluator_id"), *(pl.col(a).alias(f"deviation_{a}") for a in areas))
     )
     spread = pl.col("mean_deviation").std()
     return (

@@ -41,6 +41,14 @@ def test_deviation_in_points_of_the_indicator_maximum_and_z():
     assert rows["E1"]["scores"] == 2
 
 
+def test_an_area_may_be_called_like_a_column_of_the_calibration():
+    # An area id is data: one called "evaluator_id" gets its own deviation column.
+    inds = indicators(("I1", "evaluator_id", 10.0), ("I2", "A2", 10.0))
+    scores = by_evaluator({("X", "I1"): [6, 4, 5], ("X", "I2"): [8, 6, 7]})
+    rows = calibrate(config(method="mean", tie_break=("evaluator_id",)), candidates("X"), inds, scores)
+    assert rows["E1"]["deviation_evaluator_id"] == pytest.approx(10.0) and rows["E1"]["evaluator_id"] == "E1"
+
+
 def test_an_evaluator_far_from_the_others_is_an_outlier():
     # Five evaluators give 5, one gives 8: the mean is 33 / 6 = 5.5. Deviations: -0.5 (-5 pp)
     # five times and +2.5 (+25 pp). z of E6 = 25 / sqrt((5 * 25 + 625) / 5) = 25 / sqrt(150) = 2.04.
