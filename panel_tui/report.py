@@ -84,7 +84,12 @@ def readable(frame: pl.DataFrame) -> pl.DataFrame:
     if "status" in frame.columns:
         words = {s.value: status_words(s) for s in Status}
         frame = frame.with_columns(pl.col("status").cast(pl.String).replace(words))
-    return frame.rename({c: heading(c) for c in frame.columns if heading(c) != c})
+    headings = {c: heading(c) for c in frame.columns if heading(c) != c}
+    # An area id is a column's name as it is: where one is already what a field's heading
+    # would be (an area called 총점), that field keeps its English name rather than two
+    # columns having one name.
+    kept = set(frame.columns) - set(headings)
+    return frame.rename({c: h for c, h in headings.items() if h not in kept})
 
 
 def pad(text: str, columns: int, right: bool = False) -> str:

@@ -139,6 +139,27 @@ def test_rank_json_is_the_same_bytes_in_korean_and_english(contest):
     assert en.stdout == ko.stdout and en.stdout.startswith(b'{"contest"')
 
 
+def test_an_area_named_like_a_korean_heading_keeps_its_column_in_the_korean_csv(contest):
+    # An area id is data, in any language: one called 총점 ("total" in the Korean headings)
+    # is a column of its own, and the total keeps its English name beside it.
+    indicators = contest.root / "data" / "indicators.csv"
+    indicators.write_text(indicators.read_text(encoding="utf-8").replace(",A1,", ",총점,"), encoding="utf-8")
+    config = contest.root / "config.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('"A1"', '"총점"'), encoding="utf-8")
+    en, ko = run_batch(
+        [
+            (["--lang", "en", "rank", "--format", "csv"], contest.root),
+            (["--lang", "ko", "rank", "--format", "csv"], contest.root),
+        ]
+    )
+    assert en.returncode == ko.returncode == 0, ko.stderr
+    english, korean = pl.read_csv(en.stdout), pl.read_csv(ko.stdout)
+    assert "총점" in english.columns and "total" in english.columns
+    assert "총점" in korean.columns and "total" in korean.columns and "순위" in korean.columns
+    assert korean["총점"].to_list() == english["총점"].to_list()
+    assert korean["total"].to_list() == english["total"].to_list()
+
+
 def test_validate_in_korean(contest):
     r = cli("--lang", "ko", "validate", cwd=contest.root)
     assert r.returncode == 0, r.stderr
