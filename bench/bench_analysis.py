@@ -17,9 +17,10 @@ make_data.py if missing):
    robustness must not depend on the order, and its time should not either. With
    ``--compare-with REV``, also panel_tui/analysis.py as it was at that git revision (the
    same contest, the same run), and whether it gives the same result.
-3. Where robustness's time goes at 10,000 candidates: wall and CPU seconds of its steps (the
-   cells keyed, the route to per-area statistics, the scenarios' sums, the engine's ranking of
-   every scenario, and the rest), median of rounds.
+3. Where robustness's time goes at 10,000 candidates: wall and CPU seconds of the steps of
+   ``robustness_table`` (what `rank --analysis` writes out: the cells keyed, the route to
+   per-area statistics, the scenarios' sums, the engine's ranking of every scenario, and the
+   rest), median of rounds; then its table as Python dicts (``robustness``, the console's).
 
 The load average is printed before and after: on a busy machine the wall times stretch, the
 CPU times much less.
@@ -172,7 +173,7 @@ def steps(data, rounds: int) -> None:
     import panel_tui.analysis as analysis
 
     names = ["_keyed_cells", "_matrix_route", "_rows_route", "_scenario_sums", "outcomes"]
-    spent: dict[str, list[tuple[float, float]]] = {name: [] for name in [*names, "robustness"]}
+    spent: dict[str, list[tuple[float, float]]] = {name: [] for name in [*names, "robustness", "dicts"]}
     originals = {name: getattr(analysis, name) for name in names}
 
     def timed_step(name, function):
@@ -189,12 +190,15 @@ def steps(data, rounds: int) -> None:
     try:
         for _ in range(rounds):
             t0, c0 = time.perf_counter(), time.process_time()
-            analysis.robustness(data)
+            table = analysis.robustness_table(data)  # (what `rank --analysis` writes out)
             spent["robustness"].append((time.perf_counter() - t0, time.process_time() - c0))
+            t0, c0 = time.perf_counter(), time.process_time()
+            dict(zip(table["candidate_id"].to_list(), table[analysis.ANALYSIS].to_list(), strict=True))
+            spent["dicts"].append((time.perf_counter() - t0, time.process_time() - c0))
     finally:
         for name in names:
             setattr(analysis, name, originals[name])
-    print("\n3. robustness at 10,000 candidates x 12 evaluators, step by step (median of rounds):")
+    print("\n3. robustness_table at 10,000 candidates x 12 evaluators, step by step (median of rounds):")
     print(f"   {'step':<40} {'wall':>8} {'CPU':>8}")
     total_wall = statistics.median(w for w, _ in spent["robustness"])
     total_cpu = statistics.median(c for _, c in spent["robustness"])
@@ -213,7 +217,10 @@ def steps(data, rounds: int) -> None:
             rest_wall, rest_cpu = rest_wall - wall, rest_cpu - cpu
             print(f"   {labels[name]:<40} {wall:>7.3f}s {cpu:>7.3f}s")
     print(f"   {'the rest (evaluator ids, verdicts)':<40} {rest_wall:>7.3f}s {rest_cpu:>7.3f}s")
-    print(f"   {'robustness':<40} {total_wall:>7.3f}s {total_cpu:>7.3f}s")
+    print(f"   {'robustness_table (rank --analysis)':<40} {total_wall:>7.3f}s {total_cpu:>7.3f}s")
+    dicts_wall = statistics.median(w for w, _ in spent["dicts"])
+    dicts_cpu = statistics.median(c for _, c in spent["dicts"])
+    print(f"   {'then as Python dicts (the console)':<40} {dicts_wall:>7.3f}s {dicts_cpu:>7.3f}s")
 
 
 if __name__ == "__main__":

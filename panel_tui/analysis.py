@@ -512,14 +512,6 @@ def _scenario_sums(
     return CandidateSums(frame=pl.concat(frames), areas=areas, candidate_ids=candidate_ids)
 
 
-def _left_out(evaluators: tuple[str, ...], first: int) -> pl.DataFrame:
-    """(evaluator_id, scenario): the scenario in which each evaluator is left out, from ``first`` on."""
-    return pl.DataFrame(
-        {"evaluator_id": list(evaluators), SCENARIO: range(first, first + len(evaluators))},
-        schema={"evaluator_id": pl.String, SCENARIO: pl.Int32},
-    )
-
-
 def robustness(data: ContestData, decisions: Decisions = Decisions()) -> dict[str, Robustness]:
     """Per candidate: rank and certification under each consolidation method and under
     z-standardised evaluators; under leaving each evaluator out, the largest rank swing and who
@@ -540,44 +532,54 @@ def robustness_table(data: ContestData, decisions: Decisions = Decisions()) -> p
     route = _matrix_route if _dense_enough(data, evaluators) else _rows_route
     sums = _scenario_sums(data, route(data, cells, evaluators), areas, evaluators)
     first = len(ALTERNATIVES) + 1
-    result = outcomes(data, sums, decisions, first + len(evaluators))
-    base = result.filter(pl.col(SCENARIO) == 0).select("candidate_id", rank_now="rank", certified_now="certified")
-    left_out = (
-        result.filter(pl.col(SCENARIO) >= first)
-        .join(base, on="candidate_id")
-        .join(_left_out(evaluators, first), on=SCENARIO)
-        .sort(SCENARIO)
-        .group_by("candidate_id")
-        .agg(
-            swing=(pl.col("rank") - pl.col("rank_now")).abs().max(),
-            flips=pl.col("evaluator_id").filter(pl.col("certified").ne_missing(pl.col("certified_now"))),
-        )
+    scenarios = first + len(evaluators)
+    wide = _by_candidate(outcomes(data, sums, decisions, scenarios), scenarios)
+    now_rank, now_certified = pl.col("rank_0"), pl.col("certified_0")
+    left_out = range(first, scenarios)
+    swing = pl.max_horizontal((pl.col(f"rank_{k}") - now_rank).abs() for k in left_out) if evaluators else pl.lit(0)
+    flips = (
+        pl.concat_list(
+            pl.when(pl.col(f"certified_{k}").ne_missing(now_certified)).then(pl.lit(evaluator, pl.String))
+            for k, evaluator in zip(left_out, evaluators, strict=True)
+        ).list.drop_nulls()
+        if evaluators
+        else pl.lit([], pl.List(pl.String))
     )
-    scenario = {name: pl.col(SCENARIO) == k for k, name in enumerate(ALTERNATIVES, 1)}
-    by_method = (
-        result.filter(pl.col(SCENARIO).is_between(1, len(ALTERNATIVES)))
-        .group_by("candidate_id")
-        .agg(
-            *(pl.col("rank").filter(at).first().alias(f"rank_{name}") for name, at in scenario.items()),
-            *(pl.col("certified").filter(at).first().alias(f"certified_{name}") for name, at in scenario.items()),
-        )
+    method = {name: k for k, name in enumerate(ALTERNATIVES, 1)}
+    changed = pl.any_horizontal(pl.col(f"certified_{k}").ne_missing(now_certified) for k in method.values()) | (
+        flips.list.len() > 0
     )
-    flips = pl.col("flips").fill_null(pl.lit([], pl.List(pl.String)))
-    changed = pl.any_horizontal(
-        pl.col(f"certified_{name}").ne_missing(pl.col("certified_now")) for name in ALTERNATIVES
-    ) | (flips.list.len() > 0)
-    return (
-        base.join(by_method, on="candidate_id", how="left", maintain_order="left")
-        .join(left_out, on="candidate_id", how="left", maintain_order="left")
-        .select(
-            "candidate_id",
-            pl.struct(
-                ranks=pl.struct(pl.col(f"rank_{name}").alias(name) for name in ALTERNATIVES),
-                certified=pl.struct(pl.col(f"certified_{name}").alias(name) for name in ALTERNATIVES),
-                leave_one_out=pl.struct(max_rank_swing=pl.col("swing").fill_null(0), certification_flips_without=flips),
-                verdict=pl.when(changed).then(pl.lit("fragile")).otherwise(pl.lit("stable")),
-            ).alias(ANALYSIS),
-        )
+    return wide.select(
+        "candidate_id",
+        pl.struct(
+            ranks=pl.struct(pl.col(f"rank_{k}").alias(name) for name, k in method.items()),
+            certified=pl.struct(pl.col(f"certified_{k}").alias(name) for name, k in method.items()),
+            leave_one_out=pl.struct(
+                max_rank_swing=swing.fill_null(0).cast(pl.Int64), certification_flips_without=flips
+            ),
+            verdict=pl.when(changed).then(pl.lit("fragile")).otherwise(pl.lit("stable")),
+        ).alias(ANALYSIS),
+    )
+
+
+def _by_candidate(result: pl.DataFrame, scenarios: int) -> pl.DataFrame:
+    """``engine.outcomes``'s rows (scenario, candidate_id, rank, certified) as one row per
+    candidate, with ``rank_k`` and ``certified_k`` of every scenario k. Every scenario ranks
+    every candidate once, so sorted by scenario and id the scenarios are blocks of equal size
+    in one candidate order: each block's columns are slices, no group-by or join."""
+    ordered = result.sort(SCENARIO, "candidate_id")
+    n = ordered.height // scenarios
+    ids = ordered["candidate_id"].slice(0, n)
+    if n * scenarios != ordered.height or any(
+        not ordered["candidate_id"].slice(k * n, n).equals(ids) for k in range(1, scenarios)
+    ):
+        raise RuntimeError("the scenarios do not rank the same candidates")  # (outcomes ranks every one in each)
+    return pl.DataFrame(
+        [
+            ids,
+            *(ordered["rank"].slice(k * n, n).alias(f"rank_{k}") for k in range(scenarios)),
+            *(ordered["certified"].slice(k * n, n).alias(f"certified_{k}") for k in range(scenarios)),
+        ]
     )
 
 
