@@ -427,3 +427,63 @@ def test_a_parquet_sheet_is_read_every_time_not_cached(cached, monkeypatch):
     cached.config.write_text(config, encoding="utf-8")
     first = _load(cached)
     assert _same(_load(cached), first) and not _entries(cached)
+
+
+def test_a_console_computing_boards_is_seen_loading_by_the_accounts_other_processes(cached):
+    """While a console (inside ``writes_afterwards``) computes boards from a sheet, the
+    account's other processes see it loading (``others_loading``: their analyses wait for
+    every screen's boards); once its block ends, they no longer do."""
+    import subprocess
+    import sys
+
+    scores = cached.path("scores.csv")
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys\n"
+            "from pathlib import Path\n"
+            "from panel_tui.config import load_config\n"
+            "from panel_tui.inputs import cache, load_contest\n"
+            "cache.MIN_SIZE = 0\n"
+            "with cache.writes_afterwards():\n"
+            "    load_contest(load_config(Path(sys.argv[1])))\n"
+            "    print('loading', flush=True)\n"
+            "    sys.stdin.readline()\n"
+            "print('done', flush=True)\n"
+            "cache.wait_for_writes()\n"
+            "sys.stdin.readline()\n",
+            str(cached.config),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    try:
+        assert child.stdout is not None and child.stdin is not None
+        assert child.stdout.readline().strip() == "loading"
+        assert cache.others_loading(scores)
+        assert not cache.others_loading(cached.path("candidates.csv"))  # (another file: no mark)
+        child.stdin.write("\n")
+        child.stdin.flush()
+        assert child.stdout.readline().strip() == "done"  # its block ended; the process lives on
+        assert not cache.others_loading(scores)
+        child.stdin.write("\n")
+        child.stdin.flush()
+        assert child.wait(timeout=30) == 0
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_a_process_outside_a_console_block_leaves_no_loading_mark(cached):
+    """``rank`` and the other commands (no ``writes_afterwards``) hold no mark; a console's
+    marks go when its block ends."""
+    _load(cached)
+    assert not cache.others_loading(cached.path("scores.csv"))
+    with cache.writes_afterwards():
+        load_contest(load_config(cached.config))
+        assert cache._MARKS  # (flock: this process's own mark conflicts with its own look too)
+    assert not cache._MARKS and not cache.others_loading(cached.path("scores.csv"))
+    cache.wait_for_writes()

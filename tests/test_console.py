@@ -331,6 +331,46 @@ def test_writes_check_against_the_files_the_boards_show(contest):
     run(scenario())
 
 
+@pytest.mark.parametrize(("busy", "cap"), [(0.4, 5.0), (None, 1.0)])
+def test_the_analysis_waits_while_another_screen_computes_boards_but_not_for_ever(contest, monkeypatch, busy, cap):
+    """Every screen's boards before any screen's analysis: while another process of the
+    account computes boards from the sheet (``cache.others_loading``), the analysis waits;
+    it starts once they are done (``busy`` seconds), or after ``ANALYSIS_WAITS`` (``cap``)
+    seconds when they never are (a stopped process)."""
+    import time
+
+    import panel_tui.analysis as analysis_module
+    import panel_tui.tui.app as app_module
+    from panel_tui.inputs import cache
+
+    looks: list[float] = []
+    started: list[float] = []
+    robustness = analysis_module.robustness
+
+    def others_loading(path):
+        looks.append(time.monotonic())
+        return busy is None or looks[-1] - looks[0] < busy
+
+    def timed_robustness(*args, **kwargs):
+        started.append(time.monotonic())
+        return robustness(*args, **kwargs)
+
+    monkeypatch.setattr(cache, "others_loading", others_loading)
+    monkeypatch.setattr(analysis_module, "robustness", timed_robustness)
+    monkeypatch.setattr(app_module, "ANALYSIS_WAITS", cap)
+
+    async def scenario():
+        app = make_app(contest)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await settled(pilot, app, lambda: app.analysis is not None, timeout=20)
+            expected = busy if busy is not None else cap
+            # Held back while "another screen" computed its boards, then computed at once.
+            assert expected - 0.1 <= started[0] - looks[0] <= expected + 1.0, started[0] - looks[0]
+            assert len(looks) > 5  # (it looked again every 0.05 s meanwhile)
+
+    run(scenario())
+
+
 def test_fragile_outcomes_get_a_badge_and_a_place_in_the_lock_checklist(contest):
     async def scenario():
         app = make_app(contest)

@@ -39,7 +39,12 @@ What makes it safe:
 - **One parse at a time**: a process that misses holds an exclusive ``flock`` on the key's
   lock file while it parses and writes; another process of the account asking for the same
   bytes waits for it (``LOCK_WAIT`` seconds at most: the holder may be stopped) and then loads
-  the entry instead of parsing too.
+  the entry instead of parsing too. It hashes its own copy of the bytes while it waits.
+- **Every screen's boards first**: a console computing boards from a cached file (inside
+  ``writes_afterwards``) holds a shared lock on the file's loading mark until they are
+  computed; ``others_loading`` tells the account's other consoles and served tabs, whose
+  robustness analyses (seconds of both cores at 10,000 candidates) wait meanwhile, a few
+  seconds at most. A mark is only ever a reason to wait a little, never data.
 - **Bounded**: one entry per scores file path (a new version replaces the old one), and at
   most ``KEEP`` entries in all, the least recently used removed first; the temporary files of
   writers that were killed go too.
@@ -81,6 +86,7 @@ UNCACHED = (".parquet",)
 KEEP = 8  # entries kept per account
 _SUFFIX = ".arrow"
 _LOCK_SUFFIX = ".lock"
+_LOADING_SUFFIX = ".loading"  # held shared by each console computing boards from the file
 _HINT_SUFFIX = ".stat"
 _SUM_SUFFIX = ".sha256"
 _WRITERS: list[threading.Thread] = []
@@ -138,6 +144,7 @@ def cached_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.
         if directory is None:
             return read_table(path, spec, lookups)
         prefix = _path_key(path)
+        _mark_loading(directory, prefix)
         try:
             if _hint(directory, prefix) == _stat_hint(st):
                 digest = _digest(path, handle)
@@ -154,6 +161,9 @@ def cached_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.
         except BaseException:
             os.close(directory)
             raise
+    # The bytes are hashed from now on, in a thread: while this process waits for the lock
+    # (another one is parsing the same new file) or while polars parses them.
+    hashing = _Hash(data)
     lock = _lock(directory, prefix)
     try:
         if _hint(directory, prefix) == _stat_hint(st):
@@ -163,7 +173,7 @@ def cached_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.
             # let go at once: the other processes waiting for it load at the same time.
             _unlock(lock)
             lock = None
-            digest = hashlib.sha256(data).hexdigest()
+            digest = hashing.result()
             found = _load(directory, f"{prefix}-{_key(path, spec, lookups, len(data), digest)}", spec, lookups)
             if found is not None:
                 _release(directory, lock)
@@ -171,7 +181,8 @@ def cached_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.
             lock = _lock(directory, prefix)
             frame = read_table(path, spec, lookups, data=data)
         else:
-            frame, digest = _parsed_and_hashed(path, spec, lookups, data)
+            frame = read_table(path, spec, lookups, data=data)
+            digest = hashing.result()
     except BaseException:
         _release(directory, lock)
         raise
@@ -185,19 +196,27 @@ def cached_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.
     return frame
 
 
-def _parsed_and_hashed(
-    path: Path, spec: TableSpec, lookups: dict[str, Lookup], data: bytes
-) -> tuple[pl.DataFrame, str]:
-    """``read_table`` of ``data`` and its SHA-256, the hash in a thread while polars parses
-    (hashlib lets go of the interpreter: on two cores the pair takes a sixth less)."""
-    digest: list[str] = []
-    hashing = threading.Thread(target=lambda: digest.append(hashlib.sha256(data).hexdigest()), name="panel-tui hash")
-    hashing.start()
-    try:
-        frame = read_table(path, spec, lookups, data=data)
-    finally:
-        hashing.join()
-    return frame, digest[0]
+class _Hash:
+    """The SHA-256 of ``data``, computed in a thread from the start (hashlib lets go of the
+    interpreter: beside a parse, on two cores, the pair takes a sixth less than one after
+    the other)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data: bytes | None = data
+        self._digest: list[str] = []
+        self._thread = threading.Thread(target=self._run, name="panel-tui hash", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        assert self._data is not None
+        self._digest.append(hashlib.sha256(self._data).hexdigest())
+
+    def result(self) -> str:
+        self._thread.join()
+        if not self._digest and self._data is not None:  # (the thread failed: once more, here)
+            self._digest.append(hashlib.sha256(self._data).hexdigest())
+        self._data = None
+        return self._digest[0]
 
 
 def _digest(path: Path, handle: BinaryIO) -> str:
@@ -215,6 +234,7 @@ def _digest(path: Path, handle: BinaryIO) -> str:
 
 _QUIET = threading.Condition()
 _BUSY = [0]  # how many ``writes_afterwards`` blocks are running (the entries wait for none)
+_MARKS: list[int] = []  # the loading marks this process holds (``_mark_loading``), under _QUIET
 _MOST_DEFERRED = 30.0  # seconds an entry waits for them at most
 
 
@@ -231,7 +251,59 @@ def writes_afterwards() -> Iterator[None]:
     finally:
         with _QUIET:
             _BUSY[0] -= 1
+            if _BUSY[0] == 0:
+                while _MARKS:
+                    _unlock(_MARKS.pop())
             _QUIET.notify_all()
+
+
+def _mark_loading(directory: int, prefix: str) -> None:
+    """Inside ``writes_afterwards`` (a console computing its boards), say so to the account's
+    other processes until the block ends: a shared lock on the file's loading mark, which
+    ``others_loading`` sees. (Kept, like the lock file; a killed process lets go of it.)"""
+    with _QUIET:
+        if _BUSY[0] == 0:
+            return
+        fd = _flocked(directory, prefix + _LOADING_SUFFIX, fcntl.LOCK_SH, create=True)
+        if fd is not None:
+            _MARKS.append(fd)
+
+
+def others_loading(path: Path) -> bool:
+    """Whether another process of this account is computing boards from this file now (a
+    second console or served tab, after the file changed): a console's robustness analysis
+    waits for them (the tui's ``analyse``), so that on two cores every screen's boards come
+    before any screen's analysis."""
+    folder = cache_folder()
+    directory = None if folder is None else _open_folder(folder)
+    if directory is None:
+        return False
+    try:
+        fd = _flocked(directory, _path_key(path) + _LOADING_SUFFIX, fcntl.LOCK_EX, create=False)
+        if fd is not None:
+            _unlock(fd)
+            return False
+        with contextlib.suppress(OSError):
+            os.stat(_path_key(path) + _LOADING_SUFFIX, dir_fd=directory, follow_symlinks=False)
+            return True  # there, and held by someone
+        return False
+    finally:
+        os.close(directory)
+
+
+def _flocked(directory: int, name: str, operation: int, *, create: bool) -> int | None:
+    """A file of the folder with ``operation`` (a flock) taken without waiting, else None."""
+    flags = os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC | (os.O_CREAT if create else 0)
+    try:
+        fd = os.open(name, flags, 0o600, dir_fd=directory)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, operation | fcntl.LOCK_NB)
+    except OSError:  # (BlockingIOError: held the other way)
+        os.close(fd)
+        return None
+    return fd
 
 
 def wait_for_writes() -> None:

@@ -32,7 +32,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Digits, Footer, Header, Static, TabbedContent, TabPane
 from textual.widgets.data_table import RowDoesNotExist
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from panel_tui.errors import PanelError
 from panel_tui.i18n import N_, _, language
@@ -92,6 +92,7 @@ ACTION_WORDS = {
 }
 COMPACT_BELOW = 150  # columns: narrower terminals get the compact leaderboard (no area columns)
 POLL_SECONDS = 0.15  # files (a stat each) and the journal (its last event): 0.1 ms a look
+ANALYSIS_WAITS = 5.0  # seconds an analysis waits at most for other screens' boards (``analyse``)
 
 
 class StandingsComputed(Message):
@@ -464,7 +465,19 @@ class PanelApp(TranslatedBindings, App):
     )
     def analyse(self, snapshot: Snapshot) -> None:
         from panel_tui.analysis import robustness
+        from panel_tui.inputs.cache import others_loading
 
+        # Every screen's boards before any screen's analysis: while another console or served
+        # tab of this account computes boards from the same sheet (they all saw it change),
+        # this one's analysis, seconds of both cores at 10,000 candidates, waits (at most
+        # ANALYSIS_WAITS seconds: a stopped process must not hold it back).
+        scores = self.meeting.config.contest.scores
+        deadline = time.monotonic() + ANALYSIS_WAITS
+        worker = get_current_worker()
+        while time.monotonic() < deadline and others_loading(scores):
+            if worker.is_cancelled:
+                return
+            time.sleep(0.05)
         with contextlib.suppress(PanelError):  # the boards' own reload reports bad input
             self.post_message(AnalysisComputed(snapshot, robustness(snapshot.data, snapshot.state.decisions)))
 
