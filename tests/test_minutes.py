@@ -176,7 +176,8 @@ def test_the_markdown_minutes_match_the_journal(demo: ContestFiles, tmp_path: Pa
         "2022년 스마트도시·스마트서비스 인증" if lang == "ko" else "2022 Smart City and Smart Service Certification"
     )
     assert f"**{md(contest_name + ' (2022)')}**" in text
-    assert row(_("Date of the meeting"), journal[0].at[:10]) in text
+    # (The day in the contest's time zone: from 15:00 UTC on, Seoul is a day ahead of the journal's UTC.)
+    assert row(_("Date of the meeting"), zone.time(journal[0].at)[:10]) in text
     assert row(_("Fingerprint of the locked list"), lock.fingerprint) in text
     # who took part: every author, with the role and the count of entries
     for who in sorted({e.author for e in journal}):
