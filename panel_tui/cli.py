@@ -785,7 +785,7 @@ def program() -> NoReturn:
     the console), the process then ends at once, its output flushed, any cache entry it was
     writing written and its session closed (SQLite checkpoints the -wal into the session
     file and removes its sidecars, which a copy of the file relies on): the frames it holds (a few hundred megabytes at 10,000 candidates)
-    are left to the OS rather than freed one by one, which took 60 ms of every ``rank``."""
+    are left to the OS rather than freed one by one."""
     code = main()
     if not _COMMAND_RAN:
         raise SystemExit(code)

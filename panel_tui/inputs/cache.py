@@ -198,8 +198,7 @@ def cached_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.
 
 class _Hash:
     """The SHA-256 of ``data``, computed in a thread from the start (hashlib lets go of the
-    interpreter: beside a parse, on two cores, the pair takes a sixth less than one after
-    the other)."""
+    interpreter, so it runs beside a parse, or while this process waits for another's)."""
 
     def __init__(self, data: bytes) -> None:
         self._data: bytes | None = data
@@ -241,9 +240,8 @@ _MOST_DEFERRED = 30.0  # seconds an entry waits for them at most
 @contextlib.contextmanager
 def writes_afterwards() -> Iterator[None]:
     """Entries of the sheets parsed inside are written once the block ends: the console's
-    boards are computed first, not beside the writing of an entry (at 10,000 candidates, on
-    two cores, writing an entry beside the reload made its grouping and ranking 0.2 s slower,
-    and the writing took 0.9 s instead of 0.16 s)."""
+    boards are computed first, not beside the writing of an entry (on two cores the two
+    slowed each other down)."""
     with _QUIET:
         _BUSY[0] += 1
     try:
