@@ -26,7 +26,7 @@ from panel_tui.engine import (
     outcomes,
     spread_sums,
 )
-from panel_tui.inputs.cells import EVALUATOR_SET, cell_key, enum_ids, evaluator_bits, scattered
+from panel_tui.inputs.cells import EVALUATOR_SET, cell_key, enum_ids, evaluator_bits, has_evaluator_sets, scattered
 from panel_tui.inputs.contest import ContestData
 
 OUTLIER_Z = 2.0
@@ -147,10 +147,6 @@ def _keyed_cells(data: ContestData, areas: tuple[str, ...]) -> pl.DataFrame:
     )
 
 
-def _areas(data: ContestData) -> tuple[str, ...]:
-    return contest_areas(data)
-
-
 def _score_rows(data: ContestData, cells: pl.DataFrame) -> pl.LazyFrame:
     """The score rows with their cell's key (``_cell``), row in ``cells`` (``_row``) and
     indicator maximum (``max_points``)."""
@@ -179,7 +175,7 @@ def _standardised_score() -> pl.Expr:
 def _standardised(data: ContestData) -> pl.DataFrame:
     """The score sheet with each evaluator's scores standardised: the ``zscore`` variant's sheet."""
     return (
-        _score_rows(data, _keyed_cells(data, _areas(data)))
+        _score_rows(data, _keyed_cells(data, contest_areas(data)))
         .with_columns(score=_standardised_score())
         .select("candidate_id", "evaluator_id", "indicator_id", "score")
         .collect()
@@ -527,7 +523,7 @@ def robustness_table(data: ContestData, decisions: Decisions = Decisions()) -> p
     of ``Robustness`` (polars writes it as ``rank --format json`` prints it, nothing built per
     candidate in Python)."""
     evaluators = _evaluator_ids(data)
-    areas = _areas(data)
+    areas = contest_areas(data)
     cells = _keyed_cells(data, areas)
     route = _matrix_route if _dense_enough(data, evaluators) else _rows_route
     sums = _scenario_sums(data, route(data, cells, evaluators), areas, evaluators)
@@ -591,7 +587,7 @@ def _evaluator_ids(data: ContestData) -> tuple[str, ...]:
         data.has_evaluators
         and isinstance(dtype, pl.Categorical)
         and evaluator_bits(dtype)
-        and data.cells[EVALUATOR_SET].null_count() == 0
+        and has_evaluator_sets(data.cells)
     ):
         return data.evaluator_ids
     word = data.cells.select(pl.col(EVALUATOR_SET).bitwise_or()).item() or 0

@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 
 from panel_tui.config import Category, Config, Scoring
-from panel_tui.inputs.cells import EVALUATOR_SET, cell_key, enum_ids, evaluator_counts, scattered
+from panel_tui.inputs.cells import EVALUATOR_SET, cell_key, enum_ids, has_evaluator_sets, scattered
 from panel_tui.inputs.contest import ContestData
 from panel_tui.vocabulary import DECISION_COLUMNS, ENTRY_FIELDS, ExclusionCode, Status
 
@@ -289,7 +289,7 @@ def candidate_sums(data: ContestData, cells: pl.DataFrame) -> CandidateSums:
     candidate by ``spread_sums``. Scenario 0."""
     areas = contest_areas(data)
     candidate_ids = enum_ids(cells.schema["candidate_id"])
-    sets = data.has_evaluators and EVALUATOR_SET in cells.columns and cells[EVALUATOR_SET].null_count() == 0
+    sets = data.has_evaluators and has_evaluator_sets(cells)
     per_slot = (
         cells.lazy()
         .group_by(area_slot(len(areas), areas).alias("_slot"))
@@ -302,9 +302,8 @@ def candidate_sums(data: ContestData, cells: pl.DataFrame) -> CandidateSums:
     )
     frame = spread_sums(per_slot, len(candidate_ids), len(areas), "sub", "scored", EVALUATOR_SET if sets else None)
     if data.has_evaluators and not sets:  # (more than 64 evaluator codes: counted over the rows)
-        counts = evaluator_counts(cells, data.scores, True)
-        codes = counts["candidate_id"].cast(cells.schema["candidate_id"]).to_physical()
-        table = scattered(len(candidate_ids), pl.Int64, codes, counts["evaluators"])
+        counts = data.scores.group_by(code=pl.col("candidate_id").to_physical()).agg(pl.col("evaluator_id").n_unique())
+        table = scattered(len(candidate_ids), pl.Int64, counts["code"], counts["evaluator_id"])
         frame = frame.with_columns(evaluators=pl.lit(table).gather(pl.col(CANDIDATE)))
     return CandidateSums(
         frame=frame.select(pl.lit(0, pl.Int32).alias(SCENARIO), pl.all()), areas=areas, candidate_ids=candidate_ids
@@ -377,7 +376,7 @@ def _rank_scenarios(data: ContestData, sums: CandidateSums, decisions: Decisions
             sums.frame.filter(pl.lit(member).gather(candidate))
             .select(
                 SCENARIO,
-                pl.lit(sums.candidate_ids.cast(pl.String)).gather(candidate).alias("candidate_id"),
+                pl.lit(sums.candidate_ids).gather(candidate).alias("candidate_id"),
                 pl.lit(names).gather(candidate).alias("name"),
                 "total",
                 "scored",

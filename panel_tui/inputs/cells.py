@@ -8,8 +8,9 @@ max it carries the *set* of evaluators who scored the cell, as one 64-bit word (
 the evaluator whose ``Categorical`` code is ``i``). From that word come, without another
 pass over the rows, the cell's count of distinct evaluators (a score given twice shows as
 fewer bits than scores: the sum of the bits carries) and, OR-ed over a candidate's cells,
-the candidate's count of distinct evaluators (``evaluator_counts``). A sheet whose evaluator
-ids take more than 64 codes falls back to ``n_unique`` per cell and a count over the rows.
+the candidate's count of distinct evaluators (``engine.candidate_sums``). A sheet whose
+evaluator ids take more than 64 codes has no sets (``has_evaluator_sets``): it falls back to
+``n_unique`` per cell and a count over the rows.
 """
 
 from __future__ import annotations
@@ -149,16 +150,7 @@ def scattered(size: int, dtype: pl.DataType | type[pl.DataType], at: pl.Series, 
     return pl.select(pl.repeat(None, size, dtype=dtype)).to_series().scatter(at, values.cast(dtype))
 
 
-def evaluator_counts(cells: pl.DataFrame, scores: pl.DataFrame, has_evaluators: bool) -> pl.DataFrame:
-    """Per candidate (as plain text), how many distinct evaluators scored it (missing when the
-    sheet names none): the OR of its cells' evaluator sets, a pass over the cells, not the rows.
-    Only a sheet without the sets (more than 64 evaluator codes) is counted over its rows."""
-    if not has_evaluators:
-        counts = cells.group_by("candidate_id").agg(evaluators=pl.lit(None, pl.Int64).first())
-    elif EVALUATOR_SET in cells.columns and cells[EVALUATOR_SET].null_count() == 0:
-        counts = cells.group_by("candidate_id").agg(
-            evaluators=pl.col(EVALUATOR_SET).bitwise_or().bitwise_count_ones().cast(pl.Int64)
-        )
-    else:
-        counts = scores.group_by("candidate_id").agg(evaluators=pl.col("evaluator_id").n_unique().cast(pl.Int64))
-    return counts.with_columns(pl.col("candidate_id").cast(pl.String))
+def has_evaluator_sets(cells: pl.DataFrame) -> bool:
+    """Whether every cell carries its evaluator set (``EVALUATOR_SET``): the sheet names its
+    evaluators and they fit the one-word set (``evaluator_bits``)."""
+    return EVALUATOR_SET in cells.columns and cells[EVALUATOR_SET].null_count() == 0
