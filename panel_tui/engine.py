@@ -464,22 +464,25 @@ def _competition_ranks(frame: pl.DataFrame, tie_break: dict[str, str]) -> pl.Dat
     ranked = frame.filter(~pl.col("pending") & ~pl.col("excluded")).sort(
         [SCENARIO, *keys, "candidate_id"], descending=[False] + [True] * len(keys) + [False]
     )
-    # A new group starts wherever any key changes (and at the start of each scenario).
+    # A new group starts wherever any key changes (and at the start of each scenario). The rows
+    # are in order, so each group's rank, size and deciding key are read off its first row and
+    # carried down (forward fills), not computed per group (a window per group is a hash
+    # group-by of every row).
     first = (pl.col(SCENARIO) != pl.col(SCENARIO).shift(1)).fill_null(True)
     changed = {k: (pl.col(k) != pl.col(k).shift(1)).fill_null(True) | first for k in keys}
+    row = pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
     return (
         ranked.with_columns(
-            position=pl.int_range(1, pl.len() + 1).over(SCENARIO),
+            position=row - pl.when(first).then(row).forward_fill() + 1,
             new_group=pl.any_horizontal(*changed.values()),
             separated_by=pl.coalesce(pl.when(changed[k]).then(pl.lit(said[k], pl.String)) for k in keys),
         )
         .with_columns(group=pl.col("new_group").cum_sum())
         .with_columns(
-            rank=pl.col("position").min().over("group"),
-            tie=pl.len().over("group") > 1,
+            rank=pl.when("new_group").then("position").forward_fill(),
+            tie=~pl.col("new_group") | ~pl.col("new_group").shift(-1, fill_value=True),
             # The key that separates this group from the one above, read off its first row.
-            # (Computed in the step before: a shift inside .over() would shift within the group.)
-            decided_by=pl.col("separated_by").first().over("group"),
+            decided_by=pl.when("new_group").then("separated_by").forward_fill(),
         )
     )
 
@@ -525,21 +528,22 @@ def _apply_tie_orders(ranked: pl.DataFrame, tie_orders: _TieOrders) -> pl.DataFr
         schema={"group": pl.UInt32, "candidate_id": pl.String, "panel_position": pl.Int64, "panel_reason": pl.String},
         orient="row",
     )
-    return (
-        ranked.join(
+    if panel.is_empty():  # (then the rows are in (scenario, rank, candidate_id) order already)
+        ranked = ranked.with_columns(panel_position=pl.lit(None, pl.Int64), panel_reason=pl.lit(None, pl.String))
+    else:
+        ranked = ranked.join(
             panel.with_columns(pl.col("group").cast(ranked.schema["group"])), on=["group", "candidate_id"], how="left"
         )
-        .with_columns(
-            rank=pl.col("rank") + pl.col("panel_position").fill_null(0),
-            # Every expression here still sees the rank before the panel's order.
-            decided_by=pl.when(pl.col("panel_position") > 0)
-            .then(pl.lit("panel"))
-            .when((pl.col("tie") & pl.col("panel_position").is_null()) | (pl.col("rank") == 1))
-            .then(None)
-            .otherwise(pl.col("decided_by")),
-        )
-        .sort(SCENARIO, "rank", "candidate_id")
+    ranked = ranked.with_columns(
+        rank=pl.col("rank") + pl.col("panel_position").fill_null(0),
+        # Every expression here still sees the rank before the panel's order.
+        decided_by=pl.when(pl.col("panel_position") > 0)
+        .then(pl.lit("panel"))
+        .when((pl.col("tie") & pl.col("panel_position").is_null()) | (pl.col("rank") == 1))
+        .then(None)
+        .otherwise(pl.col("decided_by")),
     )
+    return ranked if panel.is_empty() else ranked.sort(SCENARIO, "rank", "candidate_id")
 
 
 def _certify(ranked: pl.DataFrame, category: Category, scoring: Scoring) -> pl.DataFrame:
@@ -548,7 +552,14 @@ def _certify(ranked: pl.DataFrame, category: Category, scoring: Scoring) -> pl.D
     until the panel orders it, and one across the cap leaves its members undecided."""
     cap = category.max_certified
     eligible = pl.col("percent") >= category.threshold
-    size = pl.len().over(SCENARIO, "rank")  # after panel orders, only undecided ties still share a rank
+    # How many share the row's rank (after panel orders, only undecided ties still do): the rows
+    # are in (scenario, rank) order, so a run's first and last rows are carried over it.
+    row = pl.int_range(pl.len(), dtype=pl.Int64)
+    starts = ((pl.col(SCENARIO) != pl.col(SCENARIO).shift(1)) | (pl.col("rank") != pl.col("rank").shift(1))).fill_null(
+        True
+    )
+    ends = starts.shift(-1, fill_value=True)
+    size = pl.when(ends).then(row).backward_fill() - pl.when(starts).then(row).forward_fill() + 1
     straddles = pl.lit(cap > 0) & eligible & (pl.col("rank") <= cap) & (pl.col("rank") + size - 1 > cap)
     return (
         ranked.with_columns(
