@@ -533,29 +533,46 @@ def robustness_table(data: ContestData, decisions: Decisions = Decisions()) -> p
     now_rank, now_certified = pl.col("rank_0"), pl.col("certified_0")
     left_out = range(first, scenarios)
     swing = pl.max_horizontal((pl.col(f"rank_{k}") - now_rank).abs() for k in left_out) if evaluators else pl.lit(0)
-    flips = (
-        pl.concat_list(
-            pl.when(pl.col(f"certified_{k}").ne_missing(now_certified)).then(pl.lit(evaluator, pl.String))
-            for k, evaluator in zip(left_out, evaluators, strict=True)
-        ).list.drop_nulls()
-        if evaluators
-        else pl.lit([], pl.List(pl.String))
-    )
+    flips = _flips(wide, [pl.col(f"certified_{k}").ne_missing(now_certified) for k in left_out], evaluators)
     method = {name: k for k, name in enumerate(ALTERNATIVES, 1)}
     changed = pl.any_horizontal(pl.col(f"certified_{k}").ne_missing(now_certified) for k in method.values()) | (
-        flips.list.len() > 0
+        pl.col("_flips").list.len() > 0
     )
-    return wide.select(
+    return wide.with_columns(_flips=flips).select(
         "candidate_id",
         pl.struct(
             ranks=pl.struct(pl.col(f"rank_{k}").alias(name) for name, k in method.items()),
             certified=pl.struct(pl.col(f"certified_{k}").alias(name) for name, k in method.items()),
             leave_one_out=pl.struct(
-                max_rank_swing=swing.fill_null(0).cast(pl.Int64), certification_flips_without=flips
+                max_rank_swing=swing.fill_null(0).cast(pl.Int64), certification_flips_without=pl.col("_flips")
             ),
             verdict=pl.when(changed).then(pl.lit("fragile")).otherwise(pl.lit("stable")),
         ).alias(ANALYSIS),
     )
+
+
+def _flips(wide: pl.DataFrame, flipped: list[pl.Expr], evaluators: tuple[str, ...]) -> pl.Series:
+    """Per candidate (a row of ``wide``), the evaluators (in order) for whom ``flipped`` (one
+    flag per evaluator) holds. The flags are packed into 64-bit words; each distinct set of
+    words (few: most candidates flip for nobody) is turned into its list once, and every
+    candidate's list gathered from those, rather than a list assembled on every row."""
+    if not evaluators:
+        return pl.Series("_flips", [[]] * wide.height, dtype=pl.List(pl.String))
+    words = [
+        pl.sum_horizontal(
+            flag.cast(pl.UInt64) * pl.lit(1 << j, pl.UInt64) for j, flag in enumerate(flipped[start : start + 64])
+        ).alias(f"_w{start}")
+        for start in range(0, len(flipped), 64)
+    ]
+    keys = wide.select(words)
+    distinct = keys.unique(maintain_order=True)
+    lists = pl.Series(
+        "_flips",
+        [[e for j, e in enumerate(evaluators) if row[j // 64] >> (j % 64) & 1] for row in distinct.iter_rows()],
+        dtype=pl.List(pl.String),
+    )
+    at = keys.join(distinct.with_row_index("_at"), on=keys.columns, how="left", maintain_order="left")["_at"]
+    return lists.gather(at)
 
 
 def _by_candidate(result: pl.DataFrame, scenarios: int) -> pl.DataFrame:

@@ -436,6 +436,25 @@ def test_the_sorting_network_puts_each_row_in_order(rows):
         assert list(result) == present + [math.inf] * (width - len(present))
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(0, 130).flatmap(
+        lambda n: st.tuples(st.just(n), st.lists(st.lists(st.booleans(), min_size=n, max_size=n), max_size=12))
+    )
+)
+def test_who_flips_each_certification_by_its_definition(case):
+    """``_flips`` (flags packed in 64-bit words, a list per distinct word set) against the
+    evaluators whose flag is set, row by row; with none, and past 64 evaluators."""
+    from panel_tui.analysis import _flips
+
+    n, rows = case
+    evaluators = tuple(f"E{j:03d}" for j in range(n))
+    flags = {f"f{j}": pl.Series([r[j] for r in rows], dtype=pl.Boolean) for j in range(n)}
+    wide = pl.DataFrame({"candidate_id": [f"C{i}" for i in range(len(rows))], **flags})
+    flips = _flips(wide, [pl.col(f"f{j}") for j in range(n)], evaluators)
+    assert flips.to_list() == [[e for e, flag in zip(evaluators, r, strict=True) if flag] for r in rows]
+
+
 def _by_definition(method: str, trim: int, scores: list[float]) -> float:
     scores = sorted(scores)
     n = len(scores)
