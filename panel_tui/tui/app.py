@@ -169,6 +169,11 @@ class PanelApp(TranslatedBindings, App):
         clock: bool = True,
     ) -> None:
         super().__init__()
+        # The projector's theme is set before the first styling, not on mount: set then, it
+        # makes Textual style every widget a second time before the first frame.
+        self.register_theme(PROJECTOR)
+        if display:
+            self.theme = "projector"
         self.clock = clock
         self.meeting = meeting  # writes, on the UI thread
         self.reader = reader  # reloads, in the worker thread (its own SQLite connection); the UI thread uses meeting
@@ -235,9 +240,6 @@ class PanelApp(TranslatedBindings, App):
         return plain(f"{index} {label}" if index <= 9 else label)
 
     def on_mount(self) -> None:
-        self.register_theme(PROJECTOR)
-        if self.display_mode:
-            self.theme = "projector"
         if self.display_mode:
             role = _("display (read-only)")
         else:
