@@ -16,6 +16,7 @@ import polars as pl
 
 from panel_tui.config import Scoring
 from panel_tui.engine import (
+    CANDIDATE,
     SCENARIO,
     CandidateSums,
     Decisions,
@@ -486,26 +487,32 @@ def _scenario_sums(
 ) -> CandidateSums:
     """Every scenario's sums from ``_per_area``: scenario 0 as configured, 1 ..
     len(ALTERNATIVES) each alternative method, then one per evaluator left out (their changes
-    taken off scenario 0's subtotals, their lost cells off its scored count). Each scenario's
-    per-area columns are laid out per candidate by ``engine.spread_sums``, as the ranking's own."""
+    taken off scenario 0's subtotals, their lost cells off its scored count), laid out per
+    candidate by ``engine.spread_sums``, as the ranking's own, every scenario in one call."""
     first = len(ALTERNATIVES) + 1
     changes = [f"change_{j}" for j in range(len(evaluators))]
     losses = [f"lost_{j}" if f"lost_{j}" in per_area.columns else None for j in range(len(evaluators))]
     sub = [pl.col(f"sub_{k}") for k in range(first)] + [pl.col("sub_0") - pl.col(c) for c in changes]
     scored = [pl.col("scored")] * first + [pl.col("scored") - (pl.col(c) if c else 0) for c in losses]
-    per_slot = per_area.select(
-        "_slot",
-        *(expr.alias(f"_sub{k}") for k, expr in enumerate(sub)),
-        *(expr.alias(f"_scored{k}") for k, expr in enumerate(scored)),
-    )
     candidate_ids = enum_ids(data.cells.schema["candidate_id"])
-    frames = [
-        spread_sums(per_slot, len(candidate_ids), len(areas), f"_sub{k}", f"_scored{k}").select(
-            pl.lit(k, pl.Int32).alias(SCENARIO), pl.all()
+    # Every scenario at once: scenario k's slots numbered after the k scenarios' before it, so
+    # that one layout (``spread_sums``) of k x candidates "candidates" gives every scenario's
+    # rows, candidate c of scenario k at k x candidates + c.
+    n_candidates, n_slots = len(candidate_ids), len(candidate_ids) * len(areas)
+    per_slot = pl.concat(
+        per_area.select(
+            (pl.col("_slot").cast(pl.UInt64) + k * n_slots).alias("_slot"),
+            sub_k.alias("_sub"),
+            scored_k.alias("_scored"),
         )
-        for k in range(len(sub))
-    ]
-    return CandidateSums(frame=pl.concat(frames), areas=areas, candidate_ids=candidate_ids)
+        for k, (sub_k, scored_k) in enumerate(zip(sub, scored, strict=True))
+    )
+    frame = spread_sums(per_slot, len(sub) * n_candidates, len(areas), "_sub", "_scored").select(
+        (pl.col(CANDIDATE) // n_candidates).cast(pl.Int32).alias(SCENARIO),
+        (pl.col(CANDIDATE) % n_candidates).alias(CANDIDATE),
+        pl.exclude(CANDIDATE),
+    )
+    return CandidateSums(frame=frame, areas=areas, candidate_ids=candidate_ids)
 
 
 def robustness(data: ContestData, decisions: Decisions = Decisions()) -> dict[str, Robustness]:
