@@ -536,7 +536,7 @@ def robustness_table(data: ContestData, decisions: Decisions = Decisions()) -> p
     sums = _scenario_sums(data, route(data, cells, evaluators), areas, evaluators)
     first = len(ALTERNATIVES) + 1
     scenarios = first + len(evaluators)
-    wide = _by_candidate(outcomes(data, sums, decisions, scenarios), scenarios)
+    wide = _by_candidate(outcomes(data, sums, decisions, scenarios), scenarios, sums.candidate_ids)
     now_rank, now_certified = pl.col("rank_0"), pl.col("certified_0")
     left_out = range(first, scenarios)
     swing = pl.max_horizontal((pl.col(f"rank_{k}") - now_rank).abs() for k in left_out) if evaluators else pl.lit(0)
@@ -582,23 +582,30 @@ def _flips(wide: pl.DataFrame, flipped: list[pl.Expr], evaluators: tuple[str, ..
     return lists.gather(at)
 
 
-def _by_candidate(result: pl.DataFrame, scenarios: int) -> pl.DataFrame:
+def _by_candidate(result: pl.DataFrame, scenarios: int, candidate_ids: pl.Series) -> pl.DataFrame:
     """``engine.outcomes``'s rows (scenario, candidate_id, rank, certified) as one row per
-    candidate, with ``rank_k`` and ``certified_k`` of every scenario k. Every scenario ranks
-    every candidate once, so sorted by scenario and id the scenarios are blocks of equal size
-    in one candidate order: each block's columns are slices, no group-by or join."""
-    ordered = result.sort(SCENARIO, "candidate_id")
-    n = ordered.height // scenarios
-    ids = ordered["candidate_id"].slice(0, n)
-    if n * scenarios != ordered.height or any(
-        not ordered["candidate_id"].slice(k * n, n).equals(ids) for k in range(1, scenarios)
-    ):
+    candidate, in id order, with ``rank_k`` and ``certified_k`` of every scenario k. Every
+    scenario ranks every candidate once: each row goes to its place (scenario k's block, then
+    the id's place in sorted order) in one column per field, and each block is a slice of it;
+    no sort, group-by or join."""
+    n = len(candidate_ids)
+    order = candidate_ids.arg_sort()  # the code at each place in id order
+    place = scattered(n, pl.UInt32, order, pl.Series(range(n), dtype=pl.UInt32))
+    code = pl.col("candidate_id").cast(pl.Enum(candidate_ids)).to_physical()
+    at = result.select(pl.col(SCENARIO).cast(pl.UInt64) * n + pl.lit(place).gather(code)).to_series()
+    size = n * scenarios
+    seen = scattered(size, pl.Boolean, at, pl.repeat(True, result.height, eager=True))
+    if result.height != size or seen.null_count():  # (then some place was filled twice, or never)
         raise RuntimeError("the scenarios do not rank the same candidates")  # (outcomes ranks every one in each)
+    rank, certified = (
+        scattered(size, pl.Int64, at, result["rank"]),
+        scattered(size, pl.Boolean, at, result["certified"]),
+    )
     return pl.DataFrame(
         [
-            ids,
-            *(ordered["rank"].slice(k * n, n).alias(f"rank_{k}") for k in range(scenarios)),
-            *(ordered["certified"].slice(k * n, n).alias(f"certified_{k}") for k in range(scenarios)),
+            candidate_ids.gather(order).cast(pl.String).alias("candidate_id"),
+            *(rank.slice(k * n, n).alias(f"rank_{k}") for k in range(scenarios)),
+            *(certified.slice(k * n, n).alias(f"certified_{k}") for k in range(scenarios)),
         ]
     )
 
