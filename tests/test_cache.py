@@ -107,15 +107,19 @@ def test_a_rewrite_with_the_same_size_and_mtime_is_never_served_stale(cached, mo
     assert _same(new, fresh) and not _same(new, old)
 
 
-def test_a_matching_stat_hint_does_not_decide_the_content_does(cached, monkeypatch):
+@pytest.mark.parametrize("naming", ["the old entry", "no entry"])
+def test_a_matching_stat_hint_does_not_decide_the_content_does(cached, monkeypatch, naming):
     """Even when the recorded (inode, size, mtime, ctime) all match (a forged hint, or a write
-    within one tick of the clock), the content is hashed and a changed file parsed."""
+    within one tick of the clock), the content is hashed and a changed file parsed; the entry
+    the hint names (loaded while the file is hashed) is thrown away."""
     _load(cached)
     _rewrite_same_size_and_mtime(cached)
     folder = cache.cache_folder()
     assert folder is not None
     (hint,) = folder.glob("*.stat")
-    hint.write_text(cache._stat_hint(os.stat(cached.path("scores.csv"))), encoding="ascii")
+    (entry,) = _entries(cached)
+    named = "\n" + entry.name.removesuffix(".arrow") if naming == "the old entry" else ""
+    hint.write_text(cache._stat_hint(os.stat(cached.path("scores.csv"))) + named, encoding="ascii")
     parses = _parses(monkeypatch)
     new = _load(cached)
     monkeypatch.setenv("PANEL_TUI_CACHE", "off")

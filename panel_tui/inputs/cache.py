@@ -3,8 +3,8 @@
 The console, ``rank``, ``validate`` and every served tab read the same score sheet; at 10,000
 candidates parsing and checking it costs about half a second (CSV; Parquet's id casts about
 as much). ``cached_table`` parses a file once and keeps the typed, checked frame as an Arrow
-IPC file; any later read of the same bytes, by any process of the same account, loads that
-instead (bench/README.md measures both).
+IPC file (LZ4-compressed); any later read of the same bytes, by any process of the same
+account, loads that instead (bench/README.md measures both).
 
 What makes it safe:
 
@@ -58,12 +58,14 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import os
+import re
 import stat
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -74,7 +76,7 @@ from panel_tui.errors import InputError
 from panel_tui.i18n import _
 from panel_tui.inputs.read import Lookup, TableSpec, read_table
 
-CACHE_VERSION = "2"  # the entry's layout (a checksum beside each entry since 2)
+CACHE_VERSION = "3"  # the entry's layout (a checksum beside each entry since 2; LZ4 frames since 3)
 # The reader's own code is part of every key: a fix to what it accepts or how it types a column
 # must never meet an entry an older reader made (two installs on one host share the folder).
 _READER_FILES = ("read.py", "formulas.py", "cache.py")
@@ -125,7 +127,8 @@ def cached_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.
 
     - the file's (inode, size, mtime, ctime) are those recorded when an entry was last written
       for this path (a hint, nothing more): its content is hashed as it is read (about a fifth
-      of the parse) and, when the hash is the entry's, the entry is loaded;
+      of the parse), in a thread, while the entry the hint names is loaded; that entry is
+      used only if the hash gives its very name (else the entry these bytes name, if any);
     - otherwise (or when that hash finds no entry) the file is read once into memory and, under
       the file's lock, parsed from those very bytes while they are hashed, and the result
       stored under their hash (in a thread, while the caller ranks: ``wait_for_writes`` at
@@ -146,9 +149,15 @@ def cached_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.
         prefix = _path_key(path)
         _mark_loading(directory, prefix)
         try:
-            if _hint(directory, prefix) == _stat_hint(st):
-                digest = _digest(path, handle)
-                found = _load(directory, f"{prefix}-{_key(path, spec, lookups, st.st_size, digest)}", spec, lookups)
+            seen, named = _hint(directory, prefix)
+            if seen == _stat_hint(st):
+                # The file is hashed in a thread while the entry last written for it is loaded;
+                # the entry is kept only if these bytes hash to its very name.
+                hashing = _Hash(lambda: _digest(path, handle))
+                found = _load(directory, named, spec, lookups) if named else None
+                name = f"{prefix}-{_key(path, spec, lookups, st.st_size, hashing.result())}"
+                if name != named:
+                    found = _load(directory, name, spec, lookups)
                 if found is not None:
                     os.close(directory)
                     return found
@@ -163,10 +172,10 @@ def cached_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.
             raise
     # The bytes are hashed from now on, in a thread: while this process waits for the lock
     # (another one is parsing the same new file) or while polars parses them.
-    hashing = _Hash(data)
+    hashing = _Hash(functools.partial(_sha256, data))
     lock = _lock(directory, prefix)
     try:
-        if _hint(directory, prefix) == _stat_hint(st):
+        if _hint(directory, prefix)[0] == _stat_hint(st):
             # Another process stored an entry for the file as it is now while this one waited
             # for the lock (it was parsing the same new file): load it, if it holds these
             # bytes. Loading needs no lock (an entry is renamed into place whole), so it is
@@ -197,25 +206,41 @@ def cached_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.
 
 
 class _Hash:
-    """The SHA-256 of ``data``, computed in a thread from the start (hashlib lets go of the
-    interpreter, so it runs beside a parse, or while this process waits for another's)."""
+    """A SHA-256 (what ``compute`` returns) computed in a thread from the start: hashlib and
+    file reads let go of the interpreter, so it runs beside a parse, a load, or while this
+    process waits for another's parse. ``result`` gives it, or raises what it raised."""
 
-    def __init__(self, data: bytes) -> None:
-        self._data: bytes | None = data
-        self._digest: list[str] = []
-        self._thread = threading.Thread(target=self._run, name="panel-tui hash", daemon=True)
-        self._thread.start()
+    def __init__(self, compute: Callable[[], str]) -> None:
+        self._compute: Callable[[], str] | None = compute
+        self._outcome: list[str | BaseException] = []
+        self._thread: threading.Thread | None = threading.Thread(target=self._run, name="panel-tui hash", daemon=True)
+        try:
+            self._thread.start()
+        except RuntimeError:  # (no thread to be had: computed in ``result``)
+            self._thread = None
 
     def _run(self) -> None:
-        assert self._data is not None
-        self._digest.append(hashlib.sha256(self._data).hexdigest())
+        assert self._compute is not None
+        try:
+            self._outcome.append(self._compute())
+        except BaseException as exc:  # (raised in the caller's thread, by ``result``)
+            self._outcome.append(exc)
 
     def result(self) -> str:
-        self._thread.join()
-        if not self._digest and self._data is not None:  # (the thread failed: once more, here)
-            self._digest.append(hashlib.sha256(self._data).hexdigest())
-        self._data = None
-        return self._digest[0]
+        if self._thread is None:
+            assert self._compute is not None
+            self._outcome.append(self._compute())
+        else:
+            self._thread.join()
+        self._compute = None  # (let go of what it hashed)
+        outcome = self._outcome[0]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _digest(path: Path, handle: BinaryIO) -> str:
@@ -314,9 +339,14 @@ def _stat_hint(st: os.stat_result) -> str:
     return f"{st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}"
 
 
-def _hint(directory: int, prefix: str) -> str | None:
+def _hint(directory: int, prefix: str) -> tuple[str | None, str | None]:
+    """What was recorded when an entry was last written for the file: its stat hint then, and
+    the entry's name (None where absent or malformed)."""
     data = _read_small(directory, prefix + _HINT_SUFFIX)
-    return None if data is None else data.decode("ascii", "replace")
+    if data is None:
+        return None, None
+    seen, _newline, named = data.decode("ascii", "replace").partition("\n")
+    return seen, named if re.fullmatch(re.escape(prefix) + "-[0-9a-f]{64}", named) else None
 
 
 def _key(path: Path, spec: TableSpec, lookups: dict[str, Lookup], size: int, digest: str) -> str:
@@ -405,7 +435,7 @@ def _read_small(directory: int, name: str) -> bytes | None:
     if fd is None:
         return None
     with os.fdopen(fd, "rb") as handle:
-        return handle.read(200)
+        return handle.read(400)
 
 
 def _fits(frame: pl.DataFrame, spec: TableSpec, lookups: dict[str, Lookup]) -> bool:
@@ -481,12 +511,14 @@ def _store(directory: int, name: str, frame: pl.DataFrame, hint: str) -> None:
         )
         with os.fdopen(fd, "wb") as handle:
             hashing = _Hashing(handle)
-            frame.write_ipc(hashing, compression="uncompressed")  # type: ignore[call-overload]
+            # LZ4: a fifth of the bytes to write, hash, read back and hash again, for a
+            # decompression that costs less than that (bench/README.md, "The cache").
+            frame.write_ipc(hashing, compression="lz4")  # type: ignore[call-overload]
             handle.flush()
             os.fsync(handle.fileno())  # (on disk before its name is: a crash leaves no half entry)
         _write_small(directory, name + _SUM_SUFFIX, hashing.digest.hexdigest().encode("ascii"))
         os.replace(temporary, name + _SUFFIX, src_dir_fd=directory, dst_dir_fd=directory)
-        _write_small(directory, name.split("-", 1)[0] + _HINT_SUFFIX, hint.encode("ascii"))
+        _write_small(directory, name.split("-", 1)[0] + _HINT_SUFFIX, f"{hint}\n{name}".encode("ascii"))
     except Exception:
         with contextlib.suppress(OSError):
             os.unlink(temporary, dir_fd=directory)
