@@ -675,9 +675,16 @@ def percent_strip(board: Leaderboard, margin: float, focus: str | None = None) -
     place on it), ``focus`` (the candidate under discussion) highlighted first, then those that
     share their total with another (the discussion's ties) and the borderline ones."""
     ranked = board.entries.filter(pl.col("rank").is_not_null() & pl.col("percent").is_not_null())
-    shared = ranked.filter(pl.col("total").is_duplicated())["candidate_id"].to_list()
-    marks = []
-    for cid, percent, borderline in ranked.select("candidate_id", "percent", "borderline").iter_rows():
-        why = "focus" if cid == focus else "tie" if cid in shared else "borderline" if borderline else ""
-        marks.append(PercentMark(str(cid), float(percent), why))
-    return PercentStrip(board.category.id, board.category.threshold, margin, tuple(marks))
+    cid = pl.col("candidate_id").cast(pl.String)
+    why = (
+        pl.when(cid == focus if focus is not None else pl.lit(False))
+        .then(pl.lit("focus"))
+        .when(pl.col("total").is_duplicated())  # (over the ranked ones: who shares a total)
+        .then(pl.lit("tie"))
+        .when(pl.col("borderline").fill_null(False))
+        .then(pl.lit("borderline"))
+        .otherwise(pl.lit(""))
+    )
+    rows = ranked.select(cid, pl.col("percent").cast(pl.Float64), why).iter_rows()
+    marks = tuple(PercentMark(*row) for row in rows)
+    return PercentStrip(board.category.id, board.category.threshold, margin, marks)
