@@ -66,9 +66,11 @@ def _parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     return calls
 
 
-def _entries(files: ContestFiles) -> list[Path]:
+def _entries(files: ContestFiles, derived: bool = False) -> list[Path]:
+    """The score sheets' entries (``derived``: the cells kept beside them instead)."""
     folder = Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui"  # (cache_folder() is None while the cache is off)
-    return sorted(folder.glob("*.arrow")) if folder.exists() else []
+    every = sorted(folder.glob("*.arrow")) if folder.exists() else []
+    return [entry for entry in every if ("+" in entry.name) == derived]
 
 
 def test_an_unchanged_file_is_parsed_once(cached, monkeypatch):
@@ -342,7 +344,9 @@ def test_temporary_files_of_killed_writers_and_orphaned_checksums_are_removed(ca
     )  # another version of the file: a store, and with it the clean-up
     _load(cached)
     assert not left.exists() and not orphan.exists() and fresh.exists()
-    assert len(_entries(cached)) == 1 and len(list(folder.glob("*.sha256"))) == 1
+    # The new version's entry and its cells, each with its checksum; the old version's gone.
+    assert len(_entries(cached)) == 1 and len(_entries(cached, derived=True)) == 1
+    assert len(list(folder.glob("*.sha256"))) == 2
 
 
 def test_the_lock_its_confirmation_and_verify_parse_the_files_not_the_cache(cached, monkeypatch):
@@ -354,18 +358,18 @@ def test_the_lock_its_confirmation_and_verify_parse_the_files_not_the_cache(cach
 
     config = load_config(cached.config)
     truth = load_contest(config, fresh=True)
-    original = contest_module.cached_table
+    original = contest_module.cached_entry
 
     def wrong(path, spec, lookups):
-        frame = original(path, spec, lookups)
+        frame, entry = original(path, spec, lookups)
         return frame.with_columns(
             pl.when(pl.col("candidate_id").cast(pl.String) == "C01")
             .then(pl.col("score") * 0.5)
             .otherwise(pl.col("score"))
             .alias("score")
-        )
+        ), None
 
-    monkeypatch.setattr(contest_module, "cached_table", wrong)
+    monkeypatch.setattr(contest_module, "cached_entry", wrong)
     session = cached.root / "sessions" / "2022.sqlite"
     kim = Meeting(config, session, who="kim")
     assert not _same(kim.data(), truth)  # the cache's wrong frame is what a plain load gets
@@ -399,11 +403,11 @@ def test_a_process_that_waited_for_anothers_parse_loads_its_entry(cached, monkey
 
     def remember_args(path, spec, lookups):
         other_args[:] = [spec, lookups]
-        return real_table(path, spec, lookups)
+        return cache.cached_entry(path, spec, lookups)
 
     other_args: list = []
     monkeypatch.setattr(cache, "_lock", lock_after_another_parse)
-    monkeypatch.setattr("panel_tui.inputs.contest.cached_table", remember_args)
+    monkeypatch.setattr("panel_tui.inputs.contest.cached_entry", remember_args)
     assert _same(_load(cached), first)
     assert len(parses) == 1  # only "the other process" parsed
 
@@ -491,3 +495,123 @@ def test_a_process_outside_a_console_block_leaves_no_loading_mark(cached):
         assert cache._MARKS  # (flock: this process's own mark conflicts with its own look too)
     assert not cache._MARKS and not cache.others_loading(cached.path("scores.csv"))
     cache.wait_for_writes()
+
+
+# The cells kept beside the sheet's entry (inputs.contest._cells, cache.cached_derived) -----------
+
+
+def _groupings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every grouping of a score sheet into cells from now on (the loader's group_cells calls)."""
+    from panel_tui.inputs import contest as contest_module
+
+    calls: list[int] = []
+    original = contest_module.group_cells
+
+    def counting(config, candidates, indicators, scores):
+        calls.append(scores.height)
+        return original(config, candidates, indicators, scores)
+
+    monkeypatch.setattr(contest_module, "group_cells", counting)
+    return calls
+
+
+def test_the_cells_of_an_unchanged_sheet_are_grouped_once(cached, monkeypatch):
+    groupings = _groupings(monkeypatch)
+    first = _load(cached)
+    second = _load(cached)
+    assert len(groupings) == 1 and _same(second, first)
+    assert len(_entries(cached, derived=True)) == 1
+    monkeypatch.setenv("PANEL_TUI_CACHE", "off")
+    assert _same(second, load_contest(load_config(cached.config)))
+
+
+def _max_points(files: ContestFiles) -> None:
+    files.set_cell("indicators.csv", 2, "max_points", "36")  # CI01: 35 -> 36
+
+
+def _area(files: ContestFiles) -> None:
+    files.set_cell("indicators.csv", 2, "area_id", "A9")
+
+
+def _category(files: ContestFiles) -> None:
+    files.set_cell("candidates.csv", 2, "category", "small_city")  # C01: another category, the same set
+
+
+def _median(files: ContestFiles) -> None:
+    files.edit_config('method = "trimmed_mean"', 'method = "median"')
+
+
+@pytest.mark.parametrize("change", [_max_points, _area, _category, _median])
+def test_the_cells_are_grouped_again_when_what_they_rest_on_changes(cached, monkeypatch, change):
+    """The same score sheet, but another indicator maximum or area, a candidate in another
+    category, another method: the kept cells are not those; they are grouped again, and are
+    what a load without the cache gives."""
+    _load(cached)
+    change(cached)
+    groupings = _groupings(monkeypatch)
+    parses = _parses(monkeypatch)
+    again = _load(cached)
+    assert len(groupings) == 1 and not parses  # (the sheet itself still comes from its entry)
+    monkeypatch.setenv("PANEL_TUI_CACHE", "off")
+    assert _same(again, load_contest(load_config(cached.config)))
+
+
+def test_damaged_cells_are_grouped_again_and_replaced(cached, monkeypatch):
+    first = _load(cached)
+    (kept,) = _entries(cached, derived=True)
+    data = bytearray(kept.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    kept.write_bytes(bytes(data))
+    groupings = _groupings(monkeypatch)
+    assert _same(_load(cached), first) and len(groupings) == 1
+    (rewritten,) = _entries(cached, derived=True)
+    assert rewritten.read_bytes() != bytes(data)
+
+
+def test_the_lock_groups_the_cells_itself(cached, monkeypatch):
+    """``fresh`` (the lock, its confirmation, verify): the sheet parsed and its cells grouped
+    here, whatever the cache keeps."""
+    _load(cached)
+    groupings = _groupings(monkeypatch)
+    parses = _parses(monkeypatch)
+    load_contest(load_config(cached.config), fresh=True)
+    assert len(groupings) == 1 and not parses  # (a fresh read does not go through the cache's parse)
+
+
+def _who(data) -> dict[tuple[str, str], frozenset[str]]:
+    """Each cell's evaluators, read off its evaluator set through the sheet's own codes."""
+    codes = data.scores.schema["evaluator_id"].categories.to_series().to_list()
+    return {
+        (str(c), str(i)): frozenset(e for bit, e in enumerate(codes) if word >> bit & 1)
+        for c, i, word in data.cells.select("candidate_id", "indicator_id", "evaluator_set").iter_rows()
+    }
+
+
+def test_kept_cells_name_the_same_evaluators_whatever_codes_a_process_gives_them(cached, monkeypatch):
+    """Loading one entry may number the evaluators in another order in another process; the
+    kept cells' evaluator sets are turned into this process's codes (here: the codes reversed)."""
+    from panel_tui.inputs import contest as contest_module
+    from panel_tui.inputs.read import own_categorical
+
+    truth = _who(_load(cached))
+    original = contest_module.cached_entry
+
+    def renumbered(path, spec, lookups):
+        frame, entry = original(path, spec, lookups)
+        # Codes go to the ids in the order they come: cast with the last id first.
+        frame = (
+            frame.with_row_index("_i")
+            .sort(pl.col("evaluator_id").cast(pl.String), descending=True)
+            .with_columns(pl.col("evaluator_id").cast(pl.String).cast(own_categorical()))
+            .sort("_i")
+            .drop("_i")
+        )
+        return frame, entry
+
+    monkeypatch.setattr(contest_module, "cached_entry", renumbered)
+    groupings = _groupings(monkeypatch)
+    again = _load(cached)
+    assert not groupings  # (the kept cells)
+    codes = again.scores.schema["evaluator_id"].categories.to_series().to_list()
+    assert codes == sorted(codes, reverse=True)
+    assert _who(again) == truth

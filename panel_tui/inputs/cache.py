@@ -45,9 +45,13 @@ What makes it safe:
   computed; ``others_loading`` tells the account's other consoles and served tabs, whose
   robustness analyses (seconds of both cores at 10,000 candidates) wait meanwhile, a few
   seconds at most. A mark is only ever a reason to wait a little, never data.
-- **Bounded**: one entry per scores file path (a new version replaces the old one), and at
-  most ``KEEP`` entries in all, the least recently used removed first; the temporary files of
-  writers that were killed go too.
+- **What is computed from a sheet, kept beside it** (``cached_derived``: its cells): under a
+  key of the sheet's entry and everything else the computation reads (the other files'
+  contents, the settings, the code), checked and written like a sheet's entry, and dropped
+  with it.
+- **Bounded**: one entry per scores file path (a new version replaces the old one, and the
+  frames derived from it), and at most ``KEEP`` entries in all, the least recently used
+  removed first; the temporary files of writers that were killed go too.
 
 Small files (under ``MIN_SIZE``) and Parquet files are parsed every time: hashing and
 loading would cost about what parsing does. ``PANEL_TUI_CACHE=off`` turns the cache off
@@ -65,7 +69,7 @@ import re
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -91,6 +95,7 @@ _LOCK_SUFFIX = ".lock"
 _LOADING_SUFFIX = ".loading"  # held shared by each console computing boards from the file
 _HINT_SUFFIX = ".stat"
 _SUM_SUFFIX = ".sha256"
+_DERIVED = "+"  # between a table's entry name and a derived frame's key (``cached_derived``)
 _WRITERS: list[threading.Thread] = []
 
 
@@ -121,7 +126,15 @@ def cache_folder() -> Path | None:
 
 
 def cached_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.DataFrame:
-    """``read_table(path, spec, lookups)``, from the cache when these bytes were parsed before.
+    """``read_table(path, spec, lookups)``, from the cache when these bytes were parsed before
+    (``cached_entry``)."""
+    return cached_entry(path, spec, lookups)[0]
+
+
+def cached_entry(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> tuple[pl.DataFrame, str | None]:
+    """``read_table(path, spec, lookups)``, from the cache when these bytes were parsed before,
+    and the name of the entry that holds them (for ``cached_derived``; None when the file is
+    not cached: the cache off, a small file, Parquet).
 
     Two routes, both deciding by the SHA-256 of the content, never by the file's dates:
 
@@ -138,14 +151,14 @@ def cached_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.
     """
     folder = cache_folder()
     if folder is None or path.suffix.lower() in UNCACHED:
-        return read_table(path, spec, lookups)
+        return read_table(path, spec, lookups), None
     with open_regular(path, spec.label) as handle:
         st = os.fstat(handle.fileno())
         if st.st_size < MIN_SIZE:
-            return read_table(path, spec, lookups)
+            return read_table(path, spec, lookups), None
         directory = _open_folder(folder)
         if directory is None:
-            return read_table(path, spec, lookups)
+            return read_table(path, spec, lookups), None
         prefix = _path_key(path)
         _mark_loading(directory, prefix)
         try:
@@ -160,7 +173,7 @@ def cached_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.
                     found = _load(directory, name, spec, lookups)
                 if found is not None:
                     os.close(directory)
-                    return found
+                    return found, name
             try:
                 handle.seek(0)
                 data = handle.read()
@@ -183,10 +196,11 @@ def cached_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.
             _unlock(lock)
             lock = None
             digest = hashing.result()
-            found = _load(directory, f"{prefix}-{_key(path, spec, lookups, len(data), digest)}", spec, lookups)
+            name = f"{prefix}-{_key(path, spec, lookups, len(data), digest)}"
+            found = _load(directory, name, spec, lookups)
             if found is not None:
                 _release(directory, lock)
-                return found
+                return found, name
             lock = _lock(directory, prefix)
             frame = read_table(path, spec, lookups, data=data)
         else:
@@ -202,6 +216,49 @@ def cached_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.
     )
     writer.start()
     _WRITERS[:] = [w for w in _WRITERS if w.is_alive()] + [writer]  # (a console reloads for hours)
+    return frame, name
+
+
+def cached_derived(
+    entry: str | None,
+    parts: Sequence[str],
+    compute: Callable[[], pl.DataFrame],
+    fits: Callable[[pl.DataFrame], bool],
+    kept: tuple[Callable[[pl.DataFrame], pl.DataFrame], Callable[[pl.DataFrame], pl.DataFrame]] | None = None,
+) -> pl.DataFrame:
+    """A frame computed from a cached table (``compute``; e.g. the score sheet's cells), kept
+    beside the table's entry (``entry``, from ``cached_entry``) under a key of that entry's name
+    and ``parts``: everything else the computation depends on (the other files' contents, the
+    settings, the code), so that any change of them is another key. Loaded only if ``fits``
+    (its schema is the one ``compute`` gives), checked like a table's entry; written in a
+    thread like one. ``kept``: how the frame is written, and how what is loaded is turned back
+    (e.g. codes this process assigned, in an order of their own, as canonical ones). ``entry``
+    None (the table is not cached): computed."""
+    folder = None if entry is None else cache_folder()
+    directory = None if folder is None else _open_folder(folder)
+    if entry is None or directory is None:
+        return compute()
+    key = hashlib.sha256()
+    for part in (CACHE_VERSION, READER, pl.__version__, *parts):
+        key.update(part.encode("utf-8", "surrogatepass") + b"\x00")
+    name = f"{entry}{_DERIVED}{key.hexdigest()}"
+    try:
+        found = _load_frame(directory, name)
+        if found is not None:
+            found = kept[1](found) if kept else found
+            if fits(found):
+                os.close(directory)
+                return found
+        frame = compute()
+        stored = kept[0](frame) if kept else frame
+    except BaseException:
+        os.close(directory)
+        raise
+    writer = threading.Thread(
+        target=_store_and_release, args=(directory, None, name, stored, None), name="panel-tui cache"
+    )
+    writer.start()
+    _WRITERS[:] = [w for w in _WRITERS if w.is_alive()] + [writer]
     return frame
 
 
@@ -402,6 +459,12 @@ def _open_entry(directory: int, name: str) -> int | None:
 
 
 def _load(directory: int, name: str, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.DataFrame | None:
+    """The entry's frame, if it has the columns and types a parse gives (``_fits``), or None."""
+    frame = _load_frame(directory, name)
+    return frame if frame is not None and _fits(frame, spec, lookups) else None
+
+
+def _load_frame(directory: int, name: str) -> pl.DataFrame | None:
     """The entry's frame, or None. Its bytes must hash to the checksum written beside it when
     it was stored (Arrow IPC has none: one flipped byte could change a score and still load),
     and only then are they parsed; any entry that fails is dropped (the file is parsed)."""
@@ -421,7 +484,7 @@ def _load(directory: int, name: str, spec: TableSpec, lookups: dict[str, Lookup]
     except BaseException:  # damaged (polars may even panic on it): parse the file instead, and drop the entry
         _drop(directory, name)
         return None
-    return frame if _fits(frame, spec, lookups) else None
+    return frame
 
 
 def _drop(directory: int, name: str) -> None:
@@ -492,7 +555,7 @@ def _release(directory: int, lock: int | None) -> None:
     os.close(directory)
 
 
-def _store_and_release(directory: int, lock: int | None, name: str, frame: pl.DataFrame, hint: str) -> None:
+def _store_and_release(directory: int, lock: int | None, name: str, frame: pl.DataFrame, hint: str | None) -> None:
     try:
         with _QUIET:
             _QUIET.wait_for(lambda: _BUSY[0] == 0, timeout=_MOST_DEFERRED)
@@ -501,9 +564,10 @@ def _store_and_release(directory: int, lock: int | None, name: str, frame: pl.Da
         _release(directory, lock)
 
 
-def _store(directory: int, name: str, frame: pl.DataFrame, hint: str) -> None:
-    """Write the entry atomically, then drop older versions of the same file and the least
-    recently used entries beyond ``KEEP``. A failure (full disk) leaves no entry, no error."""
+def _store(directory: int, name: str, frame: pl.DataFrame, hint: str | None) -> None:
+    """Write the entry atomically (and, for a table's entry, the file's stat ``hint``), then drop
+    older versions of the same file and the least recently used entries beyond ``KEEP``. A
+    failure (full disk) leaves no entry, no error."""
     temporary = f".{name}.{os.getpid()}.tmp"
     try:
         fd = os.open(
@@ -518,7 +582,8 @@ def _store(directory: int, name: str, frame: pl.DataFrame, hint: str) -> None:
             os.fsync(handle.fileno())  # (on disk before its name is: a crash leaves no half entry)
         _write_small(directory, name + _SUM_SUFFIX, hashing.digest.hexdigest().encode("ascii"))
         os.replace(temporary, name + _SUFFIX, src_dir_fd=directory, dst_dir_fd=directory)
-        _write_small(directory, name.split("-", 1)[0] + _HINT_SUFFIX, f"{hint}\n{name}".encode("ascii"))
+        if hint is not None:
+            _write_small(directory, name.split("-", 1)[0] + _HINT_SUFFIX, f"{hint}\n{name}".encode("ascii"))
     except Exception:
         with contextlib.suppress(OSError):
             os.unlink(temporary, dir_fd=directory)
@@ -556,12 +621,13 @@ def _evict(directory: int, keep: str) -> None:
     ``KEEP``, the temporary files of writers that were killed (older than a minute), and the
     checksums and hints of entries no longer there."""
     prefix = keep.split("-", 1)[0] + "-"
+    table = keep.split(_DERIVED, 1)[0]  # (the table's entry and the frames derived from it stay together)
     names = os.listdir(directory)
     entries = []
     for entry in names:
         if not entry.endswith(_SUFFIX) or entry == keep + _SUFFIX:
             continue
-        if entry.startswith(prefix):
+        if entry.startswith(prefix) and entry.split(_DERIVED, 1)[0].removesuffix(_SUFFIX) != table:
             _drop(directory, entry.removesuffix(_SUFFIX))
             continue
         with contextlib.suppress(OSError):

@@ -15,6 +15,9 @@ evaluator ids take more than 64 codes has no sets (``has_evaluator_sets``): it f
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import polars as pl
 
 from panel_tui.config import Config
@@ -22,6 +25,13 @@ from panel_tui.config import Config
 EVALUATOR_SET = "evaluator_set"  # a cell's evaluators as bits of a UInt64 (null: not available)
 _WORD = 64
 _BITS = pl.Series([1 << i for i in range(_WORD)], dtype=pl.UInt64)
+_CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def cells_code() -> str:
+    """The SHA-256 of this module's source: part of the key of cells kept in the cache
+    (``inputs.contest``), so that cells grouped by other code are never loaded."""
+    return _CODE
 
 
 def enum_ids(dtype: pl.DataType) -> pl.Series:
@@ -81,6 +91,20 @@ def with_evaluator_bit(scores: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
     if evaluator_bits(schema["evaluator_id"]):
         return scores.with_columns(_bit=pl.lit(_BITS).gather(pl.col("evaluator_id").to_physical()))
     return scores
+
+
+def moved_bits(cells: pl.DataFrame, places: list[int]) -> pl.DataFrame:
+    """The cells with each evaluator set's bit ``i`` moved to bit ``places[i]`` (the same
+    evaluators under other codes); unchanged when every bit stays."""
+    if places == list(range(len(places))) or EVALUATOR_SET not in cells.columns:
+        return cells
+    word = pl.col(EVALUATOR_SET)
+    moved = pl.lit(0, pl.UInt64)
+    for i, place in enumerate(places):
+        moved = moved | pl.when((word & pl.lit(1 << i, pl.UInt64)) != 0).then(pl.lit(1 << place, pl.UInt64)).otherwise(
+            0
+        )
+    return cells.with_columns(pl.when(word.is_not_null()).then(moved).alias(EVALUATOR_SET))
 
 
 def group_cells(

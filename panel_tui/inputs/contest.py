@@ -8,6 +8,7 @@ twice) and groups the scores into cells (``inputs.cells``).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NoReturn
@@ -17,8 +18,8 @@ import polars as pl
 from panel_tui.config import Config
 from panel_tui.errors import InputError, location
 from panel_tui.i18n import LANGUAGES, _, translation_of
-from panel_tui.inputs.cache import cached_table
-from panel_tui.inputs.cells import group_cells
+from panel_tui.inputs.cache import cached_derived, cached_entry
+from panel_tui.inputs.cells import cells_code, cells_plan, evaluator_bits, group_cells, moved_bits
 from panel_tui.inputs.read import Lookup, TableSpec, first_index, read_table, where
 from panel_tui.vocabulary import BOARD_COLUMNS
 
@@ -137,13 +138,14 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None, 
     candidates = _load_candidates(config, frames.get("candidates"))
     lookups = _id_lookups(config, candidates, indicators)
     given = frames.get("scores")
+    entry = None
     if given is not None or fresh:
         scores = read_table(path, SCORES, lookups, given)
     else:
-        scores = cached_table(path, SCORES, lookups)
+        scores, entry = cached_entry(path, SCORES, lookups)
     has_evaluators = "evaluator_id" in scores.columns
     scores = _score_rows(path, scores, has_evaluators)
-    cells = group_cells(config, candidates, indicators, scores)
+    cells = _cells(config, candidates, indicators, scores, entry)
     _check_values_and_cells(path, scores, cells, has_evaluators)
     conflicts = _load_conflicts(config, candidates, frames.get("conflicts"))
     left_out = scores.head(0).select(SCORE_KEY)
@@ -179,6 +181,46 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None, 
         left_out=left_out,
     )
     return data.in_language(config.shown_in) if config.shown_in else data
+
+
+def _cells(
+    config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame, scores: pl.DataFrame, entry: str | None
+) -> pl.DataFrame:
+    """``group_cells``, kept beside the score sheet's cache entry (``entry``; None: grouped
+    here) under a key of everything the grouping reads besides the sheet: the categories'
+    indicator sets, the method (a median contest's cells carry medians), each candidate's
+    category, the indicators (set, id, area, maximum), the sheet's evaluators and the
+    grouping's own code."""
+    if entry is None:
+        return group_cells(config, candidates, indicators, scores)
+    evaluator = scores.schema["evaluator_id"]
+    # The codes of the sheet's evaluators are this process's own (loading the same entry can
+    # number them in another order): the kept cells carry each evaluator set in the order of
+    # the sorted ids, turned into this process's codes when loaded.
+    evaluators = []
+    if isinstance(evaluator, pl.Categorical) and evaluator_bits(evaluator):
+        evaluators = evaluator.categories.to_series().to_list()
+    order = sorted(evaluators)
+    canonical = [order.index(e) for e in evaluators]  # code -> place among the sorted ids
+    own = [evaluators.index(e) for e in order]  # place among the sorted ids -> code
+    parts = [
+        "cells",
+        cells_code(),
+        json.dumps([(c.id, c.indicator_set) for c in config.categories]),
+        config.scoring.method,
+        json.dumps(candidates.select("candidate_id", "category").rows()),
+        json.dumps(indicators.select("indicator_set", "indicator_id", "area_id", "max_points").rows()),
+        type(evaluator).__name__,
+        json.dumps(order),
+    ]
+    expected = cells_plan(config, candidates, indicators, scores).collect_schema()
+    return cached_derived(
+        entry,
+        parts,
+        lambda: group_cells(config, candidates, indicators, scores),
+        lambda frame: frame.schema == expected,
+        kept=(lambda frame: moved_bits(frame, canonical), lambda frame: moved_bits(frame, own)),
+    )
 
 
 def _id_lookups(config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame) -> dict[str, Lookup]:
