@@ -427,14 +427,18 @@ def test_an_entry_is_written_once_the_block_that_read_it_ends(cached):
     assert _same(_load(cached), first)
 
 
-def test_a_parquet_sheet_is_read_every_time_not_cached(cached, monkeypatch):
-    """Parquet is typed already: loading an entry would cost what reading it does."""
+def test_a_parquet_sheet_is_kept_like_a_csv_one_and_never_served_stale(cached, monkeypatch):
     frame = pl.read_csv(cached.path("scores.csv"))
     frame.write_parquet(cached.path("scores.parquet"))
     config = cached.config.read_text(encoding="utf-8").replace("scores.csv", "scores.parquet")
     cached.config.write_text(config, encoding="utf-8")
+    parses = _parses(monkeypatch)
     first = _load(cached)
-    assert _same(_load(cached), first) and not _entries(cached)
+    assert _same(_load(cached), first) and len(parses) == 1 and len(_entries(cached)) == 1
+    frame.with_columns(pl.col("score") * 0.5).write_parquet(cached.path("scores.parquet"))
+    halved = _load(cached)
+    monkeypatch.setenv("PANEL_TUI_CACHE", "off")
+    assert len(parses) == 2 and _same(halved, load_contest(load_config(cached.config)))
 
 
 def test_a_console_computing_boards_is_seen_loading_by_the_accounts_other_processes(cached):

@@ -53,8 +53,10 @@ What makes it safe:
   frames derived from it), and at most ``KEEP`` entries in all, the least recently used
   removed first; the temporary files of writers that were killed go too.
 
-Small files (under ``MIN_SIZE``) and Parquet files are parsed every time: hashing and
-loading would cost about what parsing does. ``PANEL_TUI_CACHE=off`` turns the cache off
+Small files (under ``MIN_SIZE``) are parsed every time: hashing and loading would cost
+about what parsing does. (A Parquet sheet is kept too: hashing its few compressed bytes
+costs little, and its entry and cells load faster than its ids are cast and its rows
+grouped; bench/README.md.) ``PANEL_TUI_CACHE=off`` turns the cache off
 (the benchmark's cold runs); any other value is ignored.
 """
 
@@ -86,9 +88,6 @@ CACHE_VERSION = "3"  # the entry's layout (a checksum beside each entry since 2;
 _READER_FILES = ("read.py", "formulas.py", "cache.py")
 LOCK_WAIT = 5.0  # seconds a process waits for another one parsing the same file, then parses itself
 MIN_SIZE = 1 << 20  # bytes: smaller files are parsed every time
-# Parquet holds typed columns already: reading one into its final types costs what loading an
-# entry does (0.22 s each at 10,000 candidates, bench/README.md), so it is read every time.
-UNCACHED = (".parquet",)
 KEEP = 8  # entries kept per account
 _SUFFIX = ".arrow"
 _LOCK_SUFFIX = ".lock"
@@ -134,7 +133,7 @@ def cached_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.
 def cached_entry(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> tuple[pl.DataFrame, str | None]:
     """``read_table(path, spec, lookups)``, from the cache when these bytes were parsed before,
     and the name of the entry that holds them (for ``cached_derived``; None when the file is
-    not cached: the cache off, a small file, Parquet).
+    not cached: the cache off, a small file).
 
     Two routes, both deciding by the SHA-256 of the content, never by the file's dates:
 
@@ -150,7 +149,7 @@ def cached_entry(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> tup
       that entry is loaded instead, if it holds these bytes.
     """
     folder = cache_folder()
-    if folder is None or path.suffix.lower() in UNCACHED:
+    if folder is None:
         return read_table(path, spec, lookups), None
     with open_regular(path, spec.label) as handle:
         st = os.fstat(handle.fileno())
