@@ -201,3 +201,45 @@ def test_the_datatable_internals_the_leaderboard_uses_are_all_there():
         f"Textual {textual.__version__} lacks DataTable internals the leaderboard writes through "
         f"(panel_tui/tui/table_internals.py): {', '.join(gone)}; keep textual pinned to 8.2 or adapt the adapter"
     )
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 35), (200, 50)])
+def test_ids_are_shown_whole_and_a_long_one_visibly_cut(size):
+    """Candidate ids of more than five characters (K02251 and K02252 both showed as "K0225"):
+    the id column is as wide as the widest id, up to MAX_ID cells; an id longer than that is
+    cut ending in "…", never cut unseen. At every size."""
+    from panel_tui.text import text_width
+    from panel_tui.tui.leaderboard import MAX_ID
+
+    long = "X" * (MAX_ID + 4)
+    ids = ["K02251", "K02252", "SC-2022-017", long]
+
+    class Tables(App):
+        def compose(self):
+            yield LeaderboardTable("c", AREAS, id="live")
+
+    async def scenario():
+        rows = [
+            {
+                "candidate_id": cid,
+                "name": f"Name {i}",
+                "A1": 40.0 + i,
+                "A2": 20.0,
+                "total": 60.0 + i,
+                "percent": 60.0 + i,
+                "status": None,
+            }
+            for i, cid in enumerate(ids)
+        ]
+        async with Tables().run_test(size=size) as pilot:
+            live = pilot.app.query_one("#live", LeaderboardTable)
+            live.show(board(rows), 2, {})
+            await pilot.pause(0)
+            width = live.widths["id"]
+            shown = {cid: str(live.get_cell(cid, "id")) for cid in ids}
+            assert width == MAX_ID
+            for cid in ids[:3]:
+                assert shown[cid] == cid and text_width(cid) <= width
+            assert shown[long] == long[: MAX_ID - 1] + "…"
+
+    asyncio.run(scenario())

@@ -45,6 +45,7 @@ else:
 PUBLIC_UP_TO = 200
 WORDS_FROM = 110  # columns: word marks and the whole status from here, symbols below
 MIN_NAME = 12  # cells: the name column never gets narrower
+MIN_ID, MAX_ID = 5, 16  # cells: the id column fits the widest id in between; a longer one ends in "…"
 SCROLLBAR = 2  # cells kept for the vertical scrollbar
 
 # The separator rows' keys: no candidate id can contain a control character (inputs refuses it).
@@ -113,6 +114,7 @@ class Layout:
     words: bool  # word marks and the whole status (else symbols and a short status)
     areas: bool  # a column per area
     name: int  # the name column's width in cells
+    id: int = MIN_ID  # the id column's: its widest id, up to MAX_ID (an id is never cut short unseen)
 
 
 @dataclass
@@ -152,6 +154,7 @@ class LeaderboardTable(TranslatedBindings, DataTable):
         self._last: tuple[Leaderboard, int, dict[str, int], frozenset[str]] | None = None
         # The names last measured, the widest in cells, and the wide characters they use.
         self._names: tuple[pl.Series, int, str] | None = None
+        self._ids: tuple[pl.Series, int, str] | None = None  # the same for the ids
         self._forget()
         self._add_columns()
 
@@ -177,9 +180,9 @@ class LeaderboardTable(TranslatedBindings, DataTable):
         self._forget()
         return self
 
-    def _fixed_widths(self, words: bool, areas: bool) -> dict[str, int]:
+    def _fixed_widths(self, words: bool, areas: bool, id_width: int = MIN_ID) -> dict[str, int]:
         """Every column's width but the name's, in screen order (``name`` a placeholder)."""
-        widths = {"rank": 4, "move": max(3, text_width(_("new"))), "id": 5, "name": 0, "total": 9, "percent": 6}
+        widths = {"rank": 4, "move": max(3, text_width(_("new"))), "id": id_width, "name": 0, "total": 9, "percent": 6}
         if areas:
             widths.update({f"area:{a}": 8 for a in self.areas})
         widths.update({"grade": 2, "status": 13 if words else 7, "marks": 20 if words else 8})
@@ -188,23 +191,25 @@ class LeaderboardTable(TranslatedBindings, DataTable):
             key: max(width, text_width(_(HEADINGS[key]))) if key in HEADINGS else width for key, width in widths.items()
         }
 
-    def _choose_layout(self, need: int) -> Layout:
-        """The layout for this table's width and names ``need`` cells wide: the name column
+    def _choose_layout(self, need: int, id_need: int = MIN_ID) -> Layout:
+        """The layout for this table's width, names ``need`` cells wide and ids ``id_need``:
+        the id column as wide as the widest id (``MIN_ID`` to ``MAX_ID``), the name column
         takes the room the other columns leave; the area columns only when every name then
         fits whole; word marks from ``WORDS_FROM`` columns."""
         width = self.size.width or self.app.size.width
         need = max(need, MIN_NAME)
+        ids = min(max(id_need, MIN_ID), MAX_ID)
         pad = 2 * self.cell_padding  # each column's padding, both sides
         words = width >= WORDS_FROM
         room = width - SCROLLBAR - pad  # (the name column's own padding)
-        plain = sum(w + pad for k, w in self._fixed_widths(words, False).items() if k != "name")
-        with_areas = sum(w + pad for k, w in self._fixed_widths(words, True).items() if k != "name")
+        plain = sum(w + pad for k, w in self._fixed_widths(words, False, ids).items() if k != "name")
+        with_areas = sum(w + pad for k, w in self._fixed_widths(words, True, ids).items() if k != "name")
         if self.areas and room - with_areas >= need:
-            return Layout(words, True, room - with_areas)
-        return Layout(words, False, max(MIN_NAME, room - plain))
+            return Layout(words, True, room - with_areas, ids)
+        return Layout(words, False, max(MIN_NAME, room - plain), ids)
 
     def _add_columns(self) -> None:
-        self.widths = self._fixed_widths(self.board_layout.words, self.board_layout.areas)
+        self.widths = self._fixed_widths(self.board_layout.words, self.board_layout.areas, self.board_layout.id)
         self.widths["name"] = self.board_layout.name
         labels = {key: _(heading) for key, heading in HEADINGS.items()}
         for key, width in self.widths.items():
@@ -227,6 +232,15 @@ class LeaderboardTable(TranslatedBindings, DataTable):
             need = visible_names.to_frame("name").select(cell_width(pl.col("name"), wide).max()).item()
             self._names = (names, int(need or 0), wide)
         return self._names[1]
+
+    def _id_need(self, ids: pl.Series) -> int:
+        """The widest id in cells; counted again only when the ids changed."""
+        ids = ids.cast(pl.String).sort()
+        if self._ids is None or not self._ids[0].equals(ids):
+            wide = wide_characters(ids)
+            need = ids.to_frame("id").select(cell_width(pl.col("id"), wide).max()).item()
+            self._ids = (ids, int(need or 0), wide)
+        return self._ids[1]
 
     def full_name(self, candidate_id: str | None) -> str | None:
         """The candidate's whole name when the table shows it cut (else None)."""
@@ -300,7 +314,15 @@ class LeaderboardTable(TranslatedBindings, DataTable):
         if column == "move":
             return col("move")
         if column == "id":  # data from the files: shown literally (literal.rich_markup)
-            return rich_markup(col("candidate_id"))
+            # (Longer than MAX_ID cells, cut to the column, ending in "…": never cut unseen.)
+            cid, width = col("candidate_id").cast(pl.String), self.board_layout.id
+            wide = self._ids[2] if self._ids is not None else ""
+            cid = (
+                pl.when(cell_width(cid, wide) > width)
+                .then(cid.map_elements(lambda text: clip(text, width), return_dtype=pl.String))
+                .otherwise(cid)
+            )
+            return rich_markup(cid)
         if column == "name":
             # Cut to the column, ending in "…", only where a name is wider (a Python call for
             # those: cells are counted per character); the whole name shows below the board.
@@ -442,7 +464,9 @@ class LeaderboardTable(TranslatedBindings, DataTable):
         self._last = (board, decimals, notes, fragile)
         areas_changed = board.areas != self.areas  # (the first board brings the areas)
         self.areas = board.areas
-        layout = self._choose_layout(self._name_need(board.entries["name"]))
+        layout = self._choose_layout(
+            self._name_need(board.entries["name"]), self._id_need(board.entries["candidate_id"])
+        )
         if layout != self.board_layout or areas_changed:  # another width, or longer names: the columns anew
             self.board_layout = layout
             self.clear(columns=True)
