@@ -8,6 +8,7 @@ twice) and groups the scores into cells (``inputs.cells``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,6 +23,8 @@ from panel_tui.inputs.cache import cached_derived, cached_entry
 from panel_tui.inputs.cells import cells_code, cells_plan, evaluator_bits, group_cells, moved_bits
 from panel_tui.inputs.read import Lookup, TableSpec, first_index, read_table, where
 from panel_tui.vocabulary import BOARD_COLUMNS
+
+_CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()  # part of the kept cells' key (``_cells``)
 
 # What each of the contest's files holds.
 CANDIDATES = TableSpec(
@@ -189,8 +192,8 @@ def _cells(
     """``group_cells``, kept beside the score sheet's cache entry (``entry``; None: grouped
     here) under a key of everything the grouping reads besides the sheet: the categories'
     indicator sets, the method (a median contest's cells carry medians), each candidate's
-    category, the indicators (set, id, area, maximum), the sheet's evaluators and the
-    grouping's own code."""
+    category, the indicators (set, id, area, maximum), the sheet's evaluators and the code
+    that prepares and groups the rows (this module's and ``inputs.cells``')."""
     if entry is None:
         return group_cells(config, candidates, indicators, scores)
     evaluator = scores.schema["evaluator_id"]
@@ -206,6 +209,7 @@ def _cells(
     parts = [
         "cells",
         cells_code(),
+        _CODE,  # (this module prepares the rows the cells are grouped from)
         json.dumps([(c.id, c.indicator_set) for c in config.categories]),
         config.scoring.method,
         json.dumps(candidates.select("candidate_id", "category").rows()),
