@@ -274,16 +274,23 @@ def test_an_entry_with_one_byte_changed_is_never_used(cached, monkeypatch):
     assert rewritten.read_bytes() != bytes(data)
 
 
+def _checksum_as_the_cache_would(entry: Path, name: str | None = None) -> None:
+    """Write ``entry``'s checksum file as the cache does (over the name it is kept under)."""
+    checksum = cache._checksum(name or entry.name.removesuffix(".arrow"))
+    checksum.update(entry.read_bytes())
+    (entry.parent / ((name or entry.name.removesuffix(".arrow")) + ".sha256")).write_bytes(
+        checksum.hexdigest().encode("ascii")
+    )
+
+
 def test_an_entry_polars_cannot_read_is_dropped_even_with_its_checksum(cached, monkeypatch):
     """Damaged bytes that hash right (written so on purpose, as a bug might): polars raises,
     or even panics (a BaseException), on some; either way the file is parsed instead."""
-    import hashlib
-
     first = _load(cached)
     (entry,) = _entries(cached)
     garbage = b"ARROW1\x00\x00" + bytes(range(256)) * 4
     entry.write_bytes(garbage)
-    entry.with_suffix(".sha256").write_bytes(hashlib.sha256(garbage).hexdigest().encode("ascii"))
+    _checksum_as_the_cache_would(entry)
     parses = _parses(monkeypatch)
     assert _same(_load(cached), first) and len(parses) == 1
 
@@ -619,3 +626,56 @@ def test_kept_cells_name_the_same_evaluators_whatever_codes_a_process_gives_them
     codes = again.scores.schema["evaluator_id"].categories.to_series().to_list()
     assert codes == sorted(codes, reverse=True)
     assert _who(again) == truth
+
+
+def test_kept_cells_renamed_to_another_key_checksum_and_all_are_not_loaded(cached, monkeypatch):
+    """The checksum covers an entry's name with its bytes: cells kept for one indicator maximum,
+    renamed (with a checksum made for them) to the key of another maximum, are grouped again."""
+    _load(cached)
+    (old,) = _entries(cached, derived=True)
+    old_bytes, old_checksum = old.read_bytes(), old.with_suffix(".sha256").read_bytes()
+    cached.set_cell("indicators.csv", 2, "max_points", "36")
+    _load(cached)  # (the cells for maximum 36, kept under their own key)
+    (new,) = [e for e in _entries(cached, derived=True) if e.name != old.name]
+    new.write_bytes(old_bytes)  # the 35-point cells under the 36-point key, with their checksum
+    new.with_suffix(".sha256").write_bytes(old_checksum)
+    groupings = _groupings(monkeypatch)
+    again = _load(cached)
+    monkeypatch.setenv("PANEL_TUI_CACHE", "off")
+    assert len(groupings) == 1 and _same(again, load_contest(load_config(cached.config)))
+
+
+def test_kept_cells_of_unexpected_types_are_grouped_again_not_a_traceback(cached, monkeypatch):
+    """Cells whose checksum is right but whose columns are not the grouping's (an evaluator set
+    as text), with codes to turn back: grouped again, no error."""
+    rows = cached.rows("scores.csv")
+    column = rows[0].index("evaluator_id")
+    for row in rows[1:]:
+        if row[column] == "E01":
+            row[column] = "Z01"  # (the first evaluator seen sorts last: its codes are turned back)
+    cached.write_rows("scores.csv", rows)
+    _load(cached)
+    (kept,) = _entries(cached, derived=True)
+    frame = pl.read_ipc(kept.read_bytes())
+    frame.with_columns(pl.col("evaluator_set").cast(pl.String)).write_ipc(kept, compression="lz4")
+    _checksum_as_the_cache_would(kept)
+    groupings = _groupings(monkeypatch)
+    again = _load(cached)
+    monkeypatch.setenv("PANEL_TUI_CACHE", "off")
+    assert len(groupings) == 1 and _same(again, load_contest(load_config(cached.config)))
+
+
+def test_the_readers_key_covers_every_module_it_takes_a_check_from():
+    """READER hashes the reader's code: every module of the package that read.py and
+    formulas.py import (but those that only word messages or open files, which run anyway)."""
+    import ast
+
+    package = Path(cache.__file__).resolve().parent.parent
+    imported = set()
+    for module in ("inputs/read.py", "inputs/formulas.py"):
+        tree = ast.parse((package / module).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("panel_tui."):
+                imported.add(node.module.removeprefix("panel_tui.").replace(".", "/") + ".py")
+    messages_only = {"errors.py", "i18n.py", "config.py"}  # (config: open_regular runs on every read)
+    assert imported - messages_only <= set(cache._READER_FILES)

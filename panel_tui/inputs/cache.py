@@ -82,10 +82,14 @@ from panel_tui.errors import InputError
 from panel_tui.i18n import _
 from panel_tui.inputs.read import Lookup, TableSpec, read_table
 
-CACHE_VERSION = "3"  # the entry's layout (a checksum beside each entry since 2; LZ4 frames since 3)
+# The entry's layout: a checksum beside each entry since 2; LZ4 frames since 3; the checksum
+# over the entry's name and bytes since 4.
+CACHE_VERSION = "4"
 # The reader's own code is part of every key: a fix to what it accepts or how it types a column
 # must never meet an entry an older reader made (two installs on one host share the folder).
-_READER_FILES = ("read.py", "formulas.py", "cache.py")
+# Every module of the package the reader takes a check from (tests/test_cache.py checks the list
+# against read.py's and formulas.py's imports), relative to the package.
+_READER_FILES = ("inputs/read.py", "inputs/formulas.py", "inputs/cache.py", "text.py")
 LOCK_WAIT = 5.0  # seconds a process waits for another one parsing the same file, then parses itself
 MIN_SIZE = 1 << 20  # bytes: smaller files are parsed every time
 KEEP = 8  # entries kept per account
@@ -100,7 +104,7 @@ _WRITERS: list[threading.Thread] = []
 
 def _reader_digest() -> str:
     digest = hashlib.sha256()
-    here = Path(__file__).parent
+    here = Path(__file__).parent.parent
     for name in _READER_FILES:
         with contextlib.suppress(OSError):
             digest.update((here / name).read_bytes())
@@ -243,9 +247,12 @@ def cached_derived(
     name = f"{entry}{_DERIVED}{key.hexdigest()}"
     try:
         found = _load_frame(directory, name)
-        if found is not None:
-            found = kept[1](found) if kept else found
-            if fits(found):
+        if found is not None and fits(found):
+            try:
+                found = kept[1](found) if kept else found
+            except Exception:  # (a frame it cannot turn back: computed again, as if missing)
+                found = None
+            if found is not None:
                 os.close(directory)
                 return found
         frame = compute()
@@ -474,7 +481,9 @@ def _load_frame(directory: int, name: str) -> pl.DataFrame | None:
     try:
         with os.fdopen(fd, "rb") as handle:
             data = handle.read()
-            if expected is None or hashlib.sha256(data).hexdigest().encode("ascii") != expected:
+            checksum = _checksum(name)
+            checksum.update(data)
+            if expected is None or checksum.hexdigest().encode("ascii") != expected:
                 raise ValueError("checksum")
             frame = pl.read_ipc(data)
             os.utime(handle.fileno())  # recently used (the eviction's order)
@@ -573,7 +582,7 @@ def _store(directory: int, name: str, frame: pl.DataFrame, hint: str | None) -> 
             temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=directory
         )
         with os.fdopen(fd, "wb") as handle:
-            hashing = _Hashing(handle)
+            hashing = _Hashing(handle, name)
             # LZ4: a fifth of the bytes to write, hash, read back and hash again, for a
             # decompression that costs less than that (bench/README.md, "The cache").
             frame.write_ipc(hashing, compression="lz4")  # type: ignore[call-overload]
@@ -590,12 +599,18 @@ def _store(directory: int, name: str, frame: pl.DataFrame, hint: str | None) -> 
     _evict(directory, keep=name)
 
 
+def _checksum(name: str) -> hashlib._Hash:
+    """The hash an entry's checksum is made with: over its name, then its bytes (so an entry
+    renamed to another key, checksum and all, does not load under that key)."""
+    return hashlib.sha256(name.encode("ascii") + b"\x00")
+
+
 class _Hashing:
     """A file that hashes what is written to it (the entry's checksum, in the same pass)."""
 
-    def __init__(self, handle: BinaryIO) -> None:
+    def __init__(self, handle: BinaryIO, name: str) -> None:
         self.handle = handle
-        self.digest = hashlib.sha256()
+        self.digest = _checksum(name)
 
     def write(self, data: bytes) -> int:
         self.digest.update(data)
