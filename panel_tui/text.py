@@ -112,6 +112,20 @@ def hidden_character(text: str) -> str | None:
     return f"U+{ord(char):04X} ({name})"
 
 
+# Characters refused in an id besides the hidden ones: variation selectors, which draw nothing
+# of their own ("E01" followed by one looks like "E01"). Not among HIDDEN_RANGES, which also
+# decide how names are shown: an emoji in a name keeps its presentation selector.
+ID_ONLY_RANGES: tuple[tuple[int, int], ...] = ((0xFE00, 0xFE0F), (0xE0100, 0xE01EF))
+_ID_ONLY = re.compile("[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in ID_ONLY_RANGES) + "]")
+POLARS_ID_PATTERN = POLARS_PATTERN[:-1] + "".join(f"\\x{{{lo:x}}}-\\x{{{hi:x}}}" for lo, hi in ID_ONLY_RANGES) + "]"
+
+
+def draws_nothing(char: str) -> bool:
+    """Whether ``char`` is a variation selector (``ID_ONLY_RANGES``): messages quoting a value
+    show it as an escape, like a hidden character."""
+    return _ID_ONLY.fullmatch(char) is not None
+
+
 def identifier_problem(text: str) -> str | None:
     """Why ``text`` cannot be an identifier (candidate, evaluator, indicator, area or category
     id), or None: ids are compared and shown exactly, so one that looks like another, or like
@@ -119,6 +133,8 @@ def identifier_problem(text: str) -> str | None:
     if text != text.strip():
         return _("leading or trailing spaces")
     hidden = hidden_character(text)
+    if hidden is None and (found := _ID_ONLY.search(text)):
+        hidden = f"U+{ord(found.group()):04X} ({unicodedata.name(found.group(), '')})"
     if hidden:
         return _("an invisible or control character {character}").format(character=hidden)
 

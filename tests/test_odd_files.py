@@ -81,6 +81,16 @@ ID_CELLS = [
     ("candidate_id with a zero-width space in scores.csv", SCORES, 40, "candidate_id", "C01" + ZWSP, "U+200B"),
     ("candidate_id with a leading space in scores.csv", SCORES, DEEP, "candidate_id", " C05", "leading or trailing"),
     ("evaluator_id with a bidi override in scores.csv", SCORES, DEEP, "evaluator_id", "E0" + RLO + "1", "U+202E"),
+    # A variation selector draws nothing: "E01" + VS16 looks like "E01" (found by an attack on the cache).
+    ("evaluator_id with a variation selector in scores.csv", SCORES, 777, "evaluator_id", "E01\ufe0f", "U+FE0F"),
+    (
+        "candidate_id with a variation selector in candidates.csv",
+        CANDIDATES,
+        9,
+        "candidate_id",
+        "C08\U000e0100",
+        "U+E0100",
+    ),
     ("evaluator_id with a trailing space in scores.csv", SCORES, 777, "evaluator_id", "E03 ", "leading or trailing"),
     ("indicator_id with ESC in scores.csv", SCORES, 15000, "indicator_id", "CI0" + ESC + "1", "U+001B"),
     (

@@ -28,7 +28,7 @@ from panel_tui.config import file_words, open_regular
 from panel_tui.errors import InputError, shown_value
 from panel_tui.i18n import _
 from panel_tui.inputs.formulas import check_formulas
-from panel_tui.text import POLARS_PATTERN, identifier_problem
+from panel_tui.text import POLARS_ID_PATTERN, identifier_problem
 
 FORMATS = (".csv", ".parquet", ".xlsx")
 _NON_BLANK = re.compile(rb"\S")
@@ -51,7 +51,7 @@ class TableSpec:
 
 # A value that may not be an id (text.identifier_problem says why): a hidden character, or a
 # space at either end. Run by polars over a column's distinct values.
-_ID_SUSPECT = r"^\s|\s$|" + POLARS_PATTERN
+_ID_SUSPECT = r"^\s|\s$|" + POLARS_ID_PATTERN
 
 
 @dataclass(frozen=True)
