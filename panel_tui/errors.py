@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from panel_tui.i18n import N_, _
-from panel_tui.text import draws_nothing, visible
+from panel_tui.text import draws_nothing, picture, visible
 
 
 def shown_path(file: Path | str) -> str:
@@ -27,12 +27,7 @@ def shown_value(value: object) -> str:
     text = visible(value)
     if text.isascii():
         return text
-    return "".join(
-        (f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}")
-        if (c.isspace() and c != " ") or draws_nothing(c)
-        else c
-        for c in text
-    )
+    return "".join(picture(c) if (c.isspace() and c != " ") or draws_nothing(c) else c for c in text)
 
 
 class PanelError(Exception):

@@ -58,8 +58,20 @@ HIDDEN_RANGES: tuple[tuple[int, int], ...] = (
     (0x1D173, 0x1D17A),
     (0xE0000, 0xE007F),
 )
-PATTERN = "[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in HIDDEN_RANGES) + "]"
-POLARS_PATTERN = "[" + "".join(f"\\x{{{lo:x}}}-\\x{{{hi:x}}}" for lo, hi in HIDDEN_RANGES) + "]"
+
+
+def _char_class(ranges: tuple[tuple[int, int], ...]) -> str:
+    """A regular expression's class of these code point ranges (Python's ``re``)."""
+    return "[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in ranges) + "]"
+
+
+def _polars_char_class(ranges: tuple[tuple[int, int], ...]) -> str:
+    """The same class in the syntax polars' expressions take (Rust's ``regex``)."""
+    return "[" + "".join(f"\\x{{{lo:x}}}-\\x{{{hi:x}}}" for lo, hi in ranges) + "]"
+
+
+PATTERN = _char_class(HIDDEN_RANGES)
+POLARS_PATTERN = _polars_char_class(HIDDEN_RANGES)
 _HIDDEN = re.compile(PATTERN)
 _HIDDEN_ABOVE_C0 = re.compile(PATTERN.replace("\\U00000000-\\U0000001f", ""))
 _HIDDEN_OR_LINE = re.compile(
@@ -107,7 +119,11 @@ def hidden_character(text: str) -> str | None:
     found = _HIDDEN.search(text)
     if found is None:
         return None
-    char = found.group()
+    return _named(found.group())
+
+
+def _named(char: str) -> str:
+    """A character as a message names it: ``U+200B (ZERO WIDTH SPACE)``."""
     name = unicodedata.name(char, "") or _("a control character")
     return f"U+{ord(char):04X} ({name})"
 
@@ -116,8 +132,8 @@ def hidden_character(text: str) -> str | None:
 # of their own ("E01" followed by one looks like "E01"). Not among HIDDEN_RANGES, which also
 # decide how names are shown: an emoji in a name keeps its presentation selector.
 ID_ONLY_RANGES: tuple[tuple[int, int], ...] = ((0xFE00, 0xFE0F), (0xE0100, 0xE01EF))
-_ID_ONLY = re.compile("[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in ID_ONLY_RANGES) + "]")
-POLARS_ID_PATTERN = POLARS_PATTERN[:-1] + "".join(f"\\x{{{lo:x}}}-\\x{{{hi:x}}}" for lo, hi in ID_ONLY_RANGES) + "]"
+_ID_ONLY = re.compile(_char_class(ID_ONLY_RANGES))
+POLARS_ID_PATTERN = _polars_char_class(HIDDEN_RANGES + ID_ONLY_RANGES)
 
 
 def draws_nothing(char: str) -> bool:
@@ -134,7 +150,7 @@ def identifier_problem(text: str) -> str | None:
         return _("leading or trailing spaces")
     hidden = hidden_character(text)
     if hidden is None and (found := _ID_ONLY.search(text)):
-        hidden = f"U+{ord(found.group()):04X} ({unicodedata.name(found.group(), '')})"
+        hidden = _named(found.group())
     if hidden:
         return _("an invisible or control character {character}").format(character=hidden)
 
