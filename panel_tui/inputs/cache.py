@@ -214,11 +214,7 @@ def cached_entry(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> tup
         raise
     name = f"{prefix}-{_key(path, spec, lookups, len(data), digest)}"
     del data
-    writer = threading.Thread(
-        target=_store_and_release, args=(directory, lock, name, frame, _stat_hint(st)), name="panel-tui cache"
-    )
-    writer.start()
-    _WRITERS[:] = [w for w in _WRITERS if w.is_alive()] + [writer]  # (a console reloads for hours)
+    _write_later(directory, lock, name, frame, _stat_hint(st))
     return frame, name
 
 
@@ -241,10 +237,7 @@ def cached_derived(
     directory = None if folder is None else _open_folder(folder)
     if entry is None or directory is None:
         return compute()
-    key = hashlib.sha256()
-    for part in (CACHE_VERSION, READER, pl.__version__, *parts):
-        key.update(part.encode("utf-8", "surrogatepass") + b"\x00")
-    name = f"{entry}{_DERIVED}{key.hexdigest()}"
+    name = f"{entry}{_DERIVED}{_hashed(*parts)}"
     try:
         found = _load_frame(directory, name)
         if found is not None and fits(found):
@@ -260,11 +253,7 @@ def cached_derived(
     except BaseException:
         os.close(directory)
         raise
-    writer = threading.Thread(
-        target=_store_and_release, args=(directory, None, name, stored, None), name="panel-tui cache"
-    )
-    writer.start()
-    _WRITERS[:] = [w for w in _WRITERS if w.is_alive()] + [writer]
+    _write_later(directory, None, name, stored, None)
     return frame
 
 
@@ -350,7 +339,7 @@ def _mark_loading(directory: int, prefix: str) -> None:
     with _QUIET:
         if _BUSY[0] == 0:
             return
-        fd = _flocked(directory, prefix + _LOADING_SUFFIX, fcntl.LOCK_SH, create=True)
+        fd = _flocked(directory, prefix + _LOADING_SUFFIX, fcntl.LOCK_SH)
         if fd is not None:
             _MARKS.append(fd)
 
@@ -365,23 +354,25 @@ def others_loading(path: Path) -> bool:
     if directory is None:
         return False
     try:
-        fd = _flocked(directory, _path_key(path) + _LOADING_SUFFIX, fcntl.LOCK_EX, create=False)
-        if fd is not None:
-            _unlock(fd)
-            return False
-        with contextlib.suppress(OSError):
-            os.stat(_path_key(path) + _LOADING_SUFFIX, dir_fd=directory, follow_symlinks=False)
-            return True  # there, and held by someone
-        return False
+        fd = os.open(_path_key(path) + _LOADING_SUFFIX, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=directory)
+    except OSError:
+        return False  # (no mark: nobody has loaded this file)
     finally:
         os.close(directory)
-
-
-def _flocked(directory: int, name: str, operation: int, *, create: bool) -> int | None:
-    """A file of the folder with ``operation`` (a flock) taken without waiting, else None."""
-    flags = os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC | (os.O_CREAT if create else 0)
     try:
-        fd = os.open(name, flags, 0o600, dir_fd=directory)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # (BlockingIOError: held, shared, by someone computing boards)
+        return True
+    finally:
+        os.close(fd)  # (and with it the lock, when it was taken)
+    return False
+
+
+def _flocked(directory: int, name: str, operation: int) -> int | None:
+    """A file of the folder (made if missing) with ``operation`` (a flock) taken without
+    waiting, else None."""
+    try:
+        fd = os.open(name, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_CREAT, 0o600, dir_fd=directory)
     except OSError:
         return None
     try:
@@ -413,17 +404,20 @@ def _hint(directory: int, prefix: str) -> tuple[str | None, str | None]:
 
 
 def _key(path: Path, spec: TableSpec, lookups: dict[str, Lookup], size: int, digest: str) -> str:
-    key = hashlib.sha256()
-    for part in (
-        CACHE_VERSION,
-        READER,
-        pl.__version__,
+    return _hashed(
         path.suffix.lower(),
         repr(spec),
         repr(sorted((column, lookup.values) for column, lookup in lookups.items())),
         str(size),
         digest,
-    ):
+    )
+
+
+def _hashed(*parts: str) -> str:
+    """A key: the SHA-256 of ``parts`` after the cache's layout, the reader's code and polars'
+    version (an entry any of them would read otherwise is never found)."""
+    key = hashlib.sha256()
+    for part in (CACHE_VERSION, READER, pl.__version__, *parts):
         key.update(part.encode("utf-8", "surrogatepass") + b"\x00")
     return key.hexdigest()
 
@@ -561,6 +555,16 @@ def _unlock(lock: int | None) -> None:
 def _release(directory: int, lock: int | None) -> None:
     _unlock(lock)
     os.close(directory)
+
+
+def _write_later(directory: int, lock: int | None, name: str, frame: pl.DataFrame, hint: str | None) -> None:
+    """Write the entry in a thread (``_store_and_release``: once no ``writes_afterwards``
+    block runs), then let go of the file's lock and the folder's descriptor."""
+    writer = threading.Thread(
+        target=_store_and_release, args=(directory, lock, name, frame, hint), name="panel-tui cache"
+    )
+    writer.start()
+    _WRITERS[:] = [w for w in _WRITERS if w.is_alive()] + [writer]  # (a console reloads for hours)
 
 
 def _store_and_release(directory: int, lock: int | None, name: str, frame: pl.DataFrame, hint: str | None) -> None:
