@@ -127,6 +127,29 @@ class RefreshCost:
     moved_rows: int = 0
 
 
+def _measured(values: pl.Series, last: tuple[pl.Series, int, str] | None) -> tuple[pl.Series, int, str]:
+    """(``values`` sorted, the widest of them as shown, in cells, the wide characters they use):
+    ``last`` again when the values are the same (a refresh of scores leaves the names and ids
+    as they were; the boards come in rank order, which a refresh changes, hence the sort)."""
+    values = values.cast(pl.String).sort()
+    if last is not None and last[0].equals(values):
+        return last
+    visible_values = values.to_frame("text").select(shown(pl.col("text")))["text"]
+    wide = wide_characters(visible_values)
+    need = visible_values.to_frame("text").select(cell_width(pl.col("text"), wide).max()).item()
+    return values, int(need or 0), wide
+
+
+def _clipped(text: pl.Expr, width: int, wide: str) -> pl.Expr:
+    """``text`` cut to ``width`` cells, ending in "…", only where it is wider (a Python call
+    for those: cells are counted per character; ``wide``: the wide characters it may hold)."""
+    return (
+        pl.when(cell_width(text, wide) > width)
+        .then(text.map_elements(lambda value: clip(value, width), return_dtype=pl.String))
+        .otherwise(text)
+    )
+
+
 class LeaderboardTable(TranslatedBindings, DataTable):
     """The table of one category; ``show(board, ...)`` brings it up to date in place."""
 
@@ -223,23 +246,13 @@ class LeaderboardTable(TranslatedBindings, DataTable):
             self.show(*self._last)
 
     def _name_need(self, names: pl.Series) -> int:
-        """The widest name in cells; counted again only when the names changed (a refresh of
-        scores leaves them as they were)."""
-        names = names.sort()  # (the boards come in rank order, which a refresh changes)
-        if self._names is None or not self._names[0].equals(names):
-            visible_names = names.to_frame("name").select(shown(pl.col("name")))["name"]
-            wide = wide_characters(visible_names)
-            need = visible_names.to_frame("name").select(cell_width(pl.col("name"), wide).max()).item()
-            self._names = (names, int(need or 0), wide)
+        """The widest name in cells (counted again only when the names changed)."""
+        self._names = _measured(names, self._names)
         return self._names[1]
 
     def _id_need(self, ids: pl.Series) -> int:
-        """The widest id in cells; counted again only when the ids changed."""
-        ids = ids.cast(pl.String).sort()
-        if self._ids is None or not self._ids[0].equals(ids):
-            wide = wide_characters(ids)
-            need = ids.to_frame("id").select(cell_width(pl.col("id"), wide).max()).item()
-            self._ids = (ids, int(need or 0), wide)
+        """The widest id in cells (counted again only when the ids changed)."""
+        self._ids = _measured(ids, self._ids)
         return self._ids[1]
 
     def full_name(self, candidate_id: str | None) -> str | None:
@@ -315,24 +328,13 @@ class LeaderboardTable(TranslatedBindings, DataTable):
             return col("move")
         if column == "id":  # data from the files: shown literally (literal.rich_markup)
             # (Longer than MAX_ID cells, cut to the column, ending in "…": never cut unseen.)
-            cid, width = col("candidate_id").cast(pl.String), self.board_layout.id
             wide = self._ids[2] if self._ids is not None else ""
-            cid = (
-                pl.when(cell_width(cid, wide) > width)
-                .then(cid.map_elements(lambda text: clip(text, width), return_dtype=pl.String))
-                .otherwise(cid)
-            )
-            return rich_markup(cid)
+            return rich_markup(_clipped(col("candidate_id").cast(pl.String), self.board_layout.id, wide))
         if column == "name":
             # Cut to the column, ending in "…", only where a name is wider (a Python call for
             # those: cells are counted per character); the whole name shows below the board.
-            name, width = shown(col("name")), self.board_layout.name
             wide = self._names[2] if self._names is not None else ""  # (show measures the names first)
-            name = (
-                pl.when(cell_width(name, wide) > width)
-                .then(name.map_elements(lambda text: clip(text, width), return_dtype=pl.String))
-                .otherwise(name)
-            )
+            name = _clipped(shown(col("name")), self.board_layout.name, wide)
             return (
                 pl.when(col("certified").fill_null(False))
                 .then(rich_bold(name, already_shown=True))
