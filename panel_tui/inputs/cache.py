@@ -587,7 +587,7 @@ def _store(directory: int, name: str, frame: pl.DataFrame, hint: str | None) -> 
         )
         with os.fdopen(fd, "wb") as handle:
             hashing = _Hashing(handle, name)
-            # LZ4: a fifth of the bytes to write, hash, read back and hash again, for a
+            # LZ4: far fewer bytes to write, hash, read back and hash again, for a
             # decompression that costs less than that (bench/README.md, "The cache").
             frame.write_ipc(hashing, compression="lz4")  # type: ignore[call-overload]
             handle.flush()
