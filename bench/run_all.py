@@ -144,13 +144,19 @@ def console_table(console: str, analysis: str, bare_csv: float) -> list[str]:
             f"| scores.csv rewritten → on the console's board, 10,000 candidates | {live[1]:.3f} s "
             f"| `polars.read_csv` {bare_csv:.2f} s | {ratio:.2f}x, {'met' if ratio <= 1.3 else 'NOT MET'} (<= 1.3x) |"
         )
-    whole = _seconds(rf"10,000 candidates x 12 evaluators +{number}s [\d.]+cpu +{number}s", analysis)
+    whole = _seconds(
+        rf"10,000 candidates x 12 evaluators +{number}s [\d.]+cpu +{number}s .*? {number}s +[\d.]+cpu = ", analysis
+    )
     if whole:
-        ratio = whole[1] / whole[0]
-        rows.append(
-            f"| `rank --analysis`, 10,000 candidates | {whole[1]:.2f} s | `rank` {whole[0]:.2f} s "
-            f"| {ratio:.2f}x, {'met' if ratio <= 1.5 else 'NOT MET'} (<= 1.5x) |"
-        )
+        for label, seconds in (
+            ("`rank --analysis`, 10,000 candidates (the cache on: statistics kept)", whole[1]),
+            ("`rank --analysis`, its per-area statistics computed (sheet or settings changed)", whole[2]),
+        ):
+            ratio = seconds / whole[0]
+            rows.append(
+                f"| {label} | {seconds:.2f} s | `rank` {whole[0]:.2f} s "
+                f"| {ratio:.2f}x, {'met' if ratio <= 1.5 else 'NOT MET'} (<= 1.5x) |"
+            )
     return rows
 
 

@@ -8,12 +8,16 @@ evaluator's mean deviation against the other evaluators' (sample standard deviat
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Literal, TypedDict
 
 import polars as pl
 
+from panel_tui import engine
 from panel_tui.config import Scoring
 from panel_tui.engine import (
     CANDIDATE,
@@ -31,6 +35,11 @@ from panel_tui.inputs.cells import EVALUATOR_SET, cell_key, enum_ids, evaluator_
 from panel_tui.inputs.contest import ContestData
 
 OUTLIER_Z = 2.0
+
+# Part of the key of the per-area statistics kept in the cache (``_kept_per_area``): this
+# module's code and the engine's (its consolidation), so that statistics computed by other code
+# are never loaded.
+_CODE = hashlib.sha256(Path(__file__).read_bytes() + Path(engine.__file__).read_bytes()).hexdigest()
 
 
 class LeaveOneOut(TypedDict):
@@ -392,6 +401,30 @@ def _matrix_route(data: ContestData, cells: pl.DataFrame, evaluators: tuple[str,
     )
 
 
+def _kept_per_area(data: ContestData, areas: tuple[str, ...], evaluators: tuple[str, ...]) -> pl.DataFrame:
+    """``_per_area`` by the route that suits the sheet, kept in the cache beside the sheet's
+    entry and its cells (``ContestData.derived``), keyed also by the scoring settings, the
+    areas, the evaluators (sorted: ``change_j`` is the j-th one's, whatever the codes of this
+    process) and the code: the analysis of an unchanged sheet does not compute them again."""
+
+    def compute() -> pl.DataFrame:
+        route = _matrix_route if _dense_enough(data, evaluators) else _rows_route
+        return route(data, _keyed_cells(data, areas), evaluators)
+
+    parts = ["per-area statistics", _CODE, repr(data.config.scoring), json.dumps(areas), json.dumps(evaluators)]
+    return data.derived(parts, compute, lambda frame: _fits_per_area(frame, len(evaluators)))
+
+
+def _fits_per_area(frame: pl.DataFrame, evaluators: int) -> bool:
+    """Whether ``frame`` has the columns and types ``_per_area`` gives (``lost_j`` may be absent)."""
+    expected = {"_slot": pl.UInt32, "scored": pl.UInt32}
+    expected |= {f"sub_{k}": pl.Float64 for k in range(len(ALTERNATIVES) + 1)}
+    expected |= {f"change_{j}": pl.Float64 for j in range(evaluators)}
+    lost = {f"lost_{j}": pl.UInt32 for j in range(evaluators)}
+    schema = dict(frame.schema)
+    return all(schema.pop(c, None) == t for c, t in expected.items()) and (not schema or schema == lost)
+
+
 def _per_area(cells: pl.DataFrame, evaluators: int) -> pl.DataFrame:
     """Per candidate and area (``_slot``): how many cells are scored (``scored``), the sum of each
     method scenario's values (``sub_0``: as configured, ``sub_1`` ...: ALTERNATIVES), and for
@@ -531,9 +564,7 @@ def robustness_table(data: ContestData, decisions: Decisions = Decisions()) -> p
     candidate in Python)."""
     evaluators = _evaluator_ids(data)
     areas = contest_areas(data)
-    cells = _keyed_cells(data, areas)
-    route = _matrix_route if _dense_enough(data, evaluators) else _rows_route
-    sums = _scenario_sums(data, route(data, cells, evaluators), areas, evaluators)
+    sums = _scenario_sums(data, _kept_per_area(data, areas, evaluators), areas, evaluators)
     first = len(ALTERNATIVES) + 1
     scenarios = first + len(evaluators)
     wide = _by_candidate(outcomes(data, sums, decisions, scenarios), scenarios, sums.candidate_ids)

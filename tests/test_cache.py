@@ -665,6 +665,118 @@ def test_kept_cells_of_unexpected_types_are_grouped_again_not_a_traceback(cached
     assert len(groupings) == 1 and _same(again, load_contest(load_config(cached.config)))
 
 
+# The analysis's per-area statistics kept beside the cells (analysis._kept_per_area) -------------
+
+
+def _routes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every computing of the analysis's per-area statistics from now on (either route)."""
+    from panel_tui import analysis
+
+    calls: list[str] = []
+    for name in ("_matrix_route", "_rows_route"):
+
+        def counting(data, cells, evaluators, name=name, original=getattr(analysis, name)):
+            calls.append(name)
+            return original(data, cells, evaluators)
+
+        monkeypatch.setattr(analysis, name, counting)
+    return calls
+
+
+def _statistics(data) -> pl.DataFrame:
+    """The analysis's per-area statistics of a loaded contest, kept or computed."""
+    from panel_tui import analysis
+
+    statistics = analysis._kept_per_area(data, analysis.contest_areas(data), analysis._evaluator_ids(data))
+    cache.wait_for_writes()
+    return statistics
+
+
+def _analysed(files: ContestFiles) -> pl.DataFrame:
+    return _statistics(_load(files))
+
+
+def _uncached_analysis(files: ContestFiles, monkeypatch: pytest.MonkeyPatch) -> pl.DataFrame:
+    monkeypatch.setenv("PANEL_TUI_CACHE", "off")
+    return _statistics(load_contest(load_config(files.config)))
+
+
+def test_the_analysis_of_an_unchanged_sheet_computes_its_statistics_once(cached, monkeypatch):
+    from panel_tui.analysis import robustness_table
+
+    routes = _routes(monkeypatch)
+    first = robustness_table(_load(cached))
+    cache.wait_for_writes()
+    second = robustness_table(_load(cached))
+    assert routes == ["_matrix_route"] and second.equals(first)
+    assert len(_entries(cached, derived=True)) == 2  # (the cells, then the statistics)
+    monkeypatch.setenv("PANEL_TUI_CACHE", "off")
+    assert second.equals(robustness_table(load_contest(load_config(cached.config))))
+
+
+def _trim(files: ContestFiles) -> None:
+    files.edit_config("trim_min_evaluators = 5", "trim_min_evaluators = 13")  # (no cell trimmed any more)
+
+
+def _no_conflict(files: ContestFiles) -> None:
+    files.edit_config('conflicts = "data/conflicts.csv"', "")
+
+
+def _other_conflict(files: ContestFiles) -> None:
+    files.write_rows("conflicts.csv", [["evaluator_id", "candidate_id"], ["E05", "C05"]])
+
+
+@pytest.mark.parametrize("change", [_max_points, _area, _category, _median, _trim, _no_conflict, _other_conflict])
+def test_the_statistics_are_computed_again_when_what_they_rest_on_changes(cached, monkeypatch, change):
+    """The same score sheet, but another maximum, area, category, method, trimming rule or
+    declared conflict: the kept statistics are not those; the analysis computes them again and
+    is what it is without the cache."""
+    before = _analysed(cached)
+    change(cached)
+    routes = _routes(monkeypatch)
+    again = _analysed(cached)
+    assert len(routes) == 1
+    assert again.equals(_uncached_analysis(cached, monkeypatch))
+    # (C01's cells move with it: the same sums; the demo's sheet has no score by E05 for C04)
+    assert again.equals(before) == (change in (_category, _no_conflict))
+
+
+def test_a_contest_made_from_other_scores_does_not_take_the_kept_statistics(cached, monkeypatch):
+    """A contest built from a loaded one with other scores and cells (as the analysis's
+    reference does, ``dataclasses.replace``) is computed, not given the loaded sheet's."""
+    from dataclasses import replace
+
+    from panel_tui.analysis import robustness_table
+    from panel_tui.inputs.cells import group_cells
+
+    data = _load(cached)
+    robustness_table(data)
+    cache.wait_for_writes()
+    scores = data.scores.with_columns(pl.col("score") * 0.5)
+    cells = group_cells(data.config, data.candidates, data.indicators, scores).drop("evaluators")
+    routes = _routes(monkeypatch)
+    halved = replace(data, scores=scores, cells=cells)
+    assert not _statistics(halved).equals(_statistics(data)) and len(routes) == 1
+
+
+def test_damaged_statistics_are_computed_again_not_a_traceback(cached, monkeypatch):
+    """Kept statistics with a byte changed, or of other types with their checksum made anew:
+    computed again, the analysis as without the cache."""
+    _load(cached)
+    cells = set(_entries(cached, derived=True))
+    first = _analysed(cached)
+    (kept,) = [e for e in _entries(cached, derived=True) if e not in cells]
+    frame = pl.read_ipc(kept.read_bytes())
+    data = bytearray(kept.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    kept.write_bytes(bytes(data))
+    routes = _routes(monkeypatch)
+    assert _analysed(cached).equals(first) and len(routes) == 1
+    frame.with_columns(pl.col("scored").cast(pl.String)).write_ipc(kept, compression="lz4")
+    _checksum_as_the_cache_would(kept)
+    assert _analysed(cached).equals(first) and len(routes) == 2
+
+
 def test_the_readers_key_covers_every_module_it_takes_a_check_from():
     """READER hashes the reader's code: every module of the package that read.py and
     formulas.py import (but those that only word messages or open files, which run anyway)."""

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -49,6 +50,19 @@ SCORES = TableSpec(
 SCORE_KEY = ("candidate_id", "evaluator_id", "indicator_id")  # one score per (candidate, evaluator, indicator)
 
 
+@dataclass(frozen=True, eq=False)
+class Kept:
+    """Where a loaded contest's scores and cells came from in the cache: the score sheet's
+    entry (``cache.cached_entry``), everything else they rest on (``parts``: what the cells'
+    key holds, and the declared conflicts), and the very frames loaded, so that a contest made
+    from another sheet (``dataclasses.replace``) is never taken for this one."""
+
+    entry: str
+    parts: tuple[str, ...]
+    scores: pl.DataFrame
+    cells: pl.DataFrame
+
+
 @dataclass(frozen=True)
 class ContestData:
     """The contest's inputs, loaded and checked against each other.
@@ -69,6 +83,20 @@ class ContestData:
     # candidate_id, name as candidates.csv's ``name`` has it, when ``name`` is a translation
     # (``in_language``): what JSON and the lock record.
     written_names: pl.DataFrame | None = None
+    kept: Kept | None = field(default=None, repr=False, compare=False)  # (see ``derived``)
+
+    def derived(
+        self, parts: Sequence[str], compute: Callable[[], pl.DataFrame], fits: Callable[[pl.DataFrame], bool]
+    ) -> pl.DataFrame:
+        """A frame computed from this contest's scores and cells (``compute``), kept in the cache
+        beside its score sheet's entry (``cache.cached_derived``) under a key of that entry,
+        what the scores and cells rest on besides the sheet, and ``parts``: everything else
+        ``compute`` reads (settings, code). Computed when the contest was not loaded from the
+        cache, or its scores or cells are not the frames it loaded."""
+        kept = self.kept
+        if kept is None or kept.scores is not self.scores or kept.cells is not self.cells:
+            return compute()
+        return cached_derived(kept.entry, [*kept.parts, *parts], compute, fits)
 
     @property
     def extra_columns(self) -> tuple[str, ...]:
@@ -148,7 +176,8 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None, 
         scores, entry = cached_entry(path, SCORES, lookups)
     has_evaluators = "evaluator_id" in scores.columns
     scores = _score_rows(path, scores, has_evaluators)
-    cells = _cells(config, candidates, indicators, scores, entry)
+    parts = _sheet_parts(config, candidates, indicators, scores) if entry is not None else []
+    cells = _cells(config, candidates, indicators, scores, entry, parts)
     _check_values_and_cells(path, scores, cells, has_evaluators)
     conflicts = _load_conflicts(config, candidates, frames.get("conflicts"))
     left_out = scores.head(0).select(SCORE_KEY)
@@ -173,40 +202,45 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None, 
                 config, candidates, indicators, scores.filter(pl.col("candidate_id").is_in(affected))
             )
             cells = pl.concat([cells.filter(~pl.col("candidate_id").is_in(affected)), regrouped.select(cells.columns)])
+    cells = cells.drop("evaluators")
+    kept = None
+    if entry is not None:
+        declared = "no conflicts" if conflicts is None else json.dumps(conflicts.rows())
+        kept = Kept(entry, (*parts, declared), scores, cells)
     data = ContestData(
         config=config,
         candidates=candidates,
         indicators=indicators,
         scores=scores,
-        cells=cells.drop("evaluators"),
+        cells=cells,
         has_evaluators=has_evaluators,
         conflicts=conflicts,
         left_out=left_out,
+        kept=kept,
     )
     return data.in_language(config.shown_in) if config.shown_in else data
 
 
-def _cells(
-    config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame, scores: pl.DataFrame, entry: str | None
-) -> pl.DataFrame:
-    """``group_cells``, kept beside the score sheet's cache entry (``entry``; None: grouped
-    here) under a key of everything the grouping reads besides the sheet: the categories'
-    indicator sets, the method (a median contest's cells carry medians), each candidate's
-    category, the indicators (set, id, area, maximum), the sheet's evaluators and the code
-    that prepares and groups the rows (this module's and ``inputs.cells``')."""
-    if entry is None:
-        return group_cells(config, candidates, indicators, scores)
+def _evaluator_order(scores: pl.DataFrame) -> tuple[list[str], list[str]]:
+    """The sheet's evaluators in the order of their codes in this process, and sorted (their
+    order in whatever is kept in the cache: loading the same entry can number them in another
+    order from process to process)."""
     evaluator = scores.schema["evaluator_id"]
-    # The codes of the sheet's evaluators are this process's own (loading the same entry can
-    # number them in another order): the kept cells carry each evaluator set in the order of
-    # the sorted ids, turned into this process's codes when loaded.
     evaluators = []
     if isinstance(evaluator, pl.Categorical) and evaluator_bits(evaluator):
         evaluators = evaluator.categories.to_series().to_list()
-    order = sorted(evaluators)
-    canonical = [order.index(e) for e in evaluators]  # code -> place among the sorted ids
-    own = [evaluators.index(e) for e in order]  # place among the sorted ids -> code
-    parts = [
+    return evaluators, sorted(evaluators)
+
+
+def _sheet_parts(
+    config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame, scores: pl.DataFrame
+) -> list[str]:
+    """Everything the cells grouped from a score sheet rest on besides the sheet: the key of
+    the cells kept beside its cache entry (``_cells``), with the categories' indicator sets, the
+    method (a median contest's cells carry medians), each candidate's category, the indicators
+    (set, id, area, maximum), the sheet's evaluators and the code that prepares and groups the
+    rows (this module's and ``inputs.cells``')."""
+    return [
         "cells",
         cells_code(),
         _CODE,  # (this module prepares the rows the cells are grouped from)
@@ -214,9 +248,28 @@ def _cells(
         config.scoring.method,
         json.dumps(candidates.select("candidate_id", "category").rows()),
         json.dumps(indicators.select("indicator_set", "indicator_id", "area_id", "max_points").rows()),
-        type(evaluator).__name__,
-        json.dumps(order),
+        type(scores.schema["evaluator_id"]).__name__,
+        json.dumps(_evaluator_order(scores)[1]),
     ]
+
+
+def _cells(
+    config: Config,
+    candidates: pl.DataFrame,
+    indicators: pl.DataFrame,
+    scores: pl.DataFrame,
+    entry: str | None,
+    parts: list[str],
+) -> pl.DataFrame:
+    """``group_cells``, kept beside the score sheet's cache entry (``entry``; None: grouped
+    here) under a key of ``parts`` (``_sheet_parts``)."""
+    if entry is None:
+        return group_cells(config, candidates, indicators, scores)
+    # The kept cells carry each evaluator set in the order of the sorted ids, turned into this
+    # process's codes when loaded.
+    evaluators, order = _evaluator_order(scores)
+    canonical = [order.index(e) for e in evaluators]  # code -> place among the sorted ids
+    own = [evaluators.index(e) for e in order]  # place among the sorted ids -> code
     expected = cells_plan(config, candidates, indicators, scores).collect_schema()
     return cached_derived(
         entry,
