@@ -673,13 +673,18 @@ def _routes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     from panel_tui import analysis
 
     calls: list[str] = []
-    for name in ("_matrix_route", "_rows_route"):
 
-        def counting(data, cells, evaluators, name=name, original=getattr(analysis, name)):
+    def counted(name: str):
+        original = getattr(analysis, name)
+
+        def counting(data, cells, evaluators):
             calls.append(name)
             return original(data, cells, evaluators)
 
-        monkeypatch.setattr(analysis, name, counting)
+        return counting
+
+    for name in ("_matrix_route", "_rows_route"):
+        monkeypatch.setattr(analysis, name, counted(name))
     return calls
 
 
