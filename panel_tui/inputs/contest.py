@@ -232,9 +232,7 @@ def _evaluator_order(scores: pl.DataFrame) -> tuple[list[str], list[str]]:
     return evaluators, sorted(evaluators)
 
 
-def _sheet_parts(
-    config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame, scores: pl.DataFrame
-) -> list[str]:
+def _sheet_parts(config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame, scores: pl.DataFrame) -> list[str]:
     """Everything the cells grouped from a score sheet rest on besides the sheet: the key of
     the cells kept beside its cache entry (``_cells``), with the categories' indicator sets, the
     method (a median contest's cells carry medians), each candidate's category, the indicators
