@@ -417,7 +417,7 @@ def _kept_per_area(data: ContestData, areas: tuple[str, ...], evaluators: tuple[
 
 def _fits_per_area(frame: pl.DataFrame, evaluators: int) -> bool:
     """Whether ``frame`` has the columns and types ``_per_area`` gives (``lost_j`` may be absent)."""
-    expected = {"_slot": pl.UInt32, "scored": pl.UInt32}
+    expected: dict[str, type[pl.DataType]] = {"_slot": pl.UInt32, "scored": pl.UInt32}
     expected |= {f"sub_{k}": pl.Float64 for k in range(len(ALTERNATIVES) + 1)}
     expected |= {f"change_{j}": pl.Float64 for j in range(evaluators)}
     lost = {f"lost_{j}": pl.UInt32 for j in range(evaluators)}
