@@ -160,7 +160,7 @@ def main() -> None:
     # (taken as not loaded from the cache: the analysis computes its per-area statistics)
     loaded = {name: replace(load_contest(load_config(config)), kept=None) for name, config in contests.items()}
     big = loaded["10,000 candidates x 12 evaluators"]
-    shuffled = replace(big, scores=big.scores.sample(fraction=1.0, shuffle=True, seed=16))
+    shuffled = replace(big, rows=big.scores.sample(fraction=1.0, shuffle=True, seed=16))
     loaded["10,000 x 12, score rows shuffled"] = shuffled
     for name, data in loaded.items():
         definition = not args.no_definition and name != "10,000 x 12, score rows shuffled"

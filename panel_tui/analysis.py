@@ -131,7 +131,7 @@ def _lookup(data: ContestData, cells: pl.DataFrame, column: str) -> pl.Expr:
     """A score row's cell's ``column`` of ``cells`` (a row per scored cell, keyed by ``_cell``):
     the column spread over every cell key (position k holds cell k's value, null where no such
     cell was scored), so each row finds its cell by position, a gather rather than a join."""
-    schema = data.scores.schema
+    schema = data.rows.schema
     size = len(enum_ids(schema["candidate_id"])) * len(enum_ids(schema["indicator_id"]))
     table = scattered(size, cells.schema[column], cells[_CELL], cells[column])
     return pl.lit(table).gather(pl.col(_CELL)).alias(column)
@@ -162,7 +162,7 @@ def _score_rows(data: ContestData, cells: pl.DataFrame) -> pl.LazyFrame:
     indicator maximum (``max_points``)."""
     return (
         data.scores.lazy()
-        .with_columns(cell_key(data.scores.schema).alias(_CELL))
+        .with_columns(cell_key(data.rows.schema).alias(_CELL))
         .with_columns(_lookup(data, cells, "_row"), _lookup(data, cells, "max_points"))
     )
 
@@ -258,7 +258,7 @@ def _change_without(scoring: Scoring) -> dict[str, pl.Expr]:
 
 def _dense_enough(data: ContestData, evaluators: tuple[str, ...]) -> bool:
     """Whether the (cell, evaluator) matrix is scored enough to lay the scores out in it."""
-    return data.scores.height >= MATRIX_FILL * data.cells.height * max(len(evaluators), 1)
+    return data.rows.height >= MATRIX_FILL * data.cells.height * max(len(evaluators), 1)
 
 
 def _evaluator_code(data: ContestData, evaluators: tuple[str, ...]) -> pl.Expr:
@@ -267,7 +267,7 @@ def _evaluator_code(data: ContestData, evaluators: tuple[str, ...]) -> pl.Expr:
     have codes of their own, 0 .. evaluators - 1, in the order read), else by casting."""
     if not evaluators:
         return pl.lit(0, pl.UInt32)
-    dtype = data.scores.schema["evaluator_id"]
+    dtype = data.rows.schema["evaluator_id"]
     if isinstance(dtype, pl.Categorical | pl.Enum):
         codes = pl.Series(evaluators).cast(dtype).to_physical()
         top = max(codes.to_list())
@@ -644,7 +644,7 @@ def _by_candidate(result: pl.DataFrame, scenarios: int, candidate_ids: pl.Series
 def _evaluator_ids(data: ContestData) -> tuple[str, ...]:
     """The sheet's evaluators, sorted (``ContestData.evaluator_ids``), read off the cells'
     evaluator sets (``inputs.cells``: bit i, the evaluator of code i) rather than the rows."""
-    dtype = data.scores.schema["evaluator_id"]
+    dtype = data.rows.schema["evaluator_id"]
     if not (
         data.has_evaluators
         and isinstance(dtype, pl.Categorical)

@@ -156,7 +156,7 @@ def consolidate(data: ContestData) -> pl.DataFrame:
     if scoring.method == "median" and "median" not in cells.columns:
         # (The loader groups a median contest's cells with their medians; a variant of another
         # method asked for its medians, the analysis, takes them from the rows here.)
-        key = cell_key(data.scores.schema).alias("_cell")
+        key = cell_key(data.rows.schema).alias("_cell")
         medians = data.scores.lazy().group_by(key).agg(median=pl.col("score").median())
         cells = cells.lazy().with_columns(key).join(medians, on="_cell", how="left").drop("_cell").collect()
     trims = pl.lit(scoring.method == "trimmed_mean") & (pl.col("n") >= scoring.trim_min_evaluators)

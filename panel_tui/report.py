@@ -269,7 +269,7 @@ def validation_summary(data: ContestData, standings: Standings) -> tuple[list[st
     )
     checked.append(
         _("scores: {n} rows{evaluators} from {file}; method {method}").format(
-            n=f"{data.scores.height:,}",
+            n=f"{data.rows.height:,}",
             evaluators=evaluators,
             file=config.contest.scores.name,
             method=method_name(config.scoring.method),

@@ -376,7 +376,7 @@ def lock_view(
             for o in b.stale_tie_orders
         ),
         fragile=fragile_lines(result, analysis),
-        analysing=analysis is None and snapshot.data.scores.height <= ANALYSE_UP_TO,
+        analysing=analysis is None and snapshot.data.rows.height <= ANALYSE_UP_TO,
         proposal=proposal,
         changes_since=_("What changed since {since}").format(since=changes.since),
         changes_basis=_("against {basis}").format(basis=changes.basis),

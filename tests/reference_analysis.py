@@ -39,14 +39,14 @@ def reference_robustness(data: ContestData, decisions: Decisions = Decisions()) 
     for method in ALTERNATIVES:
         if method == "zscore":
             scores = _standardised(data)
-            variants.append((method, replace(data, scores=scores, cells=_cells_from(data, scores))))
+            variants.append((method, replace(data, rows=scores, cells=_cells_from(data, scores))))
         else:
             config = replace(data.config, scoring=replace(data.config.scoring, method=method))
             variants.append((method, replace(data, config=config)))
     evaluator = pl.col("evaluator_id").cast(pl.String)
     for left_out in data.evaluator_ids:
         scores = data.scores.filter(evaluator != left_out)
-        variants.append((left_out, replace(data, scores=scores, cells=_cells_from(data, scores))))
+        variants.append((left_out, replace(data, rows=scores, cells=_cells_from(data, scores))))
     outcomes = [_outcome(standings(variant, decisions)) for _, variant in variants]
     base = _outcome(standings(data, decisions)).rename({"rank": "rank_now", "certified": "certified_now"})
     by_variant = dict(zip((name for name, _ in variants), outcomes, strict=False))

@@ -66,11 +66,22 @@ def _parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     return calls
 
 
-def _entries(files: ContestFiles, derived: bool = False) -> list[Path]:
-    """The score sheets' entries (``derived``: the cells kept beside them instead)."""
+def _entries(files: ContestFiles, derived: str | None = None) -> list[Path]:
+    """The score sheets' entries, or (``derived``) what is kept beside them of one kind: their
+    "cells", their "evaluators", the analysis's "statistics"."""
     folder = Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui"  # (cache_folder() is None while the cache is off)
     every = sorted(folder.glob("*.arrow")) if folder.exists() else []
-    return [entry for entry in every if ("+" in entry.name) == derived]
+    if derived is None:
+        return [entry for entry in every if "+" not in entry.name]
+    return [entry for entry in every if "+" in entry.name and _kind(entry) == derived]
+
+
+def _kind(kept: Path) -> str:
+    """What a frame kept beside an entry holds, told by its columns."""
+    columns = pl.read_ipc_schema(kept)
+    if "sub_0" in columns:
+        return "statistics"
+    return "evaluators" if list(columns) == ["evaluator_id"] else "cells"
 
 
 def test_an_unchanged_file_is_parsed_once(cached, monkeypatch):
@@ -351,9 +362,11 @@ def test_temporary_files_of_killed_writers_and_orphaned_checksums_are_removed(ca
     )  # another version of the file: a store, and with it the clean-up
     _load(cached)
     assert not left.exists() and not orphan.exists() and fresh.exists()
-    # The new version's entry and its cells, each with its checksum; the old version's gone.
-    assert len(_entries(cached)) == 1 and len(_entries(cached, derived=True)) == 1
-    assert len(list(folder.glob("*.sha256"))) == 2
+    # The new version's entry, its cells and evaluators, each with its checksum; the old version's gone.
+    assert (
+        len(_entries(cached)) == 1 and len(_entries(cached, "cells")) == 1 and len(_entries(cached, "evaluators")) == 1
+    )
+    assert len(list(folder.glob("*.sha256"))) == 3
 
 
 def test_the_lock_its_confirmation_and_verify_parse_the_files_not_the_cache(cached, monkeypatch):
@@ -367,7 +380,7 @@ def test_the_lock_its_confirmation_and_verify_parse_the_files_not_the_cache(cach
     truth = load_contest(config, fresh=True)
     original = contest_module.cached_entry
 
-    def wrong(path, spec, lookups):
+    def wrong(path, spec, lookups, deferred=False):
         frame, entry = original(path, spec, lookups)
         return frame.with_columns(
             pl.when(pl.col("candidate_id").cast(pl.String) == "C01")
@@ -408,9 +421,9 @@ def test_a_process_that_waited_for_anothers_parse_loads_its_entry(cached, monkey
         cache.wait_for_writes()
         return real_lock(directory, prefix)
 
-    def remember_args(path, spec, lookups):
+    def remember_args(path, spec, lookups, deferred=False):
         other_args[:] = [spec, lookups]
-        return cache.cached_entry(path, spec, lookups)
+        return cache.cached_entry(path, spec, lookups, deferred=deferred)
 
     other_args: list = []
     monkeypatch.setattr(cache, "_lock", lock_after_another_parse)
@@ -531,7 +544,7 @@ def test_the_cells_of_an_unchanged_sheet_are_grouped_once(cached, monkeypatch):
     first = _load(cached)
     second = _load(cached)
     assert len(groupings) == 1 and _same(second, first)
-    assert len(_entries(cached, derived=True)) == 1
+    assert len(_entries(cached, "cells")) == 1
     monkeypatch.setenv("PANEL_TUI_CACHE", "off")
     assert _same(second, load_contest(load_config(cached.config)))
 
@@ -569,13 +582,13 @@ def test_the_cells_are_grouped_again_when_what_they_rest_on_changes(cached, monk
 
 def test_damaged_cells_are_grouped_again_and_replaced(cached, monkeypatch):
     first = _load(cached)
-    (kept,) = _entries(cached, derived=True)
+    (kept,) = _entries(cached, "cells")
     data = bytearray(kept.read_bytes())
     data[len(data) // 2] ^= 0xFF
     kept.write_bytes(bytes(data))
     groupings = _groupings(monkeypatch)
     assert _same(_load(cached), first) and len(groupings) == 1
-    (rewritten,) = _entries(cached, derived=True)
+    (rewritten,) = _entries(cached, "cells")
     assert rewritten.read_bytes() != bytes(data)
 
 
@@ -607,8 +620,8 @@ def test_kept_cells_name_the_same_evaluators_whatever_codes_a_process_gives_them
     truth = _who(_load(cached))
     original = contest_module.cached_entry
 
-    def renumbered(path, spec, lookups):
-        frame, entry = original(path, spec, lookups)
+    def renumbered(path, spec, lookups, deferred=False):
+        frame, entry = original(path, spec, lookups)  # (loaded: the rows renumbered here)
         # Codes go to the ids in the order they come: cast with the last id first.
         frame = (
             frame.with_row_index("_i")
@@ -632,11 +645,11 @@ def test_kept_cells_renamed_to_another_key_checksum_and_all_are_not_loaded(cache
     """The checksum covers an entry's name with its bytes: cells kept for one indicator maximum,
     renamed (with a checksum made for them) to the key of another maximum, are grouped again."""
     _load(cached)
-    (old,) = _entries(cached, derived=True)
+    (old,) = _entries(cached, "cells")
     old_bytes, old_checksum = old.read_bytes(), old.with_suffix(".sha256").read_bytes()
     cached.set_cell("indicators.csv", 2, "max_points", "36")
     _load(cached)  # (the cells for maximum 36, kept under their own key)
-    (new,) = [e for e in _entries(cached, derived=True) if e.name != old.name]
+    (new,) = [e for e in _entries(cached, "cells") if e.name != old.name]
     new.write_bytes(old_bytes)  # the 35-point cells under the 36-point key, with their checksum
     new.with_suffix(".sha256").write_bytes(old_checksum)
     groupings = _groupings(monkeypatch)
@@ -655,7 +668,7 @@ def test_kept_cells_of_unexpected_types_are_grouped_again_not_a_traceback(cached
             row[column] = "Z01"  # (the first evaluator seen sorts last: its codes are turned back)
     cached.write_rows("scores.csv", rows)
     _load(cached)
-    (kept,) = _entries(cached, derived=True)
+    (kept,) = _entries(cached, "cells")
     frame = pl.read_ipc(kept.read_bytes())
     frame.with_columns(pl.col("evaluator_set").cast(pl.String)).write_ipc(kept, compression="lz4")
     _checksum_as_the_cache_would(kept)
@@ -714,7 +727,7 @@ def test_the_analysis_of_an_unchanged_sheet_computes_its_statistics_once(cached,
     cache.wait_for_writes()
     second = robustness_table(_load(cached))
     assert routes == ["_matrix_route"] and second.equals(first)
-    assert len(_entries(cached, derived=True)) == 2  # (the cells, then the statistics)
+    assert len(_entries(cached, "statistics")) == 1
     monkeypatch.setenv("PANEL_TUI_CACHE", "off")
     assert second.equals(robustness_table(load_contest(load_config(cached.config))))
 
@@ -760,7 +773,7 @@ def test_a_contest_made_from_other_scores_does_not_take_the_kept_statistics(cach
     scores = data.scores.with_columns(pl.col("score") * 0.5)
     cells = group_cells(data.config, data.candidates, data.indicators, scores).drop("evaluators")
     routes = _routes(monkeypatch)
-    halved = replace(data, scores=scores, cells=cells)
+    halved = replace(data, rows=scores, cells=cells)
     assert not _statistics(halved).equals(_statistics(data)) and len(routes) == 1
 
 
@@ -768,9 +781,8 @@ def test_damaged_statistics_are_computed_again_not_a_traceback(cached, monkeypat
     """Kept statistics with a byte changed, or of other types with their checksum made anew:
     computed again, the analysis as without the cache."""
     _load(cached)
-    cells = set(_entries(cached, derived=True))
     first = _analysed(cached)
-    (kept,) = [e for e in _entries(cached, derived=True) if e not in cells]
+    (kept,) = _entries(cached, "statistics")
     frame = pl.read_ipc(kept.read_bytes())
     data = bytearray(kept.read_bytes())
     data[len(data) // 2] ^= 0xFF
@@ -780,6 +792,124 @@ def test_damaged_statistics_are_computed_again_not_a_traceback(cached, monkeypat
     frame.with_columns(pl.col("scored").cast(pl.String)).write_ipc(kept, compression="lz4")
     _checksum_as_the_cache_would(kept)
     assert _analysed(cached).equals(first) and len(routes) == 2
+
+
+# A kept sheet's rows, loaded only when asked for (inputs.contest._kept_sheet, DeferredRows) -------
+
+
+@pytest.fixture
+def kept(cached: ContestFiles) -> ContestFiles:
+    """The demo, cached, without its declared conflicts (which are read off the rows), and its
+    evaluators renamed so that the first one seen sorts last: the codes the sheet gives them
+    are not the sorted order the kept cells carry."""
+    cached.edit_config('conflicts = "data/conflicts.csv"', "")
+    rows = cached.rows("scores.csv")
+    column = rows[0].index("evaluator_id")
+    first = rows[1][column]
+    for row in rows[1:]:
+        if row[column] == first:
+            row[column] = "Z99"
+    cached.write_rows("scores.csv", rows)
+    return cached
+
+
+def _entry_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every deferred entry loaded from now on."""
+    calls: list[str] = []
+    original = cache.Deferred._load
+
+    def counting(self):
+        calls.append(self.name)
+        return original(self)
+
+    monkeypatch.setattr(cache.Deferred, "_load", counting)
+    return calls
+
+
+def _uncached(files: ContestFiles, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("PANEL_TUI_CACHE", "off")
+    data = load_contest(load_config(files.config))
+    monkeypatch.delenv("PANEL_TUI_CACHE")
+    return data
+
+
+def test_a_kept_sheet_is_ranked_and_analysed_without_loading_its_rows(kept, monkeypatch):
+    from panel_tui.analysis import _evaluator_ids, robustness_table
+    from panel_tui.engine import standings, to_json
+    from panel_tui.inputs.contest import DeferredRows
+
+    truth = _uncached(kept, monkeypatch)
+    _analysed(kept)  # (parsed; its cells, evaluators and the analysis's statistics kept)
+    loads = _entry_loads(monkeypatch)
+    data = _load(kept)
+    assert isinstance(data.rows, DeferredRows) and data.rows.height == truth.scores.height
+    assert to_json(standings(data)) == to_json(standings(truth))
+    assert _evaluator_ids(data) == _evaluator_ids(truth) == truth.evaluator_ids
+    assert robustness_table(data).equals(robustness_table(truth))
+    assert loads == []
+    assert _same(data, truth) and len(loads) == 1  # (asked for: loaded, once)
+    data.scores  # noqa: B018
+    assert len(loads) == 1
+
+
+def test_a_kept_sheets_rows_name_the_evaluators_its_kept_cells_do(kept, monkeypatch):
+    """The rows loaded later code the evaluators as the kept cells' sets do (the sorted ids),
+    whatever codes the entry gives them; the analysis computed from those rows is right."""
+    from panel_tui.analysis import robustness_table
+
+    truth = _uncached(kept, monkeypatch)
+    analysed = robustness_table(truth)
+    _load(kept)
+    data = _load(kept)
+    routes = _routes(monkeypatch)
+    assert _who(data) == _who(truth)
+    assert robustness_table(data).equals(analysed) and len(routes) == 1  # (computed from the rows)
+
+
+def test_a_contest_with_declared_conflicts_loads_its_rows(cached):
+    from panel_tui.inputs.contest import DeferredRows
+
+    _load(cached)
+    assert not isinstance(_load(cached).rows, DeferredRows)
+
+
+def test_rows_whose_entry_went_are_read_from_the_unchanged_file(kept, monkeypatch):
+    truth = _uncached(kept, monkeypatch)
+    _load(kept)
+    data = _load(kept)
+    for entry in _entries(kept):
+        entry.unlink()
+    parses = _parses(monkeypatch)
+    assert _same(data, truth) and len(parses) == 1
+
+
+def test_rows_whose_file_changed_since_it_was_hashed_are_refused(kept):
+    _load(kept)
+    data = _load(kept)
+    for entry in _entries(kept):
+        entry.unlink()
+    kept.set_cell("scores.csv", 2, "score", "1")
+    with pytest.raises(InputError, match="changed while it was being read"):
+        data.scores  # noqa: B018
+
+
+def test_a_bad_sheet_is_refused_the_same_way_through_its_kept_cells(kept, monkeypatch):
+    """A defect the cells show (a score given twice): the kept cells find it, the rows are
+    loaded to name its line, as a parse does."""
+    rows = kept.rows("scores.csv")
+    rows.append(list(rows[3]))
+    kept.write_rows("scores.csv", rows)
+    with pytest.raises(InputError) as first:
+        _load(kept)
+    loads = _entry_loads(monkeypatch)
+    with pytest.raises(InputError) as again:
+        _load(kept)
+    assert len(loads) == 1  # (through the kept cells, then the rows)
+    monkeypatch.setenv("PANEL_TUI_CACHE", "off")
+    with pytest.raises(InputError) as plain:
+        _load(kept)
+    assert str(first.value) == str(again.value) == str(plain.value)
+    assert f"line {len(rows)}" in str(plain.value)
 
 
 def test_the_readers_key_covers_every_module_it_takes_a_check_from():

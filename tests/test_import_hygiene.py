@@ -86,8 +86,8 @@ def test_a_command_ends_with_its_output_whole_and_its_cache_entry_written(tmp_pa
     assert sum(len(c["entries"]) for c in doc["categories"]) == 34
     kept = [path.name for path in (tmp_path / "xdg" / "panel-tui").glob("*.arrow")]
     (sheet,) = [name for name in kept if "+" not in name]
-    (cells,) = [name for name in kept if "+" in name]  # (the sheet's cells, kept beside it)
-    assert cells.startswith(sheet.removesuffix(".arrow") + "+")
+    beside = [name for name in kept if "+" in name]  # (the sheet's cells and its evaluators, kept beside it)
+    assert len(beside) == 2 and all(name.startswith(sheet.removesuffix(".arrow") + "+") for name in beside)
     refused = subprocess.run(
         [sys.executable, "-m", "panel_tui", "rank", "--category", "nope"], cwd=tmp_path / "demo", capture_output=True
     )

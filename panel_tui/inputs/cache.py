@@ -45,10 +45,15 @@ What makes it safe:
   computed; ``others_loading`` tells the account's other consoles and served tabs, whose
   robustness analyses (seconds of both cores at 10,000 candidates) wait meanwhile, a few
   seconds at most. A mark is only ever a reason to wait a little, never data.
-- **What is computed from a sheet, kept beside it** (``cached_derived``: its cells): under a
-  key of the sheet's entry and everything else the computation reads (the other files'
-  contents, the settings, the code), checked and written like a sheet's entry, and dropped
-  with it.
+- **What is computed from a sheet, kept beside it** (``cached_derived``: its cells, its
+  evaluators, the analysis's per-area statistics): under a key of the sheet's entry and
+  everything else the computation reads (the other files' contents, the settings, the code),
+  checked and written like a sheet's entry, and dropped with it.
+- **Rows only when asked for** (``cached_entry(..., deferred=True)``): once the file's bytes
+  are hashed to an entry that is there, the loader may take a ``Deferred`` instead of the rows
+  (``inputs.contest``: when the cells and evaluators are kept too, the boards and ``rank``
+  need no rows). Loading it later checks the entry as any load does; an entry gone by then
+  is a miss, and the file is used only if its bytes still hash to that entry.
 - **Bounded**: one entry per scores file path (a new version replaces the old one, and the
   frames derived from it), and at most ``KEEP`` entries in all, the least recently used
   removed first; the temporary files of writers that were killed go too.
@@ -131,13 +136,19 @@ def cache_folder() -> Path | None:
 def cached_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.DataFrame:
     """``read_table(path, spec, lookups)``, from the cache when these bytes were parsed before
     (``cached_entry``)."""
-    return cached_entry(path, spec, lookups)[0]
+    frame = cached_entry(path, spec, lookups)[0]
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
-def cached_entry(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> tuple[pl.DataFrame, str | None]:
+def cached_entry(
+    path: Path, spec: TableSpec, lookups: dict[str, Lookup], *, deferred: bool = False
+) -> tuple[pl.DataFrame | Deferred, str | None]:
     """``read_table(path, spec, lookups)``, from the cache when these bytes were parsed before,
     and the name of the entry that holds them (for ``cached_derived``; None when the file is
-    not cached: the cache off, a small file).
+    not cached: the cache off, a small file). ``deferred``: when an entry holds these bytes,
+    it is not loaded yet: a ``Deferred`` loads it when called (a caller that finds what it
+    needs kept beside the entry, its cells, may never need the rows).
 
     Two routes, both deciding by the SHA-256 of the content, never by the file's dates:
 
@@ -170,9 +181,12 @@ def cached_entry(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> tup
                 # The file is hashed in a thread while the entry last written for it is loaded;
                 # the entry is kept only if these bytes hash to its very name.
                 hashing = _Hash(lambda: _digest(path, handle))
-                found = _load(directory, named, spec, lookups) if named else None
+                found = _load(directory, named, spec, lookups) if named and not deferred else None
                 name = f"{prefix}-{_key(path, spec, lookups, st.st_size, hashing.result())}"
-                if name != named:
+                if deferred and _present(directory, name):
+                    os.close(directory)
+                    return Deferred(path, spec, lookups, name), name
+                if name != named or deferred:
                     found = _load(directory, name, spec, lookups)
                 if found is not None:
                     os.close(directory)
@@ -200,6 +214,9 @@ def cached_entry(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> tup
             lock = None
             digest = hashing.result()
             name = f"{prefix}-{_key(path, spec, lookups, len(data), digest)}"
+            if deferred and _present(directory, name):
+                _release(directory, lock)
+                return Deferred(path, spec, lookups, name), name
             found = _load(directory, name, spec, lookups)
             if found is not None:
                 _release(directory, lock)
@@ -216,6 +233,42 @@ def cached_entry(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> tup
     del data
     _write_later(directory, lock, name, frame, _stat_hint(st))
     return frame, name
+
+
+class Deferred:
+    """A score sheet's cache entry, loaded when first called for (``cached_entry(...,
+    deferred=True)``), once, whichever thread calls. An entry gone or damaged by then (another
+    process replaced it, or it was evicted) is a miss: the file is read again, and its rows are
+    used only if its bytes still name that entry; else the file changed since it was hashed and
+    ``InputError`` says so (the console reads it again at its next look)."""
+
+    def __init__(self, path: Path, spec: TableSpec, lookups: dict[str, Lookup], name: str) -> None:
+        self.path, self.name = path, name
+        self._spec, self._lookups = spec, lookups
+        self._frame: pl.DataFrame | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> pl.DataFrame:
+        with self._lock:
+            if self._frame is None:
+                self._frame = self._load()
+            return self._frame
+
+    def _load(self) -> pl.DataFrame:
+        folder = cache_folder()
+        directory = None if folder is None else _open_folder(folder)
+        if directory is not None:
+            try:
+                found = _load(directory, self.name, self._spec, self._lookups)
+            finally:
+                os.close(directory)
+            if found is not None:
+                return found
+        frame, name = cached_entry(self.path, self._spec, self._lookups)
+        if name != self.name:
+            raise InputError(self.path, _("the file changed while it was being read; it will be read again"))
+        assert isinstance(frame, pl.DataFrame)
+        return frame
 
 
 def cached_derived(
@@ -255,6 +308,20 @@ def cached_derived(
         raise
     _write_later(directory, None, name, stored, None)
     return frame
+
+
+def kept_derived(entry: str, parts: Sequence[str], fits: Callable[[pl.DataFrame], bool]) -> pl.DataFrame | None:
+    """What ``cached_derived`` keeps under ``entry`` and ``parts``, if it is there and ``fits``;
+    never computed here (None: not kept, or the cache is off)."""
+    folder = cache_folder()
+    directory = None if folder is None else _open_folder(folder)
+    if directory is None:
+        return None
+    try:
+        found = _load_frame(directory, f"{entry}{_DERIVED}{_hashed(*parts)}")
+    finally:
+        os.close(directory)
+    return found if found is not None and fits(found) else None
 
 
 class _Hash:
@@ -456,6 +523,16 @@ def _open_entry(directory: int, name: str) -> int | None:
         os.close(fd)
         return None
     return fd
+
+
+def _present(directory: int, name: str) -> bool:
+    """Whether the entry ``name`` is there and trusted (``_open_entry``; its bytes are checked
+    when it is loaded)."""
+    fd = _open_entry(directory, name + _SUFFIX)
+    if fd is None:
+        return False
+    os.close(fd)
+    return True
 
 
 def _load(directory: int, name: str, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.DataFrame | None:

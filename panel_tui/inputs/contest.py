@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,9 +21,9 @@ import polars as pl
 from panel_tui.config import Config
 from panel_tui.errors import InputError, location
 from panel_tui.i18n import LANGUAGES, _, translation_of
-from panel_tui.inputs.cache import cached_derived, cached_entry
+from panel_tui.inputs.cache import Deferred, cached_derived, cached_entry, kept_derived
 from panel_tui.inputs.cells import cells_code, cells_plan, evaluator_bits, group_cells, moved_bits
-from panel_tui.inputs.read import Lookup, TableSpec, first_index, read_table, where
+from panel_tui.inputs.read import Lookup, TableSpec, first_index, own_categorical, read_table, where
 from panel_tui.vocabulary import BOARD_COLUMNS
 
 _CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()  # part of the kept cells' key (``_cells``)
@@ -59,8 +60,37 @@ class Kept:
 
     entry: str
     parts: tuple[str, ...]
-    scores: pl.DataFrame
+    rows: Rows
     cells: pl.DataFrame
+
+
+class DeferredRows:
+    """A kept score sheet's rows, loaded from the cache when first asked for
+    (``ContestData.scores``): the boards, ``rank`` and a kept analysis read only the cells.
+    Their schema is known before they are loaded (the evaluators coded in the order of their
+    sorted ids, as the kept cells' evaluator sets are), and their number (the cells' counts)."""
+
+    def __init__(
+        self, load: Callable[[], pl.DataFrame], schema: pl.Schema, height: int, holds: pl.Series | None = None
+    ) -> None:
+        self.schema, self.height = schema, height
+        # The evaluators cast into their categories: polars forgets categories no column
+        # holds, and the rows, once loaded, must find the evaluators' codes as they were given.
+        self._holds = holds
+        self._load: Callable[[], pl.DataFrame] | None = load
+        self._frame: pl.DataFrame | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> pl.DataFrame:
+        with self._lock:  # (once, whichever thread asks first: the console's worker or its screens)
+            if self._frame is None:
+                assert self._load is not None
+                self._frame = self._load()
+                self._load = None
+            return self._frame
+
+
+Rows = pl.DataFrame | DeferredRows  # (ContestData.rows)
 
 
 @dataclass(frozen=True)
@@ -75,7 +105,7 @@ class ContestData:
     config: Config
     candidates: pl.DataFrame
     indicators: pl.DataFrame
-    scores: pl.DataFrame
+    rows: Rows  # the score rows, or what loads them when first asked for (``scores``)
     cells: pl.DataFrame
     has_evaluators: bool
     conflicts: pl.DataFrame | None = None  # declared (evaluator_id, candidate_id) pairs
@@ -94,9 +124,14 @@ class ContestData:
         ``compute`` reads (settings, code). Computed when the contest was not loaded from the
         cache, or its scores or cells are not the frames it loaded."""
         kept = self.kept
-        if kept is None or kept.scores is not self.scores or kept.cells is not self.cells:
+        if kept is None or kept.rows is not self.rows or kept.cells is not self.cells:
             return compute()
         return cached_derived(kept.entry, [*kept.parts, *parts], compute, fits)
+
+    @property
+    def scores(self) -> pl.DataFrame:
+        """The score rows (in the sheet's order; loaded now if they were not yet)."""
+        return self.rows if isinstance(self.rows, pl.DataFrame) else self.rows()
 
     @property
     def extra_columns(self) -> tuple[str, ...]:
@@ -170,15 +205,30 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None, 
     lookups = _id_lookups(config, candidates, indicators)
     given = frames.get("scores")
     entry = None
+    read: pl.DataFrame | Deferred
     if given is not None or fresh:
-        scores = read_table(path, SCORES, lookups, given)
+        read = read_table(path, SCORES, lookups, given)
     else:
-        scores, entry = cached_entry(path, SCORES, lookups)
-    has_evaluators = "evaluator_id" in scores.columns
-    scores = _score_rows(path, scores, has_evaluators)
-    parts = _sheet_parts(config, candidates, indicators, scores) if entry is not None else []
+        read, entry = cached_entry(path, SCORES, lookups, deferred=True)
+        if isinstance(read, Deferred):
+            # Kept before with its cells: the rows wait until something asks for them. (Not
+            # with declared conflicts: which scores they leave out is read off the rows.)
+            found = None
+            if config.contest.conflicts is None and "conflicts" not in frames:
+                found = _kept_sheet(config, candidates, indicators, lookups, read)
+            if found is not None:
+                rows, cells, has_evaluators, left_out, source = found
+                return _contest(config, candidates, indicators, rows, cells, has_evaluators, None, left_out, source)
+            read = read()
+    has_evaluators = "evaluator_id" in read.columns
+    scores = _score_rows(path, read, has_evaluators)
+    parts = []
+    if entry is not None:
+        evaluators = _evaluator_order(scores)[1]
+        parts = _sheet_parts(config, candidates, indicators, type(scores.schema["evaluator_id"]).__name__, evaluators)
+        _keep_evaluators(entry, scores, has_evaluators, evaluators)
     cells = _cells(config, candidates, indicators, scores, entry, parts)
-    _check_values_and_cells(path, scores, cells, has_evaluators)
+    _check_values_and_cells(path, lambda: scores, cells, has_evaluators)
     conflicts = _load_conflicts(config, candidates, frames.get("conflicts"))
     left_out = scores.head(0).select(SCORE_KEY)
     if conflicts is not None and has_evaluators:
@@ -202,23 +252,98 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None, 
                 config, candidates, indicators, scores.filter(pl.col("candidate_id").is_in(affected))
             )
             cells = pl.concat([cells.filter(~pl.col("candidate_id").is_in(affected)), regrouped.select(cells.columns)])
-    cells = cells.drop("evaluators")
-    kept = None
+    kept: tuple[str, tuple[str, ...]] | None = None
     if entry is not None:
         declared = "no conflicts" if conflicts is None else json.dumps(conflicts.rows())
-        kept = Kept(entry, (*parts, declared), scores, cells)
+        kept = (entry, (*parts, declared))
+    return _contest(config, candidates, indicators, scores, cells, has_evaluators, conflicts, left_out, kept)
+
+
+def _contest(
+    config: Config,
+    candidates: pl.DataFrame,
+    indicators: pl.DataFrame,
+    rows: Rows,
+    cells: pl.DataFrame,
+    has_evaluators: bool,
+    conflicts: pl.DataFrame | None,
+    left_out: pl.DataFrame,
+    kept: tuple[str, tuple[str, ...]] | None,
+) -> ContestData:
+    """The loaded contest, in the language the config shows it in; ``kept``: the sheet's cache
+    entry and what else its rows and cells rest on (``Kept``)."""
+    cells = cells.drop("evaluators")
     data = ContestData(
         config=config,
         candidates=candidates,
         indicators=indicators,
-        scores=scores,
+        rows=rows,
         cells=cells,
         has_evaluators=has_evaluators,
         conflicts=conflicts,
         left_out=left_out,
-        kept=kept,
+        kept=None if kept is None else Kept(*kept, rows, cells),
     )
     return data.in_language(config.shown_in) if config.shown_in else data
+
+
+_EVALUATORS = pl.Schema({"evaluator_id": pl.String})  # the sheet's evaluators kept beside its entry, sorted
+
+
+def _keep_evaluators(entry: str, scores: pl.DataFrame, has_evaluators: bool, evaluators: list[str]) -> None:
+    """Keep the sheet's evaluators (sorted) beside its entry, for ``_kept_sheet``: only when its
+    kept cells can carry their sets (at most 64 evaluators), or it names none."""
+    if has_evaluators and not (evaluators and evaluator_bits(scores.schema["evaluator_id"])):
+        return
+    cached_derived(
+        entry,
+        ["evaluators", _CODE],
+        lambda: pl.DataFrame({"evaluator_id": evaluators}, schema=_EVALUATORS),
+        lambda frame: frame.schema == _EVALUATORS,
+    )
+
+
+def _kept_sheet(
+    config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame, lookups: dict[str, Lookup], entry: Deferred
+) -> tuple[DeferredRows, pl.DataFrame, bool, pl.DataFrame, tuple[str, tuple[str, ...]]] | None:
+    """A kept sheet's rows (``DeferredRows``, not loaded), its kept cells, whether it names its
+    evaluators, the scores left out (none: no conflicts are declared) and what ``Kept`` holds;
+    None when what the boards need is not all kept (its evaluators and cells): then the rows
+    are loaded."""
+    found = kept_derived(entry.name, ["evaluators", _CODE], lambda frame: frame.schema == _EVALUATORS)
+    if found is None:
+        return None
+    evaluators = found["evaluator_id"].to_list()
+    has_evaluators = bool(evaluators)
+    # This process's codes for the evaluators: 0, 1, ... in the order of their sorted ids, the
+    # order the kept cells' evaluator sets are in.
+    evaluator: pl.DataType = pl.String()
+    holds = None
+    if has_evaluators:
+        evaluator = own_categorical()
+        holds = pl.Series(evaluators, dtype=pl.String).cast(evaluator)
+    columns: dict[str, pl.DataType] = {
+        "candidate_id": lookups["candidate_id"].dtype,
+        "evaluator_id": evaluator,
+        "indicator_id": lookups["indicator_id"].dtype,
+        "score": pl.Float64(),
+    }
+    schema = pl.Schema(columns)
+    parts = _sheet_parts(config, candidates, indicators, type(evaluator).__name__, evaluators)
+    expected = cells_plan(config, candidates, indicators, pl.DataFrame(schema=schema)).collect_schema()
+    cells = kept_derived(entry.name, parts, lambda frame: frame.schema == expected)
+    if cells is None:
+        return None
+    path = config.contest.scores
+
+    def load() -> pl.DataFrame:
+        frame = _score_rows(path, entry(), has_evaluators)
+        return frame.with_columns(pl.col("evaluator_id").cast(pl.String).cast(evaluator)) if has_evaluators else frame
+
+    rows = DeferredRows(load, schema, int(cells["n"].sum()), holds)
+    _check_values_and_cells(path, rows, cells, has_evaluators)
+    left_out = pl.DataFrame(schema=schema).select(SCORE_KEY)
+    return rows, cells, has_evaluators, left_out, (entry.name, (*parts, "no conflicts"))
 
 
 def _evaluator_order(scores: pl.DataFrame) -> tuple[list[str], list[str]]:
@@ -232,12 +357,15 @@ def _evaluator_order(scores: pl.DataFrame) -> tuple[list[str], list[str]]:
     return evaluators, sorted(evaluators)
 
 
-def _sheet_parts(config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame, scores: pl.DataFrame) -> list[str]:
+def _sheet_parts(
+    config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame, evaluator_type: str, evaluators: list[str]
+) -> list[str]:
     """Everything the cells grouped from a score sheet rest on besides the sheet: the key of
     the cells kept beside its cache entry (``_cells``), with the categories' indicator sets, the
     method (a median contest's cells carry medians), each candidate's category, the indicators
-    (set, id, area, maximum), the sheet's evaluators and the code that prepares and groups the
-    rows (this module's and ``inputs.cells``')."""
+    (set, id, area, maximum), the type of the sheet's evaluator column and its evaluators
+    (sorted) and the code that prepares and groups the rows (this module's and
+    ``inputs.cells``')."""
     return [
         "cells",
         cells_code(),
@@ -246,8 +374,8 @@ def _sheet_parts(config: Config, candidates: pl.DataFrame, indicators: pl.DataFr
         config.scoring.method,
         json.dumps(candidates.select("candidate_id", "category").rows()),
         json.dumps(indicators.select("indicator_set", "indicator_id", "area_id", "max_points").rows()),
-        type(scores.schema["evaluator_id"]).__name__,
-        json.dumps(_evaluator_order(scores)[1]),
+        evaluator_type,
+        json.dumps(evaluators),
     ]
 
 
@@ -304,12 +432,14 @@ def _score_rows(path: Path, scores: pl.DataFrame, has_evaluators: bool) -> pl.Da
     return scores.select("candidate_id", "evaluator_id", "indicator_id", "score")
 
 
-def _check_values_and_cells(path: Path, scores: pl.DataFrame, cells: pl.DataFrame, has_evaluators: bool) -> None:
+def _check_values_and_cells(
+    path: Path, rows: Callable[[], pl.DataFrame], cells: pl.DataFrame, has_evaluators: bool
+) -> None:
     """Refuse a score that is not a number, infinite or negative, then what only the cells show
     (an indicator outside the candidate's set, a score above its indicator's maximum, a score
     given twice), all from one pass over the cells: a NaN or an infinite score makes its
     cell's sum NaN or infinite, a negative one its minimum negative. Only then are the rows
-    searched (``_check_score_values``), for the first offending one."""
+    (``rows()``) searched (``_check_score_values``), for the first offending one."""
     problems = cells.select(
         values=(~pl.col("sum").is_finite() | (pl.col("min") < 0)).any(),
         foreign=pl.col("max_points").is_null().any(),
@@ -317,13 +447,13 @@ def _check_values_and_cells(path: Path, scores: pl.DataFrame, cells: pl.DataFram
         duplicate=(pl.col("n") > pl.col("evaluators")).any() if has_evaluators else (pl.col("n") > 1).any(),
     ).row(0, named=True)
     if problems["values"]:
-        _check_score_values(path, scores)  # raises, unless a sum overflowed (then a score is above its maximum)
+        _check_score_values(path, rows())  # raises, unless a sum overflowed (then a score is above its maximum)
     if problems["foreign"]:
-        _refuse_foreign_indicator(path, scores, cells)
+        _refuse_foreign_indicator(path, rows(), cells)
     if problems["above"]:
-        _refuse_above_maximum(path, scores, cells)
+        _refuse_above_maximum(path, rows(), cells)
     if problems["duplicate"]:
-        _refuse_duplicate(path, scores, has_evaluators)
+        _refuse_duplicate(path, rows(), has_evaluators)
 
 
 def _check_score_values(path: Path, scores: pl.DataFrame) -> None:

@@ -455,7 +455,7 @@ class PanelApp(TranslatedBindings, App):
             raise
         snapshot = message.snapshot
         v = _views()
-        if snapshot.data.scores.height <= v.ANALYSE_UP_TO and not v.same_inputs(
+        if snapshot.data.rows.height <= v.ANALYSE_UP_TO and not v.same_inputs(
             self.analysing, snapshot.data, snapshot.state.decisions
         ):
             # Only new files or new decisions change the analysis (not notes or the focus).
@@ -482,6 +482,11 @@ class PanelApp(TranslatedBindings, App):
             time.sleep(0.05)
         with contextlib.suppress(PanelError):  # the boards' own reload reports bad input
             self.post_message(AnalysisComputed(snapshot, robustness(snapshot.data, snapshot.state.decisions)))
+            if not self.display_mode:
+                # The score rows of a kept sheet are loaded only when asked for (the boards and
+                # a kept analysis need only the cells): loaded now, here, not in the UI thread
+                # when the secretary first opens a candidate's detail or the evaluators.
+                snapshot.data.scores  # noqa: B018
 
     @on(AnalysisComputed)
     def _analysed(self, message: AnalysisComputed) -> None:
