@@ -438,7 +438,7 @@ def test_an_entry_is_written_once_the_block_that_read_it_ends(cached):
 
     with cache.writes_afterwards():
         first = load_contest(load_config(cached.config))
-        writers = [t for t in threading.enumerate() if t.name == "panel-tui cache"]
+        writers = [t for t in threading.enumerate() if t.name.startswith("panel-tui cache")]
         assert writers and not _entries(cached)
         writers[0].join(0.3)
         assert writers[0].is_alive() and not _entries(cached)  # still waiting for the block
@@ -910,6 +910,33 @@ def test_a_bad_sheet_is_refused_the_same_way_through_its_kept_cells(kept, monkey
         _load(kept)
     assert str(first.value) == str(again.value) == str(plain.value)
     assert f"line {len(rows)}" in str(plain.value)
+
+
+def test_a_parse_lets_go_of_the_files_lock_once_what_is_kept_beside_it_is_written(kept, monkeypatch):
+    """The processes waiting for another's parse of a new sheet (every screen of an account saw
+    it change) go on once its cells and evaluators are written too, not only its rows: they
+    then load the cells, not the rows (here the cells are written slowly)."""
+    import time
+
+    store, release = cache._store, cache._release
+    seen: list[tuple[int, int]] = []
+
+    def slow(directory, name, frame, hint):
+        if "+" in name:
+            time.sleep(0.3)
+        store(directory, name, frame, hint)
+
+    def releasing(directory, lock):
+        if lock is not None:
+            seen.append((len(_entries(kept, "cells")), len(_entries(kept, "evaluators"))))
+        release(directory, lock)
+
+    monkeypatch.setattr(cache, "_store", slow)
+    monkeypatch.setattr(cache, "_release", releasing)
+    with cache.writes_afterwards():
+        load_contest(load_config(kept.config))
+    cache.wait_for_writes()
+    assert seen == [(1, 1)]
 
 
 def test_the_readers_key_covers_every_module_it_takes_a_check_from():

@@ -638,7 +638,7 @@ def _write_later(directory: int, lock: int | None, name: str, frame: pl.DataFram
     """Write the entry in a thread (``_store_and_release``: once no ``writes_afterwards``
     block runs), then let go of the file's lock and the folder's descriptor."""
     writer = threading.Thread(
-        target=_store_and_release, args=(directory, lock, name, frame, hint), name="panel-tui cache"
+        target=_store_and_release, args=(directory, lock, name, frame, hint), name=f"panel-tui cache {name}"
     )
     writer.start()
     _WRITERS[:] = [w for w in _WRITERS if w.is_alive()] + [writer]  # (a console reloads for hours)
@@ -649,6 +649,14 @@ def _store_and_release(directory: int, lock: int | None, name: str, frame: pl.Da
         with _QUIET:
             _QUIET.wait_for(lambda: _BUSY[0] == 0, timeout=_MOST_DEFERRED)
         _store(directory, name, frame, hint)
+        if lock is not None:
+            # The frames kept beside this entry that are being written (its cells, computed in
+            # the same block) are written before the processes waiting for this parse go on:
+            # they then find the cells too, and need not load the rows nor group them.
+            beside = f"panel-tui cache {name}{_DERIVED}"
+            for writer in list(_WRITERS):
+                if writer.name.startswith(beside):
+                    writer.join(LOCK_WAIT)
     finally:
         _release(directory, lock)
 
