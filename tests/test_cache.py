@@ -357,11 +357,15 @@ def test_temporary_files_of_killed_writers_and_orphaned_checksums_are_removed(ca
     fresh.write_bytes(b"being written")
     orphan = folder / "0123456789abcdef-00.sha256"
     orphan.write_bytes(b"00")
+    os.utime(orphan, (old, old))
+    young = folder / "0123456789abcdef-01.sha256"  # (a writer about to rename its entry into place: kept)
+    young.write_bytes(b"01")
     (cached.data / "scores.csv").write_text(
         (cached.data / "scores.csv").read_text(encoding="utf-8") + "\n", encoding="utf-8"
     )  # another version of the file: a store, and with it the clean-up
     _load(cached)
-    assert not left.exists() and not orphan.exists() and fresh.exists()
+    assert not left.exists() and not orphan.exists() and fresh.exists() and young.exists()
+    young.unlink()
     # The new version's entry, its cells and evaluators, each with its checksum; the old version's gone.
     assert (
         len(_entries(cached)) == 1 and len(_entries(cached, "cells")) == 1 and len(_entries(cached, "evaluators")) == 1

@@ -105,6 +105,7 @@ _HINT_SUFFIX = ".stat"
 _SUM_SUFFIX = ".sha256"
 _DERIVED = "+"  # between a table's entry name and a derived frame's key (``cached_derived``)
 _WRITERS: list[threading.Thread] = []
+_BESIDE: list[threading.Thread] = []  # the writers of frames kept beside an entry (``cached_derived``)
 
 
 def _reader_digest() -> str:
@@ -642,6 +643,8 @@ def _write_later(directory: int, lock: int | None, name: str, frame: pl.DataFram
     )
     writer.start()
     _WRITERS[:] = [w for w in _WRITERS if w.is_alive()] + [writer]  # (a console reloads for hours)
+    if _DERIVED in name:  # (started: a table's writer may wait for it, ``_store_and_release``)
+        _BESIDE[:] = [w for w in _BESIDE if w.is_alive()] + [writer]
 
 
 def _store_and_release(directory: int, lock: int | None, name: str, frame: pl.DataFrame, hint: str | None) -> None:
@@ -654,7 +657,7 @@ def _store_and_release(directory: int, lock: int | None, name: str, frame: pl.Da
             # the same block) are written before the processes waiting for this parse go on:
             # they then find the cells too, and need not load the rows nor group them.
             beside = f"panel-tui cache {name}{_DERIVED}"
-            for writer in list(_WRITERS):
+            for writer in list(_BESIDE):
                 if writer.name.startswith(beside):
                     writer.join(LOCK_WAIT)
     finally:
@@ -721,8 +724,9 @@ def _write_small(directory: int, name: str, data: bytes) -> None:
 
 def _evict(directory: int, keep: str) -> None:
     """Drop the older versions of ``keep``'s file, the least recently used entries beyond
-    ``KEEP``, the temporary files of writers that were killed (older than a minute), and the
-    checksums and hints of entries no longer there."""
+    ``KEEP``, the temporary files of writers that were killed and the checksums of entries no
+    longer there (both older than a minute: a writer at work writes its entry's checksum, then
+    renames the entry into place), and the hints of files with no entry."""
     prefix = keep.split("-", 1)[0] + "-"
     table = keep.split(_DERIVED, 1)[0]  # (the table's entry and the frames derived from it stay together)
     names = os.listdir(directory)
@@ -746,6 +750,7 @@ def _evict(directory: int, keep: str) -> None:
             and _older(directory, entry, now - 60)
             or entry.endswith(_SUM_SUFFIX)
             and entry.removesuffix(_SUM_SUFFIX) not in left
+            and _older(directory, entry, now - 60)
             or entry.endswith(_HINT_SUFFIX)
             and entry.removesuffix(_HINT_SUFFIX) not in files
         )
