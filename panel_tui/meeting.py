@@ -750,6 +750,13 @@ class Meeting:
         cache entry of this account's own must never reach a public list)."""
         self._data = contest_inputs.load_contest(self.config, fresh=True)
 
+    def data_afresh(self) -> ContestData:
+        """The contest as its files hold it now, parsed (``_parse_afresh``): for what becomes
+        public beside the lock (the minutes' analysis)."""
+        self._parse_afresh()
+        assert self._data is not None
+        return self._data
+
     def use_data(self, data: ContestData) -> None:
         """Share contest data another ``Meeting`` on the same files already loaded."""
         self._data = data

@@ -570,7 +570,7 @@ def _fragile(f: _Facts) -> list[Block]:
         return blocks
     from panel_tui.analysis import robustness
 
-    analysis = robustness(f.meeting.data(), f.state.decisions)
+    analysis = robustness(f.meeting.data_afresh(), f.state.decisions)  # (public: the files, not the cache)
     rows = []
     for category in f.final["categories"]:
         for e in category["entries"]:

@@ -916,6 +916,68 @@ def test_a_bad_sheet_is_refused_the_same_way_through_its_kept_cells(kept, monkey
     assert f"line {len(rows)}" in str(plain.value)
 
 
+@pytest.mark.parametrize("unusable", ["turned off", "shared with the group"])
+def test_rows_asked_for_once_the_cache_cannot_be_used_are_read_from_the_unchanged_file(kept, monkeypatch, unusable):
+    truth = _uncached(kept, monkeypatch)
+    _load(kept)
+    data = _load(kept)
+    if unusable == "turned off":
+        monkeypatch.setenv("PANEL_TUI_CACHE", "off")
+    else:
+        (Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui").chmod(0o750)
+    assert _same(data, truth)
+
+
+def test_a_sheet_that_changes_between_its_hash_and_its_rows_is_read_as_it_is_now(kept, monkeypatch):
+    """The cells not kept (another maximum), and the file rewritten after it was hashed: the
+    load reads the file as it is now, not an error."""
+    from panel_tui.inputs import contest as contest_module
+
+    _load(kept)
+    kept.set_cell("indicators.csv", 2, "max_points", "36")
+    real = cache.Deferred._load
+
+    def rewritten_meanwhile(self):
+        kept.set_cell("scores.csv", 2, "score", "1")
+        for entry in _entries(kept):
+            entry.unlink()
+        return real(self)
+
+    monkeypatch.setattr(cache.Deferred, "_load", rewritten_meanwhile)
+    data = _load(kept)
+    assert not isinstance(data.rows, contest_module.DeferredRows)
+    assert _same(data, _uncached(kept, monkeypatch))
+
+
+def test_the_sheet_in_use_stays_whole_and_the_least_recently_used_goes(kept, monkeypatch):
+    """At most KEEP sheets (here 2), each with what is kept beside it; a sheet whose rows were
+    deferred counts as used (its entry is not the first to go while its cells are used)."""
+    import time
+
+    from panel_tui.inputs.contest import DeferredRows
+
+    monkeypatch.setattr(cache, "KEEP", 2)
+    sheet = kept.path("scores.csv").read_bytes()
+    for other in ("b.csv", "c.csv"):
+        kept.path(other).write_bytes(sheet)  # (the same bytes at another path: another sheet)
+    at = 'scores = "data/scores.csv"'
+
+    def load(name: str):
+        nonlocal at
+        kept.edit_config(at, f'scores = "data/{name}"')
+        at = f'scores = "data/{name}"'
+        time.sleep(0.02)
+        return _load(kept)
+
+    load("scores.csv")
+    load("b.csv")
+    assert isinstance(load("scores.csv").rows, DeferredRows)  # (used last)
+    load("c.csv")  # (a third sheet: b.csv's go, with what is kept beside it)
+    assert len(_entries(kept)) == 2 and len(_entries(kept, "cells")) == 2 and len(_entries(kept, "evaluators")) == 2
+    assert isinstance(load("scores.csv").rows, DeferredRows)
+    assert not isinstance(load("b.csv").rows, DeferredRows)
+
+
 def test_a_parse_lets_go_of_the_files_lock_once_what_is_kept_beside_it_is_written(kept, monkeypatch):
     """The processes waiting for another's parse of a new sheet (every screen of an account saw
     it change) go on once its cells and evaluators are written too, not only its rows: they

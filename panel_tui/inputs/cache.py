@@ -55,7 +55,7 @@ What makes it safe:
   need no rows). Loading it later checks the entry as any load does; an entry gone by then
   is a miss, and the file is used only if its bytes still hash to that entry.
 - **Bounded**: one entry per scores file path (a new version replaces the old one, and the
-  frames derived from it), and at most ``KEEP`` entries in all, the least recently used
+  frames derived from it), and at most ``KEEP`` sheets in all, the least recently used
   removed first; the temporary files of writers that were killed go too.
 
 Small files (under ``MIN_SIZE``) are parsed every time: hashing and loading would cost
@@ -97,7 +97,7 @@ CACHE_VERSION = "4"
 _READER_FILES = ("inputs/read.py", "inputs/formulas.py", "inputs/cache.py", "text.py")
 LOCK_WAIT = 5.0  # seconds a process waits for another one parsing the same file, then parses itself
 MIN_SIZE = 1 << 20  # bytes: smaller files are parsed every time
-KEEP = 8  # entries kept per account
+KEEP = 6  # sheets kept per account, each with the frames kept beside it (``_evict``)
 _SUFFIX = ".arrow"
 _LOCK_SUFFIX = ".lock"
 _LOADING_SUFFIX = ".loading"  # held shared by each console computing boards from the file
@@ -236,12 +236,17 @@ def cached_entry(
     return frame, name
 
 
+class SheetChanged(InputError):
+    """A deferred sheet's file no longer holds the bytes it was hashed from (``Deferred``)."""
+
+
 class Deferred:
     """A score sheet's cache entry, loaded when first called for (``cached_entry(...,
     deferred=True)``), once, whichever thread calls. An entry gone or damaged by then (another
-    process replaced it, or it was evicted) is a miss: the file is read again, and its rows are
-    used only if its bytes still name that entry; else the file changed since it was hashed and
-    ``InputError`` says so (the console reads it again at its next look)."""
+    process replaced it, it was evicted, the cache can no longer be used) is a miss: the file
+    is read again, hashed, and parsed from those very bytes if they are the ones that named the
+    entry; else the file changed since it was hashed and ``SheetChanged`` says so (the console
+    reads it again at its next look)."""
 
     def __init__(self, path: Path, spec: TableSpec, lookups: dict[str, Lookup], name: str) -> None:
         self.path, self.name = path, name
@@ -265,11 +270,22 @@ class Deferred:
                 os.close(directory)
             if found is not None:
                 return found
-        frame, name = cached_entry(self.path, self._spec, self._lookups)
-        if name != self.name:
-            raise InputError(self.path, _("the file changed while it was being read; it will be read again"))
-        assert isinstance(frame, pl.DataFrame)
-        return frame
+            frame, name = cached_entry(self.path, self._spec, self._lookups)  # (parsed, and kept again)
+            if name == self.name:
+                assert isinstance(frame, pl.DataFrame)
+                return frame
+            if name is not None:
+                raise SheetChanged(self.path, _("the file changed while it was being read; it will be read again"))
+        # The cache cannot be used (any more): the file's bytes, if they still name the entry.
+        with open_regular(self.path, self._spec.label) as handle:
+            try:
+                data = handle.read()
+            except OSError as exc:
+                raise InputError(self.path, _("cannot read the file: {why}").format(why=exc.strerror)) from None
+        key = _key(self.path, self._spec, self._lookups, len(data), _sha256(data))
+        if f"{_path_key(self.path)}-{key}" != self.name:
+            raise SheetChanged(self.path, _("the file changed while it was being read; it will be read again"))
+        return read_table(self.path, self._spec, self._lookups, data=data)
 
 
 def cached_derived(
@@ -528,11 +544,16 @@ def _open_entry(directory: int, name: str) -> int | None:
 
 def _present(directory: int, name: str) -> bool:
     """Whether the entry ``name`` is there and trusted (``_open_entry``; its bytes are checked
-    when it is loaded)."""
+    when it is loaded), marked as used now (the eviction's order)."""
     fd = _open_entry(directory, name + _SUFFIX)
     if fd is None:
         return False
-    os.close(fd)
+    try:
+        os.utime(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
     return True
 
 
@@ -666,7 +687,7 @@ def _store_and_release(directory: int, lock: int | None, name: str, frame: pl.Da
 
 def _store(directory: int, name: str, frame: pl.DataFrame, hint: str | None) -> None:
     """Write the entry atomically (and, for a table's entry, the file's stat ``hint``), then drop
-    older versions of the same file and the least recently used entries beyond ``KEEP``. A
+    older versions of the same file and the least recently used sheets beyond ``KEEP``. A
     failure (full disk) leaves no entry, no error."""
     temporary = f".{name}.{os.getpid()}.tmp"
     try:
@@ -723,10 +744,11 @@ def _write_small(directory: int, name: str, data: bytes) -> None:
 
 
 def _evict(directory: int, keep: str) -> None:
-    """Drop the older versions of ``keep``'s file, the least recently used entries beyond
-    ``KEEP``, the temporary files of writers that were killed and the checksums of entries no
-    longer there (both older than a minute: a writer at work writes its entry's checksum, then
-    renames the entry into place), and the hints of files with no entry."""
+    """Drop the older versions of ``keep``'s file, the least recently used sheets beyond
+    ``KEEP`` (with the frames kept beside them), the temporary files of writers that were
+    killed and the checksums of entries no longer there (both older than a minute: a writer at
+    work writes its entry's checksum, then renames the entry into place), and the hints of
+    files with no entry."""
     prefix = keep.split("-", 1)[0] + "-"
     table = keep.split(_DERIVED, 1)[0]  # (the table's entry and the frames derived from it stay together)
     names = os.listdir(directory)
@@ -739,8 +761,17 @@ def _evict(directory: int, keep: str) -> None:
             continue
         with contextlib.suppress(OSError):
             entries.append((os.stat(entry, dir_fd=directory, follow_symlinks=False).st_mtime_ns, entry))
-    for _mtime, entry in sorted(entries, reverse=True)[KEEP - 1 :]:
-        _drop(directory, entry.removesuffix(_SUFFIX))
+    # The least recently used sheets beyond KEEP go, each with what is kept beside it (they are
+    # used together: the newest of them dates the sheet; the one being written stays).
+    used: dict[str, int] = {}
+    for mtime, entry in entries:
+        sheet = entry.removesuffix(_SUFFIX).split(_DERIVED, 1)[0]
+        used[sheet] = max(used.get(sheet, 0), mtime)
+    used.pop(table, None)
+    dropped = set(sorted(used, key=lambda sheet: used[sheet], reverse=True)[KEEP - 1 :])
+    for _mtime, entry in entries:
+        if entry.removesuffix(_SUFFIX).split(_DERIVED, 1)[0] in dropped:
+            _drop(directory, entry.removesuffix(_SUFFIX))
     left = {n.removesuffix(_SUFFIX) for n in os.listdir(directory) if n.endswith(_SUFFIX)}
     files = {n.split("-", 1)[0] for n in left}
     now = time.time()

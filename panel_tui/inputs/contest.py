@@ -21,7 +21,7 @@ import polars as pl
 from panel_tui.config import Config
 from panel_tui.errors import InputError, location
 from panel_tui.i18n import LANGUAGES, _, translation_of
-from panel_tui.inputs.cache import Deferred, cached_derived, cached_entry, kept_derived
+from panel_tui.inputs.cache import Deferred, SheetChanged, cached_derived, cached_entry, kept_derived
 from panel_tui.inputs.cells import cells_code, cells_plan, evaluator_bits, group_cells, moved_bits
 from panel_tui.inputs.read import Lookup, TableSpec, first_index, own_categorical, read_table, where
 from panel_tui.vocabulary import BOARD_COLUMNS
@@ -219,7 +219,12 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None, 
             if found is not None:
                 rows, cells, has_evaluators, left_out, source = found
                 return _contest(config, candidates, indicators, rows, cells, has_evaluators, None, left_out, source)
-            read = read()
+            try:
+                read = read()
+            except SheetChanged:  # (since it was hashed, a moment ago: read as it is now)
+                again, entry = cached_entry(path, SCORES, lookups)
+                assert isinstance(again, pl.DataFrame)
+                read = again
     has_evaluators = "evaluator_id" in read.columns
     scores = _score_rows(path, read, has_evaluators)
     parts = []

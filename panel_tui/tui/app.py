@@ -482,7 +482,7 @@ class PanelApp(TranslatedBindings, App):
             time.sleep(0.05)
         with contextlib.suppress(PanelError):  # the boards' own reload reports bad input
             self.post_message(AnalysisComputed(snapshot, robustness(snapshot.data, snapshot.state.decisions)))
-            if not self.display_mode:
+            if not self.display_mode and not worker.is_cancelled:
                 # The score rows of a kept sheet are loaded only when asked for (the boards and
                 # a kept analysis need only the cells): loaded now, here, not in the UI thread
                 # when the secretary first opens a candidate's detail or the evaluators.
