@@ -343,12 +343,24 @@ def _kept_sheet(
 
     def load() -> pl.DataFrame:
         frame = _score_rows(path, entry(), has_evaluators)
-        return frame.with_columns(pl.col("evaluator_id").cast(pl.String).cast(evaluator)) if has_evaluators else frame
+        return frame.with_columns(_recoded(frame["evaluator_id"], evaluators, evaluator)) if has_evaluators else frame
 
     rows = DeferredRows(load, schema, int(cells["n"].sum()), holds)
     _check_values_and_cells(path, rows, cells, has_evaluators)
     left_out = pl.DataFrame(schema=schema).select(SCORE_KEY)
     return rows, cells, has_evaluators, left_out, (entry.name, (*parts, "no conflicts"))
+
+
+def _recoded(column: pl.Series, evaluators: list[str], dtype: pl.DataType) -> pl.Series:
+    """An evaluator column of its own categories as ``dtype`` (the same evaluators, coded 0, 1,
+    ... in the order of ``evaluators``): each code turned into the new one by a gather from the
+    few categories, not each of the rows' ids looked up as text (a tenth of the time)."""
+    if not isinstance(column.dtype, pl.Categorical):
+        return column.cast(pl.String).cast(dtype)
+    place = {evaluator: code for code, evaluator in enumerate(evaluators)}
+    names = column.dtype.categories.to_series().to_list()
+    codes = pl.Series([place.get(name) for name in names], dtype=pl.UInt32)
+    return codes.gather(column.to_physical()).cat.to(dtype).alias(column.name)
 
 
 def _evaluator_order(scores: pl.DataFrame) -> tuple[list[str], list[str]]:
