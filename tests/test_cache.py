@@ -406,6 +406,17 @@ def test_the_lock_its_confirmation_and_verify_parse_the_files_not_the_cache(cach
     lee = Meeting(config, session, who="lee")
     lee.confirm_lock()
     assert lee.verify().ok
+    # The minutes' analysis (their fragile outcomes) too.
+    from panel_tui import analysis, minutes
+
+    analysed = []
+    real = analysis.robustness
+    monkeypatch.setattr(analysis, "robustness", lambda data, decisions: analysed.append(data) or real(data, decisions))
+    choi = Meeting(config, session, who="choi")
+    assert not _same(choi.data(), truth)
+    minutes.build(choi)
+    (data,) = analysed
+    assert _same(data, truth)
 
 
 def test_a_process_that_waited_for_anothers_parse_loads_its_entry(cached, monkeypatch):
