@@ -384,7 +384,7 @@ def test_the_lock_its_confirmation_and_verify_parse_the_files_not_the_cache(cach
     truth = load_contest(config, fresh=True)
     original = contest_module.cached_entry
 
-    def wrong(path, spec, lookups, deferred=False):
+    def wrong(path, spec, lookups, deferred=False, ready=None):
         frame, entry = original(path, spec, lookups)
         return frame.with_columns(
             pl.when(pl.col("candidate_id").cast(pl.String) == "C01")
@@ -429,16 +429,16 @@ def test_a_process_that_waited_for_anothers_parse_loads_its_entry(cached, monkey
     parses = _parses(monkeypatch)
     real_lock, real_table = cache._lock, cache.cached_table
 
-    def lock_after_another_parse(directory, prefix):
+    def lock_after_another_parse(directory, prefix, done=None):
         # While this one waits for the lock, "another process" parses the sheet and stores it.
         monkeypatch.setattr(cache, "_lock", real_lock)
         real_table(cached.path("scores.csv"), *other_args)
         cache.wait_for_writes()
-        return real_lock(directory, prefix)
+        return real_lock(directory, prefix, done)
 
-    def remember_args(path, spec, lookups, deferred=False):
+    def remember_args(path, spec, lookups, deferred=False, ready=None):
         other_args[:] = [spec, lookups]
-        return cache.cached_entry(path, spec, lookups, deferred=deferred)
+        return cache.cached_entry(path, spec, lookups, deferred=deferred, ready=ready)
 
     other_args: list = []
     monkeypatch.setattr(cache, "_lock", lock_after_another_parse)
@@ -635,7 +635,7 @@ def test_kept_cells_name_the_same_evaluators_whatever_codes_a_process_gives_them
     truth = _who(_load(cached))
     original = contest_module.cached_entry
 
-    def renumbered(path, spec, lookups, deferred=False):
+    def renumbered(path, spec, lookups, deferred=False, ready=None):
         frame, entry = original(path, spec, lookups)  # (loaded: the rows renumbered here)
         # Codes go to the ids in the order they come: cast with the last id first.
         frame = (
@@ -987,6 +987,30 @@ def test_the_sheet_in_use_stays_whole_and_the_least_recently_used_goes(kept, mon
     assert len(_entries(kept)) == 2 and len(_entries(kept, "cells")) == 2 and len(_entries(kept, "evaluators")) == 2
     assert isinstance(load("scores.csv").rows, DeferredRows)
     assert not isinstance(load("b.csv").rows, DeferredRows)
+
+
+def test_a_screen_waiting_for_anothers_parse_goes_on_once_the_cells_are_kept(kept, monkeypatch):
+    """Another process holds the file's lock (it parses the sheet, then writes its entry);
+    this one, once the cells and evaluators for the same bytes are kept, goes on with its rows
+    deferred instead of waiting for the lock (here: they were kept by an earlier read, and the
+    file touched, so that its stat hint no longer matches)."""
+    import fcntl
+    import time
+
+    from panel_tui.inputs.contest import DeferredRows
+
+    monkeypatch.setattr(cache, "LOCK_WAIT", 2.0)
+    truth = _load(kept)
+    sheet = kept.path("scores.csv")
+    os.utime(sheet, (time.time() + 5, time.time() + 5))
+    (lock_file,) = (Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui").glob("*.lock")
+    with lock_file.open("rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # ("another process" parsing)
+        start = time.monotonic()
+        data = _load(kept)
+        waited = time.monotonic() - start
+    assert isinstance(data.rows, DeferredRows) and waited < 1.0
+    assert _same(data, truth)
 
 
 def test_a_parse_lets_go_of_the_files_lock_once_what_is_kept_beside_it_is_written(kept, monkeypatch):

@@ -53,7 +53,9 @@ What makes it safe:
   are hashed to an entry that is there, the loader may take a ``Deferred`` instead of the rows
   (``inputs.contest``: when the cells and evaluators are kept too, the boards and ``rank``
   need no rows). Loading it later checks the entry as any load does; an entry gone by then
-  is a miss, and the file is used only if its bytes still hash to that entry.
+  is a miss, and the file is used only if its bytes still hash to that entry. A process
+  waiting for another's parse of the same bytes takes its ``Deferred`` as soon as what it
+  needs beside the entry is kept (``ready``), before the entry itself is written.
 - **Bounded**: one entry per scores file path (a new version replaces the old one, and the
   frames derived from it), and at most ``KEEP`` sheets in all, the least recently used
   removed first; the temporary files of writers that were killed go too.
@@ -143,13 +145,21 @@ def cached_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> pl.
 
 
 def cached_entry(
-    path: Path, spec: TableSpec, lookups: dict[str, Lookup], *, deferred: bool = False
+    path: Path,
+    spec: TableSpec,
+    lookups: dict[str, Lookup],
+    *,
+    deferred: bool = False,
+    ready: Callable[[str], bool] | None = None,
 ) -> tuple[pl.DataFrame | Deferred, str | None]:
     """``read_table(path, spec, lookups)``, from the cache when these bytes were parsed before,
     and the name of the entry that holds them (for ``cached_derived``; None when the file is
     not cached: the cache off, a small file). ``deferred``: when an entry holds these bytes,
     it is not loaded yet: a ``Deferred`` loads it when called (a caller that finds what it
-    needs kept beside the entry, its cells, may never need the rows).
+    needs kept beside the entry, its cells, may never need the rows). ``ready`` (with
+    ``deferred``): whether what the caller needs beside the entry of that name is kept; while
+    another process parses the same bytes, this one goes on with a ``Deferred`` as soon as it
+    is, without waiting for that process's entry to be written.
 
     Two routes, both deciding by the SHA-256 of the content, never by the file's dates:
 
@@ -204,7 +214,21 @@ def cached_entry(
     # The bytes are hashed from now on, in a thread: while this process waits for the lock
     # (another one is parsing the same new file) or while polars parses them.
     hashing = _Hash(functools.partial(_sha256, data))
-    lock = _lock(directory, prefix)
+    kept: list[str] = []
+    size = len(data)
+
+    def kept_beside() -> bool:  # (asked while another process holds the file's lock)
+        if not (deferred and ready):
+            return False
+        name = f"{prefix}-{_key(path, spec, lookups, size, hashing.result())}"
+        if ready(name):
+            kept.append(name)
+        return bool(kept)
+
+    lock = _lock(directory, prefix, kept_beside)
+    if kept:
+        _release(directory, lock)
+        return Deferred(path, spec, lookups, kept[0]), kept[0]
     try:
         if _hint(directory, prefix)[0] == _stat_hint(st):
             # Another process stored an entry for the file as it is now while this one waited
@@ -325,6 +349,19 @@ def cached_derived(
         raise
     _write_later(directory, None, name, stored, None)
     return frame
+
+
+def derived_present(entry: str, parts: Sequence[str]) -> bool:
+    """Whether ``cached_derived`` keeps something under ``entry`` and ``parts`` (its bytes are
+    checked when it is loaded)."""
+    folder = cache_folder()
+    directory = None if folder is None else _open_folder(folder)
+    if directory is None:
+        return False
+    try:
+        return _present(directory, f"{entry}{_DERIVED}{_hashed(*parts)}", touch=False)
+    finally:
+        os.close(directory)
 
 
 def kept_derived(entry: str, parts: Sequence[str], fits: Callable[[pl.DataFrame], bool]) -> pl.DataFrame | None:
@@ -542,14 +579,15 @@ def _open_entry(directory: int, name: str) -> int | None:
     return fd
 
 
-def _present(directory: int, name: str) -> bool:
+def _present(directory: int, name: str, touch: bool = True) -> bool:
     """Whether the entry ``name`` is there and trusted (``_open_entry``; its bytes are checked
-    when it is loaded), marked as used now (the eviction's order)."""
+    when it is loaded); ``touch``: marked as used now (the eviction's order)."""
     fd = _open_entry(directory, name + _SUFFIX)
     if fd is None:
         return False
     try:
-        os.utime(fd)
+        if touch:
+            os.utime(fd)
     except OSError:
         pass
     finally:
@@ -619,10 +657,11 @@ def _fits(frame: pl.DataFrame, spec: TableSpec, lookups: dict[str, Lookup]) -> b
     return all(frame[column].null_count() == 0 for column in spec.required)
 
 
-def _lock(directory: int, prefix: str) -> int | None:
+def _lock(directory: int, prefix: str, done: Callable[[], bool] | None = None) -> int | None:
     """An exclusive lock per scores file (its path key), kept as a file of the folder: never
     removed, so that two processes never hold locks on two different files of one name. While
-    one process parses and writes a file's entry, another one asking for it waits, then loads."""
+    one process parses and writes a file's entry, another one asking for it waits, then loads;
+    ``done``: asked while it waits, and when true it waits no more (None: no lock)."""
     try:
         fd = os.open(
             prefix + _LOCK_SUFFIX, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=directory
@@ -637,7 +676,7 @@ def _lock(directory: int, prefix: str) -> int | None:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return fd
         except BlockingIOError:
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline or (done is not None and done()):
                 break
             time.sleep(0.05)
         except OSError:  # a filesystem without flock

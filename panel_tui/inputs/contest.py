@@ -21,7 +21,14 @@ import polars as pl
 from panel_tui.config import Config
 from panel_tui.errors import InputError, location
 from panel_tui.i18n import LANGUAGES, _, translation_of
-from panel_tui.inputs.cache import Deferred, SheetChanged, cached_derived, cached_entry, kept_derived
+from panel_tui.inputs.cache import (
+    Deferred,
+    SheetChanged,
+    cached_derived,
+    cached_entry,
+    derived_present,
+    kept_derived,
+)
 from panel_tui.inputs.cells import cells_code, cells_plan, evaluator_bits, group_cells, moved_bits
 from panel_tui.inputs.read import Lookup, TableSpec, first_index, own_categorical, read_table, where
 from panel_tui.vocabulary import BOARD_COLUMNS
@@ -209,12 +216,19 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None, 
     if given is not None or fresh:
         read = read_table(path, SCORES, lookups, given)
     else:
-        read, entry = cached_entry(path, SCORES, lookups, deferred=True)
+        # Kept before with its cells: the rows wait until something asks for them. (Not with
+        # declared conflicts: which scores they leave out is read off the rows.)
+        bare = config.contest.conflicts is None and "conflicts" not in frames
+        read, entry = cached_entry(
+            path,
+            SCORES,
+            lookups,
+            deferred=True,
+            ready=(lambda name: _kept_beside(config, candidates, indicators, name)) if bare else None,
+        )
         if isinstance(read, Deferred):
-            # Kept before with its cells: the rows wait until something asks for them. (Not
-            # with declared conflicts: which scores they leave out is read off the rows.)
             found = None
-            if config.contest.conflicts is None and "conflicts" not in frames:
+            if bare:
                 found = _kept_sheet(config, candidates, indicators, lookups, read)
             if found is not None:
                 rows, cells, has_evaluators, left_out, source = found
@@ -306,6 +320,17 @@ def _keep_evaluators(entry: str, scores: pl.DataFrame, has_evaluators: bool, eva
         lambda: pl.DataFrame({"evaluator_id": evaluators}, schema=_EVALUATORS),
         lambda frame: frame.schema == _EVALUATORS,
     )
+
+
+def _kept_beside(config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame, entry: str) -> bool:
+    """Whether a sheet's evaluators and cells are kept beside its entry ``entry`` (``_kept_sheet``
+    needs nothing else: the entry itself may still be being written)."""
+    found = kept_derived(entry, ["evaluators", _CODE], lambda frame: frame.schema == _EVALUATORS)
+    if found is None:
+        return False
+    evaluators = found["evaluator_id"].to_list()
+    evaluator_type = "Categorical" if evaluators else "String"
+    return derived_present(entry, _sheet_parts(config, candidates, indicators, evaluator_type, evaluators))
 
 
 def _kept_sheet(
