@@ -729,9 +729,15 @@ def _analysed(files: ContestFiles) -> pl.DataFrame:
     return _statistics(_load(files))
 
 
-def _uncached_analysis(files: ContestFiles, monkeypatch: pytest.MonkeyPatch) -> pl.DataFrame:
+def _uncached(files: ContestFiles, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("PANEL_TUI_CACHE", "off")
-    return _statistics(load_contest(load_config(files.config)))
+    data = load_contest(load_config(files.config))
+    monkeypatch.delenv("PANEL_TUI_CACHE")
+    return data
+
+
+def _uncached_analysis(files: ContestFiles, monkeypatch: pytest.MonkeyPatch) -> pl.DataFrame:
+    return _statistics(_uncached(files, monkeypatch))
 
 
 def test_the_analysis_of_an_unchanged_sheet_computes_its_statistics_once(cached, monkeypatch):
@@ -839,13 +845,6 @@ def _entry_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(cache.Deferred, "_load", counting)
     return calls
-
-
-def _uncached(files: ContestFiles, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("PANEL_TUI_CACHE", "off")
-    data = load_contest(load_config(files.config))
-    monkeypatch.delenv("PANEL_TUI_CACHE")
-    return data
 
 
 def test_a_kept_sheet_is_ranked_and_analysed_without_loading_its_rows(kept, monkeypatch):

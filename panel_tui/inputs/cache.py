@@ -193,7 +193,7 @@ def cached_entry(
                 # the entry is kept only if these bytes hash to its very name.
                 hashing = _Hash(lambda: _digest(path, handle))
                 found = _load(directory, named, spec, lookups) if named and not deferred else None
-                name = f"{prefix}-{_key(path, spec, lookups, st.st_size, hashing.result())}"
+                name = _entry_name(prefix, path, spec, lookups, st.st_size, hashing.result())
                 if deferred and _present(directory, name):
                     os.close(directory)
                     return Deferred(path, spec, lookups, name), name
@@ -220,7 +220,7 @@ def cached_entry(
     def kept_beside() -> bool:  # (asked while another process holds the file's lock)
         if not (deferred and ready):
             return False
-        name = f"{prefix}-{_key(path, spec, lookups, size, hashing.result())}"
+        name = _entry_name(prefix, path, spec, lookups, size, hashing.result())
         if ready(name):
             kept.append(name)
         return bool(kept)
@@ -238,7 +238,7 @@ def cached_entry(
             _unlock(lock)
             lock = None
             digest = hashing.result()
-            name = f"{prefix}-{_key(path, spec, lookups, len(data), digest)}"
+            name = _entry_name(prefix, path, spec, lookups, len(data), digest)
             if deferred and _present(directory, name):
                 _release(directory, lock)
                 return Deferred(path, spec, lookups, name), name
@@ -254,7 +254,7 @@ def cached_entry(
     except BaseException:
         _release(directory, lock)
         raise
-    name = f"{prefix}-{_key(path, spec, lookups, len(data), digest)}"
+    name = _entry_name(prefix, path, spec, lookups, len(data), digest)
     del data
     _write_later(directory, lock, name, frame, _stat_hint(st))
     return frame, name
@@ -262,6 +262,9 @@ def cached_entry(
 
 class SheetChanged(InputError):
     """A deferred sheet's file no longer holds the bytes it was hashed from (``Deferred``)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, _("the file changed while it was being read; it will be read again"))
 
 
 class Deferred:
@@ -299,16 +302,16 @@ class Deferred:
                 assert isinstance(frame, pl.DataFrame)
                 return frame
             if name is not None:
-                raise SheetChanged(self.path, _("the file changed while it was being read; it will be read again"))
+                raise SheetChanged(self.path)
         # The cache cannot be used (any more): the file's bytes, if they still name the entry.
         with open_regular(self.path, self._spec.label) as handle:
             try:
                 data = handle.read()
             except OSError as exc:
                 raise InputError(self.path, _("cannot read the file: {why}").format(why=exc.strerror)) from None
-        key = _key(self.path, self._spec, self._lookups, len(data), _sha256(data))
-        if f"{_path_key(self.path)}-{key}" != self.name:
-            raise SheetChanged(self.path, _("the file changed while it was being read; it will be read again"))
+        digest = _sha256(data)
+        if _entry_name(_path_key(self.path), self.path, self._spec, self._lookups, len(data), digest) != self.name:
+            raise SheetChanged(self.path)
         return read_table(self.path, self._spec, self._lookups, data=data)
 
 
@@ -331,7 +334,7 @@ def cached_derived(
     directory = None if folder is None else _open_folder(folder)
     if entry is None or directory is None:
         return compute()
-    name = f"{entry}{_DERIVED}{_hashed(*parts)}"
+    name = _derived_name(entry, parts)
     try:
         found = _load_frame(directory, name)
         if found is not None and fits(found):
@@ -359,7 +362,7 @@ def derived_present(entry: str, parts: Sequence[str]) -> bool:
     if directory is None:
         return False
     try:
-        return _present(directory, f"{entry}{_DERIVED}{_hashed(*parts)}", touch=False)
+        return _present(directory, _derived_name(entry, parts), touch=False)
     finally:
         os.close(directory)
 
@@ -372,7 +375,7 @@ def kept_derived(entry: str, parts: Sequence[str], fits: Callable[[pl.DataFrame]
     if directory is None:
         return None
     try:
-        found = _load_frame(directory, f"{entry}{_DERIVED}{_hashed(*parts)}")
+        found = _load_frame(directory, _derived_name(entry, parts))
     finally:
         os.close(directory)
     return found if found is not None and fits(found) else None
@@ -524,14 +527,27 @@ def _hint(directory: int, prefix: str) -> tuple[str | None, str | None]:
     return seen, named if re.fullmatch(re.escape(prefix) + "-[0-9a-f]{64}", named) else None
 
 
-def _key(path: Path, spec: TableSpec, lookups: dict[str, Lookup], size: int, digest: str) -> str:
-    return _hashed(
+def _entry_name(prefix: str, path: Path, spec: TableSpec, lookups: dict[str, Lookup], size: int, digest: str) -> str:
+    """The name of the entry of a table of ``size`` bytes hashing to ``digest``: the file's
+    path key (``prefix``), then the key of everything its parse depends on."""
+    key = _hashed(
         path.suffix.lower(),
         repr(spec),
         repr(sorted((column, lookup.values) for column, lookup in lookups.items())),
         str(size),
         digest,
     )
+    return f"{prefix}-{key}"
+
+
+def _derived_name(entry: str, parts: Sequence[str]) -> str:
+    """The name of a frame kept beside the entry ``entry`` under ``parts`` (``cached_derived``)."""
+    return f"{entry}{_DERIVED}{_hashed(*parts)}"
+
+
+def _sheet_of(name: str) -> str:
+    """The table's entry a file of the folder belongs to (itself, or the one it is kept beside)."""
+    return name.removesuffix(_SUFFIX).split(_DERIVED, 1)[0]
 
 
 def _hashed(*parts: str) -> str:
@@ -789,13 +805,13 @@ def _evict(directory: int, keep: str) -> None:
     work writes its entry's checksum, then renames the entry into place), and the hints of
     files with no entry."""
     prefix = keep.split("-", 1)[0] + "-"
-    table = keep.split(_DERIVED, 1)[0]  # (the table's entry and the frames derived from it stay together)
+    table = _sheet_of(keep)  # (the table's entry and the frames derived from it stay together)
     names = os.listdir(directory)
     entries = []
     for entry in names:
         if not entry.endswith(_SUFFIX) or entry == keep + _SUFFIX:
             continue
-        if entry.startswith(prefix) and entry.split(_DERIVED, 1)[0].removesuffix(_SUFFIX) != table:
+        if entry.startswith(prefix) and _sheet_of(entry) != table:
             _drop(directory, entry.removesuffix(_SUFFIX))
             continue
         with contextlib.suppress(OSError):
@@ -804,12 +820,12 @@ def _evict(directory: int, keep: str) -> None:
     # used together: the newest of them dates the sheet; the one being written stays).
     used: dict[str, int] = {}
     for mtime, entry in entries:
-        sheet = entry.removesuffix(_SUFFIX).split(_DERIVED, 1)[0]
+        sheet = _sheet_of(entry)
         used[sheet] = max(used.get(sheet, 0), mtime)
     used.pop(table, None)
     dropped = set(sorted(used, key=lambda sheet: used[sheet], reverse=True)[KEEP - 1 :])
     for _mtime, entry in entries:
-        if entry.removesuffix(_SUFFIX).split(_DERIVED, 1)[0] in dropped:
+        if _sheet_of(entry) in dropped:
             _drop(directory, entry.removesuffix(_SUFFIX))
     left = {n.removesuffix(_SUFFIX) for n in os.listdir(directory) if n.endswith(_SUFFIX)}
     files = {n.split("-", 1)[0] for n in left}

@@ -306,7 +306,9 @@ def _contest(
     return data.in_language(config.shown_in) if config.shown_in else data
 
 
-_EVALUATORS = pl.Schema({"evaluator_id": pl.String})  # the sheet's evaluators kept beside its entry, sorted
+# The sheet's evaluators kept beside its entry, sorted (``_keep_evaluators``): their key and columns.
+_EVALUATORS_KEY = ("evaluators", _CODE)
+_EVALUATORS = pl.Schema({"evaluator_id": pl.String})
 
 
 def _keep_evaluators(entry: str, scores: pl.DataFrame, has_evaluators: bool, evaluators: list[str]) -> None:
@@ -316,21 +318,31 @@ def _keep_evaluators(entry: str, scores: pl.DataFrame, has_evaluators: bool, eva
         return
     cached_derived(
         entry,
-        ["evaluators", _CODE],
+        _EVALUATORS_KEY,
         lambda: pl.DataFrame({"evaluator_id": evaluators}, schema=_EVALUATORS),
         lambda frame: frame.schema == _EVALUATORS,
     )
 
 
+def _kept_evaluators(
+    config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame, entry: str
+) -> tuple[list[str], list[str]] | None:
+    """The evaluators (sorted; none: the sheet names none) kept beside a sheet's entry
+    (``_keep_evaluators``), and the key of the cells kept beside it (``_sheet_parts``: their
+    column a ``Categorical`` when it names evaluators); None when they are not kept."""
+    found = kept_derived(entry, _EVALUATORS_KEY, lambda frame: frame.schema == _EVALUATORS)
+    if found is None:
+        return None
+    evaluators = found["evaluator_id"].to_list()
+    evaluator_type = "Categorical" if evaluators else "String"
+    return evaluators, _sheet_parts(config, candidates, indicators, evaluator_type, evaluators)
+
+
 def _kept_beside(config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame, entry: str) -> bool:
     """Whether a sheet's evaluators and cells are kept beside its entry ``entry`` (``_kept_sheet``
     needs nothing else: the entry itself may still be being written)."""
-    found = kept_derived(entry, ["evaluators", _CODE], lambda frame: frame.schema == _EVALUATORS)
-    if found is None:
-        return False
-    evaluators = found["evaluator_id"].to_list()
-    evaluator_type = "Categorical" if evaluators else "String"
-    return derived_present(entry, _sheet_parts(config, candidates, indicators, evaluator_type, evaluators))
+    found = _kept_evaluators(config, candidates, indicators, entry)
+    return found is not None and derived_present(entry, found[1])
 
 
 def _kept_sheet(
@@ -340,10 +352,10 @@ def _kept_sheet(
     evaluators, the scores left out (none: no conflicts are declared) and what ``Kept`` holds;
     None when what the boards need is not all kept (its evaluators and cells): then the rows
     are loaded."""
-    found = kept_derived(entry.name, ["evaluators", _CODE], lambda frame: frame.schema == _EVALUATORS)
+    found = _kept_evaluators(config, candidates, indicators, entry.name)
     if found is None:
         return None
-    evaluators = found["evaluator_id"].to_list()
+    evaluators, parts = found
     has_evaluators = bool(evaluators)
     # This process's codes for the evaluators: 0, 1, ... in the order of their sorted ids, the
     # order the kept cells' evaluator sets are in.
@@ -359,7 +371,6 @@ def _kept_sheet(
         "score": pl.Float64(),
     }
     schema = pl.Schema(columns)
-    parts = _sheet_parts(config, candidates, indicators, type(evaluator).__name__, evaluators)
     expected = cells_plan(config, candidates, indicators, pl.DataFrame(schema=schema)).collect_schema()
     cells = kept_derived(entry.name, parts, lambda frame: frame.schema == expected)
     if cells is None:
