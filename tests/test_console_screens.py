@@ -90,6 +90,40 @@ def test_the_lock_screen_shows_a_decision_in_place_keeping_its_scroll_and_focus(
     run(scenario())
 
 
+def test_a_snapshot_while_the_lock_screen_is_being_built_is_shown_once_it_is(contest, monkeypatch):
+    """A new snapshot (the console's analysis, a reload) can come after the lock screen has
+    composed its view and before its widgets are mounted: it is shown once they are, not a
+    failure (CI met it once: "No nodes match '#signing'")."""
+    from panel_tui.tui.screens import LockScreen
+    from panel_tui.views import take_snapshot
+
+    original = LockScreen.compose
+
+    def composing(self):
+        for i, widget in enumerate(original(self)):
+            if i == 1:  # (the view composed, the widgets not mounted)
+                second_writer(contest).decide_tie("service", ["S02", "S01"], "S02 covers more districts")
+                self.app.snapshot = take_snapshot(self.app.reader, last=self.app.snapshot)
+                self.show_snapshot()
+            yield widget
+
+    from panel_tui.tui.app import PanelApp
+
+    monkeypatch.setattr(PanelApp, "_poll", lambda self: None)  # (no later look at the session: this snapshot only)
+
+    async def scenario():
+        app = make_app(contest)
+        async with app.run_test(size=(120, 35)) as pilot:
+            await settled(pilot, app, lambda: app.analysis is not None)
+            monkeypatch.setattr(LockScreen, "compose", composing)
+            await pilot.press("l")
+            await pilot.pause(0.3)
+            assert isinstance(app.screen, LockScreen)
+            assert "S02 covers more districts" in text_of(app.screen, "#changes")
+
+    run(scenario())
+
+
 def test_the_chairs_lock_screen_offers_confirm_when_proposed_and_withdraws_it_when_stale(tmp_path):
     root = demo_roles(tmp_path)
     kim = second_writer(root, "kim")

@@ -864,12 +864,16 @@ class LockScreen(TranslatedBindings, Screen[LockStep]):
 
     def on_mount(self) -> None:
         self.refresh_bindings()
+        # A snapshot that came between compose and now was not shown (``show_snapshot``).
+        self.call_after_refresh(self.show_snapshot)
 
     def show_snapshot(self) -> None:
         """A new snapshot: the same screen with what changed, in place (the lock itself, a
         checklist becoming the locked list, builds it anew)."""
-        if self.view is None:
-            return  # not composed yet: it will be, from this snapshot
+        if self.view is None or not self.is_mounted:
+            # Not composed yet, or composed and its widgets not mounted yet (a snapshot can
+            # come between the two: the console's analysis): shown once it is (``on_mount``).
+            return
         view = self.app.lock_view()
         if (view.locked is None) != (self.view.locked is None):
             self.refresh(recompose=True)
