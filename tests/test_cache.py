@@ -1039,6 +1039,32 @@ def test_a_parse_lets_go_of_the_files_lock_once_what_is_kept_beside_it_is_writte
     assert seen == [(1, 1)]
 
 
+def test_a_parses_cells_and_evaluators_are_written_before_its_rows(kept, monkeypatch):
+    """The processes waiting for another's parse go on once its cells and evaluators are kept:
+    those are written first, the rows (twenty times their size) after them, not beside them
+    (here the cells are written slowly: the rows wait for them)."""
+    import time
+
+    store = cache._store
+    events: list[tuple[str, str]] = []
+
+    def logged(directory, name, frame, hint):
+        kind = "beside" if "+" in name else "rows"
+        events.append(("start", kind))
+        if kind == "beside":
+            time.sleep(0.2)
+        store(directory, name, frame, hint)
+        events.append(("end", kind))
+
+    monkeypatch.setattr(cache, "_store", logged)
+    with cache.writes_afterwards():
+        load_contest(load_config(kept.config))
+    cache.wait_for_writes()
+    rows_start = events.index(("start", "rows"))
+    assert events.count(("end", "beside")) == 2  # (the cells, the evaluators)
+    assert all(events.index(e) < rows_start for e in events if e == ("end", "beside"))
+
+
 def test_the_readers_key_covers_every_module_it_takes_a_check_from():
     """READER hashes the reader's code: every module of the package that read.py and
     formulas.py import (but those that only word messages or open files, which run anyway)."""

@@ -727,17 +727,28 @@ def _store_and_release(directory: int, lock: int | None, name: str, frame: pl.Da
     try:
         with _QUIET:
             _QUIET.wait_for(lambda: _BUSY[0] == 0, timeout=_MOST_DEFERRED)
+        # The frames kept beside this entry (its cells and evaluators, computed in the same
+        # block) are written before the processes waiting for this parse go on: they then
+        # find the cells too, and need not load the rows nor group them. Those being written
+        # already are written first (the processes waiting go on once they are: the rows, 20
+        # times their size, would otherwise take the cores from them); those started while
+        # the entry is written (`rank`, which writes no block) before the lock is let go.
+        if lock is not None:
+            _join_beside(name)
         _store(directory, name, frame, hint)
         if lock is not None:
-            # The frames kept beside this entry that are being written (its cells, computed in
-            # the same block) are written before the processes waiting for this parse go on:
-            # they then find the cells too, and need not load the rows nor group them.
-            beside = f"panel-tui cache {name}{_DERIVED}"
-            for writer in list(_BESIDE):
-                if writer.name.startswith(beside):
-                    writer.join(LOCK_WAIT)
+            _join_beside(name)
     finally:
         _release(directory, lock)
+
+
+def _join_beside(name: str) -> None:
+    """Wait (at most LOCK_WAIT seconds each) for this process's writers of frames kept beside
+    the entry ``name`` (``cached_derived``)."""
+    beside = f"panel-tui cache {name}{_DERIVED}"
+    for writer in list(_BESIDE):
+        if writer.name.startswith(beside):
+            writer.join(LOCK_WAIT)
 
 
 def _store(directory: int, name: str, frame: pl.DataFrame, hint: str | None) -> None:

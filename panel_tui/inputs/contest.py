@@ -212,6 +212,7 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None, 
     lookups = _id_lookups(config, candidates, indicators)
     given = frames.get("scores")
     entry = None
+    beside = _Beside(config, candidates, indicators)
     read: pl.DataFrame | Deferred
     if given is not None or fresh:
         read = read_table(path, SCORES, lookups, given)
@@ -224,12 +225,12 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None, 
             SCORES,
             lookups,
             deferred=True,
-            ready=(lambda name: _kept_beside(config, candidates, indicators, name)) if bare else None,
+            ready=beside.ready if bare else None,
         )
         if isinstance(read, Deferred):
             found = None
             if bare:
-                found = _kept_sheet(config, candidates, indicators, lookups, read)
+                found = _kept_sheet(config, candidates, indicators, lookups, read, beside)
             if found is not None:
                 rows, cells, has_evaluators, left_out, source = found
                 return _contest(config, candidates, indicators, rows, cells, has_evaluators, None, left_out, source)
@@ -244,7 +245,7 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None, 
     parts = []
     if entry is not None:
         evaluators = _evaluator_order(scores)[1]
-        parts = _sheet_parts(config, candidates, indicators, type(scores.schema["evaluator_id"]).__name__, evaluators)
+        parts = beside.parts(type(scores.schema["evaluator_id"]).__name__, evaluators)
         _keep_evaluators(entry, scores, has_evaluators, evaluators)
     cells = _cells(config, candidates, indicators, scores, entry, parts)
     _check_values_and_cells(path, lambda: scores, cells, has_evaluators)
@@ -324,35 +325,69 @@ def _keep_evaluators(entry: str, scores: pl.DataFrame, has_evaluators: bool, eva
     )
 
 
-def _kept_evaluators(
-    config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame, entry: str
-) -> tuple[list[str], list[str]] | None:
-    """The evaluators (sorted; none: the sheet names none) kept beside a sheet's entry
-    (``_keep_evaluators``), and the key of the cells kept beside it (``_sheet_parts``: their
-    column a ``Categorical`` when it names evaluators); None when they are not kept."""
-    found = kept_derived(entry, _EVALUATORS_KEY, lambda frame: frame.schema == _EVALUATORS)
-    if found is None:
-        return None
-    evaluators = found["evaluator_id"].to_list()
-    evaluator_type = "Categorical" if evaluators else "String"
-    return evaluators, _sheet_parts(config, candidates, indicators, evaluator_type, evaluators)
+class _Beside:
+    """What is kept beside a score sheet's cache entry, as one load asks for it: the contest's
+    own part of the kept cells' key made once (the candidates' and indicators' JSON: milliseconds
+    at 10,000 candidates, tens of them on a busy machine), however often a process waiting for
+    another's parse asks (``ready``), and the evaluators kept beside an entry read once found."""
 
+    def __init__(self, config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame) -> None:
+        self.config, self.candidates, self.indicators = config, candidates, indicators
+        self._contest_parts: list[str] | None = None
+        self._found: dict[str, tuple[list[str], list[str]]] = {}
 
-def _kept_beside(config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame, entry: str) -> bool:
-    """Whether a sheet's evaluators and cells are kept beside its entry ``entry`` (``_kept_sheet``
-    needs nothing else: the entry itself may still be being written)."""
-    found = _kept_evaluators(config, candidates, indicators, entry)
-    return found is not None and derived_present(entry, found[1])
+    def parts(self, evaluator_type: str, evaluators: list[str]) -> list[str]:
+        """Everything the cells grouped from a score sheet rest on besides the sheet: the key of
+        the cells kept beside its cache entry (``_cells``), with the categories' indicator
+        sets, the method (a median contest's cells carry medians), each candidate's category,
+        the indicators (set, id, area, maximum), the type of the sheet's evaluator column and
+        its evaluators (sorted) and the code that prepares and groups the rows (this module's
+        and ``inputs.cells``')."""
+        if self._contest_parts is None:
+            config = self.config
+            self._contest_parts = [
+                "cells",
+                cells_code(),
+                _CODE,  # (this module prepares the rows the cells are grouped from)
+                json.dumps([(c.id, c.indicator_set) for c in config.categories]),
+                config.scoring.method,
+                json.dumps(self.candidates.select("candidate_id", "category").rows()),
+                json.dumps(self.indicators.select("indicator_set", "indicator_id", "area_id", "max_points").rows()),
+            ]
+        return [*self._contest_parts, evaluator_type, json.dumps(evaluators)]
+
+    def evaluators(self, entry: str) -> tuple[list[str], list[str]] | None:
+        """The evaluators (sorted; none: the sheet names none) kept beside a sheet's entry
+        (``_keep_evaluators``), and the key of the cells kept beside it (``parts``: their
+        column a ``Categorical`` when it names evaluators); None when they are not kept."""
+        if entry not in self._found:
+            found = kept_derived(entry, _EVALUATORS_KEY, lambda frame: frame.schema == _EVALUATORS)
+            if found is None:
+                return None  # (asked again: they may be kept by then)
+            evaluators = found["evaluator_id"].to_list()
+            self._found[entry] = evaluators, self.parts("Categorical" if evaluators else "String", evaluators)
+        return self._found[entry]
+
+    def ready(self, entry: str) -> bool:
+        """Whether a sheet's evaluators and cells are kept beside its entry ``entry``
+        (``_kept_sheet`` needs nothing else: the entry itself may still be being written)."""
+        found = self.evaluators(entry)
+        return found is not None and derived_present(entry, found[1])
 
 
 def _kept_sheet(
-    config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame, lookups: dict[str, Lookup], entry: Deferred
+    config: Config,
+    candidates: pl.DataFrame,
+    indicators: pl.DataFrame,
+    lookups: dict[str, Lookup],
+    entry: Deferred,
+    beside: _Beside,
 ) -> tuple[DeferredRows, pl.DataFrame, bool, pl.DataFrame, tuple[str, tuple[str, ...]]] | None:
     """A kept sheet's rows (``DeferredRows``, not loaded), its kept cells, whether it names its
     evaluators, the scores left out (none: no conflicts are declared) and what ``Kept`` holds;
     None when what the boards need is not all kept (its evaluators and cells): then the rows
     are loaded."""
-    found = _kept_evaluators(config, candidates, indicators, entry.name)
+    found = beside.evaluators(entry.name)
     if found is None:
         return None
     evaluators, parts = found
@@ -410,28 +445,6 @@ def _evaluator_order(scores: pl.DataFrame) -> tuple[list[str], list[str]]:
     return evaluators, sorted(evaluators)
 
 
-def _sheet_parts(
-    config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame, evaluator_type: str, evaluators: list[str]
-) -> list[str]:
-    """Everything the cells grouped from a score sheet rest on besides the sheet: the key of
-    the cells kept beside its cache entry (``_cells``), with the categories' indicator sets, the
-    method (a median contest's cells carry medians), each candidate's category, the indicators
-    (set, id, area, maximum), the type of the sheet's evaluator column and its evaluators
-    (sorted) and the code that prepares and groups the rows (this module's and
-    ``inputs.cells``')."""
-    return [
-        "cells",
-        cells_code(),
-        _CODE,  # (this module prepares the rows the cells are grouped from)
-        json.dumps([(c.id, c.indicator_set) for c in config.categories]),
-        config.scoring.method,
-        json.dumps(candidates.select("candidate_id", "category").rows()),
-        json.dumps(indicators.select("indicator_set", "indicator_id", "area_id", "max_points").rows()),
-        evaluator_type,
-        json.dumps(evaluators),
-    ]
-
-
 def _cells(
     config: Config,
     candidates: pl.DataFrame,
@@ -441,7 +454,7 @@ def _cells(
     parts: list[str],
 ) -> pl.DataFrame:
     """``group_cells``, kept beside the score sheet's cache entry (``entry``; None: grouped
-    here) under a key of ``parts`` (``_sheet_parts``)."""
+    here) under a key of ``parts`` (``_Beside.parts``)."""
     if entry is None:
         return group_cells(config, candidates, indicators, scores)
     # The kept cells carry each evaluator set in the order of the sorted ids, turned into this
