@@ -34,7 +34,9 @@ def test_the_consoles_first_frame_needs_no_polars(tmp_path):
     """The console paints its first frame (header, tabs, empty boards saying what is being read)
     before it reads a file, and before it imports polars or the engine: their imports alone
     would cost a third of that frame (issue 16; ``panel_tui.lazy``). The read worker starts
-    once the frame is on the screen."""
+    once the frame is on the screen. Nor do the filled boards import the screens' module (its
+    forms, its help in Markdown: 50 ms before the boards were painted, and memory in every
+    served tab) until a screen opens."""
     code = (
         "import sys, asyncio\n"
         "from panel_tui.cli import main\n"
@@ -47,6 +49,11 @@ def test_the_consoles_first_frame_needs_no_polars(tmp_path):
         "                if self.snapshot is not None: break\n"
         "                await pilot.pause(0.01)\n"
         "            print('AFTER', self.snapshot is not None, 'polars' in sys.modules)\n"
+        "            for _ in range(400):  # (and its analysis shown)\n"
+        "                if self.analysis is not None: break\n"
+        "                await pilot.pause(0.01)\n"
+        "            await pilot.pause(0.1)\n"
+        "            print('SCREENS', 'panel_tui.tui.screens' in sys.modules)\n"
         "    asyncio.run(first())\n"
         "app_module.PanelApp.run = headless\n"
         f"main(['--session', {str(tmp_path / 's.sqlite')!r}])\n"
@@ -54,6 +61,7 @@ def test_the_consoles_first_frame_needs_no_polars(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert "BEFORE True False" in out.stdout, out.stdout + out.stderr
     assert "AFTER True True" in out.stdout, out.stdout + out.stderr
+    assert "SCREENS False" in out.stdout, out.stdout + out.stderr
 
 
 def test_a_command_ends_with_its_output_whole_and_its_cache_entry_written(tmp_path):

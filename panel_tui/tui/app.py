@@ -708,11 +708,12 @@ class PanelApp(TranslatedBindings, App):
         for widget, text in ((title, title_text), (drift, drift_text)):
             widget.update(text or "")
             widget.set_class(text is None, "hidden")
-        from panel_tui.tui.screens import ScreenBanners
+        if len(self.screen_stack) > 1:  # (the screens' module, with its forms and help, only once one is open)
+            from panel_tui.tui.screens import ScreenBanners
 
-        for screen in self.screen_stack[1:]:
-            for banners in screen.query(ScreenBanners):
-                banners.show(title_text, drift_text)
+            for screen in self.screen_stack[1:]:
+                for banners in screen.query(ScreenBanners):
+                    banners.show(title_text, drift_text)
         if lock is None:
             digits.add_class("hidden")
             return
