@@ -322,13 +322,38 @@ def live_latency(config_path: Path, who: str, rounds: int) -> tuple[float, float
 
 
 # A served tab that reports when its board shows a new total: headless, its own polling; it
-# prints READY and its first row's candidate, then a wall-clock time at each change.
+# prints READY and its first row's candidate, then a wall-clock time at each change. With a
+# fourth argument it writes there, as it goes, the wall-clock time of each step of a reload
+# (read by ``reload_steps``; the bench wraps the functions: the console has no hooks for it).
 SCREEN = """
-import sys, time
+import sys, time, functools
 rounds = int(sys.argv[3])
+steps = open(sys.argv[4], "w", buffering=1) if len(sys.argv) > 4 else None
 sys.argv = ["panel-tui", "--config", sys.argv[1], "--session", sys.argv[2], "--display"]
 from panel_tui.cli import main
 import panel_tui.tui.app as app_module
+if steps is not None:
+    import panel_tui.views as views
+    from panel_tui.inputs import cache, contest
+    def logged(owner, name, step):
+        function = getattr(owner, name)
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            steps.write(f"{time.time():.4f} start {step}\\n")
+            try:
+                return function(*args, **kwargs)
+            finally:
+                kind = ""
+                if name == "_store":  # (the entry's rows, the cells kept beside it, or something else)
+                    kind = " rows" if "+" not in args[1] else " cells" if "indicator_id" in args[2].columns else ""
+                steps.write(f"{time.time():.4f} end {step}{kind}\\n")
+        setattr(owner, name, wrapper)
+    for owner, name, step in (
+        (views, "take_snapshot", "reload"), (cache, "_lock", "lock"), (cache, "read_table", "parse"),
+        (contest, "_cells", "cells"), (contest, "_kept_sheet", "kept"), (cache, "_store", "store"),
+        (app_module.PanelApp, "_show", "show"),
+    ):
+        logged(owner, name, step)
 
 def headless(self, *args, **kwargs):
     import asyncio
@@ -344,6 +369,8 @@ def headless(self, *args, **kwargs):
                 while table.cell_text(cid, "total") == before:
                     await pilot.pause(0.02)
                 before = table.cell_text(cid, "total")
+                if steps is not None:
+                    steps.write(f"{time.time():.4f} shown\\n")
                 print(f"{time.time():.4f}", flush=True)
     asyncio.run(watch())
 
@@ -352,17 +379,24 @@ main()
 """
 
 
-def every_screen(config_path: Path, screens: int, rounds: int) -> tuple[float, float]:
+def every_screen(config_path: Path, screens: int, rounds: int) -> tuple[float, float, list[str]]:
     """(median seconds from a scores file moved over the old one until the slowest of
     ``screens`` served tabs (``--display`` processes, each with its own polling, one account,
-    one cache) shows the new total, the same for the fastest). Each change comes 3 s after the
-    one before: the screens are at rest (their analyses done)."""
+    one cache) shows the new total, the same for the fastest, where their time goes:
+    ``reload_steps``). Each change comes 3 s after the one before: the screens are at rest
+    (their analyses done)."""
     env = {**os.environ, "PANEL_TUI_CACHE": "", "XDG_CACHE_HOME": str(config_path.parent.resolve() / "cache")}
     session = config_path.parent / "screens-session.sqlite"
-    args = [sys.executable, "-c", SCREEN, str(config_path), str(session), str(rounds)]
+    logs = [config_path.parent / f"screen-{i}.steps" for i in range(screens)]
     procs = [
-        subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
-        for _ in range(screens)
+        subprocess.Popen(
+            [sys.executable, "-c", SCREEN, str(config_path), str(session), str(rounds), str(log)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        for log in logs
     ]
     try:
         ready = [p.stdout.readline().split() for p in procs if p.stdout]  # every tab's READY and first row
@@ -372,7 +406,7 @@ def every_screen(config_path: Path, screens: int, rounds: int) -> tuple[float, f
         scores_path = load_config(config_path).contest.scores
         original = pl.read_csv(scores_path)
         lowered = lowered_sheet(original, cid)
-        slowest, fastest = [], []
+        slowest, fastest, changes = [], [], []
         for i in range(rounds):
             time.sleep(3)
             temporary = scores_path.with_name("scores.next.csv")
@@ -380,15 +414,68 @@ def every_screen(config_path: Path, screens: int, rounds: int) -> tuple[float, f
             time.sleep(1)
             t0 = time.time()
             os.replace(temporary, scores_path)
+            changes.append(t0)
             seen = [float(p.stdout.readline()) - t0 for p in procs if p.stdout]
             slowest.append(max(seen))
             fastest.append(min(seen))
         original.write_csv(scores_path)
-        return statistics.median(slowest), statistics.median(fastest)
+        return statistics.median(slowest), statistics.median(fastest), reload_steps(logs, changes)
     finally:
         for p in procs:
             p.kill()
             p.wait()
+
+
+# The steps of a served tab's reload (``SCREEN``'s log), as the tab that parses the new sheet
+# and the tabs that wait for its cells see them: (label, event), an event being the first
+# "start"/"end" of a step after the change.
+PARSING_TAB = (
+    ("noticed the change (its reload starts)", "start reload"),
+    ("parse of the sheet begins (the lock taken)", "start parse"),
+    ("parse ends", "end parse"),
+    ("cells grouped", "end cells"),
+    ("boards computed (its reload ends)", "end reload"),
+    ("board updated (_show ends)", "end show"),
+    ("new total seen on its board", "shown"),
+    ("its cells kept (for the others)", "end store cells"),
+    ("its rows kept", "end store rows"),
+)
+WAITING_TAB = (
+    ("noticed the change (its reload starts)", "start reload"),
+    ("goes on: the cells are kept (or the lock is let go)", "end lock"),
+    ("kept cells loaded", "end kept"),
+    ("boards computed (its reload ends)", "end reload"),
+    ("board updated (_show ends)", "end show"),
+    ("new total seen on its board", "shown"),
+)
+
+
+def reload_steps(logs: list[Path], changes: list[float]) -> list[str]:
+    """Where the tabs' time goes after each change (``changes``: wall-clock times), from their
+    logs: the median over the rounds of each step's seconds after the change, for the tab that
+    parsed the sheet and for the tabs that waited for it."""
+    parsing: dict[str, list[float]] = {}
+    waiting: dict[str, list[float]] = {}
+    tabs = [[line.split(maxsplit=1) for line in log.read_text().splitlines()] for log in logs]
+    for i, t0 in enumerate(changes):
+        until = changes[i + 1] if i + 1 < len(changes) else float("inf")
+        for events in tabs:
+            first: dict[str, float] = {}
+            for at, event in events:
+                when = float(at) - t0
+                if when >= 0 and float(at) < until:
+                    first.setdefault(event, when)
+            role = parsing if "start parse" in first else waiting
+            for event, when in first.items():
+                role.setdefault(event, []).append(when)
+    lines = []
+    for title, role, steps in (
+        ("the tab that parses", parsing, PARSING_TAB),
+        ("the tabs that wait", waiting, WAITING_TAB),
+    ):
+        found = [(label, statistics.median(role[event])) for label, event in steps if role.get(event)]
+        lines.append(f"    {title}: " + "; ".join(f"{label} {seconds:.2f} s" for label, seconds in found))
+    return lines
 
 
 def main() -> None:
@@ -450,11 +537,13 @@ def main() -> None:
         ):
             note, scores = live_latency(config, who, args.rounds)
             print(f"  {label:<26}  {note:>14.3f} s  {scores:>21.3f} s")
-        slowest, fastest = every_screen(out / "config.toml", 3, args.rounds)
+        slowest, fastest, steps = every_screen(out / "config.toml", 3, args.rounds)
         print(
             f"  three served tabs, 10,000 candidates, a corrected scores file: the slowest board {slowest:.3f} s,"
             f" the fastest {fastest:.3f} s"
         )
+        print("  where their time goes (seconds after the file was moved over the old one, median of rounds):")
+        print("\n".join(steps))
 
     for share, title in (
         (0.0, "one candidate's scores change (a correction arrives)"),
