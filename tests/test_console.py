@@ -366,7 +366,7 @@ def test_the_analysis_waits_while_another_screen_computes_boards_but_not_for_eve
             expected = busy if busy is not None else cap
             # Held back while "another screen" computed its boards, then computed at once.
             assert expected - 0.1 <= started[0] - looks[0] <= expected + 1.0, started[0] - looks[0]
-            assert len(looks) > 5  # (it looked again every 0.05 s meanwhile)
+            assert len(looks) > 2  # (it looked again meanwhile: every 0.05 s, less often on a busy machine)
 
     run(scenario())
 
