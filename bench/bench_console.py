@@ -96,6 +96,20 @@ asyncio.run(main())
 """
 
 
+# The minimal app with the console's tab bar: Textual's TabbedContent, three panes with a table
+# each (the first one filled as above): what the tabs alone cost a first frame.
+MINIMAL_TABS_APP = MINIMAL_APP.replace(
+    "from textual.widgets import DataTable, Footer, Header",
+    "from textual.widgets import DataTable, Footer, Header, TabbedContent, TabPane",
+).replace(
+    "        yield DataTable()\n",
+    "        with TabbedContent():\n"
+    "            for i in range(3):\n"
+    "                with TabPane(f'board {i + 1}'):\n"
+    "                    yield DataTable()\n",
+).replace("self.query_one(DataTable)", "self.query(DataTable).first()")
+
+
 def launch_to_print(args: list[str], cwd: str, env: dict[str, str] | None = None) -> tuple[float, str]:
     """Seconds from launching ``args`` to the wall time its last line begins with, and that line."""
     launched = time.time()
@@ -121,6 +135,16 @@ def first_frame(config: str, rounds: int, *flags: str) -> tuple[float, float, bo
             floor.append(launch_to_print([sys.executable, "-c", MINIMAL_APP], tmp)[0])
     return statistics.median(ours), statistics.median(floor), before_data, rss
 
+
+def tabs_cost(rounds: int) -> tuple[float, float]:
+    """(median seconds to the first frame of ``MINIMAL_TABS_APP``, of ``MINIMAL_APP``), the
+    two alternating."""
+    tabs, floor = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(rounds):
+            tabs.append(launch_to_print([sys.executable, "-c", MINIMAL_TABS_APP], tmp)[0])
+            floor.append(launch_to_print([sys.executable, "-c", MINIMAL_APP], tmp)[0])
+    return statistics.median(tabs), statistics.median(floor)
 
 def import_costs(config: str, top: int = 8) -> list[tuple[str, float]]:
     """``python -X importtime`` of the first frame: the cumulative import seconds of the
@@ -498,6 +522,11 @@ def main() -> None:
             f"  ({'met' if ours / floor <= 1.3 else 'NOT MET'}, <= 1.3x){'' if before else '  (a frame came after the read!)'}"
             f"; {rss:.0f} MiB once its boards are up"
         )
+    tabs, floor = tabs_cost(max(args.rounds, 3) * 2)
+    print(
+        f"  the tabs alone: a minimal app with Textual's TabbedContent (three panes, a table each)"
+        f" {tabs:.3f} s, without {floor:.3f} s = {tabs / floor:4.2f}x"
+    )
     print("  imports of the first frame (python -X importtime, cumulative s, top-level packages):")
     print("    " + ", ".join(f"{name} {seconds:.3f}" for name, seconds in import_costs(demo_config)))
 
