@@ -98,16 +98,20 @@ asyncio.run(main())
 
 # The minimal app with the console's tab bar: Textual's TabbedContent, three panes with a table
 # each (the first one filled as above): what the tabs alone cost a first frame.
-MINIMAL_TABS_APP = MINIMAL_APP.replace(
-    "from textual.widgets import DataTable, Footer, Header",
-    "from textual.widgets import DataTable, Footer, Header, TabbedContent, TabPane",
-).replace(
-    "        yield DataTable()\n",
-    "        with TabbedContent():\n"
-    "            for i in range(3):\n"
-    "                with TabPane(f'board {i + 1}'):\n"
-    "                    yield DataTable()\n",
-).replace("self.query_one(DataTable)", "self.query(DataTable).first()")
+MINIMAL_TABS_APP = (
+    MINIMAL_APP.replace(
+        "from textual.widgets import DataTable, Footer, Header",
+        "from textual.widgets import DataTable, Footer, Header, TabbedContent, TabPane",
+    )
+    .replace(
+        "        yield DataTable()\n",
+        "        with TabbedContent():\n"
+        "            for i in range(3):\n"
+        "                with TabPane(f'board {i + 1}'):\n"
+        "                    yield DataTable()\n",
+    )
+    .replace("self.query_one(DataTable)", "self.query(DataTable).first()")
+)
 
 
 def launch_to_print(args: list[str], cwd: str, env: dict[str, str] | None = None) -> tuple[float, str]:
@@ -145,6 +149,7 @@ def tabs_cost(rounds: int) -> tuple[float, float]:
             tabs.append(launch_to_print([sys.executable, "-c", MINIMAL_TABS_APP], tmp)[0])
             floor.append(launch_to_print([sys.executable, "-c", MINIMAL_APP], tmp)[0])
     return statistics.median(tabs), statistics.median(floor)
+
 
 def import_costs(config: str, top: int = 8) -> list[tuple[str, float]]:
     """``python -X importtime`` of the first frame: the cumulative import seconds of the
