@@ -596,7 +596,7 @@ def test_the_cursor_rests_on_candidates_only(contest):
 
 def test_a_note_or_the_focus_reuses_the_boards_and_the_analysis(contest):
     """Only new files or new decisions recompute the standings and the robustness analysis
-    (2.7 s at 10,000 candidates, bench/README.md); a note or the focus only redraws marks."""
+    (0.4 s to 0.5 s at 10,000 candidates in bench/README.md); a note or the focus only redraws marks."""
 
     async def scenario():
         app = make_app(contest)
