@@ -1041,7 +1041,7 @@ def test_a_parse_lets_go_of_the_files_lock_once_what_is_kept_beside_it_is_writte
 
 def test_a_parses_cells_and_evaluators_are_written_before_its_rows(kept, monkeypatch):
     """The processes waiting for another's parse go on once its cells and evaluators are kept:
-    those are written first, the rows (twenty times their size) after them, not beside them
+    those are written first, the rows (larger) after them, not beside them
     (here the cells are written slowly: the rows wait for them)."""
     import time
 

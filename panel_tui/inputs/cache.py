@@ -730,9 +730,9 @@ def _store_and_release(directory: int, lock: int | None, name: str, frame: pl.Da
         # The frames kept beside this entry (its cells and evaluators, computed in the same
         # block) are written before the processes waiting for this parse go on: they then
         # find the cells too, and need not load the rows nor group them. Those being written
-        # already are written first (the processes waiting go on once they are: the rows, 20
-        # times their size, would otherwise take the cores from them); those started while
-        # the entry is written (`rank`, which writes no block) before the lock is let go.
+        # already are written first (the processes waiting go on once they are: the rows, a
+        # larger frame, would take the cores from them); those started while the entry is
+        # written (`rank`, which writes no block) before the lock is let go.
         if lock is not None:
             _join_beside(name)
         _store(directory, name, frame, hint)
