@@ -528,8 +528,8 @@ def test_the_boards_fit_their_columns_to_the_width_and_cut_no_name_that_fits(con
             await settled(pilot, app)
             board = app.board("large_city")
             assert board.compact and "area:A1" not in board.widths
-            tab = app.query_one("#boards").get_tab("tab-3")
-            assert str(tab.label) == "3 Smart services"
+            bar = app.query_one("#tabbar")  # (each tab's label, cut to fit 80 columns)
+            assert " 3 Smart services " in str(bar.render()) and "스마트서비스" not in str(bar.render())
             shown = _names(board)
             cut = [cid for cid, text in shown.items() if text != name[cid]]
             assert cut and all(
@@ -556,11 +556,35 @@ def test_the_boards_fit_their_columns_to_the_width_and_cut_no_name_that_fits(con
             await pilot.press("1")
             await pilot.resize_terminal(200, 50)
             await settled(pilot, app, lambda: "area:A1" in app.board("large_city").widths)
-            assert str(tab.label) == "3 Smart services (스마트서비스)"
+            assert " 3 Smart services (스마트서비스) " in str(bar.render())
             assert app.board("large_city").cell_text("C01", "area:A1").strip() == "865.50"  # refilled
             await pilot.resize_terminal(80, 24)
             await settled(pilot, app, lambda: app.board("large_city").compact)
-            assert str(tab.label) == "3 Smart services"
+            assert " 3 Smart services " in str(bar.render()) and "스마트서비스" not in str(bar.render())
+
+    run(scenario())
+
+
+def test_a_click_on_a_tab_or_its_key_shows_its_board_and_marks_the_tab(contest):
+    """The tab bar: a click on a board's label, or its key, shows that board, gives its table
+    the focus and marks its tab (reversed)."""
+
+    async def scenario():
+        app = make_app(contest)
+        async with app.run_test(size=(120, 35)) as pilot:
+            await settled(pilot, app)
+            bar = app.query_one("#tabbar")
+            text = str(bar.render())
+            assert app.current_table is app.board("large_city")
+            await pilot.click("#tabbar", offset=(1 + text.index("3 Smart services") + 2, 0))
+            await pilot.pause(0.05)
+            assert app.current_table is app.board("service") and app.focused is app.board("service")
+            marked = [span for span in bar.render().spans if "reverse" in str(span.style)]
+            assert [str(bar.render())[m.start : m.end].strip() for m in marked] == ["3 Smart services"]
+            await pilot.press("2")
+            assert app.current_table is app.board("small_city") and app.focused is app.board("small_city")
+            marked = [span for span in bar.render().spans if "reverse" in str(span.style)]
+            assert [str(bar.render())[m.start : m.end].strip() for m in marked] == ["2 Small and medium cities"]
 
     run(scenario())
 

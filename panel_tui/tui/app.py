@@ -30,7 +30,7 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.widgets import Digits, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import ContentSwitcher, Digits, Footer, Header, Static
 from textual.widgets.data_table import RowDoesNotExist
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -215,10 +215,14 @@ class PanelApp(TranslatedBindings, App):
             yield Static("", id="error-banner", classes="hidden")
             yield Static("", id="failure-banner", classes="hidden")
         compact = self.size.width < COMPACT_BELOW if self.size.width else False
-        with TabbedContent(id="boards"):
+        # The boards' tab bar: one line of our own over a ContentSwitcher (Textual's
+        # TabbedContent cost a first frame 1.2x a minimal app's by itself: bench_console,
+        # "the tabs alone"); the keys 1 2 3 or a click show a board.
+        yield Static(self._tab_bar(compact, 0), id="tabbar")
+        with ContentSwitcher(id="boards", initial="tab-1"):
             for index, category in enumerate(config.categories, 1):
                 # Widget ids by position: a category id comes from the config and may hold anything.
-                with TabPane(self._tab_label(index, category.label, compact), id=f"tab-{index}"):
+                with Vertical(id=f"tab-{index}"):
                     yield Static("", id=f"info-{index}", classes="board-info")
                     if self.display_mode:  # the projector: the board's percents as a strip, two lines
                         yield PercentChart(id=f"chart-{index}")
@@ -226,8 +230,18 @@ class PanelApp(TranslatedBindings, App):
                     yield LeaderboardTable(category.id, (), compact=compact, id=f"board-{index}")
         yield Footer()
 
+    def _tab_bar(self, compact: bool, active: int) -> Content:
+        """The tab bar: each board's key and label (``_tab_label``), the shown one (``active``,
+        from 0) highlighted, each one a click that shows its board."""
+        tabs = []
+        for index, category in enumerate(self.meeting.config.categories):
+            label = self._tab_label(index + 1, category.label, compact)
+            style = "bold reverse" if index == active else "dim"
+            tabs.append(markup(f"[{style} @click=app.go({index})] $label [/]", label=label))
+        return Content(" ").join(tabs)
+
     @staticmethod
-    def _tab_label(index: int, label: str, compact: bool) -> Content:
+    def _tab_label(index: int, label: str, compact: bool) -> str:
         """The key that shows the board, then its label; on a narrow screen only one of a label
         and its trailing parenthesis (the demo's "Large cities (대도시)"), so that every tab fits
         in 80 columns: the Korean name in a Korean console, else the words before it."""
@@ -237,7 +251,7 @@ class PanelApp(TranslatedBindings, App):
                 label = found[2]
             elif found:
                 label = found[1] or label
-        return plain(f"{index} {label}" if index <= 9 else label)
+        return f"{index} {label}" if index <= 9 else label
 
     def on_mount(self) -> None:
         if self.display_mode:
@@ -359,9 +373,7 @@ class PanelApp(TranslatedBindings, App):
         # (Each board fits its columns to its own width: LeaderboardTable.on_resize.)
         self._fit_title(event.size.width)
         compact = event.size.width < COMPACT_BELOW  # (self.size may not have caught up yet)
-        tabs = self.query_one("#boards", TabbedContent)
-        for index, category in enumerate(self.meeting.config.categories, 1):
-            tabs.get_tab(f"tab-{index}").label = self._tab_label(index, category.label, compact)
+        self._show_tab_bar(compact)
 
     # -- live -------------------------------------------------------------------------------
     def _poll(self) -> None:
@@ -764,14 +776,14 @@ class PanelApp(TranslatedBindings, App):
         category = self.category_of(candidate_id)
         if category is None:
             return
-        self.query_one(TabbedContent).active = f"tab-{self._index(category)}"
+        self._show_board(self._index(category) - 1)
         table = self.board(category)
         with contextlib.suppress(RowDoesNotExist):  # (not on the board it names: nothing to show)
             table.move_cursor(row=table.get_row_index(candidate_id), animate=False)
 
     @property
     def current_table(self) -> LeaderboardTable:
-        active = self.query_one(TabbedContent).active or ""
+        active = self.query_one("#boards", ContentSwitcher).current or ""
         return self.query_one(f"#board-{active.removeprefix('tab-')}", LeaderboardTable)
 
     def _index(self, category_id: str) -> int:
@@ -890,15 +902,20 @@ class PanelApp(TranslatedBindings, App):
         return True
 
     # -- actions ----------------------------------------------------------------------------
-    @on(TabbedContent.TabActivated)
-    def _tab_activated(self) -> None:
-        self.current_table.focus()
-
     def action_go(self, index: int) -> None:
         categories = self.meeting.config.categories
         if index < len(categories):
-            self.query_one(TabbedContent).active = f"tab-{index + 1}"
+            self._show_board(index)
             self.current_table.focus()
+
+    def _show_board(self, index: int) -> None:
+        """Show the board at ``index`` (from 0) and mark its tab."""
+        self.query_one("#boards", ContentSwitcher).current = f"tab-{index + 1}"
+        self._show_tab_bar(self.size.width < COMPACT_BELOW if self.size.width else False)
+
+    def _show_tab_bar(self, compact: bool) -> None:
+        current = self.query_one("#boards", ContentSwitcher).current or "tab-1"
+        self.query_one("#tabbar", Static).update(self._tab_bar(compact, int(current.removeprefix("tab-")) - 1))
 
     def action_help(self) -> None:
         from panel_tui.tui.screens import HelpScreen
