@@ -214,15 +214,17 @@ def cached_entry(
     # The bytes are hashed from now on, in a thread: while this process waits for the lock
     # (another one is parsing the same new file) or while polars parses them.
     hashing = _Hash(functools.partial(_sha256, data))
+    ours: list[str] = []  # (the entry these bytes would have, made once the hash is done)
     kept: list[str] = []
     size = len(data)
 
-    def kept_beside() -> bool:  # (asked while another process holds the file's lock)
+    def kept_beside() -> bool:  # (asked at every poll while another process holds the file's lock)
         if not (deferred and ready):
             return False
-        name = _entry_name(prefix, path, spec, lookups, size, hashing.result())
-        if ready(name):
-            kept.append(name)
+        if not ours:
+            ours.append(_entry_name(prefix, path, spec, lookups, size, hashing.result()))
+        if ready(ours[0]):
+            kept.append(ours[0])
         return bool(kept)
 
     lock = _lock(directory, prefix, kept_beside)

@@ -230,7 +230,7 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None, 
         if isinstance(read, Deferred):
             found = None
             if bare:
-                found = _kept_sheet(config, candidates, indicators, lookups, read, beside)
+                found = _kept_sheet(beside, lookups, read)
             if found is not None:
                 rows, cells, has_evaluators, left_out, source = found
                 return _contest(config, candidates, indicators, rows, cells, has_evaluators, None, left_out, source)
@@ -376,12 +376,7 @@ class _Beside:
 
 
 def _kept_sheet(
-    config: Config,
-    candidates: pl.DataFrame,
-    indicators: pl.DataFrame,
-    lookups: dict[str, Lookup],
-    entry: Deferred,
-    beside: _Beside,
+    beside: _Beside, lookups: dict[str, Lookup], entry: Deferred
 ) -> tuple[DeferredRows, pl.DataFrame, bool, pl.DataFrame, tuple[str, tuple[str, ...]]] | None:
     """A kept sheet's rows (``DeferredRows``, not loaded), its kept cells, whether it names its
     evaluators, the scores left out (none: no conflicts are declared) and what ``Kept`` holds;
@@ -406,11 +401,13 @@ def _kept_sheet(
         "score": pl.Float64(),
     }
     schema = pl.Schema(columns)
-    expected = cells_plan(config, candidates, indicators, pl.DataFrame(schema=schema)).collect_schema()
+    expected = cells_plan(
+        beside.config, beside.candidates, beside.indicators, pl.DataFrame(schema=schema)
+    ).collect_schema()
     cells = kept_derived(entry.name, parts, lambda frame: frame.schema == expected)
     if cells is None:
         return None
-    path = config.contest.scores
+    path = beside.config.contest.scores
 
     def load() -> pl.DataFrame:
         frame = _score_rows(path, entry(), has_evaluators)

@@ -214,7 +214,7 @@ class PanelApp(TranslatedBindings, App):
             yield Static("", id="focus-banner", classes="hidden")
             yield Static("", id="error-banner", classes="hidden")
             yield Static("", id="failure-banner", classes="hidden")
-        compact = self.size.width < COMPACT_BELOW if self.size.width else False
+        compact = self._compact()
         # The boards' tab bar: one line of our own over a ContentSwitcher (Textual's
         # TabbedContent cost a first frame 1.2x a minimal app's by itself: bench_console,
         # "the tabs alone"); the keys 1 2 3 or a click show a board.
@@ -783,8 +783,15 @@ class PanelApp(TranslatedBindings, App):
 
     @property
     def current_table(self) -> LeaderboardTable:
-        active = self.query_one("#boards", ContentSwitcher).current or ""
-        return self.query_one(f"#board-{active.removeprefix('tab-')}", LeaderboardTable)
+        return self.query_one(f"#board-{self._shown()}", LeaderboardTable)
+
+    def _shown(self) -> int:
+        """The position (1, 2, …) of the board on the screen."""
+        return int((self.query_one("#boards", ContentSwitcher).current or "tab-1").removeprefix("tab-"))
+
+    def _compact(self) -> bool:
+        """Whether the terminal is narrow enough for the compact boards and tab labels."""
+        return self.size.width < COMPACT_BELOW if self.size.width else False
 
     def _index(self, category_id: str) -> int:
         """The board's position (1, 2, …), which names its widgets."""
@@ -911,11 +918,10 @@ class PanelApp(TranslatedBindings, App):
     def _show_board(self, index: int) -> None:
         """Show the board at ``index`` (from 0) and mark its tab."""
         self.query_one("#boards", ContentSwitcher).current = f"tab-{index + 1}"
-        self._show_tab_bar(self.size.width < COMPACT_BELOW if self.size.width else False)
+        self._show_tab_bar(self._compact())
 
     def _show_tab_bar(self, compact: bool) -> None:
-        current = self.query_one("#boards", ContentSwitcher).current or "tab-1"
-        self.query_one("#tabbar", Static).update(self._tab_bar(compact, int(current.removeprefix("tab-")) - 1))
+        self.query_one("#tabbar", Static).update(self._tab_bar(compact, self._shown() - 1))
 
     def action_help(self) -> None:
         from panel_tui.tui.screens import HelpScreen
