@@ -111,11 +111,15 @@ def same_inputs(snapshot: Snapshot | None, data: ContestData, decisions: Decisio
     return snapshot is not None and snapshot.data is data and snapshot.state.decisions == decisions
 
 
-def take_snapshot(meeting: Meeting, *, reload: bool = False, last: Snapshot | None = None) -> Snapshot:
+def take_snapshot(
+    meeting: Meeting, *, reload: bool = False, last: Snapshot | None = None, marks: list[int] | None = None
+) -> Snapshot:
     """Standings from the meeting's files (re-read with ``reload``) and its journal as it is
     now; what ``last`` computed from the same files and decisions is reused. A sheet parsed
-    afresh has its cache entry written once the standings are computed, not beside them."""
-    with writes_afterwards():
+    afresh has its cache entry written once the standings are computed, not beside them.
+    ``marks``: receives the loading marks of the files read (``cache.writes_afterwards``),
+    for the console to let go of once the boards are painted."""
+    with writes_afterwards(marks):
         data = meeting.data(reload=reload)
         state = meeting.state()
         result = (

@@ -536,6 +536,21 @@ def test_a_process_outside_a_console_block_leaves_no_loading_mark(cached):
     cache.wait_for_writes()
 
 
+def test_a_console_block_can_hand_its_marks_over_to_be_let_go_of_later(cached):
+    """``writes_afterwards(marks)``: the marks outlive the block (the console holds them
+    until its boards are painted) and go with ``let_go``."""
+    scores = cached.path("scores.csv")
+    marks: list[int] = []
+    with cache.writes_afterwards(marks):
+        load_contest(load_config(cached.config))
+    assert marks and not cache._MARKS
+    assert cache.others_loading(scores)  # (its own mark: the console's own analysis waits too)
+    cache.let_go(marks)
+    assert not marks and not cache.others_loading(scores)
+    cache.let_go(marks)  # (twice: nothing left to let go of)
+    cache.wait_for_writes()
+
+
 # The cells kept beside the sheet's entry (inputs.contest._cells, cache.cached_derived) -----------
 
 

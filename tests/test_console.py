@@ -371,6 +371,55 @@ def test_the_analysis_waits_while_another_screen_computes_boards_but_not_for_eve
     run(scenario())
 
 
+def test_a_console_holds_its_loading_mark_until_its_boards_are_painted(contest, tmp_path, monkeypatch):
+    """The mark that makes the account's other screens' analyses wait (``cache.others_loading``)
+    is held past the computing of the boards, until they are painted, and the console's own
+    analysis starts only then: on two cores, an analysis started as soon as one screen had
+    computed its boards slowed the painting of the others' (and its own)."""
+    import time
+
+    import panel_tui.analysis as analysis_module
+    from panel_tui.inputs import cache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("PANEL_TUI_CACHE", raising=False)
+    monkeypatch.setattr(cache, "MIN_SIZE", 0)  # (the demo's sheet is cached like a large one)
+    scores = contest / "data" / "scores.csv"
+    shown: list[bool] = []  # after each _show: whether the mark was still held
+    let_go: list[tuple[float, int]] = []  # when the marks were let go of, and the board's rows then
+    started: list[float] = []
+    real_show, real_let_go, real_robustness = PanelApp._show, cache.let_go, analysis_module.robustness
+
+    def recorded_show(self, snapshot):
+        real_show(self, snapshot)
+        shown.append(cache.others_loading(scores))
+
+    def recorded_let_go(marks):
+        if marks:
+            let_go.append((time.monotonic(), app.board("large_city").row_count))
+        real_let_go(marks)
+
+    def timed_robustness(*args, **kwargs):
+        started.append(time.monotonic())
+        return real_robustness(*args, **kwargs)
+
+    monkeypatch.setattr(PanelApp, "_show", recorded_show)
+    monkeypatch.setattr(cache, "let_go", recorded_let_go)
+    monkeypatch.setattr(analysis_module, "robustness", timed_robustness)
+
+    async def scenario():
+        async with app.run_test(size=(200, 50)) as pilot:
+            await settled(pilot, app, lambda: app.analysis is not None, timeout=20)
+            assert shown[0]  # the boards were shown with the mark still held
+            assert len(let_go) == 1 and let_go[0][1] > 0  # let go of once, the board filled
+            assert started and started[0] >= let_go[0][0]  # the analysis only after
+            assert not cache.others_loading(scores)
+
+    app = make_app(contest)
+    run(scenario())
+    cache.wait_for_writes()
+
+
 def test_fragile_outcomes_get_a_badge_and_a_place_in_the_lock_checklist(contest):
     async def scenario():
         app = make_app(contest)

@@ -42,7 +42,8 @@ What makes it safe:
   the entry instead of parsing too. It hashes its own copy of the bytes while it waits.
 - **Every screen's boards first**: a console computing boards from a cached file (inside
   ``writes_afterwards``) holds a shared lock on the file's loading mark until they are
-  computed; ``others_loading`` tells the account's other consoles and served tabs, whose
+  computed, and the console (the tui's ``reload``) until they are painted on its screen;
+  ``others_loading`` tells the account's other consoles and served tabs, whose
   robustness analyses (seconds of both cores at 10,000 candidates) wait meanwhile, a few
   seconds at most. A mark is only ever a reason to wait a little, never data.
 - **What is computed from a sheet, kept beside it** (``cached_derived``: its cells, its
@@ -441,10 +442,12 @@ _MOST_DEFERRED = 30.0  # seconds an entry waits for them at most
 
 
 @contextlib.contextmanager
-def writes_afterwards() -> Iterator[None]:
+def writes_afterwards(marks: list[int] | None = None) -> Iterator[None]:
     """Entries of the sheets parsed inside are written once the block ends: the console's
     boards are computed first, not beside the writing of an entry (on two cores the two
-    slowed each other down)."""
+    slowed each other down). The loading marks taken inside (``_mark_loading``) are let go
+    of then too; with ``marks``, they are handed over to it instead, for the caller to let
+    go of (``let_go``) once its boards are on its screen."""
     with _QUIET:
         _BUSY[0] += 1
     try:
@@ -453,9 +456,19 @@ def writes_afterwards() -> Iterator[None]:
         with _QUIET:
             _BUSY[0] -= 1
             if _BUSY[0] == 0:
+                if marks is not None:
+                    marks.extend(_MARKS)
+                    _MARKS.clear()
                 while _MARKS:
                     _unlock(_MARKS.pop())
             _QUIET.notify_all()
+
+
+def let_go(marks: list[int]) -> None:
+    """Let go of loading marks handed over by ``writes_afterwards`` (any thread; twice is harmless)."""
+    with _QUIET:
+        while marks:
+            _unlock(marks.pop())
 
 
 def _mark_loading(directory: int, prefix: str) -> None:

@@ -96,12 +96,13 @@ ANALYSIS_WAITS = 5.0  # seconds an analysis waits at most for other screens' boa
 
 
 class StandingsComputed(Message):
-    """A reload finished: new standings and session state to show."""
+    """A reload finished: new standings and session state to show, and the loading marks of
+    the files it read (``cache.writes_afterwards``), let go of once they are painted."""
 
-    def __init__(self, snapshot: Snapshot, files_error: str | None = None) -> None:
+    def __init__(self, snapshot: Snapshot, marks: list[int] | None = None) -> None:
         super().__init__()
         self.snapshot = snapshot
-        self.files_error = files_error
+        self.marks = marks if marks is not None else []
 
 
 class AnalysisComputed(Message):
@@ -389,19 +390,27 @@ class PanelApp(TranslatedBindings, App):
         if files or journal:
             self.reload(files)
 
-    def _snapshot(self, files: bool) -> Snapshot:
-        """Standings from the files (re-read when they changed) and the journal as it is now;
-        a note or the focus reuses the boards' numbers (``views.take_snapshot``)."""
-        return _views().take_snapshot(self.reader, reload=files, last=self.snapshot)
-
     @work(
         thread=True, exclusive=True, group="reload", description=N_("the new scores or decisions"), exit_on_error=False
     )
     def reload(self, files: bool) -> None:
+        """Standings from the files (re-read when they changed) and the journal as it is now;
+        a note or the focus reuses the boards' numbers (``views.take_snapshot``). The files'
+        loading marks stay held until the boards are painted (``_computed``): every screen's
+        boards come before any screen's analysis (``analyse``), on two cores."""
+        from panel_tui.inputs.cache import let_go
+
+        marks: list[int] = []
         try:
-            self.post_message(StandingsComputed(self._snapshot(files)))
+            snapshot = _views().take_snapshot(self.reader, reload=files, last=self.snapshot, marks=marks)
         except PanelError as exc:
+            let_go(marks)
             self.post_message(InputsRejected(str(exc), exc.exit_status))
+            return
+        except BaseException:
+            let_go(marks)
+            raise
+        self.post_message(StandingsComputed(snapshot, marks))
 
     @on(InputsRejected)
     def _rejected(self, message: InputsRejected) -> None:
@@ -441,8 +450,19 @@ class PanelApp(TranslatedBindings, App):
 
     @on(StandingsComputed)
     def _computed(self, message: StandingsComputed) -> None:
+        from panel_tui.inputs.cache import let_go
+
         if self._closing_down():
+            let_go(message.marks)
             return
+        try:
+            self._show_computed(message)
+        finally:
+            # Once this frame is painted: the other screens' analyses, and this one's, wait until then.
+            if not self.call_after_refresh(let_go, message.marks):
+                let_go(message.marks)  # (closing: no refresh to wait for)
+
+    def _show_computed(self, message: StandingsComputed) -> None:
         self.files_error = None
         self.query_one("#error-banner", Static).add_class("hidden")
         self._remember(message.snapshot.state.events)
