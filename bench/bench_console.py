@@ -362,6 +362,7 @@ sys.argv = ["panel-tui", "--config", sys.argv[1], "--session", sys.argv[2], "--d
 from panel_tui.cli import main
 import panel_tui.tui.app as app_module
 if steps is not None:
+    import panel_tui.analysis as analysis
     import panel_tui.views as views
     from panel_tui.inputs import cache, contest
     def logged(owner, name, step):
@@ -380,7 +381,7 @@ if steps is not None:
     for owner, name, step in (
         (views, "take_snapshot", "reload"), (cache, "_lock", "lock"), (cache, "read_table", "parse"),
         (contest, "_cells", "cells"), (contest, "_kept_sheet", "kept"), (cache, "_store", "store"),
-        (app_module.PanelApp, "_show", "show"),
+        (app_module.PanelApp, "_show", "show"), (analysis, "robustness", "analysis"),
     ):
         logged(owner, name, step)
 
@@ -468,6 +469,8 @@ PARSING_TAB = (
     ("new total seen on its board", "shown"),
     ("its cells kept (for the others)", "end store cells"),
     ("its rows kept", "end store rows"),
+    ("its analysis begins", "start analysis"),
+    ("its analysis done", "end analysis"),
 )
 WAITING_TAB = (
     ("noticed the change (its reload starts)", "start reload"),
@@ -476,6 +479,8 @@ WAITING_TAB = (
     ("boards computed (its reload ends)", "end reload"),
     ("board updated (_show ends)", "end show"),
     ("new total seen on its board", "shown"),
+    ("its analysis begins", "start analysis"),
+    ("its analysis done", "end analysis"),
 )
 
 

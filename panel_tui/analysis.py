@@ -412,7 +412,8 @@ def _kept_per_area(data: ContestData, areas: tuple[str, ...], evaluators: tuple[
         return route(data, _keyed_cells(data, areas), evaluators)
 
     parts = ["per-area statistics", _CODE, repr(data.config.scoring), json.dumps(areas), json.dumps(evaluators)]
-    return data.derived(parts, compute, lambda frame: _fits_per_area(frame, len(evaluators)))
+    # Every screen of the account asks for them at once after a change: one computes them.
+    return data.derived(parts, compute, lambda frame: _fits_per_area(frame, len(evaluators)), one_at_a_time=True)
 
 
 def _fits_per_area(frame: pl.DataFrame, evaluators: int) -> bool:

@@ -551,6 +551,60 @@ def test_a_console_block_can_hand_its_marks_over_to_be_let_go_of_later(cached):
     cache.wait_for_writes()
 
 
+def test_what_every_screen_asks_for_at_once_is_computed_by_one_process(cached):
+    """``cached_derived(one_at_a_time=True)`` (the analysis's statistics, which every screen of
+    the account asks for after a change): while one process computes it, another asking for
+    the same waits and loads what the first one kept; it does not compute it too."""
+    import subprocess
+    import sys
+    import time
+
+    data = _load(cached)
+    assert data.kept is not None
+    entry = data.kept.entry
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "import polars as pl\n"
+            "from panel_tui.inputs import cache\n"
+            "def compute():\n"
+            "    print('computing', flush=True)\n"
+            "    time.sleep(1.0)\n"
+            "    return pl.DataFrame({'x': [1, 2, 3]})\n"
+            "cache.cached_derived(sys.argv[1], ['slow'], compute, lambda f: True, one_at_a_time=True)\n"
+            "cache.wait_for_writes()\n",
+            entry,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "computing"
+        computed: list[bool] = []
+
+        def compute():
+            computed.append(True)
+            return pl.DataFrame({"x": [0]})
+
+        started = time.monotonic()
+        found = cache.cached_derived(entry, ["slow"], compute, lambda f: True, one_at_a_time=True)
+        assert not computed and found["x"].to_list() == [1, 2, 3]  # the other process's, loaded
+        assert time.monotonic() - started > 0.3  # (it waited for it)
+        assert child.wait(timeout=30) == 0
+    finally:
+        child.kill()
+        child.wait()
+    # Without one_at_a_time each process computes what is not kept yet (the cells: a process
+    # never waits for another's analysis to get its boards).
+    computed.clear()
+    cache.cached_derived(entry, ["other"], compute, lambda f: True)
+    assert computed
+    cache.wait_for_writes()
+
+
 # The cells kept beside the sheet's entry (inputs.contest._cells, cache.cached_derived) -----------
 
 

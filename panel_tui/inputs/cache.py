@@ -103,6 +103,7 @@ MIN_SIZE = 1 << 20  # bytes: smaller files are parsed every time
 KEEP = 6  # sheets kept per account, each with the frames kept beside it (``_evict``)
 _SUFFIX = ".arrow"
 _LOCK_SUFFIX = ".lock"
+_DERIVED_LOCK = ".derived"  # + _LOCK_SUFFIX: a file's lock for ``cached_derived(one_at_a_time=True)``
 _LOADING_SUFFIX = ".loading"  # held shared by each console computing boards from the file
 _HINT_SUFFIX = ".stat"
 _SUM_SUFFIX = ".sha256"
@@ -324,6 +325,8 @@ def cached_derived(
     compute: Callable[[], pl.DataFrame],
     fits: Callable[[pl.DataFrame], bool],
     kept: tuple[Callable[[pl.DataFrame], pl.DataFrame], Callable[[pl.DataFrame], pl.DataFrame]] | None = None,
+    *,
+    one_at_a_time: bool = False,
 ) -> pl.DataFrame:
     """A frame computed from a cached table (``compute``; e.g. the score sheet's cells), kept
     beside the table's entry (``entry``, from ``cached_entry``) under a key of that entry's name
@@ -332,29 +335,49 @@ def cached_derived(
     (its schema is the one ``compute`` gives), checked like a table's entry; written in a
     thread like one. ``kept``: how the frame is written, and how what is loaded is turned back
     (e.g. codes this process assigned, in an order of their own, as canonical ones). ``entry``
-    None (the table is not cached): computed."""
+    None (the table is not cached): computed.
+
+    ``one_at_a_time`` (seconds of work, e.g. the analysis's statistics, that every screen of
+    the account asks for at once after a change): one process computes it, under the lock of
+    the table's frames (one per file, ``_lock``), until it is written; another one asking
+    meanwhile waits for it and loads it (``LOCK_WAIT`` seconds at most, then computes)."""
     folder = None if entry is None else cache_folder()
     directory = None if folder is None else _open_folder(folder)
     if entry is None or directory is None:
         return compute()
     name = _derived_name(entry, parts)
+    lock = None
     try:
-        found = _load_frame(directory, name)
-        if found is not None and fits(found):
-            try:
-                found = kept[1](found) if kept else found
-            except Exception:  # (a frame it cannot turn back: computed again, as if missing)
-                found = None
-            if found is not None:
-                os.close(directory)
-                return found
+        found = _load_derived(directory, name, fits, kept)
+        if found is None and one_at_a_time:
+            lock = _lock(directory, entry.split("-", 1)[0] + _DERIVED_LOCK, lambda: _present(directory, name, touch=False))
+            found = _load_derived(directory, name, fits, kept)  # (written while this one waited)
+        if found is not None:
+            _release(directory, lock)
+            return found
         frame = compute()
         stored = kept[0](frame) if kept else frame
     except BaseException:
-        os.close(directory)
+        _release(directory, lock)
         raise
-    _write_later(directory, None, name, stored, None)
+    _write_later(directory, lock, name, stored, None)
     return frame
+
+
+def _load_derived(
+    directory: int,
+    name: str,
+    fits: Callable[[pl.DataFrame], bool],
+    kept: tuple[Callable[[pl.DataFrame], pl.DataFrame], Callable[[pl.DataFrame], pl.DataFrame]] | None,
+) -> pl.DataFrame | None:
+    """The frame kept under ``name`` (``cached_derived``), turned back, if it is there and fits."""
+    found = _load_frame(directory, name)
+    if found is None or not fits(found):
+        return None
+    try:
+        return kept[1](found) if kept else found
+    except Exception:  # (a frame it cannot turn back: computed again, as if missing)
+        return None
 
 
 def derived_present(entry: str, parts: Sequence[str]) -> bool:

@@ -123,17 +123,23 @@ class ContestData:
     kept: Kept | None = field(default=None, repr=False, compare=False)  # (see ``derived``)
 
     def derived(
-        self, parts: Sequence[str], compute: Callable[[], pl.DataFrame], fits: Callable[[pl.DataFrame], bool]
+        self,
+        parts: Sequence[str],
+        compute: Callable[[], pl.DataFrame],
+        fits: Callable[[pl.DataFrame], bool],
+        *,
+        one_at_a_time: bool = False,
     ) -> pl.DataFrame:
         """A frame computed from this contest's scores and cells (``compute``), kept in the cache
         beside its score sheet's entry (``cache.cached_derived``) under a key of that entry,
         what the scores and cells rest on besides the sheet, and ``parts``: everything else
         ``compute`` reads (settings, code). Computed when the contest was not loaded from the
-        cache, or its scores or cells are not the frames it loaded."""
+        cache, or its scores or cells are not the frames it loaded. ``one_at_a_time``: while
+        another process of the account computes it, this one waits for it (``cached_derived``)."""
         kept = self.kept
         if kept is None or kept.rows is not self.rows or kept.cells is not self.cells:
             return compute()
-        return cached_derived(kept.entry, [*kept.parts, *parts], compute, fits)
+        return cached_derived(kept.entry, [*kept.parts, *parts], compute, fits, one_at_a_time=one_at_a_time)
 
     @property
     def scores(self) -> pl.DataFrame:
