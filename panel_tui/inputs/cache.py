@@ -350,7 +350,9 @@ def cached_derived(
     try:
         found = _load_derived(directory, name, fits, kept)
         if found is None and one_at_a_time:
-            lock = _lock(directory, entry.split("-", 1)[0] + _DERIVED_LOCK, lambda: _present(directory, name, touch=False))
+            lock = _lock(
+                directory, entry.split("-", 1)[0] + _DERIVED_LOCK, lambda: _present(directory, name, touch=False)
+            )
             found = _load_derived(directory, name, fits, kept)  # (written while this one waited)
         if found is not None:
             _release(directory, lock)
