@@ -36,7 +36,7 @@ from panel_tui.meeting import (
 from panel_tui.vocabulary import method_words, status_words
 
 ANALYSE_UP_TO = 20_000_000  # score rows: beyond this the robustness analysis is `rank --analysis` only
-# (10,000 candidates x 12 evaluators, 6.7 million rows, take about 2.5 s in its worker: bench/README.md)
+# (10,000 candidates x 12 evaluators, 6.7 million rows: 0.85 s of its worker, bench/README.md, bench_analysis)
 
 
 # -- the snapshot the console shows -----------------------------------------------------------
