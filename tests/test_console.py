@@ -331,6 +331,23 @@ def test_writes_check_against_the_files_the_boards_show(contest):
     run(scenario())
 
 
+def analysis_starts(monkeypatch) -> list[float]:
+    """When each robustness analysis starts from now on (``time.monotonic()``)."""
+    import time
+
+    import panel_tui.analysis as analysis_module
+
+    started: list[float] = []
+    robustness = analysis_module.robustness
+
+    def timed_robustness(*args, **kwargs):
+        started.append(time.monotonic())
+        return robustness(*args, **kwargs)
+
+    monkeypatch.setattr(analysis_module, "robustness", timed_robustness)
+    return started
+
+
 @pytest.mark.parametrize(("busy", "cap"), [(0.4, 5.0), (None, 1.0)])
 def test_the_analysis_waits_while_another_screen_computes_boards_but_not_for_ever(contest, monkeypatch, busy, cap):
     """Every screen's boards before any screen's analysis: while another process of the
@@ -339,24 +356,17 @@ def test_the_analysis_waits_while_another_screen_computes_boards_but_not_for_eve
     seconds when they never are (a stopped process)."""
     import time
 
-    import panel_tui.analysis as analysis_module
     import panel_tui.tui.app as app_module
     from panel_tui.inputs import cache
 
     looks: list[float] = []
-    started: list[float] = []
-    robustness = analysis_module.robustness
+    started = analysis_starts(monkeypatch)
 
     def others_loading(path):
         looks.append(time.monotonic())
         return busy is None or looks[-1] - looks[0] < busy
 
-    def timed_robustness(*args, **kwargs):
-        started.append(time.monotonic())
-        return robustness(*args, **kwargs)
-
     monkeypatch.setattr(cache, "others_loading", others_loading)
-    monkeypatch.setattr(analysis_module, "robustness", timed_robustness)
     monkeypatch.setattr(app_module, "ANALYSIS_WAITS", cap)
 
     async def scenario():
@@ -378,7 +388,6 @@ def test_a_console_holds_its_loading_mark_until_its_boards_are_painted(contest, 
     computed its boards slowed the painting of the others' (and its own)."""
     import time
 
-    import panel_tui.analysis as analysis_module
     from panel_tui.inputs import cache
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
@@ -387,8 +396,8 @@ def test_a_console_holds_its_loading_mark_until_its_boards_are_painted(contest, 
     scores = contest / "data" / "scores.csv"
     shown: list[bool] = []  # after each _show: whether the mark was still held
     let_go: list[tuple[float, int]] = []  # when the marks were let go of, and the board's rows then
-    started: list[float] = []
-    real_show, real_let_go, real_robustness = PanelApp._show, cache.let_go, analysis_module.robustness
+    started = analysis_starts(monkeypatch)
+    real_show, real_let_go = PanelApp._show, cache.let_go
 
     def recorded_show(self, snapshot):
         real_show(self, snapshot)
@@ -399,13 +408,8 @@ def test_a_console_holds_its_loading_mark_until_its_boards_are_painted(contest, 
             let_go.append((time.monotonic(), app.board("large_city").row_count))
         real_let_go(marks)
 
-    def timed_robustness(*args, **kwargs):
-        started.append(time.monotonic())
-        return real_robustness(*args, **kwargs)
-
     monkeypatch.setattr(PanelApp, "_show", recorded_show)
     monkeypatch.setattr(cache, "let_go", recorded_let_go)
-    monkeypatch.setattr(analysis_module, "robustness", timed_robustness)
 
     async def scenario():
         async with app.run_test(size=(200, 50)) as pilot:
