@@ -202,6 +202,49 @@ def test_display_mode_offers_no_actions_and_no_evaluator_detail(contest):
     run(scenario())
 
 
+def _projector_variables() -> dict[str, str]:
+    """The CSS variables of an app whose theme is set to the projector's by its watcher."""
+    from textual.app import App
+
+    from panel_tui.tui.app import PROJECTOR
+
+    app = App()
+    app.register_theme(PROJECTOR)
+    app.theme = PROJECTOR.name
+    return app.get_css_variables()
+
+
+def test_the_projector_theme_is_in_the_display_first_frame_styled_once(contest, monkeypatch):
+    """The display's theme is the projector's from its first frame (black, gold) and the
+    stylesheets are parsed once: setting it through Textual's watcher re-parsed and restyled
+    everything before that frame."""
+    from textual.color import Color
+    from textual.css.stylesheet import Stylesheet
+
+    reparsed: list[bool] = []
+    reparse = Stylesheet.reparse
+
+    def counted(self, *args, **kwargs):
+        reparsed.append(True)
+        return reparse(self, *args, **kwargs)
+
+    monkeypatch.setattr(Stylesheet, "reparse", counted)
+
+    async def scenario():
+        app = make_app(contest, display=True)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await pilot.pause(0)
+            assert app.theme == "projector" and not reparsed
+            # The projector's colours, as the ordinary way of setting a theme gives them.
+            assert app.get_css_variables() == _projector_variables()
+            assert app.screen.styles.background == Color.parse("#000000")
+            assert app.query_one("#tabbar").styles.background == Color.parse(_projector_variables()["panel"])
+            await settled(pilot, app)
+            assert not reparsed
+
+    run(scenario())
+
+
 def _toasts(app) -> list[str]:
     return [n.message for n in app._notifications]
 

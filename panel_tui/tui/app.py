@@ -171,10 +171,19 @@ class PanelApp(TranslatedBindings, App):
     ) -> None:
         super().__init__()
         # The projector's theme is set before the first styling, not on mount: set then, it
-        # makes Textual style every widget a second time before the first frame.
+        # makes Textual style every widget a second time before the first frame. And set
+        # without Textual's watcher (``set_reactive``), its colours given to the stylesheet
+        # before anything is parsed: the watcher queues a re-parse of every stylesheet and a
+        # restyling (``refresh_css``), which ran before the first frame. What else the watcher
+        # does (the dark or light mode's class, the colour filter) is the default theme's
+        # already when the projector's is dark as well.
         self.register_theme(PROJECTOR)
         if display:
-            self.theme = "projector"
+            if PROJECTOR.dark == self.current_theme.dark:
+                self.set_reactive(App.theme, PROJECTOR.name)
+                self.stylesheet.set_variables(self.get_css_variables())
+            else:
+                self.theme = PROJECTOR.name
         self.clock = clock
         self.meeting = meeting  # writes, on the UI thread
         self.reader = reader  # reloads, in the worker thread (its own SQLite connection); the UI thread uses meeting
