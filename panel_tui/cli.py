@@ -204,10 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(args: argparse.Namespace):
+def _load(args: argparse.Namespace, *, rows: bool = False):
     from panel_tui.inputs.contest import load_contest
 
-    return load_contest(_config(args))
+    return load_contest(_config(args), reads_rows=rows)
 
 
 def _config(args: argparse.Namespace):
@@ -470,7 +470,7 @@ def cmd_evaluators(args: argparse.Namespace) -> int:
     from panel_tui.analysis import OUTLIER_Z, calibration
     from panel_tui.engine import standings
 
-    data = _load(args)
+    data = _load(args, rows=True)
     table = calibration(data, standings(data))
     if table.is_empty():
         raise UsageError(_("the score sheet has no evaluator_id column: there is nothing to calibrate"))
@@ -721,7 +721,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
             _("unknown category {category} (the config has: {known})").format(category=repr(args.category), known=known)
         )
     state = meeting.state()
-    result = standings(meeting.data(), state.decisions)
+    result = standings(meeting.data(rows=args.analysis), state.decisions)
     locked = state.lock is not None
     for board in result.boards:
         for order in board.stale_tie_orders:

@@ -739,9 +739,11 @@ class Meeting:
             )
         return None
 
-    def data(self, *, reload: bool = False) -> ContestData:
+    def data(self, *, reload: bool = False, rows: bool = False) -> ContestData:
+        """The contest's inputs, loaded once (``reload``: again); ``rows``: the caller will read
+        the score rows (``load_contest``)."""
         if self._data is None or reload:
-            self._data = contest_inputs.load_contest(self.config)
+            self._data = contest_inputs.load_contest(self.config, reads_rows=rows)
         return self._data
 
     def _parse_afresh(self) -> None:

@@ -384,7 +384,7 @@ def test_the_lock_its_confirmation_and_verify_parse_the_files_not_the_cache(cach
     truth = load_contest(config, fresh=True)
     original = contest_module.cached_entry
 
-    def wrong(path, spec, lookups, deferred=False, ready=None):
+    def wrong(path, spec, lookups, deferred=False, ready=None, sketch=None):
         frame, entry = original(path, spec, lookups)
         return frame.with_columns(
             pl.when(pl.col("candidate_id").cast(pl.String) == "C01")
@@ -436,7 +436,7 @@ def test_a_process_that_waited_for_anothers_parse_loads_its_entry(cached, monkey
         cache.wait_for_writes()
         return real_lock(directory, prefix, done)
 
-    def remember_args(path, spec, lookups, deferred=False, ready=None):
+    def remember_args(path, spec, lookups, deferred=False, ready=None, sketch=None):
         other_args[:] = [spec, lookups]
         return cache.cached_entry(path, spec, lookups, deferred=deferred, ready=ready)
 
@@ -704,7 +704,7 @@ def test_kept_cells_name_the_same_evaluators_whatever_codes_a_process_gives_them
     truth = _who(_load(cached))
     original = contest_module.cached_entry
 
-    def renumbered(path, spec, lookups, deferred=False, ready=None):
+    def renumbered(path, spec, lookups, deferred=False, ready=None, sketch=None):
         frame, entry = original(path, spec, lookups)  # (loaded: the rows renumbered here)
         # Codes go to the ids in the order they come: cast with the last id first.
         frame = (
@@ -801,6 +801,7 @@ def _analysed(files: ContestFiles) -> pl.DataFrame:
 def _uncached(files: ContestFiles, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("PANEL_TUI_CACHE", "off")
     data = load_contest(load_config(files.config))
+    data.scores  # noqa: B018  (its rows parsed now, not counted with the cache's loads later)
     monkeypatch.delenv("PANEL_TUI_CACHE")
     return data
 
@@ -958,8 +959,10 @@ def test_a_contest_with_declared_conflicts_loads_its_rows(cached):
 
 def test_rows_whose_entry_went_are_read_from_the_unchanged_file(kept, monkeypatch):
     truth = _uncached(kept, monkeypatch)
-    _load(kept)
+    _load(kept).scores  # noqa: B018  (streamed; its rows asked for: parsed, and their entry kept)
+    cache.wait_for_writes()
     data = _load(kept)
+    assert _entries(kept)
     for entry in _entries(kept):
         entry.unlink()
     parses = _parses(monkeypatch)
@@ -967,7 +970,8 @@ def test_rows_whose_entry_went_are_read_from_the_unchanged_file(kept, monkeypatc
 
 
 def test_rows_whose_file_changed_since_it_was_hashed_are_refused(kept):
-    _load(kept)
+    _load(kept).scores  # noqa: B018
+    cache.wait_for_writes()
     data = _load(kept)
     for entry in _entries(kept):
         entry.unlink()
@@ -1046,15 +1050,23 @@ def test_the_sheet_in_use_stays_whole_and_the_least_recently_used_goes(kept, mon
         kept.edit_config(at, f'scores = "data/{name}"')
         at = f'scores = "data/{name}"'
         time.sleep(0.02)
-        return _load(kept)
+        data = _load(kept)
+        data.scores  # noqa: B018  (its rows asked for too: their entry kept)
+        cache.wait_for_writes()
+        return data
+
+    def files_of(name: str) -> list[str]:
+        prefix = cache._path_key(kept.path(name))
+        return [p.name for p in (Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui").glob(f"{prefix}-*")]
 
     load("scores.csv")
     load("b.csv")
     assert isinstance(load("scores.csv").rows, DeferredRows)  # (used last)
     load("c.csv")  # (a third sheet: b.csv's go, with what is kept beside it)
     assert len(_entries(kept)) == 2 and len(_entries(kept, "cells")) == 2 and len(_entries(kept, "evaluators")) == 2
-    assert isinstance(load("scores.csv").rows, DeferredRows)
-    assert not isinstance(load("b.csv").rows, DeferredRows)
+    assert files_of("scores.csv") and files_of("c.csv") and not files_of("b.csv")
+    loads = _entry_loads(monkeypatch)
+    assert isinstance(load("scores.csv").rows, DeferredRows) and len(loads) == 1  # (its kept entry)
 
 
 def test_a_screen_waiting_for_anothers_parse_goes_on_once_the_cells_are_kept(kept, monkeypatch):
@@ -1126,6 +1138,9 @@ def test_a_parses_cells_and_evaluators_are_written_before_its_rows(kept, monkeyp
         events.append(("end", kind))
 
     monkeypatch.setattr(cache, "_store", logged)
+    monkeypatch.setattr(
+        "panel_tui.inputs.contest._streamed_sheet", lambda *args: None
+    )  # (parsed, as a sheet the stream declines)
     with cache.writes_afterwards():
         load_contest(load_config(kept.config))
     cache.wait_for_writes()

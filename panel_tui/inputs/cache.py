@@ -57,6 +57,12 @@ What makes it safe:
   is a miss, and the file is used only if its bytes still hash to that entry. A process
   waiting for another's parse of the same bytes takes its ``Deferred`` as soon as what it
   needs beside the entry is kept (``ready``), before the entry itself is written.
+- **A new sheet sketched, not parsed** (``cached_entry(..., sketch=...)``): on a miss, the
+  loader may reduce the bytes it hashed to what it needs (``inputs.contest``: the sheet's
+  cells, streamed) and keep that beside the entry the bytes name; the rows are parsed, from
+  the file if it still hashes to that name, and their entry kept, only when something asks
+  for them (the analysis). The stat hint is written once what was kept is written, and the
+  file's lock let go of then: the processes waiting for it take what was kept.
 - **Bounded**: one entry per scores file path (a new version replaces the old one, and the
   frames derived from it), and at most ``KEEP`` sheets in all, the least recently used
   removed first; the temporary files of writers that were killed go too.
@@ -153,6 +159,7 @@ def cached_entry(
     *,
     deferred: bool = False,
     ready: Callable[[str], bool] | None = None,
+    sketch: Callable[[bytes, Callable[[], str | None]], bool] | None = None,
 ) -> tuple[pl.DataFrame | Deferred, str | None]:
     """``read_table(path, spec, lookups)``, from the cache when these bytes were parsed before,
     and the name of the entry that holds them (for ``cached_derived``; None when the file is
@@ -161,7 +168,13 @@ def cached_entry(
     needs kept beside the entry, its cells, may never need the rows). ``ready`` (with
     ``deferred``): whether what the caller needs beside the entry of that name is kept; while
     another process parses the same bytes, this one goes on with a ``Deferred`` as soon as it
-    is, without waiting for that process's entry to be written.
+    is, without waiting for that process's entry to be written. ``sketch`` (with ``ready``): on
+    a miss, instead of the rows, the caller reduces the file's bytes (given them, and how to
+    get the entry's name) to what it needs and keeps that beside the entry (``cached_derived``;
+    ``inputs.contest``: the sheet's cells, streamed); when it does (True), a ``Deferred`` is
+    returned whose rows are parsed, and kept, only when first asked for. With the cache off,
+    a file of ``MIN_SIZE`` or more is sketched too (no entry: the name is None), its
+    ``Deferred`` holding the bytes it parses when first called.
 
     Two routes, both deciding by the SHA-256 of the content, never by the file's dates:
 
@@ -178,6 +191,8 @@ def cached_entry(
     """
     folder = cache_folder()
     if folder is None:
+        if sketch is not None:
+            return _sketched(path, spec, lookups, sketch)
         return read_table(path, spec, lookups), None
     with open_regular(path, spec.label) as handle:
         st = os.fstat(handle.fileno())
@@ -185,6 +200,8 @@ def cached_entry(
             return read_table(path, spec, lookups), None
         directory = _open_folder(folder)
         if directory is None:
+            if sketch is not None:
+                return _sketched(path, spec, lookups, sketch)
             return read_table(path, spec, lookups), None
         prefix = _path_key(path)
         _mark_loading(directory, prefix)
@@ -196,7 +213,7 @@ def cached_entry(
                 hashing = _Hash(lambda: _digest(path, handle))
                 found = _load(directory, named, spec, lookups) if named and not deferred else None
                 name = _entry_name(prefix, path, spec, lookups, st.st_size, hashing.result())
-                if deferred and _present(directory, name):
+                if deferred and (_present(directory, name) or (ready is not None and ready(name))):
                     os.close(directory)
                     return Deferred(path, spec, lookups, name), name
                 if name != named or deferred:
@@ -243,7 +260,7 @@ def cached_entry(
             lock = None
             digest = hashing.result()
             name = _entry_name(prefix, path, spec, lookups, len(data), digest)
-            if deferred and _present(directory, name):
+            if deferred and (_present(directory, name) or (ready is not None and ready(name))):
                 _release(directory, lock)
                 return Deferred(path, spec, lookups, name), name
             found = _load(directory, name, spec, lookups)
@@ -253,6 +270,14 @@ def cached_entry(
             lock = _lock(directory, prefix)
             frame = read_table(path, spec, lookups, data=data)
         else:
+            if sketch is not None and sketch(
+                data, lambda: _entry_name(prefix, path, spec, lookups, size, hashing.result())
+            ):
+                name = _entry_name(prefix, path, spec, lookups, size, hashing.result())
+                # The lock is let go of once what the sketch kept is written (the processes
+                # waiting for it go on then), with the hint that names the entry to come.
+                _write_later(directory, lock, name, None, _stat_hint(st))
+                return Deferred(path, spec, lookups, name), name
             frame = read_table(path, spec, lookups, data=data)
             digest = hashing.result()
     except BaseException:
@@ -262,6 +287,25 @@ def cached_entry(
     del data
     _write_later(directory, lock, name, frame, _stat_hint(st))
     return frame, name
+
+
+def _sketched(
+    path: Path, spec: TableSpec, lookups: dict[str, Lookup], sketch: Callable[[bytes, Callable[[], str | None]], bool]
+) -> tuple[pl.DataFrame | Deferred, str | None]:
+    """``cached_entry`` with the cache off (or unusable): a file of ``MIN_SIZE`` or more is
+    read once, ``sketch`` reduces its bytes, and its rows are left to a ``Deferred`` holding
+    those very bytes (parsed when first asked for; nothing is kept, there is no entry name); a
+    smaller one, or one ``sketch`` declines, is parsed."""
+    with open_regular(path, spec.label) as handle:
+        if os.fstat(handle.fileno()).st_size < MIN_SIZE:
+            return read_table(path, spec, lookups), None
+        try:
+            data = handle.read()
+        except OSError as exc:
+            raise InputError(path, _("cannot read the file: {why}").format(why=exc.strerror)) from None
+    if sketch(data, lambda: None):
+        return Deferred(path, spec, lookups, None, data), None
+    return read_table(path, spec, lookups, data=data), None
 
 
 class SheetChanged(InputError):
@@ -277,11 +321,15 @@ class Deferred:
     process replaced it, it was evicted, the cache can no longer be used) is a miss: the file
     is read again, hashed, and parsed from those very bytes if they are the ones that named the
     entry; else the file changed since it was hashed and ``SheetChanged`` says so (the console
-    reads it again at its next look)."""
+    reads it again at its next look). ``name`` None, with ``data``: a sheet read with the cache
+    off (``_sketched``), whose bytes it holds and parses when called."""
 
-    def __init__(self, path: Path, spec: TableSpec, lookups: dict[str, Lookup], name: str) -> None:
+    def __init__(
+        self, path: Path, spec: TableSpec, lookups: dict[str, Lookup], name: str | None, data: bytes | None = None
+    ) -> None:
         self.path, self.name = path, name
         self._spec, self._lookups = spec, lookups
+        self._data = data
         self._frame: pl.DataFrame | None = None
         self._lock = threading.Lock()
 
@@ -292,6 +340,10 @@ class Deferred:
             return self._frame
 
     def _load(self) -> pl.DataFrame:
+        if self._data is not None or self.name is None:
+            data, self._data = self._data, None
+            assert data is not None
+            return read_table(self.path, self._spec, self._lookups, data=data)
         folder = cache_folder()
         directory = None if folder is None else _open_folder(folder)
         if directory is not None:
@@ -751,9 +803,11 @@ def _release(directory: int, lock: int | None) -> None:
     os.close(directory)
 
 
-def _write_later(directory: int, lock: int | None, name: str, frame: pl.DataFrame, hint: str | None) -> None:
+def _write_later(directory: int, lock: int | None, name: str, frame: pl.DataFrame | None, hint: str | None) -> None:
     """Write the entry in a thread (``_store_and_release``: once no ``writes_afterwards``
-    block runs), then let go of the file's lock and the folder's descriptor."""
+    block runs), then let go of the file's lock and the folder's descriptor. ``frame`` None
+    (a sketched sheet, ``cached_entry``): no entry, only what this process keeps beside it
+    is waited for, and the ``hint`` written."""
     writer = threading.Thread(
         target=_store_and_release, args=(directory, lock, name, frame, hint), name=f"panel-tui cache {name}"
     )
@@ -763,8 +817,16 @@ def _write_later(directory: int, lock: int | None, name: str, frame: pl.DataFram
         _BESIDE[:] = [w for w in _BESIDE if w.is_alive()] + [writer]
 
 
-def _store_and_release(directory: int, lock: int | None, name: str, frame: pl.DataFrame, hint: str | None) -> None:
+def _store_and_release(
+    directory: int, lock: int | None, name: str, frame: pl.DataFrame | None, hint: str | None
+) -> None:
     try:
+        if frame is None:
+            _join_beside(name)
+            if hint is not None:
+                with contextlib.suppress(OSError):
+                    _write_small(directory, name.split("-", 1)[0] + _HINT_SUFFIX, f"{hint}\n{name}".encode("ascii"))
+            return
         with _QUIET:
             _QUIET.wait_for(lambda: _BUSY[0] == 0, timeout=_MOST_DEFERRED)
         # The frames kept beside this entry (its cells and evaluators, computed in the same

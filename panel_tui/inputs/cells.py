@@ -120,12 +120,16 @@ def group_cells(
 
 
 def cells_plan(
-    config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame, scores: pl.DataFrame
+    config: Config,
+    candidates: pl.DataFrame,
+    indicators: pl.DataFrame,
+    scores: pl.DataFrame | pl.LazyFrame,
 ) -> pl.LazyFrame:
     """``group_cells`` as a lazy plan (``.explain()`` shows its one group-by over the rows).
     Each cell's candidate, indicator, indicator set, area and maximum come from its key by
-    position (a gather from small tables indexed by the ids' codes), not by joins."""
-    schema = scores.schema
+    position (a gather from small tables indexed by the ids' codes), not by joins. ``scores``
+    may be a plan that reads the sheet (``streamed_cells``)."""
+    schema = scores.collect_schema() if isinstance(scores, pl.LazyFrame) else scores.schema
     candidate_dtype, indicator_dtype = schema["candidate_id"], schema["indicator_id"]
     candidate_ids, indicator_ids = enum_ids(candidate_dtype), enum_ids(indicator_dtype)
     n_indicators = len(indicator_ids)
@@ -166,6 +170,26 @@ def cells_plan(
             pl.lit(maximum).gather(pair).alias("max_points"),
         )
     )
+
+
+def streamed_cells(
+    config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame, scan: pl.LazyFrame, has_evaluators: bool
+) -> pl.DataFrame | None:
+    """``group_cells`` of the rows a plan reads (``read.scan_table``: the score sheet's bytes),
+    run by polars' streaming engine: the rows are reduced to cells as they are read, never
+    all held, in about the time of the bare read. A missing value shows as a defect of its
+    cell, which the caller looks for (``contest._cell_problems``): a missing score makes its
+    cell's sum NaN, a missing evaluator its cell's evaluators fewer than its scores, a
+    missing id a cell of no candidate or indicator (no maximum). None when the plan fails (a
+    value that does not convert; more than 64 evaluators, whose codes fall outside the
+    one-word set)."""
+    if not has_evaluators:  # (the column the sheet does not have, as ``group_cells`` is given it)
+        scan = scan.with_columns(evaluator_id=pl.lit(None, pl.String))
+    scan = scan.select("candidate_id", "evaluator_id", "indicator_id", pl.col("score").fill_null(float("nan")))
+    try:
+        return cells_plan(config, candidates, indicators, scan).collect(engine="streaming")
+    except Exception:  # (polars' errors, and whatever a damaged file provokes)
+        return None
 
 
 def scattered(size: int, dtype: pl.DataType | type[pl.DataType], at: pl.Series, values: pl.Series) -> pl.Series:

@@ -29,8 +29,16 @@ from panel_tui.inputs.cache import (
     derived_present,
     kept_derived,
 )
-from panel_tui.inputs.cells import cells_code, cells_plan, evaluator_bits, group_cells, moved_bits
-from panel_tui.inputs.read import Lookup, TableSpec, first_index, own_categorical, read_table, where
+from panel_tui.inputs.cells import cells_code, cells_plan, evaluator_bits, group_cells, moved_bits, streamed_cells
+from panel_tui.inputs.read import (
+    Lookup,
+    TableSpec,
+    has_suspect_ids,
+    own_categorical,
+    read_table,
+    scan_table,
+    where,
+)
 from panel_tui.vocabulary import BOARD_COLUMNS
 
 _CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()  # part of the kept cells' key (``_cells``)
@@ -195,7 +203,9 @@ def _in_language(frame: pl.DataFrame, language: str) -> pl.DataFrame:
     return frame.with_columns(shown) if shown else frame
 
 
-def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None, *, fresh: bool = False) -> ContestData:
+def load_contest(
+    config: Config, frames: dict[str, pl.DataFrame] | None = None, *, fresh: bool = False, reads_rows: bool = False
+) -> ContestData:
     """Load and cross-check candidates, indicators and scores; raise ``InputError`` on any defect.
 
     ``frames`` ({"candidates": ..., "indicators": ..., "scores": ...}) stands in for the
@@ -208,8 +218,15 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None, 
     its maximum, a score given twice) and the evaluator counts are all read off the cells.
     Only when a check finds a defect are the rows searched, to name the first offending one.
 
+    A new sheet (not kept in the per-account cache) is streamed into its cells instead, its
+    rows never all held (``_streamed_sheet``: in about the time of the bare read), and parsed
+    only when something asks for them (``ContestData.scores``: the analysis); a sheet the
+    stream cannot take as it is (a defect, an unusual file) is parsed, and refused by its row.
+
     ``fresh``: the sheet is parsed, whatever the cache holds (the lock, its confirmation and
-    ``verify``, which must rest on the file alone).
+    ``verify``, which must rest on the file alone). ``reads_rows``: the caller will read the score
+    rows (``rank --analysis``, the evaluators' calibration): a new sheet is parsed, its rows
+    kept, rather than streamed and then parsed.
     """
     frames = frames or {}
     path = config.contest.scores
@@ -223,19 +240,32 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None, 
     if given is not None or fresh:
         read = read_table(path, SCORES, lookups, given)
     else:
-        # Kept before with its cells: the rows wait until something asks for them. (Not with
-        # declared conflicts: which scores they leave out is read off the rows.)
+        # Kept before with its cells: the rows wait until something asks for them; a new
+        # sheet is streamed into its cells (``_streamed_sheet``), its rows parsed only when
+        # something asks for them. (Not with declared conflicts: which scores they leave out
+        # is read off the rows.)
         bare = config.contest.conflicts is None and "conflicts" not in frames
+        streamed: list[_Streamed] = []
+
+        def sketch(data: bytes, name: Callable[[], str | None]) -> bool:
+            found = _streamed_sheet(beside, lookups, path, data, name)
+            if found is not None:
+                streamed.append(found)
+            return found is not None
+
         read, entry = cached_entry(
             path,
             SCORES,
             lookups,
             deferred=True,
             ready=beside.ready if bare else None,
+            sketch=sketch if bare and not reads_rows else None,
         )
         if isinstance(read, Deferred):
             found = None
-            if bare:
+            if streamed:
+                found = _deferred_sheet(beside, read, streamed[0])
+            elif bare:
                 found = _kept_sheet(beside, lookups, read)
             if found is not None:
                 rows, cells, has_evaluators, left_out, source = found
@@ -252,7 +282,7 @@ def load_contest(config: Config, frames: dict[str, pl.DataFrame] | None = None, 
     if entry is not None:
         evaluators = _evaluator_order(scores)[1]
         parts = beside.parts(type(scores.schema["evaluator_id"]).__name__, evaluators)
-        _keep_evaluators(entry, scores, has_evaluators, evaluators)
+        _keep_evaluators(entry, scores.schema["evaluator_id"], has_evaluators, evaluators)
     cells = _cells(config, candidates, indicators, scores, entry, parts)
     _check_values_and_cells(path, lambda: scores, cells, has_evaluators)
     conflicts = _load_conflicts(config, candidates, frames.get("conflicts"))
@@ -318,10 +348,11 @@ _EVALUATORS_KEY = ("evaluators", _CODE)
 _EVALUATORS = pl.Schema({"evaluator_id": pl.String})
 
 
-def _keep_evaluators(entry: str, scores: pl.DataFrame, has_evaluators: bool, evaluators: list[str]) -> None:
-    """Keep the sheet's evaluators (sorted) beside its entry, for ``_kept_sheet``: only when its
-    kept cells can carry their sets (at most 64 evaluators), or it names none."""
-    if has_evaluators and not (evaluators and evaluator_bits(scores.schema["evaluator_id"])):
+def _keep_evaluators(entry: str, evaluator: pl.DataType, has_evaluators: bool, evaluators: list[str]) -> None:
+    """Keep the sheet's evaluators (sorted; ``evaluator``: the type of its column) beside its
+    entry, for ``_kept_sheet``: only when its kept cells can carry their sets (at most 64
+    evaluators), or it names none."""
+    if has_evaluators and not (evaluators and evaluator_bits(evaluator)):
         return
     cached_derived(
         entry,
@@ -383,21 +414,43 @@ class _Beside:
 
 def _kept_sheet(
     beside: _Beside, lookups: dict[str, Lookup], entry: Deferred
-) -> tuple[DeferredRows, pl.DataFrame, bool, pl.DataFrame, tuple[str, tuple[str, ...]]] | None:
+) -> tuple[DeferredRows, pl.DataFrame, bool, pl.DataFrame, tuple[str, tuple[str, ...]] | None] | None:
     """A kept sheet's rows (``DeferredRows``, not loaded), its kept cells, whether it names its
     evaluators, the scores left out (none: no conflicts are declared) and what ``Kept`` holds;
     None when what the boards need is not all kept (its evaluators and cells): then the rows
     are loaded."""
-    found = beside.evaluators(entry.name)
+    found = None if entry.name is None else beside.evaluators(entry.name)
     if found is None:
         return None
     evaluators, parts = found
-    has_evaluators = bool(evaluators)
-    # This process's codes for the evaluators: 0, 1, ... in the order of their sorted ids, the
-    # order the kept cells' evaluator sets are in.
+    schema, holds = _rows_schema(lookups, evaluators)
+    expected = _cells_schema(beside, schema)
+    cells = kept_derived(entry.name or "", parts, lambda frame: frame.schema == expected)
+    if cells is None:
+        return None
+    return _deferred_sheet(beside, entry, _Streamed(cells, evaluators, parts, schema, holds))
+
+
+@dataclass(frozen=True)
+class _Streamed:
+    """A sheet's cells (their evaluator sets in the order of the sorted evaluators), the
+    evaluators (sorted; none: the sheet names none), what the cells rest on besides the sheet
+    (``_Beside.parts``), and its rows' schema and evaluators' categories (``_rows_schema``)."""
+
+    cells: pl.DataFrame
+    evaluators: list[str]
+    parts: list[str]
+    schema: pl.Schema
+    holds: pl.Series | None
+
+
+def _rows_schema(lookups: dict[str, Lookup], evaluators: list[str]) -> tuple[pl.Schema, pl.Series | None]:
+    """The schema of a kept or streamed sheet's rows in this process, and its evaluators cast
+    into their categories (``DeferredRows``): codes 0, 1, ... in the order of their sorted ids,
+    the order the kept cells' evaluator sets are in."""
     evaluator: pl.DataType = pl.String()
     holds = None
-    if has_evaluators:
+    if evaluators:
         evaluator = own_categorical()
         holds = pl.Series(evaluators, dtype=pl.String).cast(evaluator)
     columns: dict[str, pl.DataType] = {
@@ -406,23 +459,73 @@ def _kept_sheet(
         "indicator_id": lookups["indicator_id"].dtype,
         "score": pl.Float64(),
     }
-    schema = pl.Schema(columns)
-    expected = cells_plan(
-        beside.config, beside.candidates, beside.indicators, pl.DataFrame(schema=schema)
-    ).collect_schema()
-    cells = kept_derived(entry.name, parts, lambda frame: frame.schema == expected)
-    if cells is None:
-        return None
+    return pl.Schema(columns), holds
+
+
+def _cells_schema(beside: _Beside, rows: pl.Schema) -> pl.Schema:
+    """The schema of the cells grouped from rows of this schema."""
+    return cells_plan(beside.config, beside.candidates, beside.indicators, pl.DataFrame(schema=rows)).collect_schema()
+
+
+def _deferred_sheet(
+    beside: _Beside, entry: Deferred, sheet: _Streamed
+) -> tuple[DeferredRows, pl.DataFrame, bool, pl.DataFrame, tuple[str, tuple[str, ...]] | None]:
+    """What ``_kept_sheet`` gives for a sheet's cells, its rows loaded (or parsed) from its
+    entry when first asked for (``DeferredRows``, recoded to the cells' order of evaluators)."""
+    evaluators, schema = sheet.evaluators, sheet.schema
+    has_evaluators = bool(evaluators)
     path = beside.config.contest.scores
 
     def load() -> pl.DataFrame:
         frame = _score_rows(path, entry(), has_evaluators)
-        return frame.with_columns(_recoded(frame["evaluator_id"], evaluators, evaluator)) if has_evaluators else frame
+        if not has_evaluators:
+            return frame
+        return frame.with_columns(_recoded(frame["evaluator_id"], evaluators, schema["evaluator_id"]))
 
-    rows = DeferredRows(load, schema, int(cells["n"].sum()), holds)
-    _check_values_and_cells(path, rows, cells, has_evaluators)
+    rows = DeferredRows(load, schema, int(sheet.cells["n"].sum()), sheet.holds)
+    _check_values_and_cells(path, rows, sheet.cells, has_evaluators)
     left_out = pl.DataFrame(schema=schema).select(SCORE_KEY)
-    return rows, cells, has_evaluators, left_out, (entry.name, (*parts, "no conflicts"))
+    kept = None if entry.name is None else (entry.name, (*sheet.parts, "no conflicts"))
+    return rows, sheet.cells, has_evaluators, left_out, kept
+
+
+def _streamed_sheet(
+    beside: _Beside, lookups: dict[str, Lookup], path: Path, data: bytes, entry: Callable[[], str | None]
+) -> _Streamed | None:
+    """A new score sheet's cells, streamed from its bytes (``cells.streamed_cells``: in about
+    the time of the bare read, the rows never all held), kept with its evaluators beside its
+    entry (named by ``entry()``) as a parse would keep them; its rows are left to be parsed
+    when something asks for them (the analysis). None, and the sheet is parsed, when it is
+    not plain: a file only the parse reads, a missing or unconverted value, a suspect
+    evaluator id, a defect the cells show (the parse names the row), more than 64 evaluators."""
+    scan = scan_table(path, SCORES, lookups, data)
+    if scan is None:
+        return None
+    read = scan.collect_schema()
+    has_evaluators = "evaluator_id" in read
+    evaluator = read.get("evaluator_id")
+    if has_evaluators and not isinstance(evaluator, pl.Categorical):
+        return None
+    cells = streamed_cells(beside.config, beside.candidates, beside.indicators, scan, has_evaluators)
+    if cells is None or cells.is_empty() or any(_cell_problems(cells, has_evaluators).values()):
+        return None
+    evaluators: list[str] = []
+    if isinstance(evaluator, pl.Categorical):
+        seen = evaluator.categories.to_series()  # (in the order of their codes, once all are read)
+        if has_suspect_ids(seen):
+            return None
+        evaluators = sorted(seen.to_list())
+        cells = moved_bits(cells, [evaluators.index(e) for e in seen.to_list()])
+    schema, holds = _rows_schema(lookups, evaluators)
+    expected = _cells_schema(beside, schema)
+    if cells.schema != expected:
+        return None
+    parts = beside.parts("Categorical" if has_evaluators else "String", evaluators)
+    name = entry()
+    if name is not None:
+        _keep_evaluators(name, schema["evaluator_id"], has_evaluators, evaluators)
+        cached_derived(name, parts, lambda: cells, lambda frame: frame.schema == expected)
+    return _Streamed(cells, evaluators, parts, schema, holds)
 
 
 def _recoded(column: pl.Series, evaluators: list[str], dtype: pl.DataType) -> pl.Series:
@@ -509,12 +612,7 @@ def _check_values_and_cells(
     given twice), all from one pass over the cells: a NaN or an infinite score makes its
     cell's sum NaN or infinite, a negative one its minimum negative. Only then are the rows
     (``rows()``) searched (``_check_score_values``), for the first offending one."""
-    problems = cells.select(
-        values=(~pl.col("sum").is_finite() | (pl.col("min") < 0)).any(),
-        foreign=pl.col("max_points").is_null().any(),
-        above=(pl.col("max") > pl.col("max_points")).any(),
-        duplicate=(pl.col("n") > pl.col("evaluators")).any() if has_evaluators else (pl.col("n") > 1).any(),
-    ).row(0, named=True)
+    problems = _cell_problems(cells, has_evaluators)
     if problems["values"]:
         _check_score_values(path, rows())  # raises, unless a sum overflowed (then a score is above its maximum)
     if problems["foreign"]:
@@ -523,6 +621,16 @@ def _check_values_and_cells(
         _refuse_above_maximum(path, rows(), cells)
     if problems["duplicate"]:
         _refuse_duplicate(path, rows(), has_evaluators)
+
+
+def _cell_problems(cells: pl.DataFrame, has_evaluators: bool) -> dict[str, bool]:
+    """What the cells show of a sheet's defects (``_check_values_and_cells``)."""
+    return cells.select(
+        values=(~pl.col("sum").is_finite() | (pl.col("min") < 0)).any(),
+        foreign=pl.col("max_points").is_null().any(),
+        above=(pl.col("max") > pl.col("max_points")).any(),
+        duplicate=(pl.col("n") > pl.col("evaluators")).any() if has_evaluators else (pl.col("n") > 1).any(),
+    ).row(0, named=True)
 
 
 def _check_score_values(path: Path, scores: pl.DataFrame) -> None:
@@ -543,8 +651,7 @@ def _check_score_values(path: Path, scores: pl.DataFrame) -> None:
 
 
 def _refuse_foreign_indicator(path: Path, scores: pl.DataFrame, cells: pl.DataFrame) -> NoReturn:
-    cell = cells.filter(pl.col("max_points").is_null()).row(0, named=True)
-    index = first_index(scores, _at(cell))
+    index, cell = _first_row_of(scores, cells.filter(pl.col("max_points").is_null()))
     raise InputError(
         path,
         _("indicator {indicator} is not in the {set} set of candidate {candidate}").format(
@@ -556,8 +663,7 @@ def _refuse_foreign_indicator(path: Path, scores: pl.DataFrame, cells: pl.DataFr
 
 
 def _refuse_above_maximum(path: Path, scores: pl.DataFrame, cells: pl.DataFrame) -> NoReturn:
-    cell = cells.filter(pl.col("max") > pl.col("max_points")).row(0, named=True)
-    index = first_index(scores, _at(cell) & (pl.col("score") > cell["max_points"]))
+    index, cell = _first_row_of(scores, cells.filter(pl.col("max") > pl.col("max_points")), above=True)
     raise InputError(
         path,
         _("score {score} is above the maximum {maximum} of indicator {indicator}").format(
@@ -566,6 +672,23 @@ def _refuse_above_maximum(path: Path, scores: pl.DataFrame, cells: pl.DataFrame)
         where=where(path, index),
         column="score",
     )
+
+
+def _first_row_of(scores: pl.DataFrame, cells: pl.DataFrame, *, above: bool = False) -> tuple[int, dict[str, Any]]:
+    """The first row of the sheet (its index) in any of these cells (``above``: whose score is
+    above the cell's maximum), and that cell: the file's first offence is named, whatever
+    order the cells were grouped in."""
+    found = (
+        scores.with_row_index("_i")
+        .join(
+            cells.select("candidate_id", "indicator_id", "indicator_set", "max_points"),
+            on=["candidate_id", "indicator_id"],
+        )
+        .filter(pl.col("score") > pl.col("max_points") if above else pl.lit(True))
+        .sort("_i")
+        .row(0, named=True)
+    )
+    return found["_i"], found
 
 
 def _refuse_duplicate(path: Path, scores: pl.DataFrame, has_evaluators: bool) -> NoReturn:
@@ -594,11 +717,6 @@ def _refuse_duplicate(path: Path, scores: pl.DataFrame, has_evaluators: bool) ->
         message,
         where=where(path, second["_i"]),
     )
-
-
-def _at(cell: dict[str, Any]) -> pl.Expr:
-    at: pl.Expr = (pl.col("candidate_id") == cell["candidate_id"]) & (pl.col("indicator_id") == cell["indicator_id"])
-    return at
 
 
 def _load_indicators(config: Config, given: pl.DataFrame | None) -> pl.DataFrame:

@@ -54,6 +54,11 @@ class TableSpec:
 _ID_SUSPECT = r"^\s|\s$|" + POLARS_ID_PATTERN
 
 
+def has_suspect_ids(values: pl.Series) -> bool:
+    """Whether any of these ids may not be an id (``_ID_SUSPECT``: ``_check_ids`` names it)."""
+    return bool(values.str.contains(_ID_SUSPECT).any())
+
+
 @dataclass(frozen=True)
 class Lookup:
     """A column whose values must be among known ids, with the words to say so."""
@@ -263,9 +268,67 @@ def decode_text(path: Path, data: bytes) -> bytes:
             raise InputError(path, _("the text is neither UTF-8 nor CP949"), where=f"line {line}") from None
 
 
+def scan_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup], data: bytes) -> pl.LazyFrame | None:
+    """A plan that reads a file's bytes (``data``) straight into the types ``read_table`` gives,
+    for a caller that reduces the rows as they are read (``inputs.contest``: the score sheet's
+    cells, grouped by polars' streaming engine, the rows never all held): every column of the
+    file is read (a row with more fields than the header fails it). Its defects in the file's
+    header and shape are refused here as ``read_table`` refuses them. Collecting it fails on a
+    value that does not convert (an unknown id, a score that is not a number); its missing
+    values and suspect ids are the caller's to look for: on any of these, ``read_table`` names
+    the cell. None when only ``read_table`` reads such a file (CR line endings, no header,
+    columns ``read_table`` leaves out, Parquet of unusual types, a workbook)."""
+    suffix = path.suffix.lower()
+    handle = io.BytesIO(data)
+    if suffix == ".csv":
+        source, header, wanted, fast = _csv_prelude(path, handle, spec, lookups, data)
+        if not fast or not isinstance(source, bytes) or set(header) - {*spec.required, *spec.optional}:
+            return None
+        return pl.scan_csv(source, new_columns=header, schema_overrides=wanted, infer_schema=False, glob=False)
+    if suffix == ".parquet":
+        if _size(handle) == 0:
+            return None
+        try:
+            schema = pl.read_parquet_schema(data)
+        except Exception:  # (read_table says what is wrong with it)
+            return None
+        _check_columns(path, list(schema), spec, "the schema")
+        if set(schema) - {*spec.required, *spec.optional}:
+            return None
+        return _typed_parquet_plan(data, schema, spec, lookups)
+    return None
+
+
 def _read_csv(
     path: Path, handle: BinaryIO, spec: TableSpec, lookups: dict[str, Lookup], data: bytes | None = None
 ) -> pl.DataFrame:
+    source, header, wanted, fast = _csv_prelude(path, handle, spec, lookups, data)
+    if fast:
+        try:
+            # Fast path: polars reads the file itself (UTF-8, BOM or not), straight into the
+            # final types. Anything else (CP949, a bad cell, an unknown id) takes the slow path.
+            if not isinstance(source, bytes):
+                source.seek(0)
+            return pl.read_csv(source, new_columns=header, schema_overrides=wanted, infer_schema=False)
+        except pl.exceptions.PolarsError:
+            pass
+    data = decode_text(path, source if isinstance(source, bytes) else _read_bytes(path, handle, start=0))
+    try:
+        # Slow path, only for a bad or non-UTF-8 file: everything as text, so _coerce can
+        # name the cell.
+        return pl.read_csv(data, new_columns=header, infer_schema=False)
+    except pl.exceptions.PolarsError as exc:
+        _locate_malformed(path, data, len(header))
+        first_line = str(exc).strip().splitlines()[0]
+        raise InputError(path, _("not a well-formed CSV file: {why}").format(why=first_line)) from None
+
+
+def _csv_prelude(
+    path: Path, handle: BinaryIO, spec: TableSpec, lookups: dict[str, Lookup], data: bytes | None
+) -> tuple[BinaryIO | bytes, list[str], dict[str, pl.DataType | type[pl.DataType]], bool]:
+    """A CSV file's header checked (``InputError`` on a defect): what to parse (the handle, or
+    bytes), the column names, the types to read them into, and whether the fast path may
+    read it (not when 64 KiB of blank lead to its header: the slow path says why)."""
     head = _read_bytes(path, handle, _HEAD)
     if b"\x00" in head:
         raise InputError(
@@ -299,24 +362,7 @@ def _read_csv(
     wanted.update({c: lookup.dtype for c, lookup in lookups.items() if c in wanted})
     if first is not None and first.start() != 0:
         raise InputError(path, _("the file starts with a blank line: the header must be on line 1"), where="line 1")
-    if first is not None:
-        try:
-            # Fast path: polars reads the file itself (UTF-8, BOM or not), straight into the
-            # final types. Anything else (CP949, a bad cell, an unknown id) takes the slow path.
-            if not isinstance(source, bytes):
-                source.seek(0)
-            return pl.read_csv(source, new_columns=header, schema_overrides=wanted, infer_schema=False)
-        except pl.exceptions.PolarsError:
-            pass
-    data = decode_text(path, source if isinstance(source, bytes) else _read_bytes(path, handle, start=0))
-    try:
-        # Slow path, only for a bad or non-UTF-8 file: everything as text, so _coerce can
-        # name the cell.
-        return pl.read_csv(data, new_columns=header, infer_schema=False)
-    except pl.exceptions.PolarsError as exc:
-        _locate_malformed(path, data, len(header))
-        first_line = str(exc).strip().splitlines()[0]
-        raise InputError(path, _("not a well-formed CSV file: {why}").format(why=first_line)) from None
+    return source, header, wanted, first is not None
 
 
 def _locate_malformed(path: Path, data: bytes, columns: int) -> None:
@@ -374,9 +420,23 @@ def _typed_parquet(
     source: BinaryIO | bytes, schema: dict[str, pl.DataType], spec: TableSpec, lookups: dict[str, Lookup]
 ) -> pl.DataFrame | None:
     """Fast path for a Parquet file of the usual types (text ids, numeric scores): read into
-    the final types in one streaming plan, each column cast only if it is not of its type
-    already, so the 6.7 million id strings are never all held at once. None (the slow path,
-    which names the cell) when a type is unusual or a value does not convert."""
+    the final types in one streaming plan (``_typed_parquet_plan``), so the 6.7 million id
+    strings are never all held at once. None (the slow path, which names the cell) when a
+    type is unusual or a value does not convert."""
+    plan = _typed_parquet_plan(source, schema, spec, lookups)
+    if plan is None:
+        return None
+    try:
+        return plan.collect(engine="streaming")
+    except Exception:  # an unknown id, a damaged page: the slow path says which
+        return None
+
+
+def _typed_parquet_plan(
+    source: BinaryIO | bytes, schema: dict[str, pl.DataType], spec: TableSpec, lookups: dict[str, Lookup]
+) -> pl.LazyFrame | None:
+    """A plan reading a Parquet file of the usual types into the final types, each column cast
+    only if it is not of its type already; None when a type is unusual."""
     exprs = []
     for column, dtype in schema.items():
         if column in lookups:
@@ -399,12 +459,9 @@ def _typed_parquet(
         else:
             return None
         exprs.append(pl.col(column) if dtype == wanted else pl.col(column).cast(wanted))
-    try:
-        if not isinstance(source, bytes):
-            source.seek(0)
-        return pl.scan_parquet(source).select(exprs).collect(engine="streaming")
-    except Exception:  # an unknown id, a damaged page: the slow path says which
-        return None
+    if not isinstance(source, bytes):
+        source.seek(0)
+    return pl.scan_parquet(source).select(exprs)
 
 
 def _read_xlsx(path: Path, handle: BinaryIO, spec: TableSpec) -> pl.DataFrame:

@@ -1,0 +1,336 @@
+"""Issue 16.1 and 16.4: a new score sheet streamed into its cells, its rows parsed only when asked for.
+
+The loader reduces a new sheet's bytes to its cells with polars' streaming engine
+(``contest._streamed_sheet``, ``cells.streamed_cells``), and parses its rows only when
+something asks for them (the analysis). These tests hold that route to the plain one (the
+rows parsed and checked, then grouped: ``load_contest(fresh=True)``) on random sheets and on
+every defect it must pass on to the parse: the same cells, standings and rows, or the same
+refusal, with the cache on and off.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import random
+from pathlib import Path
+
+import polars as pl
+import pytest
+from conftest import ContestFiles
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from panel_tui.config import load_config
+from panel_tui.engine import standings, to_json
+from panel_tui.errors import InputError
+from panel_tui.inputs import cache, load_contest
+from panel_tui.inputs import contest as contest_module
+from panel_tui.inputs.contest import DeferredRows
+
+
+@pytest.fixture
+def sheet(contest: ContestFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ContestFiles:
+    """The demo without its declared conflicts (a sheet with them is parsed), streamed at any
+    size, with a cache folder of this test's own."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("PANEL_TUI_CACHE", raising=False)
+    monkeypatch.setattr(cache, "MIN_SIZE", 0)
+    contest.edit_config('conflicts = "data/conflicts.csv"', "")
+    return contest
+
+
+def _plain(frame: pl.DataFrame) -> pl.DataFrame:
+    """Ids as text, rows in a fixed order, an evaluator set by its size (its bits follow codes)."""
+    ids = [c for c, t in frame.schema.items() if isinstance(t, (pl.Enum, pl.Categorical))]
+    frame = frame.with_columns(pl.col(ids).cast(pl.String))
+    if "evaluator_set" in frame.columns:
+        frame = frame.with_columns(pl.col("evaluator_set").bitwise_count_ones())
+    return frame.sort(frame.columns, nulls_last=True)
+
+
+def _outcome(files: ContestFiles, **kwargs) -> tuple[str, object]:
+    """What loading the contest gives: its refusal's message, or its cells, standings and rows."""
+    try:
+        data = load_contest(load_config(files.config), **kwargs)
+        cache.wait_for_writes()
+    except InputError as refused:
+        return "refused", str(refused)
+    return "loaded", (
+        _plain(data.cells),
+        to_json(standings(data)),
+        _plain(data.scores),
+        isinstance(data.rows, DeferredRows),
+    )
+
+
+def _streams(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Each sheet the stream was asked for: whether it took it (False: parsed instead)."""
+    taken: list[bool] = []
+    original = contest_module._streamed_sheet
+
+    def counting(*args):
+        found = original(*args)
+        taken.append(found is not None)
+        return found
+
+    monkeypatch.setattr(contest_module, "_streamed_sheet", counting)
+    return taken
+
+
+def _same_as_parsed(files: ContestFiles, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """The sheet loaded through the stream, with the cache off, then on (a miss, then the kept
+    cells), gives what the plain parse gives; the streams asked for, and whether each took it."""
+    kind, truth = _outcome(files, fresh=True)
+    taken = _streams(monkeypatch)
+    for cache_setting in ("off", ""):
+        monkeypatch.setenv("PANEL_TUI_CACHE", cache_setting)
+        for _round in range(2):
+            got_kind, got = _outcome(files)
+            assert got_kind == kind, (got_kind, got, truth)
+            if kind == "refused":
+                assert got == truth
+            else:
+                assert isinstance(got, tuple) and isinstance(truth, tuple)
+                cells, board, rows, _deferred = got
+                assert cells.equals(truth[0]) and board == truth[1] and rows.equals(truth[2])
+    return taken
+
+
+def test_a_plain_sheet_is_streamed_and_its_rows_parsed_only_when_asked_for(sheet, monkeypatch):
+    taken = _same_as_parsed(sheet, monkeypatch)
+    assert taken == [True, True, True]  # (off: each load; on: the miss, then the kept cells)
+    parses: list[Path] = []
+    original = cache.read_table
+
+    def counting(path, spec, lookups=None, frame=None, *, data=None):
+        parses.append(path)
+        return original(path, spec, lookups, frame, data=data)
+
+    monkeypatch.setattr(cache, "read_table", counting)
+    sheet.set_cell("scores.csv", 2, "score", "30")  # (a new sheet: streamed, not parsed)
+    data = load_contest(load_config(sheet.config))
+    standings(data)
+    assert isinstance(data.rows, DeferredRows) and parses == []
+    data.scores  # noqa: B018
+    assert len(parses) == 1  # (asked for: parsed once, from the bytes that were hashed)
+    data.scores  # noqa: B018
+    assert len(parses) == 1
+
+
+def _edit_text(files: ContestFiles, change) -> None:
+    path = files.path("scores.csv")
+    path.write_bytes(change(path.read_bytes()))
+
+
+def _edit_rows(files: ContestFiles, change) -> None:
+    rows = files.rows("scores.csv")
+    change(rows)
+    files.write_rows("scores.csv", rows)
+
+
+def _set(line: int, column: str, value: str):
+    def change(rows):
+        rows[line - 1][rows[0].index(column)] = value
+
+    return change
+
+
+# Each way a sheet can be wrong, or unusual and right, that the stream must hand to the parse
+# (or read as the parse does).
+CASES = {
+    "a missing score": lambda f: _edit_rows(f, _set(5, "score", "")),
+    "a missing evaluator": lambda f: _edit_rows(f, _set(5, "evaluator_id", "")),
+    "a missing candidate": lambda f: _edit_rows(f, _set(5, "candidate_id", "")),
+    "a missing indicator": lambda f: _edit_rows(f, _set(5, "indicator_id", "")),
+    "an unknown candidate": lambda f: _edit_rows(f, _set(5, "candidate_id", "C999")),
+    "an unknown indicator": lambda f: _edit_rows(f, _set(5, "indicator_id", "CI99")),
+    "an indicator of another set": lambda f: _edit_rows(f, _set(5, "indicator_id", "SI01")),
+    "a score that is not a number": lambda f: _edit_rows(f, _set(5, "score", "thirty")),
+    "a negative score": lambda f: _edit_rows(f, _set(5, "score", "-1")),
+    "a NaN score": lambda f: _edit_rows(f, _set(5, "score", "NaN")),
+    "an infinite score": lambda f: _edit_rows(f, _set(5, "score", "inf")),
+    "a score above its maximum": lambda f: _edit_rows(f, _set(5, "score", "999")),
+    "a score given twice": lambda f: _edit_rows(f, lambda rows: rows.append(list(rows[3]))),
+    "an evaluator id with a trailing space": lambda f: _edit_rows(f, _set(5, "evaluator_id", "E01 ")),
+    "an evaluator id with a hidden character": lambda f: _edit_rows(f, _set(5, "evaluator_id", "E01\u200b")),
+    "a row with a field too many": lambda f: _edit_text(
+        f, lambda b: b.replace(b"\nC01,E02,CI01,", b"\nC01,E02,CI01,1,", 1)
+    ),
+    "a row with a field too few": lambda f: _edit_text(
+        f, lambda b: b.replace(b"\nC01,E02,CI01,31.5", b"\nC01,E02,CI01", 1)
+    ),
+    "an unclosed quote": lambda f: _edit_text(f, lambda b: b.replace(b"\nC01,E02,", b'\nC01,"E02,', 1)),
+    "a blank line inside the data": lambda f: _edit_text(f, lambda b: b.replace(b"\nC01,E02,", b"\n\nC01,E02,", 1)),
+    "blank lines at the end": lambda f: _edit_text(f, lambda b: b + b"\n\n,,,\n"),
+    "CR LF line endings": lambda f: _edit_text(f, lambda b: b.replace(b"\n", b"\r\n")),
+    "CR line endings": lambda f: _edit_text(f, lambda b: b.replace(b"\n", b"\r")),
+    "a byte order mark": lambda f: _edit_text(f, lambda b: b"\xef\xbb\xbf" + b),
+    "quoted fields": lambda f: _edit_text(
+        f, lambda b: b.replace(b"\nC01,E02,CI01,31.5", b'\n"C01","E02","CI01","31.5"', 1)
+    ),
+    "spaces around the header's names": lambda f: _edit_text(
+        f, lambda b: b.replace(b"candidate_id,", b" candidate_id ,", 1)
+    ),
+    "the columns in another order": lambda f: _edit_rows(
+        f, lambda rows: rows.__setitem__(slice(None), [r[::-1] for r in rows])
+    ),
+    "a column the sheet may not have": lambda f: f.add_column("scores.csv", "comment", "ok"),
+    "no evaluator column": lambda f: _without_evaluators(f),
+    "Korean evaluator ids": lambda f: _renamed_evaluators(f, "평가위원{}"),
+    "Korean evaluator ids in CP949": lambda f: _renamed_evaluators(f, "평가위원{}", "cp949"),
+    "seventy evaluators": lambda f: _renamed_evaluators(f, "E{}", spread=70),
+    "a header only": lambda f: _edit_text(f, lambda b: b.split(b"\n", 1)[0] + b"\n"),
+    "an empty file": lambda f: _edit_text(f, lambda b: b""),
+    "binary bytes": lambda f: _edit_text(f, lambda b: b"\x00" * 64 + b),
+}
+
+
+def _without_evaluators(files: ContestFiles) -> None:
+    """Only the first evaluator's scores, and no evaluator column."""
+    rows = files.rows("scores.csv")
+    column = rows[0].index("evaluator_id")
+    first = rows[1][column]
+    kept = [rows[0]] + [r for r in rows[1:] if r[column] == first]
+    files.write_rows("scores.csv", [[v for i, v in enumerate(r) if i != column] for r in kept])
+
+
+def _renamed_evaluators(files: ContestFiles, pattern: str, encoding: str = "utf-8", spread: int = 0) -> None:
+    """Each evaluator renamed by ``pattern`` (``spread``: the scores dealt out among that many
+    evaluators, each cell's scores to distinct ones)."""
+    rows = files.rows("scores.csv")
+    header = rows[0]
+    column = header.index("evaluator_id")
+    if spread:
+        turn: dict[tuple[str, str], int] = {}
+        for row in rows[1:]:
+            key = (row[header.index("candidate_id")], row[header.index("indicator_id")])
+            turn[key] = turn.get(key, random.Random(hash(key) & 0xFFFF).randrange(spread)) + 1
+            row[column] = pattern.format(turn[key] % spread)
+    else:
+        for row in rows[1:]:
+            row[column] = pattern.format(row[column][1:])
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    files.path("scores.csv").write_bytes(buffer.getvalue().encode(encoding))
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_stream_hands_every_defect_to_the_parse_and_reads_the_rest_alike(sheet, monkeypatch, case):
+    CASES[case](sheet)
+    _same_as_parsed(sheet, monkeypatch)
+
+
+def test_a_parquet_sheet_is_streamed_alike(sheet, monkeypatch):
+    frame = pl.read_csv(sheet.path("scores.csv"), infer_schema=False).with_columns(pl.col("score").cast(pl.Float64))
+    frame.write_parquet(sheet.path("scores.parquet"))
+    sheet.edit_config('scores = "data/scores.csv"', 'scores = "data/scores.parquet"')
+    assert _same_as_parsed(sheet, monkeypatch) == [True, True, True]
+    frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 4).then(None).otherwise(pl.col("score")).alias("score")
+    ).write_parquet(sheet.path("scores.parquet"))
+    assert _outcome(sheet)[0] == "refused"
+    _same_as_parsed(sheet, monkeypatch)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(st.data())
+def test_random_sheets_streamed_equal_the_parsed_definition(sheet, monkeypatch, data):
+    """Random sheets over the demo's candidates and indicators (rows dropped, scores changed,
+    evaluators renamed, rows shuffled, some scores given twice or above their maximum): the
+    stream gives the cells, standings and rows the parse gives, or the same refusal."""
+    original = sheet.path("scores.csv").read_bytes()
+    rows = list(csv.reader(io.StringIO(original.decode("utf-8"))))
+    header, body = rows[0], rows[1:]
+    rng = random.Random(data.draw(st.integers(0, 2**32 - 1)))
+    dropped = data.draw(st.sampled_from([0.0, 0.3, 0.9]))
+    body = [r for r in body if rng.random() >= dropped] or body[:1]
+    names = data.draw(st.sampled_from(["E{}", "평가{}", "ev-{}"]))
+    score = header.index("score")
+    for row in body:
+        row[1] = names.format(row[1][1:])
+        if rng.random() < 0.2:
+            row[score] = f"{rng.randrange(0, 80) / 2:g}"
+    if data.draw(st.booleans()):
+        rng.shuffle(body)
+    if data.draw(st.booleans()) and len(body) > 2:
+        body.append(list(body[rng.randrange(len(body))]))
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows([header, *body])
+    sheet.path("scores.csv").write_text(buffer.getvalue(), encoding="utf-8")
+    for folder in (Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui",):
+        for kept in folder.glob("*") if folder.exists() else ():
+            kept.unlink()
+    _same_as_parsed(sheet, monkeypatch)
+
+
+def test_a_caller_that_reads_the_rows_has_a_new_sheet_parsed_not_streamed(sheet, monkeypatch):
+    """``rank --analysis`` and the evaluators' calibration read the rows of a new sheet: it is
+    parsed once (and its rows kept), not streamed and then parsed."""
+    taken = _streams(monkeypatch)
+    data = load_contest(load_config(sheet.config), reads_rows=True)
+    cache.wait_for_writes()
+    assert taken == [] and isinstance(data.rows, pl.DataFrame)
+    again = load_contest(load_config(sheet.config))
+    assert taken == [] and isinstance(again.rows, DeferredRows)  # (its cells and rows kept)
+
+
+def test_a_process_waiting_for_anothers_stream_takes_its_cells_not_the_rows(sheet, monkeypatch):
+    """Two real processes, one new sheet: the first streams it (a console computing its boards:
+    its cells are written once its block ends, and the file's lock held until then); the
+    second waits, then goes on with the cells the first kept: it neither streams nor parses."""
+    import subprocess
+    import sys
+    import threading
+
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys\n"
+            "from pathlib import Path\n"
+            "from panel_tui.config import load_config\n"
+            "from panel_tui.inputs import cache, load_contest\n"
+            "from panel_tui.inputs.contest import DeferredRows\n"
+            "cache.MIN_SIZE = 0\n"
+            "with cache.writes_afterwards():\n"
+            "    data = load_contest(load_config(Path(sys.argv[1])))\n"
+            "    print('streamed', isinstance(data.rows, DeferredRows), flush=True)\n"
+            "    sys.stdin.readline()\n"
+            "cache.wait_for_writes()\n",
+            str(sheet.config),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    try:
+        assert child.stdout is not None and child.stdin is not None
+        assert child.stdout.readline().split() == ["streamed", "True"]
+        monkeypatch.setattr(cache, "LOCK_WAIT", 20.0)
+        taken = _streams(monkeypatch)
+        parses: list[Path] = []
+        original = cache.read_table
+        monkeypatch.setattr(
+            cache, "read_table", lambda *args, **kwargs: parses.append(args[0]) or original(*args, **kwargs)
+        )
+        loaded: list = []
+        waiting = threading.Thread(target=lambda: loaded.append(load_contest(load_config(sheet.config))))
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive()  # (the lock is held, the cells not kept yet)
+        child.stdin.write("\n")
+        child.stdin.flush()
+        waiting.join(30)
+        assert child.wait(timeout=30) == 0
+        (data,) = loaded
+        assert isinstance(data.rows, DeferredRows) and taken == [] and parses == []
+        truth = load_contest(load_config(sheet.config), fresh=True)
+        assert to_json(standings(data)) == to_json(standings(truth))
+    finally:
+        child.kill()
+        child.wait()
