@@ -387,7 +387,8 @@ if steps is not None:
         setattr(owner, name, wrapper)
     for owner, name, step in (
         (views, "take_snapshot", "reload"), (cache, "_lock", "lock"), (cache, "read_table", "parse"),
-        (contest, "_cells", "cells"), (contest, "_kept_sheet", "kept"), (cache, "_store", "store"),
+        (contest, "_streamed_sheet", "stream"), (contest, "_cells", "cells"), (contest, "_kept_sheet", "kept"),
+        (cache, "_store", "store"),
         (app_module.PanelApp, "_show", "show"), (analysis, "robustness", "analysis"),
     ):
         logged(owner, name, step)
@@ -468,9 +469,11 @@ def every_screen(config_path: Path, screens: int, rounds: int) -> tuple[float, f
 # "start"/"end" of a step after the change.
 PARSING_TAB = (
     ("noticed the change (its reload starts)", "start reload"),
-    ("parse of the sheet begins (the lock taken)", "start parse"),
-    ("parse ends", "end parse"),
-    ("cells grouped", "end cells"),
+    ("the sheet streamed into its cells: begins (the lock taken)", "start stream"),
+    ("ends", "end stream"),
+    ("its rows parsed (for its boards when not streamed, else for its analysis): begins", "start parse"),
+    ("ends", "end parse"),
+    ("cells grouped (not streamed)", "end cells"),
     ("boards computed (its reload ends)", "end reload"),
     ("board updated (_show ends)", "end show"),
     ("new total seen on its board", "shown"),
@@ -506,7 +509,9 @@ def reload_steps(logs: list[Path], changes: list[float]) -> list[str]:
                 when = float(at) - t0
                 if when >= 0 and float(at) < until:
                     first.setdefault(event, when)
-            role = parsing if "start parse" in first else waiting
+            # (the tab that streamed the sheet, or parsed it for its boards)
+            reads = "start stream" in first or first.get("start parse", float("inf")) < first.get("end reload", 0)
+            role = parsing if reads else waiting
             for event, when in first.items():
                 role.setdefault(event, []).append(when)
     lines = []

@@ -92,8 +92,8 @@ def rank_table(data: dict) -> list[str]:
             f"| {cell(figures, f'pandas, {fmt}', floor, memory=True)} | {floor['peak_mib']:.0f} MiB |"
         )
     floor = floors["CSV"]
-    first = "rewritten sheet: rank, cache on, 1st run (parses, writes the entry)"
-    second = "rewritten sheet: rank, cache on, 2nd run (loads the entry)"
+    first = "rewritten sheet: rank, cache on, 1st run (streams it, keeps its cells)"
+    second = "rewritten sheet: rank, cache on, 2nd run (loads the kept cells)"
     off = "rewritten sheet: rank, cache off"
     rows.append(
         f"| scores.csv rewritten → `rank` (cache on: 1st run / 2nd run) | {cell(figures, off, floor)} "
