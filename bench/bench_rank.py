@@ -200,42 +200,11 @@ for config_path in sys.argv[1:]:
 """
 
 
-# Where `rank`'s time goes, in a fresh process per format (as `rank` runs with the cache off:
-# nothing warm), each step once: the imports, the small files, load_contest (the sheet read and
-# streamed into its cells, or parsed and grouped where the stream declines it), the standings
-# and the JSON text; then, not part of `rank`, the rows parsed when asked for (the analysis).
+# Where `rank`'s time goes, in a fresh process per format (as `rank` runs), each step once:
+# the imports, the small files, load_contest (its label: argv[2]; the cache off, the sheet read
+# and streamed into its cells; the cache warm, its bytes hashed and its kept cells loaded), the
+# standings, the JSON text; then, not part of `rank`, the rows when something asks for them.
 STEPS = """
-import os, sys, time
-os.environ["PANEL_TUI_CACHE"] = "off"
-t = [time.perf_counter()]
-from pathlib import Path
-from panel_tui.config import load_config
-from panel_tui.engine import standings, to_json_text
-from panel_tui.inputs import load_contest
-from panel_tui.inputs.contest import _load_candidates, _load_indicators
-t.append(time.perf_counter())
-config = load_config(Path(sys.argv[1]))
-_load_indicators(config, None), _load_candidates(config, None)
-t.append(time.perf_counter())
-data = load_contest(config)
-t.append(time.perf_counter())
-result = standings(data)
-t.append(time.perf_counter())
-to_json_text(result)
-t.append(time.perf_counter())
-data.scores
-t.append(time.perf_counter())
-names = ("imports (polars and ours)", "config and small files", "load_contest (the sheet read and streamed into cells)",
-         "standings", "JSON", "(then the rows asked for and parsed)")
-print(config.contest.scores.name + ", " + type(data.rows).__name__ + ": "
-      + ", ".join(f"{n} {b - a:.3f} s" for n, a, b in zip(names, t, t[1:])))
-"""
-
-
-# The same with the cache warm (the bench's cache folder, as `rank, cached` runs): the imports,
-# the small files, the sheet's bytes hashed and its kept cells loaded (load_contest: its rows are
-# not), the standings, the JSON text; then, not part of `rank`, its rows loaded when asked for.
-CACHED_STEPS = """
 import sys, time
 t = [time.perf_counter()]
 from pathlib import Path
@@ -255,22 +224,30 @@ to_json_text(result)
 t.append(time.perf_counter())
 data.scores
 t.append(time.perf_counter())
-names = ("imports (polars and ours)", "config and small files", "load_contest (the hash; the kept cells)",
-         "standings", "JSON", "(then the rows asked for)")
+names = ("imports (polars and ours)", "config and small files", sys.argv[2], "standings", "JSON",
+         "(then the rows asked for)")
 print(config.contest.scores.name + ", " + type(data.rows).__name__ + ": "
       + ", ".join(f"{n} {b - a:.3f} s" for n, a, b in zip(names, t, t[1:])))
 """
+PARSED = "load_contest (the sheet read and streamed into cells)"
+CACHED = "load_contest (the hash; the kept cells)"
 
 
-def steps(configs: list[str], rounds: int = 3, script: str = STEPS, env: dict[str, str] | None = None) -> list[str]:
-    """Where `rank`'s time goes (``STEPS``, or ``CACHED_STEPS`` with the cache's ``env``), each
-    format in ``rounds`` fresh processes; the round with the median total is printed."""
+def steps(configs: list[str], label: str, env: dict[str, str], rounds: int = 3) -> list[str]:
+    """Where `rank`'s time goes (``STEPS``: ``label`` names its load_contest, ``env`` has the
+    cache off or warm), each format in ``rounds`` fresh processes; the round with the median
+    total is printed."""
     lines = []
     for config in configs:
         runs = []
         for _ in range(rounds):
             out = subprocess.run(
-                [sys.executable, "-c", script, config], cwd=ROOT, capture_output=True, text=True, check=True, env=env
+                [sys.executable, "-c", STEPS, config, label],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+                env=env,
             )
             line = out.stdout.strip()
             runs.append((sum(float(part.split()[-2]) for part in line.split(": ", 1)[1].split(", ")), line))
@@ -405,8 +382,8 @@ def main() -> int:
             flush=True,
         )
     hashing = hash_vs_parse(list(configs.values()))
-    split = steps(list(configs.values()))
-    cached_split = steps(list(configs.values()), script=CACHED_STEPS, env={**os.environ, **on})
+    split = steps(list(configs.values()), PARSED, {**os.environ, **off})
+    cached_split = steps(list(configs.values()), CACHED, {**os.environ, **on})
     load_after = os.getloadavg()
     load = "load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}, after: {:.2f} {:.2f} {:.2f}".format(
         *load_before, *load_after

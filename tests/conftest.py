@@ -148,6 +148,53 @@ def contest(tmp_path: Path) -> ContestFiles:
     return copy_demo(tmp_path / "contest")
 
 
+def counted_parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Every score sheet the cache parses from now on (its calls of ``read_table``)."""
+    from panel_tui.inputs import cache
+
+    calls: list[Path] = []
+    original = cache.read_table
+
+    def counting(path, spec, lookups=None, frame=None, *, data=None):
+        calls.append(path)
+        return original(path, spec, lookups, frame, data=data)
+
+    monkeypatch.setattr(cache, "read_table", counting)
+    return calls
+
+
+# A console of the account computing its boards from a sheet (inside ``cache.writes_afterwards``,
+# the cache on for any size), held there: it prints "loading" and how its rows came (its
+# ``ContestData.rows`` type) once loaded; a line on its stdin ends its block (it prints "done"),
+# another one lets it exit once what it keeps is written.
+_IN_ITS_BLOCK = """
+import sys
+from pathlib import Path
+from panel_tui.config import load_config
+from panel_tui.inputs import cache, load_contest
+cache.MIN_SIZE = 0
+with cache.writes_afterwards():
+    data = load_contest(load_config(Path(sys.argv[1])))
+    print("loading", type(data.rows).__name__, flush=True)
+    sys.stdin.readline()
+print("done", flush=True)
+cache.wait_for_writes()
+sys.stdin.readline()
+"""
+
+
+def console_in_its_block(config: Path) -> subprocess.Popen:
+    """Another process of the account loading ``config``'s contest as a console computing its
+    boards does, held inside its block (``_IN_ITS_BLOCK``); the caller kills it when done."""
+    return subprocess.Popen(
+        [sys.executable, "-c", _IN_ITS_BLOCK, str(config)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+
+
 # -- running the real command ------------------------------------------------------------------
 
 

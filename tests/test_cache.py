@@ -13,7 +13,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import ContestFiles
+from conftest import ContestFiles, console_in_its_block
+from conftest import counted_parses as _parses
 
 from panel_tui.config import load_config
 from panel_tui.errors import InputError
@@ -51,19 +52,6 @@ def _plain(frame: pl.DataFrame) -> pl.DataFrame:
 def _same(a, b) -> bool:
     """Two loaded contests hold the same score rows and cells."""
     return _plain(a.scores).equals(_plain(b.scores)) and _plain(a.cells).equals(_plain(b.cells))
-
-
-def _parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """Every score sheet parsed from now on (the cache's calls of read_table with bytes)."""
-    calls: list[Path] = []
-    original = cache.read_table
-
-    def counting(path, spec, lookups=None, frame=None, *, data=None):
-        calls.append(path)
-        return original(path, spec, lookups, frame, data=data)
-
-    monkeypatch.setattr(cache, "read_table", counting)
-    return calls
 
 
 def _entries(files: ContestFiles, derived: str | None = None) -> list[Path]:
@@ -480,36 +468,11 @@ def test_a_console_computing_boards_is_seen_loading_by_the_accounts_other_proces
     """While a console (inside ``writes_afterwards``) computes boards from a sheet, the
     account's other processes see it loading (``others_loading``: their analyses wait for
     every screen's boards); once its block ends, they no longer do."""
-    import subprocess
-    import sys
-
     scores = cached.path("scores.csv")
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys\n"
-            "from pathlib import Path\n"
-            "from panel_tui.config import load_config\n"
-            "from panel_tui.inputs import cache, load_contest\n"
-            "cache.MIN_SIZE = 0\n"
-            "with cache.writes_afterwards():\n"
-            "    load_contest(load_config(Path(sys.argv[1])))\n"
-            "    print('loading', flush=True)\n"
-            "    sys.stdin.readline()\n"
-            "print('done', flush=True)\n"
-            "cache.wait_for_writes()\n"
-            "sys.stdin.readline()\n",
-            str(cached.config),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ),
-    )
+    child = console_in_its_block(cached.config)
     try:
         assert child.stdout is not None and child.stdin is not None
-        assert child.stdout.readline().strip() == "loading"
+        assert child.stdout.readline().split()[0] == "loading"
         assert cache.others_loading(scores)
         assert not cache.others_loading(cached.path("candidates.csv"))  # (another file: no mark)
         child.stdin.write("\n")

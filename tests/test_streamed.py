@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import ContestFiles
+from conftest import ContestFiles, console_in_its_block, counted_parses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -101,14 +101,7 @@ def _same_as_parsed(files: ContestFiles, monkeypatch: pytest.MonkeyPatch) -> lis
 def test_a_plain_sheet_is_streamed_and_its_rows_parsed_only_when_asked_for(sheet, monkeypatch):
     taken = _same_as_parsed(sheet, monkeypatch)
     assert taken == [True, True, True]  # (off: each load; on: the miss, then the kept cells)
-    parses: list[Path] = []
-    original = cache.read_table
-
-    def counting(path, spec, lookups=None, frame=None, *, data=None):
-        parses.append(path)
-        return original(path, spec, lookups, frame, data=data)
-
-    monkeypatch.setattr(cache, "read_table", counting)
+    parses = counted_parses(monkeypatch)
     sheet.set_cell("scores.csv", 2, "score", "30")  # (a new sheet: streamed, not parsed)
     data = load_contest(load_config(sheet.config))
     standings(data)
@@ -282,42 +275,15 @@ def test_a_process_waiting_for_anothers_stream_takes_its_cells_not_the_rows(shee
     """Two real processes, one new sheet: the first streams it (a console computing its boards:
     its cells are written once its block ends, and the file's lock held until then); the
     second waits, then goes on with the cells the first kept: it neither streams nor parses."""
-    import subprocess
-    import sys
     import threading
 
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys\n"
-            "from pathlib import Path\n"
-            "from panel_tui.config import load_config\n"
-            "from panel_tui.inputs import cache, load_contest\n"
-            "from panel_tui.inputs.contest import DeferredRows\n"
-            "cache.MIN_SIZE = 0\n"
-            "with cache.writes_afterwards():\n"
-            "    data = load_contest(load_config(Path(sys.argv[1])))\n"
-            "    print('streamed', isinstance(data.rows, DeferredRows), flush=True)\n"
-            "    sys.stdin.readline()\n"
-            "cache.wait_for_writes()\n",
-            str(sheet.config),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ),
-    )
+    child = console_in_its_block(sheet.config)
     try:
         assert child.stdout is not None and child.stdin is not None
-        assert child.stdout.readline().split() == ["streamed", "True"]
+        assert child.stdout.readline().split() == ["loading", "DeferredRows"]  # (streamed)
         monkeypatch.setattr(cache, "LOCK_WAIT", 20.0)
         taken = _streams(monkeypatch)
-        parses: list[Path] = []
-        original = cache.read_table
-        monkeypatch.setattr(
-            cache, "read_table", lambda *args, **kwargs: parses.append(args[0]) or original(*args, **kwargs)
-        )
+        parses = counted_parses(monkeypatch)
         loaded: list = []
         waiting = threading.Thread(target=lambda: loaded.append(load_contest(load_config(sheet.config))))
         waiting.start()
@@ -326,6 +292,8 @@ def test_a_process_waiting_for_anothers_stream_takes_its_cells_not_the_rows(shee
         child.stdin.write("\n")
         child.stdin.flush()
         waiting.join(30)
+        child.stdin.write("\n")
+        child.stdin.flush()
         assert child.wait(timeout=30) == 0
         (data,) = loaded
         assert isinstance(data.rows, DeferredRows) and taken == [] and parses == []
