@@ -547,7 +547,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from panel_tui.engine import Decisions, standings
     from panel_tui.report import validation_summary
 
-    data = _load(args)
+    data = _load(args, rows=True)  # (its summary reads the rows: who scored whom)
     from panel_tui.text import one_line
 
     # The boards as the meeting has them: with the session's decisions, when there is one to

@@ -302,3 +302,26 @@ def test_a_process_waiting_for_anothers_stream_takes_its_cells_not_the_rows(shee
     finally:
         child.kill()
         child.wait()
+
+
+@pytest.mark.parametrize(
+    ("command", "streams"),
+    [
+        (["rank", "--format", "json"], True),
+        (["rank", "--format", "json", "--analysis"], False),
+        (["validate"], False),
+        (["evaluators"], False),
+    ],
+)
+def test_the_commands_that_read_the_rows_have_a_new_sheet_parsed(sheet, monkeypatch, capsys, command, streams):
+    """`rank` streams a new sheet; `rank --analysis`, `validate` and `evaluators` read its rows
+    (the analysis, who scored whom, the calibration): they have it parsed once."""
+    from panel_tui import cli
+
+    taken = _streams(monkeypatch)
+    parses = counted_parses(monkeypatch)
+    assert cli.main([*command, "--config", str(sheet.config)]) == 0
+    cache.wait_for_writes()
+    capsys.readouterr()
+    assert taken == ([True] if streams else [])
+    assert len(parses) == (0 if streams else 1)

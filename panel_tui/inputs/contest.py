@@ -224,9 +224,9 @@ def load_contest(
     stream cannot take as it is (a defect, an unusual file) is parsed, and refused by its row.
 
     ``fresh``: the sheet is parsed, whatever the cache holds (the lock, its confirmation and
-    ``verify``, which must rest on the file alone). ``reads_rows``: the caller will read the score
-    rows (``rank --analysis``, the evaluators' calibration): a new sheet is parsed, its rows
-    kept, rather than streamed and then parsed.
+    ``verify``, which must rest on the file alone). ``reads_rows``: the caller will read the
+    score rows (``rank --analysis``, ``validate``, the evaluators' calibration): a new sheet is
+    parsed, its rows kept, rather than streamed and then parsed.
     """
     frames = frames or {}
     path = config.contest.scores
