@@ -276,8 +276,9 @@ def scan_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup], data: by
     header and shape are refused here as ``read_table`` refuses them. Collecting it fails on a
     value that does not convert (an unknown id, a score that is not a number); its missing
     values and suspect ids are the caller's to look for: on any of these, ``read_table`` names
-    the cell. None when only ``read_table`` reads such a file (CR line endings, no header,
-    columns ``read_table`` leaves out, Parquet of unusual types, a workbook)."""
+    the cell (CR line endings are made LF first, as ``read_table`` makes them). None when only
+    ``read_table`` reads such a file (no header line in its first 64 KiB, columns
+    ``read_table`` leaves out, Parquet of unusual types, a workbook)."""
     suffix = path.suffix.lower()
     handle = io.BytesIO(data)
     if suffix == ".csv":
