@@ -198,6 +198,16 @@ def _(contest):
     return Expect(SCORES, f"line {DEEP}")
 
 
+@defect("a quoted empty evaluator_id is a missing value", rank=True)
+def _(contest):
+    lines = contest.path(SCORES).read_bytes().split(b"\n")
+    fields = lines[776].split(b",")
+    fields[1] = b'""'
+    lines[776] = b",".join(fields)
+    contest.path(SCORES).write_bytes(b"\n".join(lines))
+    return Expect(SCORES, "line 777", "evaluator_id", mentions=("missing value",))
+
+
 # -- whole files ----------------------------------------------------------------------------------
 
 WHOLE = [
@@ -231,6 +241,19 @@ def _header_only(file: str) -> Callable[[ContestFiles], Expect]:
 
 for _file in (SCORES, CANDIDATES, INDICATORS):
     defect(f"{_file}: header only")(_header_only(_file))
+
+
+def _header_and_empty_rows(file: str) -> Callable[[ContestFiles], Expect]:
+    def make(contest: ContestFiles) -> Expect:
+        header = contest.rows(file)[0]
+        contest.write_rows(file, [header, [""] * len(header), [""] * len(header)])
+        return Expect(file, mentions=("header but no",))
+
+    return make
+
+
+for _file in (SCORES, CANDIDATES, INDICATORS):
+    defect(f"{_file}: a header, then rows of empty fields only", rank=_file == SCORES)(_header_and_empty_rows(_file))
 
 
 @defect("candidates.csv not found")

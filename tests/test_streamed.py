@@ -175,6 +175,8 @@ CASES = {
     "Korean evaluator ids in CP949": lambda f: _renamed_evaluators(f, "평가위원{}", "cp949"),
     "seventy evaluators": lambda f: _renamed_evaluators(f, "E{}", spread=70),
     "a header only": lambda f: _edit_text(f, lambda b: b.split(b"\n", 1)[0] + b"\n"),
+    "a header and rows of empty fields": lambda f: _edit_text(f, lambda b: b.split(b"\n", 1)[0] + b"\n,,,\n,,,\n"),
+    "a quoted empty evaluator id": lambda f: _edit_text(f, lambda b: b.replace(b"\nC01,E02,", b'\nC01,"",', 1)),
     "an empty file": lambda f: _edit_text(f, lambda b: b""),
     "binary bytes": lambda f: _edit_text(f, lambda b: b"\x00" * 64 + b),
 }

@@ -55,8 +55,9 @@ _ID_SUSPECT = r"^\s|\s$|" + POLARS_ID_PATTERN
 
 
 def has_suspect_ids(values: pl.Series) -> bool:
-    """Whether any of these ids may not be an id (``_ID_SUSPECT``: ``_check_ids`` names it)."""
-    return bool(values.str.contains(_ID_SUSPECT).any())
+    """Whether any of these ids may not be an id (``_ID_SUSPECT``, or empty: ``_check_ids``
+    names it)."""
+    return bool((values.str.contains(_ID_SUSPECT) | (values == "")).any())
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,8 @@ def _checked(path: Path, frame: pl.DataFrame, spec: TableSpec) -> pl.DataFrame:
             # the middle is refused by its line, since dropping it would shift every number after.
             last = frame.height - (blank.not_().arg_true()[-1] + 1 if (~blank).any() else 0)
             frame = frame.head(frame.height - last)
+            if frame.height == 0:  # (a header, then only empty rows: ",,," in CSV)
+                raise InputError(path, _("the file has a header but no {what}").format(what=file_words(spec.label)))
             blank = blank.head(frame.height)
             if blank.any():
                 index = blank.arg_true()[0]
@@ -580,12 +583,13 @@ def _check_ids(path: Path, frame: pl.DataFrame, columns: list[str]) -> None:
             values = series.unique().drop_nulls()
             if values.dtype != pl.String:
                 values = values.cast(pl.String)
-        suspects = values.filter(values.str.contains(_ID_SUSPECT))
+        # (an empty id, "" quoted in a CSV file, is a missing value like an empty cell)
+        suspects = values.filter(values.str.contains(_ID_SUSPECT) | (values == ""))
         if suspects.is_empty():
             continue
         first = None
         for value in suspects.to_list():
-            problem = identifier_problem(value)
+            problem = identifier_problem(value) if value else _("missing value")
             if problem is None:
                 continue
             index = first_index(frame, pl.col(column).cast(pl.String) == value)
@@ -597,7 +601,9 @@ def _check_ids(path: Path, frame: pl.DataFrame, columns: list[str]) -> None:
             index, value, problem = first
             raise InputError(
                 path,
-                _("the id '{value}' has {problem}").format(value=shown_value(value), problem=problem),
+                _("the id '{value}' has {problem}").format(value=shown_value(value), problem=problem)
+                if value
+                else problem,
                 where=where(path, index),
                 column=column,
             )
