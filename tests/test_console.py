@@ -236,9 +236,10 @@ def test_the_projector_theme_is_in_the_display_first_frame_styled_once(contest, 
             await pilot.pause(0)
             assert app.theme == "projector" and not reparsed
             # The projector's colours, as the ordinary way of setting a theme gives them.
-            assert app.get_css_variables() == _projector_variables()
+            projector = _projector_variables()
+            assert app.get_css_variables() == projector
             assert app.screen.styles.background == Color.parse("#000000")
-            assert app.query_one("#tabbar").styles.background == Color.parse(_projector_variables()["panel"])
+            assert app.query_one("#tabbar").styles.background == Color.parse(projector["panel"])
             await settled(pilot, app)
             assert not reparsed
 

@@ -94,7 +94,7 @@ import polars as pl
 from panel_tui.config import open_regular
 from panel_tui.errors import InputError
 from panel_tui.i18n import _
-from panel_tui.inputs.read import Lookup, TableSpec, read_table
+from panel_tui.inputs.read import Lookup, TableSpec, read_bytes, read_table
 
 # The entry's layout: a checksum beside each entry since 2; LZ4 frames since 3; the checksum
 # over the entry's name and bytes since 4.
@@ -221,11 +221,7 @@ def cached_entry(
                 if found is not None:
                     os.close(directory)
                     return found, name
-            try:
-                handle.seek(0)
-                data = handle.read()
-            except OSError as exc:
-                raise InputError(path, _("cannot read the file: {why}").format(why=exc.strerror)) from None
+            data = read_bytes(path, handle, start=0)
             st = os.fstat(handle.fileno())
         except BaseException:
             os.close(directory)
@@ -270,10 +266,9 @@ def cached_entry(
             lock = _lock(directory, prefix)
             frame = read_table(path, spec, lookups, data=data)
         else:
-            if sketch is not None and sketch(
-                data, lambda: _entry_name(prefix, path, spec, lookups, size, hashing.result())
-            ):
-                name = _entry_name(prefix, path, spec, lookups, size, hashing.result())
+            named_by_hash = functools.cache(lambda: _entry_name(prefix, path, spec, lookups, size, hashing.result()))
+            if sketch is not None and sketch(data, named_by_hash):
+                name = named_by_hash()
                 # The lock is let go of once what the sketch kept is written (the processes
                 # waiting for it go on then), with the hint that names the entry to come.
                 _write_later(directory, lock, name, None, _stat_hint(st))
@@ -299,10 +294,7 @@ def _sketched(
     with open_regular(path, spec.label) as handle:
         if os.fstat(handle.fileno()).st_size < MIN_SIZE:
             return read_table(path, spec, lookups), None
-        try:
-            data = handle.read()
-        except OSError as exc:
-            raise InputError(path, _("cannot read the file: {why}").format(why=exc.strerror)) from None
+        data = read_bytes(path, handle)
     if sketch(data, lambda: None):
         return Deferred(path, spec, lookups, None, data), None
     return read_table(path, spec, lookups, data=data), None
@@ -361,10 +353,7 @@ class Deferred:
                 raise SheetChanged(self.path)
         # The cache cannot be used (any more): the file's bytes, if they still name the entry.
         with open_regular(self.path, self._spec.label) as handle:
-            try:
-                data = handle.read()
-            except OSError as exc:
-                raise InputError(self.path, _("cannot read the file: {why}").format(why=exc.strerror)) from None
+            data = read_bytes(self.path, handle)
         digest = _sha256(data)
         if _entry_name(_path_key(self.path), self.path, self._spec, self._lookups, len(data), digest) != self.name:
             raise SheetChanged(self.path)
@@ -825,7 +814,7 @@ def _store_and_release(
             _join_beside(name)
             if hint is not None:
                 with contextlib.suppress(OSError):
-                    _write_small(directory, name.split("-", 1)[0] + _HINT_SUFFIX, f"{hint}\n{name}".encode("ascii"))
+                    _write_hint(directory, name, hint)
             return
         with _QUIET:
             _QUIET.wait_for(lambda: _BUSY[0] == 0, timeout=_MOST_DEFERRED)
@@ -872,7 +861,7 @@ def _store(directory: int, name: str, frame: pl.DataFrame, hint: str | None) -> 
         _write_small(directory, name + _SUM_SUFFIX, hashing.digest.hexdigest().encode("ascii"))
         os.replace(temporary, name + _SUFFIX, src_dir_fd=directory, dst_dir_fd=directory)
         if hint is not None:
-            _write_small(directory, name.split("-", 1)[0] + _HINT_SUFFIX, f"{hint}\n{name}".encode("ascii"))
+            _write_hint(directory, name, hint)
     except Exception:
         with contextlib.suppress(OSError):
             os.unlink(temporary, dir_fd=directory)
@@ -899,6 +888,12 @@ class _Hashing:
 
     def flush(self) -> None:
         self.handle.flush()
+
+
+def _write_hint(directory: int, name: str, hint: str) -> None:
+    """Record that the file as ``hint`` describes it (its stat) holds the bytes of the entry
+    ``name`` (``_hint`` reads it)."""
+    _write_small(directory, name.split("-", 1)[0] + _HINT_SUFFIX, f"{hint}\n{name}".encode("ascii"))
 
 
 def _write_small(directory: int, name: str, data: bytes) -> None:

@@ -419,13 +419,14 @@ def _kept_sheet(
     evaluators, the scores left out (none: no conflicts are declared) and what ``Kept`` holds;
     None when what the boards need is not all kept (its evaluators and cells): then the rows
     are loaded."""
-    found = None if entry.name is None else beside.evaluators(entry.name)
-    if found is None:
+    name = entry.name
+    found = None if name is None else beside.evaluators(name)
+    if name is None or found is None:
         return None
     evaluators, parts = found
     schema, holds = _rows_schema(lookups, evaluators)
     expected = _cells_schema(beside, schema)
-    cells = kept_derived(entry.name or "", parts, lambda frame: frame.schema == expected)
+    cells = kept_derived(name, parts, lambda frame: frame.schema == expected)
     if cells is None:
         return None
     return _deferred_sheet(beside, entry, _Streamed(cells, evaluators, parts, schema, holds))

@@ -194,7 +194,9 @@ def _check_columns(path: Path, columns: list[str], spec: TableSpec, where_header
                 )
 
 
-def _read_bytes(path: Path, handle: BinaryIO, limit: int = -1, *, start: int | None = None) -> bytes:
+def read_bytes(path: Path, handle: BinaryIO, limit: int = -1, *, start: int | None = None) -> bytes:
+    """Up to ``limit`` bytes of an open file (all: -1), from ``start`` if given; ``InputError``
+    naming the file when it cannot be read."""
     try:
         if start is not None:
             handle.seek(start)
@@ -290,13 +292,7 @@ def scan_table(path: Path, spec: TableSpec, lookups: dict[str, Lookup], data: by
             return None
         return pl.scan_csv(source, new_columns=header, schema_overrides=wanted, infer_schema=False, glob=False)
     if suffix == ".parquet":
-        if _size(handle) == 0:
-            return None
-        try:
-            schema = pl.read_parquet_schema(data)
-        except Exception:  # (read_table says what is wrong with it)
-            return None
-        _check_columns(path, list(schema), spec, "the schema")
+        schema = _parquet_schema(path, handle, spec, data)
         if set(schema) - {*spec.required, *spec.optional}:
             return None
         return _typed_parquet_plan(data, schema, spec, lookups)
@@ -316,7 +312,7 @@ def _read_csv(
             return pl.read_csv(source, new_columns=header, schema_overrides=wanted, infer_schema=False)
         except pl.exceptions.PolarsError:
             pass
-    data = decode_text(path, source if isinstance(source, bytes) else _read_bytes(path, handle, start=0))
+    data = decode_text(path, source if isinstance(source, bytes) else read_bytes(path, handle, start=0))
     try:
         # Slow path, only for a bad or non-UTF-8 file: everything as text, so _coerce can
         # name the cell.
@@ -333,7 +329,7 @@ def _csv_prelude(
     """A CSV file's header checked (``InputError`` on a defect): what to parse (the handle, or
     bytes), the column names, the types to read them into, and whether the fast path may
     read it (not when 64 KiB of blank lead to its header: the slow path says why)."""
-    head = _read_bytes(path, handle, _HEAD)
+    head = read_bytes(path, handle, _HEAD)
     if b"\x00" in head:
         raise InputError(
             path, _("this is a binary file, not CSV text (is it a workbook or Parquet file with a .csv name?)")
@@ -342,7 +338,7 @@ def _csv_prelude(
     if _cr_only(head):
         # Old Mac line endings (CR only): polars and the csv module split lines on LF, so
         # the whole file is read once and its line endings made LF.
-        source = _lf(data if data is not None else head + _read_bytes(path, handle))
+        source = _lf(data if data is not None else head + read_bytes(path, handle))
         head = source[:_HEAD]
     text = head[3:] if head.startswith(_BOM) else head
     first = _NON_BLANK.search(text)
@@ -393,16 +389,8 @@ def _locate_malformed(path: Path, data: bytes, columns: int) -> None:
 def _read_parquet(
     path: Path, handle: BinaryIO, spec: TableSpec, lookups: dict[str, Lookup], data: bytes | None = None
 ) -> pl.DataFrame:
-    if _size(handle) == 0:
-        raise InputError(path, _("the file is empty"))
     source: BinaryIO | bytes = handle if data is None else data
-    try:
-        # The schema first (the footer only): a wrong column is named before any data is read.
-        schema = pl.read_parquet_schema(source)
-    except Exception as exc:  # polars' errors, OSError, and whatever a damaged footer provokes
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(path, _("not a readable Parquet file ({why})").format(why=first)) from None
-    _check_columns(path, list(schema), spec, "the schema")
+    schema = _parquet_schema(path, handle, spec, data)
     typed = _typed_parquet(source, schema, spec, lookups)
     if typed is not None:
         if typed.height == 0:
@@ -418,6 +406,20 @@ def _read_parquet(
     if frame.height == 0:
         raise InputError(path, _("the file has no {what}").format(what=file_words(spec.label)))
     return frame
+
+
+def _parquet_schema(path: Path, handle: BinaryIO, spec: TableSpec, data: bytes | None) -> dict[str, pl.DataType]:
+    """A Parquet file's schema, its columns checked (the footer only: a wrong column is named
+    before any data is read); ``InputError`` for an empty or unreadable file."""
+    if _size(handle) == 0:
+        raise InputError(path, _("the file is empty"))
+    try:
+        schema = pl.read_parquet_schema(handle if data is None else data)
+    except Exception as exc:  # polars' errors, OSError, and whatever a damaged footer provokes
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(path, _("not a readable Parquet file ({why})").format(why=first)) from None
+    _check_columns(path, list(schema), spec, "the schema")
+    return schema
 
 
 def _typed_parquet(
@@ -471,7 +473,7 @@ def _typed_parquet_plan(
 def _read_xlsx(path: Path, handle: BinaryIO, spec: TableSpec) -> pl.DataFrame:
     if _size(handle) == 0:
         raise InputError(path, _("the file is empty"))
-    data = _read_bytes(path, handle)
+    data = read_bytes(path, handle)
     try:
         # Every cell as text: ids such as 007 keep their zeros; numbers are checked in _coerce.
         frame = pl.read_excel(data, engine="calamine", infer_schema_length=0, drop_empty_rows=False)
