@@ -327,6 +327,9 @@ def live_latency(config_path: Path, who: str, rounds: int) -> tuple[float, float
             await pilot.pause(0.05)
 
     async def main():
+        from paints import Paints
+
+        paints = Paints()
         async with app.run_test(size=(200, 50)) as pilot:
             while app.snapshot is None:
                 await pilot.pause(0.01)
@@ -337,9 +340,8 @@ def live_latency(config_path: Path, who: str, rounds: int) -> tuple[float, float
             for i in range(rounds):
                 t0 = time.perf_counter()
                 writer.note(f"bench {i}", candidate=cid)
-                while f"✎{i + 1}" not in table.cell_text(cid, "marks"):
-                    await pilot.pause(0.02)
-                journal_times.append(time.perf_counter() - t0)
+                mark = f"✎{i + 1}"
+                journal_times.append(await paints.seen(lambda mark=mark: mark in table.cell_text(cid, "marks")) - t0)
                 await idle(pilot)
                 # The scoring staff save a corrected sheet (written beside it, then moved over it).
                 before = table.cell_text(cid, "total")
@@ -347,9 +349,7 @@ def live_latency(config_path: Path, who: str, rounds: int) -> tuple[float, float
                 (lowered if i % 2 == 0 else original).write_csv(temporary)
                 t0 = time.perf_counter()
                 os.replace(temporary, scores_path)
-                while table.cell_text(cid, "total") == before:
-                    await pilot.pause(0.02)
-                file_times.append(time.perf_counter() - t0)
+                file_times.append(await paints.seen(lambda before=before: table.cell_text(cid, "total") != before) - t0)
                 await idle(pilot)
 
     asyncio.run(main())
@@ -394,7 +394,10 @@ if steps is not None:
         logged(owner, name, step)
 
 def headless(self, *args, **kwargs):
-    import asyncio
+    import asyncio, os
+    sys.path.insert(0, os.environ["BENCH_DIR"])
+    from paints import Paints
+    paints = Paints(time.time)
     async def watch():
         async with self.run_test(size=(200, 50)) as pilot:
             while self.snapshot is None:
@@ -402,14 +405,12 @@ def headless(self, *args, **kwargs):
             table = self.current_table
             cid = table.coordinate_to_cell_key((0, 0)).row_key.value
             print("READY", cid, flush=True)
-            before = table.cell_text(cid, "total")
             for _ in range(rounds):
-                while table.cell_text(cid, "total") == before:
-                    await pilot.pause(0.02)
                 before = table.cell_text(cid, "total")
+                seen = await paints.seen(lambda: table.cell_text(cid, "total") != before)
                 if steps is not None:
-                    steps.write(f"{time.time():.4f} shown\\n")
-                print(f"{time.time():.4f}", flush=True)
+                    steps.write(f"{seen:.4f} shown\\n")
+                print(f"{seen:.4f}", flush=True)
     asyncio.run(watch())
 
 app_module.PanelApp.run = headless
@@ -423,7 +424,12 @@ def every_screen(config_path: Path, screens: int, rounds: int) -> tuple[float, f
     one cache) shows the new total, the same for the fastest, where their time goes:
     ``reload_steps``). Each change comes 3 s after the one before: the screens are at rest
     (their analyses done)."""
-    env = {**os.environ, "PANEL_TUI_CACHE": "", "XDG_CACHE_HOME": str(config_path.parent.resolve() / "cache")}
+    env = {
+        **os.environ,
+        "PANEL_TUI_CACHE": "",
+        "XDG_CACHE_HOME": str(config_path.parent.resolve() / "cache"),
+        "BENCH_DIR": str(HERE),
+    }
     session = config_path.parent / "screens-session.sqlite"
     logs = [config_path.parent / f"screen-{i}.steps" for i in range(screens)]
     procs = [

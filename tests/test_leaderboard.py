@@ -84,6 +84,19 @@ def content(table: LeaderboardTable) -> list[tuple[str, list]]:
     return rows
 
 
+def painted(table: LeaderboardTable) -> list:
+    """What the table paints, line by line, with each cell's style (its place, for the mouse,
+    included), from what it kept rendered."""
+    return [table.render_line(y) for y in range(table.size.height)]
+
+
+def painted_afresh(table: LeaderboardTable) -> list:
+    """The same with nothing kept: every visible cell rendered again from the table's store."""
+    table._clear_caches()
+    table._update_count += 1
+    return painted(table)
+
+
 # The two routes a refresh can take: DataTable's public API (boards up to ``public_up_to``
 # rows), the in-place one through TableInternals (larger boards), and boards that cross between
 # them (the pool has 60 candidates, boards 30 to 60 rows).
@@ -127,6 +140,9 @@ def test_in_place_refresh_equals_a_fresh_table_over_random_changes(route):
                 fresh.show(b, 2, notes, fragile)
                 await pilot.pause(0)
                 assert content(live) == content(fresh), f"step {step}"
+                # What it paints from the renderings it kept (the in-place route drops only the
+                # rows that changed or moved) is what it paints with nothing kept.
+                assert painted(live) == painted_afresh(live), f"step {step}"
                 assert live.row_count == b.entries.height + 1 + (b.entries["rank"].null_count() > 0)
                 assert LINE in [k for k, _ in content(live)]
                 assert (REST in [k for k, _ in content(live)]) == (b.entries["rank"].null_count() > 0)

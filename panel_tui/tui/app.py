@@ -38,6 +38,7 @@ from panel_tui.errors import PanelError
 from panel_tui.i18n import N_, _, language
 from panel_tui.text import clip, text_width, visible
 from panel_tui.tui.charts import PercentChart
+from panel_tui.tui.collector import COLLECTOR
 from panel_tui.tui.leaderboard import LeaderboardTable, RefreshCost
 from panel_tui.tui.literal import markup, plain
 from panel_tui.tui.translated import TranslatedBindings, role_word, system_command, translate_bindings
@@ -96,13 +97,25 @@ ANALYSIS_WAITS = 5.0  # seconds an analysis waits at most for other screens' boa
 
 
 class StandingsComputed(Message):
-    """A reload finished: new standings and session state to show, and the loading marks of
-    the files it read (``cache.writes_afterwards``), let go of once they are painted."""
+    """A reload finished: new standings and session state to show, and what is let go of
+    once they are painted: the loading marks of the files it read
+    (``cache.writes_afterwards``) and its hold of the cycle collector (``collector``)."""
 
-    def __init__(self, snapshot: Snapshot, marks: list[int] | None = None) -> None:
+    def __init__(
+        self, snapshot: Snapshot, marks: list[int] | None = None, release: Callable[[], None] | None = None
+    ) -> None:
         super().__init__()
         self.snapshot = snapshot
         self.marks = marks if marks is not None else []
+        self.release = release
+
+    def painted(self) -> None:
+        """The boards are on the screen (or never will be): let go of what was held for them."""
+        from panel_tui.inputs.cache import let_go
+
+        let_go(self.marks)
+        if self.release is not None:
+            self.release()
 
 
 class AnalysisComputed(Message):
@@ -393,6 +406,7 @@ class PanelApp(TranslatedBindings, App):
             # EOF on a dead terminal forever. Everything is already in the session: quit.
             self.exit(return_code=0)
             return
+        COLLECTOR.overdue()
         files, journal = self.change_watch.poll()
         if files:
             self._reloading = (self.change_watch.changed_files, time.strftime("%H:%M:%S"))
@@ -406,20 +420,24 @@ class PanelApp(TranslatedBindings, App):
         """Standings from the files (re-read when they changed) and the journal as it is now;
         a note or the focus reuses the boards' numbers (``views.take_snapshot``). The files'
         loading marks stay held until the boards are painted (``_computed``): every screen's
-        boards come before any screen's analysis (``analyse``), on two cores."""
+        boards come before any screen's analysis (``analyse``), on two cores. So is the cycle
+        collector, whose full passes would otherwise land on the reload or its paint."""
         from panel_tui.inputs.cache import let_go
 
         marks: list[int] = []
+        release = COLLECTOR.hold()
         try:
             snapshot = _views().take_snapshot(self.reader, reload=files, last=self.snapshot, marks=marks)
         except PanelError as exc:
             let_go(marks)
+            release()
             self.post_message(InputsRejected(str(exc), exc.exit_status))
             return
         except BaseException:
             let_go(marks)
+            release()
             raise
-        self.post_message(StandingsComputed(snapshot, marks))
+        self.post_message(StandingsComputed(snapshot, marks, release))
 
     @on(InputsRejected)
     def _rejected(self, message: InputsRejected) -> None:
@@ -459,17 +477,15 @@ class PanelApp(TranslatedBindings, App):
 
     @on(StandingsComputed)
     def _computed(self, message: StandingsComputed) -> None:
-        from panel_tui.inputs.cache import let_go
-
         if self._closing_down():
-            let_go(message.marks)
+            message.painted()
             return
         try:
             self._show_computed(message)
         finally:
             # Once this frame is painted: the other screens' analyses, and this one's, wait until then.
-            if not self.call_after_refresh(let_go, message.marks):
-                let_go(message.marks)  # (closing: no refresh to wait for)
+            if not self.call_after_refresh(message.painted):
+                message.painted()  # (closing: no refresh to wait for)
 
     def _show_computed(self, message: StandingsComputed) -> None:
         self.files_error = None

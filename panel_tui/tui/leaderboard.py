@@ -617,10 +617,12 @@ class LeaderboardTable(TranslatedBindings, DataTable):
         if diff.gone:
             internals.remove_rows([row_keys.pop(key) for key in diff.gone])  # their slots stay empty
             cost.removed_rows = len(diff.gone)
+        changed: set[RowKey] = set()  # the rows whose text or place changes
         for column, (slots, values) in diff.writes.items():
             column_key = column_keys[column]
             for slot, value in zip(slots, values, strict=True):
                 slot_cells[slot][column_key] = value
+                changed.add(slot_keys[slot])
             cost.updated_cells += len(slots)
         name_key = column_keys["name"]
         for key, text in diff.labels.items():
@@ -628,11 +630,13 @@ class LeaderboardTable(TranslatedBindings, DataTable):
                 cells = internals.cells(row_keys[key])
                 if cells[name_key] != text:
                     cells[name_key] = text
+                    changed.add(row_keys[key])
                     cost.updated_cells += 1
         structure = self._add(diff, cost) or bool(diff.gone)
         moved, specials_moved = self._moved(diff)
         cost.moved_rows = moved.height + len(specials_moved)
-        if structure or cost.moved_rows > len(row_keys) // 4:
+        many = cost.moved_rows > len(row_keys) // 4
+        if structure or many:
             # Every position anew (cheaper than one by one when many rows move).
             frame = diff.frame
             positions = dict(
@@ -644,15 +648,18 @@ class LeaderboardTable(TranslatedBindings, DataTable):
             # A permutation of the positions the rows had: each set once.
             for slot, at in moved.iter_rows():
                 internals.move(slot_keys[slot], at)
+                changed.add(slot_keys[slot])
             for key, at in specials_moved:
                 internals.move(row_keys[key], at)
-        if structure or cost.moved_rows:
+                changed.add(row_keys[key])
+        if structure or many:
             internals.rows_moved(added_or_removed=structure)
             if structure:
                 self.cursor_coordinate = self.cursor_coordinate  # within the table's new bounds
                 self.check_idle()
-        elif cost.updated_cells:
-            internals.text_changed()
+        elif changed:
+            # Only these rows are rendered again (a correction changes a few cells).
+            internals.rows_changed(changed, moved=bool(cost.moved_rows))
         if structure or cost.moved_rows or cost.updated_cells:
             self.refresh()
         return cost
