@@ -92,7 +92,7 @@ ACTION_WORDS = {
     "evaluators": N_("the evaluator calibration"),
 }
 COMPACT_BELOW = 150  # columns: narrower terminals get the compact leaderboard (no area columns)
-POLL_SECONDS = 0.15  # files (a stat each) and the journal (its last event): a cheap look
+POLL_SECONDS = 0.1  # files (a stat each) and the journal (its last event): a cheap look
 ANALYSIS_WAITS = 5.0  # seconds an analysis waits at most for other screens' boards (``analyse``)
 
 
