@@ -183,6 +183,20 @@ sys.stdin.readline()
 """
 
 
+def noted_at_each_call(monkeypatch: pytest.MonkeyPatch, owner: object, name: str, note: Callable[[], object]) -> list:
+    """``owner.name`` wrapped for the test: each call first appends ``note()`` to the list
+    returned (when it was called, what held then), then runs as before."""
+    function = getattr(owner, name)
+    noted: list = []
+
+    def noting(*args, **kwargs):
+        noted.append(note())
+        return function(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, noting)
+    return noted
+
+
 def console_in_its_block(config: Path) -> subprocess.Popen:
     """Another process of the account loading ``config``'s contest as a console computing its
     boards does, held inside its block (``_IN_ITS_BLOCK``); the caller kills it when done."""

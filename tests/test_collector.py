@@ -6,7 +6,7 @@ import gc
 import time
 
 import pytest
-from conftest import lower_scores
+from conftest import lower_scores, noted_at_each_call
 from test_console import make_app, run, settled
 
 from panel_tui.tui import collector
@@ -55,14 +55,7 @@ def test_a_hold_never_released_ends_by_itself(monkeypatch):
 def test_the_console_holds_it_while_it_computes_its_boards_and_lets_go_once_painted(solo, monkeypatch):
     import panel_tui.views as views
 
-    seen_during: list[bool] = []
-    take_snapshot = views.take_snapshot
-
-    def watched(*args, **kwargs):
-        seen_during.append(gc.isenabled())
-        return take_snapshot(*args, **kwargs)
-
-    monkeypatch.setattr(views, "take_snapshot", watched)
+    seen_during = noted_at_each_call(monkeypatch, views, "take_snapshot", gc.isenabled)
 
     async def scenario():
         app = make_app(solo)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import score_the_pending_candidate
+from conftest import noted_at_each_call, score_the_pending_candidate
 from textual.worker import WorkerCancelled
 
 from panel_tui.config import load_config
@@ -381,15 +381,7 @@ def analysis_starts(monkeypatch) -> list[float]:
 
     import panel_tui.analysis as analysis_module
 
-    started: list[float] = []
-    robustness = analysis_module.robustness
-
-    def timed_robustness(*args, **kwargs):
-        started.append(time.monotonic())
-        return robustness(*args, **kwargs)
-
-    monkeypatch.setattr(analysis_module, "robustness", timed_robustness)
-    return started
+    return noted_at_each_call(monkeypatch, analysis_module, "robustness", time.monotonic)
 
 
 @pytest.mark.parametrize(("busy", "cap"), [(0.4, 5.0), (None, 1.0)])
