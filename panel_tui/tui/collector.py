@@ -1,8 +1,9 @@
 """Python's cycle collector held off while a console computes and paints new boards.
 
-With 10,000 candidates on the boards, one full collection of the console's objects takes
-0.15 s to 0.25 s of the interpreter (bench_console's live measures saw it land on the paint
-that shows a corrected total, in three rounds of four). Objects are still freed as soon as
+With 10,000 candidates on the boards, one full collection of the console's objects took
+0.15 s to 0.25 s of the interpreter, and landed on the paint that shows a corrected total in
+three rounds of four (seen by hand, logging the collector's passes during bench_console's
+live measure). Objects are still freed as soon as
 nothing refers to them; only cycles wait, and the collector runs again, as usual, once the
 boards are on the screen. A hold never lasts longer than ``MOST`` seconds.
 """

@@ -28,10 +28,14 @@ tested the same way): ``DOMNode._bindings`` (a ``BindingsMap``; its ``key_to_bin
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
+from textual.cache import LRUCache
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
+
+K = TypeVar("K", bound=Hashable)
 
 ATTRIBUTES = (
     "_data",
@@ -114,16 +118,14 @@ class TableInternals:
         """Only the rows ``keys`` changed, their text or their place among the same rows
         (``moved``: a permutation of the places they had): what was rendered of them is
         dropped, every other row's rendering is kept. Bumping the generation instead would
-        make the next paint render every visible cell again (a fifth of a second at 200
-        columns, for one changed total). A moved row's rendered cells carry its place (for the
+        make the next paint render every visible cell again, for one changed total
+        (bench_console's "one live refresh"). A moved row's rendered cells carry its place (for the
         mouse), so they go too, and with them the row order and line offsets."""
         table = self.table
-        for cache in (table._cell_render_cache, table._row_render_cache):
-            for key in [key for key in cache.keys() if key[0] in keys]:  # noqa: SIM118 (an LRUCache: no iteration)
-                cache.discard(key)
+        _drop(table._cell_render_cache, lambda key: key[0] in keys)
+        _drop(table._row_render_cache, lambda key: key[0] in keys)
         places = {table._row_locations.get(key) for key in keys}
-        for key in [key for key in table._row_renderable_cache.keys() if key[1] in places]:  # noqa: SIM118
-            table._row_renderable_cache.discard(key)
+        _drop(table._row_renderable_cache, lambda key: key[1] in places)
         table._line_cache.clear()
         if moved:
             table._offset_cache.clear()
@@ -132,3 +134,10 @@ class TableInternals:
     def size_parts(self) -> tuple[int, int]:
         """(the row label column's width, every row's height summed): for the table's size."""
         return self.table._row_label_column_width, self.table._total_row_height
+
+
+def _drop(cache: LRUCache[K, Any], which: Callable[[K], bool]) -> None:
+    """Drop the entries of a DataTable's cache whose key is ``which`` (an LRUCache has no
+    iteration of its own: its ``keys``, copied first)."""
+    for key in [key for key in cache.keys() if which(key)]:  # noqa: SIM118
+        cache.discard(key)
