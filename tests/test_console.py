@@ -1007,3 +1007,24 @@ def test_a_result_arriving_while_the_console_closes_is_dropped(contest):
             assert app.snapshot is snapshot and app.failures == []
 
     run(scenario())
+
+
+def test_the_first_frame_mounts_one_board_and_the_others_come_before_the_read(solo):
+    """The boards after the first are mounted once the first frame is on the screen, hidden,
+    before the files are read: the read's boards fill them all, and a key shows each."""
+    from textual.widgets import ContentSwitcher
+
+    async def scenario():
+        app = make_app(solo)
+        async with app.run_test(size=(120, 35)) as pilot:
+            assert len(app.query(LeaderboardTable)) == 1  # the first frame: one board
+            await settled(pilot, app)
+            boards = app.query_one("#boards", ContentSwitcher)
+            assert [pane.display for pane in boards.children] == [True, False, False]
+            assert all(app.board(c.id).row_count > 0 for c in app.meeting.config.categories)
+            await pilot.press("3")
+            assert boards.current == "tab-3" and app.current_table.category_id == "service"
+            assert [pane.display for pane in boards.children] == [False, False, True]
+            assert app.failures == []
+
+    run(scenario())

@@ -48,7 +48,10 @@ from panel_tui.vocabulary import exclusion_words
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from textual.widget import Widget
+
     from panel_tui import views
+    from panel_tui.config import Category
     from panel_tui.engine import Standings
     from panel_tui.meeting import Meeting, SessionState
     from panel_tui.tui.screens import Dialog, ExclusionForm, LockStep, TieOrderForm
@@ -221,6 +224,7 @@ class PanelApp(TranslatedBindings, App):
         self._seen: dict[int, str] = {}
         self.lost: list[str] = []
         self._meeting_running = False  # from the first paint on, a failure no longer ends the app
+        self._boards_mounted = False  # the boards after the first (``_mount_the_other_boards``)
         self._failed_screen: Screen | None = None
         self.show_live = False  # after the lock, `v`: the live standings instead of the locked list
         self._infos: dict[str, Content] = {}  # each board's line above it, by category id
@@ -243,15 +247,36 @@ class PanelApp(TranslatedBindings, App):
         # "the tabs alone"); the keys 1 2 3 or a click show a board.
         yield Static(self._tab_bar(compact, 0), id="tabbar")
         with ContentSwitcher(id="boards", initial="tab-1"):
-            for index, category in enumerate(config.categories, 1):
-                # Widget ids by position: a category id comes from the config and may hold anything.
-                with Vertical(id=f"tab-{index}"):
-                    yield Static("", id=f"info-{index}", classes="board-info")
-                    if self.display_mode:  # the projector: the board's percents as a strip, two lines
-                        yield PercentChart(id=f"chart-{index}")
-                    # (The area columns come with the first board: the files are read after the first frame.)
-                    yield LeaderboardTable(category.id, (), compact=compact, id=f"board-{index}")
+            # The first board only: the others, hidden, are mounted once the first frame is
+            # on the screen (``_mount_the_other_boards``), before the files are read.
+            yield self._board_pane(1, config.categories[0], compact)
         yield Footer()
+
+    def _board_pane(self, index: int, category: Category, compact: bool) -> Vertical:
+        """A board's pane in the switcher: its line of counts (saying, until the files are
+        read, that they are being read), the projector's strip, the board."""
+        # Widget ids by position: a category id comes from the config and may hold anything.
+        reading = plain(_("reading {file}…").format(file=self.meeting.config.contest.scores.name))
+        parts: list[Widget] = [Static(reading, id=f"info-{index}", classes="board-info")]
+        if self.display_mode:  # the projector: the board's percents as a strip, two lines
+            parts.append(PercentChart(id=f"chart-{index}"))
+        # (The area columns come with the first board: the files are read after the first frame.)
+        parts.append(LeaderboardTable(category.id, (), compact=compact, id=f"board-{index}"))
+        return Vertical(*parts, id=f"tab-{index}")
+
+    async def _mount_the_other_boards(self) -> None:
+        """After the first frame: the hidden boards (each costs the first frame its mounting),
+        then the read of the files (``reload``), whose boards they show. Until then nothing
+        shows a board but the first: the keys that show one wait for the boards to be read
+        (``check_action``), and the poll for them to be mounted (``_poll``)."""
+        categories = self.meeting.config.categories
+        panes = [self._board_pane(index, c, self._compact()) for index, c in enumerate(categories[1:], 2)]
+        for pane in panes:
+            pane.display = False  # (the switcher hides its other children when it mounts, not later)
+        if panes:
+            await self.query_one("#boards", ContentSwitcher).mount_all(panes)
+        self._boards_mounted = True
+        self.reload(False)
 
     def _tab_bar(self, compact: bool, active: int) -> Content:
         """The tab bar: each board's key and label (``_tab_label``), the shown one (``active``,
@@ -292,12 +317,10 @@ class PanelApp(TranslatedBindings, App):
         # From here on a failure (even in the first boards: a journal written by hand) is a
         # banner, never a traceback painted on the projector.
         self._meeting_running = True
-        reading = plain(_("reading {file}…").format(file=self.meeting.config.contest.scores.name))
-        for index in range(1, len(self.meeting.config.categories) + 1):
-            self.query_one(f"#info-{index}", Static).update(reading)
-        # The read starts once that frame is on the screen: its imports (polars, the engine)
-        # would otherwise hold the interpreter while the frame is being drawn.
-        self.call_after_refresh(self.reload, False)
+        # The read starts once that frame is on the screen and the other boards are mounted:
+        # its imports (polars, the engine) would otherwise hold the interpreter while the
+        # frame is being drawn.
+        self.call_after_refresh(self._mount_the_other_boards)
         # The terminal this console runs in, to notice when it is gone (see _poll).
         self._terminal = 0 if not self.is_headless and os.isatty(0) else None
         self.set_interval(POLL_SECONDS, self._poll)
@@ -407,6 +430,8 @@ class PanelApp(TranslatedBindings, App):
             self.exit(return_code=0)
             return
         COLLECTOR.overdue()
+        if not self._boards_mounted:
+            return  # (the first read, once they are, reads everything anyway)
         files, journal = self.change_watch.poll()
         if files:
             self._reloading = (self.change_watch.changed_files, time.strftime("%H:%M:%S"))
