@@ -17,22 +17,34 @@ from collections.abc import Callable
 
 from textual.screen import Screen
 
+_WATCHING: list[Paints] = []  # every Paints of this process; Textual's paint is hooked once
+
+
+def _hook() -> None:
+    original = Screen._compositor_refresh
+
+    def painted(screen: Screen) -> None:
+        original(screen)
+        for paints in _WATCHING:
+            paints.after_paint()
+
+    Screen._compositor_refresh = painted  # type: ignore[method-assign]
+
 
 class Paints:
-    """Hooks the paints of every screen of this process (one ``Paints`` per process)."""
+    """Watches the paints of every screen of this process."""
 
     def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
         self.clock = clock
         self._condition: Callable[[], bool] | None = None
         self._seen: float | None = None
-        original = Screen._compositor_refresh
+        if not _WATCHING:
+            _hook()
+        _WATCHING.append(self)
 
-        def painted(screen: Screen) -> None:
-            original(screen)
-            if self._condition is not None and self._seen is None and self._condition():
-                self._seen = self.clock()
-
-        Screen._compositor_refresh = painted  # type: ignore[method-assign]
+    def after_paint(self) -> None:
+        if self._condition is not None and self._seen is None and self._condition():
+            self._seen = self.clock()
 
     async def seen(self, condition: Callable[[], bool], step: float = 0.005, timeout: float = 120.0) -> float:
         """The clock's time at the end of the first frame painted once ``condition()`` holds

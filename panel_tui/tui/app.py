@@ -269,8 +269,8 @@ class PanelApp(TranslatedBindings, App):
         then the read of the files (``reload``), whose boards they show. Until then nothing
         shows a board but the first: the keys that show one wait for the boards to be read
         (``check_action``), and the poll for them to be mounted (``_poll``)."""
-        categories = self.meeting.config.categories
-        panes = [self._board_pane(index, c, self._compact()) for index, c in enumerate(categories[1:], 2)]
+        categories, compact = self.meeting.config.categories, self._compact()
+        panes = [self._board_pane(index, c, compact) for index, c in enumerate(categories[1:], 2)]
         for pane in panes:
             pane.display = False  # (the switcher hides its other children when it mounts, not later)
         if panes:
