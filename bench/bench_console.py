@@ -371,11 +371,17 @@ import panel_tui.tui.app as app_module
 if steps is not None:
     import panel_tui.analysis as analysis
     import panel_tui.views as views
+    from panel_tui import shared_boards
     from panel_tui.inputs import cache, contest
     def logged(owner, name, step):
         function = getattr(owner, name)
         @functools.wraps(function)
         def wrapper(*args, **kwargs):
+            if name == "kept_boards":  # (asked at each look while waiting: logged once found)
+                found = function(*args, **kwargs)
+                if found is not None:
+                    steps.write(f"{time.time():.4f} end {step}\\n")
+                return found
             steps.write(f"{time.time():.4f} start {step}\\n")
             try:
                 return function(*args, **kwargs)
@@ -383,6 +389,7 @@ if steps is not None:
                 kind = ""
                 if name == "_store":  # (the entry's rows, the cells kept beside it, or something else)
                     kind = " rows" if "+" not in args[1] else " cells" if "indicator_id" in args[2].columns else ""
+                    kind = " boards" if kind == "" and "entries" in args[2].columns else kind
                 steps.write(f"{time.time():.4f} end {step}{kind}\\n")
         setattr(owner, name, wrapper)
     for owner, name, step in (
@@ -390,6 +397,7 @@ if steps is not None:
         (contest, "_streamed_sheet", "stream"), (contest, "_cells", "cells"), (contest, "_kept_sheet", "kept"),
         (cache, "_store", "store"),
         (app_module.PanelApp, "_show", "show"), (analysis, "robustness", "analysis"),
+        (shared_boards, "kept_boards", "boards"),
     ):
         logged(owner, name, step)
 
@@ -483,6 +491,7 @@ PARSING_TAB = (
     ("boards computed (its reload ends)", "end reload"),
     ("board updated (_show ends)", "end show"),
     ("new total seen on its board", "shown"),
+    ("its boards kept (for the others)", "end store boards"),
     ("its cells kept (for the others)", "end store cells"),
     ("its rows kept", "end store rows"),
     ("its analysis begins", "start analysis"),
@@ -490,6 +499,7 @@ PARSING_TAB = (
 )
 WAITING_TAB = (
     ("noticed the change (its reload starts)", "start reload"),
+    ("the boards of the tab that parses found (shown until its own)", "end boards"),
     ("goes on: the cells are kept (or the lock is let go)", "end lock"),
     ("kept cells loaded", "end kept"),
     ("boards computed (its reload ends)", "end reload"),

@@ -401,6 +401,18 @@ def _matrix_route(data: ContestData, cells: pl.DataFrame, evaluators: tuple[str,
     )
 
 
+def prepare(data: ContestData) -> None:
+    """Before other work (the standings): when the analysis will compute its per-area
+    statistics (they are not kept), its score rows are loaded meanwhile, in a thread."""
+    if not data.keeps(_per_area_key(data, contest_areas(data), _evaluator_ids(data))):
+        data.load_rows_meanwhile()
+
+
+def _per_area_key(data: ContestData, areas: tuple[str, ...], evaluators: tuple[str, ...]) -> list[str]:
+    """What the per-area statistics rest on besides the contest's sheet and cells (``_kept_per_area``)."""
+    return ["per-area statistics", _CODE, repr(data.config.scoring), json.dumps(areas), json.dumps(evaluators)]
+
+
 def _kept_per_area(data: ContestData, areas: tuple[str, ...], evaluators: tuple[str, ...]) -> pl.DataFrame:
     """``_per_area`` by the route that suits the sheet, kept in the cache beside the sheet's
     entry and its cells (``ContestData.derived``), keyed also by the scoring settings, the
@@ -411,7 +423,7 @@ def _kept_per_area(data: ContestData, areas: tuple[str, ...], evaluators: tuple[
         route = _matrix_route if _dense_enough(data, evaluators) else _rows_route
         return route(data, _keyed_cells(data, areas), evaluators)
 
-    parts = ["per-area statistics", _CODE, repr(data.config.scoring), json.dumps(areas), json.dumps(evaluators)]
+    parts = _per_area_key(data, areas, evaluators)
     # Every screen of the account asks for them at once after a change: one computes them.
     return data.derived(parts, compute, lambda frame: _fits_per_area(frame, len(evaluators)), one_at_a_time=True)
 

@@ -721,6 +721,10 @@ def cmd_rank(args: argparse.Namespace) -> int:
             _("unknown category {category} (the config has: {known})").format(category=repr(args.category), known=known)
         )
     state = meeting.state()
+    if args.analysis:
+        from panel_tui.analysis import prepare
+
+        prepare(meeting.data(rows=True))  # (the rows it needs load while the standings are computed)
     result = standings(meeting.data(rows=args.analysis), state.decisions)
     locked = state.lock is not None
     for board in result.boards:

@@ -739,11 +739,13 @@ class Meeting:
             )
         return None
 
-    def data(self, *, reload: bool = False, rows: bool = False) -> ContestData:
+    def data(
+        self, *, reload: bool = False, rows: bool = False, waiting: contest_inputs.Waiting | None = None
+    ) -> ContestData:
         """The contest's inputs, loaded once (``reload``: again); ``rows``: the caller will read
-        the score rows (``load_contest``)."""
+        the score rows; ``waiting``: told while another process reads the sheet (``load_contest``)."""
         if self._data is None or reload:
-            self._data = contest_inputs.load_contest(self.config, reads_rows=rows)
+            self._data = contest_inputs.load_contest(self.config, reads_rows=rows, waiting=waiting)
         return self._data
 
     def _parse_afresh(self) -> None:

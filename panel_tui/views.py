@@ -13,12 +13,13 @@ Everything here is data, not markup: the screens show every string literally.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
+from panel_tui import shared_boards
 from panel_tui.analysis import Robustness
 from panel_tui.engine import Decisions, Leaderboard, Standings, standings
 from panel_tui.i18n import N_, _, ngettext
@@ -112,22 +113,66 @@ def same_inputs(snapshot: Snapshot | None, data: ContestData, decisions: Decisio
 
 
 def take_snapshot(
-    meeting: Meeting, *, reload: bool = False, last: Snapshot | None = None, marks: list[int] | None = None
+    meeting: Meeting,
+    *,
+    reload: bool = False,
+    last: Snapshot | None = None,
+    marks: list[int] | None = None,
+    preview: Callable[[Standings, SessionState], None] | None = None,
 ) -> Snapshot:
     """Standings from the meeting's files (re-read with ``reload``) and its journal as it is
     now; what ``last`` computed from the same files and decisions is reused. A sheet parsed
     afresh has its cache entry written once the standings are computed, not beside them.
     ``marks``: receives the loading marks of the files read (``cache.writes_afterwards``),
-    for the console to let go of once the boards are painted."""
+    for the console to let go of once the boards are painted.
+
+    New files' standings are kept for the account's other screens (``shared_boards``).
+    ``preview``: while this process waits for another one reading the same new sheet, it is
+    given that one's boards, if the journal (neither proposal nor lock) and the files are the
+    same here, as soon as they are kept: standings with no cells, to show until these are ready."""
+    waiting = None
+    if preview is not None and reload:
+        waiting = _Previewing(meeting, preview)
     with writes_afterwards(marks):
-        data = meeting.data(reload=reload)
+        data = meeting.data(reload=reload, waiting=waiting)
         state = meeting.state()
-        result = (
-            last.standings
-            if last is not None and same_inputs(last, data, state.decisions)
-            else standings(data, state.decisions)
-        )
+        reused = last is not None and same_inputs(last, data, state.decisions)
+        result = last.standings if last is not None and reused else standings(data, state.decisions)
+        kept = data.kept
+        if kept is not None and (last is None or last.data is not data):
+            shared_boards.keep_boards(
+                kept.entry,
+                shared_boards.boards_key(meeting.config, kept.candidates, kept.indicators, state.decisions),
+                result,
+            )
     return Snapshot(result, state, data, journal_check(meeting, state, result, data, last))
+
+
+class _Previewing:
+    """``load_contest``'s ``waiting`` for ``take_snapshot``'s ``preview``: at each look, the
+    boards kept beside the sheet's entry for this journal and these files, handed over once."""
+
+    def __init__(self, meeting: Meeting, preview: Callable[[Standings, SessionState], None]) -> None:
+        self._meeting, self._preview = meeting, preview
+        self._state: SessionState | None = None
+        self._keys: dict[str, list[str]] = {}
+        self._done = False
+
+    def __call__(self, entry: str, candidates: pl.DataFrame, indicators: pl.DataFrame) -> None:
+        if self._done:
+            return
+        if self._state is None:
+            self._state = self._meeting.state()
+        state = self._state
+        if state.lock is not None or state.proposal is not None:
+            self._done = True  # (the boards then show what the lock or proposal is checked against)
+            return
+        if entry not in self._keys:
+            self._keys[entry] = shared_boards.boards_key(self._meeting.config, candidates, indicators, state.decisions)
+        found = shared_boards.kept_boards(entry, self._keys[entry], self._meeting.config)
+        if found is not None:
+            self._done = True
+            self._preview(found, state)
 
 
 def journal_check(

@@ -899,6 +899,31 @@ def test_a_kept_sheet_is_ranked_and_analysed_without_loading_its_rows(kept, monk
     assert len(loads) == 1
 
 
+def test_rows_load_meanwhile_only_when_the_analysis_will_compute_its_statistics(kept, monkeypatch):
+    """``rank --analysis`` (``analysis.prepare``): while the standings are computed, the rows
+    load in a thread when the analysis's statistics are not kept (it will read the rows), and
+    not when they are (it never will)."""
+    import time
+
+    from panel_tui.analysis import prepare, robustness_table
+
+    _analysed(kept)
+    loads = _entry_loads(monkeypatch)
+    prepare(_load(kept))
+    time.sleep(0.5)
+    assert loads == []
+    for statistics in _entries(kept, "statistics"):
+        statistics.unlink()
+    data = _load(kept)
+    prepare(data)
+    deadline = time.monotonic() + 10
+    while not loads and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(loads) == 1
+    robustness_table(data)
+    assert len(loads) == 1  # (the analysis took the rows loaded meanwhile)
+
+
 def test_a_kept_sheets_rows_name_the_evaluators_its_kept_cells_do(kept, monkeypatch):
     """The rows loaded later code the evaluators as the kept cells' sets do (the sorted ids),
     whatever codes the entry gives them; the analysis computed from those rows is right."""

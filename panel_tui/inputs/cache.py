@@ -407,6 +407,20 @@ def cached_derived(
     return frame
 
 
+def keep_derived_now(entry: str, parts: Sequence[str], frame: pl.DataFrame) -> None:
+    """Keep ``frame`` beside the entry ``entry`` under ``parts`` (as ``cached_derived`` keeps
+    what it computes), written here and now: a small frame other processes wait for (not
+    after the caller's ``writes_afterwards`` block, as the entries and cells are)."""
+    folder = cache_folder()
+    directory = None if folder is None else _open_folder(folder)
+    if directory is None:
+        return
+    try:
+        _store(directory, _derived_name(entry, parts), frame, None)
+    finally:
+        os.close(directory)
+
+
 def _load_derived(
     directory: int,
     name: str,

@@ -77,6 +77,10 @@ class Kept:
     parts: tuple[str, ...]
     rows: Rows
     cells: pl.DataFrame
+    # The candidates and indicators as their files gave them (before any translation): with
+    # the entry, what boards ranked from these cells rest on (``shared_boards.boards_key``).
+    candidates: pl.DataFrame
+    indicators: pl.DataFrame
 
 
 class DeferredRows:
@@ -106,6 +110,8 @@ class DeferredRows:
 
 
 Rows = pl.DataFrame | DeferredRows  # (ContestData.rows)
+# (load_contest's ``waiting``: the sheet's entry, the candidates and indicators as loaded)
+Waiting = Callable[[str, pl.DataFrame, pl.DataFrame], None]
 
 
 @dataclass(frozen=True)
@@ -148,6 +154,21 @@ class ContestData:
         if kept is None or kept.rows is not self.rows or kept.cells is not self.cells:
             return compute()
         return cached_derived(kept.entry, [*kept.parts, *parts], compute, fits, one_at_a_time=one_at_a_time)
+
+    def keeps(self, parts: Sequence[str]) -> bool:
+        """Whether ``derived(parts, ...)`` would load what is kept rather than compute it now
+        (its bytes are checked when it is loaded: a damaged one is computed after all)."""
+        kept = self.kept
+        if kept is None or kept.rows is not self.rows or kept.cells is not self.cells:
+            return False
+        return derived_present(kept.entry, [*kept.parts, *parts])
+
+    def load_rows_meanwhile(self) -> None:
+        """The score rows loaded in a thread from now, if they are not yet: for a caller that
+        will read them after other work (the analysis, after the standings) and would
+        otherwise wait for their load then. Whoever asks for them meanwhile waits for that load."""
+        if isinstance(self.rows, DeferredRows):
+            threading.Thread(target=self.rows, name="rows", daemon=True).start()
 
     @property
     def scores(self) -> pl.DataFrame:
@@ -204,7 +225,12 @@ def _in_language(frame: pl.DataFrame, language: str) -> pl.DataFrame:
 
 
 def load_contest(
-    config: Config, frames: dict[str, pl.DataFrame] | None = None, *, fresh: bool = False, reads_rows: bool = False
+    config: Config,
+    frames: dict[str, pl.DataFrame] | None = None,
+    *,
+    fresh: bool = False,
+    reads_rows: bool = False,
+    waiting: Waiting | None = None,
 ) -> ContestData:
     """Load and cross-check candidates, indicators and scores; raise ``InputError`` on any defect.
 
@@ -226,7 +252,10 @@ def load_contest(
     ``fresh``: the sheet is parsed, whatever the cache holds (the lock, its confirmation and
     ``verify``, which must rest on the file alone). ``reads_rows``: the caller will read the
     score rows (``rank --analysis``, ``validate``, the evaluators' calibration): a new sheet is
-    parsed, its rows kept, rather than streamed and then parsed.
+    parsed, its rows kept, rather than streamed and then parsed. ``waiting``: while this process
+    waits for another one reading the same new sheet, it is told, at each look, the sheet's
+    entry and the candidates and indicators as loaded (``shared_boards``: what the other one
+    keeps beside the entry besides its cells).
     """
     frames = frames or {}
     path = config.contest.scores
@@ -235,7 +264,7 @@ def load_contest(
     lookups = _id_lookups(config, candidates, indicators)
     given = frames.get("scores")
     entry = None
-    beside = _Beside(config, candidates, indicators)
+    beside = _Beside(config, candidates, indicators, waiting)
     read: pl.DataFrame | Deferred
     if given is not None or fresh:
         read = read_table(path, SCORES, lookups, given)
@@ -338,7 +367,7 @@ def _contest(
         has_evaluators=has_evaluators,
         conflicts=conflicts,
         left_out=left_out,
-        kept=None if kept is None else Kept(*kept, rows, cells),
+        kept=None if kept is None else Kept(*kept, rows, cells, candidates, indicators),
     )
     return data.in_language(config.shown_in) if config.shown_in else data
 
@@ -368,8 +397,11 @@ class _Beside:
     at 10,000 candidates, tens of them on a busy machine), however often a process waiting for
     another's parse asks (``ready``), and the evaluators kept beside an entry read once found."""
 
-    def __init__(self, config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame) -> None:
+    def __init__(
+        self, config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame, waiting: Waiting | None = None
+    ) -> None:
         self.config, self.candidates, self.indicators = config, candidates, indicators
+        self._waiting = waiting
         self._contest_parts: list[str] | None = None
         self._found: dict[str, tuple[list[str], list[str]]] = {}
 
@@ -407,7 +439,10 @@ class _Beside:
 
     def ready(self, entry: str) -> bool:
         """Whether a sheet's evaluators and cells are kept beside its entry ``entry``
-        (``_kept_sheet`` needs nothing else: the entry itself may still be being written)."""
+        (``_kept_sheet`` needs nothing else: the entry itself may still be being written).
+        Asked while another process reads the sheet: the caller's ``waiting`` is told first."""
+        if self._waiting is not None:
+            self._waiting(entry, self.candidates, self.indicators)
         found = self.evaluators(entry)
         return found is not None and derived_present(entry, found[1])
 

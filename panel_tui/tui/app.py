@@ -13,9 +13,11 @@ import os
 import re
 import stat
 import tempfile
+import threading
 import time
 import traceback
 from collections import deque
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
@@ -97,6 +99,7 @@ ACTION_WORDS = {
 COMPACT_BELOW = 150  # columns: narrower terminals get the compact leaderboard (no area columns)
 POLL_SECONDS = 0.1  # files (a stat each) and the journal (its last event): a cheap look
 ANALYSIS_WAITS = 5.0  # seconds an analysis waits at most for other screens' boards (``analyse``)
+PREVIEW_WAITS = 2.0  # seconds a reload waits at most for its preview to be painted (``reload``)
 
 
 class StandingsComputed(Message):
@@ -119,6 +122,17 @@ class StandingsComputed(Message):
         let_go(self.marks)
         if self.release is not None:
             self.release()
+
+
+class BoardsPreviewed(Message):
+    """A display's reload waits for another screen of the account reading the same new sheet,
+    which kept the boards it ranked from it (``views.take_snapshot``'s ``preview``): shown until
+    this one's own standings come (a message of the same worker, after this one)."""
+
+    def __init__(self, standings: Standings, state: SessionState, worker: Worker[None]) -> None:
+        super().__init__()
+        self.standings, self.state, self.worker = standings, state, worker
+        self.done = threading.Event()  # set once they are painted, or will not be
 
 
 class AnalysisComputed(Message):
@@ -229,6 +243,8 @@ class PanelApp(TranslatedBindings, App):
         self.show_live = False  # after the lock, `v`: the live standings instead of the locked list
         self._infos: dict[str, Content] = {}  # each board's line above it, by category id
         self._reloading: tuple[tuple[str, ...], str] | None = None  # files seen changing, and when
+        # Another screen's boards for the files seen changing, shown until this one's (``_previewed``).
+        self._preview: Snapshot | None = None
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -451,8 +467,24 @@ class PanelApp(TranslatedBindings, App):
 
         marks: list[int] = []
         release = COLLECTOR.hold()
+        worker = get_current_worker()
+
+        def preview(standings: Standings, state: SessionState) -> None:
+            message = BoardsPreviewed(standings, state, worker)
+            self.post_message(message)
+            # Not beside their painting: this reload's own work (loading the cells, ranking
+            # them) would take the cores from it, and from the other screens' (on two cores).
+            message.done.wait(PREVIEW_WAITS)
+
         try:
-            snapshot = _views().take_snapshot(self.reader, reload=files, last=self.snapshot, marks=marks)
+            snapshot = _views().take_snapshot(
+                self.reader,
+                reload=files,
+                last=self.snapshot,
+                marks=marks,
+                # (the display only: a console's keys act on the standings it computed itself)
+                preview=preview if self.display_mode else None,
+            )
         except PanelError as exc:
             let_go(marks)
             release()
@@ -473,6 +505,9 @@ class PanelApp(TranslatedBindings, App):
             self.exit(return_code=message.status)
             return
         self.files_error = message.error
+        if self._preview is not None:  # (the last good boards are this screen's own)
+            self._preview = None
+            self._show(self.snapshot)
         banner = self.query_one("#error-banner", Static)
         if self.display_mode:
             # The projector names the file, not its cell: the message may quote one evaluator's
@@ -500,6 +535,19 @@ class PanelApp(TranslatedBindings, App):
         for node in event.widget.ancestors_with_self:
             translate_bindings(node)
 
+    @on(BoardsPreviewed)
+    def _previewed(self, message: BoardsPreviewed) -> None:
+        last = self.snapshot
+        if last is None or message.worker.is_cancelled or self._closing_down():
+            message.done.set()
+            return  # (the first boards come with the first standings; a newer reload is on its way)
+        self._preview = replace(last, standings=message.standings, state=message.state, check=None)
+        try:
+            self._show(self._preview)
+        finally:
+            if not self.call_after_refresh(message.done.set):
+                message.done.set()
+
     @on(StandingsComputed)
     def _computed(self, message: StandingsComputed) -> None:
         if self._closing_down():
@@ -513,6 +561,7 @@ class PanelApp(TranslatedBindings, App):
                 message.painted()  # (closing: no refresh to wait for)
 
     def _show_computed(self, message: StandingsComputed) -> None:
+        self._preview = None
         self.files_error = None
         self.query_one("#error-banner", Static).add_class("hidden")
         self._remember(message.snapshot.state.events)
@@ -578,7 +627,7 @@ class PanelApp(TranslatedBindings, App):
         if not _views().same_inputs(message.snapshot, current.data, current.state.decisions):
             return  # computed for files or decisions no longer shown; the newer one is on its way
         self.analysis = message.analysis
-        self._show(current)
+        self._show(self._preview or current)  # (a preview stays until this screen's own standings)
 
     def _closing_down(self) -> bool:
         """The console is closing and its boards are already gone: a worker's result that

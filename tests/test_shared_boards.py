@@ -1,0 +1,286 @@
+"""Issue 16.4: the boards one screen ranked from a new score sheet, kept for the account's other
+screens (panel_tui/shared_boards.py), and a display waiting for that screen's read showing them
+at once (``views.take_snapshot``'s ``preview``; the console's ``BoardsPreviewed``).
+
+Kept boards come back as they were ranked (every field of every board); they are found only
+under the very key of what they rest on (the configuration, the candidates and indicators, the
+decisions, the sheet's entry): another journal or other files find nothing; damaged ones
+are not shown; a screen with a proposal or a lock pending takes none; a console takes none.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+from conftest import ContestFiles
+
+from panel_tui import shared_boards, views
+from panel_tui.config import load_config
+from panel_tui.engine import Decisions, Exclusion, Standings, TieOrder, standings
+from panel_tui.inputs import cache, load_contest
+from panel_tui.meeting import Meeting
+
+
+@pytest.fixture
+def cached(contest: ContestFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ContestFiles:
+    """The demo contest with the cache on for any size, in a folder of this test's own, and no
+    conflicts declared (a sheet with them is read whole by every screen, as it is parsed)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("PANEL_TUI_CACHE", raising=False)
+    monkeypatch.setattr(cache, "MIN_SIZE", 0)
+    text = contest.config.read_text(encoding="utf-8")
+    contest.config.write_text(
+        "\n".join(line for line in text.splitlines() if not line.startswith("conflicts")), encoding="utf-8"
+    )
+    return contest
+
+
+def _same_boards(a: Standings, b: Standings) -> bool:
+    return len(a.boards) == len(b.boards) and all(
+        x.entries.equals(y.entries)
+        and x.entries.schema == y.entries.schema
+        and dataclasses.replace(x, entries=y.entries) == y
+        for x, y in zip(a.boards, b.boards, strict=True)
+    )
+
+
+def _ranked(files: ContestFiles, decisions: Decisions = Decisions()):
+    config = load_config(files.config)
+    data = load_contest(config)
+    cache.wait_for_writes()
+    assert data.kept is not None
+    return config, data, standings(data, decisions)
+
+
+DECIDED = Decisions(
+    tie_orders=(TieOrder("service", ("S02", "S01"), "panel vote 5-4", "kim", 3),),
+    exclusions=(Exclusion("C24", "withdrawn", "withdrew on 12 Sept", "kim", 2),),
+)
+
+
+@pytest.mark.parametrize("decisions", [Decisions(), DECIDED], ids=["undecided", "decided"])
+def test_kept_boards_come_back_as_they_were_ranked(cached, decisions):
+    config, data, result = _ranked(cached, decisions)
+    assert any(b.tie_groups for b in result.boards)  # (ties, decided or not, go with them)
+    kept = data.kept
+    key = shared_boards.boards_key(config, kept.candidates, kept.indicators, decisions)
+    shared_boards.keep_boards(kept.entry, key, result)
+    found = shared_boards.kept_boards(kept.entry, key, config)
+    assert found is not None and _same_boards(found, result)
+    assert found.cells.is_empty()  # (boards to show, nothing to open a candidate's detail from)
+
+
+def test_boards_are_found_only_under_the_key_of_what_they_rest_on(cached):
+    config, data, result = _ranked(cached)
+    kept = data.kept
+    key = shared_boards.boards_key(config, kept.candidates, kept.indicators, Decisions())
+    shared_boards.keep_boards(kept.entry, key, result)
+    renamed = kept.candidates.with_columns(
+        pl.when(pl.col("candidate_id") == "C01").then(pl.lit("Seoul!")).otherwise(pl.col("name")).alias("name")
+    )
+    halved = kept.indicators.with_columns(pl.col("max_points") / 2)
+    other_config = dataclasses.replace(config, scoring=dataclasses.replace(config.scoring, decimals=3))
+    others = [
+        shared_boards.boards_key(config, kept.candidates, kept.indicators, DECIDED),
+        shared_boards.boards_key(config, renamed, kept.indicators, Decisions()),
+        shared_boards.boards_key(config, kept.candidates, halved, Decisions()),
+        shared_boards.boards_key(other_config, kept.candidates, kept.indicators, Decisions()),
+    ]
+    assert all(other != key for other in others)
+    assert all(shared_boards.kept_boards(kept.entry, other, config) is None for other in others)
+    assert shared_boards.kept_boards(kept.entry.replace("-", "-0", 1), key, config) is None  # another sheet
+
+
+def test_the_key_is_the_same_in_every_process(cached):
+    config, data, _ = _ranked(cached)
+    here = shared_boards.boards_key(config, data.kept.candidates, data.kept.indicators, DECIDED)
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[2])\n"
+        "from test_shared_boards import DECIDED\n"
+        "from panel_tui import shared_boards\n"
+        "from panel_tui.config import load_config\n"
+        "from panel_tui.inputs import cache, load_contest\n"
+        "cache.MIN_SIZE = 0\n"
+        "config = load_config(sys.argv[1]); kept = load_contest(config).kept\n"
+        "print(repr(shared_boards.boards_key(config, kept.candidates, kept.indicators, DECIDED)))\n"
+    )
+    tests = str(Path(__file__).parent)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(cached.config), tests],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ,
+    ).stdout
+    assert out.strip() == repr(here)
+
+
+def test_damaged_or_foreign_kept_boards_are_not_shown(cached):
+    config, data, result = _ranked(cached)
+    kept = data.kept
+    key = shared_boards.boards_key(config, kept.candidates, kept.indicators, Decisions())
+    shared_boards.keep_boards(kept.entry, key, result)
+    (path,) = [
+        p
+        for p in (Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui").glob("*+*.arrow")
+        if "entries" in pl.read_ipc_schema(p)
+    ]
+    data_bytes = bytearray(path.read_bytes())
+    data_bytes[len(data_bytes) // 2] ^= 0x01
+    path.write_bytes(bytes(data_bytes))
+    assert shared_boards.kept_boards(kept.entry, key, config) is None  # (its checksum)
+    # A frame of the right columns but no board of this configuration's categories.
+    cache.keep_derived_now(kept.entry, key, pl.DataFrame({"board": ['{"category": "elsewhere"}'], "entries": [b""]}))
+    assert shared_boards.kept_boards(kept.entry, key, config) is None
+    # Or of other columns.
+    cache.keep_derived_now(kept.entry, key, pl.DataFrame({"board": ["x"]}))
+    assert shared_boards.kept_boards(kept.entry, key, config) is None
+
+
+# -- a screen waiting for another one's read ----------------------------------------------------
+
+
+def _waiting_snapshot(files: ContestFiles, meeting: Meeting) -> list[tuple[Standings, object]]:
+    """A reload of ``meeting`` while "another process" holds the sheet's lock (it reads the
+    same new sheet): what its ``preview`` was given."""
+    previews: list[tuple[Standings, object]] = []
+    sheet = files.path("scores.csv")
+    os.utime(sheet, (time.time() + 5, time.time() + 5))  # (its stat hint no longer matches)
+    (lock_file,) = (Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui").glob("*.lock")
+    with lock_file.open("rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        snapshot = views.take_snapshot(meeting, reload=True, preview=lambda s, state: previews.append((s, state)))
+    cache.wait_for_writes()
+    assert _same_boards(snapshot.standings, standings(snapshot.data, snapshot.state.decisions))
+    return previews
+
+
+@pytest.fixture
+def two(cached, monkeypatch):
+    """Two screens of one account on the demo: the first has read the sheet (and kept its boards)."""
+    monkeypatch.setattr(cache, "LOCK_WAIT", 2.0)
+    session = cached.root / "sessions" / "2022.sqlite"
+    first = Meeting(load_config(cached.config), session, who="kim")
+    second = Meeting(load_config(cached.config), session, who="kim", writable=False)
+    shown = views.take_snapshot(first, reload=True)
+    cache.wait_for_writes()
+    return cached, first, second, shown
+
+
+def test_a_display_waiting_for_anothers_read_is_given_its_boards(two):
+    files, first, second, shown = two
+    previews = _waiting_snapshot(files, second)
+    assert len(previews) == 1
+    preview, state = previews[0]
+    assert _same_boards(preview, shown.standings) and state.decisions == shown.state.decisions
+
+
+def test_boards_ranked_with_other_decisions_are_not_given(two):
+    files, first, second, _ = two
+    first.exclude("C24", "withdrawn", "withdrew on 12 Sept")  # (after the first screen ranked)
+    assert _waiting_snapshot(files, second) == []
+
+
+def test_a_screen_with_a_proposal_pending_is_given_none(two):
+    files, first, second, _ = two
+    first.exclude("C24", "withdrawn", "withdrew on 12 Sept")
+    first.decide_tie("service", ["S01", "S02"], "panel vote 5-4")
+    views.take_snapshot(first, reload=True)  # (its boards, with these decisions, kept)
+    first.propose_lock()
+    assert _waiting_snapshot(files, second) == []
+
+
+# -- the console --------------------------------------------------------------------------------
+
+
+class _Worker:
+    def __init__(self, cancelled: bool = False) -> None:
+        self.is_cancelled = cancelled
+
+
+def test_a_display_shows_the_kept_boards_until_its_own_replace_them(solo):
+    """Shown at once, painted before the reload goes on (``done``), kept when an analysis of
+    the boards before arrives meanwhile, then replaced by the display's own standings, or by
+    its last good ones when its own read is refused; one from a reload since replaced is not
+    shown."""
+    import asyncio
+
+    from test_console import make_app, settled
+
+    from panel_tui.tui.app import AnalysisComputed, BoardsPreviewed, InputsRejected
+
+    async def scenario():
+        app = make_app(solo, display=True)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await settled(pilot, app, lambda: app.analysis is not None)
+            table = app.board("large_city")
+            own = table.cell_text("C05", "total")
+            live = app.snapshot.standings
+            kept = Standings(
+                config=live.config,
+                boards=tuple(
+                    dataclasses.replace(
+                        b,
+                        entries=b.entries.with_columns(
+                            total=pl.when(pl.col("candidate_id") == "C05").then(999.99).otherwise(pl.col("total"))
+                        ),
+                    )
+                    for b in live.boards
+                ),
+                cells=pl.DataFrame(),
+            )
+            stale = BoardsPreviewed(kept, app.snapshot.state, _Worker(cancelled=True))
+            app.post_message(stale)
+            await pilot.pause(0.1)
+            assert stale.done.is_set() and table.cell_text("C05", "total") == own
+            message = BoardsPreviewed(kept, app.snapshot.state, _Worker())
+            app.post_message(message)
+            await pilot.pause(0.1)
+            assert message.done.is_set()
+            assert table.cell_text("C05", "total").strip() == "999.99"
+            app.post_message(AnalysisComputed(app.snapshot, app.analysis))
+            await pilot.pause(0.1)
+            assert table.cell_text("C05", "total").strip() == "999.99"
+            app.post_message(InputsRejected("scores.csv: line 2: not a number", 2))
+            await pilot.pause(0.1)
+            assert table.cell_text("C05", "total") == own
+            app.post_message(BoardsPreviewed(kept, app.snapshot.state, _Worker()))
+            await pilot.pause(0.1)
+            assert table.cell_text("C05", "total").strip() == "999.99"
+            app.reload(True)
+            await settled(pilot, app, lambda: table.cell_text("C05", "total") == own)
+
+    asyncio.run(scenario())
+
+
+def test_only_a_display_asks_for_the_kept_boards(solo, monkeypatch):
+    """A console's keys act on the standings it computed itself: it never shows another's."""
+    import asyncio
+
+    from test_console import make_app, settled
+
+    asked: dict[bool, list[object]] = {False: [], True: []}
+    take = views.take_snapshot
+
+    async def scenario(display: bool):
+        def recorded(*args, **kwargs):
+            asked[display].append(kwargs.get("preview"))
+            return take(*args, **kwargs)
+
+        monkeypatch.setattr(views, "take_snapshot", recorded)
+        app = make_app(solo, display=display)
+        async with app.run_test(size=(120, 35)) as pilot:
+            await settled(pilot, app)
+
+    for display in (False, True):
+        asyncio.run(scenario(display))
+    assert asked[False] and all(p is None for p in asked[False])
+    assert asked[True] and all(callable(p) for p in asked[True])
