@@ -139,7 +139,8 @@ def take_snapshot(
         reused = last is not None and same_inputs(last, data, state.decisions)
         result = last.standings if last is not None and reused else standings(data, state.decisions)
         kept = data.kept
-        if kept is not None and (last is None or last.data is not data):
+        # (With declared conflicts every screen reads the sheet whole, as the lock does: none waits.)
+        if kept is not None and data.conflicts is None and (last is None or last.data is not data):
             shared_boards.keep_boards(
                 kept.entry,
                 shared_boards.boards_key(meeting.config, kept.candidates, kept.indicators, state.decisions),

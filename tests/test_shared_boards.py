@@ -36,10 +36,7 @@ def cached(contest: ContestFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("PANEL_TUI_CACHE", raising=False)
     monkeypatch.setattr(cache, "MIN_SIZE", 0)
-    text = contest.config.read_text(encoding="utf-8")
-    contest.config.write_text(
-        "\n".join(line for line in text.splitlines() if not line.startswith("conflicts")), encoding="utf-8"
-    )
+    contest.edit_config('conflicts = "data/conflicts.csv"', "")
     return contest
 
 
@@ -128,11 +125,7 @@ def test_damaged_or_foreign_kept_boards_are_not_shown(cached):
     kept = data.kept
     key = shared_boards.boards_key(config, kept.candidates, kept.indicators, Decisions())
     shared_boards.keep_boards(kept.entry, key, result)
-    (path,) = [
-        p
-        for p in (Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui").glob("*+*.arrow")
-        if "entries" in pl.read_ipc_schema(p)
-    ]
+    (path,) = _kept_boards_files()
     data_bytes = bytearray(path.read_bytes())
     data_bytes[len(data_bytes) // 2] ^= 0x01
     path.write_bytes(bytes(data_bytes))
@@ -187,6 +180,30 @@ def test_boards_ranked_with_other_decisions_are_not_given(two):
     files, first, second, _ = two
     first.exclude("C24", "withdrawn", "withdrew on 12 Sept")  # (after the first screen ranked)
     assert _waiting_snapshot(files, second) == []
+
+
+def _kept_boards_files() -> list[Path]:
+    folder = Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui"
+    return [p for p in folder.glob("*+*.arrow") if "entries" in pl.read_ipc_schema(p)]
+
+
+def test_boards_are_kept_once_per_new_sheet_and_not_with_declared_conflicts(contest, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("PANEL_TUI_CACHE", raising=False)
+    monkeypatch.setattr(cache, "MIN_SIZE", 0)
+    session = contest.root / "sessions" / "2022.sqlite"
+    views.take_snapshot(Meeting(load_config(contest.config), session, who="kim"), reload=True)
+    cache.wait_for_writes()
+    assert _kept_boards_files() == []  # (every screen reads such a sheet whole: none waits)
+    contest.edit_config('conflicts = "data/conflicts.csv"', "")
+    kim = Meeting(load_config(contest.config), session, who="kim")
+    first = views.take_snapshot(kim, reload=True)
+    cache.wait_for_writes()
+    assert len(_kept_boards_files()) == 1
+    kim.exclude("C24", "withdrawn", "withdrew on 12 Sept")  # (a decision: the same files)
+    views.take_snapshot(kim, last=first)
+    cache.wait_for_writes()
+    assert len(_kept_boards_files()) == 1
 
 
 def test_a_screen_with_a_proposal_pending_is_given_none(two):
