@@ -20,17 +20,27 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
 import polars as pl
 
-from panel_tui import engine
+from panel_tui import config as config_module
+from panel_tui import engine, vocabulary
 from panel_tui.config import Config
 from panel_tui.engine import Decisions, Leaderboard, Standings, TieOrder
+from panel_tui.inputs import cells, contest
 from panel_tui.inputs.cache import derived_present, keep_derived_now, kept_derived
 
-_CODE = hashlib.sha256(Path(__file__).read_bytes() + Path(engine.__file__).read_bytes()).hexdigest()
+# The code the boards come from: this module, the engine, and what it ranks with (the cells,
+# the config's types, the contest's loading and translation, the boards' words).
+_CODE = hashlib.sha256(
+    b"".join(
+        Path(module.__file__ or "").read_bytes()
+        for module in (sys.modules[__name__], engine, cells, config_module, contest, vocabulary)
+    )
+).hexdigest()
 _SCHEMA = pl.Schema({"board": pl.String, "entries": pl.Binary})
 
 

@@ -173,7 +173,11 @@ class _Previewing:
         found = shared_boards.kept_boards(entry, self._keys[entry], self._meeting.config)
         if found is not None:
             self._done = True
-            self._preview(found, state)
+            # The journal as it is now (the wait may have lasted seconds): still no proposal
+            # or lock, still these decisions, or no preview.
+            now = self._meeting.state()
+            if now.lock is None and now.proposal is None and now.decisions == state.decisions:
+                self._preview(found, now)
 
 
 def journal_check(

@@ -10,11 +10,13 @@ are not shown; a screen with a proposal or a lock pending takes none; a console 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import fcntl
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -301,3 +303,238 @@ def test_only_a_display_asks_for_the_kept_boards(solo, monkeypatch):
         asyncio.run(scenario(display))
     assert asked[False] and all(p is None for p in asked[False])
     assert asked[True] and all(callable(p) for p in asked[True])
+
+
+# -- what an attack on the preview found (session 15) -------------------------------------------
+
+
+def _drop_everything_beside(folder: Path) -> None:
+    """Drop every frame kept beside any entry (boards, cells, evaluators): a screen asking for
+    the sheet now waits for another one's read."""
+    for p in folder.iterdir():
+        if "+" in p.name:
+            p.unlink()
+
+
+def test_a_proposal_written_while_a_display_waits_stops_its_preview(two):
+    """Found by an attack (session 15): the journal was read once, at the first look."""
+    files, first, second, shown = two
+    first.exclude("C24", "withdrawn", "withdrew on 12 Sept")
+    first.decide_tie("service", ["S01", "S02"], "panel vote 5-4")
+    folder = Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui"
+    _drop_everything_beside(folder)
+    kept = shown.data.kept
+    previews = []
+    previewing = views._Previewing(second, lambda s, state: previews.append((s, state)))
+    previewing(kept.entry, kept.candidates, kept.indicators)  # first poll: nothing kept yet
+    assert previews == []
+    # The reading screen ranks with the decisions as they are now ...
+    keeper = views.take_snapshot(first, reload=True)
+    cache.wait_for_writes()
+    assert keeper.data.kept is not None
+    # ... and, meanwhile, the secretary proposes the lock.
+    first.propose_lock()
+    assert second.state().proposal is not None
+    previewing(kept.entry, kept.candidates, kept.indicators)  # a later poll
+    assert previews == []
+
+
+def test_a_proposal_written_while_a_display_waits_stops_its_preview_end_to_end(two):
+    """The same through take_snapshot: a display waits for another process's read (the
+    sheet's lock held), a proposal is written, then the boards are kept."""
+    files, first, second, shown = two
+    first.exclude("C24", "withdrawn", "withdrew on 12 Sept")
+    first.decide_tie("service", ["S01", "S02"], "panel vote 5-4")
+    keeper = views.take_snapshot(first, reload=True)  # boards for these decisions (dropped below)
+    cache.wait_for_writes()
+    folder = Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui"
+    _drop_everything_beside(folder)
+    sheet = files.path("scores.csv")
+    os.utime(sheet, (time.time() + 5, time.time() + 5))
+    (lock_file,) = folder.glob("*.lock")
+    previews = []
+    out = {}
+    with lock_file.open("rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+
+        def display():
+            out["snap"] = views.take_snapshot(
+                second, reload=True, preview=lambda s, state: previews.append((s, state, second.state()))
+            )
+
+        t = threading.Thread(target=display)
+        t.start()
+        time.sleep(0.4)  # the display polls (state read once)
+        first.propose_lock()
+        kept = keeper.data.kept
+        shared_boards.keep_boards(
+            kept.entry,
+            shared_boards.boards_key(first.config, kept.candidates, kept.indicators, keeper.state.decisions),
+            keeper.standings,
+        )
+        time.sleep(0.4)
+    t.join(10)
+    cache.wait_for_writes()
+    assert out["snap"].state.proposal is not None  # its own standings know of the proposal
+    assert previews == [], "preview given with state.proposal None although the journal has one: " + repr(
+        [(p[1].proposal, p[2].proposal is not None) for p in previews]
+    )
+
+
+def test_the_key_names_every_module_the_boards_are_ranked_with(tmp_path):
+    """Two installs sharing the account's cache that differ in a module the engine ranks with
+    (vocabulary.py: the board's columns and statuses; inputs/cells.py: evaluator counts;
+    config.py; inputs/contest.py) never find each other's boards (found by an attack: the key
+    named engine.py and this module only)."""
+    import shutil
+    import subprocess
+    import sys
+
+    import panel_tui
+
+    src = Path(panel_tui.__file__).parent
+    codes = {}
+    for variant in ("a", "b"):
+        root = tmp_path / variant
+        shutil.copytree(src, root / "panel_tui", ignore=shutil.ignore_patterns("__pycache__"))
+        if variant == "b":
+            for name in ("vocabulary.py", "inputs/cells.py", "config.py", "inputs/contest.py"):
+                p = root / "panel_tui" / name
+                p.write_text(p.read_text() + "\n# a different install\n")
+        codes[variant] = subprocess.run(
+            [sys.executable, "-c", "from panel_tui import shared_boards; print(shared_boards._CODE)"],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": str(root)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    assert codes["a"] != codes["b"], "boards key unchanged although the engine's imports changed"
+
+
+def _kept_like(live: Standings) -> Standings:
+    return Standings(
+        config=live.config,
+        boards=tuple(
+            dataclasses.replace(
+                b,
+                entries=b.entries.with_columns(
+                    total=pl.when(pl.col("candidate_id") == "C05").then(999.99).otherwise(pl.col("total"))
+                ),
+            )
+            for b in live.boards
+        ),
+        cells=pl.DataFrame(),
+    )
+
+
+def test_a_note_while_a_display_reads_the_new_files_keeps_their_boards_up(solo, monkeypatch):
+    """A display waits for another screen's read of a new sheet and shows its boards; a
+    journal event (a note, the focus) meanwhile starts a reload for the journal alone, which
+    ranks the files before (the new ones are still being loaded): the boards stay the new ones
+    (found by an attack: the projector went new, old, new)."""
+    from test_console import make_app, settled
+
+    take = views.take_snapshot
+    gate = threading.Event()
+    in_flight = threading.Event()
+    kept_holder = {}
+
+    def slow(meeting, *, reload=False, last=None, marks=None, preview=None):
+        if reload and preview is not None and "kept" in kept_holder and not gate.is_set():
+            in_flight.set()
+            preview(kept_holder["kept"], last.state)
+            gate.wait(10)
+        return take(meeting, reload=reload, last=last, marks=marks, preview=preview)
+
+    monkeypatch.setattr(views, "take_snapshot", slow)
+
+    async def scenario():
+        app = make_app(solo, display=True)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await settled(pilot, app, lambda: app.analysis is not None)
+            table = app.board("large_city")
+            kept_holder["kept"] = _kept_like(app.snapshot.standings)
+            app.reload(True)
+            for _ in range(50):
+                await pilot.pause(0.05)
+                if table.cell_text("C05", "total").strip() == "999.99":
+                    break
+            assert table.cell_text("C05", "total").strip() == "999.99"  # the preview is on
+            app.reload(False)  # (what _poll does for a note or the focus)
+            for _ in range(20):
+                await pilot.pause(0.05)
+            shown = table.cell_text("C05", "total")
+            gate.set()
+            await settled(pilot, app)
+            assert shown.strip() == "999.99", f"the projector went back to the old boards ({shown!r}) mid-reload"
+
+    asyncio.run(scenario())
+
+
+def test_a_reload_that_fails_takes_the_other_screens_boards_down(solo, monkeypatch):
+    """The reload that showed another screen's boards fails (not a refused file: any other
+    exception): this screen's own last boards come back (found by an attack)."""
+    from test_console import make_app, settled
+
+    from panel_tui.tui import app as app_module
+
+    monkeypatch.setattr(app_module.PanelApp, "raise_failures", False)
+    take = views.take_snapshot
+    armed = {}
+
+    def failing(meeting, *, reload=False, last=None, marks=None, preview=None):
+        if reload and preview is not None and "kept" in armed:
+            preview(armed.pop("kept"), last.state)
+            raise RuntimeError("boom")
+        return take(meeting, reload=reload, last=last, marks=marks, preview=preview)
+
+    monkeypatch.setattr(views, "take_snapshot", failing)
+
+    async def scenario():
+        app = make_app(solo, display=True)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await settled(pilot, app, lambda: app.analysis is not None)
+            table = app.board("large_city")
+            own = table.cell_text("C05", "total")
+            armed["kept"] = _kept_like(app.snapshot.standings)
+            app.reload(True)
+            for _ in range(30):
+                await pilot.pause(0.05)
+            assert table.cell_text("C05", "total") == own, "preview left on screen after the reload failed"
+
+    asyncio.run(scenario())
+
+
+def test_a_failing_look_for_kept_boards_fails_nothing_and_leaks_nothing(two):
+    """A look that fails (the journal locked a moment) ends the looking, not the load, and
+    leaves no descriptor open (found by an attack: the load failed, two descriptors leaked)."""
+    import sqlite3
+
+    files, first, second, shown = two
+    folder = Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui"
+    _drop_everything_beside(folder)
+    os.utime(files.path("scores.csv"), (time.time() + 5, time.time() + 5))
+    real = second.state
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) == 1:  # (a transient journal read failure while waiting)
+            raise sqlite3.OperationalError("database is locked")
+        return real()
+
+    real()  # (the journal's connection open before counting)
+    second.state = flaky
+    (lock_file,) = folder.glob("*.lock")
+    before = len(os.listdir("/proc/self/fd"))
+    error = None
+    with lock_file.open("rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        try:
+            views.take_snapshot(second, reload=True, preview=lambda s, state: None)
+        except Exception as exc:  # noqa: BLE001
+            error = exc
+    cache.wait_for_writes()
+    after = len(os.listdir("/proc/self/fd"))
+    assert error is None and after <= before, f"load failed with {error!r}; fds {before} -> {after}"

@@ -242,7 +242,11 @@ def cached_entry(
             kept.append(ours[0])
         return bool(kept)
 
-    lock = _lock(directory, prefix, kept_beside)
+    try:
+        lock = _lock(directory, prefix, kept_beside)
+    except BaseException:
+        os.close(directory)
+        raise
     if kept:
         _release(directory, lock)
         return Deferred(path, spec, lookups, kept[0]), kept[0]
@@ -782,16 +786,20 @@ def _lock(directory: int, prefix: str, done: Callable[[], bool] | None = None) -
     # Not for ever: a process stopped while it holds the lock (Ctrl+Z in a tmux window) must
     # not stop this one; after LOCK_WAIT seconds it parses the file itself.
     deadline = time.monotonic() + LOCK_WAIT
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except BlockingIOError:
-            if time.monotonic() >= deadline or (done is not None and done()):
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                if time.monotonic() >= deadline or (done is not None and done()):
+                    break
+                time.sleep(0.05)
+            except OSError:  # a filesystem without flock
                 break
-            time.sleep(0.05)
-        except OSError:  # a filesystem without flock
-            break
+    except BaseException:
+        os.close(fd)
+        raise
     os.close(fd)
     return None
 

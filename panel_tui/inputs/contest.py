@@ -442,7 +442,10 @@ class _Beside:
         (``_kept_sheet`` needs nothing else: the entry itself may still be being written).
         Asked while another process reads the sheet: the caller's ``waiting`` is told first."""
         if self._waiting is not None:
-            self._waiting(entry, self.candidates, self.indicators)
+            try:
+                self._waiting(entry, self.candidates, self.indicators)
+            except Exception:  # (told for the caller's sake: its failure never fails the load)
+                self._waiting = None
         found = self.evaluators(entry)
         return found is not None and derived_present(entry, found[1])
 

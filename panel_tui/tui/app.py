@@ -416,6 +416,10 @@ class PanelApp(TranslatedBindings, App):
             self._failed(error)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group == "reload" and self._preview is not None:
+            self._preview = None  # (another screen's boards are never left up as this one's)
+            if self.snapshot is not None and not self._closing_down():
+                self._show(self.snapshot)
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             if self.raise_failures:
                 raise event.worker.error
@@ -471,10 +475,10 @@ class PanelApp(TranslatedBindings, App):
 
         def preview(standings: Standings, state: SessionState) -> None:
             message = BoardsPreviewed(standings, state, worker)
-            self.post_message(message)
             # Not beside their painting: this reload's own work (loading the cells, ranking
             # them) would take the cores from it, and from the other screens' (on two cores).
-            message.done.wait(PREVIEW_WAITS)
+            if self.post_message(message):
+                message.done.wait(PREVIEW_WAITS)
 
         try:
             snapshot = _views().take_snapshot(
@@ -543,6 +547,9 @@ class PanelApp(TranslatedBindings, App):
             return  # (the first boards come with the first standings; a newer reload is on its way)
         self._preview = replace(last, standings=message.standings, state=message.state, check=None)
         try:
+            # (Another screen read the files as they are now: a banner saying this one's last
+            # read was refused would be wrong over them; it comes back if this one's is too.)
+            self.query_one("#error-banner", Static).add_class("hidden")
             self._show(self._preview)
         finally:
             if not self.call_after_refresh(message.done.set):
@@ -561,7 +568,7 @@ class PanelApp(TranslatedBindings, App):
                 message.painted()  # (closing: no refresh to wait for)
 
     def _show_computed(self, message: StandingsComputed) -> None:
-        self._preview = None
+        preview, self._preview = self._preview, None
         self.files_error = None
         self.query_one("#error-banner", Static).add_class("hidden")
         self._remember(message.snapshot.state.events)
@@ -578,8 +585,18 @@ class PanelApp(TranslatedBindings, App):
             )
         # Writes check decisions against the same files the boards show.
         self.meeting.use_data(message.snapshot.data)
+        shown = message.snapshot
+        if (
+            preview is not None
+            and previous is not None
+            and shown.data is previous.data
+            and shown.state.decisions == preview.state.decisions
+        ):
+            # A reload for the journal alone (a note, the focus) while this screen's own read of
+            # the new files is on its way: the boards another screen ranked from them stay up.
+            self._preview = shown = replace(preview, state=shown.state)
         try:
-            self._show(message.snapshot)
+            self._show(shown)
         except NoMatches:
             if self._closing_down():  # (closed while the boards were being filled)
                 return
