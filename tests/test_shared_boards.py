@@ -270,10 +270,12 @@ def test_a_display_shows_the_kept_boards_until_its_own_replace_them(solo):
             assert table.cell_text("C05", "total").strip() == "999.99"
             app.post_message(InputsRejected("scores.csv: line 2: not a number", 2))
             await pilot.pause(0.1)
-            assert table.cell_text("C05", "total") == own
+            banner = app.query_one("#error-banner")
+            assert table.cell_text("C05", "total") == own and not banner.has_class("hidden")
             app.post_message(BoardsPreviewed(kept, app.snapshot.state, _Worker()))
             await pilot.pause(0.1)
-            assert table.cell_text("C05", "total").strip() == "999.99"
+            # (another screen read the files as they are now: "refused" would be wrong over them)
+            assert table.cell_text("C05", "total").strip() == "999.99" and banner.has_class("hidden")
             app.reload(True)
             await settled(pilot, app, lambda: table.cell_text("C05", "total") == own)
 
