@@ -11,6 +11,7 @@ are not shown; a screen with a proposal or a lock pending takes none; a console 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import fcntl
 import os
@@ -18,17 +19,21 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import polars as pl
 import pytest
 from conftest import ContestFiles
+from textual.pilot import Pilot
 
 from panel_tui import shared_boards, views
 from panel_tui.config import load_config
 from panel_tui.engine import Decisions, Exclusion, Standings, TieOrder, standings
 from panel_tui.inputs import cache, load_contest
 from panel_tui.meeting import Meeting
+from panel_tui.tui.app import PanelApp
+from panel_tui.tui.leaderboard import LeaderboardTable
 
 
 @pytest.fixture
@@ -225,37 +230,48 @@ class _Worker:
         self.is_cancelled = cancelled
 
 
+def _kept_like(live: Standings) -> Standings:
+    """Boards as another screen could have kept them: ``live``'s, with C05's total 999.99."""
+    return Standings(
+        config=live.config,
+        boards=tuple(
+            dataclasses.replace(
+                b,
+                entries=b.entries.with_columns(
+                    total=pl.when(pl.col("candidate_id") == "C05").then(999.99).otherwise(pl.col("total"))
+                ),
+            )
+            for b in live.boards
+        ),
+        cells=pl.DataFrame(),
+    )
+
+
+@contextlib.asynccontextmanager
+async def _display(root: Path) -> AsyncIterator[tuple[PanelApp, Pilot, LeaderboardTable]]:
+    """A display (``--display``) on the contest at ``root``, its boards and analysis up: the
+    app, its pilot and its large cities' board."""
+    from test_console import make_app, settled
+
+    app = make_app(root, display=True)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settled(pilot, app, lambda: app.analysis is not None)
+        yield app, pilot, app.board("large_city")
+
+
 def test_a_display_shows_the_kept_boards_until_its_own_replace_them(solo):
     """Shown at once, painted before the reload goes on (``done``), kept when an analysis of
     the boards before arrives meanwhile, then replaced by the display's own standings, or by
     its last good ones when its own read is refused; one from a reload since replaced is not
     shown."""
-    import asyncio
-
-    from test_console import make_app, settled
+    from test_console import settled
 
     from panel_tui.tui.app import AnalysisComputed, BoardsPreviewed, InputsRejected
 
     async def scenario():
-        app = make_app(solo, display=True)
-        async with app.run_test(size=(200, 50)) as pilot:
-            await settled(pilot, app, lambda: app.analysis is not None)
-            table = app.board("large_city")
+        async with _display(solo) as (app, pilot, table):
             own = table.cell_text("C05", "total")
-            live = app.snapshot.standings
-            kept = Standings(
-                config=live.config,
-                boards=tuple(
-                    dataclasses.replace(
-                        b,
-                        entries=b.entries.with_columns(
-                            total=pl.when(pl.col("candidate_id") == "C05").then(999.99).otherwise(pl.col("total"))
-                        ),
-                    )
-                    for b in live.boards
-                ),
-                cells=pl.DataFrame(),
-            )
+            kept = _kept_like(app.snapshot.standings)
             stale = BoardsPreviewed(kept, app.snapshot.state, _Worker(cancelled=True))
             app.post_message(stale)
             await pilot.pause(0.1)
@@ -284,8 +300,6 @@ def test_a_display_shows_the_kept_boards_until_its_own_replace_them(solo):
 
 def test_only_a_display_asks_for_the_kept_boards(solo, monkeypatch):
     """A console's keys act on the standings it computed itself: it never shows another's."""
-    import asyncio
-
     from test_console import make_app, settled
 
     asked: dict[bool, list[object]] = {False: [], True: []}
@@ -414,37 +428,19 @@ def test_the_key_names_every_module_the_boards_are_ranked_with(tmp_path):
     assert codes["a"] != codes["b"], "boards key unchanged although the engine's imports changed"
 
 
-def _kept_like(live: Standings) -> Standings:
-    return Standings(
-        config=live.config,
-        boards=tuple(
-            dataclasses.replace(
-                b,
-                entries=b.entries.with_columns(
-                    total=pl.when(pl.col("candidate_id") == "C05").then(999.99).otherwise(pl.col("total"))
-                ),
-            )
-            for b in live.boards
-        ),
-        cells=pl.DataFrame(),
-    )
-
-
 def test_a_note_while_a_display_reads_the_new_files_keeps_their_boards_up(solo, monkeypatch):
     """A display waits for another screen's read of a new sheet and shows its boards; a
     journal event (a note, the focus) meanwhile starts a reload for the journal alone, which
     ranks the files before (the new ones are still being loaded): the boards stay the new ones
     (found by an attack: the projector went new, old, new)."""
-    from test_console import make_app, settled
+    from test_console import settled
 
     take = views.take_snapshot
     gate = threading.Event()
-    in_flight = threading.Event()
     kept_holder = {}
 
     def slow(meeting, *, reload=False, last=None, marks=None, preview=None):
         if reload and preview is not None and "kept" in kept_holder and not gate.is_set():
-            in_flight.set()
             preview(kept_holder["kept"], last.state)
             gate.wait(10)
         return take(meeting, reload=reload, last=last, marks=marks, preview=preview)
@@ -452,10 +448,7 @@ def test_a_note_while_a_display_reads_the_new_files_keeps_their_boards_up(solo, 
     monkeypatch.setattr(views, "take_snapshot", slow)
 
     async def scenario():
-        app = make_app(solo, display=True)
-        async with app.run_test(size=(200, 50)) as pilot:
-            await settled(pilot, app, lambda: app.analysis is not None)
-            table = app.board("large_city")
+        async with _display(solo) as (app, pilot, table):
             kept_holder["kept"] = _kept_like(app.snapshot.standings)
             app.reload(True)
             for _ in range(50):
@@ -477,8 +470,6 @@ def test_a_note_while_a_display_reads_the_new_files_keeps_their_boards_up(solo, 
 def test_a_reload_that_fails_takes_the_other_screens_boards_down(solo, monkeypatch):
     """The reload that showed another screen's boards fails (not a refused file: any other
     exception): this screen's own last boards come back (found by an attack)."""
-    from test_console import make_app, settled
-
     from panel_tui.tui import app as app_module
 
     monkeypatch.setattr(app_module.PanelApp, "raise_failures", False)
@@ -494,10 +485,7 @@ def test_a_reload_that_fails_takes_the_other_screens_boards_down(solo, monkeypat
     monkeypatch.setattr(views, "take_snapshot", failing)
 
     async def scenario():
-        app = make_app(solo, display=True)
-        async with app.run_test(size=(200, 50)) as pilot:
-            await settled(pilot, app, lambda: app.analysis is not None)
-            table = app.board("large_city")
+        async with _display(solo) as (app, pilot, table):
             own = table.cell_text("C05", "total")
             armed["kept"] = _kept_like(app.snapshot.standings)
             app.reload(True)
