@@ -5,8 +5,9 @@ them reads it (``inputs.contest``: the others wait for its cells, then rank them
 That one keeps the boards it ranked beside the sheet's cache entry (``keep_boards``), and a
 served tab waiting meanwhile takes them (``kept_boards``) and shows them at once, before it has
 loaded those cells and ranked them itself (``views.take_snapshot``'s ``preview``); its own
-ranking then replaces them. On two cores, three screens ranking 10,000 candidates one after
-the other left the last one 0.6 s behind the first (bench/README.md, "every screen").
+ranking then replaces them. On two cores, with three screens at 10,000 candidates, the ones
+that waited showed the new boards 0.6 s to 0.7 s after the one that read the sheet
+(bench/README.md, "every screen").
 
 The boards are kept under a key of everything they rest on besides the sheet (whose entry
 names its bytes): the configuration, the candidates and indicators as loaded, the panel's
@@ -20,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -37,8 +37,8 @@ from panel_tui.inputs.cache import derived_present, keep_derived_now, kept_deriv
 # the config's types, the contest's loading and translation, the boards' words).
 _CODE = hashlib.sha256(
     b"".join(
-        Path(module.__file__ or "").read_bytes()
-        for module in (sys.modules[__name__], engine, cells, config_module, contest, vocabulary)
+        Path(path).read_bytes()
+        for path in (__file__, *(str(m.__file__) for m in (engine, cells, config_module, contest, vocabulary)))
     )
 ).hexdigest()
 _SCHEMA = pl.Schema({"board": pl.String, "entries": pl.Binary})
