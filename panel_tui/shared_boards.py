@@ -23,6 +23,7 @@ import io
 import json
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -124,14 +125,14 @@ def _groups(groups: list[list[str]]) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(str(c) for c in group) for group in groups)
 
 
-def _orders(orders: list[dict[str, object]]) -> tuple[TieOrder, ...]:
+def _orders(orders: list[dict[str, Any]]) -> tuple[TieOrder, ...]:
     return tuple(
         TieOrder(
             category=str(o["category"]),
-            order=tuple(str(c) for c in o["order"]),  # type: ignore[attr-defined]
+            order=tuple(str(c) for c in o["order"]),
             reason=str(o["reason"]),
             by=str(o["by"]),
-            seq=int(o["seq"]),  # type: ignore[call-overload]
+            seq=int(o["seq"]),
         )
         for o in orders
     )

@@ -136,8 +136,11 @@ def take_snapshot(
     with writes_afterwards(marks):
         data = meeting.data(reload=reload, waiting=waiting)
         state = meeting.state()
-        reused = last is not None and same_inputs(last, data, state.decisions)
-        result = last.standings if last is not None and reused else standings(data, state.decisions)
+        result = (
+            last.standings
+            if last is not None and same_inputs(last, data, state.decisions)
+            else standings(data, state.decisions)
+        )
         kept = data.kept
         # (With declared conflicts every screen reads the sheet whole, as the lock does: none waits.)
         if kept is not None and data.conflicts is None and (last is None or last.data is not data):

@@ -148,6 +148,17 @@ def contest(tmp_path: Path) -> ContestFiles:
     return copy_demo(tmp_path / "contest")
 
 
+@pytest.fixture
+def cached(contest: ContestFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ContestFiles:
+    """The demo contest with the cache on for any size, in a folder of this test's own."""
+    from panel_tui.inputs import cache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("PANEL_TUI_CACHE", raising=False)
+    monkeypatch.setattr(cache, "MIN_SIZE", 0)
+    return contest
+
+
 def counted_parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Every score sheet the cache parses from now on (its calls of ``read_table``)."""
     from panel_tui.inputs import cache

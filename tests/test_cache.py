@@ -24,15 +24,6 @@ from panel_tui.inputs import read as read_module
 NOBODY = 65534
 
 
-@pytest.fixture
-def cached(contest: ContestFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ContestFiles:
-    """The demo contest with the cache on for any size, in a folder of this test's own."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.delenv("PANEL_TUI_CACHE", raising=False)
-    monkeypatch.setattr(cache, "MIN_SIZE", 0)
-    return contest
-
-
 def _load(files: ContestFiles):
     data = load_contest(load_config(files.config))
     cache.wait_for_writes()

@@ -37,14 +37,11 @@ from panel_tui.tui.leaderboard import LeaderboardTable
 
 
 @pytest.fixture
-def cached(contest: ContestFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ContestFiles:
-    """The demo contest with the cache on for any size, in a folder of this test's own, and no
-    conflicts declared (a sheet with them is read whole by every screen, as it is parsed)."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.delenv("PANEL_TUI_CACHE", raising=False)
-    monkeypatch.setattr(cache, "MIN_SIZE", 0)
-    contest.edit_config('conflicts = "data/conflicts.csv"', "")
-    return contest
+def bare(cached: ContestFiles) -> ContestFiles:
+    """The demo contest, cached (``conftest.cached``), with no conflicts declared (a sheet with
+    them is read whole by every screen, as it is parsed)."""
+    cached.edit_config('conflicts = "data/conflicts.csv"', "")
+    return cached
 
 
 def _same_boards(a: Standings, b: Standings) -> bool:
@@ -71,8 +68,8 @@ DECIDED = Decisions(
 
 
 @pytest.mark.parametrize("decisions", [Decisions(), DECIDED], ids=["undecided", "decided"])
-def test_kept_boards_come_back_as_they_were_ranked(cached, decisions):
-    config, data, result = _ranked(cached, decisions)
+def test_kept_boards_come_back_as_they_were_ranked(bare, decisions):
+    config, data, result = _ranked(bare, decisions)
     assert any(b.tie_groups for b in result.boards)  # (ties, decided or not, go with them)
     kept = data.kept
     key = shared_boards.boards_key(config, kept.candidates, kept.indicators, decisions)
@@ -82,8 +79,8 @@ def test_kept_boards_come_back_as_they_were_ranked(cached, decisions):
     assert found.cells.is_empty()  # (boards to show, nothing to open a candidate's detail from)
 
 
-def test_boards_are_found_only_under_the_key_of_what_they_rest_on(cached):
-    config, data, result = _ranked(cached)
+def test_boards_are_found_only_under_the_key_of_what_they_rest_on(bare):
+    config, data, result = _ranked(bare)
     kept = data.kept
     key = shared_boards.boards_key(config, kept.candidates, kept.indicators, Decisions())
     shared_boards.keep_boards(kept.entry, key, result)
@@ -103,8 +100,8 @@ def test_boards_are_found_only_under_the_key_of_what_they_rest_on(cached):
     assert shared_boards.kept_boards(kept.entry.replace("-", "-0", 1), key, config) is None  # another sheet
 
 
-def test_the_key_is_the_same_in_every_process(cached):
-    config, data, _ = _ranked(cached)
+def test_the_key_is_the_same_in_every_process(bare):
+    config, data, _ = _ranked(bare)
     here = shared_boards.boards_key(config, data.kept.candidates, data.kept.indicators, DECIDED)
     code = (
         "import sys; sys.path.insert(0, sys.argv[2])\n"
@@ -118,7 +115,7 @@ def test_the_key_is_the_same_in_every_process(cached):
     )
     tests = str(Path(__file__).parent)
     out = subprocess.run(
-        [sys.executable, "-c", code, str(cached.config), tests],
+        [sys.executable, "-c", code, str(bare.config), tests],
         capture_output=True,
         text=True,
         check=True,
@@ -127,8 +124,8 @@ def test_the_key_is_the_same_in_every_process(cached):
     assert out.strip() == repr(here)
 
 
-def test_damaged_or_foreign_kept_boards_are_not_shown(cached):
-    config, data, result = _ranked(cached)
+def test_damaged_or_foreign_kept_boards_are_not_shown(bare):
+    config, data, result = _ranked(bare)
     kept = data.kept
     key = shared_boards.boards_key(config, kept.candidates, kept.indicators, Decisions())
     shared_boards.keep_boards(kept.entry, key, result)
@@ -164,15 +161,15 @@ def _waiting_snapshot(files: ContestFiles, meeting: Meeting) -> list[tuple[Stand
 
 
 @pytest.fixture
-def two(cached, monkeypatch):
+def two(bare, monkeypatch):
     """Two screens of one account on the demo: the first has read the sheet (and kept its boards)."""
     monkeypatch.setattr(cache, "LOCK_WAIT", 2.0)
-    session = cached.root / "sessions" / "2022.sqlite"
-    first = Meeting(load_config(cached.config), session, who="kim")
-    second = Meeting(load_config(cached.config), session, who="kim", writable=False)
+    session = bare.root / "sessions" / "2022.sqlite"
+    first = Meeting(load_config(bare.config), session, who="kim")
+    second = Meeting(load_config(bare.config), session, who="kim", writable=False)
     shown = views.take_snapshot(first, reload=True)
     cache.wait_for_writes()
-    return cached, first, second, shown
+    return bare, first, second, shown
 
 
 def test_a_display_waiting_for_anothers_read_is_given_its_boards(two):
@@ -194,10 +191,8 @@ def _kept_boards_files() -> list[Path]:
     return [p for p in folder.glob("*+*.arrow") if "entries" in pl.read_ipc_schema(p)]
 
 
-def test_boards_are_kept_once_per_new_sheet_and_not_with_declared_conflicts(contest, tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.delenv("PANEL_TUI_CACHE", raising=False)
-    monkeypatch.setattr(cache, "MIN_SIZE", 0)
+def test_boards_are_kept_once_per_new_sheet_and_not_with_declared_conflicts(cached):
+    contest = cached
     session = contest.root / "sessions" / "2022.sqlite"
     views.take_snapshot(Meeting(load_config(contest.config), session, who="kim"), reload=True)
     cache.wait_for_writes()

@@ -340,13 +340,10 @@ class Deferred:
             data, self._data = self._data, None
             assert data is not None
             return read_table(self.path, self._spec, self._lookups, data=data)
-        folder = cache_folder()
-        directory = None if folder is None else _open_folder(folder)
-        if directory is not None:
-            try:
-                found = _load(directory, self.name, self._spec, self._lookups)
-            finally:
-                os.close(directory)
+        with _the_folder() as directory:
+            usable = directory is not None
+            found = _load(directory, self.name, self._spec, self._lookups) if directory is not None else None
+        if usable:
             if found is not None:
                 return found
             frame, name = cached_entry(self.path, self._spec, self._lookups)  # (parsed, and kept again)
@@ -415,14 +412,9 @@ def keep_derived_now(entry: str, parts: Sequence[str], frame: pl.DataFrame) -> N
     """Keep ``frame`` beside the entry ``entry`` under ``parts`` (as ``cached_derived`` keeps
     what it computes), written here and now: a small frame other processes wait for (not
     after the caller's ``writes_afterwards`` block, as the entries and cells are)."""
-    folder = cache_folder()
-    directory = None if folder is None else _open_folder(folder)
-    if directory is None:
-        return
-    try:
-        _store(directory, _derived_name(entry, parts), frame, None)
-    finally:
-        os.close(directory)
+    with _the_folder() as directory:
+        if directory is not None:
+            _store(directory, _derived_name(entry, parts), frame, None)
 
 
 def _load_derived(
@@ -444,27 +436,15 @@ def _load_derived(
 def derived_present(entry: str, parts: Sequence[str]) -> bool:
     """Whether ``cached_derived`` keeps something under ``entry`` and ``parts`` (its bytes are
     checked when it is loaded)."""
-    folder = cache_folder()
-    directory = None if folder is None else _open_folder(folder)
-    if directory is None:
-        return False
-    try:
-        return _present(directory, _derived_name(entry, parts), touch=False)
-    finally:
-        os.close(directory)
+    with _the_folder() as directory:
+        return directory is not None and _present(directory, _derived_name(entry, parts), touch=False)
 
 
 def kept_derived(entry: str, parts: Sequence[str], fits: Callable[[pl.DataFrame], bool]) -> pl.DataFrame | None:
     """What ``cached_derived`` keeps under ``entry`` and ``parts``, if it is there and ``fits``;
     never computed here (None: not kept, or the cache is off)."""
-    folder = cache_folder()
-    directory = None if folder is None else _open_folder(folder)
-    if directory is None:
-        return None
-    try:
-        found = _load_frame(directory, _derived_name(entry, parts))
-    finally:
-        os.close(directory)
+    with _the_folder() as directory:
+        found = None if directory is None else _load_frame(directory, _derived_name(entry, parts))
     return found if found is not None and fits(found) else None
 
 
@@ -572,16 +552,13 @@ def others_loading(path: Path) -> bool:
     second console or served tab, after the file changed): a console's robustness analysis
     waits for them (the tui's ``analyse``), so that on two cores every screen's boards come
     before any screen's analysis."""
-    folder = cache_folder()
-    directory = None if folder is None else _open_folder(folder)
-    if directory is None:
-        return False
-    try:
-        fd = os.open(_path_key(path) + _LOADING_SUFFIX, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=directory)
-    except OSError:
-        return False  # (no mark: nobody has loaded this file)
-    finally:
-        os.close(directory)
+    with _the_folder() as directory:
+        if directory is None:
+            return False
+        try:
+            fd = os.open(_path_key(path) + _LOADING_SUFFIX, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=directory)
+        except OSError:
+            return False  # (no mark: nobody has loaded this file)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:  # (BlockingIOError: held, shared, by someone computing boards)
@@ -665,6 +642,19 @@ def _path_key(path: Path) -> str:
 
 def _trusted(st: os.stat_result) -> bool:
     return st.st_uid == os.geteuid() and st.st_mode & 0o077 == 0
+
+
+@contextlib.contextmanager
+def _the_folder() -> Iterator[int | None]:
+    """The cache folder's descriptor for the block (``_open_folder``), closed after it; None
+    when the cache is off or cannot be used."""
+    folder = cache_folder()
+    directory = None if folder is None else _open_folder(folder)
+    try:
+        yield directory
+    finally:
+        if directory is not None:
+            os.close(directory)
 
 
 def _open_folder(folder: Path) -> int | None:

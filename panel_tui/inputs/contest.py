@@ -150,18 +150,23 @@ class ContestData:
         ``compute`` reads (settings, code). Computed when the contest was not loaded from the
         cache, or its scores or cells are not the frames it loaded. ``one_at_a_time``: while
         another process of the account computes it, this one waits for it (``cached_derived``)."""
-        kept = self.kept
-        if kept is None or kept.rows is not self.rows or kept.cells is not self.cells:
+        kept = self._kept_here()
+        if kept is None:
             return compute()
         return cached_derived(kept.entry, [*kept.parts, *parts], compute, fits, one_at_a_time=one_at_a_time)
 
     def keeps(self, parts: Sequence[str]) -> bool:
         """Whether ``derived(parts, ...)`` would load what is kept rather than compute it now
         (its bytes are checked when it is loaded: a damaged one is computed after all)."""
+        kept = self._kept_here()
+        return kept is not None and derived_present(kept.entry, [*kept.parts, *parts])
+
+    def _kept_here(self) -> Kept | None:
+        """``kept``, if this contest's scores and cells are the very frames it loaded."""
         kept = self.kept
         if kept is None or kept.rows is not self.rows or kept.cells is not self.cells:
-            return False
-        return derived_present(kept.entry, [*kept.parts, *parts])
+            return None
+        return kept
 
     def load_rows_meanwhile(self) -> None:
         """The score rows loaded in a thread from now, if they are not yet: for a caller that
