@@ -193,6 +193,20 @@ def test_a_damaged_entry_is_parsed_over(cached, monkeypatch):
     assert _same(_load(cached), honest) and len(parses) == 1  # and written again
 
 
+@pytest.mark.parametrize("left", ["empty", "zeros", "cut short"])
+def test_what_a_crash_leaves_of_an_entry_is_parsed_over(cached, monkeypatch, left):
+    """Entries are not synced to disk: a crash after the rename can leave the entry's name, its
+    checksum beside it, and bytes that never reached the disk (none, zeros, or only the start).
+    The checksum finds it: the file is parsed, and the entry written again."""
+    honest = _load(cached)
+    (entry,) = _entries(cached)
+    data = entry.read_bytes()
+    entry.write_bytes({"empty": b"", "zeros": bytes(len(data)), "cut short": data[: len(data) // 2]}[left])
+    parses = _parses(monkeypatch)
+    assert _same(_load(cached), honest) and len(parses) == 1
+    assert _same(_load(cached), honest) and len(parses) == 1  # and written again
+
+
 def test_an_entry_for_other_ids_is_not_used(cached, monkeypatch):
     """The candidates' ids are part of the key: a candidate added to candidates.csv makes the
     same score sheet another entry (its ids are an Enum of other categories)."""
