@@ -477,6 +477,22 @@ def test_fragile_outcomes_get_a_badge_and_a_place_in_the_lock_checklist(contest)
     run(scenario())
 
 
+def test_the_fragile_set_follows_each_new_analysis(contest):
+    """Worked out once per analysis (every board's every show asks): a new analysis, or none,
+    gives its own set, never the one before."""
+    app = make_app(contest)
+    assert app.fragile == frozenset()
+    first = {"S05": {"verdict": "fragile"}, "C01": {"verdict": "stable"}}
+    app.analysis = first
+    assert app.fragile == {"S05"} and app.fragile is app.fragile
+    app.analysis = {"S05": {"verdict": "stable"}, "C01": {"verdict": "fragile"}}
+    assert app.fragile == {"C01"}
+    app.analysis = None
+    assert app.fragile == frozenset()
+    app.analysis = first
+    assert app.fragile == {"S05"}
+
+
 def test_evaluator_calibration_view_flags_the_outlier(contest):
     async def scenario():
         app = make_app(contest)

@@ -232,6 +232,7 @@ class PanelApp(TranslatedBindings, App):
         # What the last refreshes touched (tests read the latest); bounded, a meeting is long.
         self.refresh_costs: deque[list[RefreshCost]] = deque(maxlen=100)
         self.analysis: dict | None = None  # candidate id -> robustness (analysis.robustness)
+        self._fragile: tuple[dict | None, frozenset[str]] = (None, frozenset())  # (fragile's, once per analysis)
         self.failures: list[str] = []  # what went wrong while running, for the banner and tests
         # Every event this console has seen (seq -> hash): one that later disappears or changes
         # (a journal cut short or rewritten under it) is named in the red banner for good.
@@ -654,9 +655,15 @@ class PanelApp(TranslatedBindings, App):
 
     @property
     def fragile(self) -> frozenset[str]:
-        if not self.analysis:
+        """The candidates whose outcome the analysis finds fragile (worked out once per
+        analysis: each board's every show asks, and at 10,000 candidates going through them
+        all cost a display a few milliseconds a board)."""
+        analysis = self.analysis
+        if not analysis:
             return frozenset()
-        return frozenset(cid for cid, a in self.analysis.items() if a["verdict"] == "fragile")
+        if self._fragile[0] is not analysis:
+            self._fragile = (analysis, frozenset(cid for cid, a in analysis.items() if a["verdict"] == "fragile"))
+        return self._fragile[1]
 
     def _show(self, snapshot: Snapshot) -> None:
         config = self.meeting.config
