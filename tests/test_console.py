@@ -109,11 +109,17 @@ def test_live_scores_update_in_place_and_keep_the_cursor(contest):
             assert row_keys(table)[:6] == ["C01", "C02", "C03", "C05", "C04", LINE]  # Yongin overtook Siheung
             assert table.cell_text("C05", "move") == "▲1" and table.cell_text("C04", "move") == "▼1"
             assert table.selected_candidate == "C06"  # the viewer kept their place
-            # Every screen says it: which file, when, how many candidates changed (C05 and C04).
-            notices = [n.message for n in app._notifications if n.title == "Contest files reloaded"]
-            assert len(notices) == 1 and re.fullmatch(
-                r"scores\.csv reloaded \d\d:\d\d:\d\d: 2 candidates changed", notices[0]
-            ), notices
+
+            # Every screen says it, once its boards are painted: which file, when, how many
+            # candidates changed (C05 and C04).
+            def notices() -> list[str]:
+                return [n.message for n in app._notifications if n.title == "Contest files reloaded"]
+
+            await settled(pilot, app, lambda: bool(notices()), timeout=3)
+            said = notices()
+            assert len(said) == 1 and re.fullmatch(
+                r"scores\.csv reloaded \d\d:\d\d:\d\d: 2 candidates changed", said[0]
+            ), said
             # The refreshes since (the new scores; perhaps the analysis, which changes no cell here):
             # in place, no row added or removed, a few cells written.
             since = [costs[0] for costs in list(app.refresh_costs)[before:]]
