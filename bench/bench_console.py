@@ -404,9 +404,10 @@ if steps is not None:
                 return function(*args, **kwargs)
             finally:
                 kind = ""
-                if name == "_store":  # (the entry's rows, the cells kept beside it, or something else)
-                    kind = " rows" if "+" not in args[1] else " cells" if "indicator_id" in args[2].columns else ""
-                    kind = " boards" if kind == "" and "entries" in args[2].columns else kind
+                if name == "_store":  # (the entry's rows, the cells or boards kept beside it, or something else)
+                    columns = args[2].columns
+                    kind = (" rows" if "+" not in args[1] else " cells" if "indicator_id" in columns
+                            else " boards" if "entries" in columns else "")
                 steps.write(f"{time.time():.4f} end {step}{kind}\\n")
         setattr(owner, name, wrapper)
     for owner, name, step in (

@@ -721,11 +721,12 @@ def cmd_rank(args: argparse.Namespace) -> int:
             _("unknown category {category} (the config has: {known})").format(category=repr(args.category), known=known)
         )
     state = meeting.state()
+    data = meeting.data(rows=args.analysis)
     if args.analysis:
         from panel_tui.analysis import prepare
 
-        prepare(meeting.data(rows=True))  # (the rows it needs load while the standings are computed)
-    result = standings(meeting.data(rows=args.analysis), state.decisions)
+        prepare(data)  # (the rows it needs load while the standings are computed)
+    result = standings(data, state.decisions)
     locked = state.lock is not None
     for board in result.boards:
         for order in board.stale_tie_orders:
@@ -749,7 +750,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
     if args.analysis:
         from panel_tui.analysis import ANALYSIS, robustness_table
 
-        analysis = robustness_table(meeting.data(), state.decisions)
+        analysis = robustness_table(data, state.decisions)
     if args.format == "json":
         sys.stdout.write(to_json_text(result, locked=locked, category=args.category, extra=analysis) + "\n")
     elif args.format == "csv":
