@@ -12,6 +12,10 @@ make_data.py if missing):
    sheet and its cells are kept, and so are the analysis's per-area statistics. A third column
    times `rank --analysis` with those statistics removed from the cache before each round (the
    first analysis after the sheet or the settings changed: they are computed, then kept).
+   Then, at 10,000 candidates, both on a sheet not seen before (a copy of the sheet with one
+   score changed before every run, as a corrected sheet arrives): `rank` streams it into its
+   cells; `rank --analysis` streams it into its cells and, in the same pass, each score with
+   its cell and evaluator for its matrix (the rows are never parsed).
 2. In one process, after loading the contest once: the engine's `standings` (the plain
    ranking), `analysis.robustness` (every variant as a scenario of one ranking pass), and the
    analysis by its definition (tests/reference_analysis.py: the whole contest re-ranked from a
@@ -77,6 +81,36 @@ def forget_statistics(cache_home: Path) -> None:
         if "sub_0" in pl.read_ipc_schema(kept):
             kept.unlink()
             kept.with_suffix(".sha256").unlink(missing_ok=True)
+
+
+def new_sheet(config: Path, env: dict[str, str], rounds: int) -> None:
+    """Part 1's second line: `rank` and `rank --analysis` each on a sheet not seen before (a
+    copy of the contest, one score of its sheet changed before every run, by bench_rank's
+    ``rewrite``), alternating which goes first round by round."""
+    from bench_rank import rewrite
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-analysis-new-"))
+    try:
+        for part in config.parent.iterdir():
+            if part.suffix in (".csv", ".toml"):
+                shutil.copy(part, folder / part.name)
+        rank = [str(PANEL), "rank", "--format", "json", "--config", str(folder / config.name)]
+        plain, analysed, changes = [], [], 0
+        for round_ in range(rounds):
+            pairs = [(rank, plain), ([*rank, "--analysis"], analysed)]
+            for command, into in pairs if round_ % 2 == 0 else pairs[::-1]:
+                changes += 1
+                rewrite(folder / "scores.csv", changes)
+                into.append(timed(command, env))
+        pw, pc = (statistics.median(x[i] for x in plain) for i in (0, 1))
+        aw, ac = (statistics.median(x[i] for x in analysed) for i in (0, 1))
+        label = "  the same, a sheet not seen before"
+        print(
+            f"   {label:<36} {pw:>5.2f}s {pc:>4.2f}cpu {aw:>8.2f}s {ac:>5.2f}cpu {aw / pw:>10.2f}x {ac / pc:>9.2f}x",
+            flush=True,
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def clock(function):
@@ -145,6 +179,8 @@ def main() -> None:
             f"   {cw:>8.2f}s {cc:>5.2f}cpu = {cw / pw:.2f}x wall",
             flush=True,
         )
+        if name.startswith("10,000"):
+            new_sheet(config, env, args.rounds)
     shutil.rmtree(cache_home, ignore_errors=True)
 
     from reference_analysis import reference_robustness

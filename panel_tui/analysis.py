@@ -278,6 +278,23 @@ def _evaluator_code(data: ContestData, evaluators: tuple[str, ...]) -> pl.Expr:
     return pl.col("evaluator_id").cast(pl.Enum(evaluators)).to_physical().cast(pl.UInt32)
 
 
+def _places(data: ContestData, cells: pl.DataFrame, evaluators: tuple[str, ...]) -> tuple[pl.Series, pl.Series]:
+    """Each score's place in the evaluators' columns end to end (evaluator j's score of the
+    cell in row r of ``cells`` at j * cells + r) and the scores: from the scores the stream
+    placed by cell and evaluator (``ContestData.placed_scores``: then the rows are never
+    needed), else from the rows."""
+    placed = data.placed_scores()
+    if placed is not None and evaluators:
+        frame, by_code = placed
+        index = {evaluator: j for j, evaluator in enumerate(evaluators)}
+        if set(by_code) == set(index):
+            code = pl.lit(pl.Series([index[e] for e in by_code], dtype=pl.UInt32)).gather(pl.col("_e"))
+            at = code * cells.height + _lookup(data, cells, "_row")
+            return frame.select(at).to_series(), frame["score"]
+    at = _evaluator_code(data, evaluators) * cells.height + pl.col("_row")
+    return _score_rows(data, cells).select(at).collect().to_series(), data.scores["score"]
+
+
 def _comparators(width: int) -> list[list[tuple[int, int]]]:
     """Batcher's odd-even merge sort for ``width`` inputs, as layers of disjoint comparators
     (i, j), i < j: after all of them, input i holds the i-th lowest."""
@@ -350,10 +367,9 @@ def _matrix_route(data: ContestData, cells: pl.DataFrame, evaluators: tuple[str,
     scores = [f"_s{j}" for j in range(width)]
     # Each score at its place in one column of the evaluators' columns end to end (evaluator
     # j's score of the cell in row r at j * cells + r), then cut into the columns.
-    at = _evaluator_code(data, evaluators) * cells.height + pl.col("_row")
-    places = _score_rows(data, cells).select(at).collect().to_series()
-    grid = scattered(cells.height * width, pl.Float64, places, data.scores["score"])
-    del places
+    places, placed_scores = _places(data, cells, evaluators)
+    grid = scattered(cells.height * width, pl.Float64, places, placed_scores)
+    del places, placed_scores
     matrix = cells.select("_slot", "n", "sum", "min", "max", "max_points").hstack(
         [grid.slice(j * cells.height, cells.height).alias(column) for j, column in enumerate(scores)]
     )
@@ -403,8 +419,12 @@ def _matrix_route(data: ContestData, cells: pl.DataFrame, evaluators: tuple[str,
 
 def prepare(data: ContestData) -> None:
     """Before other work (the standings): when the analysis will compute its per-area
-    statistics (they are not kept), its score rows are loaded meanwhile, in a thread."""
-    if not data.keeps(_per_area_key(data, contest_areas(data), _evaluator_ids(data))):
+    statistics (they are not kept) from the score rows (the stream did not place the scores
+    for its matrix), the rows are loaded meanwhile, in a thread."""
+    evaluators = _evaluator_ids(data)
+    if data.keeps(_per_area_key(data, contest_areas(data), evaluators)):
+        return
+    if not (data.placed_scores() is not None and evaluators and _dense_enough(data, evaluators)):
         data.load_rows_meanwhile()
 
 

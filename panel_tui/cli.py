@@ -721,7 +721,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
             _("unknown category {category} (the config has: {known})").format(category=repr(args.category), known=known)
         )
     state = meeting.state()
-    data = meeting.data(rows=args.analysis)
+    data = meeting.data(placed=args.analysis)
     if args.analysis:
         from panel_tui.analysis import prepare
 

@@ -740,12 +740,18 @@ class Meeting:
         return None
 
     def data(
-        self, *, reload: bool = False, rows: bool = False, waiting: contest_inputs.Waiting | None = None
+        self,
+        *,
+        reload: bool = False,
+        rows: bool = False,
+        placed: bool = False,
+        waiting: contest_inputs.Waiting | None = None,
     ) -> ContestData:
         """The contest's inputs, loaded once (``reload``: again); ``rows``: the caller will read
-        the score rows; ``waiting``: told while another process reads the sheet (``load_contest``)."""
+        the score rows; ``placed``: it will lay the scores out by cell and evaluator (the
+        analysis); ``waiting``: told while another process reads the sheet (``load_contest``)."""
         if self._data is None or reload:
-            self._data = contest_inputs.load_contest(self.config, reads_rows=rows, waiting=waiting)
+            self._data = contest_inputs.load_contest(self.config, reads_rows=rows, placed=placed, waiting=waiting)
         return self._data
 
     def _parse_afresh(self) -> None:

@@ -1132,7 +1132,7 @@ def test_a_parses_cells_and_evaluators_are_written_before_its_rows(kept, monkeyp
 
     monkeypatch.setattr(cache, "_store", logged)
     monkeypatch.setattr(
-        "panel_tui.inputs.contest._streamed_sheet", lambda *args: None
+        "panel_tui.inputs.contest._streamed_sheet", lambda *args, **kwargs: None
     )  # (parsed, as a sheet the stream declines)
     with cache.writes_afterwards():
         load_contest(load_config(kept.config))

@@ -22,6 +22,7 @@ from conftest import ContestFiles, console_in_its_block, counted_parses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from panel_tui.analysis import robustness
 from panel_tui.config import load_config
 from panel_tui.engine import standings, to_json
 from panel_tui.errors import InputError
@@ -50,10 +51,12 @@ def _plain(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.sort(frame.columns, nulls_last=True)
 
 
-def _outcome(files: ContestFiles, **kwargs) -> tuple[str, object]:
-    """What loading the contest gives: its refusal's message, or its cells, standings and rows."""
+def _outcome(files: ContestFiles, *, analysis: bool = False, **kwargs) -> tuple[str, object]:
+    """What loading the contest gives: its refusal's message, or its cells, standings and rows
+    (``analysis``: and its robustness, computed before the rows are asked for)."""
     try:
         data = load_contest(load_config(files.config), **kwargs)
+        robust = robustness(data) if analysis else None
         cache.wait_for_writes()
     except InputError as refused:
         return "refused", str(refused)
@@ -62,6 +65,7 @@ def _outcome(files: ContestFiles, **kwargs) -> tuple[str, object]:
         to_json(standings(data)),
         _plain(data.scores),
         isinstance(data.rows, DeferredRows),
+        robust,
     )
 
 
@@ -70,8 +74,8 @@ def _streams(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     taken: list[bool] = []
     original = contest_module._streamed_sheet
 
-    def counting(*args):
-        found = original(*args)
+    def counting(*args, **kwargs):
+        found = original(*args, **kwargs)
         taken.append(found is not None)
         return found
 
@@ -79,22 +83,25 @@ def _streams(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     return taken
 
 
-def _same_as_parsed(files: ContestFiles, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+def _same_as_parsed(files: ContestFiles, monkeypatch: pytest.MonkeyPatch, *, placed: bool = False) -> list[bool]:
     """The sheet loaded through the stream, with the cache off, then on (a miss, then the kept
-    cells), gives what the plain parse gives; the streams asked for, and whether each took it."""
-    kind, truth = _outcome(files, fresh=True)
+    cells), gives what the plain parse gives; the streams asked for, and whether each took it.
+    ``placed`` (as ``rank --analysis`` loads it): its robustness too, from the scores the stream
+    placed by cell and evaluator, equal to the robustness of the parsed rows."""
+    kind, truth = _outcome(files, fresh=True, analysis=placed)
     taken = _streams(monkeypatch)
     for cache_setting in ("off", ""):
         monkeypatch.setenv("PANEL_TUI_CACHE", cache_setting)
         for _round in range(2):
-            got_kind, got = _outcome(files)
+            got_kind, got = _outcome(files, analysis=placed, placed=placed)
             assert got_kind == kind, (got_kind, got, truth)
             if kind == "refused":
                 assert got == truth
             else:
                 assert isinstance(got, tuple) and isinstance(truth, tuple)
-                cells, board, rows, _deferred = got
+                cells, board, rows, _deferred, robust = got
                 assert cells.equals(truth[0]) and board == truth[1] and rows.equals(truth[2])
+                assert robust == truth[4]
     return taken
 
 
@@ -215,6 +222,7 @@ def _renamed_evaluators(files: ContestFiles, pattern: str, encoding: str = "utf-
 def test_the_stream_hands_every_defect_to_the_parse_and_reads_the_rest_alike(sheet, monkeypatch, case):
     CASES[case](sheet)
     _same_as_parsed(sheet, monkeypatch)
+    _same_as_parsed(sheet, monkeypatch, placed=True)
 
 
 def test_a_parquet_sheet_is_streamed_alike(sheet, monkeypatch):
@@ -256,15 +264,16 @@ def test_random_sheets_streamed_equal_the_parsed_definition(sheet, monkeypatch, 
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows([header, *body])
     sheet.path("scores.csv").write_text(buffer.getvalue(), encoding="utf-8")
+    placed = data.draw(st.booleans())
     for folder in (Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui",):
         for kept in folder.glob("*") if folder.exists() else ():
             kept.unlink()
-    _same_as_parsed(sheet, monkeypatch)
+    _same_as_parsed(sheet, monkeypatch, placed=placed)
 
 
 def test_a_caller_that_reads_the_rows_has_a_new_sheet_parsed_not_streamed(sheet, monkeypatch):
-    """``rank --analysis`` and the evaluators' calibration read the rows of a new sheet: it is
-    parsed once (and its rows kept), not streamed and then parsed."""
+    """``validate`` and the evaluators' calibration read the rows of a new sheet: it is parsed
+    once (and its rows kept), not streamed and then parsed."""
     taken = _streams(monkeypatch)
     data = load_contest(load_config(sheet.config), reads_rows=True)
     cache.wait_for_writes()
@@ -310,14 +319,15 @@ def test_a_process_waiting_for_anothers_stream_takes_its_cells_not_the_rows(shee
     ("command", "streams"),
     [
         (["rank", "--format", "json"], True),
-        (["rank", "--format", "json", "--analysis"], False),
+        (["rank", "--format", "json", "--analysis"], True),
         (["validate"], False),
         (["evaluators"], False),
     ],
 )
 def test_the_commands_that_read_the_rows_have_a_new_sheet_parsed(sheet, monkeypatch, capsys, command, streams):
-    """`rank` streams a new sheet; `rank --analysis`, `validate` and `evaluators` read its rows
-    (the analysis, who scored whom, the calibration): they have it parsed once."""
+    """`rank` streams a new sheet, and so does `rank --analysis` (its matrix laid out from the
+    scores the stream placed by cell and evaluator: the rows are never parsed); `validate` and
+    `evaluators` read its rows (who scored whom, the calibration): they have it parsed once."""
     from panel_tui import cli
 
     taken = _streams(monkeypatch)
@@ -327,3 +337,30 @@ def test_the_commands_that_read_the_rows_have_a_new_sheet_parsed(sheet, monkeypa
     capsys.readouterr()
     assert taken == ([True] if streams else [])
     assert len(parses) == (0 if streams else 1)
+
+
+def test_the_analysis_of_a_new_sheet_lays_out_the_streamed_scores_not_the_rows(sheet, monkeypatch):
+    """A new sheet loaded for the analysis (``placed``, as ``rank --analysis`` loads it) is
+    streamed once into its cells and its scores placed by cell and evaluator; the analysis
+    (``prepare`` included) never loads its rows, and equals the analysis of the parsed rows. A
+    contest made from it with other rows (``dataclasses.replace``) does not use those scores."""
+    from dataclasses import replace
+
+    from panel_tui.analysis import prepare
+
+    sheet.set_cell("scores.csv", 2, "score", "30")
+    truth = robustness(load_contest(load_config(sheet.config), fresh=True))
+    parses = counted_parses(monkeypatch)
+    for cache_setting in ("off", ""):
+        monkeypatch.setenv("PANEL_TUI_CACHE", cache_setting)
+        data = load_contest(load_config(sheet.config), placed=True)
+        assert data.placed_scores() is not None
+        prepare(data)
+        assert robustness(data) == truth
+        assert isinstance(data.rows, DeferredRows) and data.rows._frame is None and parses == []
+        cache.wait_for_writes()
+        shuffled = replace(data, rows=data.scores.sample(fraction=1.0, shuffle=True, seed=1))
+        assert shuffled.placed_scores() is None and data.placed_scores() is not None
+        sheet.set_cell("scores.csv", 2, "score", "29" if cache_setting == "off" else "30")
+        truth = robustness(load_contest(load_config(sheet.config), fresh=True))
+        parses.clear()

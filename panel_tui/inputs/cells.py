@@ -173,8 +173,14 @@ def cells_plan(
 
 
 def streamed_cells(
-    config: Config, candidates: pl.DataFrame, indicators: pl.DataFrame, scan: pl.LazyFrame, has_evaluators: bool
-) -> pl.DataFrame | None:
+    config: Config,
+    candidates: pl.DataFrame,
+    indicators: pl.DataFrame,
+    scan: pl.LazyFrame,
+    has_evaluators: bool,
+    *,
+    placed: bool = False,
+) -> tuple[pl.DataFrame, pl.DataFrame | None] | None:
     """``group_cells`` of the rows a plan reads (``read.scan_table``: the score sheet's bytes),
     run by polars' streaming engine: the rows are reduced to cells as they are read, never
     all held, in about the time of the bare read. A missing value shows as a defect of its
@@ -182,12 +188,25 @@ def streamed_cells(
     cell's sum NaN, a missing evaluator its cell's evaluators fewer than its scores, a
     missing id a cell of no candidate or indicator (no maximum). None when the plan fails (a
     value that does not convert; more than 64 evaluators, whose codes fall outside the
-    one-word set)."""
+    one-word set).
+
+    ``placed`` (a sheet that names its evaluators): also each score with its cell's key
+    (``_cell``: ``cell_key``) and its evaluator's code in the sheet's own categories (``_e``),
+    from the same pass over the sheet (the two plans share their read: polars reads the file
+    once for both), for the analysis's matrix; else None beside the cells."""
     if not has_evaluators:  # (the column the sheet does not have, as ``group_cells`` is given it)
         scan = scan.with_columns(evaluator_id=pl.lit(None, pl.String))
     scan = scan.select("candidate_id", "evaluator_id", "indicator_id", pl.col("score").fill_null(float("nan")))
     try:
-        return cells_plan(config, candidates, indicators, scan).collect(engine="streaming")
+        cells = cells_plan(config, candidates, indicators, scan)
+        if not (placed and has_evaluators):
+            return cells.collect(engine="streaming"), None
+        schema = scan.collect_schema()
+        scores = scan.select(
+            cell_key(schema).alias("_cell"), pl.col("evaluator_id").to_physical().cast(pl.UInt32).alias("_e"), "score"
+        )
+        both = pl.collect_all([cells, scores], engine="streaming")
+        return both[0], both[1]
     except Exception:  # (polars' errors, and whatever a damaged file provokes)
         return None
 

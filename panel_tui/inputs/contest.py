@@ -110,6 +110,21 @@ class DeferredRows:
 
 
 Rows = pl.DataFrame | DeferredRows  # (ContestData.rows)
+
+
+@dataclass(frozen=True, eq=False)
+class PlacedScores:
+    """A streamed sheet's scores, each with its cell and evaluator (``load_contest(placed=True)``:
+    read in the same pass as the cells), for the analysis to lay out in its matrix without the
+    rows: ``frame`` has ``_cell`` (the cell's key, ``cells.cell_key``), ``_e`` (the evaluator's
+    code: ``by_code[_e]`` is its id) and ``score``; ``rows`` are the rows they are the scores
+    of, so that a contest made with other rows (``dataclasses.replace``) never uses them."""
+
+    frame: pl.DataFrame
+    by_code: tuple[str, ...]
+    rows: Rows
+
+
 # (load_contest's ``waiting``: the sheet's entry, the candidates and indicators as loaded)
 Waiting = Callable[[str, pl.DataFrame, pl.DataFrame], None]
 
@@ -135,6 +150,7 @@ class ContestData:
     # (``in_language``): what JSON and the lock record.
     written_names: pl.DataFrame | None = None
     kept: Kept | None = field(default=None, repr=False, compare=False)  # (see ``derived``)
+    placed: PlacedScores | None = field(default=None, repr=False, compare=False)  # (see ``placed_scores``)
 
     def derived(
         self,
@@ -167,6 +183,15 @@ class ContestData:
         if kept is None or kept.rows is not self.rows or kept.cells is not self.cells:
             return None
         return kept
+
+    def placed_scores(self) -> tuple[pl.DataFrame, tuple[str, ...]] | None:
+        """The scores with their cells and evaluators as the stream read them (``PlacedScores``:
+        the frame, and the evaluators by code), if this contest's rows are the ones they were
+        read with; None otherwise (a contest loaded any other way, or made with other rows)."""
+        placed = self.placed
+        if placed is None or placed.rows is not self.rows:
+            return None
+        return placed.frame, placed.by_code
 
     def load_rows_meanwhile(self) -> None:
         """The score rows loaded in a thread from now, if they are not yet: for a caller that
@@ -235,6 +260,7 @@ def load_contest(
     *,
     fresh: bool = False,
     reads_rows: bool = False,
+    placed: bool = False,
     waiting: Waiting | None = None,
 ) -> ContestData:
     """Load and cross-check candidates, indicators and scores; raise ``InputError`` on any defect.
@@ -257,7 +283,10 @@ def load_contest(
     ``fresh``: the sheet is parsed, whatever the cache holds (the lock, its confirmation and
     ``verify``, which must rest on the file alone). ``reads_rows``: the caller will read the
     score rows (``rank --analysis``, ``validate``, the evaluators' calibration): a new sheet is
-    parsed, its rows kept, rather than streamed and then parsed. ``waiting``: while this process
+    parsed, its rows kept, rather than streamed and then parsed. ``placed``: the caller will lay
+    the scores out by cell and evaluator (``rank --analysis``): a new sheet streamed into its
+    cells also gives them, in the same pass (``PlacedScores``), its rows still parsed only when
+    something asks for them. ``waiting``: while this process
     waits for another one reading the same new sheet, it is told, at each look, the sheet's
     entry and the candidates and indicators as loaded (``shared_boards``: what the other one
     keeps beside the entry besides its cells).
@@ -282,7 +311,7 @@ def load_contest(
         streamed: list[_Streamed] = []
 
         def sketch(data: bytes, name: Callable[[], str | None]) -> bool:
-            found = _streamed_sheet(beside, lookups, path, data, name)
+            found = _streamed_sheet(beside, lookups, path, data, name, placed=placed)
             if found is not None:
                 streamed.append(found)
             return found is not None
@@ -303,7 +332,21 @@ def load_contest(
                 found = _kept_sheet(beside, lookups, read)
             if found is not None:
                 rows, cells, has_evaluators, left_out, source = found
-                return _contest(config, candidates, indicators, rows, cells, has_evaluators, None, left_out, source)
+                placed_scores = None
+                if streamed and streamed[0].placed is not None:
+                    placed_scores = (streamed[0].placed, streamed[0].by_code)
+                return _contest(
+                    config,
+                    candidates,
+                    indicators,
+                    rows,
+                    cells,
+                    has_evaluators,
+                    None,
+                    left_out,
+                    source,
+                    placed=placed_scores,
+                )
             try:
                 read = read()
             except SheetChanged:  # (since it was hashed, a moment ago: read as it is now)
@@ -359,9 +402,12 @@ def _contest(
     conflicts: pl.DataFrame | None,
     left_out: pl.DataFrame,
     kept: tuple[str, tuple[str, ...]] | None,
+    *,
+    placed: tuple[pl.DataFrame, tuple[str, ...]] | None = None,
 ) -> ContestData:
     """The loaded contest, in the language the config shows it in; ``kept``: the sheet's cache
-    entry and what else its rows and cells rest on (``Kept``)."""
+    entry and what else its rows and cells rest on (``Kept``); ``placed``: its scores with their
+    cells and evaluators, and the evaluators by code (``PlacedScores``)."""
     cells = cells.drop("evaluators")
     data = ContestData(
         config=config,
@@ -373,6 +419,7 @@ def _contest(
         conflicts=conflicts,
         left_out=left_out,
         kept=None if kept is None else Kept(*kept, rows, cells, candidates, indicators),
+        placed=None if placed is None else PlacedScores(*placed, rows),
     )
     return data.in_language(config.shown_in) if config.shown_in else data
 
@@ -479,13 +526,17 @@ def _kept_sheet(
 class _Streamed:
     """A sheet's cells (their evaluator sets in the order of the sorted evaluators), the
     evaluators (sorted; none: the sheet names none), what the cells rest on besides the sheet
-    (``_Beside.parts``), and its rows' schema and evaluators' categories (``_rows_schema``)."""
+    (``_Beside.parts``), and its rows' schema and evaluators' categories (``_rows_schema``);
+    streamed with ``placed``, its scores with their cells and evaluators, and the evaluators by
+    code (``PlacedScores``)."""
 
     cells: pl.DataFrame
     evaluators: list[str]
     parts: list[str]
     schema: pl.Schema
     holds: pl.Series | None
+    placed: pl.DataFrame | None = None
+    by_code: tuple[str, ...] = ()
 
 
 def _rows_schema(lookups: dict[str, Lookup], evaluators: list[str]) -> tuple[pl.Schema, pl.Series | None]:
@@ -534,14 +585,21 @@ def _deferred_sheet(
 
 
 def _streamed_sheet(
-    beside: _Beside, lookups: dict[str, Lookup], path: Path, data: bytes, entry: Callable[[], str | None]
+    beside: _Beside,
+    lookups: dict[str, Lookup],
+    path: Path,
+    data: bytes,
+    entry: Callable[[], str | None],
+    *,
+    placed: bool = False,
 ) -> _Streamed | None:
     """A new score sheet's cells, streamed from its bytes (``cells.streamed_cells``: in about
     the time of the bare read, the rows never all held), kept with its evaluators beside its
     entry (named by ``entry()``) as a parse would keep them; its rows are left to be parsed
     when something asks for them (the analysis). None, and the sheet is parsed, when it is
     not plain: a file only the parse reads, a missing or unconverted value, a suspect
-    evaluator id, a defect the cells show (the parse names the row), more than 64 evaluators."""
+    evaluator id, a defect the cells show (the parse names the row), more than 64 evaluators.
+    ``placed``: its scores with their cells and evaluators too (``cells.streamed_cells``)."""
     scan = scan_table(path, SCORES, lookups, data)
     if scan is None:
         return None
@@ -550,15 +608,20 @@ def _streamed_sheet(
     evaluator = read.get("evaluator_id")
     if has_evaluators and not isinstance(evaluator, pl.Categorical):
         return None
-    cells = streamed_cells(beside.config, beside.candidates, beside.indicators, scan, has_evaluators)
-    if cells is None or cells.is_empty() or any(_cell_problems(cells, has_evaluators).values()):
+    streamed = streamed_cells(beside.config, beside.candidates, beside.indicators, scan, has_evaluators, placed=placed)
+    if streamed is None:
+        return None
+    cells, scores = streamed
+    if cells.is_empty() or any(_cell_problems(cells, has_evaluators).values()):
         return None
     evaluators: list[str] = []
+    by_code: tuple[str, ...] = ()
     if isinstance(evaluator, pl.Categorical):
         seen = evaluator.categories.to_series()  # (in the order of their codes, once all are read)
         if has_suspect_ids(seen):
             return None
-        evaluators = sorted(seen.to_list())
+        by_code = tuple(seen.to_list())
+        evaluators = sorted(by_code)
         cells = moved_bits(cells, [evaluators.index(e) for e in seen.to_list()])
     schema, holds = _rows_schema(lookups, evaluators)
     expected = _cells_schema(beside, schema)
@@ -569,7 +632,7 @@ def _streamed_sheet(
     if name is not None:
         _keep_evaluators(name, schema["evaluator_id"], has_evaluators, evaluators)
         cached_derived(name, parts, lambda: cells, lambda frame: frame.schema == expected)
-    return _Streamed(cells, evaluators, parts, schema, holds)
+    return _Streamed(cells, evaluators, parts, schema, holds, scores, by_code)
 
 
 def _recoded(column: pl.Series, evaluators: list[str], dtype: pl.DataType) -> pl.Series:
