@@ -445,7 +445,9 @@ def _kept_per_area(data: ContestData, areas: tuple[str, ...], evaluators: tuple[
 
     parts = _per_area_key(data, areas, evaluators)
     # Every screen of the account asks for them at once after a change: one computes them.
-    return data.derived(parts, compute, lambda frame: _fits_per_area(frame, len(evaluators)), one_at_a_time=True)
+    found = data.derived(parts, compute, lambda frame: _fits_per_area(frame, len(evaluators)), one_at_a_time=True)
+    data.let_go_of_placed_scores()  # (they serve the first analysis: ``PlacedScores``)
+    return found
 
 
 def _fits_per_area(frame: pl.DataFrame, evaluators: int) -> bool:

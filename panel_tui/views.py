@@ -119,6 +119,7 @@ def take_snapshot(
     last: Snapshot | None = None,
     marks: list[int] | None = None,
     preview: Callable[[Standings, SessionState], None] | None = None,
+    placed: bool = False,
 ) -> Snapshot:
     """Standings from the meeting's files (re-read with ``reload``) and its journal as it is
     now; what ``last`` computed from the same files and decisions is reused. A sheet parsed
@@ -129,12 +130,13 @@ def take_snapshot(
     New files' standings are kept for the account's other screens (``shared_boards``).
     ``preview``: while this process waits for another one reading the same new sheet, it is
     given that one's boards, if the journal (neither proposal nor lock) and the files are the
-    same here, as soon as they are kept: standings with no cells, to show until these are ready."""
+    same here, as soon as they are kept: standings with no cells, to show until these are ready.
+    ``placed``: the caller will analyse the contest (``load_contest``'s ``placed``)."""
     waiting = None
     if preview is not None and reload:
         waiting = _Previewing(meeting, preview)
     with writes_afterwards(marks):
-        data = meeting.data(reload=reload, waiting=waiting)
+        data = meeting.data(reload=reload, placed=placed, waiting=waiting)
         state = meeting.state()
         result = (
             last.standings

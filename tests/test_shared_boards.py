@@ -434,11 +434,11 @@ def test_a_note_while_a_display_reads_the_new_files_keeps_their_boards_up(solo, 
     gate = threading.Event()
     kept_holder = {}
 
-    def slow(meeting, *, reload=False, last=None, marks=None, preview=None):
+    def slow(meeting, *, reload=False, last=None, marks=None, preview=None, **more):
         if reload and preview is not None and "kept" in kept_holder and not gate.is_set():
             preview(kept_holder["kept"], last.state)
             gate.wait(10)
-        return take(meeting, reload=reload, last=last, marks=marks, preview=preview)
+        return take(meeting, reload=reload, last=last, marks=marks, preview=preview, **more)
 
     monkeypatch.setattr(views, "take_snapshot", slow)
 
@@ -471,11 +471,11 @@ def test_a_reload_that_fails_takes_the_other_screens_boards_down(solo, monkeypat
     take = views.take_snapshot
     armed = {}
 
-    def failing(meeting, *, reload=False, last=None, marks=None, preview=None):
+    def failing(meeting, *, reload=False, last=None, marks=None, preview=None, **more):
         if reload and preview is not None and "kept" in armed:
             preview(armed.pop("kept"), last.state)
             raise RuntimeError("boom")
-        return take(meeting, reload=reload, last=last, marks=marks, preview=preview)
+        return take(meeting, reload=reload, last=last, marks=marks, preview=preview, **more)
 
     monkeypatch.setattr(views, "take_snapshot", failing)
 

@@ -340,10 +340,11 @@ def test_the_commands_that_read_the_rows_have_a_new_sheet_parsed(sheet, monkeypa
 
 
 def test_the_analysis_of_a_new_sheet_lays_out_the_streamed_scores_not_the_rows(sheet, monkeypatch):
-    """A new sheet loaded for the analysis (``placed``, as ``rank --analysis`` loads it) is
-    streamed once into its cells and its scores placed by cell and evaluator; the analysis
-    (``prepare`` included) never loads its rows, and equals the analysis of the parsed rows. A
-    contest made from it with other rows (``dataclasses.replace``) does not use those scores."""
+    """A new sheet loaded for the analysis (``placed``, as ``rank --analysis`` and the console
+    load it) is streamed once into its cells and its scores placed by cell and evaluator; the
+    analysis (``prepare`` included) never loads its rows, equals the analysis of the parsed
+    rows, and lets go of those scores (a later one loads its kept statistics, or with the cache
+    off parses the rows). A contest made from it with other rows does not use them."""
     from dataclasses import replace
 
     from panel_tui.analysis import prepare
@@ -355,12 +356,44 @@ def test_the_analysis_of_a_new_sheet_lays_out_the_streamed_scores_not_the_rows(s
         monkeypatch.setenv("PANEL_TUI_CACHE", cache_setting)
         data = load_contest(load_config(sheet.config), placed=True)
         assert data.placed_scores() is not None
+        assert replace(data, rows=pl.DataFrame()).placed_scores() is None
         prepare(data)
         assert robustness(data) == truth
         assert isinstance(data.rows, DeferredRows) and data.rows._frame is None and parses == []
+        assert data.placed_scores() is None  # (let go of)
+        assert robustness(data) == truth
+        assert len(parses) == (1 if cache_setting == "off" else 0)  # (the cache keeps the statistics)
         cache.wait_for_writes()
-        shuffled = replace(data, rows=data.scores.sample(fraction=1.0, shuffle=True, seed=1))
-        assert shuffled.placed_scores() is None and data.placed_scores() is not None
         sheet.set_cell("scores.csv", 2, "score", "29" if cache_setting == "off" else "30")
         truth = robustness(load_contest(load_config(sheet.config), fresh=True))
         parses.clear()
+
+
+def test_a_display_analyses_a_new_sheet_from_the_scores_its_stream_placed(sheet, monkeypatch):
+    """A served tab (``--display``) streams a new sheet with its scores placed, and its analysis
+    lays them out: the rows are never parsed, the analysis equals the parsed rows', and the
+    placed scores are let go of once it is done (a console holds its contest as long as it
+    shows it)."""
+    from test_console import settled
+
+    from panel_tui.meeting import Meeting
+    from panel_tui.tui.app import PanelApp
+
+    config = load_config(sheet.config)
+    truth = robustness(load_contest(config, fresh=True))
+    parses = counted_parses(monkeypatch)
+    session = sheet.root / "sessions" / "2022.sqlite"
+    app = PanelApp(
+        Meeting(config, session, writable=False), Meeting(config, session, writable=False), display=True, clock=False
+    )
+
+    async def scenario():
+        async with app.run_test(size=(120, 35)) as pilot:
+            await settled(pilot, app, lambda: app.analysis is not None, timeout=30)
+            assert app.analysis == truth
+            assert isinstance(app.snapshot.data.rows, DeferredRows) and parses == []
+            assert app.snapshot.data.placed is not None and app.snapshot.data.placed_scores() is None
+
+    import asyncio
+
+    asyncio.run(scenario())

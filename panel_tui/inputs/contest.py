@@ -112,17 +112,28 @@ class DeferredRows:
 Rows = pl.DataFrame | DeferredRows  # (ContestData.rows)
 
 
-@dataclass(frozen=True, eq=False)
 class PlacedScores:
     """A streamed sheet's scores, each with its cell and evaluator (``load_contest(placed=True)``:
     read in the same pass as the cells), for the analysis to lay out in its matrix without the
-    rows: ``frame`` has ``_cell`` (the cell's key, ``cells.cell_key``), ``_e`` (the evaluator's
+    rows: a frame of ``_cell`` (the cell's key, ``cells.cell_key``), ``_e`` (the evaluator's
     code: ``by_code[_e]`` is its id) and ``score``; ``rows`` are the rows they are the scores
-    of, so that a contest made with other rows (``dataclasses.replace``) never uses them."""
+    of, so that a contest made with other rows (``dataclasses.replace``) never uses them.
 
-    frame: pl.DataFrame
-    by_code: tuple[str, ...]
-    rows: Rows
+    They serve the contest's first analysis (``ContestData.placed_scores``), then are let go
+    (``let_go``; about 16 bytes a score, which a console would otherwise hold as long as it
+    shows the contest): the analysis's statistics are kept in the cache by then, and a later
+    analysis of the same contest loads them, or (the cache off) computes them from the rows."""
+
+    def __init__(self, frame: pl.DataFrame, by_code: tuple[str, ...], rows: Rows) -> None:
+        self.by_code, self.rows = by_code, rows
+        self._frame: pl.DataFrame | None = frame
+
+    @property
+    def frame(self) -> pl.DataFrame | None:
+        return self._frame
+
+    def let_go(self) -> None:
+        self._frame = None
 
 
 # (load_contest's ``waiting``: the sheet's entry, the candidates and indicators as loaded)
@@ -187,11 +198,17 @@ class ContestData:
     def placed_scores(self) -> tuple[pl.DataFrame, tuple[str, ...]] | None:
         """The scores with their cells and evaluators as the stream read them (``PlacedScores``:
         the frame, and the evaluators by code), if this contest's rows are the ones they were
-        read with; None otherwise (a contest loaded any other way, or made with other rows)."""
+        read with and they were not let go of (``let_go_of_placed_scores``); None otherwise (a
+        contest loaded any other way, or made with other rows)."""
         placed = self.placed
-        if placed is None or placed.rows is not self.rows:
-            return None
-        return placed.frame, placed.by_code
+        frame = None if placed is None or placed.rows is not self.rows else placed.frame
+        return None if frame is None or placed is None else (frame, placed.by_code)
+
+    def let_go_of_placed_scores(self) -> None:
+        """Forget the scores the stream placed (``PlacedScores``: after the first analysis, or
+        by a caller that will not analyse the contest)."""
+        if self.placed is not None:
+            self.placed.let_go()
 
     def load_rows_meanwhile(self) -> None:
         """The score rows loaded in a thread from now, if they are not yet: for a caller that

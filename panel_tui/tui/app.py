@@ -99,6 +99,7 @@ ACTION_WORDS = {
 COMPACT_BELOW = 150  # columns: narrower terminals get the compact leaderboard (no area columns)
 POLL_SECONDS = 0.1  # files (a stat each) and the journal (its last event): a cheap look
 ANALYSIS_WAITS = 5.0  # seconds an analysis waits at most for other screens' boards (``analyse``)
+ANALYSIS_HEAD_START = 0.2  # seconds a screen without the new sheet's placed scores lets one that has them begin
 PREVIEW_WAITS = 2.0  # seconds a reload waits at most for its preview to be painted (``reload``)
 
 
@@ -489,6 +490,7 @@ class PanelApp(TranslatedBindings, App):
                 marks=marks,
                 # (the display only: a console's keys act on the standings it computed itself)
                 preview=preview if self.display_mode else None,
+                placed=True,  # (the analysis lays out the scores the stream read: no parse of the rows)
             )
         except PanelError as exc:
             let_go(marks)
@@ -602,9 +604,9 @@ class PanelApp(TranslatedBindings, App):
             raise
         snapshot = message.snapshot
         v = _views()
-        if snapshot.data.rows.height <= v.ANALYSE_UP_TO and not v.same_inputs(
-            self.analysing, snapshot.data, snapshot.state.decisions
-        ):
+        if snapshot.data.rows.height > v.ANALYSE_UP_TO:
+            snapshot.data.let_go_of_placed_scores()  # (no analysis here: ``PlacedScores``)
+        elif not v.same_inputs(self.analysing, snapshot.data, snapshot.state.decisions):
             # Only new files or new decisions change the analysis (not notes or the focus).
             self.analysing = snapshot
             self.analyse(snapshot)
@@ -631,6 +633,11 @@ class PanelApp(TranslatedBindings, App):
             if worker.is_cancelled:
                 return
             time.sleep(0.05)
+        if snapshot.data.placed_scores() is None and not worker.is_cancelled:
+            # One screen computes the statistics the others load (``analysis``: one at a
+            # time); the screen that streamed the new sheet has its scores placed for them and
+            # need not parse its rows: it is given a head start.
+            time.sleep(ANALYSIS_HEAD_START)
         with contextlib.suppress(PanelError):  # the boards' own reload reports bad input
             self.post_message(AnalysisComputed(snapshot, robustness(snapshot.data, snapshot.state.decisions)))
             if not self.display_mode and not worker.is_cancelled:
