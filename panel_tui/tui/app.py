@@ -619,7 +619,7 @@ class PanelApp(TranslatedBindings, App):
         thread=True, exclusive=True, group="analysis", description=N_("how robust each outcome is"), exit_on_error=False
     )
     def analyse(self, snapshot: Snapshot) -> None:
-        from panel_tui.analysis import robustness
+        from panel_tui.analysis import robustness, statistics_kept
         from panel_tui.inputs.cache import others_loading
 
         # Every screen's boards before any screen's analysis: while another console or served
@@ -633,12 +633,15 @@ class PanelApp(TranslatedBindings, App):
             if worker.is_cancelled:
                 return
             time.sleep(0.05)
-        if snapshot.data.placed_scores() is None and not worker.is_cancelled:
-            # One screen computes the statistics the others load (``analysis``: one at a
-            # time); the screen that streamed the new sheet has its scores placed for them and
-            # need not parse its rows: it is given a head start.
-            time.sleep(ANALYSIS_HEAD_START)
         with contextlib.suppress(PanelError):  # the boards' own reload reports bad input
+            data = snapshot.data
+            if not (
+                worker.is_cancelled or data.kept is None or data.placed_scores() is not None or statistics_kept(data)
+            ):
+                # One screen computes the statistics the others load (``analysis``: one at a
+                # time, kept in the cache); the screen that streamed the new sheet has its
+                # scores placed for them and need not parse its rows: it is given a head start.
+                time.sleep(ANALYSIS_HEAD_START)
             self.post_message(AnalysisComputed(snapshot, robustness(snapshot.data, snapshot.state.decisions)))
             if not self.display_mode and not worker.is_cancelled:
                 # The score rows of a kept sheet are loaded only when asked for (the boards and
