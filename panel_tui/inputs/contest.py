@@ -299,7 +299,7 @@ def load_contest(
 
     ``fresh``: the sheet is parsed, whatever the cache holds (the lock, its confirmation and
     ``verify``, which must rest on the file alone). ``reads_rows``: the caller will read the
-    score rows (``rank --analysis``, ``validate``, the evaluators' calibration): a new sheet is
+    score rows (``validate``, the evaluators' calibration): a new sheet is
     parsed, its rows kept, rather than streamed and then parsed. ``placed``: the caller will lay
     the scores out by cell and evaluator (``rank --analysis``): a new sheet streamed into its
     cells also gives them, in the same pass (``PlacedScores``), its rows still parsed only when
