@@ -422,7 +422,7 @@ def prepare(data: ContestData) -> None:
     statistics (they are not kept) from the score rows (the stream did not place the scores
     for its matrix), the rows are loaded meanwhile, in a thread."""
     evaluators = _evaluator_ids(data)
-    if statistics_kept(data):
+    if data.keeps(_per_area_key(data, contest_areas(data), evaluators)):
         return
     if not (data.placed_scores() is not None and evaluators and _dense_enough(data, evaluators)):
         data.load_rows_meanwhile()
@@ -430,7 +430,7 @@ def prepare(data: ContestData) -> None:
 
 def statistics_kept(data: ContestData) -> bool:
     """Whether the analysis of ``data`` will load its per-area statistics from the cache
-    rather than compute them (``_kept_per_area``)."""
+    rather than compute them (``_kept_per_area``; what ``prepare`` asks too)."""
     return data.keeps(_per_area_key(data, contest_areas(data), _evaluator_ids(data)))
 
 

@@ -201,8 +201,10 @@ class ContestData:
         read with and they were not let go of (``let_go_of_placed_scores``); None otherwise (a
         contest loaded any other way, or made with other rows)."""
         placed = self.placed
-        frame = None if placed is None or placed.rows is not self.rows else placed.frame
-        return None if frame is None or placed is None else (frame, placed.by_code)
+        if placed is None or placed.rows is not self.rows:
+            return None
+        frame = placed.frame
+        return None if frame is None else (frame, placed.by_code)
 
     def let_go_of_placed_scores(self) -> None:
         """Forget the scores the stream placed (``PlacedScores``: after the first analysis, or
@@ -299,14 +301,14 @@ def load_contest(
 
     ``fresh``: the sheet is parsed, whatever the cache holds (the lock, its confirmation and
     ``verify``, which must rest on the file alone). ``reads_rows``: the caller will read the
-    score rows (``validate``, the evaluators' calibration): a new sheet is
-    parsed, its rows kept, rather than streamed and then parsed. ``placed``: the caller will lay
-    the scores out by cell and evaluator (``rank --analysis``): a new sheet streamed into its
-    cells also gives them, in the same pass (``PlacedScores``), its rows still parsed only when
-    something asks for them. ``waiting``: while this process
-    waits for another one reading the same new sheet, it is told, at each look, the sheet's
-    entry and the candidates and indicators as loaded (``shared_boards``: what the other one
-    keeps beside the entry besides its cells).
+    score rows (``validate``, the evaluators' calibration): a new sheet is parsed, its rows
+    kept, rather than streamed and then parsed. ``placed``: the caller will analyse the contest
+    (``rank --analysis``, the console): a new sheet streamed into its cells also gives each
+    score with its cell and evaluator, in the same pass (``PlacedScores``), for the analysis's
+    matrix; its rows are still parsed only when something asks for them. ``waiting``: while
+    this process waits for another one reading the same new sheet, it is told, at each look,
+    the sheet's entry and the candidates and indicators as loaded (``shared_boards``: what the
+    other one keeps beside the entry besides its cells).
     """
     frames = frames or {}
     path = config.contest.scores
