@@ -397,3 +397,31 @@ def test_a_display_analyses_a_new_sheet_from_the_scores_its_stream_placed(sheet,
     import asyncio
 
     asyncio.run(scenario())
+
+
+def test_a_console_that_will_not_analyse_lets_go_of_the_placed_scores(sheet, monkeypatch):
+    """Above ``ANALYSE_UP_TO`` score rows the console runs no analysis: the scores its stream
+    placed for one are let go of as soon as its boards are shown (it holds its contest as long
+    as it shows it)."""
+    from test_console import settled
+
+    from panel_tui import views
+    from panel_tui.meeting import Meeting
+    from panel_tui.tui.app import PanelApp
+
+    monkeypatch.setattr(views, "ANALYSE_UP_TO", 0)
+    config = load_config(sheet.config)
+    session = sheet.root / "sessions" / "2022.sqlite"
+    app = PanelApp(
+        Meeting(config, session, writable=False), Meeting(config, session, writable=False), display=True, clock=False
+    )
+
+    async def scenario():
+        async with app.run_test(size=(120, 35)) as pilot:
+            await settled(pilot, app)
+            data = app.snapshot.data
+            assert data.placed is not None and data.placed_scores() is None and app.analysis is None
+
+    import asyncio
+
+    asyncio.run(scenario())
