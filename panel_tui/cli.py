@@ -725,7 +725,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
     if args.analysis:
         from panel_tui.analysis import prepare
 
-        prepare(data)  # (the rows it needs load while the standings are computed)
+        prepare(data)  # (any rows it needs load while the standings are computed)
     result = standings(data, state.decisions)
     locked = state.lock is not None
     for board in result.boards:

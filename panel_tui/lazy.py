@@ -4,8 +4,8 @@ The console paints its first frame before it reads any file (issue 16): that fra
 Textual and the config, not polars nor the engine, whose imports alone cost a third of it.
 The modules on the first frame's path (the console, its leaderboard widget, the meeting) name
 polars and the engine as ``lazy("polars")``: an attribute looked up on it imports the module
-then (Python's import lock makes that safe from any thread; later lookups find it in
-``sys.modules``). Type checkers see the real modules (``if TYPE_CHECKING`` beside each use).
+then (Python's import lock makes that safe from any thread) and keeps it for later lookups.
+Type checkers see the real modules (``if TYPE_CHECKING`` beside each use).
 """
 
 from __future__ import annotations

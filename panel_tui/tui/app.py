@@ -642,7 +642,7 @@ class PanelApp(TranslatedBindings, App):
                 # time, kept in the cache); the screen that streamed the new sheet has its
                 # scores placed for them and need not parse its rows: it is given a head start.
                 time.sleep(ANALYSIS_HEAD_START)
-            self.post_message(AnalysisComputed(snapshot, robustness(snapshot.data, snapshot.state.decisions)))
+            self.post_message(AnalysisComputed(snapshot, robustness(data, snapshot.state.decisions)))
             if not self.display_mode and not worker.is_cancelled:
                 # The score rows of a kept sheet are loaded only when asked for (the boards and
                 # a kept analysis need only the cells): loaded now, here, not in the UI thread
