@@ -428,12 +428,6 @@ def prepare(data: ContestData) -> None:
         data.load_rows_meanwhile()
 
 
-def statistics_kept(data: ContestData) -> bool:
-    """Whether the analysis of ``data`` will load its per-area statistics from the cache
-    rather than compute them (``_kept_per_area``; what ``prepare`` asks too)."""
-    return data.keeps(_per_area_key(data, contest_areas(data), _evaluator_ids(data)))
-
-
 def _per_area_key(data: ContestData, areas: tuple[str, ...], evaluators: tuple[str, ...]) -> list[str]:
     """What the per-area statistics rest on besides the contest's sheet and cells (``_kept_per_area``)."""
     return ["per-area statistics", _CODE, repr(data.config.scoring), json.dumps(areas), json.dumps(evaluators)]

@@ -573,6 +573,97 @@ def test_what_every_screen_asks_for_at_once_is_computed_by_one_process(cached):
     cache.wait_for_writes()
 
 
+def test_a_process_that_would_compute_slowly_waits_for_the_one_holding_the_placed_scores(cached, monkeypatch):
+    """``cached_derived(one_at_a_time=True, defer=True)`` (an analysis with no scores placed by
+    a stream: it would load the rows): while another process holds the file's scores as its
+    stream placed them (``hold_placed_mark``), it waits for that one to compute and keep the
+    frame, even when it asks first, and loads it; it never waits for a mark let go of, and
+    after ``LOCK_WAIT`` seconds (a stopped process) it computes. Without ``defer`` (the process
+    holding the scores itself) it computes at once."""
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    data = _load(cached)
+    assert data.kept is not None
+    entry = data.kept.entry
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys\n"
+            "import polars as pl\n"
+            "from panel_tui.inputs import cache\n"
+            "release = cache.hold_placed_mark(sys.argv[1])\n"
+            "print('holding', flush=True)\n"
+            "sys.stdin.readline()\n"  # (computes once told: after the other process asked)
+            "cache.cached_derived(sys.argv[1], ['placed'], lambda: pl.DataFrame({'x': [1, 2, 3]}), lambda f: True,\n"
+            "                     one_at_a_time=True)\n"
+            "release()\n"
+            "cache.wait_for_writes()\n"
+            "print('kept', flush=True)\n"
+            "sys.stdin.readline()\n"  # (holds the mark again until told: the deadline below)
+            "cache.hold_placed_mark(sys.argv[1])\n"
+            "print('holding', flush=True)\n"
+            "sys.stdin.readline()\n",
+            entry,
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    computed: list[str] = []
+
+    def compute(what: str):
+        def run():
+            computed.append(what)
+            return pl.DataFrame({"x": [0]})
+
+        return run
+
+    try:
+        assert child.stdin is not None and child.stdout is not None
+        assert child.stdout.readline().strip() == "holding"
+        found: list[pl.DataFrame] = []
+        asking = threading.Thread(
+            target=lambda: found.append(
+                cache.cached_derived(entry, ["placed"], compute("deferring"), lambda f: True, one_at_a_time=True, defer=True)
+            )
+        )
+        asking.start()
+        time.sleep(0.3)
+        assert asking.is_alive() and not computed  # (it asked first, and waits)
+        # Without defer (the process that holds the scores): computed at once, mark or not.
+        cache.cached_derived(entry, ["own"], compute("own"), lambda f: True, one_at_a_time=True)
+        assert computed == ["own"]
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        asking.join(timeout=30)
+        assert found and found[0]["x"].to_list() == [1, 2, 3] and computed == ["own"]  # (the other's, loaded)
+        assert child.stdout.readline().strip() == "kept"
+        # The mark let go of: nobody to wait for.
+        started = time.monotonic()
+        cache.cached_derived(entry, ["let go"], compute("free"), lambda f: True, one_at_a_time=True, defer=True)
+        assert computed == ["own", "free"] and time.monotonic() - started < 1.0
+        # Held by a process that never computes it: at most LOCK_WAIT seconds, then computed here.
+        child.stdin.write("again\n")
+        child.stdin.flush()
+        assert child.stdout.readline().strip() == "holding"
+        monkeypatch.setattr(cache, "LOCK_WAIT", 0.5)
+        started = time.monotonic()
+        cache.cached_derived(entry, ["stopped"], compute("late"), lambda f: True, one_at_a_time=True, defer=True)
+        assert computed == ["own", "free", "late"] and time.monotonic() - started >= 0.5
+        child.stdin.write("end\n")
+        child.stdin.flush()
+        assert child.wait(timeout=30) == 0
+    finally:
+        child.kill()
+        child.wait()
+    cache.wait_for_writes()
+
+
 # The cells kept beside the sheet's entry (inputs.contest._cells, cache.cached_derived) -----------
 
 

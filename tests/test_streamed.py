@@ -425,3 +425,89 @@ def test_a_console_that_will_not_analyse_lets_go_of_the_placed_scores(sheet, mon
     import asyncio
 
     asyncio.run(scenario())
+
+
+def _placed_mark_held(entry: str) -> bool:
+    """Whether some process holds the placed scores of ``entry``'s sheet (``cache.hold_placed_mark``)."""
+    with cache._the_folder() as directory:
+        assert directory is not None
+        return cache._held(directory, entry.split("-", 1)[0] + cache._PLACED_SUFFIX)
+
+
+def test_a_process_holding_the_scores_its_stream_placed_says_so_until_it_lets_go(sheet):
+    """The account's other processes know a process holds a new sheet's placed scores (they
+    leave the analysis to it) from its load until the scores are let go of: after its first
+    analysis, or when the contest is dropped unanalysed."""
+    import gc
+
+    data = load_contest(load_config(sheet.config), placed=True)
+    assert data.kept is not None and data.placed_scores() is not None
+    entry = data.kept.entry
+    assert _placed_mark_held(entry)
+    robustness(data)
+    assert not _placed_mark_held(entry)
+    cache.wait_for_writes()
+    sheet.set_cell("scores.csv", 2, "score", "29")
+    data = load_contest(load_config(sheet.config), placed=True)
+    assert data.kept is not None and data.placed_scores() is not None and _placed_mark_held(data.kept.entry)
+    entry = data.kept.entry
+    del data
+    gc.collect()
+    assert not _placed_mark_held(entry)
+    cache.wait_for_writes()
+
+
+# A process that streams the sheet with its scores placed (as ``rank --analysis`` and the
+# console load it), says "placed", and analyses it once a line comes on its stdin.
+_STREAMING = """
+import sys, time
+from pathlib import Path
+from panel_tui.analysis import robustness
+from panel_tui.config import load_config
+from panel_tui.inputs import cache, load_contest
+cache.MIN_SIZE = 0
+data = load_contest(load_config(Path(sys.argv[1])), placed=True)
+cache.wait_for_writes()
+assert data.placed_scores() is not None
+print("placed", flush=True)
+sys.stdin.readline()
+time.sleep(0.5)
+robustness(data)
+cache.wait_for_writes()
+print("done", flush=True)
+"""
+
+
+def test_the_analysis_is_left_to_the_process_that_holds_the_placed_scores(sheet, monkeypatch):
+    """Every screen of the account analyses a new sheet after a change; the statistics are
+    computed by one process (``cached_derived(one_at_a_time=True)``): the one whose stream
+    placed the scores, even when another asks first. That other one waits, loads them, and
+    never parses the rows (about a second of both cores at 10,000 candidates)."""
+    import subprocess
+    import sys
+
+    sheet.set_cell("scores.csv", 2, "score", "30")
+    truth = robustness(load_contest(load_config(sheet.config), fresh=True))
+    child = subprocess.Popen(
+        [sys.executable, "-c", _STREAMING, str(sheet.config)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    try:
+        assert child.stdin is not None and child.stdout is not None
+        assert child.stdout.readline().strip() == "placed"
+        parses = counted_parses(monkeypatch)
+        data = load_contest(load_config(sheet.config), placed=True)
+        assert data.placed_scores() is None and isinstance(data.rows, DeferredRows)  # (its cells, kept)
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        assert robustness(data) == truth  # (asked first: the other one waits 0.5 s before it analyses)
+        assert parses == [] and data.rows._frame is None
+        assert child.stdout.readline().strip() == "done"
+        assert child.wait(timeout=30) == 0
+    finally:
+        child.kill()
+        child.wait()
+    cache.wait_for_writes()

@@ -114,6 +114,7 @@ _SUFFIX = ".arrow"
 _LOCK_SUFFIX = ".lock"
 _DERIVED_LOCK = ".derived"  # + _LOCK_SUFFIX: a file's lock for ``cached_derived(one_at_a_time=True)``
 _LOADING_SUFFIX = ".loading"  # held shared by each console computing boards from the file
+_PLACED_SUFFIX = ".placed"  # held shared by each process holding the file's scores as streamed (``hold_placed_mark``)
 _HINT_SUFFIX = ".stat"
 _SUM_SUFFIX = ".sha256"
 _DERIVED = "+"  # between a table's entry name and a derived frame's key (``cached_derived``)
@@ -372,6 +373,7 @@ def cached_derived(
     kept: tuple[Callable[[pl.DataFrame], pl.DataFrame], Callable[[pl.DataFrame], pl.DataFrame]] | None = None,
     *,
     one_at_a_time: bool = False,
+    defer: bool = False,
 ) -> pl.DataFrame:
     """A frame computed from a cached table (``compute``; e.g. the score sheet's cells), kept
     beside the table's entry (``entry``, from ``cached_entry``) under a key of that entry's name
@@ -385,7 +387,11 @@ def cached_derived(
     ``one_at_a_time`` (seconds of work, e.g. the analysis's statistics, that every screen of
     the account asks for at once after a change): one process computes it, under the lock of
     the table's frames (one per file, ``_lock``), until it is written; another one asking
-    meanwhile waits for it and loads it (``LOCK_WAIT`` seconds at most, then computes)."""
+    meanwhile waits for it and loads it (``LOCK_WAIT`` seconds at most, then computes).
+    ``defer`` (with ``one_at_a_time``; a process that would compute it the slow way: the
+    analysis with no scores placed by a stream): while another process holds the scores of
+    the table's file as its stream placed them (``hold_placed_mark``), this one waits for that
+    one to compute it, even if it asks first (``LOCK_WAIT`` seconds at most)."""
     folder = None if entry is None else cache_folder()
     directory = None if folder is None else _open_folder(folder)
     if entry is None or directory is None:
@@ -395,6 +401,8 @@ def cached_derived(
     try:
         found = _load_derived(directory, name, fits, kept)
         if found is None and one_at_a_time:
+            if defer:
+                _wait_for_placed(directory, entry.split("-", 1)[0], name)
             lock = _lock(
                 directory, entry.split("-", 1)[0] + _DERIVED_LOCK, lambda: _present(directory, name, touch=False)
             )
@@ -409,6 +417,20 @@ def cached_derived(
         raise
     _write_later(directory, lock, name, stored, None)
     return frame
+
+
+def _wait_for_placed(directory: int, prefix: str, name: str) -> None:
+    """While a process holds the scores of this file as streamed (``hold_placed_mark``) and the
+    frame ``name`` is not kept yet, wait (``LOCK_WAIT`` seconds at most: a stopped process must
+    not hold this one back). That process, computing it, then holds the file's lock of derived
+    frames until it is written (``cached_derived``): the caller waits on that lock next."""
+    deadline = time.monotonic() + LOCK_WAIT
+    while (
+        time.monotonic() < deadline
+        and _held(directory, prefix + _PLACED_SUFFIX)
+        and not _present(directory, name, touch=False)
+    ):
+        time.sleep(0.02)
 
 
 def keep_derived_now(entry: str, parts: Sequence[str], frame: pl.DataFrame) -> None:
@@ -556,19 +578,41 @@ def others_loading(path: Path) -> bool:
     waits for them (the tui's ``analyse``), so that on two cores every screen's boards come
     before any screen's analysis."""
     with _the_folder() as directory:
-        if directory is None:
-            return False
-        try:
-            fd = os.open(_path_key(path) + _LOADING_SUFFIX, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=directory)
-        except OSError:
-            return False  # (no mark: nobody has loaded this file)
+        return directory is not None and _held(directory, _path_key(path) + _LOADING_SUFFIX)
+
+
+def _held(directory: int, name: str) -> bool:
+    """Whether a mark of the folder (``_LOADING_SUFFIX``, ``_PLACED_SUFFIX``) is held, shared,
+    by a process (this one's own holding too: flock sees each descriptor on its own)."""
+    try:
+        fd = os.open(name, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=directory)
+    except OSError:
+        return False  # (no mark: nobody ever held it)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:  # (BlockingIOError: held, shared, by someone computing boards)
+    except OSError:  # (BlockingIOError: held, shared)
         return True
     finally:
         os.close(fd)  # (and with it the lock, when it was taken)
     return False
+
+
+def hold_placed_mark(entry: str) -> Callable[[], None]:
+    """Say to the account's other processes, until the call returned is made (any thread; twice
+    is harmless), that this one holds the scores of ``entry``'s sheet as its stream placed them
+    (``contest.PlacedScores``): it computes what the analysis derives from them without the
+    rows, and another process asking for the same frames waits for it rather than load the rows
+    and compute them too (``cached_derived``'s ``defer``). A shared lock on the file's mark
+    (kept, like its lock file; a killed process lets go of it)."""
+    with _the_folder() as directory:
+        fd = None if directory is None else _flocked(directory, entry.split("-", 1)[0] + _PLACED_SUFFIX, fcntl.LOCK_SH)
+    held = [] if fd is None else [fd]
+
+    def release() -> None:
+        with contextlib.suppress(IndexError):  # (let go of already)
+            _unlock(held.pop())
+
+    return release
 
 
 def _flocked(directory: int, name: str, operation: int) -> int | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,6 +28,7 @@ from panel_tui.inputs.cache import (
     cached_derived,
     cached_entry,
     derived_present,
+    hold_placed_mark,
     kept_derived,
 )
 from panel_tui.inputs.cells import cells_code, cells_plan, evaluator_bits, group_cells, moved_bits, streamed_cells
@@ -122,11 +124,16 @@ class PlacedScores:
     They serve the contest's first analysis (``ContestData.placed_scores``), then are let go
     (``let_go``; about 16 bytes a score, which a console would otherwise hold as long as it
     shows the contest): the analysis's statistics are kept in the cache by then, and a later
-    analysis of the same contest loads them, or (the cache off) computes them from the rows."""
+    analysis of the same contest loads them, or (the cache off) computes them from the rows.
+    Until then the account's other processes know this one holds them (``entry``: the sheet's
+    cache entry; ``cache.hold_placed_mark``) and leave that analysis to it."""
 
-    def __init__(self, frame: pl.DataFrame, by_code: tuple[str, ...], rows: Rows) -> None:
+    def __init__(self, frame: pl.DataFrame, by_code: tuple[str, ...], rows: Rows, entry: str | None = None) -> None:
         self.by_code, self.rows = by_code, rows
         self._frame: pl.DataFrame | None = frame
+        self._release = None if entry is None else hold_placed_mark(entry)
+        if self._release is not None:
+            weakref.finalize(self, self._release)  # (a contest dropped unanalysed lets go too)
 
     @property
     def frame(self) -> pl.DataFrame | None:
@@ -134,6 +141,8 @@ class PlacedScores:
 
     def let_go(self) -> None:
         self._frame = None
+        if self._release is not None:
+            self._release()
 
 
 # (load_contest's ``waiting``: the sheet's entry, the candidates and indicators as loaded)
@@ -180,7 +189,16 @@ class ContestData:
         kept = self._kept_here()
         if kept is None:
             return compute()
-        return cached_derived(kept.entry, [*kept.parts, *parts], compute, fits, one_at_a_time=one_at_a_time)
+        # (A contest without the scores its stream placed leaves the computing to a process
+        # that has them: ``cached_derived``'s ``defer``.)
+        return cached_derived(
+            kept.entry,
+            [*kept.parts, *parts],
+            compute,
+            fits,
+            one_at_a_time=one_at_a_time,
+            defer=self.placed_scores() is None,
+        )
 
     def keeps(self, parts: Sequence[str]) -> bool:
         """Whether ``derived(parts, ...)`` would load what is kept rather than compute it now
@@ -438,7 +456,7 @@ def _contest(
         conflicts=conflicts,
         left_out=left_out,
         kept=None if kept is None else Kept(*kept, rows, cells, candidates, indicators),
-        placed=None if placed is None else PlacedScores(*placed, rows),
+        placed=None if placed is None else PlacedScores(*placed, rows, None if kept is None else kept[0]),
     )
     return data.in_language(config.shown_in) if config.shown_in else data
 

@@ -99,7 +99,6 @@ ACTION_WORDS = {
 COMPACT_BELOW = 150  # columns: narrower terminals get the compact leaderboard (no area columns)
 POLL_SECONDS = 0.1  # files (a stat each) and the journal (its last event): a cheap look
 ANALYSIS_WAITS = 5.0  # seconds an analysis waits at most for other screens' boards (``analyse``)
-ANALYSIS_HEAD_START = 0.2  # seconds a screen without the new sheet's placed scores lets one that has them begin
 PREVIEW_WAITS = 2.0  # seconds a reload waits at most for its preview to be painted (``reload``)
 
 
@@ -619,7 +618,7 @@ class PanelApp(TranslatedBindings, App):
         thread=True, exclusive=True, group="analysis", description=N_("how robust each outcome is"), exit_on_error=False
     )
     def analyse(self, snapshot: Snapshot) -> None:
-        from panel_tui.analysis import robustness, statistics_kept
+        from panel_tui.analysis import robustness
         from panel_tui.inputs.cache import others_loading
 
         # Every screen's boards before any screen's analysis: while another console or served
@@ -634,15 +633,10 @@ class PanelApp(TranslatedBindings, App):
                 return
             time.sleep(0.05)
         with contextlib.suppress(PanelError):  # the boards' own reload reports bad input
-            data = snapshot.data
-            if not (
-                worker.is_cancelled or data.kept is None or data.placed_scores() is not None or statistics_kept(data)
-            ):
-                # One screen computes the statistics the others load (``analysis``: one at a
-                # time, kept in the cache); the screen that streamed the new sheet has its
-                # scores placed for them and need not parse its rows: it is given a head start.
-                time.sleep(ANALYSIS_HEAD_START)
-            self.post_message(AnalysisComputed(snapshot, robustness(data, snapshot.state.decisions)))
+            # One screen computes the statistics the others load (``analysis``: one at a time,
+            # kept in the cache): the one that streamed the new sheet, whose scores are placed
+            # for them (no parse of the rows), whichever asks first (``cache.hold_placed_mark``).
+            self.post_message(AnalysisComputed(snapshot, robustness(snapshot.data, snapshot.state.decisions)))
             if not self.display_mode and not worker.is_cancelled:
                 # The score rows of a kept sheet are loaded only when asked for (the boards and
                 # a kept analysis need only the cells): loaded now, here, not in the UI thread
