@@ -200,6 +200,43 @@ for config_path in sys.argv[1:]:
 """
 
 
+# What the stream of a new sheet costs beyond the bare read, in one process, per format: the
+# file's bytes read by polars as they come (the floor's work, from the same bytes), read into
+# the types the stream reads them into (ids as Enum or Categorical: polars casts each id, which
+# for Parquet costs about what the read does), then grouped into cells as well (the stream
+# ``load_contest`` runs, minus its checks): the medians of 5, the three in turn each round.
+STREAM_PARTS = """
+import statistics, sys, time
+from pathlib import Path
+import polars as pl
+from panel_tui.config import load_config
+from panel_tui.inputs import SCORES
+from panel_tui.inputs.cells import streamed_cells
+from panel_tui.inputs.contest import _id_lookups, _load_candidates, _load_indicators
+from panel_tui.inputs.read import scan_table
+for config_path in sys.argv[1:]:
+    config = load_config(Path(config_path))
+    candidates, indicators = _load_candidates(config, None), _load_indicators(config, None)
+    lookups = _id_lookups(config, candidates, indicators)
+    path = config.contest.scores
+    data = path.read_bytes()
+    bare = pl.read_parquet if path.suffix == ".parquet" else pl.read_csv
+    parts = {"the bare read": [], "the ids typed as read": [], "and grouped into cells": []}
+    for _ in range(5):
+        start = time.perf_counter()
+        bare(data)
+        parts["the bare read"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        scan = scan_table(path, SCORES, lookups, data)
+        scan.collect(engine="streaming")
+        parts["the ids typed as read"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        assert streamed_cells(config, candidates, indicators, scan_table(path, SCORES, lookups, data), True)
+        parts["and grouped into cells"].append(time.perf_counter() - start)
+    print(path.name + ": " + ", ".join(f"{k} {statistics.median(v):.3f} s" for k, v in parts.items()))
+"""
+
+
 # Where `rank`'s time goes, in a fresh process per format (as `rank` runs), each step once:
 # the imports, the small files, load_contest (its label: argv[2]; the cache off, the sheet read
 # and streamed into its cells; the cache warm, its bytes hashed and its kept cells loaded), the
@@ -253,6 +290,14 @@ def steps(configs: list[str], label: str, env: dict[str, str], rounds: int = 3) 
             runs.append((sum(float(part.split()[-2]) for part in line.split(": ", 1)[1].split(", ")), line))
         lines.append(sorted(runs)[len(runs) // 2][1])
     return lines
+
+
+def stream_parts(configs: list[str]) -> list[str]:
+    """The stream's parts beside the bare read (``STREAM_PARTS``), measured in a child process."""
+    out = subprocess.run(
+        [sys.executable, "-c", STREAM_PARTS, *configs], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return out.stdout.strip().splitlines()
 
 
 def hash_vs_parse(configs: list[str]) -> list[str]:
@@ -382,6 +427,7 @@ def main() -> int:
             flush=True,
         )
     hashing = hash_vs_parse(list(configs.values()))
+    parts = stream_parts(list(configs.values()))
     split = steps(list(configs.values()), PARSED, {**os.environ, **off})
     cached_split = steps(list(configs.values()), CACHED, {**os.environ, **on})
     load_after = os.getloadavg()
@@ -422,6 +468,7 @@ def main() -> int:
             )
     table.extend(verdicts)
     table.extend(f"cache premise, in one process (median of 3): {line}" for line in hashing)
+    table.extend(f"the stream's parts, in one process (median of 5): {line}" for line in parts)
     table.extend(f"where rank's time goes, a fresh process (the median of 3): {line}" for line in split)
     table.extend(f"where rank's time goes, the cache warm (the median of 3): {line}" for line in cached_split)
     table.append("JSON checks:")
@@ -454,6 +501,7 @@ def main() -> int:
         "checks": [{"label": label, "equal": equal, "detail": detail} for label, equal, detail in checks],
         "verdicts": verdicts,
         "hash_vs_parse": hashing,
+        "stream_parts": parts,
         "steps": split,
     }
     text = json.dumps(figures, indent=2) + "\n"

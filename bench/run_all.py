@@ -201,6 +201,7 @@ def main() -> int:
         "",
         *[f"- {verdict}" for verdict in data["verdicts"]],
         *[f"- cache premise (median of 3 in one process): {line}" for line in data.get("hash_vs_parse", [])],
+        *[f"- the stream's parts (median of 5 in one process): {line}" for line in data.get("stream_parts", [])],
         *[f"- where rank's time goes, a fresh process (median of 3): {line}" for line in data.get("steps", [])],
         f"- JSON: {'every rival equal to panel-tui' if all(c['equal'] for c in data['checks']) else 'DIFFERENCES: see below'}",
         f"- {rank_load}",
