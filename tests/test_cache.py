@@ -9,6 +9,8 @@ over), and a bad file refused through it exactly as without it.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -519,35 +521,38 @@ def test_a_console_block_can_hand_its_marks_over_to_be_let_go_of_later(cached):
     cache.wait_for_writes()
 
 
+def _entry_and_process(cached: ContestFiles, script: str) -> tuple[str, subprocess.Popen[str]]:
+    """The demo sheet's cache entry (loaded, and kept), and another process of the account
+    running ``script`` (``sys.argv[1]``: that entry), its stdin and stdout pipes of text."""
+    data = _load(cached)
+    assert data.kept is not None
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, data.kept.entry],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    return data.kept.entry, child
+
+
 def test_what_every_screen_asks_for_at_once_is_computed_by_one_process(cached):
     """``cached_derived(one_at_a_time=True)`` (the analysis's statistics, which every screen of
     the account asks for after a change): while one process computes it, another asking for
     the same waits and loads what the first one kept; it does not compute it too."""
-    import subprocess
-    import sys
     import time
 
-    data = _load(cached)
-    assert data.kept is not None
-    entry = data.kept.entry
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time\n"
-            "import polars as pl\n"
-            "from panel_tui.inputs import cache\n"
-            "def compute():\n"
-            "    print('computing', flush=True)\n"
-            "    time.sleep(1.0)\n"
-            "    return pl.DataFrame({'x': [1, 2, 3]})\n"
-            "cache.cached_derived(sys.argv[1], ['slow'], compute, lambda f: True, one_at_a_time=True)\n"
-            "cache.wait_for_writes()\n",
-            entry,
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ),
+    entry, child = _entry_and_process(
+        cached,
+        "import sys, time\n"
+        "import polars as pl\n"
+        "from panel_tui.inputs import cache\n"
+        "def compute():\n"
+        "    print('computing', flush=True)\n"
+        "    time.sleep(1.0)\n"
+        "    return pl.DataFrame({'x': [1, 2, 3]})\n"
+        "cache.cached_derived(sys.argv[1], ['slow'], compute, lambda f: True, one_at_a_time=True)\n"
+        "cache.wait_for_writes()\n",
     )
     try:
         assert child.stdout is not None and child.stdout.readline().strip() == "computing"
@@ -580,39 +585,26 @@ def test_a_process_that_would_compute_slowly_waits_for_the_one_holding_the_place
     frame, even when it asks first, and loads it; it never waits for a mark let go of, and
     after ``LOCK_WAIT`` seconds (a stopped process) it computes. Without ``defer`` (the process
     holding the scores itself) it computes at once."""
-    import subprocess
-    import sys
     import threading
     import time
 
-    data = _load(cached)
-    assert data.kept is not None
-    entry = data.kept.entry
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys\n"
-            "import polars as pl\n"
-            "from panel_tui.inputs import cache\n"
-            "release = cache.hold_placed_mark(sys.argv[1])\n"
-            "print('holding', flush=True)\n"
-            "sys.stdin.readline()\n"  # (computes once told: after the other process asked)
-            "cache.cached_derived(sys.argv[1], ['placed'], lambda: pl.DataFrame({'x': [1, 2, 3]}), lambda f: True,\n"
-            "                     one_at_a_time=True)\n"
-            "release()\n"
-            "cache.wait_for_writes()\n"
-            "print('kept', flush=True)\n"
-            "sys.stdin.readline()\n"  # (holds the mark again until told: the deadline below)
-            "cache.hold_placed_mark(sys.argv[1])\n"
-            "print('holding', flush=True)\n"
-            "sys.stdin.readline()\n",
-            entry,
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ),
+    entry, child = _entry_and_process(
+        cached,
+        "import sys\n"
+        "import polars as pl\n"
+        "from panel_tui.inputs import cache\n"
+        "release = cache.hold_placed_mark(sys.argv[1])\n"
+        "print('holding', flush=True)\n"
+        "sys.stdin.readline()\n"  # (computes once told: after the other process asked)
+        "cache.cached_derived(sys.argv[1], ['placed'], lambda: pl.DataFrame({'x': [1, 2, 3]}), lambda f: True,\n"
+        "                     one_at_a_time=True)\n"
+        "release()\n"
+        "cache.wait_for_writes()\n"
+        "print('kept', flush=True)\n"
+        "sys.stdin.readline()\n"  # (holds the mark again until told: the deadline below)
+        "cache.hold_placed_mark(sys.argv[1])\n"
+        "print('holding', flush=True)\n"
+        "sys.stdin.readline()\n",
     )
     computed: list[str] = []
 
@@ -629,7 +621,9 @@ def test_a_process_that_would_compute_slowly_waits_for_the_one_holding_the_place
         found: list[pl.DataFrame] = []
         asking = threading.Thread(
             target=lambda: found.append(
-                cache.cached_derived(entry, ["placed"], compute("deferring"), lambda f: True, one_at_a_time=True, defer=True)
+                cache.cached_derived(
+                    entry, ["placed"], compute("deferring"), lambda f: True, one_at_a_time=True, defer=True
+                )
             )
         )
         asking.start()
