@@ -632,15 +632,19 @@ def test_a_process_that_would_compute_slowly_waits_for_the_one_holding_the_place
         # Without defer (the process that holds the scores): computed at once, mark or not.
         cache.cached_derived(entry, ["own"], compute("own"), lambda f: True, one_at_a_time=True)
         assert computed == ["own"]
+        # Another version of the file (another entry): its mark is its own, none is held.
+        other = entry.split("-", 1)[0] + "-" + "0" * 64
+        cache.cached_derived(other, ["placed"], compute("other"), lambda f: True, one_at_a_time=True, defer=True)
+        assert computed == ["own", "other"]
         child.stdin.write("go\n")
         child.stdin.flush()
         asking.join(timeout=30)
-        assert found and found[0]["x"].to_list() == [1, 2, 3] and computed == ["own"]  # (the other's, loaded)
+        assert found and found[0]["x"].to_list() == [1, 2, 3] and computed == ["own", "other"]  # (the other's, loaded)
         assert child.stdout.readline().strip() == "kept"
         # The mark let go of: nobody to wait for.
         started = time.monotonic()
         cache.cached_derived(entry, ["let go"], compute("free"), lambda f: True, one_at_a_time=True, defer=True)
-        assert computed == ["own", "free"] and time.monotonic() - started < 1.0
+        assert computed == ["own", "other", "free"] and time.monotonic() - started < 1.0
         # Held by a process that never computes it: at most LOCK_WAIT seconds, then computed here.
         child.stdin.write("again\n")
         child.stdin.flush()
@@ -648,7 +652,7 @@ def test_a_process_that_would_compute_slowly_waits_for_the_one_holding_the_place
         monkeypatch.setattr(cache, "LOCK_WAIT", 0.5)
         started = time.monotonic()
         cache.cached_derived(entry, ["stopped"], compute("late"), lambda f: True, one_at_a_time=True, defer=True)
-        assert computed == ["own", "free", "late"] and time.monotonic() - started >= 0.5
+        assert computed == ["own", "other", "free", "late"] and time.monotonic() - started >= 0.5
         child.stdin.write("end\n")
         child.stdin.flush()
         assert child.wait(timeout=30) == 0
@@ -656,6 +660,30 @@ def test_a_process_that_would_compute_slowly_waits_for_the_one_holding_the_place
         child.kill()
         child.wait()
     cache.wait_for_writes()
+
+
+def test_the_placed_marks_of_sheets_no_longer_kept_go_after_a_minute(cached):
+    """A placed mark (``hold_placed_mark``) is one file per sheet: eviction drops those of
+    sheets with nothing kept any more once they are a minute old (a stream holds its mark
+    before its cells are written), and keeps the others."""
+    import time
+
+    data = _load(cached)
+    assert data.kept is not None
+    entry = data.kept.entry
+    folder = Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui"
+    gone, young = (entry.split("-", 1)[0] + "-" + digit * 64 for digit in "01")
+    for name in (entry, gone, young):
+        cache.hold_placed_mark(name)()  # (made, then let go of)
+    old = time.time() - 120
+    for name in (entry, gone):
+        os.utime(folder / (name + cache._PLACED_SUFFIX), (old, old))
+    with cache._the_folder() as directory:
+        assert directory is not None
+        cache._evict(directory, entry)
+    assert (folder / (entry + cache._PLACED_SUFFIX)).exists()  # (its sheet is kept)
+    assert not (folder / (gone + cache._PLACED_SUFFIX)).exists()
+    assert (folder / (young + cache._PLACED_SUFFIX)).exists()  # (not a minute old yet)
 
 
 # The cells kept beside the sheet's entry (inputs.contest._cells, cache.cached_derived) -----------

@@ -431,7 +431,7 @@ def _placed_mark_held(entry: str) -> bool:
     """Whether some process holds the placed scores of ``entry``'s sheet (``cache.hold_placed_mark``)."""
     with cache._the_folder() as directory:
         assert directory is not None
-        return cache._held(directory, entry.split("-", 1)[0] + cache._PLACED_SUFFIX)
+        return cache._held(directory, entry + cache._PLACED_SUFFIX)
 
 
 def test_a_process_holding_the_scores_its_stream_placed_says_so_until_it_lets_go(sheet):
@@ -511,3 +511,50 @@ def test_the_analysis_is_left_to_the_process_that_holds_the_placed_scores(sheet,
         child.kill()
         child.wait()
     cache.wait_for_writes()
+
+
+def test_a_console_whose_analysis_is_superseded_lets_go_of_the_placed_scores(sheet, monkeypatch):
+    """A console's analysis waits while another screen of the account computes its boards
+    (``others_loading``); a newer sheet arriving meanwhile is analysed instead, and the one it
+    replaces lets go of the scores its stream placed at once: the account's other processes
+    no longer leave that analysis to it (nobody is computing it)."""
+    import asyncio
+    import fcntl
+
+    from panel_tui.meeting import Meeting
+    from panel_tui.tui.app import PanelApp
+
+    config = load_config(sheet.config)
+    session = sheet.root / "sessions" / "2022.sqlite"
+    app = PanelApp(
+        Meeting(config, session, writable=False), Meeting(config, session, writable=False), display=True, clock=False
+    )
+    with cache._the_folder() as directory:  # (another screen computing its boards from the sheet)
+        assert directory is not None
+        loading = cache._flocked(
+            directory, cache._path_key(config.contest.scores) + cache._LOADING_SUFFIX, fcntl.LOCK_SH
+        )
+    assert loading is not None
+
+    async def until(condition, pilot, timeout: float = 10.0) -> None:
+        for _ in range(int(timeout / 0.05)):
+            if condition():
+                return
+            await pilot.pause(0.05)
+        raise AssertionError("never came")
+
+    async def scenario():
+        async with app.run_test(size=(120, 35)) as pilot:
+            await until(lambda: app.snapshot is not None, pilot)
+            first = app.snapshot.data
+            assert first.kept is not None and first.placed_scores() is not None  # (its analysis waits)
+            assert _placed_mark_held(first.kept.entry)
+            sheet.set_cell("scores.csv", 2, "score", "29")  # (a correction arrives)
+            await until(lambda: app.snapshot.data is not first, pilot)
+            await until(lambda: first.placed_scores() is None, pilot, timeout=2.0)
+            assert not _placed_mark_held(first.kept.entry) and app.analysis is None
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        cache._unlock(loading)

@@ -114,7 +114,7 @@ _SUFFIX = ".arrow"
 _LOCK_SUFFIX = ".lock"
 _DERIVED_LOCK = ".derived"  # + _LOCK_SUFFIX: a file's lock for ``cached_derived(one_at_a_time=True)``
 _LOADING_SUFFIX = ".loading"  # held shared by each console computing boards from the file
-_PLACED_SUFFIX = ".placed"  # held shared by each process holding the file's scores as streamed (``hold_placed_mark``)
+_PLACED_SUFFIX = ".placed"  # beside a sheet's entry: held shared by each process holding its scores as streamed
 _HINT_SUFFIX = ".stat"
 _SUM_SUFFIX = ".sha256"
 _DERIVED = "+"  # between a table's entry name and a derived frame's key (``cached_derived``)
@@ -402,7 +402,7 @@ def cached_derived(
         found = _load_derived(directory, name, fits, kept)
         if found is None and one_at_a_time:
             if defer:
-                _wait_for_placed(directory, entry.split("-", 1)[0], name)
+                _wait_for_placed(directory, entry, name)
             lock = _lock(
                 directory, entry.split("-", 1)[0] + _DERIVED_LOCK, lambda: _present(directory, name, touch=False)
             )
@@ -419,15 +419,16 @@ def cached_derived(
     return frame
 
 
-def _wait_for_placed(directory: int, prefix: str, name: str) -> None:
-    """While a process holds the scores of this file as streamed (``hold_placed_mark``) and the
-    frame ``name`` is not kept yet, wait (``LOCK_WAIT`` seconds at most: a stopped process must
-    not hold this one back). That process, computing it, then holds the file's lock of derived
-    frames until it is written (``cached_derived``): the caller waits on that lock next."""
+def _wait_for_placed(directory: int, entry: str, name: str) -> None:
+    """While a process holds the scores of this sheet (``entry``) as streamed
+    (``hold_placed_mark``) and the frame ``name`` is not kept yet, wait (``LOCK_WAIT`` seconds
+    at most: a stopped process must not hold this one back). That process, computing it, then
+    holds the file's lock of derived frames until it is written (``cached_derived``): the
+    caller waits on that lock next."""
     deadline = time.monotonic() + LOCK_WAIT
     while (
         time.monotonic() < deadline
-        and _held(directory, prefix + _PLACED_SUFFIX)
+        and _held(directory, entry + _PLACED_SUFFIX)
         and not _present(directory, name, touch=False)
     ):
         time.sleep(0.02)
@@ -602,10 +603,12 @@ def hold_placed_mark(entry: str) -> Callable[[], None]:
     is harmless), that this one holds the scores of ``entry``'s sheet as its stream placed them
     (``contest.PlacedScores``): it computes what the analysis derives from them without the
     rows, and another process asking for the same frames waits for it rather than load the rows
-    and compute them too (``cached_derived``'s ``defer``). A shared lock on the file's mark
-    (kept, like its lock file; a killed process lets go of it)."""
+    and compute them too (``cached_derived``'s ``defer``). A shared lock on the sheet's mark,
+    one per entry (a mark for an earlier version of the file never holds back the analysis of
+    this one; a killed process lets go of it); the marks of sheets no longer kept go with them
+    (``_evict``)."""
     with _the_folder() as directory:
-        fd = None if directory is None else _flocked(directory, entry.split("-", 1)[0] + _PLACED_SUFFIX, fcntl.LOCK_SH)
+        fd = None if directory is None else _flocked(directory, entry + _PLACED_SUFFIX, fcntl.LOCK_SH)
     held = [] if fd is None else [fd]
 
     def release() -> None:
@@ -970,8 +973,9 @@ def _evict(directory: int, keep: str) -> None:
     """Drop the older versions of ``keep``'s file, the least recently used sheets beyond
     ``KEEP`` (with the frames kept beside them), the temporary files of writers that were
     killed and the checksums of entries no longer there (both older than a minute: a writer at
-    work writes its entry's checksum, then renames the entry into place), and the hints of
-    files with no entry."""
+    work writes its entry's checksum, then renames the entry into place), the hints of files
+    with no entry, and the placed marks (``hold_placed_mark``) of sheets with nothing kept
+    (older than a minute too)."""
     prefix = keep.split("-", 1)[0] + "-"
     table = _sheet_of(keep)  # (the table's entry and the frames derived from it stay together)
     names = os.listdir(directory)
@@ -997,6 +1001,7 @@ def _evict(directory: int, keep: str) -> None:
             _drop(directory, entry.removesuffix(_SUFFIX))
     left = {n.removesuffix(_SUFFIX) for n in os.listdir(directory) if n.endswith(_SUFFIX)}
     files = {n.split("-", 1)[0] for n in left}
+    sheets = {_sheet_of(n) for n in left}
     now = time.time()
     for entry in names:
         stale = (
@@ -1007,6 +1012,10 @@ def _evict(directory: int, keep: str) -> None:
             and _older(directory, entry, now - 60)
             or entry.endswith(_HINT_SUFFIX)
             and entry.removesuffix(_HINT_SUFFIX) not in files
+            # (A sheet's mark outlives it a minute: a stream holds it before its cells are written.)
+            or entry.endswith(_PLACED_SUFFIX)
+            and entry.removesuffix(_PLACED_SUFFIX) not in sheets
+            and _older(directory, entry, now - 60)
         )
         if stale:
             with contextlib.suppress(OSError):

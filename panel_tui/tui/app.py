@@ -630,6 +630,9 @@ class PanelApp(TranslatedBindings, App):
         worker = get_current_worker()
         while time.monotonic() < deadline and others_loading(scores):
             if worker.is_cancelled:
+                # (A newer snapshot is analysed instead: the scores this one's stream placed go,
+                # and with them the account's other processes stop leaving the analysis to it.)
+                snapshot.data.let_go_of_placed_scores()
                 return
             time.sleep(0.05)
         with contextlib.suppress(PanelError):  # the boards' own reload reports bad input
