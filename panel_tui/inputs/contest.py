@@ -131,9 +131,8 @@ class PlacedScores:
     def __init__(self, frame: pl.DataFrame, by_code: tuple[str, ...], rows: Rows, entry: str | None = None) -> None:
         self.by_code, self.rows = by_code, rows
         self._frame: pl.DataFrame | None = frame
-        self._release = None if entry is None else hold_placed_mark(entry)
-        if self._release is not None:
-            weakref.finalize(self, self._release)  # (a contest dropped unanalysed lets go too)
+        # The mark let go of by ``let_go``, or, for a contest dropped unanalysed, when it is collected.
+        self._release = None if entry is None else weakref.finalize(self, hold_placed_mark(entry))
 
     @property
     def frame(self) -> pl.DataFrame | None:
