@@ -208,6 +208,13 @@ def noted_at_each_call(monkeypatch: pytest.MonkeyPatch, owner: object, name: str
     return noted
 
 
+def tell(child: subprocess.Popen, line: str = "") -> None:
+    """Send a line to another process the test drives (its stdin a text pipe), at once."""
+    assert child.stdin is not None
+    child.stdin.write(line + "\n")
+    child.stdin.flush()
+
+
 def console_in_its_block(config: Path) -> subprocess.Popen:
     """Another process of the account loading ``config``'s contest as a console computing its
     boards does, held inside its block (``_IN_ITS_BLOCK``); the caller kills it when done."""

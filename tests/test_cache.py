@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import ContestFiles, console_in_its_block
+from conftest import ContestFiles, console_in_its_block, tell
 from conftest import counted_parses as _parses
 
 from panel_tui.config import load_config
@@ -482,12 +482,10 @@ def test_a_console_computing_boards_is_seen_loading_by_the_accounts_other_proces
         assert child.stdout.readline().split()[0] == "loading"
         assert cache.others_loading(scores)
         assert not cache.others_loading(cached.path("candidates.csv"))  # (another file: no mark)
-        child.stdin.write("\n")
-        child.stdin.flush()
+        tell(child)
         assert child.stdout.readline().strip() == "done"  # its block ended; the process lives on
         assert not cache.others_loading(scores)
-        child.stdin.write("\n")
-        child.stdin.flush()
+        tell(child)
         assert child.wait(timeout=30) == 0
     finally:
         child.kill()
@@ -636,8 +634,7 @@ def test_a_process_that_would_compute_slowly_waits_for_the_one_holding_the_place
         other = entry.split("-", 1)[0] + "-" + "0" * 64
         cache.cached_derived(other, ["placed"], compute("other"), lambda f: True, one_at_a_time=True, defer=True)
         assert computed == ["own", "other"]
-        child.stdin.write("go\n")
-        child.stdin.flush()
+        tell(child, "go")
         asking.join(timeout=30)
         assert found and found[0]["x"].to_list() == [1, 2, 3] and computed == ["own", "other"]  # (the other's, loaded)
         assert child.stdout.readline().strip() == "kept"
@@ -646,15 +643,13 @@ def test_a_process_that_would_compute_slowly_waits_for_the_one_holding_the_place
         cache.cached_derived(entry, ["let go"], compute("free"), lambda f: True, one_at_a_time=True, defer=True)
         assert computed == ["own", "other", "free"] and time.monotonic() - started < 1.0
         # Held by a process that never computes it: at most LOCK_WAIT seconds, then computed here.
-        child.stdin.write("again\n")
-        child.stdin.flush()
+        tell(child, "again")
         assert child.stdout.readline().strip() == "holding"
         monkeypatch.setattr(cache, "LOCK_WAIT", 0.5)
         started = time.monotonic()
         cache.cached_derived(entry, ["stopped"], compute("late"), lambda f: True, one_at_a_time=True, defer=True)
         assert computed == ["own", "other", "free", "late"] and time.monotonic() - started >= 0.5
-        child.stdin.write("end\n")
-        child.stdin.flush()
+        tell(child, "end")
         assert child.wait(timeout=30) == 0
     finally:
         child.kill()

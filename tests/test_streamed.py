@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import ContestFiles, console_in_its_block, counted_parses
+from conftest import ContestFiles, console_in_its_block, counted_parses, tell
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -300,11 +300,9 @@ def test_a_process_waiting_for_anothers_stream_takes_its_cells_not_the_rows(shee
         waiting.start()
         waiting.join(0.5)
         assert waiting.is_alive()  # (the lock is held, the cells not kept yet)
-        child.stdin.write("\n")
-        child.stdin.flush()
+        tell(child)
         waiting.join(30)
-        child.stdin.write("\n")
-        child.stdin.flush()
+        tell(child)
         assert child.wait(timeout=30) == 0
         (data,) = loaded
         assert isinstance(data.rows, DeferredRows) and taken == [] and parses == []
@@ -501,8 +499,7 @@ def test_the_analysis_is_left_to_the_process_that_holds_the_placed_scores(sheet,
         parses = counted_parses(monkeypatch)
         data = load_contest(load_config(sheet.config), placed=True)
         assert data.placed_scores() is None and isinstance(data.rows, DeferredRows)  # (its cells, kept)
-        child.stdin.write("go\n")
-        child.stdin.flush()
+        tell(child, "go")
         assert robustness(data) == truth  # (asked first: the other one waits 0.5 s before it analyses)
         assert parses == [] and data.rows._frame is None
         assert child.stdout.readline().strip() == "done"
