@@ -1264,3 +1264,60 @@ def test_the_readers_key_covers_every_module_it_takes_a_check_from():
                 imported.add(node.module.removeprefix("panel_tui.").replace(".", "/") + ".py")
     messages_only = {"errors.py", "i18n.py", "config.py"}  # (config: open_regular runs on every read)
     assert imported - messages_only <= set(cache._READER_FILES)
+
+
+# The hash of a new sheet, at the lowest priority (cache._IdleHash) --------------------------
+
+
+@pytest.mark.parametrize("size", [0, 1, 7, 8, 9, 8 * 3 + 5])
+def test_the_idle_hash_is_the_sha256_of_the_bytes(monkeypatch, size):
+    import hashlib
+
+    monkeypatch.setattr(cache._IdleHash, "_CHUNK", 8)  # (many chunks, and the last one short)
+    data = bytes(range(256)) * (size // 256 + 1)
+    data = data[:size]
+    hashing = cache._IdleHash(data)
+    assert hashing.result() == hashlib.sha256(data).hexdigest()
+    assert hashing.done() and hashing.result() == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="threads have nice values of their own on Linux")
+def test_the_idle_hash_runs_at_the_lowest_priority_and_leaves_the_callers_alone(monkeypatch):
+    import threading
+
+    seen: list[int] = []
+    lowest = cache._lowest_priority
+
+    def lowered() -> None:
+        lowest()
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    monkeypatch.setattr(cache, "_lowest_priority", lowered)
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    hashing = cache._IdleHash(b"x" * 1000)
+    hashing.result()
+    for _ in range(500):  # (the thread reports once it has lowered itself)
+        if seen:
+            break
+        threading.Event().wait(0.01)
+    assert seen == [19]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
+
+
+def test_the_idle_hash_never_waits_for_a_thread_that_gets_no_time(monkeypatch):
+    """On a machine busy with other work the thread may crawl: asked for the hash, the caller
+    computes it itself, from where the thread got to (here: nowhere)."""
+    import hashlib
+    import threading
+
+    stalled = threading.Event()
+    monkeypatch.setattr(cache, "_lowest_priority", lambda: stalled.wait(30))
+    data = b"scores" * 100_000
+    hashing = cache._IdleHash(data)
+    assert not hashing.done()
+    answer: list[str] = []
+    asking = threading.Thread(target=lambda: answer.append(hashing.result()))
+    asking.start()
+    asking.join(5)
+    stalled.set()
+    assert answer == [hashlib.sha256(data).hexdigest()]
