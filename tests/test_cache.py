@@ -436,8 +436,6 @@ def test_a_process_that_waited_for_anothers_parse_loads_its_entry(cached, monkey
         return cache.cached_entry(path, spec, lookups, deferred=deferred, ready=ready)
 
     other_args: list = []
-    # (The lock found held when first tried, as while another process streams the sheet.)
-    monkeypatch.setattr(cache, "_try_lock", lambda directory, prefix: (None, True))
     monkeypatch.setattr(cache, "_lock", lock_after_another_parse)
     monkeypatch.setattr("panel_tui.inputs.contest.cached_entry", remember_args)
     assert _same(_load(cached), first)
@@ -1274,17 +1272,12 @@ def test_the_readers_key_covers_every_module_it_takes_a_check_from():
 @pytest.mark.parametrize("size", [0, 1, 7, 8, 9, 8 * 3 + 5])
 def test_the_idle_hash_is_the_sha256_of_the_bytes(monkeypatch, size):
     import hashlib
-    import threading
 
     monkeypatch.setattr(cache._IdleHash, "_CHUNK", 8)  # (many chunks, and the last one short)
     data = bytes(range(256)) * (size // 256 + 1)
     data = data[:size]
     hashing = cache._IdleHash(data)
-    for _ in range(500):  # (done without being asked)
-        if hashing.done():
-            break
-        threading.Event().wait(0.01)
-    assert hashing.done() and hashing.result() == hashlib.sha256(data).hexdigest()
+    assert hashing.result() == hashlib.sha256(data).hexdigest()
     assert hashing.done() and hashing.result() == hashlib.sha256(data).hexdigest()
 
 
@@ -1328,80 +1321,3 @@ def test_the_idle_hash_never_waits_for_a_thread_that_gets_no_time(monkeypatch):
     asking.join(5)
     stalled.set()
     assert answer == [hashlib.sha256(data).hexdigest()]
-
-
-def test_the_idle_read_gives_the_files_bytes_and_their_hash(tmp_path):
-    import hashlib
-
-    sheet = tmp_path / "scores.csv"
-    sheet.write_bytes(b"candidate_id,score\n" * 5000)
-    with sheet.open("rb") as handle:
-        reading = cache._IdleRead(sheet, handle)
-        data, st = reading.data()
-    assert data == sheet.read_bytes() and st.st_size == len(data) and st.st_ino == sheet.stat().st_ino
-    assert reading.result() == hashlib.sha256(data).hexdigest()
-
-
-def test_the_idle_read_never_waits_for_a_thread_that_gets_no_time(tmp_path, monkeypatch):
-    """A waiting process whose reading thread has had no time when the other process is done
-    reads the file itself; the thread's bytes, read later (here: of a file rewritten since),
-    never replace the ones the caller has, nor their hash."""
-    import hashlib
-    import threading
-
-    stalled, lowered = threading.Event(), threading.Event()
-
-    def stall() -> None:
-        lowered.set()
-        stalled.wait(30)
-
-    monkeypatch.setattr(cache, "_lowest_priority", stall)
-    sheet = tmp_path / "scores.csv"
-    sheet.write_bytes(b"first version\n" * 5000)
-    with sheet.open("r+b") as handle:
-        reading = cache._IdleRead(sheet, handle)
-        assert lowered.wait(5) and not reading.done()
-        data, _ = reading.data()
-        assert data == b"first version\n" * 5000
-        handle.seek(0)
-        handle.write(b"FIRST")  # (rewritten in place: the thread, let go now, reads these bytes)
-        handle.flush()
-        stalled.set()
-        for _ in range(100):
-            if threading.active_count() == 1:
-                break
-            threading.Event().wait(0.01)
-        assert reading.data()[0] is data
-        assert reading.result() == hashlib.sha256(data).hexdigest()
-
-
-def test_a_process_finding_the_sheet_being_read_reads_it_once_the_other_is_done(cached, monkeypatch):
-    """The file's lock held (another process streaming the sheet): this one reads and hashes
-    it at the lowest priority while it waits, then, the other gone without keeping anything,
-    parses those very bytes itself."""
-    import fcntl
-    import threading
-
-    first = _load(cached)
-    for entry in _entries(cached):
-        entry.unlink()
-    folder = Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui"
-    path = cached.path("scores.csv")
-    read_at: list[int] = []  # (the nice value of the thread that reads the sheet)
-    read_whole = cache._read_whole
-
-    def read(fd: int):
-        read_at.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
-        return read_whole(fd)
-
-    monkeypatch.setattr(cache, "_read_whole", read)
-    held = os.open(folder / (cache._path_key(path) + cache._LOCK_SUFFIX), os.O_RDWR | os.O_CREAT, 0o600)
-    fcntl.flock(held, fcntl.LOCK_EX)
-    loaded: list = []
-    loading = threading.Thread(target=lambda: loaded.append(_load(cached)))
-    loading.start()
-    loading.join(0.5)
-    assert loading.is_alive() and read_at == [19 if sys.platform == "linux" else 0]  # (waiting, the sheet read)
-    os.close(held)
-    loading.join(10)
-    assert loaded and _same(loaded[0], first)

@@ -91,7 +91,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import polars as pl
 
@@ -210,7 +210,6 @@ def cached_entry(
             return read_table(path, spec, lookups), None
         prefix = _path_key(path)
         _mark_loading(directory, prefix)
-        lock: int | None = None
         try:
             seen, named = _hint(directory, prefix)
             if seen == _stat_hint(st):
@@ -227,50 +226,38 @@ def cached_entry(
                 if found is not None:
                     os.close(directory)
                     return found, name
-            lock, busy = _try_lock(directory, prefix)
-            reading: _IdleRead | None
-            hashing: _IdleHash
-            if busy:
-                # Another process streams the file now (as this one would): while this one
-                # waits for it, the bytes are read and hashed at the lowest priority.
-                hashing = reading = _IdleRead(path, handle)
-            else:
-                reading = None
-                data = read_bytes(path, handle, start=0)
-                st = os.fstat(handle.fileno())
-                # The bytes are hashed from now on, in a thread at the lowest priority, while
-                # polars parses or streams them.
-                hashing = _IdleHash(data)
+            data = read_bytes(path, handle, start=0)
+            st = os.fstat(handle.fileno())
         except BaseException:
-            _release(directory, lock)
+            os.close(directory)
             raise
-    if reading is not None:
-        ours: list[str] = []  # (the entry these bytes would have, made once read and hashed)
-        kept: list[str] = []
-
-        def kept_beside() -> bool:  # (asked at every poll while the other process holds the lock)
-            if not (deferred and ready):
-                return False
-            if not ours:
-                if not reading.done():
-                    return False  # (no name yet; once the other process is done, ``data`` finishes it)
-                ours.append(_entry_name(prefix, path, spec, lookups, len(reading.data()[0]), reading.result()))
-            if ready(ours[0]):
-                kept.append(ours[0])
-            return bool(kept)
-
-        try:
-            lock = _lock(directory, prefix, kept_beside)
-            if kept:
-                reading.close()
-                _release(directory, lock)
-                return Deferred(path, spec, lookups, kept[0]), kept[0]
-            data, st = reading.data()
-        except BaseException:
-            reading.close()
-            _release(directory, lock)
-            raise
+    # The bytes are hashed from now on, in a thread at the lowest priority: while this process
+    # waits for the lock (another one is streaming the same new file) or while polars parses
+    # or streams them.
+    hashing = _IdleHash(data)
+    ours: list[str] = []  # (the entry these bytes would have, made once the hash is done)
+    kept: list[str] = []
     size = len(data)
+
+    def kept_beside() -> bool:  # (asked at every poll while another process holds the file's lock)
+        if not (deferred and ready):
+            return False
+        if not ours:
+            if not hashing.done():
+                return False  # (no name yet; once the other process is done, ``result`` finishes it)
+            ours.append(_entry_name(prefix, path, spec, lookups, size, hashing.result()))
+        if ready(ours[0]):
+            kept.append(ours[0])
+        return bool(kept)
+
+    try:
+        lock = _lock(directory, prefix, kept_beside)
+    except BaseException:
+        os.close(directory)
+        raise
+    if kept:
+        _release(directory, lock)
+        return Deferred(path, spec, lookups, kept[0]), kept[0]
     try:
         if _hint(directory, prefix)[0] == _stat_hint(st):
             # Another process stored an entry for the file as it is now while this one waited
@@ -537,110 +524,33 @@ class _IdleHash:
 
     _CHUNK = 1 << 22  # bytes hashed between two of the thread's reports of where it got to
 
-    def __init__(self, data: bytes | None) -> None:
-        # The bytes hashed, with the file's stat once read (``_IdleRead``: None until read).
-        self._read: tuple[bytes, os.stat_result | None] | None = None if data is None else (data, None)
-        # The thread's one report, replaced whole: the bytes it hashes, how far, the digest so far.
-        self._at: tuple[bytes | None, int, hashlib._Hash] = (None, 0, hashlib.sha256())
+    def __init__(self, data: bytes) -> None:
+        self._data: memoryview | None = memoryview(data)
+        self._size = len(data)
+        self._at: tuple[int, hashlib._Hash] = (0, hashlib.sha256())  # (its one report, replaced whole)
         self._digest: str | None = None
-        if data is not None:
-            self._start(self._lowered_hash, data)
+        with contextlib.suppress(RuntimeError):  # (no thread to be had: all of it hashed in ``result``)
+            threading.Thread(target=self._run, args=(self._data,), name="panel-tui hash", daemon=True).start()
 
-    def _start(self, target: Callable[[Any], None], argument: Any) -> bool:
-        try:
-            threading.Thread(target=target, args=(argument,), name="panel-tui hash", daemon=True).start()
-        except RuntimeError:  # (no thread to be had: all of it done in the caller's)
-            return False
-        return True
-
-    def _lowered_hash(self, data: bytes) -> None:
+    def _run(self, data: memoryview) -> None:
         _lowest_priority()
-        self._hash(data)
-
-    def _hash(self, data: bytes) -> None:
-        view, at, digest = memoryview(data), 0, hashlib.sha256()
-        self._at = (data, at, digest.copy())
+        at, digest = self._at[0], self._at[1].copy()
         while at < len(data) and self._digest is None:
-            digest.update(view[at : at + self._CHUNK])
+            digest.update(data[at : at + self._CHUNK])
             at = min(at + self._CHUNK, len(data))
-            self._at = (data, at, digest.copy())
+            self._at = (at, digest.copy())
 
     def done(self) -> bool:
-        read, (hashed, at, _) = self._read, self._at
-        return self._digest is not None or (read is not None and hashed is read[0] and at >= len(hashed))
+        return self._digest is not None or self._at[0] >= self._size
 
     def result(self) -> str:
         if self._digest is None:
-            assert self._read is not None
-            data = self._read[0]
-            hashed, at, digest = self._at
-            digest = digest.copy() if hashed is data else hashlib.sha256()
-            digest.update(memoryview(data)[at if hashed is data else 0 :])
-            self._digest = digest.hexdigest()  # (the thread stops at its next chunk)
+            assert self._data is not None
+            at, digest = self._at
+            digest = digest.copy()
+            digest.update(self._data[at:])
+            self._digest, self._data = digest.hexdigest(), None  # (the thread stops at its next chunk)
         return self._digest
-
-
-class _IdleRead(_IdleHash):
-    """A new sheet's bytes read, then hashed (``_IdleHash``), in a thread at the lowest CPU
-    priority: by a process that found another one streaming the same file (its lock held),
-    which needs them only once that one is done. Reading 137 MB takes about what hashing them
-    does; done beside the stream by the screens waiting for it, both slowed it. ``data``: the
-    bytes and the file's stat after reading them, read by the caller, at its own priority, if
-    the thread has not read them yet (``done``: both read and hashed)."""
-
-    def __init__(self, path: Path, handle: BinaryIO) -> None:
-        super().__init__(None)
-        self._path = path
-        self._handover = threading.Lock()  # (held only to hand the bytes over, never while reading)
-        self._caller_reads = False
-        # Each reader its own descriptor (``os.pread``: no shared offset), closed by its reader.
-        self._fd: int | None = os.dup(handle.fileno())
-        own = os.dup(handle.fileno())
-        if not self._start(self._lowered_read, own):
-            os.close(own)
-
-    def _lowered_read(self, fd: int) -> None:
-        _lowest_priority()
-        try:
-            read = _read_whole(fd)
-        except OSError:
-            return  # (the caller reads them, and says what failed)
-        finally:
-            os.close(fd)
-        with self._handover:
-            if self._read is not None or self._caller_reads:
-                return
-            self._read = read
-        self._hash(read[0])
-
-    def data(self) -> tuple[bytes, os.stat_result]:
-        with self._handover:
-            read, self._caller_reads = self._read, self._read is None
-        if read is None:
-            assert self._fd is not None
-            try:
-                read = _read_whole(self._fd)
-            except OSError as exc:
-                raise InputError(self._path, _("cannot read the file: {why}").format(why=exc.strerror)) from None
-            self._read = read
-        self.close()
-        assert read[1] is not None
-        return read[0], read[1]
-
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-
-def _read_whole(fd: int) -> tuple[bytes, os.stat_result]:
-    """A file's bytes from its start (``os.pread``: the descriptor's offset untouched) and its
-    stat once they are read."""
-    parts, at = [], 0
-    while part := os.pread(fd, max(os.fstat(fd).st_size - at, 1 << 16), at):
-        parts.append(part)
-        at += len(part)
-    return (parts[0] if len(parts) == 1 else b"".join(parts)), os.fstat(fd)
 
 
 def _lowest_priority() -> None:
@@ -961,8 +871,11 @@ def _lock(directory: int, prefix: str, done: Callable[[], bool] | None = None) -
     removed, so that two processes never hold locks on two different files of one name. While
     one process parses and writes a file's entry, another one asking for it waits, then loads;
     ``done``: asked while it waits, and when true it waits no more (None: no lock)."""
-    fd = _lock_file(directory, prefix)
-    if fd is None:
+    try:
+        fd = os.open(
+            prefix + _LOCK_SUFFIX, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=directory
+        )
+    except OSError:
         return None  # no lock: at worst two processes parse the same file
     # Not for ever: a process stopped while it holds the lock (Ctrl+Z in a tmux window) must
     # not stop this one; after LOCK_WAIT seconds it parses the file itself.
@@ -985,31 +898,6 @@ def _lock(directory: int, prefix: str, done: Callable[[], bool] | None = None) -
         raise
     os.close(fd)
     return None
-
-
-def _lock_file(directory: int, prefix: str) -> int | None:
-    try:
-        return os.open(
-            prefix + _LOCK_SUFFIX, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=directory
-        )
-    except OSError:
-        return None
-
-
-def _try_lock(directory: int, prefix: str) -> tuple[int | None, bool]:
-    """``_lock`` without waiting: the lock (None: not taken) and whether another process holds it."""
-    fd = _lock_file(directory, prefix)
-    if fd is None:
-        return None, False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return fd, False
-    except BlockingIOError:
-        os.close(fd)
-        return None, True
-    except OSError:  # a filesystem without flock
-        os.close(fd)
-        return None, False
 
 
 def _unlock(lock: int | None) -> None:
