@@ -86,7 +86,6 @@ import hashlib
 import os
 import re
 import stat
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -215,9 +214,9 @@ def cached_entry(
             if seen == _stat_hint(st):
                 # The file is hashed in a thread while the entry last written for it is loaded;
                 # the entry is kept only if these bytes hash to its very name.
-                hinted = _Hash(lambda: _digest(path, handle))
+                hashing = _Hash(lambda: _digest(path, handle))
                 found = _load(directory, named, spec, lookups) if named and not deferred else None
-                name = _entry_name(prefix, path, spec, lookups, st.st_size, hinted.result())
+                name = _entry_name(prefix, path, spec, lookups, st.st_size, hashing.result())
                 if deferred and (_present(directory, name) or (ready is not None and ready(name))):
                     os.close(directory)
                     return Deferred(path, spec, lookups, name), name
@@ -231,10 +230,9 @@ def cached_entry(
         except BaseException:
             os.close(directory)
             raise
-    # The bytes are hashed from now on, in a thread at the lowest priority: while this process
-    # waits for the lock (another one is streaming the same new file) or while polars parses
-    # or streams them.
-    hashing = _IdleHash(data)
+    # The bytes are hashed from now on, in a thread: while this process waits for the lock
+    # (another one is parsing the same new file) or while polars parses them.
+    hashing = _Hash(functools.partial(_sha256, data))
     ours: list[str] = []  # (the entry these bytes would have, made once the hash is done)
     kept: list[str] = []
     size = len(data)
@@ -243,8 +241,6 @@ def cached_entry(
         if not (deferred and ready):
             return False
         if not ours:
-            if not hashing.done():
-                return False  # (no name yet; once the other process is done, ``result`` finishes it)
             ours.append(_entry_name(prefix, path, spec, lookups, size, hashing.result()))
         if ready(ours[0]):
             kept.append(ours[0])
@@ -510,56 +506,6 @@ class _Hash:
         if isinstance(outcome, BaseException):
             raise outcome
         return outcome
-
-
-class _IdleHash:
-    """The SHA-256 of a new sheet's bytes, computed in a thread at the lowest CPU priority
-    (``_lowest_priority``): it takes only the time no other thread wants. Its result is
-    needed only once the sheet is streamed into its cells (by this process, or by the one
-    this process waits for); on two cores a hash at the same priority beside that stream
-    slowed it, and with it every screen waiting for it, by a fifth (bench/README.md, "every
-    screen"). ``done`` says whether it is ready without waiting. ``result`` never waits for
-    the thread: a caller that asks before it is done (on a machine busy with other work it
-    may crawl) hashes the rest itself, at its own priority, from where the thread got to."""
-
-    _CHUNK = 1 << 22  # bytes hashed between two of the thread's reports of where it got to
-
-    def __init__(self, data: bytes) -> None:
-        self._data: memoryview | None = memoryview(data)
-        self._size = len(data)
-        self._at: tuple[int, hashlib._Hash] = (0, hashlib.sha256())  # (its one report, replaced whole)
-        self._digest: str | None = None
-        with contextlib.suppress(RuntimeError):  # (no thread to be had: all of it hashed in ``result``)
-            threading.Thread(target=self._run, args=(self._data,), name="panel-tui hash", daemon=True).start()
-
-    def _run(self, data: memoryview) -> None:
-        _lowest_priority()
-        at, digest = self._at[0], self._at[1].copy()
-        while at < len(data) and self._digest is None:
-            digest.update(data[at : at + self._CHUNK])
-            at = min(at + self._CHUNK, len(data))
-            self._at = (at, digest.copy())
-
-    def done(self) -> bool:
-        return self._digest is not None or self._at[0] >= self._size
-
-    def result(self) -> str:
-        if self._digest is None:
-            assert self._data is not None
-            at, digest = self._at
-            digest = digest.copy()
-            digest.update(self._data[at:])
-            self._digest, self._data = digest.hexdigest(), None  # (the thread stops at its next chunk)
-        return self._digest
-
-
-def _lowest_priority() -> None:
-    """The calling thread at the lowest CPU priority, nice 19 (Linux, where each thread has a
-    nice value of its own; elsewhere nothing). Never raised again: an account cannot, so
-    only a thread that ends with its task may be lowered."""
-    if sys.platform == "linux":
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
 
 def _sha256(data: bytes) -> str:
