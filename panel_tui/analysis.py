@@ -366,12 +366,15 @@ def _matrix_route(data: ContestData, cells: pl.DataFrame, evaluators: tuple[str,
     width = max(len(evaluators), 1)
     scores = [f"_s{j}" for j in range(width)]
     # Each score at its place in one column of the evaluators' columns end to end (evaluator
-    # j's score of the cell in row r at j * cells + r), then cut into the columns.
+    # j's score of the cell in row r at j * cells + r), then cut into the columns. Placed over
+    # NaN, which no score is (a sheet with one is refused), made null column by column: half
+    # the time of placing them over nulls (0.05 s against 0.1 s at 6.72 million scores).
     places, placed_scores = _places(data, cells, evaluators)
-    grid = scattered(cells.height * width, pl.Float64, places, placed_scores)
+    nan = pl.Series([float("nan")], dtype=pl.Float64)
+    grid = nan.new_from_index(0, cells.height * width).scatter(places, placed_scores.cast(pl.Float64))
     del places, placed_scores
     matrix = cells.select("_slot", "n", "sum", "min", "max", "max_points").hstack(
-        [grid.slice(j * cells.height, cells.height).alias(column) for j, column in enumerate(scores)]
+        [grid.slice(j * cells.height, cells.height).fill_nan(None).alias(column) for j, column in enumerate(scores)]
     )
     methods = {
         f"_m{i}": consolidated_value(replace(scoring, method=m)) for i, m in enumerate(ALTERNATIVES, 1) if m != "zscore"
