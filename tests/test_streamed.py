@@ -225,6 +225,20 @@ def test_the_stream_hands_every_defect_to_the_parse_and_reads_the_rest_alike(she
     _same_as_parsed(sheet, monkeypatch, placed=True)
 
 
+@pytest.mark.parametrize("layout", ["by cell key", "by the cells' rows"])
+@pytest.mark.parametrize("case", ["the demo's sheet", "seventy evaluators"])
+def test_the_placed_scores_give_the_parsed_analysis_either_way_they_are_laid_out(sheet, monkeypatch, layout, case):
+    """The matrix's columns from the scores the stream placed, laid out by cell key (the keys
+    few enough: one indicator set) or by the cells' rows (the demo's categories have sets of
+    their own): the analysis of the parsed rows either way."""
+    from panel_tui import analysis
+
+    monkeypatch.setattr(analysis, "KEYS_PER_CELL", 10**9 if layout == "by cell key" else 0)
+    if case in CASES:
+        CASES[case](sheet)
+    _same_as_parsed(sheet, monkeypatch, placed=True)
+
+
 def test_a_parquet_sheet_is_streamed_alike(sheet, monkeypatch):
     frame = pl.read_csv(sheet.path("scores.csv"), infer_schema=False).with_columns(pl.col("score").cast(pl.Float64))
     frame.write_parquet(sheet.path("scores.parquet"))

@@ -190,10 +190,11 @@ def streamed_cells(
     value that does not convert; more than 64 evaluators, whose codes fall outside the
     one-word set).
 
-    ``placed`` (a sheet that names its evaluators): also each score with its cell's key
-    (``_cell``: ``cell_key``) and its evaluator's code in the sheet's own categories (``_e``),
-    from the same pass over the sheet (the two plans share their read: polars reads the file
-    once for both), for the analysis's matrix; else None beside the cells."""
+    ``placed`` (a sheet that names its evaluators): also each score with its place (``_at``)
+    in the evaluators' columns end to end, each column a cell key long: its evaluator's code in
+    the sheet's own categories x the number of keys (candidates x indicators) + its cell's key
+    (``cell_key``), from the same pass over the sheet (the two plans share their read: polars
+    reads the file once for both), for the analysis's matrix; else None beside the cells."""
     if not has_evaluators:  # (the column the sheet does not have, as ``group_cells`` is given it)
         scan = scan.with_columns(evaluator_id=pl.lit(None, pl.String))
     scan = scan.select("candidate_id", "evaluator_id", "indicator_id", pl.col("score").fill_null(float("nan")))
@@ -202,9 +203,9 @@ def streamed_cells(
         if not (placed and has_evaluators):
             return cells.collect(engine="streaming"), None
         schema = scan.collect_schema()
-        scores = scan.select(
-            cell_key(schema).alias("_cell"), pl.col("evaluator_id").to_physical().cast(pl.UInt32).alias("_e"), "score"
-        )
+        keys = len(enum_ids(schema["candidate_id"])) * len(enum_ids(schema["indicator_id"]))
+        code = pl.col("evaluator_id").to_physical().cast(pl.UInt64)
+        scores = scan.select((code * keys + cell_key(schema)).alias("_at"), "score")
         both = pl.collect_all([cells, scores], engine="streaming")
         return both[0], both[1]
     except Exception:  # (polars' errors, and whatever a damaged file provokes)

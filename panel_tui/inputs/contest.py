@@ -117,9 +117,10 @@ Rows = pl.DataFrame | DeferredRows  # (ContestData.rows)
 class PlacedScores:
     """A streamed sheet's scores, each with its cell and evaluator (``load_contest(placed=True)``:
     read in the same pass as the cells), for the analysis to lay out in its matrix without the
-    rows: a frame of ``_cell`` (the cell's key, ``cells.cell_key``), ``_e`` (the evaluator's
-    code: ``by_code[_e]`` is its id) and ``score``; ``rows`` are the rows they are the scores
-    of, so that a contest made with other rows (``dataclasses.replace``) never uses them.
+    rows: a frame of ``_at`` (the evaluator's code x the number of cell keys + the cell's key,
+    ``cells.cell_key``; ``by_code[code]`` is the evaluator's id) and ``score``; ``rows`` are the
+    rows they are the scores of, so that a contest made with other rows
+    (``dataclasses.replace``) never uses them.
 
     They serve the contest's first analysis (``ContestData.placed_scores``), then are let go
     (``let_go``; about 16 bytes a score, which a console would otherwise hold as long as it
