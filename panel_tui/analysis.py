@@ -288,6 +288,7 @@ def _score_columns(data: ContestData, cells: pl.DataFrame, evaluators: tuple[str
     the rows. The scores are placed in one series of the columns end to end, over NaN, which
     no score is (a sheet with one is refused), then made null column by column: half the time
     of placing them over nulls (0.05 s against 0.1 s at 6.72 million scores)."""
+    width = max(len(evaluators), 1)
     placed = data.placed_scores()
     if placed is not None and evaluators and set(placed[1]) == set(evaluators):
         frame, by_code = placed
@@ -304,12 +305,12 @@ def _score_columns(data: ContestData, cells: pl.DataFrame, evaluators: tuple[str
         index = pl.Series([evaluators.index(e) for e in by_code], dtype=pl.UInt32)
         at = pl.lit(index).gather(pl.col("_at") // keys) * cells.height + _lookup(data, cells, "_row")
         places = frame.with_columns((pl.col("_at") % keys).alias(_CELL)).select(at)
-        grid = _over_nan(cells.height * len(evaluators), places.to_series(), frame["score"])
+        grid = _over_nan(cells.height * width, places.to_series(), frame["score"])
     else:
         at = _evaluator_code(data, evaluators) * cells.height + pl.col("_row")
         places = _score_rows(data, cells).select(at).collect()
-        grid = _over_nan(cells.height * max(len(evaluators), 1), places.to_series(), data.scores["score"])
-    return [grid.slice(j * cells.height, cells.height).fill_nan(None) for j in range(max(len(evaluators), 1))]
+        grid = _over_nan(cells.height * width, places.to_series(), data.scores["score"])
+    return [grid.slice(j * cells.height, cells.height).fill_nan(None) for j in range(width)]
 
 
 def _over_nan(size: int, at: pl.Series, scores: pl.Series) -> pl.Series:
