@@ -31,7 +31,15 @@ from panel_tui.engine import (
     outcomes,
     spread_sums,
 )
-from panel_tui.inputs.cells import EVALUATOR_SET, cell_key, enum_ids, evaluator_bits, has_evaluator_sets, scattered
+from panel_tui.inputs.cells import (
+    EVALUATOR_SET,
+    cell_key,
+    cell_keys,
+    enum_ids,
+    evaluator_bits,
+    has_evaluator_sets,
+    scattered,
+)
 from panel_tui.inputs.contest import ContestData
 
 OUTLIER_Z = 2.0
@@ -128,15 +136,14 @@ MATRIX_FILL = 0.25  # the least share of the (cell, evaluator) matrix that is sc
 # The most cell keys (candidates x indicators) per scored cell for which the matrix's columns are
 # laid out by cell key, as the stream placed the scores (``_score_columns``).
 KEYS_PER_CELL = 2
+_NAN = float("nan")  # what the matrix's scores are placed over (``_score_columns``)
 
 
 def _lookup(data: ContestData, cells: pl.DataFrame, column: str) -> pl.Expr:
     """A score row's cell's ``column`` of ``cells`` (a row per scored cell, keyed by ``_cell``):
     the column spread over every cell key (position k holds cell k's value, null where no such
     cell was scored), so each row finds its cell by position, a gather rather than a join."""
-    schema = data.rows.schema
-    size = len(enum_ids(schema["candidate_id"])) * len(enum_ids(schema["indicator_id"]))
-    table = scattered(size, cells.schema[column], cells[_CELL], cells[column])
+    table = scattered(cell_keys(data.rows.schema), cells.schema[column], cells[_CELL], cells[column])
     return pl.lit(table).gather(pl.col(_CELL)).alias(column)
 
 
@@ -292,31 +299,24 @@ def _score_columns(data: ContestData, cells: pl.DataFrame, evaluators: tuple[str
     placed = data.placed_scores()
     if placed is not None and evaluators and set(placed[1]) == set(evaluators):
         frame, by_code = placed
-        schema = data.rows.schema
-        keys = len(enum_ids(schema["candidate_id"])) * len(enum_ids(schema["indicator_id"]))
+        keys = cell_keys(data.rows.schema)
         code = {evaluator: c for c, evaluator in enumerate(by_code)}
         if len(by_code) * keys <= KEYS_PER_CELL * cells.height * len(evaluators):
             # As the stream placed them (each evaluator's column a cell key long, in the sheet's
             # codes), each evaluator's column picked out by the cells' keys: no score is moved.
-            grid = _over_nan(len(by_code) * keys, frame["_at"], frame["score"])
+            grid = scattered(len(by_code) * keys, pl.Float64, frame["_at"], frame["score"], _NAN)
             return [grid.slice(code[e] * keys, keys).gather(cells[_CELL]).fill_nan(None) for e in evaluators]
         # (Few of the keys scored, as when categories have indicator sets of their own: the
         # columns a row of ``cells`` long instead, each score moved to its cell's row.)
         index = pl.Series([evaluators.index(e) for e in by_code], dtype=pl.UInt32)
         at = pl.lit(index).gather(pl.col("_at") // keys) * cells.height + _lookup(data, cells, "_row")
         places = frame.with_columns((pl.col("_at") % keys).alias(_CELL)).select(at)
-        grid = _over_nan(cells.height * width, places.to_series(), frame["score"])
+        grid = scattered(cells.height * width, pl.Float64, places.to_series(), frame["score"], _NAN)
     else:
         at = _evaluator_code(data, evaluators) * cells.height + pl.col("_row")
         places = _score_rows(data, cells).select(at).collect()
-        grid = _over_nan(cells.height * width, places.to_series(), data.scores["score"])
+        grid = scattered(cells.height * width, pl.Float64, places.to_series(), data.scores["score"], _NAN)
     return [grid.slice(j * cells.height, cells.height).fill_nan(None) for j in range(width)]
-
-
-def _over_nan(size: int, at: pl.Series, scores: pl.Series) -> pl.Series:
-    """``size`` NaN with ``scores`` placed at the positions ``at``."""
-    nan = pl.Series([float("nan")], dtype=pl.Float64)
-    return nan.new_from_index(0, size).scatter(at, scores.cast(pl.Float64))
 
 
 def _comparators(width: int) -> list[list[tuple[int, int]]]:

@@ -51,6 +51,11 @@ def cell_key(schema: pl.Schema) -> pl.Expr:
     ).to_physical().cast(pl.UInt32)
 
 
+def cell_keys(schema: pl.Schema) -> int:
+    """How many keys ``cell_key`` can give for a frame with this schema: candidates x indicators."""
+    return len(enum_ids(schema["candidate_id"])) * len(enum_ids(schema["indicator_id"]))
+
+
 def evaluator_bits(dtype: pl.DataType) -> bool:
     """Whether a sheet's evaluators fit the one-word set: a ``Categorical`` of at most 64 codes
     (each sheet is read with categories of its own, so its codes are 0 .. evaluators - 1)."""
@@ -203,19 +208,20 @@ def streamed_cells(
         if not (placed and has_evaluators):
             return cells.collect(engine="streaming"), None
         schema = scan.collect_schema()
-        keys = len(enum_ids(schema["candidate_id"])) * len(enum_ids(schema["indicator_id"]))
         code = pl.col("evaluator_id").to_physical().cast(pl.UInt64)
-        scores = scan.select((code * keys + cell_key(schema)).alias("_at"), "score")
+        scores = scan.select((code * cell_keys(schema) + cell_key(schema)).alias("_at"), "score")
         both = pl.collect_all([cells, scores], engine="streaming")
         return both[0], both[1]
     except Exception:  # (polars' errors, and whatever a damaged file provokes)
         return None
 
 
-def scattered(size: int, dtype: pl.DataType | type[pl.DataType], at: pl.Series, values: pl.Series) -> pl.Series:
-    """A series of ``size`` nulls with ``values`` placed at the positions ``at``: a table to
-    look values up in by position (``pl.lit(table).gather(...)``), not by a join."""
-    return pl.select(pl.repeat(None, size, dtype=dtype)).to_series().scatter(at, values.cast(dtype))
+def scattered(
+    size: int, dtype: pl.DataType | type[pl.DataType], at: pl.Series, values: pl.Series, fill: float | None = None
+) -> pl.Series:
+    """A series of ``size`` nulls (or ``fill``) with ``values`` placed at the positions ``at``: a
+    table to look values up in by position (``pl.lit(table).gather(...)``), not by a join."""
+    return pl.select(pl.repeat(fill, size, dtype=dtype)).to_series().scatter(at, values.cast(dtype))
 
 
 def has_evaluator_sets(cells: pl.DataFrame) -> bool:
