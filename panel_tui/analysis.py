@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -305,7 +306,8 @@ def _score_columns(data: ContestData, cells: pl.DataFrame, evaluators: tuple[str
             # As the stream placed them (each evaluator's column a cell key long, in the sheet's
             # codes), each evaluator's column picked out by the cells' keys: no score is moved.
             grid = scattered(len(by_code) * keys, pl.Float64, frame["_at"], frame["score"], _NAN)
-            return [grid.slice(code[e] * keys, keys).gather(cells[_CELL]).fill_nan(None) for e in evaluators]
+            columns = (pl.lit(grid.slice(code[e] * keys, keys)).gather(cells[_CELL]).fill_nan(None) for e in evaluators)
+            return pl.select(column.alias(f"_{j}") for j, column in enumerate(columns)).get_columns()
         # (Few of the keys scored, as when categories have indicator sets of their own: the
         # columns a row of ``cells`` long instead, each score moved to its cell's row.)
         index = pl.Series([evaluators.index(e) for e in by_code], dtype=pl.UInt32)
@@ -370,18 +372,36 @@ def _standardised_columns(matrix: pl.DataFrame, scores: list[str]) -> list[pl.Ex
     each evaluator's mean and spread from their column, the common ones over every score)."""
     shares = [pl.col(column) / pl.col("max_points") for column in scores]
     moments = matrix.select(
+        *(share.count().alias(f"n{j}") for j, share in enumerate(shares)),
         *(share.mean().alias(f"mean{j}") for j, share in enumerate(shares)),
         *(share.std().alias(f"std{j}") for j, share in enumerate(shares)),
     ).row(0, named=True)
-    every = matrix.select(pl.concat(shares).alias("share"))
-    common = every.select(mean=pl.col("share").mean(), std=pl.col("share").std()).row(0, named=True)
+    common_mean, common_std = _pooled(
+        [(moments[f"n{j}"], moments[f"mean{j}"], moments[f"std{j}"]) for j in range(len(shares))]
+    )
     columns = []
     for j, share in enumerate(shares):
         mean, std = moments[f"mean{j}"], moments[f"std{j}"]
         if std is not None and std != 0:
-            share = pl.lit(common["mean"]) + (share - mean) / std * common["std"]
+            share = pl.lit(common_mean) + (share - mean) / std * common_std
         columns.append((share.clip(0.0, 1.0) * pl.col("max_points")).alias(f"_z{j}"))
     return columns
+
+
+def _pooled(groups: list[tuple[int, float | None, float | None]]) -> tuple[float | None, float | None]:
+    """The mean and sample standard deviation of the values of several groups together, from
+    each group's count, mean and sample standard deviation (None where it has too few values):
+    the common scale of ``_standardised_share``, without laying every share end to end."""
+    present = [(count, mean, std) for count, mean, std in groups if count and mean is not None]
+    n = sum(count for count, _, _ in present)
+    if n == 0:
+        return None, None
+    mean = math.fsum(count * m for count, m, _ in present) / n
+    if n == 1:
+        return mean, None
+    within = math.fsum((count - 1) * s * s for count, _, s in present if s is not None)
+    between = math.fsum(count * (m - mean) ** 2 for count, m, _ in present)
+    return mean, math.sqrt((within + between) / (n - 1))
 
 
 def _matrix_route(data: ContestData, cells: pl.DataFrame, evaluators: tuple[str, ...]) -> pl.DataFrame:

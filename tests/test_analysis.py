@@ -419,6 +419,27 @@ def test_changes_command(solo):
 
 
 @settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.floats(0, 1, allow_nan=False), max_size=9), min_size=1, max_size=12))
+def test_the_common_scale_pooled_from_the_evaluators_is_that_of_every_share(groups):
+    """``_pooled`` (the standardisation's common mean and spread, from each evaluator's count,
+    mean and spread) against polars' own mean and sample standard deviation of every share
+    laid end to end; an evaluator with no share, or a single one, included."""
+    from panel_tui.analysis import _pooled
+
+    columns = [pl.Series(g, dtype=pl.Float64) for g in groups]
+    every = pl.concat(columns)
+    mean, std = _pooled([(c.len(), c.mean(), c.std()) for c in columns])
+    if every.len() == 0:
+        assert (mean, std) == (None, None)
+        return
+    assert mean == pytest.approx(every.mean(), abs=1e-12)
+    if every.len() == 1:
+        assert std is None
+    else:
+        assert std == pytest.approx(every.std(), abs=1e-9)
+
+
+@settings(max_examples=150, deadline=None)
 @given(st.lists(st.lists(st.one_of(st.none(), st.integers(0, 20).map(lambda v: v / 2)), min_size=1, max_size=17)))
 def test_the_sorting_network_puts_each_row_in_order(rows):
     """``_sorted_columns`` (Batcher's network of min/max over whole columns) against sorted():
