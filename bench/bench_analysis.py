@@ -119,7 +119,7 @@ def new_sheet(config: Path, env: dict[str, str], rounds: int) -> None:
 
 # A fresh process doing what `rank` does, or `rank --analysis` (``sys.argv[2]``), timed step by
 # step; the cache off, so that every round streams the sheet as a new one.
-STEPS = """
+FRESH_STEPS = """
 import sys, time
 t = [time.perf_counter()]
 from pathlib import Path
@@ -146,16 +146,17 @@ print(", ".join(f"{n} {b - a:.3f} s" for n, a, b in zip(names, t, t[1:]) if anal
 
 
 def fresh_steps(config: Path, rounds: int) -> None:
-    """Part 1's third line: where `rank` and `rank --analysis` spend their time on a sheet not
-    seen before, each step of a fresh process (``STEPS``; the cache off), alternating; for each,
-    the round whose steps add up to the median total. A fresh process touches its memory for
-    the first time: the analysis takes longer there than in part 3's warm loop."""
+    """Part 1's last two lines: where `rank` and `rank --analysis` spend their time on a sheet
+    not seen before, each step of a fresh process (``FRESH_STEPS``; the cache off),
+    alternating; for each, the round whose steps add up to the median total. A fresh process
+    touches its memory for the first time: the analysis takes longer there than in part 3's
+    warm loop."""
     env = {**os.environ, "PANEL_TUI_CACHE": "off"}
     runs: dict[str, list[tuple[float, str]]] = {"rank": [], "analysis": []}
     for round_ in range(rounds):
         for kind in ("rank", "analysis") if round_ % 2 == 0 else ("analysis", "rank"):
             out = subprocess.run(
-                [sys.executable, "-c", STEPS, str(config), kind],
+                [sys.executable, "-c", FRESH_STEPS, str(config), kind],
                 cwd=ROOT,
                 capture_output=True,
                 text=True,
@@ -165,7 +166,9 @@ def fresh_steps(config: Path, rounds: int) -> None:
             runs[kind].append((sum(float(part.split()[-2]) for part in out.split(", ")), out))
     for kind, label in (("rank", "rank"), ("analysis", "rank --analysis")):
         total, line = sorted(runs[kind])[len(runs[kind]) // 2]
-        print(f"     where {label}'s time goes, a fresh process, the cache off ({total:.2f} s): {line}", flush=True)
+        print(
+            f"     where {label}'s time goes, a fresh process, the cache off (steps: {total:.2f} s): {line}", flush=True
+        )
 
 
 def clock(function):
