@@ -117,58 +117,20 @@ def new_sheet(config: Path, env: dict[str, str], rounds: int) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-# A fresh process doing what `rank` does, or `rank --analysis` (``sys.argv[2]``), timed step by
-# step; the cache off, so that every round streams the sheet as a new one.
-FRESH_STEPS = """
-import sys, time
-t = [time.perf_counter()]
-from pathlib import Path
-from panel_tui.analysis import prepare, robustness_table
-from panel_tui.config import load_config
-from panel_tui.engine import standings, to_json_text
-from panel_tui.inputs import load_contest
-t.append(time.perf_counter())
-analysis = sys.argv[2] == "analysis"
-data = load_contest(load_config(Path(sys.argv[1])), placed=analysis)
-if analysis:
-    prepare(data)
-t.append(time.perf_counter())
-result = standings(data)
-t.append(time.perf_counter())
-extra = robustness_table(data) if analysis else None
-t.append(time.perf_counter())
-to_json_text(result, extra=extra)
-t.append(time.perf_counter())
-names = ["imports", "the sheet streamed into cells" + (" and its scores placed" if analysis else ""),
-         "standings", "robustness_table", "JSON"]
-print(", ".join(f"{n} {b - a:.3f} s" for n, a, b in zip(names, t, t[1:]) if analysis or n != "robustness_table"))
-"""
-
-
 def fresh_steps(config: Path, rounds: int) -> None:
     """Part 1's last two lines: where `rank` and `rank --analysis` spend their time on a sheet
-    not seen before, each step of a fresh process (``FRESH_STEPS``; the cache off),
-    alternating; for each, the round whose steps add up to the median total. A fresh process
-    touches its memory for the first time: the analysis takes longer there than in part 3's
-    warm loop."""
+    not seen before, each step of a fresh process (bench_rank's ``steps``; the cache off), the
+    round whose steps add up to the median total. A fresh process touches its memory for the
+    first time: the analysis takes longer there than in part 3's warm loop."""
+    from bench_rank import steps
+
     env = {**os.environ, "PANEL_TUI_CACHE": "off"}
-    runs: dict[str, list[tuple[float, str]]] = {"rank": [], "analysis": []}
-    for round_ in range(rounds):
-        for kind in ("rank", "analysis") if round_ % 2 == 0 else ("analysis", "rank"):
-            out = subprocess.run(
-                [sys.executable, "-c", FRESH_STEPS, str(config), kind],
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                check=True,
-                env=env,
-            ).stdout.strip()
-            runs[kind].append((sum(float(part.split()[-2]) for part in out.split(", ")), out))
-    for kind, label in (("rank", "rank"), ("analysis", "rank --analysis")):
-        total, line = sorted(runs[kind])[len(runs[kind]) // 2]
-        print(
-            f"     where {label}'s time goes, a fresh process, the cache off (steps: {total:.2f} s): {line}", flush=True
+    label = "the sheet streamed into cells"
+    for name, analysis in (("rank", False), ("rank --analysis", True)):
+        [line] = steps(
+            [str(config)], label + (" and its scores placed" if analysis else ""), env, rounds, analysis=analysis
         )
+        print(f"     where {name}'s time goes, a fresh process, the cache off: {line}", flush=True)
 
 
 def clock(function):

@@ -241,6 +241,9 @@ for config_path in sys.argv[1:]:
 # the imports, the small files, load_contest (its label: argv[2]; the cache off, the sheet read
 # and streamed into its cells; the cache warm, its bytes hashed and its kept cells loaded), the
 # standings, the JSON text; then, not part of `rank`, the rows when something asks for them.
+# With argv[3] "analysis", what `rank --analysis` does instead: the sheet loaded with its scores
+# placed for the analysis, and the analysis (robustness_table) between the standings and the
+# JSON, which holds it (bench_analysis.py; no rows are asked for after).
 STEPS = """
 import sys, time
 t = [time.perf_counter()]
@@ -249,20 +252,32 @@ from panel_tui.config import load_config
 from panel_tui.engine import standings, to_json_text
 from panel_tui.inputs import load_contest
 from panel_tui.inputs.contest import _load_candidates, _load_indicators
+analysis = sys.argv[3:] == ["analysis"]
+if analysis:  # (as `rank` imports the analysis only when asked for it)
+    from panel_tui.analysis import prepare, robustness_table
 t.append(time.perf_counter())
 config = load_config(Path(sys.argv[1]))
 _load_indicators(config, None), _load_candidates(config, None)
 t.append(time.perf_counter())
-data = load_contest(config)
+data = load_contest(config, placed=analysis)
+if analysis:
+    prepare(data)
 t.append(time.perf_counter())
 result = standings(data)
 t.append(time.perf_counter())
-to_json_text(result)
+names = ["imports (polars and ours)", "config and small files", sys.argv[2], "standings"]
+extra = None
+if analysis:
+    extra = robustness_table(data)
+    t.append(time.perf_counter())
+    names.append("robustness_table")
+to_json_text(result, extra=extra)
 t.append(time.perf_counter())
-data.scores
-t.append(time.perf_counter())
-names = ("imports (polars and ours)", "config and small files", sys.argv[2], "standings", "JSON",
-         "(then the rows asked for)")
+names.append("JSON")
+if not analysis:
+    data.scores
+    t.append(time.perf_counter())
+    names.append("(then the rows asked for)")
 print(config.contest.scores.name + ", " + type(data.rows).__name__ + ": "
       + ", ".join(f"{n} {b - a:.3f} s" for n, a, b in zip(names, t, t[1:])))
 """
@@ -270,16 +285,16 @@ PARSED = "load_contest (the sheet read and streamed into cells)"
 CACHED = "load_contest (the hash; the kept cells)"
 
 
-def steps(configs: list[str], label: str, env: dict[str, str], rounds: int = 3) -> list[str]:
+def steps(configs: list[str], label: str, env: dict[str, str], rounds: int = 3, *, analysis: bool = False) -> list[str]:
     """Where `rank`'s time goes (``STEPS``: ``label`` names its load_contest, ``env`` has the
-    cache off or warm), each format in ``rounds`` fresh processes; the round with the median
-    total is printed."""
+    cache off or warm; ``analysis``: `rank --analysis`'s), each format in ``rounds`` fresh
+    processes; the round with the median total is printed."""
     lines = []
     for config in configs:
         runs = []
         for _ in range(rounds):
             out = subprocess.run(
-                [sys.executable, "-c", STEPS, config, label],
+                [sys.executable, "-c", STEPS, config, label, *(["analysis"] if analysis else [])],
                 cwd=ROOT,
                 capture_output=True,
                 text=True,
