@@ -436,6 +436,7 @@ def test_a_process_that_waited_for_anothers_parse_loads_its_entry(cached, monkey
         return cache.cached_entry(path, spec, lookups, deferred=deferred, ready=ready)
 
     other_args: list = []
+    monkeypatch.setattr(cache, "_try_lock", lambda directory, prefix: (None, True))  # (held by "another process")
     monkeypatch.setattr(cache, "_lock", lock_after_another_parse)
     monkeypatch.setattr("panel_tui.inputs.contest.cached_entry", remember_args)
     assert _same(_load(cached), first)
@@ -1192,6 +1193,234 @@ def test_a_screen_waiting_for_anothers_parse_goes_on_once_the_cells_are_kept(kep
         waited = time.monotonic() - start
     assert isinstance(data.rows, DeferredRows) and waited < 1.0
     assert _same(data, truth)
+
+
+def _sheet_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every read of a score sheet's bytes into memory ("read") and every hash of them ("hash")
+    by the cache from now on."""
+    calls: list[str] = []
+    read_bytes, sha256, digest = cache.read_bytes, cache._sha256, cache._digest
+
+    def reading(path, handle, limit=-1, *, start=None):
+        calls.append("read")
+        return read_bytes(path, handle, limit, start=start)
+
+    def hashing(data):
+        calls.append("hash")
+        return sha256(data)
+
+    def hashing_blocks(path, handle):
+        calls.append("hash")
+        return digest(path, handle)
+
+    monkeypatch.setattr(cache, "read_bytes", reading)
+    monkeypatch.setattr(cache, "_sha256", hashing)
+    monkeypatch.setattr(cache, "_digest", hashing_blocks)
+    return calls
+
+
+def _sheet_arguments(files: ContestFiles):
+    """What the loader asks the cache for the demo's score sheet: its path, spec and id lookups."""
+    from panel_tui.inputs import contest
+
+    config = load_config(files.config)
+    indicators = contest._load_indicators(config, None)
+    candidates = contest._load_candidates(config, None)
+    return config.contest.scores, contest.SCORES, contest._id_lookups(config, candidates, indicators)
+
+
+def _claim_as_the_holder(path: Path, name: str) -> None:
+    """What a process holding the sheet's lock claims once it has read and hashed it (as
+    ``cache._Claim`` writes it): the file's stat now, and the name of its bytes' entry."""
+    folder = cache.cache_folder()
+    assert folder is not None
+    claim = folder / (name.split("-", 1)[0] + cache._CLAIM_SUFFIX)
+    claim.write_text(f"{cache._stat_hint(os.stat(path))}\n{name}", encoding="ascii")
+    claim.chmod(0o600)
+
+
+def test_a_screen_waiting_for_anothers_read_of_the_file_as_it_sees_it_neither_reads_nor_hashes_it(kept, monkeypatch):
+    """Every screen of an account sees a new sheet at once; the one holding the file's lock
+    reads it and claims it (its stat, then its entry's name). The others, whose descriptor of
+    the file has that very stat, wait idle (the two cores stay with that read) and go on with
+    the claimed entry once its cells are kept: they never read the file, nor hash it."""
+    import fcntl
+    import time
+
+    from panel_tui.inputs.contest import DeferredRows
+
+    monkeypatch.setattr(cache, "LOCK_WAIT", 2.0)
+    truth = _load(kept)
+    assert truth.kept is not None
+    sheet = kept.path("scores.csv")
+    os.utime(sheet, (time.time() + 5, time.time() + 5))  # (its stat hint no longer matches)
+    time.sleep(0.05)  # (settled: what the holder checks before it claims, ``cache._settled``)
+    _claim_as_the_holder(sheet, truth.kept.entry)
+    reads = _sheet_reads(monkeypatch)
+    (lock_file,) = (Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui").glob("*.lock")
+    with lock_file.open("rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # ("another process" reading the sheet)
+        start = time.monotonic()
+        data = _load(kept)
+        waited = time.monotonic() - start
+    assert isinstance(data.rows, DeferredRows) and waited < 1.0
+    assert reads == []
+    assert _same(data, truth)
+
+
+def test_a_claim_of_the_file_before_a_rewrite_of_the_same_size_and_mtime_is_not_taken(kept, monkeypatch):
+    """The claim names the file by its stat, ctime included: rewritten in place after it, with
+    the same size and its mtime put back, the file has another ctime. A waiting screen then
+    reads and hashes it itself, and shows the new scores, never the claimed ones."""
+    import fcntl
+    import time
+
+    monkeypatch.setattr(cache, "LOCK_WAIT", 1.0)
+    old = _load(kept)
+    assert old.kept is not None
+    sheet = kept.path("scores.csv")
+    os.utime(sheet, (time.time() + 5, time.time() + 5))
+    time.sleep(0.05)
+    _claim_as_the_holder(sheet, old.kept.entry)
+    before = os.stat(sheet)
+    rows = kept.rows("scores.csv")
+    column = rows[0].index("score")
+    changed = next(i for i, row in enumerate(rows[1:], 1) if row[column][-1] in "123456789")
+    score = rows[changed][column]
+    rows[changed][column] = score[:-1] + str(int(score[-1]) - 1)  # (a digit for a digit: the same size, lower)
+    from conftest import csv_bytes
+
+    with sheet.open("r+b") as handle:  # (in place: the same inode)
+        handle.write(csv_bytes(rows, "utf-8"))
+    os.utime(sheet, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(sheet)
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (before.st_ino, before.st_size, before.st_mtime_ns)
+    reads = _sheet_reads(monkeypatch)
+    (lock_file,) = (Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui").glob("*.lock")
+    with lock_file.open("rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        data = _load(kept)
+    assert "read" in reads and "hash" in reads
+    assert _same(data, load_contest(load_config(kept.config), fresh=True))
+    assert not _plain(data.cells).equals(_plain(old.cells))
+
+
+def test_the_holder_of_the_lock_claims_the_file_only_when_its_read_is_settled(cached, monkeypatch):
+    """``cache._Bytes`` with a claim (the process holding the file's lock): "reading" with the
+    file's stat before the read; once read and hashed, the name of its bytes' entry, but only
+    when the file's last change is older than the read by more than the clock's step (else
+    "cannot claim", and the others read it themselves); a claim of another stat is none."""
+    import time
+
+    path, spec, lookups = _sheet_arguments(cached)
+    folder = cache.cache_folder()
+    assert folder is not None
+    directory = cache._open_folder(folder)
+    assert directory is not None
+    prefix = cache._path_key(path)
+    try:
+        time.sleep(0.05)
+        with path.open("rb") as handle:
+            st = os.fstat(handle.fileno())
+            cache._Claim(directory, prefix, path, spec, lookups).write(st, cache._READING)
+            assert cache._claimed(directory, prefix, st) is True
+            read = cache._Bytes(path, handle, cache._Claim(directory, prefix, path, spec, lookups))
+            digest = read.hashing.result()
+            name = cache._entry_name(prefix, path, spec, lookups, len(read.data), digest)
+            assert cache._claimed(directory, prefix, os.fstat(handle.fileno())) == name
+        # Changed since (its ctime): the claim is of another file.
+        os.chmod(path, 0o644)
+        assert cache._claimed(directory, prefix, os.stat(path)) is None
+        # Changed just before the read: not settled, not claimed.
+        monkeypatch.setattr(cache, "SETTLED_NS", 10**12)
+        monkeypatch.setattr(cache, "COARSE_SETTLED_NS", 10**12)
+        with path.open("rb") as handle:
+            read = cache._Bytes(path, handle, cache._Claim(directory, prefix, path, spec, lookups))
+            read.hashing.result()
+            assert cache._claimed(directory, prefix, os.fstat(handle.fileno())) is False
+    finally:
+        os.close(directory)
+
+
+@pytest.mark.parametrize(
+    ("ctime_ns", "started_ns", "settled"),
+    [
+        (10_000_000_123, 10_030_000_000, True),  # 30 ms before the read, nanoseconds kept
+        (10_000_000_123, 10_020_000_000, False),  # 20 ms: within the coarse clock's reach
+        (10_000_000_000, 10_900_000_000, False),  # whole seconds kept (a coarse filesystem): 0.9 s
+        (10_000_000_000, 13_000_000_000, True),  # 3 s
+        (10_000_000_123, 9_000_000_000, False),  # a change dated after the read (another clock)
+    ],
+)
+def test_a_read_is_settled_only_well_after_the_files_last_change(ctime_ns, started_ns, settled):
+    fields = [0o100600, 1, 2, 1, 0, 0, 100, 0, 0, 0, 0, 0, 0, 0, 0, ctime_ns]
+    st = os.stat_result(fields)  # (st_ctime_ns is the 16th field)
+    assert st.st_ctime_ns == ctime_ns
+    assert cache._settled(st, st, started_ns) is settled
+    moved = os.stat_result([*fields[:6], 101, *fields[7:]])  # (its size moved during the read)
+    assert cache._settled(st, moved, started_ns) is False
+
+
+_WAITING_SCREEN = """
+import sys, time
+from pathlib import Path
+from panel_tui.config import load_config
+from panel_tui.inputs import cache, contest, load_contest
+cache.MIN_SIZE = 0
+calls = []
+read_bytes, sha256, digest, stream = cache.read_bytes, cache._sha256, cache._digest, contest._streamed_sheet
+def reading(path, handle, limit=-1, *, start=None):
+    calls.append("read")
+    return read_bytes(path, handle, limit, start=start)
+def hashing(data):
+    calls.append("hash")
+    return sha256(data)
+def slowly(*args, **kwargs):  # (the one that reads takes its time: the others find the lock held)
+    time.sleep(1.0)
+    return stream(*args, **kwargs)
+cache.read_bytes, cache._sha256, contest._streamed_sheet = reading, hashing, slowly
+cache._digest = lambda path, handle: (calls.append("hash"), digest(path, handle))[1]
+print("ready", flush=True)
+go = Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.005)
+data = load_contest(load_config(Path(sys.argv[1])))
+cache.wait_for_writes()
+print(calls.count("read"), calls.count("hash"), data.cells.height, flush=True)
+"""
+
+
+def test_of_three_screens_seeing_a_new_sheet_one_reads_and_hashes_it(kept, tmp_path):
+    """Three processes of the account (three served tabs) load a sheet none has seen, at the
+    same time: one reads and hashes it; the other two take its claim and its kept cells."""
+    import time
+
+    time.sleep(0.05)  # (the sheet settled)
+    go = tmp_path / "go"
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WAITING_SCREEN, str(kept.config), str(go)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ),
+        )
+        for _ in range(3)
+    ]
+    try:
+        for child in children:
+            assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        go.touch()
+        outcomes = []
+        for child in children:
+            out, _err = child.communicate(timeout=60)
+            assert child.returncode == 0
+            outcomes.append(tuple(int(n) for n in out.split()))
+    finally:
+        for child in children:
+            child.kill()
+            child.wait()
+    truth = load_contest(load_config(kept.config), fresh=True)
+    assert sorted(outcomes) == [(0, 0, truth.cells.height), (0, 0, truth.cells.height), (1, 1, truth.cells.height)]
 
 
 def test_a_parse_lets_go_of_the_files_lock_once_what_is_kept_beside_it_is_written(kept, monkeypatch):

@@ -42,7 +42,15 @@ What makes it safe:
 - **One parse at a time**: a process that misses holds an exclusive ``flock`` on the key's
   lock file while it parses and writes; another process of the account asking for the same
   bytes waits for it (``LOCK_WAIT`` seconds at most: the holder may be stopped) and then loads
-  the entry instead of parsing too. It hashes its own copy of the bytes while it waits.
+  the entry instead of parsing too. While it waits it neither reads nor hashes the file (the
+  cores stay with the one read) when the holder claims the file as this process sees it
+  (``_Claim``): the file's stat, ctime included, and the name of the entry of the bytes it
+  read, claimed only when that read was settled (``_settled``: the file's last change older
+  than the read by more than the step of the clock that dates changes; Git's rule for
+  "racily clean" files). Any change since would have given the file another ctime, which no
+  one but root can set back, so the claimed name is that of this process's own bytes. Without
+  such a claim (none after ``CLAIM_GRACE``, or one the holder could not make) it reads and
+  hashes its own copy while it waits, as a process of another version would.
 - **Every screen's boards first**: a console computing boards from a cached file (inside
   ``writes_afterwards``) holds a shared lock on the file's loading mark until they are
   computed, and the console (the tui's ``reload``) until they are painted on its screen;
@@ -116,6 +124,7 @@ _DERIVED_LOCK = ".derived"  # + _LOCK_SUFFIX: a file's lock for ``cached_derived
 _LOADING_SUFFIX = ".loading"  # held shared by each console computing boards from the file
 _PLACED_SUFFIX = ".placed"  # beside a sheet's entry: held shared by each process holding its scores as streamed
 _HINT_SUFFIX = ".stat"
+_CLAIM_SUFFIX = ".claim"  # what the holder of a file's lock claims of the file it reads (``_Claim``)
 _SUM_SUFFIX = ".sha256"
 _DERIVED = "+"  # between a table's entry name and a derived frame's key (``cached_derived``)
 _WRITERS: list[threading.Thread] = []
@@ -180,16 +189,18 @@ def cached_entry(
     a file of ``MIN_SIZE`` or more is sketched too (no entry: the name is None), its
     ``Deferred`` holding the bytes it parses when first called.
 
-    Two routes, both deciding by the SHA-256 of the content, never by the file's dates:
+    Two routes, both deciding by the SHA-256 of the content (its own, or that of a settled read
+    by the process it waits for, ``_Claim``), never by the file's dates alone:
 
     - the file's (inode, size, mtime, ctime) are those recorded when an entry was last written
       for this path (a hint, nothing more): its content is hashed as it is read (about a fifth
       of the parse), in a thread, while the entry the hint names is loaded; that entry is
       used only if the hash gives its very name (else the entry these bytes name, if any);
     - otherwise (or when that hash finds no entry) the file is read once into memory and, under
-      the file's lock, parsed from those very bytes while they are hashed, and the result
-      stored under their hash (in a thread, while the caller ranks: ``wait_for_writes`` at
-      exit; inside ``writes_afterwards``, once the caller's block ends). When the lock was
+      the file's lock, parsed from those very bytes while they are hashed (and claimed for the
+      processes waiting, ``_Claim``), and the result stored under their hash (in a thread,
+      while the caller ranks: ``wait_for_writes`` at exit; inside ``writes_afterwards``, once
+      the caller's block ends). When the lock was
       held by another process that stored an entry for the file as it is now (the hint again),
       that entry is loaded instead, if it holds these bytes.
     """
@@ -225,35 +236,25 @@ def cached_entry(
                 if found is not None:
                     os.close(directory)
                     return found, name
-            data = read_bytes(path, handle, start=0)
-            st = os.fstat(handle.fileno())
+            # A miss. The process that takes the file's lock reads it; the others of the
+            # account wait, idle while that one has claimed the file as they see it
+            # (``_Claim``), else reading and hashing their own copy meanwhile.
+            lock, read, kept = _lock_or_wait(
+                path, handle, directory, prefix, spec, lookups, ready if deferred else None
+            )
+            if kept is not None:
+                _release(directory, lock)
+                return Deferred(path, spec, lookups, kept), kept
+            if read is None:
+                read = _Bytes(
+                    path, handle, _Claim(directory, prefix, path, spec, lookups) if lock is not None else None
+                )
         except BaseException:
             os.close(directory)
             raise
-    # The bytes are hashed from now on, in a thread: while this process waits for the lock
-    # (another one is parsing the same new file) or while polars parses them.
-    hashing = _Hash(functools.partial(_sha256, data))
-    ours: list[str] = []  # (the entry these bytes would have, made once the hash is done)
-    kept: list[str] = []
+    data, st, hashing = read.data, read.st, read.hashing
+    del read
     size = len(data)
-
-    def kept_beside() -> bool:  # (asked at every poll while another process holds the file's lock)
-        if not (deferred and ready):
-            return False
-        if not ours:
-            ours.append(_entry_name(prefix, path, spec, lookups, size, hashing.result()))
-        if ready(ours[0]):
-            kept.append(ours[0])
-        return bool(kept)
-
-    try:
-        lock = _lock(directory, prefix, kept_beside)
-    except BaseException:
-        os.close(directory)
-        raise
-    if kept:
-        _release(directory, lock)
-        return Deferred(path, spec, lookups, kept[0]), kept[0]
     try:
         if _hint(directory, prefix)[0] == _stat_hint(st):
             # Another process stored an entry for the file as it is now while this one waited
@@ -290,6 +291,188 @@ def cached_entry(
     del data
     _write_later(directory, lock, name, frame, _stat_hint(st))
     return frame, name
+
+
+# How much older than the start of a read a file's last change (its ctime) must be for the read
+# to be claimed (``_settled``): more than the kernel's coarse clock, which dates the changes, can
+# lag the clock that dates the read (one tick: 10 ms at 100 Hz, the slowest Linux ticks); on a
+# filesystem that keeps whole milliseconds or coarser (FAT: two seconds), more than its step.
+SETTLED_NS = 25_000_000
+COARSE_SETTLED_NS = 2_500_000_000
+# Seconds a process waiting for another's read of the same file gives it to claim the file as
+# this one sees it (it writes its claim as it takes the lock, so at once), before reading and
+# hashing the file itself (the holder may be another version of panel-tui, which claims nothing).
+CLAIM_GRACE = 0.3
+_READING, _UNSETTLED = "reading", "unsettled"
+
+
+def _settled(before: os.stat_result, after: os.stat_result, started_ns: int) -> bool:
+    """Whether the bytes read from a file, between its stat ``before`` and its stat ``after``
+    with the read begun at ``started_ns`` (``time.time_ns()``), are what the file holds for
+    as long as its stat stays ``after``: the stat did not move during the read, and the file's
+    last change (its ctime, which every write, truncation, rename and ``utime`` sets to the
+    time of the change, and no one but root can set back) is older than the read by more than
+    the step of the clock that dates changes. Any later change then gives the file another
+    ctime, so another stat. (Git's rule for its index, "racily clean" entries.)"""
+    if _stat_hint(before) != _stat_hint(after):
+        return False
+    ctime = after.st_ctime_ns
+    step = COARSE_SETTLED_NS if ctime % 1_000_000 == 0 else SETTLED_NS
+    return ctime + step < started_ns
+
+
+class _Claim:
+    """What the process holding a file's lock tells the account's others waiting for it, in a
+    small file of the cache folder beside the lock (checked like an entry: this account's own,
+    no other account can write it): the file's stat as it reads it (``_stat_hint``) and
+    ``_READING`` while it reads; then, when the read is settled (``_settled``), the name of the
+    entry its bytes hash to, else ``_UNSETTLED``. A waiting process whose own descriptor of the
+    file has that very stat then needs neither to read nor to hash it (the cores stay with the
+    read): the name is that of its own bytes. Written atomically; a write that fails claims
+    nothing (the others then read and hash the file themselves, as without claims)."""
+
+    def __init__(self, directory: int, prefix: str, path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> None:
+        self._directory = os.dup(directory)  # (its own: the hash's thread may write after the caller let go)
+        self._prefix, self._path, self._spec, self._lookups = prefix, path, spec, lookups
+
+    def write(self, st: os.stat_result, state: str) -> None:
+        with contextlib.suppress(OSError):
+            _write_small(self._directory, self._prefix + _CLAIM_SUFFIX, f"{_stat_hint(st)}\n{state}".encode("ascii"))
+
+    def named(self, st: os.stat_result, size: int, digest: str) -> None:
+        self.write(st, _entry_name(self._prefix, self._path, self._spec, self._lookups, size, digest))
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self._directory)
+
+
+def _claimed(directory: int, prefix: str, st: os.stat_result) -> str | bool | None:
+    """What the holder of the file's lock claims of the file as ``st`` describes it
+    (``_Claim``): the name of the entry of its bytes; True: wait, it is reading them; False: it
+    cannot claim them (read them yourself); None: no claim of the file as it is now."""
+    data = _read_small(directory, prefix + _CLAIM_SUFFIX)
+    if data is None:
+        return None
+    seen, _newline, state = data.decode("ascii", "replace").partition("\n")
+    if seen != _stat_hint(st):
+        return None
+    if state == _READING:
+        return True
+    if re.fullmatch(re.escape(prefix) + "-[0-9a-f]{64}", state):
+        return state
+    return False
+
+
+class _Bytes:
+    """A file's bytes, read into memory, and its stat once read (``st``); hashed from then on
+    in a thread (``hashing``). ``claim`` (the caller holds the file's lock): claimed as read
+    (``_Claim``)."""
+
+    def __init__(self, path: Path, handle: BinaryIO, claim: _Claim | None = None) -> None:
+        before = os.fstat(handle.fileno())
+        if claim is not None:
+            claim.write(before, _READING)
+        started = time.time_ns()
+        try:
+            data = read_bytes(path, handle, start=0)
+        except BaseException:
+            if claim is not None:
+                claim.close()
+            raise
+        self.data = data
+        self.st = st = os.fstat(handle.fileno())
+        if claim is None:
+            self.hashing = _Hash(functools.partial(_sha256, data))
+            return
+        if not _settled(before, st, started):
+            claim.write(st, _UNSETTLED)
+            claim.close()
+            self.hashing = _Hash(functools.partial(_sha256, data))
+            return
+
+        def claimed() -> str:  # (in the hash's thread: the others go on as soon as it is done)
+            try:
+                digest = _sha256(data)
+                claim.named(st, len(data), digest)
+            finally:
+                claim.close()
+            return digest
+
+        self.hashing = _Hash(claimed)
+
+
+def _try_lock(directory: int, prefix: str) -> tuple[int | None, bool]:
+    """The file's lock if it is free (else None), and whether another process holds it."""
+    try:
+        fd = os.open(
+            prefix + _LOCK_SUFFIX, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=directory
+        )
+    except OSError:
+        return None, False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None, True
+    except OSError:  # a filesystem without flock
+        os.close(fd)
+        return None, False
+    return fd, False
+
+
+def _lock_or_wait(
+    path: Path,
+    handle: BinaryIO,
+    directory: int,
+    prefix: str,
+    spec: TableSpec,
+    lookups: dict[str, Lookup],
+    ready: Callable[[str], bool] | None,
+) -> tuple[int | None, _Bytes | None, str | None]:
+    """On a miss: the file's lock (None: none to be had, or waited for ``LOCK_WAIT``
+    seconds), the file's bytes if they were read while waiting for it, and the name of the
+    entry of the file's bytes when the caller can go on without the lock (``ready``: what it
+    needs beside that entry is kept). While another process holds the lock, this one waits
+    idle as long as that process claims the file as this one sees it (``_Claim``), and takes
+    the entry's name from the claim; otherwise (no claim after ``CLAIM_GRACE`` seconds, or
+    one that cannot be trusted) it reads and hashes its own copy meanwhile. Without ``ready``
+    it reads and hashes it at once (it will load the entry by that hash)."""
+    lock, busy = _try_lock(directory, prefix)
+    if not busy:
+        return lock, None, None
+    own: list[_Bytes] = []
+    if ready is None:
+        own.append(_Bytes(path, handle))
+        return _lock(directory, prefix), own[0], None
+    kept: list[str] = []
+    names: list[str] = []
+    since = time.monotonic()
+
+    def done() -> bool:  # (asked at every poll while the other process holds the lock)
+        name: str | None = None
+        if not own:
+            claimed = _claimed(directory, prefix, os.fstat(handle.fileno()))
+            if isinstance(claimed, str):
+                name = claimed
+            elif claimed is True or (claimed is None and time.monotonic() - since < CLAIM_GRACE):
+                return False
+            else:
+                own.append(_Bytes(path, handle))
+        if name is None:
+            if not names:
+                names.append(_entry_name(prefix, path, spec, lookups, len(own[0].data), own[0].hashing.result()))
+            name = names[0]
+        if ready(name):
+            kept.append(name)
+        return bool(kept)
+
+    lock = _lock(directory, prefix, done)
+    if not kept and lock is not None and done():
+        # (The other process let go of the lock as what it keeps was written, between two looks.)
+        _unlock(lock)
+        lock = None
+    return lock, (own[0] if own else None), (kept[0] if kept else None)
 
 
 def _sketched(
@@ -1012,6 +1195,9 @@ def _evict(directory: int, keep: str) -> None:
             and _older(directory, entry, now - 60)
             or entry.endswith(_HINT_SUFFIX)
             and entry.removesuffix(_HINT_SUFFIX) not in files
+            or entry.endswith(_CLAIM_SUFFIX)
+            and entry.removesuffix(_CLAIM_SUFFIX) not in files
+            and _older(directory, entry, now - 60)
             # (A sheet's mark outlives it a minute: a stream holds it before its cells are written.)
             or entry.endswith(_PLACED_SUFFIX)
             and entry.removesuffix(_PLACED_SUFFIX) not in sheets
