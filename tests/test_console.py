@@ -77,6 +77,38 @@ def test_boards_show_every_category_with_the_certification_line(contest):
     run(scenario())
 
 
+def test_a_rewrite_in_place_with_the_same_size_and_mtime_reaches_the_board(contest):
+    """The console's watch dates a file by its ctime too: scores rewritten in place, the file's
+    size the same and its mtime put back (``touch -r``), still reach the board."""
+
+    async def scenario():
+        app = make_app(contest, display=True)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await settled(pilot, app)
+            table = app.board("large_city")
+            scores = contest / "data" / "scores.csv"
+            before = os.stat(scores)
+            text = scores.read_text(encoding="utf-8")
+            lowered = text.replace("C05,E01,CI01,28\n", "C05,E01,CI01,18\n")  # (two digits for two)
+            assert lowered != text and len(lowered) == len(text)
+            with scores.open("r+", encoding="utf-8", newline="") as handle:
+                handle.write(lowered)
+            os.utime(scores, ns=(before.st_atime_ns, before.st_mtime_ns))
+            after = os.stat(scores)
+            assert (after.st_size, after.st_mtime_ns, after.st_ino) == (
+                before.st_size,
+                before.st_mtime_ns,
+                before.st_ino,
+            )
+            expected = standings(load_contest(load_config(contest / "config.toml"), fresh=True)).board("large_city")
+            c05 = expected.entries.filter(pl.col("candidate_id") == "C05").row(0, named=True)
+            await settled(
+                pilot, app, lambda: table.cell_text("C05", "total").strip() == f"{c05['total']:.2f}", timeout=3
+            )
+
+    run(scenario())
+
+
 def test_live_scores_update_in_place_and_keep_the_cursor(contest):
     async def scenario():
         app = make_app(contest, display=True)

@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 class ChangeWatch:
     """Notices, cheaply, that the contest's files or the journal changed since last asked.
 
-    Files by (mtime, size, inode) from ``stat``; the journal by its last event. Polled a few
+    Files by (mtime, size, inode, ctime) from ``stat`` (the ctime: a file rewritten in place
+    with the same size and its mtime put back changed all the same); the journal by its last
+    event. Polled a few
     times a second by every console instance, so what one writes all show within a second.
     """
 
@@ -31,12 +33,12 @@ class ChangeWatch:
         self._head = self._journal_head()
         self.changed_files: tuple[str, ...] = ()
 
-    def _file_marks(self) -> tuple[tuple[int, int, int] | None, ...]:
-        marks: list[tuple[int, int, int] | None] = []
+    def _file_marks(self) -> tuple[tuple[int, int, int, int] | None, ...]:
+        marks: list[tuple[int, int, int, int] | None] = []
         for path in self.meeting.config.files().values():
             try:
                 st = path.stat()
-                marks.append((st.st_mtime_ns, st.st_size, st.st_ino))
+                marks.append((st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns))
             except OSError:
                 marks.append(None)
         return tuple(marks)
