@@ -1229,14 +1229,30 @@ def _sheet_arguments(files: ContestFiles):
     return config.contest.scores, contest.SCORES, contest._id_lookups(config, candidates, indicators)
 
 
-def _claim_as_the_holder(path: Path, name: str) -> None:
+def _claim_as_the_holder(path: Path, content: bytes | None = None) -> None:
     """What a process holding the sheet's lock claims once it has read and hashed it (as
-    ``cache._Claim`` writes it): the file's stat now, and the name of its bytes' entry."""
+    ``cache._Claim`` writes it): the file's stat now, and the size and SHA-256 of its bytes
+    (``content``: of other bytes, as if the file had changed in a way its stat does not show)."""
+    import hashlib
+
     folder = cache.cache_folder()
     assert folder is not None
-    claim = folder / (name.split("-", 1)[0] + cache._CLAIM_SUFFIX)
-    claim.write_text(f"{cache._stat_hint(os.stat(path))}\n{name}", encoding="ascii")
+    data = path.read_bytes() if content is None else content
+    claim = folder / (cache._path_key(path) + cache._CLAIM_SUFFIX)
+    claim.write_text(
+        f"{cache._stat_hint(os.stat(path))}\n{len(data)} {hashlib.sha256(data).hexdigest()}", encoding="ascii"
+    )
     claim.chmod(0o600)
+
+
+def _checks_done(timeout: float = 10.0) -> None:
+    """Wait for this process's checks of the claims it took (``cache._check_claim``)."""
+    import threading
+    import time
+
+    end = time.monotonic() + timeout
+    while any(t.name == "panel-tui claim check" for t in threading.enumerate()) and time.monotonic() < end:
+        time.sleep(0.02)
 
 
 def test_a_screen_waiting_for_anothers_read_of_the_file_as_it_sees_it_neither_reads_nor_hashes_it(kept, monkeypatch):
@@ -1250,12 +1266,12 @@ def test_a_screen_waiting_for_anothers_read_of_the_file_as_it_sees_it_neither_re
     from panel_tui.inputs.contest import DeferredRows
 
     monkeypatch.setattr(cache, "LOCK_WAIT", 2.0)
+    monkeypatch.setattr(cache, "_TAKES_CLAIMS", [True])  # (the console's processes: ``cache.take_claims``)
     truth = _load(kept)
-    assert truth.kept is not None
     sheet = kept.path("scores.csv")
     os.utime(sheet, (time.time() + 5, time.time() + 5))  # (its stat hint no longer matches)
     time.sleep(0.05)  # (settled: what the holder checks before it claims, ``cache._settled``)
-    _claim_as_the_holder(sheet, truth.kept.entry)
+    _claim_as_the_holder(sheet)
     reads = _sheet_reads(monkeypatch)
     (lock_file,) = (Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui").glob("*.lock")
     with lock_file.open("rb") as held:
@@ -1265,6 +1281,66 @@ def test_a_screen_waiting_for_anothers_read_of_the_file_as_it_sees_it_neither_re
         waited = time.monotonic() - start
     assert isinstance(data.rows, DeferredRows) and waited < 1.0
     assert reads == []
+    # Once the other's read is over (the lock let go), the claim is checked: it holds.
+    _checks_done()
+    assert reads == ["hash"] and cache.claims_refuted() == []
+    assert _same(data, truth)
+
+
+def test_a_claim_that_does_not_hold_is_found_out_and_the_file_read_again(kept, monkeypatch):
+    """A claim is not a proof (writes through a shared mapping may leave the ctime as it was; a
+    long write in place dates the file as it starts): here one names other bytes than the
+    file's, under its very stat. The waiting screen goes on with it, then its own hash, once the
+    other's read is over, refutes it (``claims_refuted``, which the console polls, then reads
+    the file again); a console's next load reads the file as it is."""
+    import fcntl
+    import time
+
+    monkeypatch.setattr(cache, "LOCK_WAIT", 2.0)
+    monkeypatch.setattr(cache, "_TAKES_CLAIMS", [True])
+    old = _load(kept)
+    sheet = kept.path("scores.csv")
+    old_bytes = sheet.read_bytes()
+    rows = kept.rows("scores.csv")
+    column = rows[0].index("score")
+    changed = next(i for i, row in enumerate(rows[1:], 1) if row[column][-1] in "123456789")
+    rows[changed][column] = rows[changed][column][:-1] + str(int(rows[changed][column][-1]) - 1)
+    kept.write_rows("scores.csv", rows)
+    time.sleep(0.05)
+    _claim_as_the_holder(sheet, old_bytes)  # (the old bytes claimed under the new stat)
+    (lock_file,) = (Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui").glob("*.lock")
+    with lock_file.open("rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        taken = _load(kept)
+        assert _plain(taken.cells).equals(_plain(old.cells))  # (the claim, taken)
+        time.sleep(0.3)
+        assert cache.claims_refuted() == []  # (not checked while the other's read goes on)
+    _checks_done()
+    assert cache.claims_refuted() == [sheet]
+    assert cache.claims_refuted() == []  # (said once)
+    again = _load(kept)
+    assert _plain(again.cells).equals(_plain(load_contest(load_config(kept.config), fresh=True).cells))
+
+
+def test_a_process_that_does_not_take_claims_reads_and_hashes_the_file_itself(kept, monkeypatch):
+    """The command line (``rank``, ``validate``) never takes a claim: its output rests on its own
+    read of the file, hashed while it waits for the other's."""
+    import fcntl
+    import time
+
+    monkeypatch.setattr(cache, "LOCK_WAIT", 2.0)
+    monkeypatch.setattr(cache, "_TAKES_CLAIMS", [False])
+    truth = _load(kept)
+    sheet = kept.path("scores.csv")
+    os.utime(sheet, (time.time() + 5, time.time() + 5))
+    time.sleep(0.05)
+    _claim_as_the_holder(sheet)
+    reads = _sheet_reads(monkeypatch)
+    (lock_file,) = (Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui").glob("*.lock")
+    with lock_file.open("rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        data = _load(kept)
+    assert reads == ["read", "hash"]
     assert _same(data, truth)
 
 
@@ -1276,12 +1352,12 @@ def test_a_claim_of_the_file_before_a_rewrite_of_the_same_size_and_mtime_is_not_
     import time
 
     monkeypatch.setattr(cache, "LOCK_WAIT", 1.0)
+    monkeypatch.setattr(cache, "_TAKES_CLAIMS", [True])
     old = _load(kept)
-    assert old.kept is not None
     sheet = kept.path("scores.csv")
     os.utime(sheet, (time.time() + 5, time.time() + 5))
     time.sleep(0.05)
-    _claim_as_the_holder(sheet, old.kept.entry)
+    _claim_as_the_holder(sheet)
     before = os.stat(sheet)
     rows = kept.rows("scores.csv")
     column = rows[0].index("score")
@@ -1322,12 +1398,11 @@ def test_the_holder_of_the_lock_claims_the_file_only_when_its_read_is_settled(ca
         time.sleep(0.05)
         with path.open("rb") as handle:
             st = os.fstat(handle.fileno())
-            cache._Claim(directory, prefix, path, spec, lookups).write(st, cache._READING)
+            cache._Claim(directory, prefix).write(st, cache._READING)
             assert cache._claimed(directory, prefix, st) is True
-            read = cache._Bytes(path, handle, cache._Claim(directory, prefix, path, spec, lookups))
+            read = cache._Bytes(path, handle, cache._Claim(directory, prefix))
             digest = read.hashing.result()
-            name = cache._entry_name(prefix, path, spec, lookups, len(read.data), digest)
-            assert cache._claimed(directory, prefix, os.fstat(handle.fileno())) == name
+            assert cache._claimed(directory, prefix, os.fstat(handle.fileno())) == (len(read.data), digest)
         # Changed since (its ctime): the claim is of another file.
         os.chmod(path, 0o644)
         assert cache._claimed(directory, prefix, os.stat(path)) is None
@@ -1335,7 +1410,7 @@ def test_the_holder_of_the_lock_claims_the_file_only_when_its_read_is_settled(ca
         monkeypatch.setattr(cache, "SETTLED_NS", 10**12)
         monkeypatch.setattr(cache, "COARSE_SETTLED_NS", 10**12)
         with path.open("rb") as handle:
-            read = cache._Bytes(path, handle, cache._Claim(directory, prefix, path, spec, lookups))
+            read = cache._Bytes(path, handle, cache._Claim(directory, prefix))
             read.hashing.result()
             assert cache._claimed(directory, prefix, os.fstat(handle.fileno())) is False
     finally:
@@ -1362,11 +1437,12 @@ def test_a_read_is_settled_only_well_after_the_files_last_change(ctime_ns, start
 
 
 _WAITING_SCREEN = """
-import sys, time
+import sys, threading, time
 from pathlib import Path
 from panel_tui.config import load_config
 from panel_tui.inputs import cache, contest, load_contest
 cache.MIN_SIZE = 0
+cache.take_claims()  # (as the console does)
 calls = []
 read_bytes, sha256, digest, stream = cache.read_bytes, cache._sha256, cache._digest, contest._streamed_sheet
 def reading(path, handle, limit=-1, *, start=None):
@@ -1375,24 +1451,30 @@ def reading(path, handle, limit=-1, *, start=None):
 def hashing(data):
     calls.append("hash")
     return sha256(data)
+def hashing_blocks(path, handle):  # (a claim's check: once the other's read is over)
+    calls.append("check" if threading.current_thread().name == "panel-tui claim check" else "hash")
+    return digest(path, handle)
 def slowly(*args, **kwargs):  # (the one that reads takes its time: the others find the lock held)
     time.sleep(1.0)
     return stream(*args, **kwargs)
-cache.read_bytes, cache._sha256, contest._streamed_sheet = reading, hashing, slowly
-cache._digest = lambda path, handle: (calls.append("hash"), digest(path, handle))[1]
+cache.read_bytes, cache._sha256, cache._digest, contest._streamed_sheet = reading, hashing, hashing_blocks, slowly
 print("ready", flush=True)
 go = Path(sys.argv[2])
 while not go.exists():
     time.sleep(0.005)
 data = load_contest(load_config(Path(sys.argv[1])))
 cache.wait_for_writes()
-print(calls.count("read"), calls.count("hash"), data.cells.height, flush=True)
+while any(t.name == "panel-tui claim check" for t in threading.enumerate()):
+    time.sleep(0.02)
+counts = [calls.count(kind) for kind in ("read", "hash", "check")]
+print(*counts, data.cells.height, len(cache.claims_refuted()), flush=True)
 """
 
 
 def test_of_three_screens_seeing_a_new_sheet_one_reads_and_hashes_it(kept, tmp_path):
     """Three processes of the account (three served tabs) load a sheet none has seen, at the
-    same time: one reads and hashes it; the other two take its claim and its kept cells."""
+    same time: one reads and hashes it; the other two take its claim and its kept cells while
+    it reads (and check the claim, by their own hash, only once its read is over)."""
     import time
 
     time.sleep(0.05)  # (the sheet settled)
@@ -1420,7 +1502,8 @@ def test_of_three_screens_seeing_a_new_sheet_one_reads_and_hashes_it(kept, tmp_p
             child.kill()
             child.wait()
     truth = load_contest(load_config(kept.config), fresh=True)
-    assert sorted(outcomes) == [(0, 0, truth.cells.height), (0, 0, truth.cells.height), (1, 1, truth.cells.height)]
+    height = truth.cells.height
+    assert sorted(outcomes) == [(0, 0, 1, height, 0)] * 2 + [(1, 1, 0, height, 0)]
 
 
 def test_a_parse_lets_go_of_the_files_lock_once_what_is_kept_beside_it_is_written(kept, monkeypatch):

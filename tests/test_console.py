@@ -109,6 +109,36 @@ def test_a_rewrite_in_place_with_the_same_size_and_mtime_reaches_the_board(conte
     run(scenario())
 
 
+def test_a_refuted_claim_reads_the_sheet_again(contest, monkeypatch):
+    """A claim this console took (``cache.take_claims``) and its own hash then refuted
+    (``cache.claims_refuted``) makes it read the sheet again, as a change the watch saw would
+    (here the watch sees nothing: the change is one its stat does not show)."""
+    from panel_tui.inputs import cache
+
+    async def scenario():
+        app = make_app(contest, display=True)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await settled(pilot, app)
+            table = app.board("large_city")
+            monkeypatch.setattr(app.change_watch, "poll", lambda: (False, False))
+            scores = contest / "data" / "scores.csv"
+            scores.write_text(
+                scores.read_text(encoding="utf-8").replace("C05,E01,CI01,28\n", "C05,E01,CI01,18\n"), encoding="utf-8"
+            )
+            expected = standings(load_contest(load_config(contest / "config.toml"), fresh=True)).board("large_city")
+            c05 = expected.entries.filter(pl.col("candidate_id") == "C05").row(0, named=True)
+            await pilot.pause(0.5)
+            assert table.cell_text("C05", "total").strip() != f"{c05['total']:.2f}"  # (nothing seen)
+            with cache._CHECKS:
+                cache._REFUTED.append(scores)
+            await settled(
+                pilot, app, lambda: table.cell_text("C05", "total").strip() == f"{c05['total']:.2f}", timeout=3
+            )
+            assert cache.claims_refuted() == []
+
+    run(scenario())
+
+
 def test_live_scores_update_in_place_and_keep_the_cursor(contest):
     async def scenario():
         app = make_app(contest, display=True)

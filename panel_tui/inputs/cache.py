@@ -42,15 +42,17 @@ What makes it safe:
 - **One parse at a time**: a process that misses holds an exclusive ``flock`` on the key's
   lock file while it parses and writes; another process of the account asking for the same
   bytes waits for it (``LOCK_WAIT`` seconds at most: the holder may be stopped) and then loads
-  the entry instead of parsing too. While it waits it neither reads nor hashes the file (the
-  cores stay with the one read) when the holder claims the file as this process sees it
-  (``_Claim``): the file's stat, ctime included, and the name of the entry of the bytes it
-  read, claimed only when that read was settled (``_settled``: the file's last change older
-  than the read by more than the step of the clock that dates changes; Git's rule for
-  "racily clean" files). Any change since would have given the file another ctime, which no
-  one but root can set back, so the claimed name is that of this process's own bytes. Without
-  such a claim (none after ``CLAIM_GRACE``, or one the holder could not make) it reads and
-  hashes its own copy while it waits, as a process of another version would.
+  the entry instead of parsing too, its own copy of the bytes read and hashed while it waits.
+  Except in a console (``take_claims``): there it reads and hashes nothing while the holder
+  reads (the cores stay with that read) when the holder claims the file as this process sees
+  it (``_Claim``: the file's stat, ctime included, and the size and SHA-256 of the bytes it
+  read, claimed only when that read was settled, ``_settled``: Git's rule for "racily clean"
+  files). It goes on with the entry those name, and checks the claim by its own hash of the
+  file once the holder's read is over (``_check_claim``, at the lowest priority): the rule is
+  not a proof (writes through a shared mapping may leave the ctime as it was; a long write in
+  place dates the file as it starts, and a read may see part of it), and a claim found wrong
+  makes the console read the file again (``claims_refuted``). The command line never takes a
+  claim: what it prints rests on its own read.
 - **Every screen's boards first**: a console computing boards from a cached file (inside
   ``writes_afterwards``) holds a shared lock on the file's loading mark until they are
   computed, and the console (the tui's ``reload``) until they are painted on its screen;
@@ -189,8 +191,9 @@ def cached_entry(
     a file of ``MIN_SIZE`` or more is sketched too (no entry: the name is None), its
     ``Deferred`` holding the bytes it parses when first called.
 
-    Two routes, both deciding by the SHA-256 of the content (its own, or that of a settled read
-    by the process it waits for, ``_Claim``), never by the file's dates alone:
+    Two routes, both deciding by the SHA-256 of the content (its own; in a console, that of a
+    settled read by the process it waits for, checked afterwards: ``_Claim``), never by the
+    file's dates alone:
 
     - the file's (inode, size, mtime, ctime) are those recorded when an entry was last written
       for this path (a hint, nothing more): its content is hashed as it is read (about a fifth
@@ -246,9 +249,7 @@ def cached_entry(
                 _release(directory, lock)
                 return Deferred(path, spec, lookups, kept), kept
             if read is None:
-                read = _Bytes(
-                    path, handle, _Claim(directory, prefix, path, spec, lookups) if lock is not None else None
-                )
+                read = _Bytes(path, handle, _Claim(directory, prefix) if lock is not None else None)
         except BaseException:
             os.close(directory)
             raise
@@ -304,16 +305,39 @@ COARSE_SETTLED_NS = 2_500_000_000
 # hashing the file itself (the holder may be another version of panel-tui, which claims nothing).
 CLAIM_GRACE = 0.3
 _READING, _UNSETTLED = "reading", "unsettled"
+_TAKES_CLAIMS = [False]  # (``take_claims``: the console's processes, which check them afterwards)
+_REFUTED: list[Path] = []  # files whose claim a check found wrong (``claims_refuted``), under _CHECKS
+_CHECKS = threading.Lock()
+
+
+def take_claims() -> None:
+    """From now on this process, when it waits for another's read of a new score sheet, goes on
+    with what that one claims (``_Claim``) rather than read and hash the file beside that read,
+    and checks the claim afterwards, by its own hash of the file once that read is over; a
+    claim found wrong is named by ``claims_refuted``. For the console, which shows boards and
+    asks at each look: the command line's outputs rest on their own reads."""
+    _TAKES_CLAIMS[0] = True
+
+
+def claims_refuted() -> list[Path]:
+    """The files whose claim, taken since last asked, was found not to hold (the file's bytes
+    hash to another entry): the caller reads them again."""
+    with _CHECKS:
+        refuted = list(dict.fromkeys(_REFUTED))
+        _REFUTED.clear()
+    return refuted
 
 
 def _settled(before: os.stat_result, after: os.stat_result, started_ns: int) -> bool:
-    """Whether the bytes read from a file, between its stat ``before`` and its stat ``after``
-    with the read begun at ``started_ns`` (``time.time_ns()``), are what the file holds for
-    as long as its stat stays ``after``: the stat did not move during the read, and the file's
-    last change (its ctime, which every write, truncation, rename and ``utime`` sets to the
-    time of the change, and no one but root can set back) is older than the read by more than
-    the step of the clock that dates changes. Any later change then gives the file another
-    ctime, so another stat. (Git's rule for its index, "racily clean" entries.)"""
+    """Whether a file read between its stat ``before`` and its stat ``after``, the read begun at
+    ``started_ns`` (``time.time_ns()``), may be claimed: the stat did not move during the read,
+    and the file's last change (its ctime, which a write, truncation, rename or ``utime`` sets
+    to the time of the change, and no one but root can set back) is older than the read by more
+    than the step of the clock that dates changes, so that a change after the read gives the
+    file another stat (Git's rule for its index, "racily clean" entries). Not a proof: writes
+    through a shared mapping may leave the ctime as it was, and a long write in place dates the
+    file as it starts, so a read may see part of it; a claim is therefore checked afterwards by
+    every process that takes it (``take_claims``)."""
     if _stat_hint(before) != _stat_hint(after):
         return False
     ctime = after.st_ctime_ns
@@ -325,31 +349,29 @@ class _Claim:
     """What the process holding a file's lock tells the account's others waiting for it, in a
     small file of the cache folder beside the lock (checked like an entry: this account's own,
     no other account can write it): the file's stat as it reads it (``_stat_hint``) and
-    ``_READING`` while it reads; then, when the read is settled (``_settled``), the name of the
-    entry its bytes hash to, else ``_UNSETTLED``. A waiting process whose own descriptor of the
-    file has that very stat then needs neither to read nor to hash it (the cores stay with the
-    read): the name is that of its own bytes. Written atomically; a write that fails claims
-    nothing (the others then read and hash the file themselves, as without claims)."""
+    ``_READING`` while it reads; then, when the read is settled (``_settled``), the size and
+    SHA-256 of the bytes it read, else ``_UNSETTLED``. A waiting process that takes claims
+    (``take_claims``), whose own descriptor of the file has that very stat, then reads and
+    hashes nothing while that read goes on (the cores stay with it): it names the entry by the
+    claimed hash, and checks it by its own once the read is over. Written atomically; a write
+    that fails claims nothing (the others then read and hash the file themselves)."""
 
-    def __init__(self, directory: int, prefix: str, path: Path, spec: TableSpec, lookups: dict[str, Lookup]) -> None:
+    def __init__(self, directory: int, prefix: str) -> None:
         self._directory = os.dup(directory)  # (its own: the hash's thread may write after the caller let go)
-        self._prefix, self._path, self._spec, self._lookups = prefix, path, spec, lookups
+        self._prefix = prefix
 
     def write(self, st: os.stat_result, state: str) -> None:
         with contextlib.suppress(OSError):
             _write_small(self._directory, self._prefix + _CLAIM_SUFFIX, f"{_stat_hint(st)}\n{state}".encode("ascii"))
-
-    def named(self, st: os.stat_result, size: int, digest: str) -> None:
-        self.write(st, _entry_name(self._prefix, self._path, self._spec, self._lookups, size, digest))
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
             os.close(self._directory)
 
 
-def _claimed(directory: int, prefix: str, st: os.stat_result) -> str | bool | None:
+def _claimed(directory: int, prefix: str, st: os.stat_result) -> tuple[int, str] | bool | None:
     """What the holder of the file's lock claims of the file as ``st`` describes it
-    (``_Claim``): the name of the entry of its bytes; True: wait, it is reading them; False: it
+    (``_Claim``): the size and SHA-256 of its bytes; True: wait, it is reading them; False: it
     cannot claim them (read them yourself); None: no claim of the file as it is now."""
     data = _read_small(directory, prefix + _CLAIM_SUFFIX)
     if data is None:
@@ -359,8 +381,9 @@ def _claimed(directory: int, prefix: str, st: os.stat_result) -> str | bool | No
         return None
     if state == _READING:
         return True
-    if re.fullmatch(re.escape(prefix) + "-[0-9a-f]{64}", state):
-        return state
+    found = re.fullmatch(r"([0-9]{1,15}) ([0-9a-f]{64})", state)
+    if found and int(found[1]) == st.st_size:
+        return int(found[1]), found[2]
     return False
 
 
@@ -394,12 +417,58 @@ class _Bytes:
         def claimed() -> str:  # (in the hash's thread: the others go on as soon as it is done)
             try:
                 digest = _sha256(data)
-                claim.named(st, len(data), digest)
+                claim.write(st, f"{len(data)} {digest}")
             finally:
                 claim.close()
             return digest
 
         self.hashing = _Hash(claimed)
+
+
+def _check_claim(
+    path: Path, spec: TableSpec, lookups: dict[str, Lookup], name: str, directory: int, prefix: str
+) -> None:
+    """In a thread, once the holder of the file's lock let go of it (its read is over: the cores
+    are free), at the lowest priority: hash the file as it is now; a name other than the
+    claimed one (``name``) puts the file in ``claims_refuted``. (A file changed since in any way
+    the stat shows is read again anyway: then this only asks for that a moment sooner.)"""
+
+    def check() -> None:
+        try:
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)  # (Linux: this thread only)
+            try:
+                fd = os.open(prefix + _LOCK_SUFFIX, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=directory)
+            except OSError:
+                fd = None
+            if fd is not None:
+                try:
+                    deadline = time.monotonic() + 4 * LOCK_WAIT
+                    while time.monotonic() < deadline:
+                        try:
+                            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # (free: the read is over)
+                            break
+                        except BlockingIOError:
+                            time.sleep(0.05)
+                        except OSError:
+                            break
+                finally:
+                    os.close(fd)
+            try:
+                with open_regular(path, spec.label) as handle:
+                    size = os.fstat(handle.fileno()).st_size
+                    digest = _digest(path, handle)
+                held = _entry_name(prefix, path, spec, lookups, size, digest) == name
+            except InputError:
+                held = False
+            if not held:
+                with _CHECKS:
+                    _REFUTED.append(path)
+        finally:
+            with contextlib.suppress(OSError):
+                os.close(directory)
+
+    threading.Thread(target=check, name="panel-tui claim check", daemon=True).start()
 
 
 def _try_lock(directory: int, prefix: str) -> tuple[int | None, bool]:
@@ -433,38 +502,37 @@ def _lock_or_wait(
     """On a miss: the file's lock (None: none to be had, or waited for ``LOCK_WAIT``
     seconds), the file's bytes if they were read while waiting for it, and the name of the
     entry of the file's bytes when the caller can go on without the lock (``ready``: what it
-    needs beside that entry is kept). While another process holds the lock, this one waits
-    idle as long as that process claims the file as this one sees it (``_Claim``), and takes
-    the entry's name from the claim; otherwise (no claim after ``CLAIM_GRACE`` seconds, or
-    one that cannot be trusted) it reads and hashes its own copy meanwhile. Without ``ready``
-    it reads and hashes it at once (it will load the entry by that hash)."""
+    needs beside that entry is kept). While another process holds the lock, this one reads and
+    hashes its own copy meanwhile; or, when it takes claims (``take_claims``), waits idle as
+    long as that process claims the file as this one sees it (``_Claim``), names the entry by
+    the claimed hash, and checks it afterwards (``_check_claim``); without a claim after
+    ``CLAIM_GRACE`` seconds, or with one that could not be made, it reads and hashes its own."""
     lock, busy = _try_lock(directory, prefix)
     if not busy:
         return lock, None, None
     own: list[_Bytes] = []
-    if ready is None:
+    if ready is None or not _TAKES_CLAIMS[0]:
         own.append(_Bytes(path, handle))
-        return _lock(directory, prefix), own[0], None
     kept: list[str] = []
     names: list[str] = []
     since = time.monotonic()
 
     def done() -> bool:  # (asked at every poll while the other process holds the lock)
-        name: str | None = None
-        if not own:
-            claimed = _claimed(directory, prefix, os.fstat(handle.fileno()))
-            if isinstance(claimed, str):
-                name = claimed
-            elif claimed is True or (claimed is None and time.monotonic() - since < CLAIM_GRACE):
-                return False
-            else:
-                own.append(_Bytes(path, handle))
-        if name is None:
+        if ready is None:
+            return False
+        if not names:
+            if not own:
+                claimed = _claimed(directory, prefix, os.fstat(handle.fileno()))
+                if isinstance(claimed, tuple):
+                    names.append(_entry_name(prefix, path, spec, lookups, *claimed))
+                elif claimed is True or (claimed is None and time.monotonic() - since < CLAIM_GRACE):
+                    return False
+                else:
+                    own.append(_Bytes(path, handle))
             if not names:
                 names.append(_entry_name(prefix, path, spec, lookups, len(own[0].data), own[0].hashing.result()))
-            name = names[0]
-        if ready(name):
-            kept.append(name)
+        if ready(names[0]):
+            kept.append(names[0])
         return bool(kept)
 
     lock = _lock(directory, prefix, done)
@@ -472,6 +540,8 @@ def _lock_or_wait(
         # (The other process let go of the lock as what it keeps was written, between two looks.)
         _unlock(lock)
         lock = None
+    if kept and not own:  # (gone on with a claim: checked once the other's read is over)
+        _check_claim(path, spec, lookups, kept[0], os.dup(directory), prefix)
     return lock, (own[0] if own else None), (kept[0] if kept else None)
 
 

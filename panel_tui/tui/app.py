@@ -12,6 +12,7 @@ import contextlib
 import os
 import re
 import stat
+import sys
 import tempfile
 import threading
 import time
@@ -454,8 +455,16 @@ class PanelApp(TranslatedBindings, App):
         if not self._boards_mounted:
             return  # (the first read, once they are, reads everything anyway)
         files, journal = self.change_watch.poll()
+        changed = self.change_watch.changed_files if files else ()
+        # A sheet this console took another's claim of (``cache.take_claims``, in ``reload``) and
+        # found, by its own hash, not to hold: read again. (The module is imported by the first
+        # reload, in its worker: not here, where the import would hold the interface.)
+        cache = sys.modules.get("panel_tui.inputs.cache")
+        refuted = tuple(path.name for path in cache.claims_refuted()) if cache is not None else ()
+        if refuted:
+            files, changed = True, tuple(dict.fromkeys((*changed, *refuted)))
         if files:
-            self._reloading = (self.change_watch.changed_files, time.strftime("%H:%M:%S"))
+            self._reloading = (changed, time.strftime("%H:%M:%S"))
         if files or journal:
             self.reload(files)
 
@@ -468,8 +477,9 @@ class PanelApp(TranslatedBindings, App):
         loading marks stay held until the boards are painted (``_computed``): every screen's
         boards come before any screen's analysis (``analyse``), on two cores. So is the cycle
         collector, whose full passes would otherwise land on the reload or its paint."""
-        from panel_tui.inputs.cache import let_go
+        from panel_tui.inputs.cache import let_go, take_claims
 
+        take_claims()  # (checked afterwards: a claim found wrong comes back through ``_poll``)
         marks: list[int] = []
         release = COLLECTOR.hold()
         worker = get_current_worker()
