@@ -418,7 +418,7 @@ if steps is not None:
         (contest, "_streamed_sheet", "stream"), (contest, "_cells", "cells"), (contest, "_kept_sheet", "kept"),
         (cache, "_store", "store"),
         (app_module.PanelApp, "_show", "show"), (analysis, "robustness", "analysis"),
-        (shared_boards, "kept_boards", "boards"),
+        (shared_boards, "kept_boards", "boards"), (cache, "read_bytes", "bytes"), (cache, "_sha256", "sha"),
     ):
         logged(owner, name, step)
 
@@ -504,6 +504,9 @@ def every_screen(config_path: Path, screens: int, rounds: int) -> tuple[float, f
 # "start"/"end" of a step after the change.
 PARSING_TAB = (
     ("noticed the change (its reload starts)", "start reload"),
+    ("its bytes read: begins", "start bytes"),
+    ("ends", "end bytes"),
+    ("hashed (and claimed, for the others)", "end sha"),
     ("the sheet streamed into its cells: begins (the lock taken)", "start stream"),
     ("ends", "end stream"),
     ("its rows parsed (for its boards when not streamed, else for its analysis): begins", "start parse"),
@@ -520,6 +523,8 @@ PARSING_TAB = (
 )
 WAITING_TAB = (
     ("noticed the change (its reload starts)", "start reload"),
+    ("its own bytes read (no claim to take)", "start bytes"),
+    ("and hashed", "end sha"),
     ("the boards of the tab that parses found (shown until its own)", "end boards"),
     ("goes on: the cells are kept (or the lock is let go)", "end lock"),
     ("kept cells loaded", "end kept"),
