@@ -463,11 +463,15 @@ def every_screen(config_path: Path, screens: int, rounds: int) -> tuple[float, f
     logs = [config_path.parent / f"screen-{i}.steps" for i in range(screens)]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", SCREEN, str(config_path), str(session), str(rounds), str(log)],
+            [sys.executable, "-c", SCREEN, str(config_path.resolve()), str(session.resolve()), str(rounds), str(log)],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
             env=env,
+            # In the contest's folder, as `serve` starts its tabs in the meeting's: `python -c`
+            # puts its working folder first on the path, so tabs started in a checkout would run
+            # that checkout's panel_tui whatever PYTHONPATH says (an A/B of two worktrees too).
+            cwd=config_path.parent,
         )
         for log in logs
     ]

@@ -148,6 +148,25 @@ def contest(tmp_path: Path) -> ContestFiles:
     return copy_demo(tmp_path / "contest")
 
 
+@pytest.fixture(autouse=True)
+def _claims_as_in_a_new_process(monkeypatch: pytest.MonkeyPatch):
+    """Each test starts as a new process would: taking no claims (a console in an earlier test
+    switched them on for its process: ``cache.take_claims``), none refuted; and leaves no check
+    of a claim running (``cache._check_claim``'s threads), which could refute into the next."""
+    import threading
+    import time
+
+    from panel_tui.inputs import cache
+
+    monkeypatch.setattr(cache, "_TAKES_CLAIMS", [False])
+    monkeypatch.setattr(cache, "_REFUTED", [])
+    monkeypatch.setattr(cache, "_REFUTED_CLAIMS", set())
+    yield
+    end = time.monotonic() + 30
+    while any(t.name == "panel-tui claim check" for t in threading.enumerate()) and time.monotonic() < end:
+        time.sleep(0.02)
+
+
 @pytest.fixture
 def cached(contest: ContestFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ContestFiles:
     """The demo contest with the cache on for any size, in a folder of this test's own."""

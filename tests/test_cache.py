@@ -1268,6 +1268,7 @@ def test_a_screen_waiting_for_anothers_read_of_the_file_as_it_sees_it_neither_re
     monkeypatch.setattr(cache, "LOCK_WAIT", 2.0)
     monkeypatch.setattr(cache, "_TAKES_CLAIMS", [True])  # (the console's processes: ``cache.take_claims``)
     truth = _load(kept)
+    _checks_done()
     sheet = kept.path("scores.csv")
     os.utime(sheet, (time.time() + 5, time.time() + 5))  # (its stat hint no longer matches)
     time.sleep(0.05)  # (settled: what the holder checks before it claims, ``cache._settled``)
@@ -1299,6 +1300,8 @@ def test_a_claim_that_does_not_hold_is_found_out_and_the_file_read_again(kept, m
     monkeypatch.setattr(cache, "LOCK_WAIT", 2.0)
     monkeypatch.setattr(cache, "_TAKES_CLAIMS", [True])
     old = _load(kept)
+    _checks_done()  # (its own read checked, before the file changes below)
+    assert cache.claims_refuted() == []
     sheet = kept.path("scores.csv")
     old_bytes = sheet.read_bytes()
     rows = kept.rows("scores.csv")
@@ -1318,8 +1321,52 @@ def test_a_claim_that_does_not_hold_is_found_out_and_the_file_read_again(kept, m
     _checks_done()
     assert cache.claims_refuted() == [sheet]
     assert cache.claims_refuted() == []  # (said once)
+    fresh = _plain(load_contest(load_config(kept.config), fresh=True).cells)
+    # The holder still holds its lock (stopped, say) and its claim is still there: this process
+    # never takes that claim again, it reads the file itself.
+    reads = _sheet_reads(monkeypatch)
+    with lock_file.open("rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        again = _load(kept)
+    assert reads[:2] == ["read", "hash"]
+    assert _plain(again.cells).equals(fresh)
+    _checks_done()
+    assert cache.claims_refuted() == []
+
+
+def test_a_consoles_own_read_of_a_new_sheet_is_checked_once_it_is_over(kept, monkeypatch):
+    """A long write in place dates the file as it starts: a read under a settled stat may still
+    see part of it. A console (``take_claims``) that read a new sheet itself hashes the file
+    again once its read is over, at the lowest priority; bytes other than those it read make it
+    read the file again (here its read is made to see other bytes than the file's)."""
+    monkeypatch.setattr(cache, "_TAKES_CLAIMS", [True])
+    sheet = kept.path("scores.csv")
+    on_disk = sheet.read_bytes()
+    rows = kept.rows("scores.csv")
+    column = rows[0].index("score")
+    changed = next(i for i, row in enumerate(rows[1:], 1) if row[column][-1] in "123456789")
+    rows[changed][column] = rows[changed][column][:-1] + str(int(rows[changed][column][-1]) - 1)
+    from conftest import csv_bytes
+
+    torn = csv_bytes(rows, "utf-8")
+    assert len(torn) == len(on_disk) and torn != on_disk
+    read_bytes = cache.read_bytes
+
+    def reading(path, handle, limit=-1, *, start=None):
+        data = read_bytes(path, handle, limit, start=start)
+        return torn if data == on_disk else data
+
+    monkeypatch.setattr(cache, "read_bytes", reading)
+    seen = _load(kept)
+    monkeypatch.setattr(cache, "read_bytes", read_bytes)
+    _checks_done()
+    assert cache.claims_refuted() == [sheet]
+    # Read as it is (the torn read was never on disk): the boards the console shows next.
     again = _load(kept)
-    assert _plain(again.cells).equals(_plain(load_contest(load_config(kept.config), fresh=True).cells))
+    fresh = _plain(load_contest(load_config(kept.config), fresh=True).cells)
+    assert not _plain(seen.cells).equals(fresh) and _plain(again.cells).equals(fresh)
+    _checks_done()
+    assert cache.claims_refuted() == []
 
 
 def test_a_process_that_does_not_take_claims_reads_and_hashes_the_file_itself(kept, monkeypatch):
@@ -1354,6 +1401,7 @@ def test_a_claim_of_the_file_before_a_rewrite_of_the_same_size_and_mtime_is_not_
     monkeypatch.setattr(cache, "LOCK_WAIT", 1.0)
     monkeypatch.setattr(cache, "_TAKES_CLAIMS", [True])
     old = _load(kept)
+    _checks_done()
     sheet = kept.path("scores.csv")
     os.utime(sheet, (time.time() + 5, time.time() + 5))
     time.sleep(0.05)
@@ -1503,7 +1551,7 @@ def test_of_three_screens_seeing_a_new_sheet_one_reads_and_hashes_it(kept, tmp_p
             child.wait()
     truth = load_contest(load_config(kept.config), fresh=True)
     height = truth.cells.height
-    assert sorted(outcomes) == [(0, 0, 1, height, 0)] * 2 + [(1, 1, 0, height, 0)]
+    assert sorted(outcomes) == [(0, 0, 1, height, 0)] * 2 + [(1, 1, 1, height, 0)]  # (each checks once, after)
 
 
 def test_a_parse_lets_go_of_the_files_lock_once_what_is_kept_beside_it_is_written(kept, monkeypatch):

@@ -279,6 +279,8 @@ def cached_entry(
             named_by_hash = functools.cache(lambda: _entry_name(prefix, path, spec, lookups, size, hashing.result()))
             if sketch is not None and sketch(data, named_by_hash):
                 name = named_by_hash()
+                if _TAKES_CLAIMS[0]:  # (a console checks its own read too, once it is over)
+                    _check_claim(path, spec, lookups, name, os.dup(directory), prefix)
                 # The lock is let go of once what the sketch kept is written (the processes
                 # waiting for it go on then), with the hint that names the entry to come.
                 _write_later(directory, lock, name, None, _stat_hint(st))
@@ -307,6 +309,7 @@ CLAIM_GRACE = 0.3
 _READING, _UNSETTLED = "reading", "unsettled"
 _TAKES_CLAIMS = [False]  # (``take_claims``: the console's processes, which check them afterwards)
 _REFUTED: list[Path] = []  # files whose claim a check found wrong (``claims_refuted``), under _CHECKS
+_REFUTED_CLAIMS: set[tuple[str, int, str]] = set()  # (stat, size, SHA-256) found wrong: never taken again
 _CHECKS = threading.Lock()
 
 
@@ -426,12 +429,22 @@ class _Bytes:
 
 
 def _check_claim(
-    path: Path, spec: TableSpec, lookups: dict[str, Lookup], name: str, directory: int, prefix: str
+    path: Path,
+    spec: TableSpec,
+    lookups: dict[str, Lookup],
+    name: str,
+    directory: int,
+    prefix: str,
+    claim: tuple[str, int, str] | None = None,
 ) -> None:
     """In a thread, once the holder of the file's lock let go of it (its read is over: the cores
     are free), at the lowest priority: hash the file as it is now; a name other than the
-    claimed one (``name``) puts the file in ``claims_refuted``. (A file changed since in any way
-    the stat shows is read again anyway: then this only asks for that a moment sooner.)"""
+    claimed one (``name``) puts the file in ``claims_refuted``, and the ``claim`` (its stat,
+    size and hash) among those this process never takes again (a holder stopped with its lock
+    held would otherwise hand the same claim to every reload). The console's own read of a new
+    sheet is checked the same way (no ``claim``): a long write in place may have been read half
+    done under a settled stat. (A file changed since in any way the stat shows is read again
+    anyway: then this only asks for that a moment sooner.)"""
 
     def check() -> None:
         try:
@@ -464,6 +477,8 @@ def _check_claim(
             if not held:
                 with _CHECKS:
                     _REFUTED.append(path)
+                    if claim is not None:
+                        _REFUTED_CLAIMS.add(claim)
         finally:
             with contextlib.suppress(OSError):
                 os.close(directory)
@@ -515,6 +530,7 @@ def _lock_or_wait(
         own.append(_Bytes(path, handle))
     kept: list[str] = []
     names: list[str] = []
+    taken: list[tuple[str, int, str]] = []
     since = time.monotonic()
 
     def done() -> bool:  # (asked at every poll while the other process holds the lock)
@@ -522,8 +538,14 @@ def _lock_or_wait(
             return False
         if not names:
             if not own:
-                claimed = _claimed(directory, prefix, os.fstat(handle.fileno()))
+                st = os.fstat(handle.fileno())
+                claimed = _claimed(directory, prefix, st)
                 if isinstance(claimed, tuple):
+                    with _CHECKS:
+                        if (_stat_hint(st), *claimed) in _REFUTED_CLAIMS:
+                            claimed = False  # (found wrong before: read the file)
+                if isinstance(claimed, tuple):
+                    taken.append((_stat_hint(st), *claimed))
                     names.append(_entry_name(prefix, path, spec, lookups, *claimed))
                 elif claimed is True or (claimed is None and time.monotonic() - since < CLAIM_GRACE):
                     return False
@@ -541,7 +563,7 @@ def _lock_or_wait(
         _unlock(lock)
         lock = None
     if kept and not own:  # (gone on with a claim: checked once the other's read is over)
-        _check_claim(path, spec, lookups, kept[0], os.dup(directory), prefix)
+        _check_claim(path, spec, lookups, kept[0], os.dup(directory), prefix, taken[0])
     return lock, (own[0] if own else None), (kept[0] if kept else None)
 
 
