@@ -148,6 +148,29 @@ def contest(tmp_path: Path) -> ContestFiles:
     return copy_demo(tmp_path / "contest")
 
 
+def sheet_read_counters(cache: Any, calls: list[str]) -> dict[str, Callable[..., Any]]:
+    """Stand-ins for the cache's ``read_bytes``, ``_sha256`` and ``_digest`` (by those names)
+    that note in ``calls`` every read of a score sheet's bytes ("read") and every hash of them
+    ("hash"; "check" when it is a claim's check, ``cache._check_claim``), then do it."""
+    import threading
+
+    read_bytes, sha256, digest = cache.read_bytes, cache._sha256, cache._digest
+
+    def reading(path, handle, limit=-1, *, start=None):
+        calls.append("read")
+        return read_bytes(path, handle, limit, start=start)
+
+    def hashing(data):
+        calls.append("hash")
+        return sha256(data)
+
+    def hashing_blocks(path, handle):
+        calls.append("check" if threading.current_thread().name == "panel-tui claim check" else "hash")
+        return digest(path, handle)
+
+    return {"read_bytes": reading, "_sha256": hashing, "_digest": hashing_blocks}
+
+
 @pytest.fixture(autouse=True)
 def _claims_as_in_a_new_process(monkeypatch: pytest.MonkeyPatch):
     """Each test starts as a new process would: taking no claims (a console in an earlier test

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import ContestFiles, console_in_its_block, tell
+from conftest import ContestFiles, console_in_its_block, sheet_read_counters, tell
 from conftest import counted_parses as _parses
 
 from panel_tui.config import load_config
@@ -1196,26 +1196,11 @@ def test_a_screen_waiting_for_anothers_parse_goes_on_once_the_cells_are_kept(kep
 
 
 def _sheet_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every read of a score sheet's bytes into memory ("read") and every hash of them ("hash")
-    by the cache from now on."""
+    """Every read of a score sheet's bytes into memory ("read"), every hash of them ("hash") and
+    every check of a claim ("check") by the cache from now on (``sheet_read_counters``)."""
     calls: list[str] = []
-    read_bytes, sha256, digest = cache.read_bytes, cache._sha256, cache._digest
-
-    def reading(path, handle, limit=-1, *, start=None):
-        calls.append("read")
-        return read_bytes(path, handle, limit, start=start)
-
-    def hashing(data):
-        calls.append("hash")
-        return sha256(data)
-
-    def hashing_blocks(path, handle):
-        calls.append("hash")
-        return digest(path, handle)
-
-    monkeypatch.setattr(cache, "read_bytes", reading)
-    monkeypatch.setattr(cache, "_sha256", hashing)
-    monkeypatch.setattr(cache, "_digest", hashing_blocks)
+    for name, counting in sheet_read_counters(cache, calls).items():
+        monkeypatch.setattr(cache, name, counting)
     return calls
 
 
@@ -1284,7 +1269,7 @@ def test_a_screen_waiting_for_anothers_read_of_the_file_as_it_sees_it_neither_re
     assert reads == []
     # Once the other's read is over (the lock let go), the claim is checked: it holds.
     _checks_done()
-    assert reads == ["hash"] and cache.claims_refuted() == []
+    assert reads == ["check"] and cache.claims_refuted() == []
     assert _same(data, truth)
 
 
@@ -1487,25 +1472,20 @@ def test_a_read_is_settled_only_well_after_the_files_last_change(ctime_ns, start
 _WAITING_SCREEN = """
 import sys, threading, time
 from pathlib import Path
+sys.path.insert(0, sys.argv[3])
+from conftest import sheet_read_counters
 from panel_tui.config import load_config
 from panel_tui.inputs import cache, contest, load_contest
 cache.MIN_SIZE = 0
 cache.take_claims()  # (as the console does)
 calls = []
-read_bytes, sha256, digest, stream = cache.read_bytes, cache._sha256, cache._digest, contest._streamed_sheet
-def reading(path, handle, limit=-1, *, start=None):
-    calls.append("read")
-    return read_bytes(path, handle, limit, start=start)
-def hashing(data):
-    calls.append("hash")
-    return sha256(data)
-def hashing_blocks(path, handle):  # (a claim's check: once the other's read is over)
-    calls.append("check" if threading.current_thread().name == "panel-tui claim check" else "hash")
-    return digest(path, handle)
+for name, counting in sheet_read_counters(cache, calls).items():
+    setattr(cache, name, counting)
+stream = contest._streamed_sheet
 def slowly(*args, **kwargs):  # (the one that reads takes its time: the others find the lock held)
     time.sleep(1.0)
     return stream(*args, **kwargs)
-cache.read_bytes, cache._sha256, cache._digest, contest._streamed_sheet = reading, hashing, hashing_blocks, slowly
+contest._streamed_sheet = slowly
 print("ready", flush=True)
 go = Path(sys.argv[2])
 while not go.exists():
@@ -1529,7 +1509,7 @@ def test_of_three_screens_seeing_a_new_sheet_one_reads_and_hashes_it(kept, tmp_p
     go = tmp_path / "go"
     children = [
         subprocess.Popen(
-            [sys.executable, "-c", _WAITING_SCREEN, str(kept.config), str(go)],
+            [sys.executable, "-c", _WAITING_SCREEN, str(kept.config), str(go), str(Path(__file__).parent)],
             stdout=subprocess.PIPE,
             text=True,
             env=dict(os.environ),
