@@ -20,8 +20,8 @@ class ChangeWatch:
 
     Files by (mtime, size, inode, ctime) from ``stat`` (the ctime: a file rewritten in place
     with the same size and its mtime put back changed all the same); the journal by its last
-    event. Polled a few
-    times a second by every console instance, so what one writes all show within a second.
+    event. Polled a few times a second by every console instance, so what one writes all show
+    within a second.
     """
 
     def __init__(self, meeting: Meeting) -> None:
