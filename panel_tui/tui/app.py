@@ -12,7 +12,6 @@ import contextlib
 import os
 import re
 import stat
-import sys
 import tempfile
 import threading
 import time
@@ -245,6 +244,7 @@ class PanelApp(TranslatedBindings, App):
         self.show_live = False  # after the lock, `v`: the live standings instead of the locked list
         self._infos: dict[str, Content] = {}  # each board's line above it, by category id
         self._reloading: tuple[tuple[str, ...], str] | None = None  # files seen changing, and when
+        self._claims_refuted: Callable[[], list[Path]] | None = None  # (``cache.claims_refuted``, once imported)
         # Another screen's boards for the files seen changing, shown until this one's (``_previewed``).
         self._preview: Snapshot | None = None
 
@@ -457,10 +457,11 @@ class PanelApp(TranslatedBindings, App):
         files, journal = self.change_watch.poll()
         changed = self.change_watch.changed_files if files else ()
         # A sheet this console took another's claim of (``cache.take_claims``, in ``reload``) and
-        # found, by its own hash, not to hold: read again. (The module is imported by the first
-        # reload, in its worker: not here, where the import would hold the interface.)
-        cache = sys.modules.get("panel_tui.inputs.cache")
-        refuted = tuple(path.name for path in cache.claims_refuted()) if cache is not None else ()
+        # found, by its own hash, not to hold: read again. (Handed over by the first reload once
+        # its worker imported the cache: importing it here would hold the interface, and the
+        # module seen while that import runs is only partly there.)
+        claims_refuted = self._claims_refuted
+        refuted = tuple(path.name for path in claims_refuted()) if claims_refuted is not None else ()
         if refuted:
             files, changed = True, tuple(dict.fromkeys((*changed, *refuted)))
         if files:
@@ -477,9 +478,10 @@ class PanelApp(TranslatedBindings, App):
         loading marks stay held until the boards are painted (``_computed``): every screen's
         boards come before any screen's analysis (``analyse``), on two cores. So is the cycle
         collector, whose full passes would otherwise land on the reload or its paint."""
-        from panel_tui.inputs.cache import let_go, take_claims
+        from panel_tui.inputs.cache import claims_refuted, let_go, take_claims
 
         take_claims()  # (checked afterwards: a claim found wrong comes back through ``_poll``)
+        self._claims_refuted = claims_refuted
         marks: list[int] = []
         release = COLLECTOR.hold()
         worker = get_current_worker()
