@@ -176,16 +176,22 @@ def _claims_as_in_a_new_process(monkeypatch: pytest.MonkeyPatch):
     """Each test starts as a new process would: taking no claims (a console in an earlier test
     switched them on for its process: ``cache.take_claims``), none refuted; and leaves no check
     of a claim running (``cache._check_claim``'s threads), which could refute into the next."""
-    import threading
-    import time
-
     from panel_tui.inputs import cache
 
     monkeypatch.setattr(cache, "_TAKES_CLAIMS", [False])
     monkeypatch.setattr(cache, "_REFUTED", [])
     monkeypatch.setattr(cache, "_REFUTED_CLAIMS", set())
     yield
-    end = time.monotonic() + 30
+    claim_checks_done(30.0)
+
+
+def claim_checks_done(timeout: float = 10.0) -> None:
+    """Wait (``timeout`` seconds at most) for this process's checks of claims
+    (``cache._check_claim``'s threads)."""
+    import threading
+    import time
+
+    end = time.monotonic() + timeout
     while any(t.name == "panel-tui claim check" for t in threading.enumerate()) and time.monotonic() < end:
         time.sleep(0.02)
 

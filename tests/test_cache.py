@@ -8,14 +8,16 @@ over), and a bad file refused through it exactly as without it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import ContestFiles, console_in_its_block, sheet_read_counters, tell
+from conftest import ContestFiles, claim_checks_done, console_in_its_block, sheet_read_counters, tell
 from conftest import counted_parses as _parses
 
 from panel_tui.config import load_config
@@ -436,7 +438,6 @@ def test_a_process_that_waited_for_anothers_parse_loads_its_entry(cached, monkey
         return cache.cached_entry(path, spec, lookups, deferred=deferred, ready=ready)
 
     other_args: list = []
-    monkeypatch.setattr(cache, "_try_lock", lambda directory, prefix: (None, True))  # (held by "another process")
     monkeypatch.setattr(cache, "_lock", lock_after_another_parse)
     monkeypatch.setattr("panel_tui.inputs.contest.cached_entry", remember_args)
     assert _same(_load(cached), first)
@@ -1176,7 +1177,6 @@ def test_a_screen_waiting_for_anothers_parse_goes_on_once_the_cells_are_kept(kep
     this one, once the cells and evaluators for the same bytes are kept, goes on with its rows
     deferred instead of waiting for the lock (here: they were kept by an earlier read, and the
     file touched, so that its stat hint no longer matches)."""
-    import fcntl
     import time
 
     from panel_tui.inputs.contest import DeferredRows
@@ -1185,9 +1185,7 @@ def test_a_screen_waiting_for_anothers_parse_goes_on_once_the_cells_are_kept(kep
     truth = _load(kept)
     sheet = kept.path("scores.csv")
     os.utime(sheet, (time.time() + 5, time.time() + 5))
-    (lock_file,) = (Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui").glob("*.lock")
-    with lock_file.open("rb") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)  # ("another process" parsing)
+    with _sheet_lock_held():  # ("another process" parsing)
         start = time.monotonic()
         data = _load(kept)
         waited = time.monotonic() - start
@@ -1230,14 +1228,16 @@ def _claim_as_the_holder(path: Path, content: bytes | None = None) -> None:
     claim.chmod(0o600)
 
 
-def _checks_done(timeout: float = 10.0) -> None:
-    """Wait for this process's checks of the claims it took (``cache._check_claim``)."""
-    import threading
-    import time
+@contextlib.contextmanager
+def _sheet_lock_held() -> Iterator[None]:
+    """The demo sheet's lock in the cache folder held for the block, as by another process of
+    the account reading the sheet (flock sees each descriptor on its own)."""
+    import fcntl
 
-    end = time.monotonic() + timeout
-    while any(t.name == "panel-tui claim check" for t in threading.enumerate()) and time.monotonic() < end:
-        time.sleep(0.02)
+    (lock_file,) = (Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui").glob("*.lock")
+    with lock_file.open("rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        yield
 
 
 def test_a_screen_waiting_for_anothers_read_of_the_file_as_it_sees_it_neither_reads_nor_hashes_it(kept, monkeypatch):
@@ -1245,7 +1245,6 @@ def test_a_screen_waiting_for_anothers_read_of_the_file_as_it_sees_it_neither_re
     reads it and claims it (its stat, then its entry's name). The others, whose descriptor of
     the file has that very stat, wait idle (the two cores stay with that read) and go on with
     the claimed entry once its cells are kept: they never read the file, nor hash it."""
-    import fcntl
     import time
 
     from panel_tui.inputs.contest import DeferredRows
@@ -1253,22 +1252,20 @@ def test_a_screen_waiting_for_anothers_read_of_the_file_as_it_sees_it_neither_re
     monkeypatch.setattr(cache, "LOCK_WAIT", 2.0)
     monkeypatch.setattr(cache, "_TAKES_CLAIMS", [True])  # (the console's processes: ``cache.take_claims``)
     truth = _load(kept)
-    _checks_done()
+    claim_checks_done()
     sheet = kept.path("scores.csv")
     os.utime(sheet, (time.time() + 5, time.time() + 5))  # (its stat hint no longer matches)
     time.sleep(0.05)  # (settled: what the holder checks before it claims, ``cache._settled``)
     _claim_as_the_holder(sheet)
     reads = _sheet_reads(monkeypatch)
-    (lock_file,) = (Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui").glob("*.lock")
-    with lock_file.open("rb") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)  # ("another process" reading the sheet)
+    with _sheet_lock_held():  # ("another process" reading the sheet)
         start = time.monotonic()
         data = _load(kept)
         waited = time.monotonic() - start
     assert isinstance(data.rows, DeferredRows) and waited < 1.0
     assert reads == []
     # Once the other's read is over (the lock let go), the claim is checked: it holds.
-    _checks_done()
+    claim_checks_done()
     assert reads == ["check"] and cache.claims_refuted() == []
     assert _same(data, truth)
 
@@ -1279,13 +1276,12 @@ def test_a_claim_that_does_not_hold_is_found_out_and_the_file_read_again(kept, m
     file's, under its very stat. The waiting screen goes on with it, then its own hash, once the
     other's read is over, refutes it (``claims_refuted``, which the console polls, then reads
     the file again); a console's next load reads the file as it is."""
-    import fcntl
     import time
 
     monkeypatch.setattr(cache, "LOCK_WAIT", 2.0)
     monkeypatch.setattr(cache, "_TAKES_CLAIMS", [True])
     old = _load(kept)
-    _checks_done()  # (its own read checked, before the file changes below)
+    claim_checks_done()  # (its own read checked, before the file changes below)
     assert cache.claims_refuted() == []
     sheet = kept.path("scores.csv")
     old_bytes = sheet.read_bytes()
@@ -1296,26 +1292,23 @@ def test_a_claim_that_does_not_hold_is_found_out_and_the_file_read_again(kept, m
     kept.write_rows("scores.csv", rows)
     time.sleep(0.05)
     _claim_as_the_holder(sheet, old_bytes)  # (the old bytes claimed under the new stat)
-    (lock_file,) = (Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui").glob("*.lock")
-    with lock_file.open("rb") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
+    with _sheet_lock_held():
         taken = _load(kept)
         assert _plain(taken.cells).equals(_plain(old.cells))  # (the claim, taken)
         time.sleep(0.3)
         assert cache.claims_refuted() == []  # (not checked while the other's read goes on)
-    _checks_done()
+    claim_checks_done()
     assert cache.claims_refuted() == [sheet]
     assert cache.claims_refuted() == []  # (said once)
     fresh = _plain(load_contest(load_config(kept.config), fresh=True).cells)
     # The holder still holds its lock (stopped, say) and its claim is still there: this process
     # never takes that claim again, it reads the file itself.
     reads = _sheet_reads(monkeypatch)
-    with lock_file.open("rb") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
+    with _sheet_lock_held():
         again = _load(kept)
     assert reads[:2] == ["read", "hash"]
     assert _plain(again.cells).equals(fresh)
-    _checks_done()
+    claim_checks_done()
     assert cache.claims_refuted() == []
 
 
@@ -1344,20 +1337,19 @@ def test_a_consoles_own_read_of_a_new_sheet_is_checked_once_it_is_over(kept, mon
     monkeypatch.setattr(cache, "read_bytes", reading)
     seen = _load(kept)
     monkeypatch.setattr(cache, "read_bytes", read_bytes)
-    _checks_done()
+    claim_checks_done()
     assert cache.claims_refuted() == [sheet]
     # Read as it is (the torn read was never on disk): the boards the console shows next.
     again = _load(kept)
     fresh = _plain(load_contest(load_config(kept.config), fresh=True).cells)
     assert not _plain(seen.cells).equals(fresh) and _plain(again.cells).equals(fresh)
-    _checks_done()
+    claim_checks_done()
     assert cache.claims_refuted() == []
 
 
 def test_a_process_that_does_not_take_claims_reads_and_hashes_the_file_itself(kept, monkeypatch):
     """The command line (``rank``, ``validate``) never takes a claim: its output rests on its own
     read of the file, hashed while it waits for the other's."""
-    import fcntl
     import time
 
     monkeypatch.setattr(cache, "LOCK_WAIT", 2.0)
@@ -1368,9 +1360,7 @@ def test_a_process_that_does_not_take_claims_reads_and_hashes_the_file_itself(ke
     time.sleep(0.05)
     _claim_as_the_holder(sheet)
     reads = _sheet_reads(monkeypatch)
-    (lock_file,) = (Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui").glob("*.lock")
-    with lock_file.open("rb") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
+    with _sheet_lock_held():
         data = _load(kept)
     assert reads == ["read", "hash"]
     assert _same(data, truth)
@@ -1380,13 +1370,12 @@ def test_a_claim_of_the_file_before_a_rewrite_of_the_same_size_and_mtime_is_not_
     """The claim names the file by its stat, ctime included: rewritten in place after it, with
     the same size and its mtime put back, the file has another ctime. A waiting screen then
     reads and hashes it itself, and shows the new scores, never the claimed ones."""
-    import fcntl
     import time
 
     monkeypatch.setattr(cache, "LOCK_WAIT", 1.0)
     monkeypatch.setattr(cache, "_TAKES_CLAIMS", [True])
     old = _load(kept)
-    _checks_done()
+    claim_checks_done()
     sheet = kept.path("scores.csv")
     os.utime(sheet, (time.time() + 5, time.time() + 5))
     time.sleep(0.05)
@@ -1405,9 +1394,7 @@ def test_a_claim_of_the_file_before_a_rewrite_of_the_same_size_and_mtime_is_not_
     after = os.stat(sheet)
     assert (after.st_ino, after.st_size, after.st_mtime_ns) == (before.st_ino, before.st_size, before.st_mtime_ns)
     reads = _sheet_reads(monkeypatch)
-    (lock_file,) = (Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui").glob("*.lock")
-    with lock_file.open("rb") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
+    with _sheet_lock_held():
         data = _load(kept)
     assert "read" in reads and "hash" in reads
     assert _same(data, load_contest(load_config(kept.config), fresh=True))
@@ -1473,7 +1460,7 @@ _WAITING_SCREEN = """
 import sys, threading, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[3])
-from conftest import sheet_read_counters
+from conftest import claim_checks_done, sheet_read_counters
 from panel_tui.config import load_config
 from panel_tui.inputs import cache, contest, load_contest
 cache.MIN_SIZE = 0

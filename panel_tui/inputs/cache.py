@@ -375,7 +375,8 @@ class _Claim:
 def _claimed(directory: int, prefix: str, st: os.stat_result) -> tuple[int, str] | bool | None:
     """What the holder of the file's lock claims of the file as ``st`` describes it
     (``_Claim``): the size and SHA-256 of its bytes; True: wait, it is reading them; False: it
-    cannot claim them (read them yourself); None: no claim of the file as it is now."""
+    cannot claim them, or claimed them before and a check found it wrong (read them yourself);
+    None: no claim of the file as it is now."""
     data = _read_small(directory, prefix + _CLAIM_SUFFIX)
     if data is None:
         return None
@@ -385,9 +386,12 @@ def _claimed(directory: int, prefix: str, st: os.stat_result) -> tuple[int, str]
     if state == _READING:
         return True
     found = re.fullmatch(r"([0-9]{1,15}) ([0-9a-f]{64})", state)
-    if found and int(found[1]) == st.st_size:
-        return int(found[1]), found[2]
-    return False
+    if not found or int(found[1]) != st.st_size:
+        return False
+    with _CHECKS:
+        if (seen, int(found[1]), found[2]) in _REFUTED_CLAIMS:
+            return False
+    return int(found[1]), found[2]
 
 
 class _Bytes:
@@ -408,12 +412,11 @@ class _Bytes:
             raise
         self.data = data
         self.st = st = os.fstat(handle.fileno())
-        if claim is None:
-            self.hashing = _Hash(functools.partial(_sha256, data))
-            return
-        if not _settled(before, st, started):
+        if claim is not None and not _settled(before, st, started):
             claim.write(st, _UNSETTLED)
             claim.close()
+            claim = None
+        if claim is None:
             self.hashing = _Hash(functools.partial(_sha256, data))
             return
 
@@ -450,23 +453,9 @@ def _check_claim(
         try:
             with contextlib.suppress(OSError):
                 os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)  # (Linux: this thread only)
-            try:
-                fd = os.open(prefix + _LOCK_SUFFIX, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=directory)
-            except OSError:
-                fd = None
-            if fd is not None:
-                try:
-                    deadline = time.monotonic() + 4 * LOCK_WAIT
-                    while time.monotonic() < deadline:
-                        try:
-                            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # (free: the read is over)
-                            break
-                        except BlockingIOError:
-                            time.sleep(0.05)
-                        except OSError:
-                            break
-                finally:
-                    os.close(fd)
+            deadline = time.monotonic() + 4 * LOCK_WAIT
+            while time.monotonic() < deadline and _held(directory, prefix + _LOCK_SUFFIX):
+                time.sleep(0.05)  # (the holder still reads, or writes what it read)
             try:
                 with open_regular(path, spec.label) as handle:
                     size = os.fstat(handle.fileno()).st_size
@@ -486,25 +475,6 @@ def _check_claim(
     threading.Thread(target=check, name="panel-tui claim check", daemon=True).start()
 
 
-def _try_lock(directory: int, prefix: str) -> tuple[int | None, bool]:
-    """The file's lock if it is free (else None), and whether another process holds it."""
-    try:
-        fd = os.open(
-            prefix + _LOCK_SUFFIX, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=directory
-        )
-    except OSError:
-        return None, False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        return None, True
-    except OSError:  # a filesystem without flock
-        os.close(fd)
-        return None, False
-    return fd, False
-
-
 def _lock_or_wait(
     path: Path,
     handle: BinaryIO,
@@ -521,19 +491,18 @@ def _lock_or_wait(
     hashes its own copy meanwhile; or, when it takes claims (``take_claims``), waits idle as
     long as that process claims the file as this one sees it (``_Claim``), names the entry by
     the claimed hash, and checks it afterwards (``_check_claim``); without a claim after
-    ``CLAIM_GRACE`` seconds, or with one that could not be made, it reads and hashes its own."""
-    lock, busy = _try_lock(directory, prefix)
-    if not busy:
-        return lock, None, None
+    ``CLAIM_GRACE`` seconds, or with one it cannot take, it reads and hashes its own."""
     own: list[_Bytes] = []
-    if ready is None or not _TAKES_CLAIMS[0]:
-        own.append(_Bytes(path, handle))
     kept: list[str] = []
     names: list[str] = []
     taken: list[tuple[str, int, str]] = []
-    since = time.monotonic()
+    since: list[float] = []  # (when this process found the lock held: ``done``'s first call)
 
-    def done() -> bool:  # (asked at every poll while the other process holds the lock)
+    def done() -> bool:  # (asked by ``_lock`` at every look while another process holds the lock)
+        if not since:
+            since.append(time.monotonic())
+            if ready is None or not _TAKES_CLAIMS[0]:
+                own.append(_Bytes(path, handle))
         if ready is None:
             return False
         if not names:
@@ -541,13 +510,9 @@ def _lock_or_wait(
                 st = os.fstat(handle.fileno())
                 claimed = _claimed(directory, prefix, st)
                 if isinstance(claimed, tuple):
-                    with _CHECKS:
-                        if (_stat_hint(st), *claimed) in _REFUTED_CLAIMS:
-                            claimed = False  # (found wrong before: read the file)
-                if isinstance(claimed, tuple):
                     taken.append((_stat_hint(st), *claimed))
                     names.append(_entry_name(prefix, path, spec, lookups, *claimed))
-                elif claimed is True or (claimed is None and time.monotonic() - since < CLAIM_GRACE):
+                elif claimed is True or (claimed is None and time.monotonic() - since[0] < CLAIM_GRACE):
                     return False
                 else:
                     own.append(_Bytes(path, handle))
@@ -558,7 +523,7 @@ def _lock_or_wait(
         return bool(kept)
 
     lock = _lock(directory, prefix, done)
-    if not kept and lock is not None and done():
+    if since and not kept and lock is not None and done():
         # (The other process let go of the lock as what it keeps was written, between two looks.)
         _unlock(lock)
         lock = None
