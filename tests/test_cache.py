@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import ContestFiles, claim_checks_done, console_in_its_block, sheet_read_counters, tell
+from conftest import ContestFiles, claim_checks_done, console_in_its_block, csv_bytes, sheet_read_counters, tell
 from conftest import counted_parses as _parses
 
 from panel_tui.config import load_config
@@ -1228,6 +1228,17 @@ def _claim_as_the_holder(path: Path, content: bytes | None = None) -> None:
     claim.chmod(0o600)
 
 
+def _one_score_lower(files: ContestFiles) -> bytes:
+    """The demo's score sheet with one score's last digit one lower: the same size, other bytes
+    (``csv_bytes`` of its rows)."""
+    rows = files.rows("scores.csv")
+    column = rows[0].index("score")
+    changed = next(i for i, row in enumerate(rows[1:], 1) if row[column][-1] in "123456789")
+    score = rows[changed][column]
+    rows[changed][column] = score[:-1] + str(int(score[-1]) - 1)
+    return csv_bytes(rows, "utf-8")
+
+
 @contextlib.contextmanager
 def _sheet_lock_held() -> Iterator[None]:
     """The demo sheet's lock in the cache folder held for the block, as by another process of
@@ -1285,11 +1296,7 @@ def test_a_claim_that_does_not_hold_is_found_out_and_the_file_read_again(kept, m
     assert cache.claims_refuted() == []
     sheet = kept.path("scores.csv")
     old_bytes = sheet.read_bytes()
-    rows = kept.rows("scores.csv")
-    column = rows[0].index("score")
-    changed = next(i for i, row in enumerate(rows[1:], 1) if row[column][-1] in "123456789")
-    rows[changed][column] = rows[changed][column][:-1] + str(int(rows[changed][column][-1]) - 1)
-    kept.write_rows("scores.csv", rows)
+    sheet.write_bytes(_one_score_lower(kept))
     time.sleep(0.05)
     _claim_as_the_holder(sheet, old_bytes)  # (the old bytes claimed under the new stat)
     with _sheet_lock_held():
@@ -1320,13 +1327,7 @@ def test_a_consoles_own_read_of_a_new_sheet_is_checked_once_it_is_over(kept, mon
     monkeypatch.setattr(cache, "_TAKES_CLAIMS", [True])
     sheet = kept.path("scores.csv")
     on_disk = sheet.read_bytes()
-    rows = kept.rows("scores.csv")
-    column = rows[0].index("score")
-    changed = next(i for i, row in enumerate(rows[1:], 1) if row[column][-1] in "123456789")
-    rows[changed][column] = rows[changed][column][:-1] + str(int(rows[changed][column][-1]) - 1)
-    from conftest import csv_bytes
-
-    torn = csv_bytes(rows, "utf-8")
+    torn = _one_score_lower(kept)
     assert len(torn) == len(on_disk) and torn != on_disk
     read_bytes = cache.read_bytes
 
@@ -1381,15 +1382,8 @@ def test_a_claim_of_the_file_before_a_rewrite_of_the_same_size_and_mtime_is_not_
     time.sleep(0.05)
     _claim_as_the_holder(sheet)
     before = os.stat(sheet)
-    rows = kept.rows("scores.csv")
-    column = rows[0].index("score")
-    changed = next(i for i, row in enumerate(rows[1:], 1) if row[column][-1] in "123456789")
-    score = rows[changed][column]
-    rows[changed][column] = score[:-1] + str(int(score[-1]) - 1)  # (a digit for a digit: the same size, lower)
-    from conftest import csv_bytes
-
     with sheet.open("r+b") as handle:  # (in place: the same inode)
-        handle.write(csv_bytes(rows, "utf-8"))
+        handle.write(_one_score_lower(kept))
     os.utime(sheet, ns=(before.st_atime_ns, before.st_mtime_ns))
     after = os.stat(sheet)
     assert (after.st_ino, after.st_size, after.st_mtime_ns) == (before.st_ino, before.st_size, before.st_mtime_ns)
