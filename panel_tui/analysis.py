@@ -306,6 +306,10 @@ def _score_columns(data: ContestData, cells: pl.DataFrame, evaluators: tuple[str
             # As the stream placed them (each evaluator's column a cell key long, in the sheet's
             # codes), each evaluator's column picked out by the cells' keys: no score is moved.
             grid = scattered(len(by_code) * keys, pl.Float64, frame["_at"], frame["score"], _NAN)
+            if _in_key_order(cells, keys):  # (then each evaluator's column is its slice, as it is)
+                return [
+                    grid.slice(code[e] * keys, keys).fill_nan(None).alias(f"_{j}") for j, e in enumerate(evaluators)
+                ]
             columns = (pl.lit(grid.slice(code[e] * keys, keys)).gather(cells[_CELL]).fill_nan(None) for e in evaluators)
             return pl.select(column.alias(f"_{j}") for j, column in enumerate(columns)).get_columns()
         # (Few of the keys scored, as when categories have indicator sets of their own: the
@@ -315,10 +319,18 @@ def _score_columns(data: ContestData, cells: pl.DataFrame, evaluators: tuple[str
         places = frame.with_columns((pl.col("_at") % keys).alias(_CELL)).select(at)
         grid = scattered(cells.height * width, pl.Float64, places.to_series(), frame["score"], _NAN)
     else:
-        at = _evaluator_code(data, evaluators) * cells.height + pl.col("_row")
+        row = pl.col(_CELL) if _in_key_order(cells, cell_keys(data.rows.schema)) else pl.col("_row")
+        at = _evaluator_code(data, evaluators) * cells.height + row
         places = _score_rows(data, cells).select(at).collect()
         grid = scattered(cells.height * width, pl.Float64, places.to_series(), data.scores["score"], _NAN)
     return [grid.slice(j * cells.height, cells.height).fill_nan(None) for j in range(width)]
+
+
+def _in_key_order(cells: pl.DataFrame, keys: int) -> bool:
+    """Whether the keyed cells (``_keyed_cells``) are every cell key (``keys`` of them) in key
+    order, row k being key k: every candidate scored on every indicator, the indicators' codes
+    in the order of their areas (a contest of one indicator set, its file listed area by area)."""
+    return cells.height == keys and cells[_CELL].is_sorted()
 
 
 def _comparators(width: int) -> list[list[tuple[int, int]]]:

@@ -21,6 +21,7 @@ import pytest
 from conftest import ContestFiles, console_in_its_block, counted_parses, tell
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reference_analysis import reference_robustness
 
 from panel_tui.analysis import robustness
 from panel_tui.config import load_config
@@ -189,6 +190,33 @@ CASES = {
 }
 
 
+def _every_key_scored(files: ContestFiles) -> None:
+    """One indicator set (the services' categories scored on the cities' indicators), and
+    every candidate scored on every indicator by seven evaluators (some scores repeated, so
+    that cells have ties): every (candidate, indicator) key a cell."""
+    files.edit_config('indicator_set = "service"', 'indicator_set = "city"')
+    indicators = files.rows("indicators.csv")
+    head = indicators[0]
+    kept = [indicators[0]] + [r for r in indicators[1:] if r[head.index("indicator_set")] == "city"]
+    files.write_rows("indicators.csv", kept)
+    candidates = [r[0] for r in files.rows("candidates.csv")[1:]]
+    rng = random.Random(16)
+    scores = [["candidate_id", "evaluator_id", "indicator_id", "score"]]
+    for candidate in candidates:
+        for row in kept[1:]:
+            top = float(row[head.index("max_points")])
+            for evaluator in range(1, 8):
+                scores.append(
+                    [
+                        candidate,
+                        f"E{evaluator:02d}",
+                        row[head.index("indicator_id")],
+                        f"{rng.randrange(0, 11) * top / 10:g}",
+                    ]
+                )
+    files.write_rows("scores.csv", scores)
+
+
 def _without_evaluators(files: ContestFiles) -> None:
     """Only the first evaluator's scores, and no evaluator column."""
     rows = files.rows("scores.csv")
@@ -226,17 +254,30 @@ def test_the_stream_hands_every_defect_to_the_parse_and_reads_the_rest_alike(she
 
 
 @pytest.mark.parametrize("layout", ["by cell key", "by the cells' rows"])
-@pytest.mark.parametrize("case", ["the demo's sheet", "seventy evaluators"])
+@pytest.mark.parametrize("case", ["the demo's sheet", "seventy evaluators", "every key scored"])
 def test_the_placed_scores_give_the_parsed_analysis_either_way_they_are_laid_out(sheet, monkeypatch, layout, case):
     """The matrix's columns from the scores the stream placed, laid out by cell key (the keys
     few enough: one indicator set) or by the cells' rows (the demo's categories have sets of
-    their own): the analysis of the parsed rows either way."""
+    their own): the analysis of the parsed rows either way. Every key scored, in key order:
+    each evaluator's column is a slice of the placed scores, the rows' route likewise skips
+    looking up each score's row."""
     from panel_tui import analysis
 
     monkeypatch.setattr(analysis, "KEYS_PER_CELL", 10**9 if layout == "by cell key" else 0)
     if case in CASES:
         CASES[case](sheet)
+    if case == "every key scored":
+        _every_key_scored(sheet)
+    in_key_order: list[bool] = []
+    original = analysis._in_key_order
+    monkeypatch.setattr(
+        analysis, "_in_key_order", lambda *args: in_key_order.append(original(*args)) or in_key_order[-1]
+    )
     _same_as_parsed(sheet, monkeypatch, placed=True)
+    assert (True in in_key_order) == (case == "every key scored")
+    if case == "every key scored":  # (both routes took the slices: the definition too)
+        data = load_contest(load_config(sheet.config), placed=True)
+        assert robustness(data) == reference_robustness(data)
 
 
 def test_a_parquet_sheet_is_streamed_alike(sheet, monkeypatch):
