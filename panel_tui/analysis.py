@@ -480,8 +480,12 @@ def prepare(data: ContestData) -> None:
 
 
 def _per_area_key(data: ContestData, areas: tuple[str, ...], evaluators: tuple[str, ...]) -> list[str]:
-    """What the per-area statistics rest on besides the contest's sheet and cells (``_kept_per_area``)."""
-    return ["per-area statistics", _CODE, repr(data.config.scoring), json.dumps(areas), json.dumps(evaluators)]
+    """What the per-area statistics rest on besides the contest's sheet and cells
+    (``_kept_per_area``): of the scoring settings, the method and the trimming rule only (the
+    decimals and the review margin act on the ranking of the sums, not on the sums)."""
+    scoring = data.config.scoring
+    settings = json.dumps([scoring.method, scoring.trim_min_evaluators])
+    return ["per-area statistics", _CODE, settings, json.dumps(areas), json.dumps(evaluators)]
 
 
 def _kept_per_area(data: ContestData, areas: tuple[str, ...], evaluators: tuple[str, ...]) -> pl.DataFrame:

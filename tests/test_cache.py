@@ -928,6 +928,24 @@ def test_the_statistics_are_computed_again_when_what_they_rest_on_changes(cached
     assert again.equals(before) == (change in (_category, _no_conflict))
 
 
+@pytest.mark.parametrize(
+    "setting", [("decimals = 2", "decimals = 1"), ("review_margin = 1.0", "review_margin = 3.0")], ids=lambda s: s[1]
+)
+def test_the_statistics_are_kept_when_only_the_ranking_s_settings_change(cached, monkeypatch, setting):
+    """Other decimals or another review margin: the per-area sums are the same (those act on
+    the ranking of the sums), so the kept statistics are loaded, not computed again; the
+    analysis is what it is without the cache."""
+    from panel_tui.analysis import robustness_table
+
+    before = _analysed(cached)
+    cached.edit_config(*setting)
+    routes = _routes(monkeypatch)
+    assert _analysed(cached).equals(before) and routes == []
+    kept = robustness_table(_load(cached))
+    monkeypatch.setenv("PANEL_TUI_CACHE", "off")
+    assert kept.equals(robustness_table(load_contest(load_config(cached.config)))) and routes == ["_matrix_route"]
+
+
 def test_a_contest_made_from_other_scores_does_not_take_the_kept_statistics(cached, monkeypatch):
     """A contest built from a loaded one with other scores and cells (as the analysis's
     reference does, ``dataclasses.replace``) is computed, not given the loaded sheet's."""
