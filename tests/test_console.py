@@ -60,6 +60,21 @@ def run(coro) -> None:
     asyncio.run(coro)
 
 
+# One of Yongin's (C05) scores, 28 from E01 on CI01, made 18: the sheet's size unchanged.
+C05_LOWERED = ("C05,E01,CI01,28\n", "C05,E01,CI01,18\n")
+
+
+def expected_c05(root: Path) -> dict:
+    """Yongin's (C05) row on the large cities' board as the files now give it (parsed afresh)."""
+    board = standings(load_contest(load_config(root / "config.toml"), fresh=True)).board("large_city")
+    return board.entries.filter(pl.col("candidate_id") == "C05").row(0, named=True)
+
+
+def shows_total(table: LeaderboardTable, row: dict) -> bool:
+    """Whether ``table`` shows ``row``'s candidate with ``row``'s total."""
+    return table.cell_text(row["candidate_id"], "total").strip() == f"{row['total']:.2f}"
+
+
 def test_boards_show_every_category_with_the_certification_line(contest):
     async def scenario():
         app = make_app(contest)
@@ -89,7 +104,7 @@ def test_a_rewrite_in_place_with_the_same_size_and_mtime_reaches_the_board(conte
             scores = contest / "data" / "scores.csv"
             before = os.stat(scores)
             text = scores.read_text(encoding="utf-8")
-            lowered = text.replace("C05,E01,CI01,28\n", "C05,E01,CI01,18\n")  # (two digits for two)
+            lowered = text.replace(*C05_LOWERED)
             assert lowered != text and len(lowered) == len(text)
             with scores.open("r+", encoding="utf-8", newline="") as handle:
                 handle.write(lowered)
@@ -100,11 +115,8 @@ def test_a_rewrite_in_place_with_the_same_size_and_mtime_reaches_the_board(conte
                 before.st_mtime_ns,
                 before.st_ino,
             )
-            expected = standings(load_contest(load_config(contest / "config.toml"), fresh=True)).board("large_city")
-            c05 = expected.entries.filter(pl.col("candidate_id") == "C05").row(0, named=True)
-            await settled(
-                pilot, app, lambda: table.cell_text("C05", "total").strip() == f"{c05['total']:.2f}", timeout=3
-            )
+            c05 = expected_c05(contest)
+            await settled(pilot, app, lambda: shows_total(table, c05), timeout=3)
 
     run(scenario())
 
@@ -122,18 +134,13 @@ def test_a_refuted_claim_reads_the_sheet_again(contest, monkeypatch):
             table = app.board("large_city")
             monkeypatch.setattr(app.change_watch, "poll", lambda: (False, False))
             scores = contest / "data" / "scores.csv"
-            scores.write_text(
-                scores.read_text(encoding="utf-8").replace("C05,E01,CI01,28\n", "C05,E01,CI01,18\n"), encoding="utf-8"
-            )
-            expected = standings(load_contest(load_config(contest / "config.toml"), fresh=True)).board("large_city")
-            c05 = expected.entries.filter(pl.col("candidate_id") == "C05").row(0, named=True)
+            scores.write_text(scores.read_text(encoding="utf-8").replace(*C05_LOWERED), encoding="utf-8")
+            c05 = expected_c05(contest)
             await pilot.pause(0.5)
-            assert table.cell_text("C05", "total").strip() != f"{c05['total']:.2f}"  # (nothing seen)
+            assert not shows_total(table, c05)  # (nothing seen)
             with cache._CHECKS:
                 cache._REFUTED.append(scores)
-            await settled(
-                pilot, app, lambda: table.cell_text("C05", "total").strip() == f"{c05['total']:.2f}", timeout=3
-            )
+            await settled(pilot, app, lambda: shows_total(table, c05), timeout=3)
             assert cache.claims_refuted() == []
 
     run(scenario())
@@ -160,13 +167,10 @@ def test_live_scores_update_in_place_and_keep_the_cursor(contest):
             written = scores.with_suffix(".new")
             written.write_text("\n".join(lines) + "\n", encoding="utf-8")
             written.replace(scores)  # at once, as an editor saves
-            expected = standings(load_contest(load_config(contest / "config.toml"))).board("large_city")
-            c05 = expected.entries.filter(pl.col("candidate_id") == "C05").row(0, named=True)
+            c05 = expected_c05(contest)
             assert c05["status"] == "certified"
-            await settled(
-                pilot, app, lambda: table.cell_text("C05", "total").strip() == f"{c05['total']:.2f}", timeout=3
-            )
-            assert table.cell_text("C05", "total").strip() == f"{c05['total']:.2f}"
+            await settled(pilot, app, lambda: shows_total(table, c05), timeout=3)
+            assert shows_total(table, c05)
             assert table.cell_text("C05", "status") == "✔ certified"
             assert row_keys(table)[:6] == ["C01", "C02", "C03", "C05", "C04", LINE]  # Yongin overtook Siheung
             assert table.cell_text("C05", "move") == "▲1" and table.cell_text("C04", "move") == "▼1"
