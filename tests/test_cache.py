@@ -1469,7 +1469,7 @@ def test_a_read_is_settled_only_well_after_the_files_last_change(ctime_ns, start
 
 
 _WAITING_SCREEN = """
-import sys, threading, time
+import sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[3])
 from conftest import claim_checks_done, sheet_read_counters
@@ -1491,8 +1491,7 @@ while not go.exists():
     time.sleep(0.005)
 data = load_contest(load_config(Path(sys.argv[1])))
 cache.wait_for_writes()
-while any(t.name == "panel-tui claim check" for t in threading.enumerate()):
-    time.sleep(0.02)
+claim_checks_done(30.0)
 counts = [calls.count(kind) for kind in ("read", "hash", "check")]
 print(*counts, data.cells.height, len(cache.claims_refuted()), flush=True)
 """
