@@ -746,12 +746,18 @@ class Meeting:
         rows: bool = False,
         placed: bool = False,
         waiting: contest_inputs.Waiting | None = None,
+        live: bool = False,
     ) -> ContestData:
         """The contest's inputs, loaded once (``reload``: again); ``rows``: the caller will read
         the score rows; ``placed``: it will lay the scores out by cell and evaluator (the
-        analysis); ``waiting``: told while another process reads the sheet (``load_contest``)."""
+        analysis); ``waiting``: told while another process reads the sheet (``load_contest``).
+        ``live`` (a console, which loads the files again as they change): a corrected score
+        sheet is patched from the last one loaded here (``load_contest``'s ``previous``)."""
         if self._data is None or reload:
-            self._data = contest_inputs.load_contest(self.config, reads_rows=rows, placed=placed, waiting=waiting)
+            previous = self._data.basis if live and self._data is not None else None
+            self._data = contest_inputs.load_contest(
+                self.config, reads_rows=rows, placed=placed, waiting=waiting, previous=previous, keeps_basis=live
+            )
         return self._data
 
     def _parse_afresh(self) -> None:

@@ -136,7 +136,7 @@ def take_snapshot(
     if preview is not None and reload:
         waiting = _Previewing(meeting, preview)
     with writes_afterwards(marks):
-        data = meeting.data(reload=reload, placed=placed, waiting=waiting)
+        data = meeting.data(reload=reload, placed=placed, waiting=waiting, live=True)
         state = meeting.state()
         result = (
             last.standings

@@ -31,7 +31,17 @@ from panel_tui.inputs.cache import (
     hold_placed_mark,
     kept_derived,
 )
-from panel_tui.inputs.cells import cells_code, cells_plan, evaluator_bits, group_cells, moved_bits, streamed_cells
+from panel_tui.inputs.cells import (
+    EVALUATOR_SET,
+    cell_key,
+    cells_code,
+    cells_plan,
+    evaluator_bits,
+    group_cells,
+    moved_bits,
+    streamed_cells,
+)
+from panel_tui.inputs.patch import LIMIT, around, changed_lines
 from panel_tui.inputs.read import (
     Lookup,
     TableSpec,
@@ -171,6 +181,7 @@ class ContestData:
     written_names: pl.DataFrame | None = None
     kept: Kept | None = field(default=None, repr=False, compare=False)  # (see ``derived``)
     placed: PlacedScores | None = field(default=None, repr=False, compare=False)  # (see ``placed_scores``)
+    basis: SheetBasis | None = field(default=None, repr=False, compare=False)  # (see ``load_contest``'s ``previous``)
 
     def derived(
         self,
@@ -299,6 +310,8 @@ def load_contest(
     reads_rows: bool = False,
     placed: bool = False,
     waiting: Waiting | None = None,
+    previous: SheetBasis | None = None,
+    keeps_basis: bool = False,
 ) -> ContestData:
     """Load and cross-check candidates, indicators and scores; raise ``InputError`` on any defect.
 
@@ -327,6 +340,12 @@ def load_contest(
     this process waits for another one reading the same new sheet, it is told, at each look,
     the sheet's entry and the candidates and indicators as loaded (``shared_boards``: what the
     other one keeps beside the entry besides its cells).
+
+    ``keeps_basis`` (a console): a CSV sheet streamed (or patched) into its cells is kept with
+    its bytes (``SheetBasis``, the contest's ``basis``), for the next load to be given as
+    ``previous``: a corrected sheet not seen before is then patched from it instead of
+    streamed (``_patched_sheet``: only its changed lines and their cells' other scores are
+    parsed), and falls back to the stream whenever the patch cannot be sure.
     """
     frames = frames or {}
     path = config.contest.scores
@@ -346,11 +365,18 @@ def load_contest(
         # is read off the rows.)
         bare = config.contest.conflicts is None and "conflicts" not in frames
         streamed: list[_Streamed] = []
+        bases: list[SheetBasis] = []
 
         def sketch(data: bytes, name: Callable[[], str | None]) -> bool:
-            found = _streamed_sheet(beside, lookups, path, data, name, placed=placed)
+            found = None
+            if previous is not None:
+                found = _patched_sheet(beside, lookups, path, data, previous, name)
+            if found is None:
+                found = _streamed_sheet(beside, lookups, path, data, name, placed=placed)
             if found is not None:
                 streamed.append(found)
+                if keeps_basis and path.suffix.lower() == ".csv" and len(data) <= LIMIT and found.evaluators:
+                    bases.append(SheetBasis(path, data, found))
             return found is not None
 
         read, entry = cached_entry(
@@ -383,6 +409,7 @@ def load_contest(
                     left_out,
                     source,
                     placed=placed_scores,
+                    basis=bases[0] if bases else None,
                 )
             try:
                 read = read()
@@ -441,6 +468,7 @@ def _contest(
     kept: tuple[str, tuple[str, ...]] | None,
     *,
     placed: tuple[pl.DataFrame, tuple[str, ...]] | None = None,
+    basis: SheetBasis | None = None,
 ) -> ContestData:
     """The loaded contest, in the language the config shows it in; ``kept``: the sheet's cache
     entry and what else its rows and cells rest on (``Kept``); ``placed``: its scores with their
@@ -457,6 +485,7 @@ def _contest(
         left_out=left_out,
         kept=None if kept is None else Kept(*kept, rows, cells, candidates, indicators),
         placed=None if placed is None else PlacedScores(*placed, rows, None if kept is None else kept[0]),
+        basis=basis,
     )
     return data.in_language(config.shown_in) if config.shown_in else data
 
@@ -665,11 +694,124 @@ def _streamed_sheet(
     if cells.schema != expected:
         return None
     parts = beside.parts("Categorical" if has_evaluators else "String", evaluators)
-    name = entry()
+    sheet = _Streamed(cells, evaluators, parts, schema, holds, scores, by_code)
+    _keep_beside(entry(), sheet)
+    return sheet
+
+
+def _keep_beside(name: str | None, sheet: _Streamed) -> None:
+    """A streamed or patched sheet's evaluators and cells kept beside its entry (named
+    ``name``; None: nothing is kept), as a parse would keep them."""
     if name is not None:
-        _keep_evaluators(name, schema["evaluator_id"], has_evaluators, evaluators)
-        cached_derived(name, parts, lambda: cells, lambda frame: frame.schema == expected)
-    return _Streamed(cells, evaluators, parts, schema, holds, scores, by_code)
+        _keep_evaluators(name, sheet.schema["evaluator_id"], bool(sheet.evaluators), sheet.evaluators)
+        expected = sheet.cells.schema
+        cached_derived(name, sheet.parts, lambda: sheet.cells, lambda frame: frame.schema == expected)
+
+
+@dataclass(frozen=True, eq=False)
+class SheetBasis:
+    """A CSV score sheet's bytes and what they were streamed or patched into (``_Streamed``):
+    what the next load patches a corrected sheet from (``load_contest``'s ``previous``). Held
+    in the process's memory only, from the very bytes it read: nothing another account or
+    process writes can stand in for it."""
+
+    path: Path
+    data: bytes
+    sheet: _Streamed
+
+
+def _patched_sheet(
+    beside: _Beside,
+    lookups: dict[str, Lookup],
+    path: Path,
+    data: bytes,
+    basis: SheetBasis,
+    entry: Callable[[], str | None],
+) -> _Streamed | None:
+    """A corrected sheet's cells from the last sheet's (``basis``), as ``_streamed_sheet``
+    would stream them: the lines that changed (``patch.changed_lines``) are parsed in both
+    sheets, and the cells they touch are grouped again from all of their scores, found in the
+    lines around them (``patch.around``; each cell's count of scores says when all are found);
+    every other cell stays as it was. The cells are then checked as a stream's are, and kept
+    beside the new sheet's entry. None, and the sheet is streamed, whenever the patch cannot
+    be sure it gives what the stream would: another contest or file, a file whose lines it
+    cannot cut (``patch``), a changed line that does not parse or misses a value, an
+    evaluator added or gone, a cell whose scores lie too far apart, a defect the cells show
+    (the stream, then the parse, name its row)."""
+    sheet = basis.sheet
+    if basis.path != path or not sheet.evaluators or beside.parts("Categorical", sheet.evaluators) != sheet.parts:
+        return None
+    changed = changed_lines(basis.data, data)
+    if changed is None:
+        return None
+    header = data[: changed.header_end]
+    empty = pl.DataFrame(schema=sheet.schema)
+    old = _lines(path, lookups, header, basis.data[changed.start : changed.old_end], empty)
+    new = _lines(path, lookups, header, data[changed.start : changed.new_end], empty)
+    if old is None or new is None or sum(new.null_count().row(0)):
+        return None
+    if not new["evaluator_id"].cast(pl.String).is_in(sheet.evaluators).all():
+        return None
+    key = cell_key(sheet.schema).alias("_cell")
+    # Each touched cell's count of scores in the new sheet: its count before, less its scores
+    # on the old lines, plus those on the new ones.
+    before = sheet.cells.select(key, "n")
+    counted = (
+        pl.concat([old.select(key, pl.lit(-1).alias("d")), new.select(key, pl.lit(1).alias("d"))])
+        .group_by("_cell")
+        .agg(pl.col("d").sum())
+        .join(before, on="_cell", how="left")
+        .select("_cell", (pl.col("n").fill_null(0).cast(pl.Int64) + pl.col("d")).alias("expected"))
+    )
+    touched = counted["_cell"].implode()
+    for start, end in around(data, changed):
+        rows = _lines(path, lookups, header, data[start:end], empty)
+        if rows is None:
+            return None
+        found = rows.filter(key.is_in(touched))
+        seen = counted.join(found.group_by(key).len(), on="_cell", how="left").select(
+            pl.col("len").fill_null(0).cast(pl.Int64) - pl.col("expected")
+        )
+        short = seen.to_series()
+        if (short > 0).any():
+            return None
+        if (short == 0).all():
+            break
+    else:
+        return None
+    regrouped = group_cells(beside.config, beside.candidates, beside.indicators, found)
+    codes = found.schema["evaluator_id"]
+    assert isinstance(codes, pl.Categorical)
+    regrouped = moved_bits(regrouped, [sheet.evaluators.index(e) for e in codes.categories.to_series().to_list()])
+    cells = pl.concat([sheet.cells.filter(~key.is_in(touched)), regrouped.select(sheet.cells.columns)])
+    if cells.schema != sheet.cells.schema or cells.is_empty() or any(_cell_problems(cells, True).values()):
+        return None
+    if cells.select(pl.col(EVALUATOR_SET).bitwise_or()).item() != (1 << len(sheet.evaluators)) - 1:
+        return None  # (an evaluator whose every score went: the stream names the evaluators anew)
+    patched = _Streamed(cells, sheet.evaluators, sheet.parts, sheet.schema, sheet.holds)
+    _keep_beside(entry(), patched)
+    return patched
+
+
+def _lines(
+    path: Path, lookups: dict[str, Lookup], header: bytes, lines: bytes, empty: pl.DataFrame
+) -> pl.DataFrame | None:
+    """Whole lines of a CSV score sheet (after its ``header``) parsed as the stream parses
+    the sheet (``read.scan_table``), in the columns of ``empty``; None when they do not parse."""
+    if not lines:
+        return empty  # (a blank line is not nothing: the stream reads it as a row of missing values)
+    try:
+        scan = scan_table(path, SCORES, lookups, header + lines)
+        frame = None if scan is None else scan.collect()
+    except Exception:  # (polars' errors, and InputError: what the stream would refuse too)
+        return None
+    if (
+        frame is None
+        or "evaluator_id" not in frame.columns
+        or not isinstance(frame.schema["evaluator_id"], pl.Categorical)
+    ):
+        return None
+    return frame.select(empty.columns)
 
 
 def _recoded(column: pl.Series, evaluators: list[str], dtype: pl.DataType) -> pl.Series:

@@ -1,0 +1,348 @@
+"""Issue 16.4: a corrected score sheet patched from the last one, not streamed whole.
+
+A console keeps the last CSV sheet it streamed with its bytes (``contest.SheetBasis``); when
+the sheet changes, only the lines that differ (``patch.changed_lines``) and the lines around
+them holding their cells' other scores (``patch.around``) are parsed, and only those cells
+grouped again (``contest._patched_sheet``). These tests hold it to the plain route (the new
+sheet parsed afresh and grouped: ``load_contest(fresh=True)``) on every kind of edit, with
+the cache off and on: the same cells, standings and rows, or the same refusal; and they say
+which edits the patch takes and which it leaves to the stream.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+import pytest
+from conftest import ContestFiles
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_streamed import _outcome
+
+from panel_tui.config import load_config
+from panel_tui.inputs import cache, load_contest, patch
+from panel_tui.inputs import contest as contest_module
+from panel_tui.meeting import Meeting
+
+Edit = Callable[[bytes], bytes]
+
+
+@pytest.fixture
+def sheet(contest: ContestFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ContestFiles:
+    """The demo without its declared conflicts (a sheet with them is parsed), streamed at any
+    size, with a cache folder of this test's own."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("PANEL_TUI_CACHE", raising=False)
+    monkeypatch.setattr(cache, "MIN_SIZE", 0)
+    contest.edit_config('conflicts = "data/conflicts.csv"', "")
+    return contest
+
+
+def _patches(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Each patch asked for: whether it took the sheet (False: left to the stream)."""
+    taken: list[bool] = []
+    original = contest_module._patched_sheet
+
+    def counting(*args, **kwargs):
+        found = original(*args, **kwargs)
+        taken.append(found is not None)
+        return found
+
+    monkeypatch.setattr(contest_module, "_patched_sheet", counting)
+    return taken
+
+
+def _forget_kept() -> None:
+    folder = Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui"
+    for kept in folder.glob("*") if folder.exists() else ():
+        kept.unlink()
+
+
+def _same_as_parsed(files: ContestFiles, monkeypatch: pytest.MonkeyPatch, edit: Edit, before: Edit | None = None):
+    """The sheet (``before`` it, as given) loaded as a console loads it, then edited
+    (``edit``) and loaded again from the first load's basis, with the cache off and then on,
+    gives what the edited sheet parsed afresh gives; and with the cache on, a later load of
+    the same bytes (another process's) loads the kept cells, alike. The patches asked for, and
+    whether each took the sheet."""
+    path = files.path("scores.csv")
+    original = path.read_bytes()
+    first = before(original) if before else original
+    taken = _patches(monkeypatch)
+    for cache_setting in ("off", ""):
+        monkeypatch.setenv("PANEL_TUI_CACHE", cache_setting)
+        _forget_kept()
+        path.write_bytes(first)
+        basis = load_contest(load_config(files.config), keeps_basis=True).basis
+        assert basis is not None and basis.data == first
+        path.write_bytes(edit(first))
+        got = _outcome(files, previous=basis, keeps_basis=True)
+        again = _outcome(files)  # (the cache on: the cells the patch kept, if it did)
+        truth = _outcome(files, fresh=True)
+        for outcome in (got, again):
+            assert outcome[0] == truth[0], (outcome, truth)
+            if truth[0] == "refused":
+                assert outcome[1] == truth[1]
+            else:
+                cells, board, rows, _deferred, _robust = outcome[1]
+                assert _alike(cells, truth[1][0]) and board == truth[1][1] and rows.equals(truth[1][2])
+    path.write_bytes(original)
+    return taken
+
+
+def _alike(cells: pl.DataFrame, truth: pl.DataFrame) -> bool:
+    """The same cells; their sums the same but for the last bits of a float (the order the
+    scores were added in: a streamed sheet's cell whose scores lie in different parts of the
+    file is added up part by part, whichever route reads it; the boards round them away)."""
+    if cells.schema != truth.schema or cells.height != truth.height:
+        return False
+    exact = [c for c in cells.columns if c != "sum"]
+    return cells.select(exact).equals(truth.select(exact)) and bool(
+        ((cells["sum"] - truth["sum"]).abs() <= 1e-9 * truth["sum"].abs().clip(lower_bound=1.0)).all()
+    )
+
+
+def _lines(change: Callable[[list[bytes]], None]) -> Edit:
+    """An edit of the sheet's lines (the header is line 0; each line keeps its line break)."""
+
+    def edit(data: bytes) -> bytes:
+        lines = data.splitlines(keepends=True)
+        change(lines)
+        return b"".join(lines)
+
+    return edit
+
+
+def _score(line: int, value: bytes) -> Edit:
+    def change(lines: list[bytes]) -> None:
+        fields = lines[line].rstrip(b"\r\n").split(b",")
+        ending = lines[line][len(lines[line].rstrip(b"\r\n")) :]
+        lines[line] = b",".join([*fields[:-1], value]) + ending
+
+    return _lines(change)
+
+
+def _field(line: int, column: int, value: bytes) -> Edit:
+    def change(lines: list[bytes]) -> None:
+        ending = lines[line][len(lines[line].rstrip(b"\r\n")) :]
+        fields = lines[line].rstrip(b"\r\n").split(b",")
+        fields[column] = value
+        lines[line] = b",".join(fields) + ending
+
+    return _lines(change)
+
+
+def _moved(source: int, target: int) -> Edit:
+    def change(lines: list[bytes]) -> None:
+        lines.insert(target, lines.pop(source))
+
+    return _lines(change)
+
+
+def _both(*edits: Edit) -> Edit:
+    def edit(data: bytes) -> bytes:
+        for one in edits:
+            data = one(data)
+        return data
+
+    return edit
+
+
+def _crlf(data: bytes) -> bytes:
+    return data.replace(b"\n", b"\r\n")
+
+
+def _by_evaluator(data: bytes) -> bytes:
+    """The sheet's lines sorted by evaluator: each cell's scores lie a few thousand lines apart."""
+    header, *body = data.splitlines(keepends=True)
+    return header + b"".join(sorted(body, key=lambda line: line.split(b",")[1]))
+
+
+def _without(evaluator: bytes) -> Edit:
+    return _lines(lambda lines: lines.__setitem__(slice(None), [x for x in lines if x.split(b",")[1:2] != [evaluator]]))
+
+
+# name: (the edit, the sheet before it (None: the demo's), whether the patch takes it)
+CASES: dict[str, tuple[Edit, Edit | None, bool]] = {
+    "a score changed": (_score(100, b"12.5"), None, True),
+    "a score written shorter": (_score(2, b"7"), None, True),
+    "a score written longer": (_score(17000, b"1.25"), None, True),
+    "the first and the last score changed": (_both(_score(1, b"3"), _score(17764, b"0.5")), None, True),
+    "a score line deleted": (_lines(lambda lines: lines.pop(500)), None, True),
+    "the last line's break removed": (lambda data: data.rstrip(b"\n"), None, True),
+    "a line moved far away": (_moved(40, 9000), None, True),
+    "the same bytes": (lambda data: data, None, True),
+    "a score of a CRLF sheet changed": (_score(300, b"1"), _crlf, True),
+    "a score changed in a sheet sorted by evaluator": (_score(3000, b"2"), _by_evaluator, True),
+    "a score line given twice": (_lines(lambda lines: lines.insert(700, lines[700])), None, False),
+    "an unknown candidate": (_field(50, 0, b"C99"), None, False),
+    "an unknown indicator": (_field(50, 2, b"XX01"), None, False),
+    "a new evaluator": (_field(50, 1, b"E99"), None, False),
+    "an evaluator's every score removed": (_without(b"E03"), None, False),
+    "a score above its maximum": (_score(60, b"99"), None, False),
+    "a negative score": (_score(60, b"-1"), None, False),
+    "a score that is not a number": (_score(60, b"abc"), None, False),
+    "a missing score": (_score(60, b""), None, False),
+    "a missing evaluator": (_field(60, 1, b""), None, False),
+    "a quoted field": (_field(60, 1, b'"E01"'), None, False),
+    "the columns reordered": (
+        lambda data: data.replace(b"candidate_id,evaluator_id", b"evaluator_id,candidate_id", 1),
+        None,
+        False,
+    ),
+    "the whole sheet made CRLF": (_crlf, None, False),
+    "a blank line": (_lines(lambda lines: lines.insert(900, b"\n")), None, False),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_corrected_sheet_is_patched_as_the_parse_reads_it_or_left_to_the_stream(sheet, monkeypatch, case):
+    edit, before, patched = CASES[case]
+    taken = _same_as_parsed(sheet, monkeypatch, edit, before)
+    assert taken == [patched, patched], taken  # (the cache off, then on: once each)
+
+
+def test_cells_whose_scores_lie_further_apart_than_it_looks_are_left_to_the_stream(sheet, monkeypatch):
+    """In a sheet sorted by evaluator a cell's scores lie thousands of lines apart: looking
+    only a few hundred bytes around the change, the patch finds some of them, not all (their
+    count says so), and leaves the sheet to the stream; looking further, it takes it."""
+    monkeypatch.setattr(patch, "_WINDOW", 256)
+    monkeypatch.setattr(patch, "_WIDEST", 4096)
+    assert _same_as_parsed(sheet, monkeypatch, _score(3000, b"2"), _by_evaluator) == [False, False]
+    assert _same_as_parsed(sheet, monkeypatch, _score(3000, b"2")) == [True, True]  # (by cell: next to it)
+    monkeypatch.setattr(patch, "_WIDEST", 1 << 20)
+    assert _same_as_parsed(sheet, monkeypatch, _score(3000, b"2"), _by_evaluator) == [True, True]
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(st.data())
+def test_random_corrections_patched_equal_the_parsed_definition(sheet, monkeypatch, data):
+    """A few random corrections at random places (scores changed, some out of range, lines
+    deleted, given twice or moved), in a sheet in cell order or sorted by evaluator, with the
+    patch's first look narrow or wide: the same cells, standings and rows as the parse, or
+    the same refusal."""
+    rng = random.Random(data.draw(st.integers(0, 2**32 - 1)))
+    monkeypatch.setattr(patch, "_WINDOW", data.draw(st.sampled_from([128, 4096, 64 << 10])))
+    before = data.draw(st.sampled_from([None, _by_evaluator]))
+
+    def correct(lines: list[bytes]) -> None:
+        for _ in range(rng.randint(1, 4)):
+            at = rng.randrange(1, len(lines))
+            kind = rng.choice(["score", "score", "score", "out of range", "delete", "twice", "move"])
+            ending = b"\n" if lines[at].endswith(b"\n") else b""
+            fields = lines[at].rstrip(b"\n").split(b",")
+            if kind in ("score", "out of range"):
+                value = rng.randrange(0, 80) / 2 if kind == "score" else rng.choice([-1.0, 1000.0])
+                lines[at] = b",".join([*fields[:-1], f"{value:g}".encode()]) + ending
+            elif kind == "delete" and len(lines) > 2:
+                lines.pop(at)
+            elif kind == "twice":
+                lines.insert(at, lines[at] if ending else lines[at] + b"\n")
+            elif kind == "move":
+                line = lines.pop(at)
+                lines.insert(rng.randrange(1, len(lines) + 1), line if line.endswith(b"\n") else line + b"\n")
+                if not lines[-1].endswith(b"\n"):
+                    lines[-1] += b"\n"
+
+    _same_as_parsed(sheet, monkeypatch, _lines(correct), before)
+
+
+def test_a_console_patches_each_corrected_sheet_from_the_last(sheet, monkeypatch):
+    """A console's reloads (``Meeting.data(live=True)``): the first streams the sheet, each
+    later one patches it from the one before; the boards are those of the sheet as it is."""
+    taken = _patches(monkeypatch)
+    monkeypatch.setenv("PANEL_TUI_CACHE", "off")  # (the cache on: see test_a_console_s_first_load_...)
+    meeting = Meeting(load_config(sheet.config), sheet.root / "s.sqlite", writable=False)
+    meeting.data(live=True)
+    assert taken == []
+    path = sheet.path("scores.csv")
+    for line, value in ((10, b"1"), (5000, b"2.5"), (10, b"30")):
+        path.write_bytes(_score(line, value)(path.read_bytes()))
+        data = meeting.data(reload=True, live=True)
+        cache.wait_for_writes()
+        parsed = load_contest(load_config(sheet.config), fresh=True)
+        assert _alike(
+            data.cells.sort("candidate_id", "indicator_id"), parsed.cells.sort("candidate_id", "indicator_id")
+        )
+    assert taken == [True, True, True]
+
+
+def test_only_a_console_keeps_the_sheet_s_bytes_and_only_of_a_csv_sheet_up_to_the_limit(sheet, monkeypatch):
+    monkeypatch.setenv("PANEL_TUI_CACHE", "off")  # (every load streams the sheet)
+    config = load_config(sheet.config)
+    assert load_contest(config).basis is None  # (rank, the other commands: not kept)
+    assert load_contest(config, keeps_basis=True).basis is not None
+    monkeypatch.setattr(contest_module, "LIMIT", 1000)
+    assert load_contest(config, keeps_basis=True).basis is None
+    monkeypatch.setattr(contest_module, "LIMIT", patch.LIMIT)
+    pl.read_csv(sheet.path("scores.csv")).write_parquet(sheet.path("scores.parquet"))
+    sheet.edit_config('scores = "data/scores.csv"', 'scores = "data/scores.parquet"')
+    assert load_contest(load_config(sheet.config), keeps_basis=True).basis is None
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_the_changed_lines_are_exactly_those_that_differ(seed):
+    """``changed_lines`` on random sheets of short lines: what precedes and follows the changed
+    lines is the same in both, each bound is a line's start, and nothing narrower would do."""
+    rng = random.Random(seed)
+    header = b"h,i\n"
+
+    def body() -> list[bytes]:
+        return [rng.choice([b"a,1\n", b"a,10\n", b"b,2\n", b"ab,1\n", b"\n"]) for _ in range(rng.randint(0, 12))]
+
+    old_lines = body()
+    new_lines = list(old_lines)
+    for _ in range(rng.randint(0, 3)):
+        if new_lines and rng.random() < 0.5:
+            new_lines.pop(rng.randrange(len(new_lines)))
+        else:
+            new_lines.insert(rng.randint(0, len(new_lines)), rng.choice([b"a,1\n", b"b,22\n", b"c,3\n"]))
+    old, new = header + b"".join(old_lines), header + b"".join(new_lines)
+    if rng.random() < 0.3 and len(old) > len(header) and len(new) > len(header):  # (no line break at the end)
+        old, new = old.removesuffix(b"\n"), new.removesuffix(b"\n")
+    changed = patch.changed_lines(old, new)
+    assert changed is not None and changed.header_end == len(header)
+    start, old_end, new_end = changed.start, changed.old_end, changed.new_end
+    assert old[:start] == new[:start] and old[old_end:] == new[new_end:]
+    assert len(old) - old_end == len(new) - new_end
+    for data, end in ((old, old_end), (new, new_end)):
+        assert start <= end and data[start - 1 : start] == b"\n"
+        assert end == len(data) or data[end - 1 : end] == b"\n"
+    if old != new:
+        # The first and the last changed lines really changed: one line narrower at either end would not do.
+        assert old[start:old_end] != new[start:new_end]
+        first_old = old[start : old.find(b"\n", start) + 1 or len(old)]
+        first_new = new[start : new.find(b"\n", start) + 1 or len(new)]
+        assert first_old != first_new or old_end == start or new_end == start
+    else:
+        assert old_end == new_end == start or old[start:old_end] == new[start:new_end]
+
+
+def test_files_whose_lines_cannot_be_cut_without_the_parser_are_not_patched():
+    assert patch.changed_lines(b"h\n1\n", b"h\n2\n") is not None
+    assert patch.changed_lines(b'h\n"1\n2"\n', b'h\n"1\n3"\n') is None  # (a quote)
+    assert patch.changed_lines(b"h\n1\n", b"g\n1\n") is None  # (the header)
+    assert patch.changed_lines(b"h\r1\r", b"h\r2\r") is None  # (CR only)
+    assert patch.changed_lines(b"h", b"h,2") is None  # (no line after the header)
+
+
+def test_the_spans_around_the_changed_lines_widen_on_whole_lines_up_to_the_whole_file(monkeypatch):
+    monkeypatch.setattr(patch, "_WINDOW", 8)
+    monkeypatch.setattr(patch, "_WIDEST", 1 << 20)
+    data = b"h\n" + b"".join(f"{i:03d},x\n".encode() for i in range(100))
+    changed = patch.changed_lines(data.replace(b"050,x", b"050,y"), data)
+    assert changed is not None
+    spans = list(patch.around(data, changed))
+    assert spans[-1] == (2, len(data))
+    for (start, end), (wider_start, wider_end) in zip(spans, spans[1:], strict=False):
+        assert wider_start <= start and end <= wider_end
+    for start, end in spans:
+        assert start <= changed.start and changed.new_end <= end
+        assert data[start - 1 : start] == b"\n" and (end == len(data) or data[end - 1 : end] == b"\n")
+    assert re.fullmatch(rb"(\d{3},x\n)+", data[spans[0][0] : spans[0][1]])
