@@ -381,7 +381,7 @@ def test_the_lock_its_confirmation_and_verify_parse_the_files_not_the_cache(cach
     truth = load_contest(config, fresh=True)
     original = contest_module.cached_entry
 
-    def wrong(path, spec, lookups, deferred=False, ready=None, sketch=None):
+    def wrong(path, spec, lookups, deferred=False, ready=None, sketch=None, keep=None):
         frame, entry = original(path, spec, lookups)
         return frame.with_columns(
             pl.when(pl.col("candidate_id").cast(pl.String) == "C01")
@@ -433,7 +433,7 @@ def test_a_process_that_waited_for_anothers_parse_loads_its_entry(cached, monkey
         cache.wait_for_writes()
         return real_lock(directory, prefix, done)
 
-    def remember_args(path, spec, lookups, deferred=False, ready=None, sketch=None):
+    def remember_args(path, spec, lookups, deferred=False, ready=None, sketch=None, keep=None):
         other_args[:] = [spec, lookups]
         return cache.cached_entry(path, spec, lookups, deferred=deferred, ready=ready)
 
@@ -782,7 +782,7 @@ def test_kept_cells_name_the_same_evaluators_whatever_codes_a_process_gives_them
     truth = _who(_load(cached))
     original = contest_module.cached_entry
 
-    def renumbered(path, spec, lookups, deferred=False, ready=None, sketch=None):
+    def renumbered(path, spec, lookups, deferred=False, ready=None, sketch=None, keep=None):
         frame, entry = original(path, spec, lookups)  # (loaded: the rows renumbered here)
         # Codes go to the ids in the order they come: cast with the last id first.
         frame = (

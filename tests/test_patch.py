@@ -19,6 +19,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import test_cache
 from conftest import ContestFiles
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,6 +31,7 @@ from panel_tui.inputs import contest as contest_module
 from panel_tui.meeting import Meeting
 
 Edit = Callable[[bytes], bytes]
+kept = test_cache.kept  # (the fixture: the demo cached, its evaluators coded out of their sorted order)
 
 
 @pytest.fixture
@@ -59,8 +61,8 @@ def _patches(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
 
 def _forget_kept() -> None:
     folder = Path(os.environ["XDG_CACHE_HOME"]) / "panel-tui"
-    for kept in folder.glob("*") if folder.exists() else ():
-        kept.unlink()
+    for entry in folder.glob("*") if folder.exists() else ():
+        entry.unlink()
 
 
 def _same_as_parsed(files: ContestFiles, monkeypatch: pytest.MonkeyPatch, edit: Edit, before: Edit | None = None):
@@ -346,3 +348,69 @@ def test_the_spans_around_the_changed_lines_widen_on_whole_lines_up_to_the_whole
         assert start <= changed.start and changed.new_end <= end
         assert data[start - 1 : start] == b"\n" and (end == len(data) or data[end - 1 : end] == b"\n")
     assert re.fullmatch(rb"(\d{3},x\n)+", data[spans[0][0] : spans[0][1]])
+
+
+def _patch_of(files: ContestFiles, basis, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """One score of the sheet changed, loaded from ``basis``: whether the patch took it, and
+    its cells are the parse's."""
+    path = files.path("scores.csv")
+    path.write_bytes(_score(100, b"2.5")(path.read_bytes()))
+    taken = _patches(monkeypatch)
+    got = load_contest(load_config(files.config), previous=basis, keeps_basis=True)
+    cache.wait_for_writes()
+    parsed = load_contest(load_config(files.config), fresh=True)
+    assert _alike(
+        got.cells.sort("candidate_id", "indicator_id").with_columns(pl.col("evaluator_set").bitwise_count_ones()),
+        parsed.cells.sort("candidate_id", "indicator_id").with_columns(pl.col("evaluator_set").bitwise_count_ones()),
+    )
+    return taken == [True]
+
+
+def test_a_console_that_found_the_sheet_kept_patches_the_next_one_from_the_bytes_it_hashed(kept, monkeypatch):
+    """A console started on a sheet already kept (another process streamed it) loads its kept
+    cells, and keeps the bytes it hashed to find them: the next corrected sheet is patched."""
+    load_contest(load_config(kept.config))  # (another process: streams the sheet, keeps its cells)
+    cache.wait_for_writes()
+    data = load_contest(load_config(kept.config), keeps_basis=True)
+    assert data.basis is not None and data.basis.data == kept.path("scores.csv").read_bytes()
+    assert _patch_of(kept, data.basis, monkeypatch)
+
+
+def test_a_screen_that_took_a_claim_patches_the_next_sheet_from_the_bytes_its_check_read(kept, monkeypatch):
+    """A screen that went on with another's claim has read nothing; the claim's check, once the
+    other's read is over, reads the file whole and hashes it: those bytes, hashed to the
+    claimed entry, are what the next corrected sheet is patched from. A claim found wrong
+    gives none."""
+    import time
+
+    from conftest import claim_checks_done
+    from test_cache import _claim_as_the_holder, _one_score_lower, _sheet_lock_held
+
+    monkeypatch.setattr(cache, "LOCK_WAIT", 2.0)
+    monkeypatch.setattr(cache, "_TAKES_CLAIMS", [True])
+    load_contest(load_config(kept.config))
+    cache.wait_for_writes()
+    claim_checks_done()
+    sheet = kept.path("scores.csv")
+    os.utime(sheet, (time.time() + 5, time.time() + 5))  # (its stat hint no longer matches)
+    time.sleep(0.05)
+    _claim_as_the_holder(sheet)
+    with _sheet_lock_held():
+        data = load_contest(load_config(kept.config), keeps_basis=True)
+        assert data.basis is not None and data.basis.data is None  # (not read: the claim taken)
+    claim_checks_done()
+    assert cache.claims_refuted() == []
+    assert data.basis.data == sheet.read_bytes()
+    assert _patch_of(kept, data.basis, monkeypatch)
+    # A claim of other bytes under the file's stat: taken, then refuted; no bytes to patch from.
+    cache.wait_for_writes()
+    claim_checks_done()
+    old_bytes = sheet.read_bytes()
+    sheet.write_bytes(_one_score_lower(kept))
+    time.sleep(0.05)
+    _claim_as_the_holder(sheet, old_bytes)
+    with _sheet_lock_held():
+        taken = load_contest(load_config(kept.config), keeps_basis=True)
+    claim_checks_done()
+    assert cache.claims_refuted() == [sheet]
+    assert taken.basis is not None and taken.basis.data is None

@@ -175,6 +175,7 @@ def cached_entry(
     deferred: bool = False,
     ready: Callable[[str], bool] | None = None,
     sketch: Callable[[bytes, Callable[[], str | None]], bool] | None = None,
+    keep: Callable[[str, bytes], None] | None = None,
 ) -> tuple[pl.DataFrame | Deferred, str | None]:
     """``read_table(path, spec, lookups)``, from the cache when these bytes were parsed before,
     and the name of the entry that holds them (for ``cached_derived``; None when the file is
@@ -190,6 +191,12 @@ def cached_entry(
     returned whose rows are parsed, and kept, only when first asked for. With the cache off,
     a file of ``MIN_SIZE`` or more is sketched too (no entry: the name is None), its
     ``Deferred`` holding the bytes it parses when first called.
+
+    ``keep`` (a console, which patches the next sheet from this one: ``inputs.contest``): given
+    the entry's name and the file's bytes, read into memory and hashed to that very name,
+    whenever the entry is found rather than sketched: the file hashed as it is read whole,
+    the bytes read while waiting for another process, or (a claim taken) those the claim's
+    check reads afterwards, in its thread.
 
     Two routes, both deciding by the SHA-256 of the content (its own; in a console, that of a
     settled read by the process it waits for, checked afterwards: ``_Claim``), never by the
@@ -228,25 +235,29 @@ def cached_entry(
             if seen == _stat_hint(st):
                 # The file is hashed in a thread while the entry last written for it is loaded;
                 # the entry is kept only if these bytes hash to its very name.
-                hashing = _Hash(lambda: _digest(path, handle))
+                whole: list[bytes] = []  # (``keep``: the bytes hashed)
+                hashing = _Hash(lambda: _digest(path, handle) if keep is None else _read_and_hash(path, handle, whole))
                 found = _load(directory, named, spec, lookups) if named and not deferred else None
                 name = _entry_name(prefix, path, spec, lookups, st.st_size, hashing.result())
                 if deferred and (_present(directory, name) or (ready is not None and ready(name))):
                     os.close(directory)
+                    _offer(keep, name, whole)
                     return Deferred(path, spec, lookups, name), name
                 if name != named or deferred:
                     found = _load(directory, name, spec, lookups)
                 if found is not None:
                     os.close(directory)
+                    _offer(keep, name, whole)
                     return found, name
             # A miss. The process that takes the file's lock reads it; the others of the
             # account wait, idle while that one has claimed the file as they see it
             # (``_Claim``), else reading and hashing their own copy meanwhile.
             lock, read, kept = _lock_or_wait(
-                path, handle, directory, prefix, spec, lookups, ready if deferred else None
+                path, handle, directory, prefix, spec, lookups, ready if deferred else None, keep
             )
             if kept is not None:
                 _release(directory, lock)
+                _offer(keep, kept, [read.data] if read is not None else [])  # (its own bytes, hashed to that name)
                 return Deferred(path, spec, lookups, kept), kept
             if read is None:
                 read = _Bytes(path, handle, _Claim(directory, prefix) if lock is not None else None)
@@ -268,10 +279,12 @@ def cached_entry(
             name = _entry_name(prefix, path, spec, lookups, len(data), digest)
             if deferred and (_present(directory, name) or (ready is not None and ready(name))):
                 _release(directory, lock)
+                _offer(keep, name, [data])
                 return Deferred(path, spec, lookups, name), name
             found = _load(directory, name, spec, lookups)
             if found is not None:
                 _release(directory, lock)
+                _offer(keep, name, [data])
                 return found, name
             lock = _lock(directory, prefix)
             frame = read_table(path, spec, lookups, data=data)
@@ -439,12 +452,14 @@ def _check_claim(
     directory: int,
     prefix: str,
     claim: tuple[str, int, str] | None = None,
+    keep: Callable[[str, bytes], None] | None = None,
 ) -> None:
     """In a thread, once the holder of the file's lock let go of it (its read is over: the cores
     are free), at the lowest priority: hash the file as it is now; a name other than the
     claimed one (``name``) puts the file in ``claims_refuted``, and the ``claim`` (its stat,
     size and hash) among those this process never takes again (a holder stopped with its lock
-    held would otherwise hand the same claim to every reload). The console's own read of a new
+    held would otherwise hand the same claim to every reload); the claimed name, with the
+    bytes read whole and hashed to it, is given to ``keep`` (``cached_entry``). The console's own read of a new
     sheet is checked the same way (no ``claim``): a long write in place may have been read half
     done under a settled stat. (A file changed since in any way the stat shows is read again
     anyway: then this only asks for that a moment sooner.)"""
@@ -456,13 +471,17 @@ def _check_claim(
             deadline = time.monotonic() + 4 * LOCK_WAIT
             while time.monotonic() < deadline and _held(directory, prefix + _LOCK_SUFFIX):
                 time.sleep(0.05)  # (the holder still reads, or writes what it read)
+            whole: list[bytes] = []
             try:
                 with open_regular(path, spec.label) as handle:
                     size = os.fstat(handle.fileno()).st_size
-                    digest = _digest(path, handle)
+                    digest = _digest(path, handle) if keep is None else _read_and_hash(path, handle, whole)
+                    size = len(whole[0]) if whole else size
                 held = _entry_name(prefix, path, spec, lookups, size, digest) == name
             except InputError:
                 held = False
+            if held:
+                _offer(keep, name, whole)
             if not held:
                 with _CHECKS:
                     _REFUTED.append(path)
@@ -483,6 +502,7 @@ def _lock_or_wait(
     spec: TableSpec,
     lookups: dict[str, Lookup],
     ready: Callable[[str], bool] | None,
+    keep: Callable[[str, bytes], None] | None = None,
 ) -> tuple[int | None, _Bytes | None, str | None]:
     """On a miss: the file's lock (None: none to be had, or waited for ``LOCK_WAIT``
     seconds), the file's bytes if they were read while waiting for it, and the name of the
@@ -528,7 +548,7 @@ def _lock_or_wait(
         _unlock(lock)
         lock = None
     if kept and not own:  # (gone on with a claim: checked once the other's read is over)
-        _check_claim(path, spec, lookups, kept[0], os.dup(directory), prefix, taken[0])
+        _check_claim(path, spec, lookups, kept[0], os.dup(directory), prefix, taken[0], keep)
     return lock, (own[0] if own else None), (kept[0] if kept else None)
 
 
@@ -750,6 +770,19 @@ class _Hash:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _read_and_hash(path: Path, handle: BinaryIO, whole: list[bytes]) -> str:
+    """The SHA-256 of a file's content, read whole into memory (put in ``whole``)."""
+    data = read_bytes(path, handle, start=0)
+    whole.append(data)
+    return _sha256(data)
+
+
+def _offer(keep: Callable[[str, bytes], None] | None, name: str, whole: list[bytes]) -> None:
+    """``keep`` given an entry's name and the bytes hashed to it, if it asks and they were read."""
+    if keep is not None and whole:
+        keep(name, whole[0])
 
 
 def _digest(path: Path, handle: BinaryIO) -> str:

@@ -366,6 +366,7 @@ def load_contest(
         bare = config.contest.conflicts is None and "conflicts" not in frames
         streamed: list[_Streamed] = []
         bases: list[SheetBasis] = []
+        offers = _Offers() if keeps_basis and path.suffix.lower() == ".csv" else None
 
         def sketch(data: bytes, name: Callable[[], str | None]) -> bool:
             found = None
@@ -375,8 +376,9 @@ def load_contest(
                 found = _streamed_sheet(beside, lookups, path, data, name, placed=placed)
             if found is not None:
                 streamed.append(found)
-                if keeps_basis and path.suffix.lower() == ".csv" and len(data) <= LIMIT and found.evaluators:
-                    bases.append(SheetBasis(path, data, found))
+                if offers is not None and found.evaluators and len(data) <= LIMIT:
+                    offers.offer(None, data)
+                    bases.append(SheetBasis(path, found, offers, None))
             return found is not None
 
         read, entry = cached_entry(
@@ -386,13 +388,19 @@ def load_contest(
             deferred=True,
             ready=beside.ready if bare else None,
             sketch=sketch if bare and not reads_rows else None,
+            keep=offers.offer if offers is not None and bare and not reads_rows else None,
         )
         if isinstance(read, Deferred):
             found = None
             if streamed:
                 found = _deferred_sheet(beside, read, streamed[0])
             elif bare:
-                found = _kept_sheet(beside, lookups, read)
+                kept_sheet = _kept_sheet(beside, lookups, read)
+                if kept_sheet is not None:
+                    found = _deferred_sheet(beside, read, kept_sheet)
+                    if offers is not None and kept_sheet.evaluators and read.name is not None:
+                        # (its bytes given by the cache as it found the entry, or later by a claim's check)
+                        bases.append(SheetBasis(path, kept_sheet, offers, read.name))
             if found is not None:
                 rows, cells, has_evaluators, left_out, source = found
                 placed_scores = None
@@ -568,13 +576,10 @@ class _Beside:
         return found is not None and derived_present(entry, found[1])
 
 
-def _kept_sheet(
-    beside: _Beside, lookups: dict[str, Lookup], entry: Deferred
-) -> tuple[DeferredRows, pl.DataFrame, bool, pl.DataFrame, tuple[str, tuple[str, ...]] | None] | None:
-    """A kept sheet's rows (``DeferredRows``, not loaded), its kept cells, whether it names its
-    evaluators, the scores left out (none: no conflicts are declared) and what ``Kept`` holds;
-    None when what the boards need is not all kept (its evaluators and cells): then the rows
-    are loaded."""
+def _kept_sheet(beside: _Beside, lookups: dict[str, Lookup], entry: Deferred) -> _Streamed | None:
+    """A kept sheet's cells, evaluators and rows' schema, as a stream gives them (for
+    ``_deferred_sheet``); None when what the boards need is not all kept (its evaluators and
+    cells): then the rows are loaded."""
     name = entry.name
     found = None if name is None else beside.evaluators(name)
     if name is None or found is None:
@@ -585,7 +590,7 @@ def _kept_sheet(
     cells = kept_derived(name, parts, lambda frame: frame.schema == expected)
     if cells is None:
         return None
-    return _deferred_sheet(beside, entry, _Streamed(cells, evaluators, parts, schema, holds))
+    return _Streamed(cells, evaluators, parts, schema, holds)
 
 
 @dataclass(frozen=True)
@@ -708,16 +713,41 @@ def _keep_beside(name: str | None, sheet: _Streamed) -> None:
         cached_derived(name, sheet.parts, lambda: sheet.cells, lambda frame: frame.schema == expected)
 
 
-@dataclass(frozen=True, eq=False)
-class SheetBasis:
-    """A CSV score sheet's bytes and what they were streamed or patched into (``_Streamed``):
-    what the next load patches a corrected sheet from (``load_contest``'s ``previous``). Held
-    in the process's memory only, from the very bytes it read: nothing another account or
-    process writes can stand in for it."""
+class _Offers:
+    """The bytes of the score sheet one load found (the last offered): by the load itself when
+    it streamed them (name None), or by the cache (``cached_entry``'s ``keep``), with the name
+    of the entry they hash to, as it found that entry, or later, from a claim's check."""
 
-    path: Path
-    data: bytes
-    sheet: _Streamed
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._offered: tuple[str | None, bytes] | None = None
+
+    def offer(self, name: str | None, data: bytes) -> None:
+        if len(data) <= LIMIT:
+            with self._lock:
+                self._offered = name, data
+
+    def get(self, name: str | None) -> bytes | None:
+        with self._lock:
+            offered = self._offered
+        return offered[1] if offered is not None and offered[0] == name else None
+
+
+class SheetBasis:
+    """A CSV score sheet's cells as a stream gives them (``_Streamed``) and the bytes they
+    come from: what the next load patches a corrected sheet from (``load_contest``'s
+    ``previous``). The bytes are those this process read itself (streamed, or hashed to the
+    name of the entry whose cells it loaded: ``_Offers``), held in its memory only: nothing
+    another account or process writes can stand in for them. ``data`` is None until they are
+    there (a claim's check gives them a moment after the load)."""
+
+    def __init__(self, path: Path, sheet: _Streamed, offers: _Offers, entry: str | None) -> None:
+        self.path, self.sheet = path, sheet
+        self._offers, self._entry = offers, entry
+
+    @property
+    def data(self) -> bytes | None:
+        return self._offers.get(self._entry)
 
 
 def _patched_sheet(
@@ -738,15 +768,17 @@ def _patched_sheet(
     cannot cut (``patch``), a changed line that does not parse or misses a value, an
     evaluator added or gone, a cell whose scores lie too far apart, a defect the cells show
     (the stream, then the parse, name its row)."""
-    sheet = basis.sheet
-    if basis.path != path or not sheet.evaluators or beside.parts("Categorical", sheet.evaluators) != sheet.parts:
+    sheet, last = basis.sheet, basis.data
+    if basis.path != path or last is None or not sheet.evaluators:
         return None
-    changed = changed_lines(basis.data, data)
+    if beside.parts("Categorical", sheet.evaluators) != sheet.parts:
+        return None
+    changed = changed_lines(last, data)
     if changed is None:
         return None
     header = data[: changed.header_end]
     empty = pl.DataFrame(schema=sheet.schema)
-    old = _lines(path, lookups, header, basis.data[changed.start : changed.old_end], empty)
+    old = _lines(path, lookups, header, last[changed.start : changed.old_end], empty)
     new = _lines(path, lookups, header, data[changed.start : changed.new_end], empty)
     if old is None or new is None or sum(new.null_count().row(0)):
         return None
