@@ -416,6 +416,7 @@ if steps is not None:
     for owner, name, step in (
         (views, "take_snapshot", "reload"), (cache, "_lock", "lock"), (cache, "read_table", "parse"),
         (contest, "_streamed_sheet", "stream"), (contest, "_cells", "cells"), (contest, "_kept_sheet", "kept"),
+        (contest, "_patched_sheet", "patch"),
         (cache, "_store", "store"),
         (app_module.PanelApp, "_show", "show"), (analysis, "robustness", "analysis"),
         (shared_boards, "kept_boards", "boards"), (cache, "read_bytes", "bytes"), (cache, "_sha256", "sha"),
@@ -511,7 +512,9 @@ PARSING_TAB = (
     ("its bytes read: begins", "start bytes"),
     ("ends", "end bytes"),
     ("hashed (and claimed, for the others)", "end sha"),
-    ("the sheet streamed into its cells: begins (the lock taken)", "start stream"),
+    ("patched from the last sheet: begins (the lock taken)", "start patch"),
+    ("ends", "end patch"),
+    ("the sheet streamed into its cells (not patched): begins", "start stream"),
     ("ends", "end stream"),
     ("its rows parsed (for its boards when not streamed, else for its analysis): begins", "start parse"),
     ("ends", "end parse"),
@@ -527,7 +530,7 @@ PARSING_TAB = (
 )
 WAITING_TAB = (
     ("noticed the change (its reload starts)", "start reload"),
-    ("its own bytes read (no claim to take)", "start bytes"),
+    ("its own bytes read (no claim to take; or the claim's check, afterwards)", "start bytes"),
     ("and hashed", "end sha"),
     ("the boards of the tab that parses found (shown until its own)", "end boards"),
     ("goes on: the cells are kept (or the lock is let go)", "end lock"),
@@ -555,8 +558,12 @@ def reload_steps(logs: list[Path], changes: list[float]) -> list[str]:
                 when = float(at) - t0
                 if when >= 0 and float(at) < until:
                     first.setdefault(event, when)
-            # (the tab that streamed the sheet, or parsed it for its boards)
-            reads = "start stream" in first or first.get("start parse", float("inf")) < first.get("end reload", 0)
+            # (the tab that patched or streamed the sheet, or parsed it for its boards)
+            reads = (
+                "start patch" in first
+                or "start stream" in first
+                or first.get("start parse", float("inf")) < first.get("end reload", 0)
+            )
             role = parsing if reads else waiting
             for event, when in first.items():
                 role.setdefault(event, []).append(when)
