@@ -197,6 +197,7 @@ CASES: dict[str, tuple[Edit, Edit | None, bool]] = {
         False,
     ),
     "the whole sheet made CRLF": (_crlf, None, False),
+    "the sheet sorted anew (every line changed)": (_by_evaluator, None, True),
     "a blank line": (_lines(lambda lines: lines.insert(900, b"\n")), None, False),
 }
 
@@ -324,6 +325,14 @@ def test_the_changed_lines_are_exactly_those_that_differ(seed):
         assert first_old != first_new or old_end == start or new_end == start
     else:
         assert old_end == new_end == start or old[start:old_end] == new[start:new_end]
+
+
+def test_a_sheet_changed_more_widely_than_the_largest_change_is_left_to_the_stream(sheet, monkeypatch):
+    """Parsing the changed lines of both sheets costs about what the stream does once they span
+    much of the file: beyond ``patch.LARGEST`` bytes the stream takes it."""
+    monkeypatch.setattr(patch, "LARGEST", 20_000)
+    assert _same_as_parsed(sheet, monkeypatch, _both(_score(10, b"3"), _score(300, b"2"))) == [True, True]
+    assert _same_as_parsed(sheet, monkeypatch, _both(_score(10, b"3"), _score(3000, b"2"))) == [False, False]
 
 
 def test_files_whose_lines_cannot_be_cut_without_the_parser_are_not_patched():

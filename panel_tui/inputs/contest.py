@@ -371,7 +371,10 @@ def load_contest(
         def sketch(data: bytes, name: Callable[[], str | None]) -> bool:
             found = None
             if previous is not None:
-                found = _patched_sheet(beside, lookups, path, data, previous, name)
+                try:
+                    found = _patched_sheet(beside, lookups, path, data, previous, name)
+                except Exception:  # (a patch that fails, whatever the reason, leaves the sheet to the stream)
+                    found = None
             if found is None:
                 found = _streamed_sheet(beside, lookups, path, data, name, placed=placed)
             if found is not None:
@@ -811,10 +814,13 @@ def _patched_sheet(
             break
     else:
         return None
-    regrouped = group_cells(beside.config, beside.candidates, beside.indicators, found)
     codes = found.schema["evaluator_id"]
     assert isinstance(codes, pl.Categorical)
-    regrouped = moved_bits(regrouped, [sheet.evaluators.index(e) for e in codes.categories.to_series().to_list()])
+    seen = codes.categories.to_series().to_list()  # (the window's own codes)
+    if not set(seen) <= set(sheet.evaluators):
+        return None
+    regrouped = group_cells(beside.config, beside.candidates, beside.indicators, found)
+    regrouped = moved_bits(regrouped, [sheet.evaluators.index(e) for e in seen])
     cells = pl.concat([sheet.cells.filter(~key.is_in(touched)), regrouped.select(sheet.cells.columns)])
     if cells.schema != sheet.cells.schema or cells.is_empty() or any(_cell_problems(cells, True).values()):
         return None

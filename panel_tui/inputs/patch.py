@@ -9,7 +9,9 @@ last sheet's cells (``inputs.contest._patched_sheet``).
 
 It works on bytes alone and answers None for any file whose lines it cannot cut as the
 parser does: a quote anywhere (a quoted field may hold a line break), a header that changed,
-no line break after the header (an old Mac file's CR only), a file larger than ``LIMIT``.
+no line break after the header (an old Mac file's CR only), a file larger than ``LIMIT``; and
+for a sheet changed so widely (more than ``LARGEST`` bytes of lines, from the first change to
+the last) that parsing the changes would cost more than the stream saves.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ LIMIT = 256 << 20  # bytes: a larger sheet is not kept to patch from (a console 
 _BLOCK = 1 << 20  # the prefix and suffix are compared a block at a time, then within the block that differs
 _WINDOW = 64 << 10  # the first look around the changed lines for their cells' other scores, widened 4x ...
 _WIDEST = 4 << 20  # ... up to this (a sheet whose cells' scores lie further apart is streamed)
+LARGEST = 4 << 20  # bytes of changed lines: a sheet changed more widely (rewritten in another order) is streamed
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,8 @@ class Changed:
 
 def changed_lines(old: bytes, new: bytes) -> Changed | None:
     """Where ``new`` differs from ``old`` as whole lines after the same header; None when the
-    lines cannot be cut without the parser (see the module), or the header changed."""
+    lines cannot be cut without the parser (see the module), the header changed, or the
+    changed lines span more than ``LARGEST`` bytes."""
     if len(old) > LIMIT or len(new) > LIMIT or b'"' in old or b'"' in new:
         return None
     header_end = old.find(b"\n") + 1
@@ -55,6 +59,8 @@ def changed_lines(old: bytes, new: bytes) -> Changed | None:
         # Mid-line in either file (the byte before the suffix differs): to the end of that line.
         found = old.find(b"\n", tail)
         tail = len(old) if found < 0 else found + 1
+    if max(tail, tail + moved) - start > LARGEST:
+        return None
     return Changed(header_end, start, tail, tail + moved)
 
 
