@@ -804,10 +804,11 @@ def _patched_sheet(
         if rows is None:
             return None
         found = rows.filter(key.is_in(touched))
-        seen = counted.join(found.group_by(key).len(), on="_cell", how="left").select(
-            pl.col("len").fill_null(0).cast(pl.Int64) - pl.col("expected")
+        short = (
+            counted.join(found.group_by(key).len(), on="_cell", how="left")
+            .select(pl.col("len").fill_null(0).cast(pl.Int64) - pl.col("expected"))
+            .to_series()
         )
-        short = seen.to_series()
         if (short > 0).any():
             return None
         if (short == 0).all():
@@ -816,11 +817,11 @@ def _patched_sheet(
         return None
     codes = found.schema["evaluator_id"]
     assert isinstance(codes, pl.Categorical)
-    seen = codes.categories.to_series().to_list()  # (the window's own codes)
-    if not set(seen) <= set(sheet.evaluators):
+    coded = codes.categories.to_series().to_list()  # (the evaluators in the window's own codes)
+    if not set(coded) <= set(sheet.evaluators):
         return None
     regrouped = group_cells(beside.config, beside.candidates, beside.indicators, found)
-    regrouped = moved_bits(regrouped, [sheet.evaluators.index(e) for e in seen])
+    regrouped = moved_bits(regrouped, [sheet.evaluators.index(e) for e in coded])
     cells = pl.concat([sheet.cells.filter(~key.is_in(touched)), regrouped.select(sheet.cells.columns)])
     if cells.schema != sheet.cells.schema or cells.is_empty() or any(_cell_problems(cells, True).values()):
         return None
