@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 import test_cache
+import test_streamed
 from conftest import ContestFiles
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -32,31 +33,12 @@ from panel_tui.meeting import Meeting
 
 Edit = Callable[[bytes], bytes]
 kept = test_cache.kept  # (the fixture: the demo cached, its evaluators coded out of their sorted order)
-
-
-@pytest.fixture
-def sheet(contest: ContestFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ContestFiles:
-    """The demo without its declared conflicts (a sheet with them is parsed), streamed at any
-    size, with a cache folder of this test's own."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    monkeypatch.delenv("PANEL_TUI_CACHE", raising=False)
-    monkeypatch.setattr(cache, "MIN_SIZE", 0)
-    contest.edit_config('conflicts = "data/conflicts.csv"', "")
-    return contest
+sheet = test_streamed.sheet  # (the fixture: the demo without declared conflicts, streamed at any size)
 
 
 def _patches(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Each patch asked for: whether it took the sheet (False: left to the stream)."""
-    taken: list[bool] = []
-    original = contest_module._patched_sheet
-
-    def counting(*args, **kwargs):
-        found = original(*args, **kwargs)
-        taken.append(found is not None)
-        return found
-
-    monkeypatch.setattr(contest_module, "_patched_sheet", counting)
-    return taken
+    return test_streamed._streams(monkeypatch, "_patched_sheet")
 
 
 def _forget_kept() -> None:

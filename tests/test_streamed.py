@@ -70,17 +70,18 @@ def _outcome(files: ContestFiles, *, analysis: bool = False, **kwargs) -> tuple[
     )
 
 
-def _streams(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Each sheet the stream was asked for: whether it took it (False: parsed instead)."""
+def _streams(monkeypatch: pytest.MonkeyPatch, route: str = "_streamed_sheet") -> list[bool]:
+    """Each sheet the stream (or another of the loader's routes, ``route``: ``_patched_sheet``)
+    was asked for: whether it took it (False: left to the next route, or parsed)."""
     taken: list[bool] = []
-    original = contest_module._streamed_sheet
+    original = getattr(contest_module, route)
 
     def counting(*args, **kwargs):
         found = original(*args, **kwargs)
         taken.append(found is not None)
         return found
 
-    monkeypatch.setattr(contest_module, "_streamed_sheet", counting)
+    monkeypatch.setattr(contest_module, route, counting)
     return taken
 
 
