@@ -758,6 +758,10 @@ class Meeting:
             self._data = contest_inputs.load_contest(
                 self.config, reads_rows=rows, placed=placed, waiting=waiting, previous=previous, keeps_basis=live
             )
+            if previous is not None:
+                # (The new load's own basis serves the next one: the last sheet's bytes go now,
+                # not when the last snapshot that holds its contest goes.)
+                previous.let_go()
         return self._data
 
     def _parse_afresh(self) -> None:

@@ -244,8 +244,8 @@ def test_a_console_patches_each_corrected_sheet_from_the_last(sheet, monkeypatch
     taken = _patches(monkeypatch)
     monkeypatch.setenv("PANEL_TUI_CACHE", "off")  # (the cache on: see test_a_console_s_first_load_...)
     meeting = Meeting(load_config(sheet.config), sheet.root / "s.sqlite", writable=False)
-    meeting.data(live=True)
-    assert taken == []
+    first_basis = meeting.data(live=True).basis
+    assert taken == [] and first_basis is not None and first_basis.data is not None
     path = sheet.path("scores.csv")
     for line, value in ((10, b"1"), (5000, b"2.5"), (10, b"30")):
         path.write_bytes(_score(line, value)(path.read_bytes()))
@@ -256,6 +256,9 @@ def test_a_console_patches_each_corrected_sheet_from_the_last(sheet, monkeypatch
             data.cells.sort("candidate_id", "indicator_id"), parsed.cells.sort("candidate_id", "indicator_id")
         )
     assert taken == [True, True, True]
+    # One sheet's bytes held: each load's basis lets go of the one before.
+    assert data.basis is not None and data.basis.data == path.read_bytes()
+    assert first_basis is not None and first_basis.data is None
 
 
 def test_only_a_console_keeps_the_sheet_s_bytes_and_only_of_a_csv_sheet_up_to_the_limit(sheet, monkeypatch):

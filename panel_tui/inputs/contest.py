@@ -752,6 +752,10 @@ class SheetBasis:
     def data(self) -> bytes | None:
         return self._offers.get(self._entry)
 
+    def let_go(self) -> None:
+        """Forget the bytes (a later load's basis took this one's place)."""
+        self._offers = _Offers()
+
 
 def _patched_sheet(
     beside: _Beside,
