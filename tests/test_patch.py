@@ -408,3 +408,36 @@ def test_a_screen_that_took_a_claim_patches_the_next_sheet_from_the_bytes_its_ch
     claim_checks_done()
     assert cache.claims_refuted() == [sheet]
     assert taken.basis is not None and taken.basis.data is None
+
+
+def test_a_sheet_the_parse_decodes_as_cp949_is_never_patched_from(sheet, monkeypatch):
+    """Korean Excel writes CSV in CP949, which the parse decodes as a whole (the stream reads
+    UTF-8 only). In such a sheet a line that happens to be valid UTF-8 too (a name pasted from
+    elsewhere: '간간' in UTF-8 reads '媛꾧컙' in CP949) means one evaluator to the parse and
+    another to a reader of the lines around it alone, which are UTF-8 (here all ASCII but it),
+    who takes it for the evaluator whose name is '간간' in CP949.
+    A console that found the sheet kept (its bytes hashed to the entry) never patches the next
+    one from it: it is streamed, then parsed. (Found by an attack review of the patch.)"""
+    monkeypatch.setattr(patch, "_WINDOW", 256)
+    monkeypatch.setattr(patch, "_WIDEST", 1024)  # (the lines around the change: ASCII, and the pasted one)
+    name = "간간"
+    lines = sheet.path("scores.csv").read_bytes().splitlines(keepends=True)
+    pasted = next(i for i, line in enumerate(lines) if i > len(lines) // 2 and b",E02," in line)
+    for i, line in enumerate(lines[1:], 1):  # (far from it, E01 is '간간' in CP949, E02 the UTF-8 bytes)
+        if abs(i - pasted) > 200:
+            line = line.replace(b",E01,", b"," + name.encode("cp949") + b",")
+            lines[i] = line.replace(b",E02,", b"," + name.encode("utf-8") + b",")
+    lines[pasted] = lines[pasted].replace(b",E02,", b"," + name.encode("utf-8") + b",")
+    sheet.path("scores.csv").write_bytes(b"".join(lines))
+    config = load_config(sheet.config)
+    load_contest(config)  # (parsed as CP949, its cells kept)
+    cache.wait_for_writes()
+    basis = load_contest(config, keeps_basis=True).basis  # (the kept cells, and the bytes hashed to find them)
+    assert basis is not None and basis.data is not None and not basis.utf8()
+    taken = _patches(monkeypatch)
+    sheet.path("scores.csv").write_bytes(_score(pasted + 1, b"1")(b"".join(lines)))  # (ASCII, in its cell)
+    got = _outcome(sheet, previous=basis, keeps_basis=True)
+    truth = _outcome(sheet, fresh=True)
+    assert taken == [False] and got[0] == truth[0] == "loaded"
+    assert _alike(got[1][0], truth[1][0]) and got[1][1] == truth[1][1]
+    assert "媛꾧컙" in truth[1][0]["evaluator_set"].str.join(",").item()

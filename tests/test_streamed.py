@@ -47,14 +47,33 @@ def _plain(frame: pl.DataFrame) -> pl.DataFrame:
     """Ids as text, rows in a fixed order, an evaluator set by its size (its bits follow codes)."""
     ids = [c for c, t in frame.schema.items() if isinstance(t, (pl.Enum, pl.Categorical))]
     frame = frame.with_columns(pl.col(ids).cast(pl.String))
-    if "evaluator_set" in frame.columns:
+    if "evaluator_set" in frame.columns and frame.schema["evaluator_set"].is_integer():
         frame = frame.with_columns(pl.col("evaluator_set").bitwise_count_ones())
     return frame.sort(frame.columns, nulls_last=True)
 
 
+def _named(data) -> pl.DataFrame:
+    """The cells with each evaluator set as its evaluators' names (sorted, comma-joined), read
+    through the codes the contest's own rows give them: a score given to another evaluator
+    than the parse gives it to shows, which the sets' sizes alone would not."""
+    cells = data.cells
+    if not data.has_evaluators or "evaluator_set" not in cells.columns:
+        return cells
+    rows = data.scores.select(
+        pl.col("evaluator_id").to_physical(), pl.col("evaluator_id").cast(pl.String).alias("name")
+    )
+    names = dict(rows.unique().iter_rows())
+    named = [
+        None if word is None else ",".join(sorted(str(names.get(i, f"?{i}")) for i in range(64) if word >> i & 1))
+        for word in cells["evaluator_set"].to_list()
+    ]
+    return cells.with_columns(pl.Series("evaluator_set", named, dtype=pl.String))
+
+
 def _outcome(files: ContestFiles, *, analysis: bool = False, **kwargs) -> tuple[str, object]:
-    """What loading the contest gives: its refusal's message, or its cells, standings and rows
-    (``analysis``: and its robustness, computed before the rows are asked for)."""
+    """What loading the contest gives: its refusal's message, or its cells (their evaluators by
+    name: ``_named``), standings and rows (``analysis``: and its robustness, computed before
+    the rows are asked for)."""
     try:
         data = load_contest(load_config(files.config), **kwargs)
         robust = robustness(data) if analysis else None
@@ -62,7 +81,7 @@ def _outcome(files: ContestFiles, *, analysis: bool = False, **kwargs) -> tuple[
     except InputError as refused:
         return "refused", str(refused)
     return "loaded", (
-        _plain(data.cells),
+        _plain(_named(data)),
         to_json(standings(data)),
         _plain(data.scores),
         isinstance(data.rows, DeferredRows),

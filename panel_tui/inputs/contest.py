@@ -8,6 +8,7 @@ twice) and groups the scores into cells (``inputs.cells``).
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import threading
@@ -747,14 +748,42 @@ class SheetBasis:
     def __init__(self, path: Path, sheet: _Streamed, offers: _Offers, entry: str | None) -> None:
         self.path, self.sheet = path, sheet
         self._offers, self._entry = offers, entry
+        # Whether the bytes are UTF-8: those streamed are (the stream reads nothing else);
+        # those of a kept entry may be CP949, which the parse decodes as a whole (``_utf8``).
+        self._utf8: bool | None = True if entry is None else None
 
     @property
     def data(self) -> bytes | None:
         return self._offers.get(self._entry)
 
+    def utf8(self) -> bool:
+        """Whether its bytes are UTF-8 (looked at once: see ``_utf8``)."""
+        data = self.data
+        if self._utf8 is None and data is not None:
+            self._utf8 = _utf8(data)
+        return bool(self._utf8) and data is not None
+
     def let_go(self) -> None:
         """Forget the bytes (a later load's basis took this one's place)."""
         self._offers = _Offers()
+
+
+def _utf8(data: bytes) -> bool:
+    """Whether a sheet's bytes are UTF-8 throughout. A sheet that is not is decoded as a whole
+    by the parse (CP949: ``read.decode_text``), and a line of it that happens to be UTF-8 means
+    other text there than the patch, which reads only some lines, would read: such a sheet is
+    never patched from. ASCII at once; else decoded a MiB at a time."""
+    if data.isascii():
+        return True
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), 1 << 20):
+            decoder.decode(view[start : start + (1 << 20)])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _patched_sheet(
@@ -772,11 +801,12 @@ def _patched_sheet(
     every other cell stays as it was. The cells are then checked as a stream's are, and kept
     beside the new sheet's entry. None, and the sheet is streamed, whenever the patch cannot
     be sure it gives what the stream would: another contest or file, a file whose lines it
-    cannot cut (``patch``), a changed line that does not parse or misses a value, an
+    cannot cut (``patch``), a last sheet that is not UTF-8 throughout (``_utf8``), a changed
+    line that does not parse or misses a value, an
     evaluator added or gone, a cell whose scores lie too far apart, a defect the cells show
     (the stream, then the parse, name its row)."""
     sheet, last = basis.sheet, basis.data
-    if basis.path != path or last is None or not sheet.evaluators:
+    if basis.path != path or last is None or not sheet.evaluators or not basis.utf8():
         return None
     if beside.parts("Categorical", sheet.evaluators) != sheet.parts:
         return None
