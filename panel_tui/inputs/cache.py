@@ -459,9 +459,9 @@ def _check_claim(
     claimed one (``name``) puts the file in ``claims_refuted``, and the ``claim`` (its stat,
     size and hash) among those this process never takes again (a holder stopped with its lock
     held would otherwise hand the same claim to every reload); the claimed name, with the
-    bytes read whole and hashed to it, is given to ``keep`` (``cached_entry``). The console's own read of a new
-    sheet is checked the same way (no ``claim``): a long write in place may have been read half
-    done under a settled stat. (A file changed since in any way the stat shows is read again
+    bytes read whole and hashed to it, is given to ``keep`` (``cached_entry``). The console's
+    own read of a new sheet is checked the same way (no ``claim``): a long write in place may
+    have been read half done under a settled stat. (A file changed since in any way the stat shows is read again
     anyway: then this only asks for that a moment sooner.)"""
 
     def check() -> None:
