@@ -223,7 +223,10 @@ def test_random_corrections_patched_equal_the_parsed_definition(sheet, monkeypat
             ending = b"\n" if lines[at].endswith(b"\n") else b""
             fields = lines[at].rstrip(b"\n").split(b",")
             if kind in ("score", "out of range"):
-                value = rng.randrange(0, 80) / 2 if kind == "score" else rng.choice([-1.0, 1000.0])
+                # (a corrected score stays within its maximum: a fraction of the score it replaces)
+                value = (
+                    float(fields[-1]) * rng.choice([0.0, 0.5, 0.8, 1.0]) if kind == "score" else rng.choice([-1.0, 1e3])
+                )
                 lines[at] = b",".join([*fields[:-1], f"{value:g}".encode()]) + ending
             elif kind == "delete" and len(lines) > 2:
                 lines.pop(at)
