@@ -16,7 +16,8 @@
 3. Live, end to end, for the demo and for 10,000 candidates: from a note committed to the
    journal (by a second Meeting on the same session) until the running console's board shows
    its mark, and from a corrected scores file moved over the old one until the board shows the
-   new total. The issue asks for "within one second".
+   new total; then from a replaced one (every score lowered: the console reads it whole, it
+   does not patch it) until the board shows the new total. The issue asks for "within one second".
 """
 
 from __future__ import annotations
@@ -303,10 +304,12 @@ def lowered_sheet(original: pl.DataFrame, cid: str) -> pl.DataFrame:
     )
 
 
-def live_latency(config_path: Path, who: str, rounds: int) -> tuple[float, float]:
+def live_latency(config_path: Path, who: str, rounds: int) -> tuple[float, float, float]:
     """(median seconds from a note committed to the journal by another process's Meeting until
-    the board shows its mark, median seconds from a scores file replaced on disk until the board
-    shows the new total), in a console running headless at 200x50 with its own polling."""
+    the board shows its mark, median seconds from a corrected scores file moved over the old one
+    until the board shows the new total, the same for a replaced one: every score lowered, so
+    that every line differs and the console reads it whole rather than patch it), in a console
+    running headless at 200x50 with its own polling."""
     from panel_tui.config import load_config
     from panel_tui.meeting import Meeting
     from panel_tui.tui.app import PanelApp
@@ -317,7 +320,7 @@ def live_latency(config_path: Path, who: str, rounds: int) -> tuple[float, float
     app = PanelApp(Meeting(config, session), Meeting(config, session, writable=False), clock=False)
     scores_path = config.contest.scores
     original = pl.read_csv(scores_path)
-    journal_times, file_times = [], []
+    journal_times, file_times, replaced_times = [], [], []
 
     async def idle(pilot) -> None:
         """Until the console has finished what the last change started (the analysis that
@@ -371,10 +374,31 @@ def live_latency(config_path: Path, who: str, rounds: int) -> tuple[float, float
                 file_times.append(await paints.seen(lambda before=before: table.cell_text(cid, "total") != before) - t0)
                 await moved
                 await idle(pilot)
+            every = everything_lowered(original)
+            for i in range(rounds):
+                before = table.cell_text(cid, "total")
+                temporary = scores_path.with_name("scores.next.csv")
+                await asyncio.to_thread((every if i % 2 == 0 else original).write_csv, temporary)
+                await at_any_moment(i, 1.0)
+                t0 = time.perf_counter()
+                moved = asyncio.ensure_future(asyncio.to_thread(os.replace, temporary, scores_path))
+                replaced_times.append(
+                    await paints.seen(lambda before=before: table.cell_text(cid, "total") != before) - t0
+                )
+                await moved
+                await idle(pilot)
 
     asyncio.run(main())
     original.write_csv(scores_path)
-    return statistics.median(journal_times), statistics.median(file_times)
+    return statistics.median(journal_times), statistics.median(file_times), statistics.median(replaced_times)
+
+
+def everything_lowered(original: pl.DataFrame) -> pl.DataFrame:
+    """The score sheet with every score of 0.5 or more lowered by 0.5: a sheet replaced, not
+    corrected (nearly every line differs)."""
+    return original.with_columns(
+        score=pl.when(pl.col("score") >= 0.5).then(pl.col("score") - 0.5).otherwise(pl.col("score"))
+    )
 
 
 # A served tab that reports when its board shows a new total: headless, its own polling; it
@@ -448,12 +472,14 @@ main()
 """
 
 
-def every_screen(config_path: Path, screens: int, rounds: int) -> tuple[float, float, list[str]]:
-    """(median seconds from a scores file moved over the old one until the slowest of
-    ``screens`` served tabs (``--display`` processes, each with its own polling, one account,
-    one cache) shows the new total, the same for the fastest, where their time goes:
+def every_screen(
+    config_path: Path, screens: int, rounds: int, replaced: bool = False
+) -> tuple[float, float, list[str]]:
+    """(median seconds from a corrected scores file moved over the old one until the slowest
+    of ``screens`` served tabs (``--display`` processes, each with its own polling, one
+    account, one cache) shows the new total, the same for the fastest, where their time goes:
     ``reload_steps``). Each change comes 3 s after the one before: the screens are at rest
-    (their analyses done)."""
+    (their analyses done). ``replaced``: a replaced file instead (``everything_lowered``)."""
     env = {
         **os.environ,
         "PANEL_TUI_CACHE": "",
@@ -483,7 +509,7 @@ def every_screen(config_path: Path, screens: int, rounds: int) -> tuple[float, f
 
         scores_path = load_config(config_path).contest.scores
         original = pl.read_csv(scores_path)
-        lowered = lowered_sheet(original, cid)
+        lowered = everything_lowered(original) if replaced else lowered_sheet(original, cid)
         slowest, fastest, changes = [], [], []
         for i in range(rounds):
             time.sleep(3)
@@ -632,7 +658,10 @@ def main() -> None:
             "\nLive: from a change on disk until the board shows it (the console polls every "
             f"{POLL_SECONDS} s); median of rounds:"
         )
-        print(f"  {'contest':<26}  {'a note (journal)':>16}  {'a corrected scores file':>23}")
+        print(
+            f"  {'contest':<26}  {'a note (journal)':>16}  {'a corrected scores file':>23}"
+            f"  {'a replaced scores file':>22}"
+        )
         demo = Path(tmp) / "demo"
         shutil.copytree(HERE.parent / "panel_tui" / "demo", demo)
         with (out / "config.toml").open("a", encoding="utf-8") as f:
@@ -641,8 +670,8 @@ def main() -> None:
             ("demo (34 candidates)", demo / "config.toml", "kim"),
             ("10,000 candidates x 12", out / "config.toml", "bench"),
         ):
-            note, scores = live_latency(config, who, args.rounds)
-            print(f"  {label:<26}  {note:>14.3f} s  {scores:>21.3f} s")
+            note, scores, replaced = live_latency(config, who, args.rounds)
+            print(f"  {label:<26}  {note:>14.3f} s  {scores:>21.3f} s  {replaced:>20.3f} s")
         slowest, fastest, steps = every_screen(out / "config.toml", 3, args.rounds)
         print(
             f"  three served tabs, 10,000 candidates, a corrected scores file: the slowest board {slowest:.3f} s,"
@@ -650,6 +679,11 @@ def main() -> None:
         )
         print("  where their time goes (seconds after the file was moved over the old one, median of rounds):")
         print("\n".join(steps))
+        slowest, fastest, _ = every_screen(out / "config.toml", 3, args.rounds, replaced=True)
+        print(
+            f"  three served tabs, 10,000 candidates, a replaced scores file (every score lowered: read whole,"
+            f" not patched): the slowest board {slowest:.3f} s, the fastest {fastest:.3f} s"
+        )
 
     for share, title in (
         (0.0, "one candidate's scores change (a correction arrives)"),

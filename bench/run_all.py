@@ -137,13 +137,25 @@ def console_table(console: str, analysis: str, bare_csv: float) -> list[str]:
         "a served tab (`--display`): first frame, memory",
         rf"a served tab, demo: +{number} s, minimal app +{number} s = [\d.]+x.*?; {number} MiB",
     )
-    live = _seconds(rf"10,000 candidates x 12 +{number} s +{number} s", console)
-    if live:
-        ratio = live[1] / bare_csv
-        rows.append(
-            f"| scores.csv rewritten → on the console's board, 10,000 candidates | {live[1]:.3f} s "
-            f"| `polars.read_csv` {bare_csv:.2f} s | {ratio:.2f}x, {'met' if ratio <= 1.3 else 'NOT MET'} (<= 1.3x) |"
+    live = _seconds(rf"10,000 candidates x 12 +{number} s +{number} s +{number} s", console)
+    screens = [
+        _seconds(
+            rf"three served tabs, 10,000 candidates, a {kind} scores file.*?: the slowest board {number} s", console
         )
+        for kind in ("corrected", "replaced")
+    ]
+    for what, seconds in (
+        ("corrected (one candidate's scores) → on the console's board", live[1:2]),
+        ("replaced (every score changed) → on the console's board", live[2:3]),
+        ("corrected → on the slowest of three served tabs", screens[0]),
+        ("replaced → on the slowest of three served tabs", screens[1]),
+    ):
+        if seconds:
+            ratio = seconds[0] / bare_csv
+            rows.append(
+                f"| scores.csv {what}, 10,000 candidates | {seconds[0]:.3f} s "
+                f"| `polars.read_csv` {bare_csv:.2f} s | {ratio:.2f}x, {'met' if ratio <= 1.3 else 'NOT MET'} (<= 1.3x) |"
+            )
     whole = _seconds(
         rf"10,000 candidates x 12 evaluators +{number}s [\d.]+cpu +{number}s .*? {number}s +[\d.]+cpu = ", analysis
     )
