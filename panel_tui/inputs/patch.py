@@ -42,7 +42,7 @@ def changed_lines(old: bytes, new: bytes) -> Changed | None:
     """Where ``new`` differs from ``old`` as whole lines after the same header; None when the
     lines cannot be cut without the parser (see the module), the header changed, or the
     changed lines span more than ``LARGEST`` bytes."""
-    if len(old) > LIMIT or len(new) > LIMIT or b'"' in old or b'"' in new:
+    if len(old) > LIMIT or len(new) > LIMIT:
         return None
     header_end = old.find(b"\n") + 1
     if header_end == 0 or new[:header_end] != old[:header_end]:
@@ -60,6 +60,8 @@ def changed_lines(old: bytes, new: bytes) -> Changed | None:
         found = old.find(b"\n", tail)
         tail = len(old) if found < 0 else found + 1
     if max(tail, tail + moved) - start > LARGEST:
+        return None  # (before the look for quotes below: a sheet replaced whole goes to the stream at once)
+    if b'"' in old or b'"' in new:
         return None
     return Changed(header_end, start, tail, tail + moved)
 
