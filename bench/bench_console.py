@@ -352,6 +352,25 @@ def live_latency(config_path: Path, who: str, rounds: int) -> tuple[float, float
             await idle(pilot)
             table = app.current_table
             cid = table.coordinate_to_cell_key((0, 0)).row_key.value  # the board's first candidate
+
+            async def saved(sheet: pl.DataFrame, round_: int) -> float:
+                """Seconds from ``sheet`` saved over the scores file until the board's first
+                candidate shows another total; then at rest. Written beside the file, then moved
+                over it, from another program: written in a thread, so that the console's event
+                loop (this one) goes on meanwhile, then, as in ``every_screen``, a second at rest."""
+                before = table.cell_text(cid, "total")
+                temporary = scores_path.with_name("scores.next.csv")
+                await asyncio.to_thread(sheet.write_csv, temporary)
+                await at_any_moment(round_, 1.0)
+                # Moved in a thread too: the move frees the old sheet's 137 MB, which takes the
+                # system call about 0.12 s, all of it in this loop (the console's) until session 16.
+                t0 = time.perf_counter()
+                moved = asyncio.ensure_future(asyncio.to_thread(os.replace, temporary, scores_path))
+                seconds = await paints.seen(lambda: table.cell_text(cid, "total") != before) - t0
+                await moved
+                await idle(pilot)
+                return seconds
+
             lowered = lowered_sheet(original, cid)
             for i in range(rounds):
                 await at_any_moment(i, 0.0)
@@ -360,33 +379,11 @@ def live_latency(config_path: Path, who: str, rounds: int) -> tuple[float, float
                 mark = f"✎{i + 1}"
                 journal_times.append(await paints.seen(lambda mark=mark: mark in table.cell_text(cid, "marks")) - t0)
                 await idle(pilot)
-                # The scoring staff save a corrected sheet (written beside it, then moved over it),
-                # from another program: written in a thread, so that the console's event loop (this
-                # one) goes on meanwhile, then, as in ``every_screen``, a second at rest.
-                before = table.cell_text(cid, "total")
-                temporary = scores_path.with_name("scores.next.csv")
-                await asyncio.to_thread((lowered if i % 2 == 0 else original).write_csv, temporary)
-                await at_any_moment(i, 1.0)
-                # Moved in a thread too: the move frees the old sheet's 137 MB, which takes the
-                # system call about 0.12 s, all of it in this loop (the console's) until session 16.
-                t0 = time.perf_counter()
-                moved = asyncio.ensure_future(asyncio.to_thread(os.replace, temporary, scores_path))
-                file_times.append(await paints.seen(lambda before=before: table.cell_text(cid, "total") != before) - t0)
-                await moved
-                await idle(pilot)
+                # The scoring staff save a corrected sheet, then, in the rounds after, a replaced one.
+                file_times.append(await saved(lowered if i % 2 == 0 else original, i))
             every = everything_lowered(original)
             for i in range(rounds):
-                before = table.cell_text(cid, "total")
-                temporary = scores_path.with_name("scores.next.csv")
-                await asyncio.to_thread((every if i % 2 == 0 else original).write_csv, temporary)
-                await at_any_moment(i, 1.0)
-                t0 = time.perf_counter()
-                moved = asyncio.ensure_future(asyncio.to_thread(os.replace, temporary, scores_path))
-                replaced_times.append(
-                    await paints.seen(lambda before=before: table.cell_text(cid, "total") != before) - t0
-                )
-                await moved
-                await idle(pilot)
+                replaced_times.append(await saved(every if i % 2 == 0 else original, i))
 
     asyncio.run(main())
     original.write_csv(scores_path)
