@@ -236,7 +236,7 @@ def cached_entry(
                 # The file is hashed in a thread while the entry last written for it is loaded;
                 # the entry is kept only if these bytes hash to its very name.
                 whole: list[bytes] = []  # (``keep``: the bytes hashed)
-                hashing = _Hash(lambda: _digest(path, handle) if keep is None else _read_and_hash(path, handle, whole))
+                hashing = _Hash(lambda: _file_sha256(path, handle, whole if keep is not None else None))
                 found = _load(directory, named, spec, lookups) if named and not deferred else None
                 name = _entry_name(prefix, path, spec, lookups, st.st_size, hashing.result())
                 if deferred and (_present(directory, name) or (ready is not None and ready(name))):
@@ -475,7 +475,7 @@ def _check_claim(
             try:
                 with open_regular(path, spec.label) as handle:
                     size = os.fstat(handle.fileno()).st_size
-                    digest = _digest(path, handle) if keep is None else _read_and_hash(path, handle, whole)
+                    digest = _file_sha256(path, handle, whole if keep is not None else None)
                     size = len(whole[0]) if whole else size
                 held = _entry_name(prefix, path, spec, lookups, size, digest) == name
             except InputError:
@@ -772,8 +772,11 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _read_and_hash(path: Path, handle: BinaryIO, whole: list[bytes]) -> str:
-    """The SHA-256 of a file's content, read whole into memory (put in ``whole``)."""
+def _file_sha256(path: Path, handle: BinaryIO, whole: list[bytes] | None) -> str:
+    """The SHA-256 of a file's content: read in blocks (``_digest``), or, for a caller that
+    keeps the bytes (``cached_entry``'s ``keep``), read whole into memory and put in ``whole``."""
+    if whole is None:
+        return _digest(path, handle)
     data = read_bytes(path, handle, start=0)
     whole.append(data)
     return _sha256(data)

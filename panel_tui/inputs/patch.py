@@ -73,9 +73,9 @@ def around(data: bytes, changed: Changed) -> Iterator[tuple[int, int]]:
     while True:
         start = max(changed.header_end, changed.start - width)
         start = max(changed.header_end, data.rfind(b"\n", 0, start) + 1)
-        end = min(len(data), changed.new_end + width)
-        found = data.find(b"\n", end - 1) if end > changed.new_end else -1
-        end = len(data) if end >= len(data) or found < 0 else max(end, found + 1)
+        end = changed.new_end + width
+        found = data.find(b"\n", end - 1)  # (the line the span ends in, to its end)
+        end = len(data) if end >= len(data) or found < 0 else found + 1
         yield start, end
         if (start == changed.header_end and end == len(data)) or width >= _WIDEST:
             return
