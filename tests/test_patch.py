@@ -26,9 +26,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_streamed import _outcome
 
+from panel_tui.analysis import robustness
 from panel_tui.config import load_config
 from panel_tui.inputs import cache, load_contest, patch
 from panel_tui.inputs import contest as contest_module
+from panel_tui.inputs.contest import DeferredRows
 from panel_tui.meeting import Meeting
 
 Edit = Callable[[bytes], bytes]
@@ -47,26 +49,38 @@ def _forget_kept() -> None:
         entry.unlink()
 
 
-def _same_as_parsed(files: ContestFiles, monkeypatch: pytest.MonkeyPatch, edit: Edit, before: Edit | None = None):
+def _same_as_parsed(
+    files: ContestFiles,
+    monkeypatch: pytest.MonkeyPatch,
+    edit: Edit,
+    before: Edit | None = None,
+    *,
+    placed: bool = False,
+    patched_placed: list[bool] | None = None,
+):
     """The sheet (``before`` it, as given) loaded as a console loads it, then edited
     (``edit``) and loaded again from the first load's basis, with the cache off and then on,
     gives what the edited sheet parsed afresh gives; and with the cache on, a later load of
-    the same bytes (another process's) loads the kept cells, alike. The patches asked for, and
-    whether each took the sheet."""
+    the same bytes (another process's) loads the kept cells, alike. ``placed`` (as a console
+    loads it, for its analysis): both loads place the scores, and the robustness of the
+    edited sheet, computed from them before the rows are asked for, is that of the parsed
+    rows; ``patched_placed`` gets, for each patch that took the sheet, whether it patched its
+    placed scores too. The patches asked for, and whether each took the sheet."""
     path = files.path("scores.csv")
     original = path.read_bytes()
     first = before(original) if before else original
     taken = _patches(monkeypatch)
+    placing = test_streamed._streams(monkeypatch, "_patched_placed")
     for cache_setting in ("off", ""):
         monkeypatch.setenv("PANEL_TUI_CACHE", cache_setting)
         _forget_kept()
         path.write_bytes(first)
-        basis = load_contest(load_config(files.config), keeps_basis=True).basis
+        basis = load_contest(load_config(files.config), keeps_basis=True, placed=placed).basis
         assert basis is not None and basis.data == first
         path.write_bytes(edit(first))
-        got = _outcome(files, previous=basis, keeps_basis=True)
+        got = _outcome(files, previous=basis, keeps_basis=True, placed=placed, analysis=placed)
         again = _outcome(files)  # (the cache on: the cells the patch kept, if it did)
-        truth = _outcome(files, fresh=True)
+        truth = _outcome(files, fresh=True, analysis=placed)
         for outcome in (got, again):
             assert outcome[0] == truth[0], (outcome, truth)
             if truth[0] == "refused":
@@ -74,6 +88,10 @@ def _same_as_parsed(files: ContestFiles, monkeypatch: pytest.MonkeyPatch, edit: 
             else:
                 cells, board, rows, _deferred, _robust = outcome[1]
                 assert _alike(cells, truth[1][0]) and board == truth[1][1] and rows.equals(truth[1][2])
+        if placed and truth[0] == "loaded":
+            assert got[1][4] == truth[1][4]  # (the robustness, from the scores placed: patched, or streamed)
+    if patched_placed is not None:
+        patched_placed.extend(placing)
     path.write_bytes(original)
     return taken
 
@@ -190,8 +208,11 @@ CASES: dict[str, tuple[Edit, Edit | None, bool]] = {
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_corrected_sheet_is_patched_as_the_parse_reads_it_or_left_to_the_stream(sheet, monkeypatch, case):
     edit, before, patched = CASES[case]
-    taken = _same_as_parsed(sheet, monkeypatch, edit, before)
+    placing: list[bool] = []
+    taken = _same_as_parsed(sheet, monkeypatch, edit, before, placed=True, patched_placed=placing)
     assert taken == [patched, patched], taken  # (the cache off, then on: once each)
+    # (a console's load places the scores for its analysis: a patch patches them too)
+    assert placing == [True, True] if patched else not placing, placing
 
 
 def test_cells_whose_scores_lie_further_apart_than_it_looks_are_left_to_the_stream(sheet, monkeypatch):
@@ -241,25 +262,32 @@ def test_random_corrections_patched_equal_the_parsed_definition(sheet, monkeypat
                 if not lines[-1].endswith(b"\n"):
                     lines[-1] += b"\n"
 
-    _same_as_parsed(sheet, monkeypatch, _lines(correct), before)
+    _same_as_parsed(sheet, monkeypatch, _lines(correct), before, placed=data.draw(st.booleans()))
 
 
 def test_a_console_patches_each_corrected_sheet_from_the_last(sheet, monkeypatch):
-    """A console's reloads (``Meeting.data(live=True)``): the first streams the sheet, each
-    later one patches it from the one before; the boards are those of the sheet as it is."""
+    """A console's reloads (``Meeting.data(live=True)``, its scores placed for its analysis):
+    the first streams the sheet, each later one patches it from the one before; the boards
+    are those of the sheet as it is, and so is the analysis of the last, from the scores
+    patched three times over (none of the three analysed in between), with no parse of the
+    rows."""
     taken = _patches(monkeypatch)
     monkeypatch.setenv("PANEL_TUI_CACHE", "off")  # (the cache on: see test_a_console_s_first_load_...)
     meeting = Meeting(load_config(sheet.config), sheet.root / "s.sqlite", writable=False)
-    first_basis = meeting.data(live=True).basis
+    first_basis = meeting.data(live=True, placed=True).basis
     assert taken == [] and first_basis is not None and first_basis.data is not None
     path = sheet.path("scores.csv")
     for line, value in ((10, b"1"), (5000, b"2.5"), (10, b"30")):
         path.write_bytes(_score(line, value)(path.read_bytes()))
-        data = meeting.data(reload=True, live=True)
+        data = meeting.data(reload=True, live=True, placed=True)
         cache.wait_for_writes()
         parsed = load_contest(load_config(sheet.config), fresh=True)
         assert _alike(_cells_by_name(data), _cells_by_name(parsed))
     assert taken == [True, True, True]
+    asked: list[object] = []  # (the rows asked for: parsed)
+    monkeypatch.setattr(DeferredRows, "__call__", lambda rows: asked.append(rows))
+    assert isinstance(data.rows, DeferredRows) and data.placed_scores() is not None
+    assert robustness(data) == robustness(parsed) and asked == []
     # One sheet's bytes held: each load's basis lets go of the one before.
     assert data.basis is not None and data.basis.data == path.read_bytes()
     assert first_basis is not None and first_basis.data is None

@@ -35,6 +35,7 @@ from panel_tui.inputs.cache import (
 from panel_tui.inputs.cells import (
     EVALUATOR_SET,
     cell_key,
+    cell_keys,
     cells_code,
     cells_plan,
     evaluator_bits,
@@ -125,6 +126,29 @@ class DeferredRows:
 Rows = pl.DataFrame | DeferredRows  # (ContestData.rows)
 
 
+class PatchedPlaced:
+    """A patched sheet's placed scores (``PlacedScores``), made from the last sheet's when the
+    analysis first asks for them, not while the boards wait: the last sheet's, less those of
+    the cells the patch touched, and those cells' scores as the new sheet gives them (the
+    evaluators in the last sheet's codes). Made once (``__call__``, from any thread); then
+    nothing of the last sheet is held."""
+
+    def __init__(self, make: Callable[[], pl.DataFrame]) -> None:
+        self._lock = threading.Lock()
+        self._make: Callable[[], pl.DataFrame] | None = make
+        self._frame: pl.DataFrame | None = None
+
+    def __call__(self) -> pl.DataFrame:
+        with self._lock:
+            if self._frame is None:
+                assert self._make is not None
+                self._frame, self._make = self._make(), None
+            return self._frame
+
+
+Placed = pl.DataFrame | PatchedPlaced  # (a sheet's placed scores, as streamed or as patched)
+
+
 class PlacedScores:
     """A streamed sheet's scores, each with its cell and evaluator (``load_contest(placed=True)``:
     read in the same pass as the cells), for the analysis to lay out in its matrix without the
@@ -140,15 +164,16 @@ class PlacedScores:
     Until then the account's other processes know this one holds them (``entry``: the sheet's
     cache entry; ``cache.hold_placed_mark``) and leave that analysis to it."""
 
-    def __init__(self, frame: pl.DataFrame, by_code: tuple[str, ...], rows: Rows, entry: str | None = None) -> None:
+    def __init__(self, frame: Placed, by_code: tuple[str, ...], rows: Rows, entry: str | None = None) -> None:
         self.by_code, self.rows = by_code, rows
-        self._frame: pl.DataFrame | None = frame
+        self._frame: Placed | None = frame
         # The mark let go of by ``let_go``, or, for a contest dropped unanalysed, when it is collected.
         self._release = None if entry is None else weakref.finalize(self, hold_placed_mark(entry))
 
     @property
     def frame(self) -> pl.DataFrame | None:
-        return self._frame
+        frame = self._frame
+        return frame() if isinstance(frame, PatchedPlaced) else frame
 
     def let_go(self) -> None:
         self._frame = None
@@ -373,7 +398,7 @@ def load_contest(
             found = None
             if previous is not None:
                 try:
-                    found = _patched_sheet(beside, lookups, path, data, previous, name)
+                    found = _patched_sheet(beside, lookups, path, data, previous, name, placed=placed)
                 except Exception:  # (a patch that fails, whatever the reason, leaves the sheet to the stream)
                     found = None
             if found is None:
@@ -479,7 +504,7 @@ def _contest(
     left_out: pl.DataFrame,
     kept: tuple[str, tuple[str, ...]] | None,
     *,
-    placed: tuple[pl.DataFrame, tuple[str, ...]] | None = None,
+    placed: tuple[Placed, tuple[str, ...]] | None = None,
     basis: SheetBasis | None = None,
 ) -> ContestData:
     """The loaded contest, in the language the config shows it in; ``kept``: the sheet's cache
@@ -610,7 +635,7 @@ class _Streamed:
     parts: list[str]
     schema: pl.Schema
     holds: pl.Series | None
-    placed: pl.DataFrame | None = None
+    placed: Placed | None = None
     by_code: tuple[str, ...] = ()
 
 
@@ -793,13 +818,17 @@ def _patched_sheet(
     data: bytes,
     basis: SheetBasis,
     entry: Callable[[], str | None],
+    *,
+    placed: bool = False,
 ) -> _Streamed | None:
     """A corrected sheet's cells from the last sheet's (``basis``), as ``_streamed_sheet``
     would stream them: the lines that changed (``patch.changed_lines``) are parsed in both
     sheets, and the cells they touch are grouped again from all of their scores, found in the
     lines around them (``patch.around``; each cell's count of scores says when all are found);
     every other cell stays as it was. The cells are then checked as a stream's are, and kept
-    beside the new sheet's entry. None, and the sheet is streamed, whenever the patch cannot
+    beside the new sheet's entry. ``placed``, and the last sheet's scores placed (it was
+    streamed or patched with them): the new sheet's too, patched alike (``_patched_placed``),
+    so that its analysis needs no parse of the rows. None, and the sheet is streamed, whenever the patch cannot
     be sure it gives what the stream would: another contest or file, a file whose lines it
     cannot cut (``patch``), a last sheet that is not UTF-8 throughout (``_utf8``), a changed
     line that does not parse or misses a value, an
@@ -861,9 +890,37 @@ def _patched_sheet(
         return None
     if cells.select(pl.col(EVALUATOR_SET).bitwise_or()).item() != (1 << len(sheet.evaluators)) - 1:
         return None  # (an evaluator whose every score went: the stream names the evaluators anew)
-    patched = _Streamed(cells, sheet.evaluators, sheet.parts, sheet.schema, sheet.holds)
+    scores = None
+    if placed and sheet.placed is not None and sheet.by_code:
+        scores = _patched_placed(sheet.placed, sheet.by_code, sheet.schema, found, coded, counted["_cell"])
+    by_code = sheet.by_code if scores is not None else ()
+    patched = _Streamed(cells, sheet.evaluators, sheet.parts, sheet.schema, sheet.holds, scores, by_code)
     _keep_beside(entry(), patched)
     return patched
+
+
+def _patched_placed(
+    last: Placed, by_code: tuple[str, ...], schema: pl.Schema, found: pl.DataFrame, coded: list[str], touched: pl.Series
+) -> PatchedPlaced:
+    """A patched sheet's placed scores (``PatchedPlaced``): the last sheet's (``last``, its
+    evaluators by code ``by_code``) but those of the ``touched`` cells, whose scores in the
+    new sheet are all in ``found`` (their evaluators in the codes of ``coded``), placed in the
+    last sheet's codes. What is made later holds only those: not the sheets' bytes."""
+    keys = cell_keys(schema)
+    code = {evaluator: c for c, evaluator in enumerate(by_code)}
+    as_last = pl.Series([code[e] for e in coded], dtype=pl.UInt64)
+    fresh = found.select(
+        (pl.lit(as_last).gather(pl.col("evaluator_id").to_physical()) * keys + cell_key(schema)).alias("_at"),
+        pl.col("score"),
+    )
+    cells = touched.cast(pl.UInt64).implode()
+
+    def make() -> pl.DataFrame:
+        frame = last() if isinstance(last, PatchedPlaced) else last
+        kept = frame.filter(~(pl.col("_at") % keys).is_in(cells))
+        return pl.concat([kept, fresh.cast(frame.schema)])
+
+    return PatchedPlaced(make)
 
 
 def _lines(
