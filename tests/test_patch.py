@@ -293,6 +293,26 @@ def test_a_console_patches_each_corrected_sheet_from_the_last(sheet, monkeypatch
     assert first_basis is not None and first_basis.data is None
 
 
+def test_the_basis_holds_the_placed_scores_after_the_analysis_lets_go_unless_none_is_analysed(sheet, monkeypatch):
+    """After its first analysis a contest lets go of its placed scores, but its basis holds
+    them for the next sheet's patch; a console that analyses none of its sheets (too many score
+    rows) lets go of them for good: the next sheet is patched without them."""
+    monkeypatch.setenv("PANEL_TUI_CACHE", "off")
+    placing = test_streamed._streams(monkeypatch, "_patched_placed")
+    config, path = load_config(sheet.config), sheet.path("scores.csv")
+    data = load_contest(config, keeps_basis=True, placed=True)
+    data.let_go_of_placed_scores()  # (as the analysis does once it is done)
+    assert data.placed_scores() is None and data.basis is not None and data.basis.sheet.placed is not None
+    path.write_bytes(_score(10, b"1")(path.read_bytes()))
+    data = load_contest(config, previous=data.basis, keeps_basis=True, placed=True)
+    assert placing == [True] and data.placed_scores() is not None
+    data.let_go_of_placed_scores(for_good=True)
+    assert data.basis is not None and data.basis.sheet.placed is None
+    path.write_bytes(_score(11, b"1")(path.read_bytes()))
+    data = load_contest(config, previous=data.basis, keeps_basis=True, placed=True)
+    assert placing == [True] and data.placed_scores() is None and data.basis is not None
+
+
 def test_only_a_console_keeps_the_sheet_s_bytes_and_only_of_a_csv_sheet_up_to_the_limit(sheet, monkeypatch):
     monkeypatch.setenv("PANEL_TUI_CACHE", "off")  # (every load streams the sheet)
     config = load_config(sheet.config)

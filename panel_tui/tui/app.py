@@ -616,7 +616,7 @@ class PanelApp(TranslatedBindings, App):
         snapshot = message.snapshot
         v = _views()
         if snapshot.data.rows.height > v.ANALYSE_UP_TO:
-            snapshot.data.let_go_of_placed_scores()  # (no analysis here: ``PlacedScores``)
+            snapshot.data.let_go_of_placed_scores(for_good=True)  # (no analysis here: ``PlacedScores``)
         elif not v.same_inputs(self.analysing, snapshot.data, snapshot.state.decisions):
             # Only new files or new decisions change the analysis (not notes or the focus).
             self.analysing = snapshot
