@@ -29,6 +29,7 @@ from test_streamed import _outcome
 from panel_tui.analysis import robustness
 from panel_tui.config import load_config
 from panel_tui.inputs import cache, load_contest, patch
+from panel_tui.inputs import cells as cells_module
 from panel_tui.inputs import contest as contest_module
 from panel_tui.inputs.contest import DeferredRows
 from panel_tui.meeting import Meeting
@@ -90,10 +91,38 @@ def _same_as_parsed(
                 assert _alike(cells, truth[1][0]) and board == truth[1][1] and rows.equals(truth[1][2])
         if placed and truth[0] == "loaded":
             assert got[1][4] == truth[1][4]  # (the robustness, from the scores placed: patched, or streamed)
+            # The scores placed, loaded again from the same basis (the cache on: the cells found
+            # kept, the scores placed later, when the patch takes the sheet), as the stream places them.
+            asked = len(taken), len(placing)
+            placed_again = load_contest(load_config(files.config), previous=basis, keeps_basis=True, placed=True)
+            if taken[-1] or placed_again.placed_scores() is not None:
+                assert _placed_by_name(placed_again).equals(_streamed_placed(files, monkeypatch))
+            del taken[asked[0] :], placing[asked[1] :]  # (counted: the loads above only)
     if patched_placed is not None:
         patched_placed.extend(placing)
     path.write_bytes(original)
     return taken
+
+
+def _placed_by_name(data) -> pl.DataFrame:
+    """A contest's placed scores (``ContestData.placed_scores``) as (evaluator, cell key,
+    score), sorted: what the analysis lays out, whatever the codes and order of each route."""
+    placed = data.placed_scores()
+    assert placed is not None
+    frame, by_code = placed
+    keys = cells_module.cell_keys(data.rows.schema)
+    return frame.select(
+        pl.lit(pl.Series(by_code, dtype=pl.String)).gather(pl.col("_at") // keys).alias("evaluator"),
+        (pl.col("_at") % keys).alias("cell"),
+        pl.col("score"),
+    ).sort("evaluator", "cell", "score")
+
+
+def _streamed_placed(files: ContestFiles, monkeypatch: pytest.MonkeyPatch) -> pl.DataFrame:
+    """The placed scores of the sheet as it is now, streamed (the cache off)."""
+    with monkeypatch.context() as scoped:
+        scoped.setenv("PANEL_TUI_CACHE", "off")
+        return _placed_by_name(load_contest(load_config(files.config), placed=True))
 
 
 def _cells_by_name(data) -> pl.DataFrame:
@@ -286,11 +315,37 @@ def test_a_console_patches_each_corrected_sheet_from_the_last(sheet, monkeypatch
     assert taken == [True, True, True]
     asked: list[object] = []  # (the rows asked for: parsed)
     monkeypatch.setattr(DeferredRows, "__call__", lambda rows: asked.append(rows))
-    assert isinstance(data.rows, DeferredRows) and data.placed_scores() is not None
+    assert isinstance(data.rows, DeferredRows) and _placed_by_name(data).equals(_streamed_placed(sheet, monkeypatch))
     assert robustness(data) == robustness(parsed) and asked == []
     # One sheet's bytes held: each load's basis lets go of the one before.
     assert data.basis is not None and data.basis.data == path.read_bytes()
     assert first_basis is not None and first_basis.data is None
+
+
+def test_a_screen_that_finds_the_cells_kept_by_another_patches_its_placed_scores_all_the_same(sheet, monkeypatch):
+    """Two screens of one account, each sheet read by whichever takes its lock: the one that
+    holds placed scores (it streamed the first sheet) finds the next two sheets' cells kept by
+    the other, and places their scores from its own last ones, patched (the first of them
+    never analysed in between): its analysis of the last equals the parse's, and reads no rows."""
+    monkeypatch.setenv("PANEL_TUI_CACHE", "")
+    _forget_kept()
+    config, path = load_config(sheet.config), sheet.path("scores.csv")
+    holder = load_contest(config, keeps_basis=True, placed=True)  # (streams the sheet: its scores placed)
+    other = load_contest(config, keeps_basis=True)  # (finds its cells kept)
+    cache.wait_for_writes()
+    taken = _patches(monkeypatch)
+    placing = test_streamed._streams(monkeypatch, "_placed_later")
+    for line in (10, 5000):
+        path.write_bytes(_score(line, b"1")(path.read_bytes()))
+        other = load_contest(config, previous=other.basis, keeps_basis=True)  # (takes the lock: patches)
+        cache.wait_for_writes()
+        holder = load_contest(config, previous=holder.basis, keeps_basis=True, placed=True)  # (its cells kept)
+    assert taken == [True, True] and placing == [True, True]  # (the other screen patched; the holder placed later)
+    parsed = load_contest(config, fresh=True)
+    asked: list[object] = []  # (the rows asked for: parsed)
+    monkeypatch.setattr(DeferredRows, "__call__", lambda rows: asked.append(rows))
+    assert isinstance(holder.rows, DeferredRows) and _placed_by_name(holder).equals(_streamed_placed(sheet, monkeypatch))
+    assert robustness(holder) == robustness(parsed) and asked == []
 
 
 def test_the_basis_holds_the_placed_scores_after_the_analysis_lets_go_unless_none_is_analysed(sheet, monkeypatch):

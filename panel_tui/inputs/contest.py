@@ -130,18 +130,17 @@ class PatchedPlaced:
     """A patched sheet's placed scores (``PlacedScores``), made from the last sheet's when the
     analysis first asks for them, not while the boards wait: the last sheet's, less those of
     the cells the patch touched, and those cells' scores as the new sheet gives them (the
-    evaluators in the last sheet's codes). Made once (``__call__``, from any thread); then
-    nothing of the last sheet is held."""
+    evaluators in the last sheet's codes). Made once (``__call__``, from any thread: None when
+    they cannot be, and the analysis reads the rows); then nothing of the last sheet is held."""
 
-    def __init__(self, make: Callable[[], pl.DataFrame]) -> None:
+    def __init__(self, make: Callable[[], pl.DataFrame | None]) -> None:
         self._lock = threading.Lock()
-        self._make: Callable[[], pl.DataFrame] | None = make
+        self._make: Callable[[], pl.DataFrame | None] | None = make
         self._frame: pl.DataFrame | None = None
 
-    def __call__(self) -> pl.DataFrame:
+    def __call__(self) -> pl.DataFrame | None:
         with self._lock:
-            if self._frame is None:
-                assert self._make is not None
+            if self._make is not None:
                 self._frame, self._make = self._make(), None
             return self._frame
 
@@ -431,12 +430,17 @@ def load_contest(
                 if kept_sheet is not None:
                     found = _deferred_sheet(beside, read, kept_sheet)
                     if offers is not None and kept_sheet.evaluators and read.name is not None:
+                        if placed and previous is not None and previous.path == path:
+                            later = _placed_later(beside, lookups, path, previous, offers, read.name)
+                            if later is not None:  # (its scores placed, as a stream's are)
+                                kept_sheet = replace(kept_sheet, placed=later, by_code=previous.sheet.by_code)
+                                streamed.append(kept_sheet)
                         # (its bytes given by the cache as it found the entry, or later by a claim's check)
                         bases.append(SheetBasis(path, kept_sheet, offers, read.name))
             if found is not None:
                 rows, cells, has_evaluators, left_out, source = found
                 placed_scores = None
-                if streamed and streamed[0].placed is not None:
+                if streamed and streamed[0].placed is not None:  # (streamed, patched, or a kept sheet's placed later)
                     placed_scores = (streamed[0].placed, streamed[0].by_code)
                 return _contest(
                     config,
@@ -925,10 +929,46 @@ def _patched_placed(
     )
     cells = touched.cast(pl.UInt64).implode()
 
-    def make() -> pl.DataFrame:
+    def make() -> pl.DataFrame | None:
         frame = last() if isinstance(last, PatchedPlaced) else last
+        if frame is None:
+            return None
         kept = frame.filter(~(pl.col("_at") % keys).is_in(cells))
         return pl.concat([kept, fresh.cast(frame.schema)])
+
+    return PatchedPlaced(make)
+
+
+def _placed_later(
+    beside: _Beside, lookups: dict[str, Lookup], path: Path, previous: SheetBasis, offers: _Offers, name: str
+) -> PatchedPlaced | None:
+    """The placed scores of a sheet whose cells another process kept (it patched or streamed
+    the sheet first), patched from this process's last sheet's (``previous``, streamed or
+    patched with them) when the analysis first asks for them: so that the one console or
+    served tab of the account that holds placed scores goes on holding them, whichever
+    process takes the next sheet's lock, and the account's analysis of a corrected sheet
+    needs no parse of the rows (``PlacedScores``: the others leave it to this one). The new
+    sheet's bytes are those the cache offers under the entry's ``name`` (``_Offers``; they may
+    come a moment after the load); the last sheet's are held until then. None when the last
+    sheet's scores were not placed."""
+    sheet, last = previous.sheet, previous.data
+    if sheet.placed is None or not sheet.by_code or last is None or not previous.utf8():
+        return None
+    held = _Offers()
+    held.offer(None, last)
+    basis = SheetBasis(path, sheet, held, None)
+
+    def make() -> pl.DataFrame | None:
+        data = offers.get(name)
+        if data is None:
+            return None
+        try:
+            patched = _patched_sheet(beside, lookups, path, data, basis, lambda: None, placed=True)
+        except Exception:  # (as in ``load_contest``: then the analysis reads the rows)
+            return None
+        if patched is None or not isinstance(patched.placed, PatchedPlaced):
+            return None
+        return patched.placed()
 
     return PatchedPlaced(make)
 
