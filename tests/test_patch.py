@@ -344,7 +344,9 @@ def test_a_screen_that_finds_the_cells_kept_by_another_patches_its_placed_scores
     parsed = load_contest(config, fresh=True)
     asked: list[object] = []  # (the rows asked for: parsed)
     monkeypatch.setattr(DeferredRows, "__call__", lambda rows: asked.append(rows))
-    assert isinstance(holder.rows, DeferredRows) and _placed_by_name(holder).equals(_streamed_placed(sheet, monkeypatch))
+    assert isinstance(holder.rows, DeferredRows) and _placed_by_name(holder).equals(
+        _streamed_placed(sheet, monkeypatch)
+    )
     assert robustness(holder) == robustness(parsed) and asked == []
 
 
