@@ -350,6 +350,18 @@ def test_a_screen_that_finds_the_cells_kept_by_another_patches_its_placed_scores
     assert robustness(holder) == robustness(parsed) and asked == []
 
 
+def test_placed_scores_made_later_wait_for_the_bytes_a_claim_s_check_offers_afterwards():
+    """The bytes a claim's check offers come after the load (``_Offers``): what asks for them
+    with a wait gets them once they come, under their name only, or nothing when none come."""
+    import threading
+
+    offers = contest_module._Offers()
+    threading.Timer(0.2, offers.offer, ("entry", b"bytes")).start()
+    assert offers.get("entry") is None  # (not yet)
+    assert offers.get("entry", wait=5.0) == b"bytes"
+    assert offers.get("another", wait=0.1) is None
+
+
 def test_the_basis_holds_the_placed_scores_after_the_analysis_lets_go_unless_none_is_analysed(sheet, monkeypatch):
     """After its first analysis a contest lets go of its placed scores, but its basis holds
     them for the next sheet's patch; a console that analyses none of its sheets (too many score

@@ -749,22 +749,32 @@ def _keep_beside(name: str | None, sheet: _Streamed) -> None:
         cached_derived(name, sheet.parts, lambda: sheet.cells, lambda frame: frame.schema == expected)
 
 
+# The most seconds a kept sheet's placed scores wait for its bytes (``_placed_later``): those
+# of a claim's check come once the other process's read is over, about a second at 10,000
+# candidates with three screens on two cores (bench_console's steps).
+OFFER_WAIT = 5.0
+
+
 class _Offers:
     """The bytes of the score sheet one load found (the last offered): by the load itself when
     it streamed them (name None), or by the cache (``cached_entry``'s ``keep``), with the name
     of the entry they hash to, as it found that entry, or later, from a claim's check."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._offers = threading.Condition()
         self._offered: tuple[str | None, bytes] | None = None
 
     def offer(self, name: str | None, data: bytes) -> None:
         if len(data) <= LIMIT:
-            with self._lock:
+            with self._offers:
                 self._offered = name, data
+                self._offers.notify_all()
 
-    def get(self, name: str | None) -> bytes | None:
-        with self._lock:
+    def get(self, name: str | None, wait: float = 0.0) -> bytes | None:
+        """The bytes offered under ``name``; ``wait``: for at most so many seconds until they
+        are (a claim's check offers them once the other process's read is over)."""
+        with self._offers:
+            self._offers.wait_for(lambda: self._offered is not None and self._offered[0] == name, wait)
             offered = self._offered
         return offered[1] if offered is not None and offered[0] == name else None
 
@@ -949,7 +959,8 @@ def _placed_later(
     process takes the next sheet's lock, and the account's analysis of a corrected sheet
     needs no parse of the rows (``PlacedScores``: the others leave it to this one). The new
     sheet's bytes are those the cache offers under the entry's ``name`` (``_Offers``; they may
-    come a moment after the load); the last sheet's are held until then. None when the last
+    come a moment after the load: waited for, ``OFFER_WAIT`` seconds at most, then the
+    analysis reads the rows); the last sheet's are held until then. None when the last
     sheet's scores were not placed."""
     sheet, last = previous.sheet, previous.data
     if sheet.placed is None or not sheet.by_code or last is None or not previous.utf8():
@@ -959,7 +970,7 @@ def _placed_later(
     basis = SheetBasis(path, sheet, held, None)
 
     def make() -> pl.DataFrame | None:
-        data = offers.get(name)
+        data = offers.get(name, wait=OFFER_WAIT)
         if data is None:
             return None
         try:
