@@ -462,6 +462,7 @@ def headless(self, *args, **kwargs):
                 if steps is not None:
                     steps.write(f"{seen:.4f} shown\\n")
                 print(f"{seen:.4f}", flush=True)
+            await asyncio.sleep(3600)  # (at rest until the bench, having read its memory, stops it)
     asyncio.run(watch())
 
 app_module.PanelApp.run = headless
@@ -471,11 +472,12 @@ main()
 
 def every_screen(
     config_path: Path, screens: int, rounds: int, replaced: bool = False
-) -> tuple[float, float, list[str]]:
+) -> tuple[float, float, list[str], list[float]]:
     """(median seconds from a corrected scores file moved over the old one until the slowest
     of ``screens`` served tabs (``--display`` processes, each with its own polling, one
     account, one cache) shows the new total, the same for the fastest, where their time goes:
-    ``reload_steps``). Each change comes 3 s after the one before: the screens are at rest
+    ``reload_steps``, and each tab's memory (resident, MiB) at rest after the last change, its
+    analysis done). Each change comes 3 s after the one before: the screens are at rest
     (their analyses done). ``replaced``: a replaced file instead (``everything_lowered``)."""
     env = {
         **os.environ,
@@ -519,12 +521,23 @@ def every_screen(
             seen = [float(p.stdout.readline()) - t0 for p in procs if p.stdout]
             slowest.append(max(seen))
             fastest.append(min(seen))
+        time.sleep(3)  # (at rest: every analysis done)
+        resident = [resident_mib(p.pid) for p in procs]
+        rested = time.time()
         original.write_csv(scores_path)
-        return statistics.median(slowest), statistics.median(fastest), reload_steps(logs, changes)
+        return statistics.median(slowest), statistics.median(fastest), reload_steps(logs, changes, rested), resident
     finally:
         for p in procs:
             p.kill()
             p.wait()
+
+
+def resident_mib(pid: int) -> float:
+    """A process's resident memory now (VmRSS, MiB)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 # The steps of a served tab's reload (``SCREEN``'s log), as the tab that parses the new sheet
@@ -566,15 +579,16 @@ WAITING_TAB = (
 )
 
 
-def reload_steps(logs: list[Path], changes: list[float]) -> list[str]:
-    """Where the tabs' time goes after each change (``changes``: wall-clock times), from their
-    logs: the median over the rounds of each step's seconds after the change, for the tab that
-    parsed the sheet and for the tabs that waited for it."""
+def reload_steps(logs: list[Path], changes: list[float], end: float = float("inf")) -> list[str]:
+    """Where the tabs' time goes after each change (``changes``: wall-clock times; the last
+    one's steps until ``end``), from their logs: the median over the rounds of each step's
+    seconds after the change, for the tab that parsed the sheet and for the tabs that waited
+    for it."""
     parsing: dict[str, list[float]] = {}
     waiting: dict[str, list[float]] = {}
     tabs = [[line.split(maxsplit=1) for line in log.read_text().splitlines()] for log in logs]
     for i, t0 in enumerate(changes):
-        until = changes[i + 1] if i + 1 < len(changes) else float("inf")
+        until = changes[i + 1] if i + 1 < len(changes) else end
         for events in tabs:
             first: dict[str, float] = {}
             for at, event in events:
@@ -669,17 +683,22 @@ def main() -> None:
         ):
             note, scores, replaced = live_latency(config, who, args.rounds)
             print(f"  {label:<26}  {note:>14.3f} s  {scores:>21.3f} s  {replaced:>20.3f} s")
-        slowest, fastest, steps = every_screen(out / "config.toml", 3, args.rounds)
+        slowest, fastest, steps, resident = every_screen(out / "config.toml", 3, args.rounds)
         print(
             f"  three served tabs, 10,000 candidates, a corrected scores file: the slowest board {slowest:.3f} s,"
             f" the fastest {fastest:.3f} s"
         )
         print("  where their time goes (seconds after the file was moved over the old one, median of rounds):")
         print("\n".join(steps))
-        slowest, fastest, _ = every_screen(out / "config.toml", 3, args.rounds, replaced=True)
+        print(
+            f"  each tab's memory at rest after {args.rounds} corrected files (resident, its analysis done):"
+            f" {', '.join(f'{m:.0f}' for m in sorted(resident))} MiB"
+        )
+        slowest, fastest, _, resident = every_screen(out / "config.toml", 3, args.rounds, replaced=True)
         print(
             f"  three served tabs, 10,000 candidates, a replaced scores file (every score lowered: read whole,"
-            f" not patched): the slowest board {slowest:.3f} s, the fastest {fastest:.3f} s"
+            f" not patched): the slowest board {slowest:.3f} s, the fastest {fastest:.3f} s;"
+            f" each tab's memory at rest after: {', '.join(f'{m:.0f}' for m in sorted(resident))} MiB"
         )
 
     for share, title in (

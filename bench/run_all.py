@@ -156,6 +156,12 @@ def console_table(console: str, analysis: str, bare_csv: float) -> list[str]:
                 f"| scores.csv {what}, 10,000 candidates | {seconds[0]:.3f} s "
                 f"| `polars.read_csv` {bare_csv:.2f} s | {ratio:.2f}x, {'met' if ratio <= 1.3 else 'NOT MET'} (<= 1.3x) |"
             )
+    rested = re.search(r"each tab's memory at rest after (\d+) corrected files.*?: ([\d, ]+) MiB", console)
+    if rested:
+        rows.append(
+            f"| each of three served tabs at rest after {rested.group(1)} corrected sheets (analysis done),"
+            f" 10,000 candidates | {rested.group(2)} MiB resident | - | written down (no target) |"
+        )
     whole = _seconds(
         rf"10,000 candidates x 12 evaluators +{number}s [\d.]+cpu +{number}s .*? {number}s +[\d.]+cpu = ", analysis
     )
