@@ -131,12 +131,14 @@ class PatchedPlaced:
     analysis first asks for them, not while the boards wait: the last sheet's, less those of
     the cells the patch touched, and those cells' scores as the new sheet gives them (the
     evaluators in the last sheet's codes). Made once (``__call__``, from any thread: None when
-    they cannot be, and the analysis reads the rows); then nothing of the last sheet is held."""
+    they cannot be, and the analysis reads the rows); then nothing of the last sheet is held.
+    ``holds``: until made, they hold a whole sheet's bytes (``_placed_later``)."""
 
-    def __init__(self, make: Callable[[], pl.DataFrame | None]) -> None:
+    def __init__(self, make: Callable[[], pl.DataFrame | None], *, holds: bool = False) -> None:
         self._lock = threading.Lock()
         self._make: Callable[[], pl.DataFrame | None] | None = make
         self._frame: pl.DataFrame | None = None
+        self._holds = holds
 
     def __call__(self) -> pl.DataFrame | None:
         with self._lock:
@@ -144,8 +146,21 @@ class PatchedPlaced:
                 self._frame, self._make = self._make(), None
             return self._frame
 
+    def usable(self) -> bool:
+        """Whether the next sheet's placed scores may be patched from these: made (and not
+        None), or not yet made and holding no sheet's bytes. (Not on ones still holding a
+        sheet's bytes, whose analysis was cancelled or never ran: a burst of corrections would
+        otherwise hold every sheet since the last analysis; nor on ones that could not be made.)"""
+        with self._lock:
+            return self._frame is not None if self._make is None else not self._holds
+
 
 Placed = pl.DataFrame | PatchedPlaced  # (a sheet's placed scores, as streamed or as patched)
+
+
+def _usable(placed: Placed | None) -> bool:
+    """Whether a sheet's placed scores are there to patch the next sheet's from."""
+    return placed is not None and (not isinstance(placed, PatchedPlaced) or placed.usable())
 
 
 class PlacedScores:
@@ -172,7 +187,12 @@ class PlacedScores:
     @property
     def frame(self) -> pl.DataFrame | None:
         frame = self._frame
-        return frame() if isinstance(frame, PatchedPlaced) else frame
+        if not isinstance(frame, PatchedPlaced):
+            return frame
+        made = frame()
+        if made is None:
+            self.let_go()  # (they could not be made: the others no longer leave the analysis to this one)
+        return made
 
     def let_go(self) -> None:
         self._frame = None
@@ -226,14 +246,16 @@ class ContestData:
         if kept is None:
             return compute()
         # (A contest without the scores its stream placed leaves the computing to a process
-        # that has them: ``cached_derived``'s ``defer``.)
+        # that has them: ``cached_derived``'s ``defer``. Placed scores still to be made are
+        # made only when the frame is not kept already.)
+        key = [*kept.parts, *parts]
         return cached_derived(
             kept.entry,
-            [*kept.parts, *parts],
+            key,
             compute,
             fits,
             one_at_a_time=one_at_a_time,
-            defer=self.placed_scores() is None,
+            defer=not derived_present(kept.entry, key) and self.placed_scores() is None,
         )
 
     def keeps(self, parts: Sequence[str]) -> bool:
@@ -809,8 +831,10 @@ class SheetBasis:
         return bool(self._utf8) and data is not None
 
     def let_go(self) -> None:
-        """Forget the bytes (a later load's basis took this one's place)."""
+        """Forget the bytes and the placed scores (a later load's basis took this one's place;
+        that load took the placed scores it patches its own from already)."""
         self._offers = _Offers()
+        self.let_go_of_placed()
 
     def let_go_of_placed(self) -> None:
         """Forget the sheet's placed scores (``ContestData.let_go_of_placed_scores``)."""
@@ -915,7 +939,7 @@ def _patched_sheet(
     if cells.select(pl.col(EVALUATOR_SET).bitwise_or()).item() != (1 << len(sheet.evaluators)) - 1:
         return None  # (an evaluator whose every score went: the stream names the evaluators anew)
     scores = None
-    if placed and sheet.placed is not None and sheet.by_code:
+    if placed and _usable(sheet.placed) and sheet.placed is not None and sheet.by_code:
         scores = _patched_placed(sheet.placed, sheet.by_code, sheet.schema, found, coded, counted["_cell"])
     by_code = sheet.by_code if scores is not None else ()
     patched = _Streamed(cells, sheet.evaluators, sheet.parts, sheet.schema, sheet.holds, scores, by_code)
@@ -963,7 +987,7 @@ def _placed_later(
     analysis reads the rows); the last sheet's are held until then. None when the last
     sheet's scores were not placed."""
     sheet, last = previous.sheet, previous.data
-    if sheet.placed is None or not sheet.by_code or last is None or not previous.utf8():
+    if not _usable(sheet.placed) or not sheet.by_code or last is None or not previous.utf8():
         return None
     held = _Offers()
     held.offer(None, last)
@@ -981,7 +1005,7 @@ def _placed_later(
             return None
         return patched.placed()
 
-    return PatchedPlaced(make)
+    return PatchedPlaced(make, holds=True)
 
 
 def _lines(
