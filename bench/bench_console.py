@@ -595,12 +595,11 @@ def reload_steps(logs: list[Path], changes: list[float], end: float = float("inf
                 when = float(at) - t0
                 if when >= 0 and float(at) < until:
                     first.setdefault(event, when)
-            # (the tab that patched or streamed the sheet, or parsed it for its boards)
-            reads = (
-                "start patch" in first
-                or "start stream" in first
-                or first.get("start parse", float("inf")) < first.get("end reload", 0)
-            )
+            # (the tab that patched or streamed the sheet, or parsed it for its boards: before its
+            # reload ended; a tab that finds the cells kept may patch the sheet afterwards, in its
+            # analysis, for its placed scores)
+            reload_ends = first.get("end reload", 0)
+            reads = any(first.get(f"start {step}", float("inf")) < reload_ends for step in ("patch", "stream", "parse"))
             role = parsing if reads else waiting
             for event, when in first.items():
                 role.setdefault(event, []).append(when)
