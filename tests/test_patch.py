@@ -400,7 +400,7 @@ def test_corrections_whose_analyses_never_run_hold_at_most_one_sheet_more(sheet,
     def held() -> int:  # (the distinct sheets' bytes held for a patch)
         gc.collect()
         offered = (o._offered for o in gc.get_objects() if isinstance(o, contest_module._Offers))
-        return len({id(o[1]) for o in offered if o is not None and len(o[1]) > 100_000})
+        return len({id(o[1]) for o in offered if o is not None and o[1] is not None and len(o[1]) > 100_000})
 
     monkeypatch.setenv("PANEL_TUI_CACHE", "")
     _forget_kept()
@@ -423,9 +423,10 @@ def test_corrections_whose_analyses_never_run_hold_at_most_one_sheet_more(sheet,
     assert max(counts) <= 3, counts
 
 
-def test_placed_scores_made_later_wait_for_the_bytes_a_claim_s_check_offers_afterwards():
+def test_placed_scores_made_later_wait_for_the_bytes_a_claim_s_check_offers_afterwards(monkeypatch):
     """The bytes a claim's check offers come after the load (``_Offers``): what asks for them
-    with a wait gets them once they come, under their name only, or nothing when none come."""
+    with a wait gets them once they come, under their name only, or nothing when none come,
+    or at once when they are too many to hold."""
     import threading
 
     offers = contest_module._Offers()
@@ -433,6 +434,11 @@ def test_placed_scores_made_later_wait_for_the_bytes_a_claim_s_check_offers_afte
     assert offers.get("entry") is None  # (not yet)
     assert offers.get("entry", wait=5.0) == b"bytes"
     assert offers.get("another", wait=0.1) is None
+    # (bytes over the limit are not held, and whoever waits for them is told at once)
+    monkeypatch.setattr(contest_module, "LIMIT", 3)
+    threading.Timer(0.2, offers.offer, ("larger", b"bytes")).start()
+    started = time.monotonic()
+    assert offers.get("larger", wait=5.0) is None and time.monotonic() - started < 2
 
 
 def test_the_basis_holds_the_placed_scores_after_the_analysis_lets_go_unless_none_is_analysed(sheet, monkeypatch):

@@ -784,13 +784,14 @@ class _Offers:
 
     def __init__(self) -> None:
         self._offers = threading.Condition()
-        self._offered: tuple[str | None, bytes] | None = None
+        self._offered: tuple[str | None, bytes | None] | None = None
 
     def offer(self, name: str | None, data: bytes) -> None:
-        if len(data) <= LIMIT:
-            with self._offers:
-                self._offered = name, data
-                self._offers.notify_all()
+        """The bytes under ``name``; over ``LIMIT``, none (not held: whoever waits for them is
+        told at once)."""
+        with self._offers:
+            self._offered = name, data if len(data) <= LIMIT else None
+            self._offers.notify_all()
 
     def get(self, name: str | None, wait: float = 0.0) -> bytes | None:
         """The bytes offered under ``name``; ``wait``: for at most so many seconds until they
