@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -423,6 +424,88 @@ def test_corrections_whose_analyses_never_run_hold_at_most_one_sheet_more(sheet,
     assert max(counts) <= 3, counts
 
 
+def _holder_and_other(sheet, monkeypatch, limit: int | None = None):
+    """Two screens of one account (cache on): the holder of placed scores (it streamed the
+    sheet and analysed it) and another; ``limit``: the patch's (``LIMIT``)."""
+    monkeypatch.setenv("PANEL_TUI_CACHE", "")
+    _forget_kept()
+    if limit is not None:
+        monkeypatch.setattr(contest_module, "LIMIT", limit)
+    config = load_config(sheet.config)
+    holder = load_contest(config, keeps_basis=True, placed=True)
+    robustness(holder)
+    other = load_contest(config, keeps_basis=True)
+    cache.wait_for_writes()
+    return config, holder, other
+
+
+def test_a_sheet_grown_past_the_limit_holds_no_analysis_back(sheet, monkeypatch):
+    """A corrected sheet over the patch's limit (its bytes not held): the holder's placed
+    scores, made later, are told at once that its bytes will not come; its analysis reads the
+    rows without waiting for them. (An attack review found it waiting 5 s.)"""
+    path = sheet.path("scores.csv")
+    config, holder, other = _holder_and_other(sheet, monkeypatch, limit=len(path.read_bytes()) + 5)
+    path.write_bytes(_score(10, b"1.000000000")(path.read_bytes()))  # (past the limit now)
+    other = load_contest(config, previous=other.basis, keeps_basis=True)
+    cache.wait_for_writes()
+    holder = load_contest(config, previous=holder.basis, keeps_basis=True, placed=True)
+    started = time.monotonic()
+    got = robustness(holder)
+    assert time.monotonic() - started < 2 and got == robustness(load_contest(config, fresh=True))
+
+
+def test_a_load_never_waits_for_the_analysis_making_the_last_placed_scores(sheet, monkeypatch):
+    """While an analysis makes the last sheet's placed scores (here waiting for bytes held
+    back by a claim's check, 3 s), the next corrected sheet's load goes on: it does not wait
+    for them. (An attack review found it waiting for the analysis.)"""
+    path = sheet.path("scores.csv")
+    config, holder, other = _holder_and_other(sheet, monkeypatch)
+    path.write_bytes(_score(10, b"1")(path.read_bytes()))
+    other = load_contest(config, previous=other.basis, keeps_basis=True)
+    cache.wait_for_writes()
+    late = contest_module._Offers.get
+    monkeypatch.setattr(
+        contest_module._Offers, "get", lambda offers, name, wait=0.0: (wait and time.sleep(3)) or late(offers, name)
+    )
+    holder = load_contest(config, previous=holder.basis, keeps_basis=True, placed=True)
+    analysis = threading.Thread(target=robustness, args=(holder,))
+    analysis.start()
+    time.sleep(0.3)
+    path.write_bytes(_score(20, b"1")(path.read_bytes()))
+    other = load_contest(config, previous=other.basis, keeps_basis=True)
+    cache.wait_for_writes()
+    started = time.monotonic()
+    holder = load_contest(config, previous=holder.basis, keeps_basis=True, placed=True)
+    took = time.monotonic() - started
+    analysis.join()
+    assert took < 1.5, took
+
+
+def test_a_long_burst_of_cancelled_analyses_ends_in_the_parse_s_analysis(sheet, monkeypatch):
+    """Three times ``PENDING_MOST`` corrections, each analysis cancelled by the next sheet:
+    no sheet's placed scores rest on more than ``PENDING_MOST`` not yet made (an attack review
+    made them recurse through 450 of them, to a RecursionError); the last analysis equals the
+    parse's, and takes no wait."""
+    monkeypatch.setenv("PANEL_TUI_CACHE", "off")
+    config, path = load_config(sheet.config), sheet.path("scores.csv")
+    data = load_contest(config, keeps_basis=True, placed=True)
+    robustness(data)
+    most = 0
+    for k in range(3 * contest_module.PENDING_MOST):
+        path.write_bytes(_score(10 + k, b"1" if k % 2 else b"2")(path.read_bytes()))
+        basis = data.basis
+        data = load_contest(config, previous=basis, keeps_basis=True, placed=True)
+        basis.let_go()
+        placed = data.placed._frame if data.placed is not None else None
+        if isinstance(placed, contest_module.PatchedPlaced):
+            most = max(most, placed.pending())
+        data.let_go_of_placed_scores()  # (its analysis cancelled)
+    assert 1 < most <= contest_module.PENDING_MOST, most
+    started = time.monotonic()
+    assert robustness(data) == robustness(load_contest(config, fresh=True))
+    assert time.monotonic() - started < 5
+
+
 def test_placed_scores_made_later_wait_for_the_bytes_a_claim_s_check_offers_afterwards(monkeypatch):
     """The bytes a claim's check offers come after the load (``_Offers``): what asks for them
     with a wait gets them once they come, under their name only, or nothing when none come,
@@ -605,6 +688,9 @@ def test_a_screen_that_took_a_claim_patches_the_next_sheet_from_the_bytes_its_ch
     claim_checks_done()
     assert cache.claims_refuted() == [sheet]
     assert taken.basis is not None and taken.basis.data is None
+    # (and whoever waits for those bytes, placed scores made later, is told at once)
+    started = time.monotonic()
+    assert taken.basis._offers.get(taken.basis._entry, wait=5.0) is None and time.monotonic() - started < 1
 
 
 def test_a_sheet_the_parse_decodes_as_cp949_is_never_patched_from(sheet, monkeypatch):

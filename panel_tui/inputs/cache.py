@@ -175,7 +175,7 @@ def cached_entry(
     deferred: bool = False,
     ready: Callable[[str], bool] | None = None,
     sketch: Callable[[bytes, Callable[[], str | None]], bool] | None = None,
-    keep: Callable[[str, bytes], None] | None = None,
+    keep: Callable[[str, bytes | None], None] | None = None,
 ) -> tuple[pl.DataFrame | Deferred, str | None]:
     """``read_table(path, spec, lookups)``, from the cache when these bytes were parsed before,
     and the name of the entry that holds them (for ``cached_derived``; None when the file is
@@ -196,7 +196,7 @@ def cached_entry(
     the entry's name and the file's bytes, read into memory and hashed to that very name,
     whenever the entry is found rather than sketched: the file hashed as it is read whole,
     the bytes read while waiting for another process, or (a claim taken) those the claim's
-    check reads afterwards, in its thread.
+    check reads afterwards, in its thread (None instead when the check refutes the claim).
 
     Two routes, both deciding by the SHA-256 of the content (its own; in a console, that of a
     settled read by the process it waits for, checked afterwards: ``_Claim``), never by the
@@ -452,7 +452,7 @@ def _check_claim(
     directory: int,
     prefix: str,
     claim: tuple[str, int, str] | None = None,
-    keep: Callable[[str, bytes], None] | None = None,
+    keep: Callable[[str, bytes | None], None] | None = None,
 ) -> None:
     """In a thread, once the holder of the file's lock let go of it (its read is over: the cores
     are free), at the lowest priority: hash the file as it is now; a name other than the
@@ -483,6 +483,8 @@ def _check_claim(
             if held:
                 _offer(keep, name, whole)
             if not held:
+                if keep is not None:
+                    keep(name, None)  # (no bytes will come under that name: whoever waits for them is told)
                 with _CHECKS:
                     _REFUTED.append(path)
                     if claim is not None:
@@ -502,7 +504,7 @@ def _lock_or_wait(
     spec: TableSpec,
     lookups: dict[str, Lookup],
     ready: Callable[[str], bool] | None,
-    keep: Callable[[str, bytes], None] | None = None,
+    keep: Callable[[str, bytes | None], None] | None = None,
 ) -> tuple[int | None, _Bytes | None, str | None]:
     """On a miss: the file's lock (None: none to be had, or waited for ``LOCK_WAIT``
     seconds), the file's bytes if they were read while waiting for it, and the name of the
@@ -782,7 +784,7 @@ def _file_sha256(path: Path, handle: BinaryIO, whole: list[bytes] | None) -> str
     return _sha256(data)
 
 
-def _offer(keep: Callable[[str, bytes], None] | None, name: str, whole: list[bytes]) -> None:
+def _offer(keep: Callable[[str, bytes | None], None] | None, name: str, whole: list[bytes]) -> None:
     """``keep`` given an entry's name and the bytes hashed to it, if it asks and they were read."""
     if keep is not None and whole:
         keep(name, whole[0])

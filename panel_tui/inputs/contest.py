@@ -126,33 +126,54 @@ class DeferredRows:
 Rows = pl.DataFrame | DeferredRows  # (ContestData.rows)
 
 
+# The most placed scores not yet made that a sheet's may be patched from, one on another
+# (``PatchedPlaced``): each costs the analysis that makes them a pass over every score.
+PENDING_MOST = 8
+
+
 class PatchedPlaced:
     """A patched sheet's placed scores (``PlacedScores``), made from the last sheet's when the
     analysis first asks for them, not while the boards wait: the last sheet's, less those of
     the cells the patch touched, and those cells' scores as the new sheet gives them (the
     evaluators in the last sheet's codes). Made once (``__call__``, from any thread: None when
-    they cannot be, and the analysis reads the rows); then nothing of the last sheet is held.
-    ``holds``: until made, they hold a whole sheet's bytes (``_placed_later``)."""
+    they cannot be, whatever the reason, and the analysis reads the rows); then nothing of the
+    last sheet is held. ``holds``: until made, they hold a whole sheet's bytes
+    (``_placed_later``); ``on``: the last sheet's placed scores, when not yet made either."""
 
-    def __init__(self, make: Callable[[], pl.DataFrame | None], *, holds: bool = False) -> None:
+    def __init__(
+        self, make: Callable[[], pl.DataFrame | None], *, holds: bool = False, on: PatchedPlaced | None = None
+    ) -> None:
         self._lock = threading.Lock()
         self._make: Callable[[], pl.DataFrame | None] | None = make
         self._frame: pl.DataFrame | None = None
+        self._made = False
         self._holds = holds
+        self._pending = 1 + (on.pending() if on is not None else 0)
 
     def __call__(self) -> pl.DataFrame | None:
         with self._lock:
             if self._make is not None:
-                self._frame, self._make = self._make(), None
+                try:
+                    self._frame = self._make()
+                except Exception:  # (then the analysis reads the rows)
+                    self._frame = None
+                self._make, self._made = None, True
             return self._frame
+
+    def pending(self) -> int:
+        """How many placed scores not yet made these rest on, themselves included."""
+        return 0 if self._made else self._pending
 
     def usable(self) -> bool:
         """Whether the next sheet's placed scores may be patched from these: made (and not
-        None), or not yet made and holding no sheet's bytes. (Not on ones still holding a
-        sheet's bytes, whose analysis was cancelled or never ran: a burst of corrections would
-        otherwise hold every sheet since the last analysis; nor on ones that could not be made.)"""
-        with self._lock:
-            return self._frame is not None if self._make is None else not self._holds
+        None), or not yet made, holding no sheet's bytes and on fewer than ``PENDING_MOST``
+        others not made. (Not on ones still holding a sheet's bytes, whose analysis was
+        cancelled or never ran: a burst of corrections would otherwise hold every sheet since
+        the last analysis; nor on ones that could not be made.) Read without the lock, which
+        the analysis holds while it makes them: a load never waits for an analysis."""
+        if self._made:
+            return self._frame is not None
+        return not self._holds and self._pending < PENDING_MOST
 
 
 Placed = pl.DataFrame | PatchedPlaced  # (a sheet's placed scores, as streamed or as patched)
@@ -786,11 +807,11 @@ class _Offers:
         self._offers = threading.Condition()
         self._offered: tuple[str | None, bytes | None] | None = None
 
-    def offer(self, name: str | None, data: bytes) -> None:
-        """The bytes under ``name``; over ``LIMIT``, none (not held: whoever waits for them is
-        told at once)."""
+    def offer(self, name: str | None, data: bytes | None) -> None:
+        """The bytes under ``name``; None, or over ``LIMIT``, none (none will come, or they are
+        not held: whoever waits for them is told at once)."""
         with self._offers:
-            self._offered = name, data if len(data) <= LIMIT else None
+            self._offered = name, data if data is not None and len(data) <= LIMIT else None
             self._offers.notify_all()
 
     def get(self, name: str | None, wait: float = 0.0) -> bytes | None:
@@ -971,7 +992,7 @@ def _patched_placed(
         kept = frame.filter(~(pl.col("_at") % keys).is_in(cells))
         return pl.concat([kept, fresh.cast(frame.schema)])
 
-    return PatchedPlaced(make)
+    return PatchedPlaced(make, on=last if isinstance(last, PatchedPlaced) else None)
 
 
 def _placed_later(
