@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeGuard
 
 import polars as pl
 
@@ -146,7 +146,6 @@ class PatchedPlaced:
         self._lock = threading.Lock()
         self._make: Callable[[], pl.DataFrame | None] | None = make
         self._frame: pl.DataFrame | None = None
-        self._made = False
         self._holds = holds
         self._pending = 1 + (on.pending() if on is not None else 0)
 
@@ -157,12 +156,12 @@ class PatchedPlaced:
                     self._frame = self._make()
                 except Exception:  # (then the analysis reads the rows)
                     self._frame = None
-                self._make, self._made = None, True
+                self._make = None  # (made: after the frame, for ``usable``, which takes no lock)
             return self._frame
 
     def pending(self) -> int:
         """How many placed scores not yet made these rest on, themselves included."""
-        return 0 if self._made else self._pending
+        return 0 if self._make is None else self._pending
 
     def usable(self) -> bool:
         """Whether the next sheet's placed scores may be patched from these: made (and not
@@ -171,7 +170,7 @@ class PatchedPlaced:
         cancelled or never ran: a burst of corrections would otherwise hold every sheet since
         the last analysis; nor on ones that could not be made.) Read without the lock, which
         the analysis holds while it makes them: a load never waits for an analysis."""
-        if self._made:
+        if self._make is None:
             return self._frame is not None
         return not self._holds and self._pending < PENDING_MOST
 
@@ -179,7 +178,7 @@ class PatchedPlaced:
 Placed = pl.DataFrame | PatchedPlaced  # (a sheet's placed scores, as streamed or as patched)
 
 
-def _usable(placed: Placed | None) -> bool:
+def _usable(placed: Placed | None) -> TypeGuard[Placed]:
     """Whether a sheet's placed scores are there to patch the next sheet's from."""
     return placed is not None and (not isinstance(placed, PatchedPlaced) or placed.usable())
 
@@ -961,7 +960,7 @@ def _patched_sheet(
     if cells.select(pl.col(EVALUATOR_SET).bitwise_or()).item() != (1 << len(sheet.evaluators)) - 1:
         return None  # (an evaluator whose every score went: the stream names the evaluators anew)
     scores = None
-    if placed and _usable(sheet.placed) and sheet.placed is not None and sheet.by_code:
+    if placed and _usable(sheet.placed) and sheet.by_code:
         scores = _patched_placed(sheet.placed, sheet.by_code, sheet.schema, found, coded, counted["_cell"])
     by_code = sheet.by_code if scores is not None else ()
     patched = _Streamed(cells, sheet.evaluators, sheet.parts, sheet.schema, sheet.holds, scores, by_code)
@@ -1015,14 +1014,11 @@ def _placed_later(
     held.offer(None, last)
     basis = SheetBasis(path, sheet, held, None)
 
-    def make() -> pl.DataFrame | None:
+    def make() -> pl.DataFrame | None:  # (an error in it: ``PatchedPlaced`` gives None)
         data = offers.get(name, wait=OFFER_WAIT)
         if data is None:
             return None
-        try:
-            patched = _patched_sheet(beside, lookups, path, data, basis, lambda: None, placed=True)
-        except Exception:  # (as in ``load_contest``: then the analysis reads the rows)
-            return None
+        patched = _patched_sheet(beside, lookups, path, data, basis, lambda: None, placed=True)
         if patched is None or not isinstance(patched.placed, PatchedPlaced):
             return None
         return patched.placed()
