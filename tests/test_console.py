@@ -121,6 +121,103 @@ def test_a_rewrite_in_place_with_the_same_size_and_mtime_reaches_the_board(conte
     run(scenario())
 
 
+@pytest.mark.parametrize("saved", ["moved over", "in place, mtime put back"])
+def test_a_save_and_a_note_wake_the_poll_at_once(contest, monkeypatch, saved):
+    """A sheet saved (moved over the old one, or rewritten in place with its mtime put back)
+    and a note another process writes reach the board at once, not at the poll's next tick
+    (``FolderEvents``): here the tick is a minute away, so only the kernel's word can tell."""
+    import panel_tui.tui.app as app_module
+
+    monkeypatch.setattr(app_module, "POLL_SECONDS", 60.0)
+
+    other = Meeting(load_config(contest / "config.toml"), contest / "sessions" / "2022.sqlite")
+    other.note("Compare with last year.", candidate="C05")  # (the session there before the console)
+
+    async def scenario():
+        app = make_app(contest)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await settled(pilot, app, lambda: "✎1" in app.board("large_city").cell_text("C05", "marks"))
+            table = app.board("large_city")
+            scores = contest / "data" / "scores.csv"
+            before = os.stat(scores)
+            lowered = scores.read_bytes().replace(*(line.encode() for line in C05_LOWERED))
+            if saved == "moved over":
+                replace(scores, lowered)
+            else:
+                with scores.open("r+b") as handle:
+                    handle.write(lowered)
+                os.utime(scores, ns=(before.st_atime_ns, before.st_mtime_ns))
+            c05 = expected_c05(contest)
+            await settled(pilot, app, lambda: shows_total(table, c05), timeout=3)
+
+            other.note("Check the site visit.", candidate="C05")
+            await settled(pilot, app, lambda: "✎2" in table.cell_text("C05", "marks"), timeout=3)
+
+    run(scenario())
+
+
+def test_the_poll_alone_notices_where_the_kernel_does_not_say(contest, monkeypatch):
+    """Without inotify (not Linux, the account's instances used up) the console polls as
+    before; the watch gives up quietly and the console closes as usual."""
+    from panel_tui.tui.watch import FolderEvents
+
+    monkeypatch.setattr(FolderEvents, "open", classmethod(lambda cls, folders: None))
+
+    async def scenario():
+        app = make_app(contest)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await settled(pilot, app)
+            assert app._folder_events is None
+            table = app.board("large_city")
+            scores = contest / "data" / "scores.csv"
+            replace(scores, scores.read_bytes().replace(*(line.encode() for line in C05_LOWERED)))
+            c05 = expected_c05(contest)
+            await settled(pilot, app, lambda: shows_total(table, c05), timeout=3)
+
+    run(scenario())
+
+
+def test_the_watch_wakes_only_when_a_watched_file_is_whole(tmp_path):
+    """``FolderEvents``: a contest file closed after writing, moved into place or its times
+    set, and each write of the journal's log, wake the poll; a write still under way, another
+    file in the folder, or a removal do not (the poll, at its tick, sees those)."""
+    import select
+
+    from panel_tui.tui.watch import FolderEvents
+
+    sheet = tmp_path / "scores.csv"
+    sheet.write_bytes(b"a\n")
+    events = FolderEvents.open({tmp_path: (frozenset({"scores.csv"}), frozenset({"s.sqlite", "s.sqlite-wal"}))})
+    assert events is not None
+    try:
+
+        def woken() -> bool:
+            select.select([events], [], [], 0.2)
+            return events.drain()
+
+        assert not woken()
+        (tmp_path / "other.csv").write_bytes(b"x\n")
+        assert not woken()
+        fresh = tmp_path / "scores.next"
+        fresh.write_bytes(b"b\n")
+        assert not woken()
+        os.replace(fresh, sheet)
+        assert woken()
+        with sheet.open("r+b") as handle:
+            handle.write(b"c")
+            handle.flush()
+            assert not woken()  # (being written)
+        assert woken()  # (closed)
+        os.utime(sheet, ns=(1, 1))
+        assert woken()
+        sheet.unlink()
+        assert not woken()
+        (tmp_path / "s.sqlite-wal").write_bytes(b"x")
+        assert woken()
+    finally:
+        events.close()
+
+
 def test_a_refuted_claim_reads_the_sheet_again(contest, monkeypatch):
     """A claim this console took (``cache.take_claims``) and its own hash then refuted
     (``cache.claims_refuted``) makes it read the sheet again, as a change the watch saw would

@@ -1,11 +1,18 @@
-"""The console's watch on the contest's files and the session journal (the UI polls it).
+"""The console's watch on the contest's files and the session journal (the UI polls it, and
+wakes its poll at once when the kernel says a watched file was saved: ``FolderEvents``).
 
 Textual-free, but it belongs to the console: the command line never polls.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import os
 import sqlite3
+import struct
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from panel_tui.errors import PanelError
@@ -68,3 +75,104 @@ class ChangeWatch:
             )
         self._files, self._head = files, head
         return changed
+
+    def folders(self) -> dict[Path, tuple[frozenset[str], frozenset[str]]]:
+        """The folders the watched files are in (a symbolic link's own and its target's), each
+        with the names in it that matter: the contest's files, and the journal and its
+        write-ahead log (``FolderEvents``)."""
+        journal = self.journal.path
+        named: dict[Path, tuple[set[str], set[str]]] = {}
+        for paths, kind in (
+            (self.meeting.config.files().values(), 0),
+            ((journal, journal.with_name(journal.name + "-wal")), 1),
+        ):
+            for path in paths:
+                for place in {path, path.resolve()}:
+                    named.setdefault(place.parent, (set(), set()))[kind].add(place.name)
+        return {folder: (frozenset(files), frozenset(logs)) for folder, (files, logs) in named.items()}
+
+
+# Linux's inotify (inotify(7)) through the C library: no package, no thread.
+_IN_MODIFY, _IN_ATTRIB, _IN_CLOSE_WRITE, _IN_MOVED_TO = 0x2, 0x4, 0x8, 0x80
+_IN_Q_OVERFLOW = 0x4000
+_IN_NONBLOCK, _IN_CLOEXEC = 0o4000, 0o2000000
+_EVENT = struct.Struct("iIII")  # wd, mask, cookie, len; then len bytes of name
+
+
+class FolderEvents:
+    """Wakes the console's poll as soon as a watched file is saved, rather than at its next
+    tick (``POLL_SECONDS``): the kernel's inotify on the folders of the contest's files and of
+    the journal, read from the console's own event loop (its descriptor becomes readable).
+
+    Only moments when a file is whole count: a contest file closed after writing, moved into
+    place, or its times or mode set (a rewrite in place with its mtime put back ends so); not
+    the start of a write, a removal, nor anything else in the folders. The journal counts at
+    each write of its write-ahead log (SQLite keeps its connections open: no close comes).
+    The poll decides whether anything changed, as always; it still runs at its tick, for
+    what inotify does not see (a file on a network share written from another host)."""
+
+    def __init__(self, libc: ctypes.CDLL, fd: int) -> None:
+        self._libc, self._fd = libc, fd
+        self._watches: dict[int, tuple[frozenset[str], frozenset[str]]] = {}  # descriptor -> names
+
+    @classmethod
+    def open(cls, folders: dict[Path, tuple[frozenset[str], frozenset[str]]]) -> FolderEvents | None:
+        """Watching ``folders`` (``ChangeWatch.folders``: folder -> the contest's file names
+        and the journal's names in it), or None where inotify is not to be had (not Linux, no
+        C library, the account's inotify instances used up, no folder there to watch): then
+        the poll alone notices, as before."""
+        if not sys.platform.startswith("linux"):
+            return None
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            fd = libc.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC)
+        except (OSError, AttributeError):
+            return None
+        if fd < 0:
+            return None
+        events = cls(libc, fd)
+        events.watch(folders)
+        if not events._watches:
+            events.close()
+            return None
+        return events
+
+    def watch(self, folders: dict[Path, tuple[frozenset[str], frozenset[str]]]) -> None:
+        """Watch these folders too (the same ones again changes nothing): a folder made since,
+        as the journal's is by its first event."""
+        mask = _IN_MODIFY | _IN_ATTRIB | _IN_CLOSE_WRITE | _IN_MOVED_TO
+        for folder, names in folders.items():
+            wd = self._libc.inotify_add_watch(self._fd, os.fsencode(folder), mask)
+            if wd >= 0:
+                self._watches[wd] = names
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def drain(self) -> bool:
+        """Read every event waiting; whether any is a moment the poll should look now."""
+        found = False
+        while True:
+            try:
+                data = os.read(self._fd, 64 << 10)
+            except BlockingIOError:
+                return found
+            if not data:
+                return found
+            at = 0
+            while at + _EVENT.size <= len(data):
+                wd, mask, _, length = _EVENT.unpack_from(data, at)
+                name = os.fsdecode(data[at + _EVENT.size : at + _EVENT.size + length].rstrip(b"\0"))
+                at += _EVENT.size + length
+                if mask & _IN_Q_OVERFLOW:
+                    found = True
+                    continue
+                files, journal = self._watches.get(wd, (frozenset(), frozenset()))
+                if (name in files and mask & (_IN_CLOSE_WRITE | _IN_MOVED_TO | _IN_ATTRIB)) or (
+                    name in journal and mask & (_IN_MODIFY | _IN_CLOSE_WRITE | _IN_MOVED_TO)
+                ):
+                    found = True
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
