@@ -344,12 +344,15 @@ class PanelApp(TranslatedBindings, App):
         # The terminal this console runs in, to notice when it is gone (see _poll).
         self._terminal = 0 if not self.is_headless and os.isatty(0) else None
         self.set_interval(POLL_SECONDS, self._poll)
-        # A file saved or a note written wakes the poll at once (on Linux; else, and for what
-        # the kernel does not see, the interval alone): on average half an interval sooner.
+        self.call_after_refresh(self._watch_folders)
+        self.call_after_refresh(lambda: self.current_table.focus())
+
+    def _watch_folders(self) -> None:
+        """A file saved or a note written wakes the poll at once (on Linux; else, and for what
+        the kernel does not see, the interval alone): on average half an interval sooner."""
         self._folder_events = FolderEvents.open(self.change_watch.folders())
         if self._folder_events is not None:
             asyncio.get_running_loop().add_reader(self._folder_events.fileno(), self._saved)
-        self.call_after_refresh(lambda: self.current_table.focus())
 
     def on_unmount(self) -> None:
         self._stop_folder_events()

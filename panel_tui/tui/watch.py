@@ -7,11 +7,11 @@ Textual-free, but it belongs to the console: the command line never polls.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import sqlite3
 import struct
 import sys
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +19,8 @@ from panel_tui.errors import PanelError
 from panel_tui.session import Journal
 
 if TYPE_CHECKING:
+    import ctypes
+
     from panel_tui.meeting import Meeting
 
 
@@ -113,6 +115,7 @@ class FolderEvents:
 
     def __init__(self, libc: ctypes.CDLL, fd: int) -> None:
         self._libc, self._fd = libc, fd
+        self._closing = weakref.finalize(self, os.close, fd)  # (a console never unmounted lets go of it too)
         self._watches: dict[int, tuple[frozenset[str], frozenset[str]]] = {}  # descriptor -> names
 
     @classmethod
@@ -123,6 +126,8 @@ class FolderEvents:
         the poll alone notices, as before."""
         if not sys.platform.startswith("linux"):
             return None
+        import ctypes  # (here: not among the first frame's imports)
+
         try:
             libc = ctypes.CDLL(None, use_errno=True)
             fd = libc.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC)
@@ -175,4 +180,4 @@ class FolderEvents:
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
-            os.close(self._fd)
+            self._closing()
