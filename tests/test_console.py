@@ -156,6 +156,32 @@ def test_a_save_and_a_note_wake_the_poll_at_once(contest, monkeypatch, saved):
     run(scenario())
 
 
+def test_a_folder_written_without_pause_costs_one_look_at_a_time(contest, monkeypatch):
+    """Someone touching a watched file in a loop (any account that can write the folder) wakes
+    the poll at most once per ``WAKE_SECONDS``, not once per event."""
+    import panel_tui.tui.app as app_module
+
+    monkeypatch.setattr(app_module, "POLL_SECONDS", 60.0)
+
+    async def scenario():
+        app = make_app(contest)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await settled(pilot, app)
+            looks = []
+            monkeypatch.setattr(app.change_watch, "poll", lambda: looks.append(1) or (False, False))
+            scores = contest / "data" / "scores.csv"
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            for i in range(300):
+                os.utime(scores, ns=(i, i))
+                await asyncio.sleep(0)  # (the console's loop reads each event as it comes)
+            await pilot.pause(0.1)
+            seconds = loop.time() - start
+            assert 1 <= len(looks) <= seconds / app_module.WAKE_SECONDS + 2
+
+    run(scenario())
+
+
 def test_the_poll_alone_notices_where_the_kernel_does_not_say(contest, monkeypatch):
     """Without inotify (not Linux, the account's instances used up) the console polls as
     before; the watch gives up quietly and the console closes as usual."""

@@ -100,6 +100,7 @@ ACTION_WORDS = {
 COMPACT_BELOW = 150  # columns: narrower terminals get the compact leaderboard (no area columns)
 POLL_SECONDS = 0.1  # files (a stat each) and the journal (its last event): a cheap look (a save wakes it: _saved)
 ANALYSIS_WAITS = 5.0  # seconds an analysis waits at most for other screens' boards (``analyse``)
+WAKE_SECONDS = 0.01  # a save seen by the kernel: the poll looks this much later (``_saved``)
 PREVIEW_WAITS = 2.0  # seconds a reload waits at most for its preview to be painted (``reload``)
 
 
@@ -227,6 +228,7 @@ class PanelApp(TranslatedBindings, App):
         )
         self.change_watch = ChangeWatch(reader)  # (not `watch`: that is Textual's own App.watch)
         self._folder_events: FolderEvents | None = None  # (once mounted: ``_saved``)
+        self._woken = False  # (a look is due: ``_saved``)
         self.last_focus: str | None = None
         self.shown_lock: str | None = None  # the display turned to this lock's final list
         self._terminal: int | None = None  # the terminal's descriptor, once running in one
@@ -475,7 +477,15 @@ class PanelApp(TranslatedBindings, App):
         except OSError:  # (never seen; the interval poll goes on alone)
             self._stop_folder_events()
             return
-        if saved:
+        if saved and not self._woken:
+            # A moment later: the events of one save (its close, then its times set back) come
+            # to one look, and a folder written without pause costs at most one look each time.
+            self._woken = True
+            asyncio.get_running_loop().call_later(WAKE_SECONDS, self._poll_woken)
+
+    def _poll_woken(self) -> None:
+        self._woken = False
+        if self._folder_events is not None:  # (not once the console is closing)
             self._poll()
 
     def _poll(self) -> None:
