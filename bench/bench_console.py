@@ -694,12 +694,14 @@ def main() -> None:
             f"  each tab's memory at rest after {args.rounds} corrected files (resident, its analysis done):"
             f" {', '.join(f'{m:.0f}' for m in sorted(resident))} MiB"
         )
-        slowest, fastest, _, resident = every_screen(out / "config.toml", 3, args.rounds, replaced=True)
+        slowest, fastest, steps, resident = every_screen(out / "config.toml", 3, args.rounds, replaced=True)
         print(
             f"  three served tabs, 10,000 candidates, a replaced scores file (every score lowered: read whole,"
             f" not patched): the slowest board {slowest:.3f} s, the fastest {fastest:.3f} s;"
             f" each tab's memory at rest after: {', '.join(f'{m:.0f}' for m in sorted(resident))} MiB"
         )
+        print("  where their time goes (as above):")
+        print("\n".join(steps))
 
     for share, title in (
         (0.0, "one candidate's scores change (a correction arrives)"),
