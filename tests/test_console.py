@@ -240,6 +240,14 @@ def test_the_watch_wakes_only_when_a_watched_file_is_whole(tmp_path):
         assert not woken()
         (tmp_path / "s.sqlite-wal").write_bytes(b"x")
         assert woken()
+        # The same folder by another path (a link to it), with another name that matters there.
+        (tmp_path / "link").symlink_to(tmp_path)
+        events.watch({tmp_path / "link": (frozenset({"indicators.csv"}), frozenset())})
+        (tmp_path / "indicators.csv").write_bytes(b"i\n")
+        assert woken()
+        fresh.write_bytes(b"d\n")
+        os.replace(fresh, sheet)
+        assert woken()  # (the names watched before stay)
     finally:
         events.close()
 

@@ -148,8 +148,9 @@ class FolderEvents:
         mask = _IN_MODIFY | _IN_ATTRIB | _IN_CLOSE_WRITE | _IN_MOVED_TO
         for folder, names in folders.items():
             wd = self._libc.inotify_add_watch(self._fd, os.fsencode(folder), mask)
-            if wd >= 0:
-                self._watches[wd] = names
+            if wd >= 0:  # (one folder under two paths, a link's and its target's: one watch, both names)
+                files, journal = self._watches.get(wd, (frozenset(), frozenset()))
+                self._watches[wd] = (files | names[0], journal | names[1])
 
     def fileno(self) -> int:
         return self._fd
