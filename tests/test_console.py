@@ -182,6 +182,39 @@ def test_a_folder_written_without_pause_costs_one_look_at_a_time(contest, monkey
     run(scenario())
 
 
+def test_saves_during_a_reload_are_left_to_the_tick(contest, monkeypatch):
+    """While a reload runs, saves do not bring the next look forward (the tick sees what
+    changed meanwhile): a file touched in a loop starts no more reloads than the tick would."""
+    import time
+
+    import panel_tui.tui.app as app_module
+    import panel_tui.views as views
+
+    monkeypatch.setattr(app_module, "POLL_SECONDS", 60.0)
+
+    async def scenario():
+        app = make_app(contest)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await settled(pilot, app)
+            take_snapshot = views.take_snapshot
+
+            def slow(*args, **kwargs):
+                time.sleep(0.5)
+                return take_snapshot(*args, **kwargs)
+
+            monkeypatch.setattr(views, "take_snapshot", slow)
+            watch, looks = app.change_watch, []
+            poll = watch.poll
+            monkeypatch.setattr(watch, "poll", lambda: looks.append(1) or poll())
+            scores = contest / "data" / "scores.csv"
+            for i in range(40):
+                os.utime(scores, ns=(i, i))
+                await asyncio.sleep(0.01)
+            assert len(looks) == 1  # (the first save's; the reload it started ran through the rest)
+
+    run(scenario())
+
+
 def test_the_poll_alone_notices_where_the_kernel_does_not_say(contest, monkeypatch):
     """Without inotify (not Linux, the account's instances used up) the console polls as
     before; the watch gives up quietly and the console closes as usual."""

@@ -485,7 +485,11 @@ class PanelApp(TranslatedBindings, App):
 
     def _poll_woken(self) -> None:
         self._woken = False
-        if self._folder_events is not None:  # (not once the console is closing)
+        # Not while a reload runs (what changed meanwhile, the tick sees): a file touched in a
+        # loop brings no more reloads than the tick alone would.
+        if self._folder_events is not None and not any(
+            worker.group == "reload" and worker.is_running for worker in self.workers
+        ):
             self._poll()
 
     def _poll(self) -> None:
