@@ -98,9 +98,9 @@ ACTION_WORDS = {
     "evaluators": N_("the evaluator calibration"),
 }
 COMPACT_BELOW = 150  # columns: narrower terminals get the compact leaderboard (no area columns)
-POLL_SECONDS = 0.1  # files (a stat each) and the journal (its last event): a cheap look (a save wakes it: _saved)
+POLL_SECONDS = 0.1  # files (a stat each) and the journal (its last event): a cheap look (woken sooner: _saved)
 ANALYSIS_WAITS = 5.0  # seconds an analysis waits at most for other screens' boards (``analyse``)
-WAKE_SECONDS = 0.01  # a save seen by the kernel: the poll looks this much later (``_saved``)
+WAKE_SECONDS = 0.01  # a file moved into place, the journal written: the poll looks this much later (``_saved``)
 PREVIEW_WAITS = 2.0  # seconds a reload waits at most for its preview to be painted (``reload``)
 
 
@@ -228,7 +228,7 @@ class PanelApp(TranslatedBindings, App):
         )
         self.change_watch = ChangeWatch(reader)  # (not `watch`: that is Textual's own App.watch)
         self._folder_events: FolderEvents | None = None  # (once mounted: ``_saved``)
-        self._woken = False  # (a look is due: ``_saved``)
+        self._woken = False  # (a look is due: ``_saved``, ``_poll_woken``)
         self.last_focus: str | None = None
         self.shown_lock: str | None = None  # the display turned to this lock's final list
         self._terminal: int | None = None  # the terminal's descriptor, once running in one
@@ -350,8 +350,9 @@ class PanelApp(TranslatedBindings, App):
         self.call_after_refresh(lambda: self.current_table.focus())
 
     def _watch_folders(self) -> None:
-        """A file saved or a note written wakes the poll at once (on Linux; else, and for what
-        the kernel does not see, the interval alone): on average half an interval sooner."""
+        """A sheet moved into place or a note written wakes the poll at once (on Linux; else,
+        and for what the kernel is not asked about, the interval alone): on average half an
+        interval sooner (``FolderEvents``)."""
         self._folder_events = FolderEvents.open(self.change_watch.folders())
         if self._folder_events is not None:
             asyncio.get_running_loop().add_reader(self._folder_events.fileno(), self._saved)
@@ -467,30 +468,33 @@ class PanelApp(TranslatedBindings, App):
 
     # -- live -------------------------------------------------------------------------------
     def _saved(self) -> None:
-        """A watched file was saved, or the journal written (``FolderEvents``): the poll looks
-        now rather than at its next tick."""
+        """A watched file was moved into place, or the journal written (``FolderEvents``): the
+        poll looks ``WAKE_SECONDS`` later rather than at its next tick. The events are read at
+        most once in that time (a folder written without pause, whatever the file, costs one
+        read and at most one look per ``WAKE_SECONDS``); the events of one save come to one look."""
         events = self._folder_events
         if events is None:
             return
+        loop = asyncio.get_running_loop()
+        loop.remove_reader(events.fileno())
         try:
-            saved = events.drain()
+            self._woken = events.drain() or self._woken
         except OSError:  # (never seen; the interval poll goes on alone)
             self._stop_folder_events()
             return
-        if saved and not self._woken:
-            # A moment later: the events of one save (its close, then its times set back) come
-            # to one look, and a folder written without pause costs at most one look each time.
-            self._woken = True
-            asyncio.get_running_loop().call_later(WAKE_SECONDS, self._poll_woken)
+        loop.call_later(WAKE_SECONDS, self._poll_woken)
 
     def _poll_woken(self) -> None:
-        self._woken = False
+        events = self._folder_events
+        if events is None:
+            return  # (the console is closing)
+        due, self._woken = self._woken, False
         # Not while a reload runs (what changed meanwhile, the tick sees): a file touched in a
         # loop brings no more reloads than the tick alone would.
-        if self._folder_events is not None and not any(
-            worker.group == "reload" and worker.is_running for worker in self.workers
-        ):
+        if due and not any(worker.group == "reload" and worker.is_running for worker in self.workers):
             self._poll()
+        if self._folder_events is events:
+            asyncio.get_running_loop().add_reader(events.fileno(), self._saved)
 
     def _poll(self) -> None:
         if self._terminal is not None and not os.isatty(self._terminal):
@@ -515,9 +519,9 @@ class PanelApp(TranslatedBindings, App):
         if files:
             self._reloading = (changed, time.strftime("%H:%M:%S"))
         if files or journal:
+            self.reload(files)
             if self._folder_events is not None:
                 self._folder_events.watch(self.change_watch.folders())  # (a folder made since: the journal's)
-            self.reload(files)
 
     @work(
         thread=True, exclusive=True, group="reload", description=N_("the new scores or decisions"), exit_on_error=False

@@ -89,16 +89,21 @@ class ChangeWatch:
             ((journal, journal.with_name(journal.name + "-wal")), 1),
         ):
             for path in paths:
-                for place in {path, path.resolve()}:
+                try:
+                    places = {path, path.resolve()}
+                except (OSError, RuntimeError):  # (a link to itself: the poll says what is wrong with it)
+                    places = {path}
+                for place in places:
                     named.setdefault(place.parent, (set(), set()))[kind].add(place.name)
         return {folder: (frozenset(files), frozenset(logs)) for folder, (files, logs) in named.items()}
 
 
 # Linux's inotify (inotify(7)) through the C library: no package, no thread.
-_IN_MODIFY, _IN_ATTRIB, _IN_CLOSE_WRITE, _IN_MOVED_TO = 0x2, 0x4, 0x8, 0x80
+_IN_MODIFY, _IN_CLOSE_WRITE, _IN_MOVED_TO = 0x2, 0x8, 0x80
 _IN_Q_OVERFLOW = 0x4000
 _IN_NONBLOCK, _IN_CLOEXEC = 0o4000, 0o2000000
 _EVENT = struct.Struct("iIII")  # wd, mask, cookie, len; then len bytes of name
+_OVERFLOW = _EVENT.pack(-1, _IN_Q_OVERFLOW, 0, 0)  # (the kernel's event when its queue overflowed)
 
 
 class FolderEvents:
@@ -106,17 +111,20 @@ class FolderEvents:
     tick (``POLL_SECONDS``): the kernel's inotify on the folders of the contest's files and of
     the journal, read from the console's own event loop (its descriptor becomes readable).
 
-    Only moments when a file is whole count: a contest file closed after writing, moved into
-    place, or its times or mode set (a rewrite in place with its mtime put back ends so); not
-    the start of a write, a removal, nor anything else in the folders. The journal counts at
-    each write of its write-ahead log (SQLite keeps its connections open: no close comes).
-    The poll decides whether anything changed, as always; it still runs at its tick, for
-    what inotify does not see (a file on a network share written from another host)."""
+    Only moments when a file is certainly whole count: a contest file moved into place (the
+    README's way to save the sheet: written beside it, then moved over it) and each write of
+    the journal (SQLite's readers see only whole transactions). A file written in place is
+    left to the tick, as before: its writer may close it between two parts (a header, then
+    the rows appended), and a look at the first close would read half of it every time where
+    the tick does so by chance. The poll decides whether anything changed, as always; it still
+    runs at its tick, for what the kernel is not asked about and what it does not see (a file
+    on a network share written from another host)."""
 
     def __init__(self, libc: ctypes.CDLL, fd: int) -> None:
         self._libc, self._fd = libc, fd
         self._closing = weakref.finalize(self, os.close, fd)  # (a console never unmounted lets go of it too)
         self._watches: dict[int, tuple[frozenset[str], frozenset[str]]] = {}  # descriptor -> names
+        self._names: set[bytes] = set()  # every name watched, as the kernel writes it (NUL-ended)
 
     @classmethod
     def open(cls, folders: dict[Path, tuple[frozenset[str], frozenset[str]]]) -> FolderEvents | None:
@@ -145,39 +153,40 @@ class FolderEvents:
     def watch(self, folders: dict[Path, tuple[frozenset[str], frozenset[str]]]) -> None:
         """Watch these folders too (the same ones again changes nothing): a folder made since,
         as the journal's is by its first event."""
-        mask = _IN_MODIFY | _IN_ATTRIB | _IN_CLOSE_WRITE | _IN_MOVED_TO
+        mask = _IN_MODIFY | _IN_CLOSE_WRITE | _IN_MOVED_TO
         for folder, names in folders.items():
             wd = self._libc.inotify_add_watch(self._fd, os.fsencode(folder), mask)
             if wd >= 0:  # (one folder under two paths, a link's and its target's: one watch, both names)
                 files, journal = self._watches.get(wd, (frozenset(), frozenset()))
                 self._watches[wd] = (files | names[0], journal | names[1])
+                self._names |= {os.fsencode(name) + b"\0" for name in names[0] | names[1]}
 
     def fileno(self) -> int:
         return self._fd
 
     def drain(self) -> bool:
-        """Read every event waiting; whether any is a moment the poll should look now."""
+        """Read the events waiting (one read: the caller decides how often); whether any is a
+        moment the poll should look now."""
+        try:
+            data = os.read(self._fd, 64 << 10)
+        except BlockingIOError:
+            return False
+        if _OVERFLOW not in data and not any(name in data for name in self._names):
+            return False  # (other files' events: a busy log beside the sheet costs no parse)
         found = False
-        while True:
-            try:
-                data = os.read(self._fd, 64 << 10)
-            except BlockingIOError:
-                return found
-            if not data:
-                return found
-            at = 0
-            while at + _EVENT.size <= len(data):
-                wd, mask, _, length = _EVENT.unpack_from(data, at)
-                name = os.fsdecode(data[at + _EVENT.size : at + _EVENT.size + length].rstrip(b"\0"))
-                at += _EVENT.size + length
-                if mask & _IN_Q_OVERFLOW:
-                    found = True
-                    continue
-                files, journal = self._watches.get(wd, (frozenset(), frozenset()))
-                if (name in files and mask & (_IN_CLOSE_WRITE | _IN_MOVED_TO | _IN_ATTRIB)) or (
-                    name in journal and mask & (_IN_MODIFY | _IN_CLOSE_WRITE | _IN_MOVED_TO)
-                ):
-                    found = True
+        at = 0
+        while at + _EVENT.size <= len(data):
+            wd, mask, _, length = _EVENT.unpack_from(data, at)
+            name = os.fsdecode(data[at + _EVENT.size : at + _EVENT.size + length].rstrip(b"\0"))
+            at += _EVENT.size + length
+            files, journal = self._watches.get(wd, (frozenset(), frozenset()))
+            if (
+                mask & _IN_Q_OVERFLOW
+                or (name in files and mask & _IN_MOVED_TO)
+                or (name in journal and mask & (_IN_MODIFY | _IN_CLOSE_WRITE | _IN_MOVED_TO))
+            ):
+                found = True
+        return found
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
