@@ -666,8 +666,8 @@ def main() -> None:
 
         print(
             "\nLive: from a change on disk until the board shows it (the console polls every "
-            f"{POLL_SECONDS} s; a save or a note wakes it at once where the kernel says so, inotify); "
-            "median of rounds:"
+            f"{POLL_SECONDS} s; a sheet moved into place or a note wakes it at once where the kernel "
+            "says so, inotify); median of rounds:"
         )
         print(
             f"  {'contest':<26}  {'a note (journal)':>16}  {'a corrected scores file':>23}"
