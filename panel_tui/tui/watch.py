@@ -1,5 +1,6 @@
 """The console's watch on the contest's files and the session journal (the UI polls it, and
-wakes its poll at once when the kernel says a watched file was saved: ``FolderEvents``).
+wakes its poll at once when the kernel says a sheet was moved into place or the journal
+written: ``FolderEvents``).
 
 Textual-free, but it belongs to the console: the command line never polls.
 """
@@ -107,9 +108,10 @@ _OVERFLOW = _EVENT.pack(-1, _IN_Q_OVERFLOW, 0, 0)  # (the kernel's event when it
 
 
 class FolderEvents:
-    """Wakes the console's poll as soon as a watched file is saved, rather than at its next
-    tick (``POLL_SECONDS``): the kernel's inotify on the folders of the contest's files and of
-    the journal, read from the console's own event loop (its descriptor becomes readable).
+    """Wakes the console's poll as soon as a contest file is moved into place or the journal
+    written, rather than at its next tick (``POLL_SECONDS``): the kernel's inotify on the
+    folders of the contest's files and of the journal, read from the console's own event loop
+    (its descriptor becomes readable).
 
     Only moments when a file is certainly whole count: a contest file moved into place (the
     README's way to save the sheet: written beside it, then moved over it) and each write of
@@ -123,8 +125,8 @@ class FolderEvents:
     def __init__(self, libc: ctypes.CDLL, fd: int) -> None:
         self._libc, self._fd = libc, fd
         self._closing = weakref.finalize(self, os.close, fd)  # (a console never unmounted lets go of it too)
-        self._watches: dict[int, tuple[frozenset[str], frozenset[str]]] = {}  # descriptor -> names
-        self._names: set[bytes] = set()  # every name watched, as the kernel writes it (NUL-ended)
+        # descriptor -> (contest file names, journal names), as the kernel writes them (bytes)
+        self._watches: dict[int, tuple[frozenset[bytes], frozenset[bytes]]] = {}
 
     @classmethod
     def open(cls, folders: dict[Path, tuple[frozenset[str], frozenset[str]]]) -> FolderEvents | None:
@@ -158,8 +160,7 @@ class FolderEvents:
             wd = self._libc.inotify_add_watch(self._fd, os.fsencode(folder), mask)
             if wd >= 0:  # (one folder under two paths, a link's and its target's: one watch, both names)
                 files, journal = self._watches.get(wd, (frozenset(), frozenset()))
-                self._watches[wd] = (files | names[0], journal | names[1])
-                self._names |= {os.fsencode(name) + b"\0" for name in names[0] | names[1]}
+                self._watches[wd] = (files | _encoded(names[0]), journal | _encoded(names[1]))
 
     def fileno(self) -> int:
         return self._fd
@@ -171,13 +172,14 @@ class FolderEvents:
             data = os.read(self._fd, 64 << 10)
         except BlockingIOError:
             return False
-        if _OVERFLOW not in data and not any(name in data for name in self._names):
-            return False  # (other files' events: a busy log beside the sheet costs no parse)
+        watched = {name + b"\0" for names in self._watches.values() for name in names[0] | names[1]}
+        if _OVERFLOW not in data and not any(name in data for name in watched):
+            return False  # (other files' events (names end in NUL): a busy log beside the sheet costs no parse)
         found = False
         at = 0
         while at + _EVENT.size <= len(data):
             wd, mask, _, length = _EVENT.unpack_from(data, at)
-            name = os.fsdecode(data[at + _EVENT.size : at + _EVENT.size + length].rstrip(b"\0"))
+            name = data[at + _EVENT.size : at + _EVENT.size + length].rstrip(b"\0")
             at += _EVENT.size + length
             files, journal = self._watches.get(wd, (frozenset(), frozenset()))
             if (
@@ -191,3 +193,7 @@ class FolderEvents:
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self._closing()
+
+
+def _encoded(names: frozenset[str]) -> frozenset[bytes]:
+    return frozenset(os.fsencode(name) for name in names)
