@@ -121,6 +121,15 @@ def test_a_rewrite_in_place_with_the_same_size_and_mtime_reaches_the_board(conte
     run(scenario())
 
 
+def counted_looks(app: PanelApp, monkeypatch, answer: tuple[bool, bool] | None = None) -> list[int]:
+    """A list that grows by one at each look the console takes at its files (``ChangeWatch.poll``),
+    which answers as it would, or ``answer`` (then nothing is reloaded)."""
+    looks: list[int] = []
+    poll = app.change_watch.poll
+    monkeypatch.setattr(app.change_watch, "poll", lambda: looks.append(1) or (answer or poll()))
+    return looks
+
+
 def test_a_sheet_moved_into_place_and_a_note_wake_the_poll_at_once(contest, monkeypatch):
     """A sheet saved the README's way (written beside the old one, then moved over it) and a
     note another process writes reach the board at once, not at the poll's next tick
@@ -161,9 +170,7 @@ def test_a_sheet_written_in_place_is_left_to_the_tick(contest, monkeypatch):
         app = make_app(contest)
         async with app.run_test(size=(200, 50)) as pilot:
             await settled(pilot, app)
-            watch, looks = app.change_watch, []
-            poll = watch.poll
-            monkeypatch.setattr(watch, "poll", lambda: looks.append(1) or poll())
+            looks = counted_looks(app, monkeypatch)
             scores = contest / "data" / "scores.csv"
             header, _, rows = scores.read_bytes().partition(b"\n")
             scores.write_bytes(header + b"\n")
@@ -188,8 +195,7 @@ def test_a_folder_written_without_pause_costs_one_look_at_a_time(contest, monkey
         app = make_app(contest)
         async with app.run_test(size=(200, 50)) as pilot:
             await settled(pilot, app)
-            looks = []
-            monkeypatch.setattr(app.change_watch, "poll", lambda: looks.append(1) or (False, False))
+            looks = counted_looks(app, monkeypatch, answer=(False, False))
             scores = contest / "data" / "scores.csv"
             content = scores.read_bytes()
             loop = asyncio.get_running_loop()
@@ -225,9 +231,7 @@ def test_saves_during_a_reload_are_left_to_the_tick(contest, monkeypatch):
                 return take_snapshot(*args, **kwargs)
 
             monkeypatch.setattr(views, "take_snapshot", slow)
-            watch, looks = app.change_watch, []
-            poll = watch.poll
-            monkeypatch.setattr(watch, "poll", lambda: looks.append(1) or poll())
+            looks = counted_looks(app, monkeypatch)
             scores = contest / "data" / "scores.csv"
             content = scores.read_bytes()
             for _ in range(40):
