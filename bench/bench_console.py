@@ -293,6 +293,49 @@ def refresh_costs(
     return results
 
 
+def paint_costs(n: int, rounds: int) -> tuple[float, float]:
+    """(median seconds, the leaderboard's cells, DataTable's own): from a board whose every
+    candidate's scores changed shown in place until the next frame is painted (every visible
+    cell painted again), by the leaderboard's direct cell painting (``table_internals.render_cell``)
+    and by DataTable's own (Rich's general pipeline), round by round in turn on the same table."""
+    import functools
+
+    from textual.app import App
+    from textual.widgets import DataTable
+
+    from panel_tui.tui.leaderboard import LeaderboardTable
+
+    times: dict[bool, list[float]] = {True: [], False: []}
+    with tempfile.TemporaryDirectory() as tmp:
+        before, after = boards(n, Path(tmp), 1.0)
+
+        class Bench(App):
+            def compose(self):
+                table = LeaderboardTable("large_city", before.areas)
+                table.public_up_to = 0
+                yield table
+
+        async def main():
+            app = Bench()
+            async with app.run_test(size=(200, 50)) as pilot:
+                table = app.query_one(LeaderboardTable)
+                table.show(before, 2, {})
+                await pilot.pause(0)
+                for i in range(2 * rounds):
+                    direct = i % 2 == 0
+                    if direct:
+                        table.__dict__.pop("_render_cell", None)
+                    else:
+                        table._render_cell = functools.partial(DataTable._render_cell, table)
+                    t0 = time.perf_counter()
+                    table.show(after if i % 2 == 0 else before, 2, {})  # (each round every row changes)
+                    await pilot.pause(0)
+                    times[direct].append(time.perf_counter() - t0)
+
+        asyncio.run(main())
+    return statistics.median(times[True]), statistics.median(times[False])
+
+
 def lowered_sheet(original: pl.DataFrame, cid: str) -> pl.DataFrame:
     """The score sheet with candidate ``cid``'s first indicator lowered by 0.5 from every
     evaluator (a correction arrives): that candidate's total on the board changes."""
@@ -702,6 +745,13 @@ def main() -> None:
         )
         print("  where their time goes (as above):")
         print("\n".join(steps))
+
+    direct, own = paint_costs(10_000, max(args.rounds, 3) * 2)
+    print(
+        "\nA board whose every candidate's scores changed, 10,000 candidates, shown in place until the next"
+        f" frame is painted (200x50): {direct * 1000:.1f} ms with the leaderboard's cells painted directly,"
+        f" {own * 1000:.1f} ms by DataTable's own cell rendering (Rich's general pipeline) = {own / direct:.2f}x"
+    )
 
     for share, title in (
         (0.0, "one candidate's scores change (a correction arrives)"),

@@ -9,12 +9,22 @@ moved since the last refresh, and the cursor must stay on its candidate.
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 from types import SimpleNamespace
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.console import Console
+from rich.markup import escape
+from rich.padding import Padding
+from rich.style import Style
+from rich.text import Text
 from textual.app import App
+from textual.renderables.styled import Styled
+from textual.widgets import DataTable
 
 from panel_tui.tui.leaderboard import LINE, REST, LeaderboardTable
 
@@ -97,6 +107,16 @@ def painted_afresh(table: LeaderboardTable) -> list:
     return painted(table)
 
 
+def painted_by_rich(table: LeaderboardTable) -> list:
+    """The same with nothing kept and every cell rendered by DataTable's own route (Rich's
+    general pipeline), not the leaderboard's direct one (``table_internals.render_cell``)."""
+    table._render_cell = functools.partial(DataTable._render_cell, table)  # (the instance's, for now)
+    try:
+        return painted_afresh(table)
+    finally:
+        del table._render_cell
+
+
 # The two routes a refresh can take: DataTable's public API (boards up to ``public_up_to``
 # rows), the in-place one through TableInternals (larger boards), and boards that cross between
 # them (the pool has 60 candidates, boards 30 to 60 rows).
@@ -143,6 +163,9 @@ def test_in_place_refresh_equals_a_fresh_table_over_random_changes(route):
                 # What it paints from the renderings it kept (the in-place route drops only the
                 # rows that changed or moved) is what it paints with nothing kept.
                 assert painted(live) == painted_afresh(live), f"step {step}"
+                # Each cell painted as DataTable itself paints it (the cursor's row, the hover,
+                # the separators, markup of every kind the board writes).
+                assert painted(live) == painted_by_rich(live), f"step {step}"
                 assert live.row_count == b.entries.height + 1 + (b.entries["rank"].null_count() > 0)
                 assert LINE in [k for k, _ in content(live)]
                 assert (REST in [k for k, _ in content(live)]) == (b.entries["rank"].null_count() > 0)
@@ -194,6 +217,51 @@ def test_a_refresh_with_nothing_changed_touches_nothing(route):
             assert live._update_count == before  # no cache of the table was invalidated
 
     asyncio.run(scenario())
+
+
+# The direct route for one cell (``table_internals.cell_lines``) against Rich's own pipeline, as
+# DataTable calls it: texts of every width class (Latin, Hangul, emoji, combining marks, control
+# characters, brackets), markup spans, styles before and after, with a mouse place or none.
+PIECES = st.text(alphabet="ab 1.▲▼✔✎…[]\\가힣서울😀é\u0301\x1b\x00\t", max_size=8)
+MARKUP = st.sampled_from(["", "b", "dim", "b green", "b red", "i cyan", "red", "link=https://x.kr", "reverse"])
+STYLES = st.sampled_from(
+    [
+        Style(),
+        Style(color="red"),
+        Style(bold=True, bgcolor="blue") + Style.from_meta({"row": 3, "column": 1}),
+        Style.from_meta({"row": 0, "column": 0}),
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.tuples(PIECES, MARKUP), max_size=4),
+    st.integers(0, 24),
+    st.integers(0, 2),
+    STYLES,
+    STYLES,
+    st.booleans(),
+)
+def test_a_cell_is_painted_as_rich_paints_it(pieces, width, padding, pre, post, no_wrap):
+    from panel_tui.tui.table_internals import cell_lines
+
+    console = Console(width=200)
+    markup = "".join(f"[{m}]{escape(p)}[/]" if m and p else escape(p) for p, m in pieces)
+    text = Text.from_markup(markup, end="")
+    text.no_wrap = no_wrap
+    direct = cell_lines(console, text, width, padding, pre, post)
+    options = console.options.update_dimensions(width, 1).update(no_wrap=True)
+    by_rich = console.render_lines(Styled(Padding(text, (0, padding)), pre_style=pre, post_style=post), options)
+    if direct is not None:
+        assert direct == by_rich
+    fits = (
+        all(c.isascii() and c.isprintable() for c in text.plain)
+        and width - 2 * padding > 0
+        and len(text.plain) <= width - 2 * padding
+    )
+    if fits:  # (a plain text that fits its column: the direct route takes it)
+        assert direct is not None
 
 
 def test_the_datatable_internals_the_leaderboard_uses_are_all_there():

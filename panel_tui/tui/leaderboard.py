@@ -13,6 +13,11 @@ them reached through ``table_internals.TableInternals`` (Textual is pinned to 8.
 a test names any an upgrade removes), which bench/bench_console.py measures several times
 cheaper at 10,000 rows. Both routes apply the same diff; the console tests of row order, cell
 text and cursor pin the behaviour, on each route.
+
+Every board paints its cells through ``table_internals.render_cell``: the lines DataTable's own
+rendering gives (tests/test_leaderboard.py compares them, line by line and style by style),
+made directly for a cell that fits its column, rather than through Rich's general pipeline: the
+cells a board shows are all painted again when every total changes, and on each page scrolled.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from panel_tui.i18n import N_, _
 from panel_tui.lazy import lazy
 from panel_tui.text import cell_width, clip, text_width, visible, wide_characters
 from panel_tui.tui.literal import cell, rich_bold, rich_escape, rich_markup, shown
-from panel_tui.tui.table_internals import TableInternals
+from panel_tui.tui.table_internals import TableInternals, render_cell
 from panel_tui.tui.translated import TranslatedBindings, status_word
 from panel_tui.vocabulary import Status
 
@@ -617,13 +622,14 @@ class LeaderboardTable(TranslatedBindings, DataTable):
         if diff.gone:
             internals.remove_rows([row_keys.pop(key) for key in diff.gone])  # their slots stay empty
             cost.removed_rows = len(diff.gone)
-        changed: set[RowKey] = set()  # the rows whose text or place changes
+        written: set[int] = set()  # the slots of the rows whose text changes (as ints: a row key hashes in Python)
         for column, (slots, values) in diff.writes.items():
             column_key = column_keys[column]
             for slot, value in zip(slots, values, strict=True):
                 slot_cells[slot][column_key] = value
-                changed.add(slot_keys[slot])
+            written.update(slots)
             cost.updated_cells += len(slots)
+        changed: set[RowKey] = {slot_keys[slot] for slot in written}  # the rows whose text or place changes
         name_key = column_keys["name"]
         for key, text in diff.labels.items():
             if key in row_keys:
@@ -663,6 +669,15 @@ class LeaderboardTable(TranslatedBindings, DataTable):
         if structure or cost.moved_rows or cost.updated_cells:
             self.refresh()
         return cost
+
+    def _render_cell(self, row_index, column_index, base_style, width, cursor=False, hover=False):
+        # A cell that fits its column is painted without Rich's general pipeline (the same lines:
+        # ``table_internals.render_cell``); the visible cells of a board whose every total changed
+        # are all painted again, and each page scrolled.
+        lines = render_cell(self, row_index, column_index, base_style, width, cursor, hover)
+        if lines is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        return lines
 
     def _update_dimensions(self, new_rows) -> None:
         # Every column here has a fixed width and every row a height of 1, so DataTable's

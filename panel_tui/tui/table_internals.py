@@ -21,6 +21,19 @@ Textual 8.2 (``textual>=8.2,<8.3`` in pyproject.toml, pinned for them):
 ``missing()`` names any of them that an upgraded Textual lacks; a test calls it, so an upgrade
 fails with one clear message instead of a wrong board.
 
+A cell is painted by ``render_cell`` (the leaderboard's ``_render_cell``): the same lines as
+DataTable's own, which hands every cell to Rich's general pipeline (the cell padded, styled
+before and after, then cut into lines), built directly for a one-line text cell that fits its
+column (``cell_lines``; bench_console.py times a board painted both ways); anything else goes
+the general way. That needs,
+besides ``_cell_render_cache``, ``_row_locations`` and ``_update_count`` above:
+
+- ``_column_locations``, ``_show_hover_cursor``, ``_pseudo_class_state``: the rest of a cell's
+  render cache key, as DataTable makes it;
+- ``_get_row_renderables(row)``: a row's cells as renderables (the markup parsed);
+- ``_get_styles_to_render_cell(...)``: a cell's component style and post style;
+- ``_render_cell``: overridden by the leaderboard.
+
 Beside them, one more internal, reached by ``panel_tui.tui.translated`` (its own ``missing()``,
 tested the same way): ``DOMNode._bindings`` (a ``BindingsMap``; its ``key_to_bindings``, key ->
 [Binding]), each instance's copy of its class's bindings, whose descriptions it translates.
@@ -31,6 +44,11 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
+from rich.cells import cell_len
+from rich.console import Console, RenderableType
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
 from textual.cache import LRUCache
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
@@ -52,8 +70,11 @@ ATTRIBUTES = (
     "_ordered_row_cache",
     "_row_label_column_width",
     "_total_row_height",
+    "_column_locations",
+    "_show_hover_cursor",
+    "_pseudo_class_state",
 )
-METHODS = ("_update_dimensions",)
+METHODS = ("_update_dimensions", "_get_row_renderables", "_get_styles_to_render_cell", "_render_cell")
 
 
 def missing(table: DataTable[Any]) -> list[str]:
@@ -141,3 +162,98 @@ def _drop(cache: LRUCache[K, Any], which: Callable[[K], bool]) -> None:
     iteration of its own: its ``keys``, copied first)."""
     for key in [key for key in cache.keys() if which(key)]:  # noqa: SIM118
         cache.discard(key)
+
+
+def render_cell(
+    table: DataTable[Any], row_index: int, column_index: int, base_style: Style, width: int, cursor: bool, hover: bool
+) -> list[list[Segment]] | None:
+    """A body cell's lines as DataTable's ``_render_cell`` makes them, from its render cache or
+    by ``cell_lines``, kept in that cache under DataTable's own key; None when the cell needs
+    DataTable's general route (a header, label or fixed cell, a row taller than one line, a
+    cell ``cell_lines`` does not take)."""
+    if row_index < table.fixed_rows or column_index < table.fixed_columns:  # (the header row is -1)
+        return None
+    row_key = table._row_locations.get_key(row_index)
+    column_key = table._column_locations.get_key(column_index)
+    if row_key is None or column_key is None:
+        return None
+    cache_key = (
+        row_key,
+        column_key,
+        base_style,
+        cursor,
+        hover,
+        table._show_hover_cursor,
+        table._update_count,
+        table._pseudo_class_state,
+    )
+    cache = table._cell_render_cache
+    if cache_key in cache:
+        lines: list[list[Segment]] = cache[cache_key]
+        return lines
+    row = table.rows.get(row_key)
+    if row is None or row.height != 1 or row.auto_height:
+        return None
+    options = table.app.console_options
+    if options.justify not in (None, "default"):
+        return None
+    component_style, post_style = table._get_styles_to_render_cell(
+        False,
+        False,
+        False,
+        hover,
+        cursor,
+        table.show_cursor,
+        table._show_hover_cursor,
+        table.cursor_foreground_priority == "css",
+        table.cursor_background_priority == "css",
+    )
+    pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
+    _, cells = table._get_row_renderables(row_index)
+    if column_index >= len(cells):
+        return None
+    found = cell_lines(table.app.console, cells[column_index], width, table.cell_padding, pre_style, post_style)
+    if found is not None:
+        cache[cache_key] = found
+    return found
+
+
+def cell_lines(
+    console: Console, cell: RenderableType, width: int, padding: int, pre_style: Style, post_style: Style
+) -> list[list[Segment]] | None:
+    """What Rich's ``console.render_lines(Styled(Padding(cell, (0, padding)), pre_style,
+    post_style), options)`` gives for one line ``width`` cells wide, made directly: for a text
+    (no style of its own, justified the default way, no end, tab or line break) that fits
+    between the paddings, the left padding, the text's own segments, spaces up to the right
+    padding and the right padding, each segment styled as ``Segment.apply_style`` styles it.
+    None for any other cell (then the caller takes Rich's route). tests/test_leaderboard.py
+    compares the two on random texts."""
+    if not isinstance(cell, Text) or cell.style or cell.end or cell.justify not in (None, "default"):
+        return None
+    plain = cell.plain
+    inner = width - 2 * padding
+    if inner <= 0 or "\t" in plain or "\n" in plain or cell_len(plain) > inner:
+        return None
+
+    def styled(style: Style | None) -> Style | None:  # as Segment.apply_style(style=pre, post_style=post)
+        if pre_style:
+            style = pre_style + style
+        if post_style:
+            style = style + post_style if style else post_style
+        return style
+
+    around = styled(Style.null())  # (Padding's own style, "none", on its spaces and on the fill)
+    line = [Segment(" " * padding, around)] if padding else []
+    length = 0
+    for segment in cell.render(console, end=""):
+        if segment.control:
+            return None
+        line.append(Segment(segment.text, styled(segment.style)))
+        length += segment.cell_length
+    if length > inner:  # (Rich would crop the line: its route)
+        return None
+    if length < inner:
+        line.append(Segment(" " * (inner - length), around))
+    if padding:
+        line.append(Segment(" " * padding, around))
+    return [line]
