@@ -746,7 +746,7 @@ def main() -> None:
         print("  where their time goes (as above):")
         print("\n".join(steps))
 
-    direct, own = paint_costs(10_000, max(args.rounds, 3) * 2)
+    direct, own = paint_costs(10_000, max(args.rounds, 5) * 2)
     print(
         "\nA board whose every candidate's scores changed, 10,000 candidates, shown in place until the next"
         f" frame is painted (200x50): {direct * 1000:.1f} ms with the leaderboard's cells painted directly,"
