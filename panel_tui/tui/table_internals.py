@@ -222,13 +222,18 @@ def cell_lines(
     console: Console, cell: RenderableType, width: int, padding: int, pre_style: Style, post_style: Style
 ) -> list[list[Segment]] | None:
     """What Rich's ``console.render_lines(Styled(Padding(cell, (0, padding)), pre_style,
-    post_style), options)`` gives for one line ``width`` cells wide, made directly: for a text
-    (no style of its own, justified the default way, no end, tab or line break) that fits
-    between the paddings, the left padding, the text's own segments, spaces up to the right
-    padding and the right padding, each segment styled as ``Segment.apply_style`` styles it.
-    None for any other cell (then the caller takes Rich's route). tests/test_leaderboard.py
-    compares the two on random texts."""
+    post_style), options)`` gives for one line ``width`` cells wide (``no_wrap``, as DataTable
+    renders a one-line row), made directly: for a text (no style of its own, not made to wrap,
+    justified the default way, no end, tab or line break) that fits between the paddings, the
+    left padding, the text's own segments, spaces up to the right padding and the right
+    padding, each segment styled as ``Segment.apply_style`` styles it. None for any other cell
+    (then the caller takes Rich's route). tests/test_leaderboard.py compares the two on random
+    texts."""
     if not isinstance(cell, Text) or cell.style or cell.end or cell.justify not in (None, "default"):
+        return None
+    if (
+        cell.no_wrap is False
+    ):  # (Rich wraps it, and may drop a space at its end: DataTable's one-line cells are no_wrap)
         return None
     plain = cell.plain
     inner = width - 2 * padding
