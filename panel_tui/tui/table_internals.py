@@ -194,9 +194,8 @@ def render_cell(
     row = table.rows.get(row_key)
     if row is None or row.height != 1 or row.auto_height:
         return None
-    options = table.app.console_options
-    if options.justify not in (None, "default"):
-        return None
+    # (DataTable renders with the app's console options, which never justify: Textual 8.2
+    # builds them afresh at each call, no justification set.)
     component_style, post_style = table._get_styles_to_render_cell(
         False,
         False,
@@ -229,11 +228,11 @@ def cell_lines(
     padding, each segment styled as ``Segment.apply_style`` styles it. None for any other cell
     (then the caller takes Rich's route). tests/test_leaderboard.py compares the two on random
     texts."""
+    # (A text made to wrap, Rich wraps, and may drop a space at its end: DataTable's one-line
+    # cells are never made to wrap.)
     if not isinstance(cell, Text) or cell.style or cell.end or cell.justify not in (None, "default"):
         return None
-    if (
-        cell.no_wrap is False
-    ):  # (Rich wraps it, and may drop a space at its end: DataTable's one-line cells are no_wrap)
+    if cell.no_wrap is False:
         return None
     plain = cell.plain
     inner = width - 2 * padding
