@@ -303,7 +303,7 @@ def paint_costs(n: int, rounds: int) -> tuple[float, float]:
     and by DataTable's own (Rich's general pipeline), round by round in turn on the same table.
     Python's cycle collector is held off meanwhile, as the console holds it while it shows and
     paints new boards (``tui.collector``): a full collection of this process's objects takes
-    0.06 s to 0.13 s, about as long as the paint, and would land on either route at random."""
+    about as long as the paint, and would land on either route at random."""
     import functools
     import gc
 
